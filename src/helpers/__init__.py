@@ -1,0 +1,1 @@
+"""Borgerservice in Danish public libraries: research helpers."""

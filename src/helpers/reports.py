@@ -1,0 +1,73 @@
+"""Outputs of notebooks: figures (PNG + SVG), tables (CSV), results (JSON), and synthetic-data marks.
+
+Whatever is computed from any synthetic input is synthetic. Every function here takes
+``synthetic`` explicitly so that no figure, table or result can be written without deciding it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from . import files, paths
+
+SYNTHETIC_MARK = "SYNTHETIC EXAMPLE DATA - not a finding"
+SYNTHETIC_BANNER = (
+    "**Synthetic example data.** At least one input of this notebook is synthetic example data made "
+    "by `helpers.synthetic` (flagged in `data/raw/*/MANIFEST.yaml`). Numbers below show how the "
+    "method works; they are **not findings** about Danish libraries. Replace the example files with "
+    "real exports to get real results."
+)
+REAL_BANNER = "All inputs of this notebook are real data (see `data/raw/*/MANIFEST.yaml` and the PROVENANCE files)."
+
+
+def banner(synthetic: bool):
+    """A Markdown banner for the top of a notebook saying whether its inputs are synthetic."""
+    from IPython.display import Markdown
+
+    text = SYNTHETIC_BANNER if synthetic else REAL_BANNER
+    style = "background:#fde2e1;border:2px solid #c0392b" if synthetic else "background:#e8f4ea;border:1px solid #2e7d32"
+    return Markdown(f'<div style="{style};padding:8px 12px;border-radius:4px">\n\n{text}\n\n</div>')
+
+
+def mark_synthetic(fig: plt.Figure) -> None:
+    """Stamp a figure visibly as synthetic (diagonal watermark plus a footer line)."""
+    fig.text(0.5, 0.5, "SYNTHETIC", fontsize=60, color="#c0392b", alpha=0.12, ha="center", va="center", rotation=30, zorder=100)
+    fig.text(0.01, 0.005, SYNTHETIC_MARK, fontsize=8, color="#c0392b", ha="left", va="bottom", weight="bold")
+
+
+def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = "") -> list[Path]:
+    """Write ``reports/figures/<name>.png`` and ``.svg`` atomically; mark synthetic figures first."""
+    if synthetic:
+        mark_synthetic(fig)
+    if source:
+        fig.text(0.99, 0.005, source, fontsize=7, color="#555555", ha="right", va="bottom")
+    out = []
+    for ext in ("png", "svg"):
+        target = paths.figures() / f"{name}.{ext}"
+        with files.atomic_path(target) as tmp:
+            fig.savefig(tmp, format=ext, dpi=150 if ext == "png" else None, bbox_inches="tight")
+        out.append(target)
+    return out
+
+
+def save_table(df: pd.DataFrame, name: str, *, synthetic: bool, index: bool = True) -> Path:
+    """Write ``reports/tables/<name>.csv``; synthetic tables get a ``_synthetic`` suffix in the name."""
+    stem = f"{name}_synthetic" if synthetic and not name.endswith("_synthetic") else name
+    return files.write_csv(paths.tables() / f"{stem}.csv", df, index=index)
+
+
+def write_results(name: str, results: dict, *, synthetic: bool, parameters: dict | None = None) -> Path:
+    """Write ``reports/results/<name>.json`` with the synthetic flag and the parameters that made it."""
+    doc = {
+        "name": name,
+        "synthetic": bool(synthetic),
+        "note": SYNTHETIC_MARK if synthetic else "computed from real data",
+        "parameters": parameters or {},
+        "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "results": results,
+    }
+    return files.write_json(paths.results() / f"{name}.json", doc)
