@@ -6,8 +6,10 @@ test suite uses so that it never touches the real ``data/processed`` or ``report
 
 * ``BORGERSERVICE_PROCESSED``: folder for processed data (default ``data/processed``)
 * ``BORGERSERVICE_REPORTS``: folder for reports (default ``reports``)
+* ``BORGERSERVICE_RAW``: folder for raw data (default ``data/raw``); tests point it at a copy
+  when they must add files (a Statistics Denmark cache, say), since data/raw is never modified.
 
-Raw data and configuration always come from the project itself.
+Configuration and notebooks always come from the project itself.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def root() -> Path:
 
 def raw() -> Path:
     """Immutable input data (real reference data, synthetic examples, cached API answers)."""
-    return root() / "data" / "raw"
+    return Path(os.environ.get("BORGERSERVICE_RAW", root() / "data" / "raw"))
 
 
 def reference() -> Path:
