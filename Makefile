@@ -1,0 +1,43 @@
+# Two commands for a fresh machine: `make run` (pipeline on the shipped data) and `make test`.
+# Both create the local virtual environment .venv when it is missing or pyproject.toml changed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+KERNEL := borgerservice
+
+.PHONY: help env run test lab examples check-data clean-reports benchmark
+
+help:
+	@echo "make run       create .venv if needed, then run every notebook in config/pipeline.yaml"
+	@echo "make test      create .venv if needed, then run the test suite"
+	@echo "make lab       start JupyterLab with the project's kernel"
+	@echo "make examples  regenerate the synthetic example data (byte for byte)"
+	@echo "make check-data  verify data/raw against its manifests"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
+	touch $(STAMP)
+
+env: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/borgerservice run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	cd notebooks && ../$(BIN)/jupyter lab --MappingKernelManager.default_kernel_name=$(KERNEL)
+
+examples: $(STAMP)
+	$(BIN)/borgerservice examples
+
+check-data: $(STAMP)
+	$(BIN)/borgerservice check-data
+
+clean-reports:
+	rm -rf reports/executed reports/figures reports/tables reports/results reports/run_manifest.json

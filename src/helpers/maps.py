@@ -1,0 +1,95 @@
+"""Choropleth maps of the kommuner, with classes and legends under our control.
+
+Bins are computed by the caller (``shared_bins``) so that maps meant to be compared share one
+scale. The legend is drawn from explicit patches, so it does not depend on geopandas' legend
+keywords (which changed between versions). Missing values get their own hatched class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import mapclassify
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import Colormap
+from matplotlib.patches import Patch
+
+MISSING_STYLE = {"facecolor": "#f0f0f0", "edgecolor": "#999999", "hatch": "///", "linewidth": 0.3}
+
+
+def shared_bins(*series: pd.Series, k: int = 5) -> list[float]:
+    """Upper class bounds from the quantiles of all series pooled, so several maps share one scale."""
+    pooled = pd.concat([pd.Series(s, dtype=float) for s in series]).dropna()
+    if pooled.empty:
+        raise ValueError("no values to classify")
+    q = mapclassify.Quantiles(pooled.to_numpy(), k=min(k, pooled.nunique()))
+    return [float(b) for b in q.bins]
+
+
+def _palette(cmap: str | Colormap, n: int) -> list:
+    cm = plt.get_cmap(cmap) if isinstance(cmap, str) else cmap
+    return [cm(x) for x in np.linspace(0.1, 0.95, n)] if n > 1 else [cm(0.6)]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def choropleth(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    ax: plt.Axes | None = None,
+    *,
+    title: str = "",
+    legend_title: str = "",
+    cmap: str | Colormap = "viridis",
+    bins: Sequence[float] | None = None,
+    categories: Sequence | None = None,
+    labels: dict | None = None,
+    missing_label: str = "no data",
+) -> plt.Axes:
+    """Draw ``column`` of ``gdf`` as a choropleth.
+
+    Numeric columns are classed by ``bins`` (upper bounds, as mapclassify.UserDefined; quantiles
+    of the column when None). Pass ``categories`` (in display order) for a categorical column
+    such as the cooperation model, with optional ``labels`` for the legend.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 7))
+    values = gdf[column]
+    missing = values.isna()
+    handles = []
+    if categories is not None:
+        colours = dict(zip(categories, _palette(cmap, len(categories))))
+        unknown = set(values.dropna().unique()) - set(categories)
+        if unknown:
+            raise ValueError(f"{column} has values outside categories: {sorted(unknown)}")
+        for cat in categories:
+            part = gdf[values == cat]
+            if len(part):
+                part.plot(ax=ax, color=colours[cat], edgecolor="white", linewidth=0.3)
+            handles.append(Patch(facecolor=colours[cat], label=f"{(labels or {}).get(cat, cat)} ({len(part)})"))
+    else:
+        present = values[~missing].astype(float)
+        if bins is None:
+            bins = shared_bins(present)
+        classifier = mapclassify.UserDefined(present.to_numpy(), bins=list(bins))
+        colours = _palette(cmap, len(classifier.bins))
+        classes = pd.Series(classifier.yb, index=present.index)
+        lower = [present.min()] + list(classifier.bins[:-1])
+        for i, upper in enumerate(classifier.bins):
+            idx = classes.index[classes == i]
+            if len(idx):
+                gdf.loc[idx].plot(ax=ax, color=colours[i], edgecolor="white", linewidth=0.3)
+            handles.append(Patch(facecolor=colours[i], label=f"{_fmt(lower[i])} – {_fmt(upper)} ({len(idx)})"))
+    if missing.any():
+        gdf[missing].plot(ax=ax, **MISSING_STYLE)
+        handles.append(Patch(label=f"{missing_label} ({int(missing.sum())})", **MISSING_STYLE))
+    ax.legend(handles=handles, title=legend_title or None, loc="upper right", fontsize=8, title_fontsize=9, frameon=True)
+    ax.set_title(title)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    return ax

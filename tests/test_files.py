@@ -1,0 +1,25 @@
+"""Atomic writes leave either the old file or the new one, never a partial file."""
+
+import pandas as pd
+import pytest
+
+from helpers import files
+
+
+def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "out.parquet"
+    files.write_parquet(target, pd.DataFrame({"a": [1, 2]}))
+    before = files.sha256(target)
+    with pytest.raises(RuntimeError):
+        with files.atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("boom")
+    assert files.sha256(target) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
+
+
+def test_json_handles_numpy_and_paths(tmp_path):
+    import numpy as np
+
+    out = files.write_json(tmp_path / "r.json", {"n": np.int64(3), "x": np.float64(0.5), "p": tmp_path})
+    assert '"n": 3' in out.read_text()

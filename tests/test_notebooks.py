@@ -1,0 +1,51 @@
+"""Source notebooks: output-free, one parameters cell of plain literals, our kernel, thin cells."""
+
+import ast
+
+import nbformat
+import pytest
+import yaml
+
+from helpers import paths
+
+NOTEBOOKS = sorted(paths.notebooks().glob("*.ipynb"))
+MAX_CELL_LINES = 40  # longer than a screen: it belongs in a helper
+
+
+def test_there_are_notebooks():
+    assert any(nb.name == "00_reference.ipynb" for nb in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_conventions(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == paths.KERNEL_NAME
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for c in code:
+        assert c.outputs == [], f"{path.name}: committed outputs"
+        assert c.execution_count is None
+        assert len(c.source.splitlines()) <= MAX_CELL_LINES, f"{path.name}: a cell longer than a screen"
+        assert "../" not in c.source, f"{path.name}: relative path literal; use helpers.paths"
+        assert "sys.path" not in c.source
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, f"{path.name}: exactly one parameters cell"
+    tree = ast.parse(params[0].source)
+    for stmt in tree.body:
+        assert isinstance(stmt, ast.Assign), f"{path.name}: parameters cell holds only assignments"
+        assert isinstance(stmt.value, (ast.Constant, ast.List, ast.Tuple, ast.Dict)), ast.unparse(stmt)
+        ast.literal_eval(stmt.value)
+    for line in params[0].source.splitlines():
+        if "=" in line:
+            assert "#" in line, f"{path.name}: parameter without a comment: {line}"
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "a title first"
+
+
+def test_pipeline_runs_only_known_notebooks_with_declared_parameters():
+    cfg = yaml.safe_load((paths.config() / "pipeline.yaml").read_text())
+    for run in cfg["runs"]:
+        nb = nbformat.read(paths.notebooks() / run["notebook"], as_version=4)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        declared = {t.id for s in ast.parse(params.source).body for t in s.targets}
+        unknown = set(run.get("parameters") or {}) - declared
+        assert not unknown, f"{run['id']}: parameters {unknown} not declared in {run['notebook']}"
