@@ -1,4 +1,8 @@
-"""The `borgerservice` command: run the pipeline and the data chores behind it."""
+"""The `borgerservice` command: run the pipeline and the data chores behind it.
+
+Verbs: run, new-round, clean, examples, fetch-usage, check-data. Heavy modules are imported
+inside each verb so that `borgerservice run` with nothing to do returns quickly.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,51 @@ import argparse
 import sys
 
 from . import paths
+from .errors import DataError
 
 
 def _cmd_run(args) -> int:
     from . import pipeline
 
-    try:
-        outcomes = pipeline.run(args.config, only=args.only)
-    except pipeline.ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    outcomes = pipeline.run(args.config, only=args.only, rounds=args.rounds, force=args.force, workers=args.workers)
     text, code = pipeline.summary(outcomes)
     print(text)
     return code
+
+
+def _cmd_new_round(args) -> int:
+    from . import rounds
+
+    created = rounds.new_round(args.year, like=args.like, input_path=args.input)
+    for line in created:
+        print(line)
+    return 0
+
+
+def _cmd_clean(args) -> int:
+    from . import survey
+
+    data, log = survey.clean_to_files(args.year, paths.raw() / args.input, args.codebook or str(args.year))
+    print(f"wrote {paths.relative(data)} and {paths.relative(log)}")
+    return 0
+
+
+def _cmd_examples(args) -> int:
+    from .synthetic import survey, usage
+
+    written = list(survey.write_examples(years=tuple(args.years)))
+    written += list(usage.write_examples().values())
+    for p in written:
+        print(f"wrote {paths.relative(p)}")
+    return 0
+
+
+def _cmd_fetch_usage(args) -> int:
+    from . import statbank
+
+    files = statbank.fetch_usage(years=args.years, tables=args.tables, base_url=args.url)
+    print(f"cached {len(files)} file(s) under {paths.relative(statbank.cache_folder())}")
+    return 0
 
 
 def _cmd_check_data(args) -> int:
@@ -32,23 +68,52 @@ def _cmd_check_data(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="borgerservice", description=__doc__)
+    p = argparse.ArgumentParser(prog="borgerservice", description="Borgerservice in Danish public libraries: pipeline and data chores.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    r = sub.add_parser("run", help="execute the notebooks in config/pipeline.yaml with papermill")
+    r = sub.add_parser("run", help="execute the notebooks of config/pipeline.yaml with papermill")
     r.add_argument("--config", default=None, help="pipeline config (default config/pipeline.yaml)")
-    r.add_argument("--only", nargs="+", metavar="RUN", help="run ids or prefixes (plus what they need)")
+    r.add_argument("--only", nargs="+", metavar="RUN", help="run ids or id prefixes (plus what they need)")
+    r.add_argument("--rounds", nargs="+", type=int, metavar="YEAR", help="only the runs of these survey rounds (plus what they need)")
+    r.add_argument("--force", action="store_true", help="re-run even notebooks that are up to date")
+    r.add_argument("--workers", type=int, default=None, help="parallel notebook runs (default: config, else the number of cores)")
     r.set_defaults(func=_cmd_run)
 
-    c = sub.add_parser("check-data", help="check data/raw against its manifests (sha256, listed, present)")
-    c.set_defaults(func=_cmd_check_data)
+    n = sub.add_parser("new-round", help="add a survey year to config/rounds.yaml, with a codebook copied from another year")
+    n.add_argument("year", type=int)
+    n.add_argument("--like", type=int, required=True, help="an existing round whose codebook and layout the new one follows")
+    n.add_argument("--input", default=None, help="the export under data/raw (default survey/example_survey_<year>.<ext of --like>)")
+    n.set_defaults(func=_cmd_new_round)
+
+    c = sub.add_parser("clean", help="clean one survey export into data/processed/survey_<year>.parquet")
+    c.add_argument("year", type=int)
+    c.add_argument("input", help="the export, relative to data/raw (e.g. survey/example_survey_2011.xlsx)")
+    c.add_argument("--codebook", default=None, help="codebook name (default: the year)")
+    c.set_defaults(func=_cmd_clean)
+
+    e = sub.add_parser("examples", help="regenerate the synthetic example data, byte for byte")
+    e.add_argument("--years", nargs="+", type=int, default=[2009, 2011], help="survey rounds to write (default 2009 2011)")
+    e.set_defaults(func=_cmd_examples)
+
+    f = sub.add_parser("fetch-usage", help="download library usage from Statistics Denmark into data/raw/usage/statbank")
+    f.add_argument("--years", nargs="+", type=int, default=None)
+    f.add_argument("--tables", nargs="+", default=None, help="e.g. BIB1 SBS1 (default: all declared)")
+    f.add_argument("--url", default=None, help="API base URL (default https://api.statbank.dk)")
+    f.set_defaults(func=_cmd_fetch_usage)
+
+    k = sub.add_parser("check-data", help="check data/raw against its manifests (sha256, listed, present)")
+    k.set_defaults(func=_cmd_check_data)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     paths.root()
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (DataError, ValueError, FileNotFoundError) as exc:  # includes pipeline.ConfigError
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

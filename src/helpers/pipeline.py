@@ -1,18 +1,26 @@
-"""Run the notebooks listed in config/pipeline.yaml with papermill, and record what was run.
+"""Run the notebooks of config/pipeline.yaml with papermill: in dependency order, in parallel, incrementally.
 
-Each run executes one source notebook with its parameters into ``reports/executed/<id>.ipynb``
-plus an HTML copy. A run whose ``needs`` failed is not started ("blocked"). The run manifest
-(``reports/run_manifest.json``) records the git commit, package versions, parameters, input
-sha256s and each run's status and time, so a result can be traced to what made it.
+The config lists fixed ``runs`` and templates expanded for every survey round in
+``config/rounds.yaml`` (``per_round``) and for pairs of rounds (``per_pair``: consecutive rounds, or
+all pairs). Each run executes one source notebook with its parameters into
+``reports/executed/<id>.ipynb`` plus an HTML copy. A run whose ``needs`` failed is not started
+("blocked"); independent runs go on. A run is skipped when its key (a hash of the notebook, its
+parameters, the raw inputs, the helper code and the keys of what it needs) equals the key of its
+last successful run. ``reports/run_manifest.json`` records the git commit, package versions,
+parameters, input sha256s, and each run's key, status and time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
+import json
+import os
 import platform
 import subprocess
-import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -22,10 +30,11 @@ import yaml
 from . import files, paths, provenance
 
 KEY_PACKAGES = ["pandas", "numpy", "geopandas", "statsmodels", "pandera", "papermill", "matplotlib", "seaborn", "mapclassify", "nbconvert", "ipykernel"]
+MANIFEST = "run_manifest.json"
 
 
 class ConfigError(ValueError):
-    """config/pipeline.yaml is not usable; the message says where and what is accepted."""
+    """A pipeline or rounds config is not usable; the message says where and what is accepted."""
 
 
 @dataclass
@@ -34,6 +43,7 @@ class Run:
     notebook: str
     parameters: dict = field(default_factory=dict)
     needs: list[str] = field(default_factory=list)
+    rounds: tuple[int, ...] = ()  # survey rounds this run belongs to (for --rounds)
 
 
 @dataclass
@@ -41,33 +51,99 @@ class Outcome:
     id: str
     notebook: str
     parameters: dict
-    status: str  # ok | failed | blocked
+    status: str  # ok | skipped (up to date) | failed | blocked
     seconds: float = 0.0
     executed: str = ""
     html: str = ""
     error: str = ""
+    key: str = ""
 
 
 @dataclass
 class Config:
     kernel: str
     timeout_seconds: int
+    workers: int
     runs: list[Run]
     path: Path
+    rounds: dict[int, dict]
 
 
-def load_config(path: Path | None = None) -> Config:
+# --- configuration -----------------------------------------------------------------------------
+
+def load_rounds(path: Path | None = None) -> dict[int, dict]:
+    """Survey rounds: year -> {input_path (under data/raw), codebook}."""
+    path = Path(path or paths.config() / "rounds.yaml")
+    if not path.is_file():
+        return {}
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rounds = {}
+    for year, spec in (doc.get("rounds") or {}).items():
+        try:
+            year = int(year)
+        except ValueError:
+            raise ConfigError(f"{path}: round {year!r} is not a year; accepted: e.g. 2011") from None
+        missing = {"input_path", "codebook"} - set(spec or {})
+        if missing:
+            raise ConfigError(f"{path}: round {year} lacks {sorted(missing)}; each round needs input_path and codebook")
+        rounds[year] = {"input_path": str(spec["input_path"]), "codebook": str(spec["codebook"])}
+    return dict(sorted(rounds.items()))
+
+
+def _fill(value, values: dict):
+    """Fill {placeholders} in a template value; a value that is exactly one placeholder keeps its type."""
+    if isinstance(value, str):
+        if value.startswith("{") and value.endswith("}") and value[1:-1] in values:
+            return values[value[1:-1]]
+        return value.format(**values)
+    if isinstance(value, list):
+        return [_fill(v, values) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, values) for k, v in value.items()}
+    return value
+
+
+def _make_run(item: dict, where: str, values: dict | None = None, rounds: tuple[int, ...] = ()) -> Run:
+    missing = {"id", "notebook"} - set(item)
+    if missing:
+        raise ConfigError(f"{where} lacks {sorted(missing)}; each run needs id, notebook, optional parameters and needs")
+    if values:
+        try:
+            item = _fill(item, values)
+        except KeyError as exc:
+            raise ConfigError(f"{where}: unknown placeholder {exc}; accepted: {sorted(values)}") from None
+    return Run(str(item["id"]), str(item["notebook"]), dict(item.get("parameters") or {}),
+               [str(n) for n in item.get("needs") or []], rounds)
+
+
+def pairs(years: list[int], mode: str) -> list[tuple[int, int]]:
+    if mode == "consecutive":
+        return list(zip(years, years[1:]))
+    if mode == "all":
+        return list(itertools.combinations(years, 2))
+    raise ConfigError(f"pairs: {mode!r}; accepted: consecutive, all")
+
+
+def expand(doc: dict, rounds: dict[int, dict], where: str) -> list[Run]:
+    """Fixed runs, then per-round templates for every round, then per-pair templates."""
+    runs = [_make_run(item, f"{where}: run {i}") for i, item in enumerate(doc.get("runs") or [], start=1)]
+    for year, spec in rounds.items():
+        for item in doc.get("per_round") or []:
+            runs.append(_make_run(item, f"{where}: per_round", {"year": year, **spec}, (year,)))
+    for a, b in pairs(list(rounds), doc.get("pairs", "consecutive")):
+        for item in doc.get("per_pair") or []:
+            runs.append(_make_run(item, f"{where}: per_pair", {"year_a": a, "year_b": b}, (a, b)))
+    return runs
+
+
+def load_config(path: Path | None = None, rounds_path: Path | None = None) -> Config:
     """Read and check the pipeline config: unique ids, existing notebooks, known needs, no cycles."""
     path = Path(path or paths.config() / "pipeline.yaml")
     if not path.is_file():
         raise ConfigError(f"{path}: pipeline config not found")
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    runs = []
-    for i, item in enumerate(doc.get("runs") or [], start=1):
-        missing = {"id", "notebook"} - set(item)
-        if missing:
-            raise ConfigError(f"{path}: run {i} lacks {sorted(missing)}; each run needs id, notebook, optional parameters and needs")
-        runs.append(Run(str(item["id"]), item["notebook"], dict(item.get("parameters") or {}), [str(n) for n in item.get("needs") or []]))
+    rounds = load_rounds(rounds_path or path.with_name("rounds.yaml"))
+    runs = expand(doc, rounds, str(path))
     ids = [r.id for r in runs]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -78,7 +154,9 @@ def load_config(path: Path | None = None) -> Config:
         unknown = [n for n in r.needs if n not in ids]
         if unknown:
             raise ConfigError(f"{path}: run {r.id!r} needs unknown runs {unknown}; known: {ids}")
-    cfg = Config(doc.get("kernel", paths.KERNEL_NAME), int(doc.get("timeout_seconds", 1200)), runs, path)
+    workers = doc.get("workers", "auto")
+    workers = os.cpu_count() or 1 if workers == "auto" else int(workers)
+    cfg = Config(doc.get("kernel", paths.KERNEL_NAME), int(doc.get("timeout_seconds", 1200)), workers, runs, path, rounds)
     order(cfg.runs)
     return cfg
 
@@ -101,14 +179,15 @@ def order(runs: list[Run]) -> list[Run]:
     return done
 
 
-def select(runs: list[Run], only: list[str] | None) -> list[Run]:
-    """The runs named in ``only`` (ids or id prefixes) plus everything they need."""
-    if not only:
+def select(runs: list[Run], only: list[str] | None = None, rounds: list[int] | None = None) -> list[Run]:
+    """Runs named in ``only`` (ids or id prefixes) and runs of the given ``rounds``, plus what they need."""
+    if not only and not rounds:
         return runs
     by_id = {r.id: r for r in runs}
-    chosen = {r.id for r in runs if any(r.id == o or r.id.startswith(o) for o in only)}
+    chosen = {r.id for r in runs if any(r.id == o or r.id.startswith(o) for o in only or [])}
+    chosen |= {r.id for r in runs if rounds and r.rounds and set(r.rounds) & set(rounds)}
     if not chosen:
-        raise ConfigError(f"no run matches {only}; known runs: {list(by_id)}")
+        raise ConfigError(f"no run matches only={only} rounds={rounds}; known runs: {list(by_id)}")
     stack = list(chosen)
     while stack:
         for need in by_id[stack.pop()].needs:
@@ -118,8 +197,53 @@ def select(runs: list[Run], only: list[str] | None) -> list[Run]:
     return [r for r in runs if r.id in chosen]
 
 
-def execute(run: Run, cfg: Config) -> Outcome:
-    """Execute one notebook with papermill; the executed copy keeps any error visible."""
+# --- keys for incremental runs -----------------------------------------------------------------
+
+def code_hash() -> str:
+    """One hash over the helper package's source: a change in any helper re-runs every notebook."""
+    h = hashlib.sha256()
+    for f in sorted((paths.root() / "src" / "helpers").rglob("*.py")):
+        h.update(f.relative_to(paths.root()).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def run_keys(runs: list[Run], cfg: Config, inputs: dict[str, str], code: str) -> dict[str, str]:
+    """A content key per run: notebook bytes, parameters, kernel, raw inputs, helper code, keys of its needs."""
+    shared = hashlib.sha256(json.dumps([inputs, code, cfg.kernel], sort_keys=True).encode()).hexdigest()
+    keys: dict[str, str] = {}
+    for r in order(runs):
+        h = hashlib.sha256(shared.encode())
+        h.update(notebook_path(r).read_bytes())
+        h.update(json.dumps(r.parameters, sort_keys=True, default=str).encode())
+        for n in r.needs:
+            h.update(keys.get(n, n).encode())
+        keys[r.id] = h.hexdigest()
+    return keys
+
+
+def previous_runs() -> dict[str, dict]:
+    """Successful runs recorded by earlier pipeline runs, by id (carried forward across runs)."""
+    f = paths.reports() / MANIFEST
+    if not f.is_file():
+        return {}
+    try:
+        doc = json.loads(f.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return {}
+    return {r["id"]: r for r in doc.get("runs", []) if r.get("status") in ("ok", "skipped") and r.get("key")}
+
+
+def _up_to_date(run: Run, key: str, before: dict[str, dict]) -> bool:
+    """True when the last successful run had the same key and its executed notebook still exists."""
+    prev = before.get(run.id)
+    return bool(prev and prev["key"] == key and prev.get("executed") and (paths.root() / prev["executed"]).is_file())
+
+
+# --- execution ---------------------------------------------------------------------------------
+
+def execute(run: Run, kernel: str, timeout: int, key: str = "") -> Outcome:
+    """Execute one notebook with papermill (in a worker process); the executed copy keeps any error visible."""
     import papermill as pm
 
     out = paths.executed() / f"{run.id}.ipynb"
@@ -127,23 +251,15 @@ def execute(run: Run, cfg: Config) -> Outcome:
     start = time.perf_counter()
     status, error = "ok", ""
     try:
-        pm.execute_notebook(
-            str(notebook_path(run)),
-            str(out),
-            parameters=run.parameters,
-            kernel_name=cfg.kernel,
-            cwd=str(paths.notebooks()),
-            execution_timeout=cfg.timeout_seconds,
-            progress_bar=False,
-            report_mode=False,
-        )
+        pm.execute_notebook(str(notebook_path(run)), str(out), parameters=run.parameters, kernel_name=kernel,
+                            cwd=str(paths.notebooks()), execution_timeout=timeout, progress_bar=False)
     except pm.PapermillExecutionError as exc:
         status, error = "failed", f"{exc.ename}: {exc.evalue}"
     except Exception as exc:  # kernel died, timeout, missing kernel: still a failed run, named
         status, error = "failed", f"{type(exc).__name__}: {exc}"
     html = _export_html(out) if out.exists() else None
     return Outcome(run.id, run.notebook, run.parameters, status, round(time.perf_counter() - start, 2),
-                   paths.relative(out) if out.exists() else "", paths.relative(html) if html else "", error)
+                   paths.relative(out) if out.exists() else "", paths.relative(html) if html else "", error, key)
 
 
 def _export_html(notebook: Path) -> Path:
@@ -154,28 +270,74 @@ def _export_html(notebook: Path) -> Path:
     return files.write_text(notebook.with_suffix(".html"), body)
 
 
-def run(config: Path | None = None, only: list[str] | None = None, echo=print) -> list[Outcome]:
-    """Run the selected notebooks in dependency order, write the run manifest, return the outcomes."""
+def run(config: Path | None = None, only: list[str] | None = None, rounds: list[int] | None = None,
+        force: bool = False, workers: int | None = None, echo=print) -> list[Outcome]:
+    """Run the selected notebooks (skipping those up to date unless ``force``), write the manifest, return outcomes."""
     cfg = load_config(config)
-    todo = order(select(cfg.runs, only))
-    outcomes: dict[str, Outcome] = {}
+    todo = order(select(cfg.runs, only, rounds))
+    inputs = provenance.input_hashes()
+    keys = run_keys(cfg.runs, cfg, inputs, code_hash())
+    before = {} if force else previous_runs()
+    workers = max(1, workers or cfg.workers)
     started = dt.datetime.now(dt.timezone.utc)
-    for i, r in enumerate(todo, start=1):
-        failed_needs = [n for n in r.needs if n in outcomes and outcomes[n].status != "ok"]
-        if failed_needs:
-            outcomes[r.id] = Outcome(r.id, r.notebook, r.parameters, "blocked", error=f"not run: needs {failed_needs} did not succeed")
-            echo(f"[{i}/{len(todo)}] {r.id}: blocked (needs {', '.join(failed_needs)})")
-            continue
-        echo(f"[{i}/{len(todo)}] {r.id}: running {r.notebook} {r.parameters or ''}".rstrip())
-        o = execute(r, cfg)
-        outcomes[r.id] = o
-        echo(f"[{i}/{len(todo)}] {r.id}: {o.status} in {o.seconds:.1f} s" + (f" -> {o.error}" if o.error else ""))
-    results = list(outcomes.values())
-    write_manifest(cfg, results, started)
-    return results
+    outcomes = _schedule(todo, cfg, keys, before, workers, echo)
+    write_manifest(cfg, outcomes, started, inputs)
+    return [outcomes[r.id] for r in todo]
 
 
-def write_manifest(cfg: Config, outcomes: list[Outcome], started: dt.datetime) -> Path:
+def _schedule(todo: list[Run], cfg: Config, keys: dict, before: dict, workers: int, echo) -> dict[str, Outcome]:
+    """Start every run whose needs succeeded, up to ``workers`` at a time; block those whose needs failed."""
+    outcomes: dict[str, Outcome] = {}
+    selected = {r.id for r in todo}
+    pending, running = list(todo), {}
+    t0 = time.perf_counter()
+
+    def record(o: Outcome):
+        outcomes[o.id] = o
+        took = f" in {o.seconds:.1f} s" if o.status in ("ok", "failed") else ""
+        echo(f"[{len(outcomes)}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {o.id}: {o.status}{took}" + (f" -> {o.error}" if o.error else ""))
+
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        while pending or running:
+            for r in list(pending):
+                needs = [n for n in r.needs if n in selected]
+                if any(n not in outcomes for n in needs):
+                    continue  # waits for its needs
+                bad = [n for n in needs if outcomes[n].status not in ("ok", "skipped")]
+                if bad:
+                    record(Outcome(r.id, r.notebook, r.parameters, "blocked", error=f"not run: {', '.join(bad)} did not succeed", key=keys[r.id]))
+                elif _up_to_date(r, keys[r.id], before):
+                    prev = before[r.id]
+                    record(Outcome(r.id, r.notebook, r.parameters, "skipped", prev.get("seconds", 0.0), prev["executed"], prev.get("html", ""), key=keys[r.id]))
+                elif pool is None:
+                    echo(f"[{len(outcomes)}/{len(todo)}] {r.id}: running {r.notebook} {r.parameters or ''}".rstrip())
+                    record(execute(r, cfg.kernel, cfg.timeout_seconds, keys[r.id]))
+                elif len(running) < workers:
+                    echo(f"[{len(outcomes)}/{len(todo)}] {r.id}: started {r.notebook} {r.parameters or ''}".rstrip())
+                    running[pool.submit(execute, r, cfg.kernel, cfg.timeout_seconds, keys[r.id])] = r
+                else:
+                    continue  # no free worker yet
+                pending.remove(r)
+            if running:
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    r = running.pop(fut)
+                    try:
+                        record(fut.result())
+                    except Exception as exc:  # the worker process itself died
+                        record(Outcome(r.id, r.notebook, r.parameters, "failed", error=f"{type(exc).__name__}: {exc}", key=keys[r.id]))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return outcomes
+
+
+# --- the run manifest --------------------------------------------------------------------------
+
+def write_manifest(cfg: Config, outcomes: dict[str, Outcome], started: dt.datetime, inputs: dict[str, str]) -> Path:
+    """Write reports/run_manifest.json; earlier successful runs not part of this run are carried forward."""
+    carried = {i: r for i, r in previous_runs().items() if i not in outcomes and i in {x.id for x in cfg.runs}}
     doc = {
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -183,12 +345,13 @@ def write_manifest(cfg: Config, outcomes: list[Outcome], started: dt.datetime) -
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": {p: _version(p) for p in KEY_PACKAGES},
-        "config": {"path": paths.relative(cfg.path), "sha256": files.sha256(cfg.path), "kernel": cfg.kernel},
-        "inputs": provenance.input_hashes(),
+        "config": {"path": paths.relative(cfg.path), "sha256": files.sha256(cfg.path), "kernel": cfg.kernel,
+                   "rounds": {str(k): v for k, v in cfg.rounds.items()}},
+        "inputs": inputs,
         "synthetic_inputs": sorted(rel for rel, e in provenance.load().items() if e.synthetic),
-        "runs": [asdict(o) for o in outcomes],
+        "runs": [asdict(o) for o in outcomes.values()] + list(carried.values()),
     }
-    return files.write_json(paths.reports() / "run_manifest.json", doc)
+    return files.write_json(paths.reports() / MANIFEST, doc)
 
 
 def _version(package: str) -> str | None:
@@ -209,10 +372,11 @@ def _git_state() -> dict:
 
 def summary(outcomes: list[Outcome]) -> tuple[str, int]:
     """A closing summary for the terminal and the exit code (non-zero when anything failed or was blocked)."""
-    bad = [o for o in outcomes if o.status != "ok"]
-    lines = [f"{len(outcomes) - len(bad)} of {len(outcomes)} notebook runs succeeded."]
+    bad = [o for o in outcomes if o.status in ("failed", "blocked")]
+    n_skip = sum(o.status == "skipped" for o in outcomes)
+    lines = [f"{len(outcomes) - len(bad)} of {len(outcomes)} notebook runs succeeded ({n_skip} up to date, skipped)."]
     for o in bad:
         where = f" (see {o.executed})" if o.executed else ""
         lines.append(f"  {o.status.upper()}: {o.id}{where}: {o.error}")
-    lines.append(f"Run manifest: {paths.relative(paths.reports() / 'run_manifest.json')}")
+    lines.append(f"Run manifest: {paths.relative(paths.reports() / MANIFEST)}")
     return "\n".join(lines), (1 if bad else 0)

@@ -1,0 +1,70 @@
+"""Figures other than maps: usage by cooperation level, coefficients, residuals, power."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from scipy import stats
+
+from .models import MODEL_NAMES, parse_ordering
+
+
+def usage_by_model(df: pd.DataFrame, ordering, ax: plt.Axes, *, value="rate_per_1000", ylabel="per 1,000 inhabitants") -> plt.Axes:
+    """Box plot with the kommuner as points, models in the order of ``ordering`` (lowest first)."""
+    order = [m for m in parse_ordering(ordering) if (df["model"] == m).any()]
+    labels = [f"{m}\n{MODEL_NAMES[m]}\n(n={int((df['model'] == m).sum())})" for m in order]
+    data = df.assign(level=pd.Categorical(df["model"], categories=order, ordered=True))
+    sns.boxplot(data=data, x="level", y=value, order=order, color="#d9e6f2", showfliers=False, ax=ax)
+    sns.stripplot(data=data, x="level", y=value, order=order, color="#1f4e79", size=3.5, alpha=0.7, ax=ax)
+    ax.set_xticks(range(len(order)), labels, fontsize=8)
+    ax.set_xlabel("cooperation model (lowest level first)")
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def coefficients(table: pd.DataFrame, ax: plt.Axes, *, truth: dict[str, float] | None = None, title: str = "") -> plt.Axes:
+    """Incidence-rate ratios with 95 % intervals on a log axis; optional true values as red marks."""
+    y = np.arange(len(table))[::-1]
+    ax.errorbar(table["irr"], y, xerr=[table["irr"] - table["irr_low"], table["irr_high"] - table["irr"]],
+                fmt="o", color="#1f4e79", capsize=3, label="estimate, 95 % interval")
+    if truth:
+        tv = [truth.get(term, np.nan) for term in table.index]
+        ax.scatter(tv, y, marker="x", color="#c0392b", s=60, zorder=5, label="true value (generator)")
+    ax.axvline(1, color="grey", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(y, table.index)
+    ax.set_xlabel("incidence-rate ratio (log scale; 1 = no difference)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def residuals(resid: pd.DataFrame, axes) -> None:
+    """Pearson residuals against fitted values (log scale) and a normal Q-Q plot."""
+    ax1, ax2 = axes
+    ax1.scatter(resid["fitted"], resid["pearson"], s=12, color="#1f4e79", alpha=0.7)
+    ax1.axhline(0, color="grey", lw=0.8)
+    for bound in (-2, 2):
+        ax1.axhline(bound, color="grey", lw=0.6, ls=":")
+    ax1.set_xscale("log")
+    ax1.set_xlabel("fitted count")
+    ax1.set_ylabel("Pearson residual")
+    stats.probplot(resid["pearson"], dist="norm", plot=ax2)
+    ax2.set_title("normal Q-Q of Pearson residuals")
+
+
+def power(curve: pd.DataFrame, mde: float | None, ax: plt.Axes, *, n: int, target: float = 0.8) -> plt.Axes:
+    """Power against the true rate ratio, with the 80 % line and the minimal detectable effect."""
+    ax.plot(curve["irr"], curve["power"], "o-", color="#1f4e79")
+    ax.axhline(target, color="grey", ls="--", lw=0.8)
+    if mde is not None:
+        ax.axvline(mde, color="#c0392b", ls=":", lw=1)
+        ax.annotate(f"smallest effect at {target:.0%} power: {mde:.3f}", (mde, target), xytext=(8, -28),
+                    textcoords="offset points", fontsize=8, color="#c0392b")
+    ax.set_xlabel("true rate ratio, cooperating vs not")
+    ax.set_ylabel("power (p < 0.05)")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"Power with {n} municipalities")
+    return ax

@@ -1,0 +1,113 @@
+"""Batch execution: rounds expanded from config, incremental skips, parallel runs, new rounds."""
+
+import json
+import shutil
+
+import nbformat
+import pytest
+import yaml
+
+from helpers import paths, pipeline, rounds
+
+
+def _notebook(folder, name, source, params="x = 1  # a parameter"):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": paths.KERNEL_NAME, "display_name": "x", "language": "python"}
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell(source)]
+    nbformat.write(nb, folder / name)
+    return str(folder / name)
+
+
+def _config(folder, doc, rounds_doc=None):
+    (folder / "pipeline.yaml").write_text(yaml.safe_dump({"kernel": paths.KERNEL_NAME, "timeout_seconds": 300, **doc}))
+    if rounds_doc is not None:
+        (folder / "rounds.yaml").write_text(yaml.safe_dump({"rounds": rounds_doc}))
+    return folder / "pipeline.yaml"
+
+
+def test_templates_expand_per_round_and_per_pair(tmp_path):
+    nb = _notebook(tmp_path, "n.ipynb", "pass")
+    cfg = _config(tmp_path, {
+        "runs": [{"id": "ref", "notebook": nb}],
+        "per_round": [{"id": "clean_{year}", "notebook": nb, "parameters": {"year": "{year}", "input_path": "{input_path}"}, "needs": ["ref"]}],
+        "per_pair": [{"id": "cmp_{year_a}_{year_b}", "notebook": nb, "parameters": {"a": "{year_a}", "b": "{year_b}"},
+                      "needs": ["clean_{year_a}", "clean_{year_b}"]}],
+        "pairs": "consecutive",
+    }, {2014: {"input_path": "s/2014.xlsx", "codebook": "2011"}, 2009: {"input_path": "s/2009.csv", "codebook": "2009"},
+        2011: {"input_path": "s/2011.xlsx", "codebook": "2011"}})
+    c = pipeline.load_config(cfg)
+    by_id = {r.id: r for r in c.runs}
+    assert list(by_id) == ["ref", "clean_2009", "clean_2011", "clean_2014", "cmp_2009_2011", "cmp_2011_2014"]
+    assert by_id["clean_2011"].parameters == {"year": 2011, "input_path": "s/2011.xlsx"}  # a year stays an int
+    assert by_id["cmp_2011_2014"].needs == ["clean_2011", "clean_2014"]
+    assert [r.id for r in pipeline.select(c.runs, rounds=[2014])] == ["ref", "clean_2011", "clean_2014", "cmp_2011_2014"]
+    assert pipeline.pairs([2009, 2011, 2014], "all") == [(2009, 2011), (2009, 2014), (2011, 2014)]
+    with pytest.raises(pipeline.ConfigError, match="accepted: consecutive, all"):
+        pipeline.pairs([2009, 2011], "every")
+
+
+def test_unknown_placeholder_is_named(tmp_path):
+    nb = _notebook(tmp_path, "n.ipynb", "pass")
+    cfg = _config(tmp_path, {"per_round": [{"id": "c_{yr}", "notebook": nb}]}, {2011: {"input_path": "a", "codebook": "2011"}})
+    with pytest.raises(pipeline.ConfigError, match="unknown placeholder 'yr'"):
+        pipeline.load_config(cfg)
+
+
+@pytest.mark.slow
+def test_incremental_runs_skip_what_is_unchanged(tmp_path, outputs, monkeypatch):
+    a = _notebook(tmp_path, "a.ipynb", "print('a')")
+    b = _notebook(tmp_path, "b.ipynb", "print('b')")
+    doc = {"runs": [{"id": "a", "notebook": a}, {"id": "b", "notebook": b, "needs": ["a"]}], "workers": 1}
+    cfg = _config(tmp_path, doc)
+    status = lambda res: {o.id: o.status for o in res}
+    quiet = lambda *_: None
+    assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "ok"}
+    assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "skipped"}
+    # a changed parameter of b re-runs b only
+    doc["runs"][1]["parameters"] = {"x": 2}
+    cfg = _config(tmp_path, doc)
+    assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "ok"}
+    # a changed source of a re-runs a and what needs it
+    _notebook(tmp_path, "a.ipynb", "print('a, edited')")
+    assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "ok"}
+    # changed helper code re-runs everything
+    monkeypatch.setattr(pipeline, "code_hash", lambda: "different")
+    assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "ok"}
+    assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "skipped"}
+    # --force re-runs everything; a deleted output re-runs its notebook
+    assert status(pipeline.run(cfg, force=True, echo=quiet)) == {"a": "ok", "b": "ok"}
+    (outputs / "reports" / "executed" / "b.ipynb").unlink()
+    assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "ok"}
+    manifest = json.loads((outputs / "reports" / "run_manifest.json").read_text())
+    assert all(len(r["key"]) == 64 for r in manifest["runs"])
+
+
+@pytest.mark.slow
+def test_independent_runs_overlap_with_two_workers_and_failures_stay_isolated(tmp_path, outputs):
+    stamp = "import time, json, pathlib\nt0 = time.time(); time.sleep(2); t1 = time.time()\n" \
+            "pathlib.Path(r'{out}').write_text(json.dumps([t0, t1]))"
+    runs = [{"id": f"r{i}", "notebook": _notebook(tmp_path, f"r{i}.ipynb", stamp.format(out=tmp_path / f"r{i}.json"))} for i in range(2)]
+    runs.append({"id": "broken", "notebook": _notebook(tmp_path, "broken.ipynb", "1 / 0")})
+    runs.append({"id": "after_broken", "notebook": runs[0]["notebook"], "needs": ["broken"]})
+    cfg = _config(tmp_path, {"runs": runs})
+    lines = []
+    res = {o.id: o.status for o in pipeline.run(cfg, workers=2, echo=lines.append)}
+    assert res == {"r0": "ok", "r1": "ok", "broken": "failed", "after_broken": "blocked"}
+    (s0, e0), (s1, e1) = (json.loads((tmp_path / f"r{i}.json").read_text()) for i in range(2))
+    assert s1 < e0 and s0 < e1, "the two independent runs did not overlap"
+    assert any("started" in line for line in lines) and any(line.startswith("[4/4") for line in lines)
+
+
+def test_new_round_scaffolds_config(tmp_path):
+    config = tmp_path / "config"
+    shutil.copytree(paths.config(), config)
+    done = rounds.new_round(2014, like=2011, config_dir=config)
+    assert pipeline.load_rounds(config / "rounds.yaml")[2014] == {"input_path": "survey/example_survey_2014.xlsx", "codebook": "2014"}
+    assert (config / "codebooks" / "2014.yaml").is_file()
+    assert any("added round 2014" in line for line in done)
+    with pytest.raises(ValueError, match="already"):
+        rounds.new_round(2014, like=2011, config_dir=config)
+    with pytest.raises(ValueError, match="accepted"):
+        rounds.new_round(2020, like=1999, config_dir=config)
