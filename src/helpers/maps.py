@@ -93,3 +93,40 @@ def choropleth(
     ax.set_axis_off()
     ax.set_aspect("equal")
     return ax
+
+
+def rounds_side_by_side(
+    gdf: gpd.GeoDataFrame,
+    columns: Sequence[str],
+    *,
+    titles: Sequence[str] | None = None,
+    suptitle: str = "",
+    legend_title: str = "",
+    cmap: str | Colormap = "viridis",
+    bins: Sequence[float] | None = None,
+    categories: Sequence | None = None,
+    labels: dict | None = None,
+    missing_label: str = "no data",
+    figsize: tuple[float, float] | None = None,
+) -> plt.Figure:
+    """Several columns of ``gdf`` (one per survey round, say) as choropleths side by side on ONE scale.
+
+    Every panel gets the same classes, colours and missing style: the given ``categories`` (for
+    the cooperation model) or ``bins``; for a numeric column without ``bins``, quantile bins of all
+    columns pooled (``shared_bins``). Each legend counts the kommuner of its own panel.
+    """
+    columns = list(columns)
+    if not columns:
+        raise ValueError("no columns to map")
+    if titles is not None and len(titles) != len(columns):
+        raise ValueError(f"{len(titles)} titles for {len(columns)} columns")
+    if categories is None and bins is None:
+        bins = shared_bins(*(gdf[c] for c in columns))
+    fig, axes = plt.subplots(1, len(columns), figsize=figsize or (6.5 * len(columns), 7))
+    for ax, column, title in zip(np.atleast_1d(axes), columns, titles or columns):
+        choropleth(gdf, column, ax, title=title, legend_title=legend_title, cmap=cmap, bins=bins,
+                   categories=categories, labels=labels, missing_label=missing_label)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig

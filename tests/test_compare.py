@@ -1,0 +1,389 @@
+"""helpers.compare against cases computed by hand (the arithmetic is in the comments)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from statsmodels.stats.contingency_tables import SquareTable
+
+from helpers import compare, maps, paths, reference
+
+
+@pytest.fixture(scope="module")
+def municipalities():
+    return reference.load_municipalities()
+
+
+def chi2_sf_df1(x):  # P(chi2_1 > x) = erfc(sqrt(x / 2))
+    return math.erfc(math.sqrt(x / 2))
+
+
+def chi2_sf_df2(x):  # P(chi2_2 > x) = exp(-x / 2)
+    return math.exp(-x / 2)
+
+
+def chi2_sf_df3(x):  # P(chi2_3 > x) = erfc(sqrt(x/2)) + sqrt(2x/pi) exp(-x/2)
+    return math.erfc(math.sqrt(x / 2)) + math.sqrt(2 * x / math.pi) * math.exp(-x / 2)
+
+
+# --------------------------------------------------------------------------- ordering and labels
+
+
+@pytest.mark.parametrize("given", ["5<1<2<3<4", " 5 < 1<2 <3< 4 ", [5, 1, 2, 3, 4], ("5", "1", "2", "3", "4"), None])
+def test_parse_ordering_default_forms(given):
+    assert compare.parse_ordering(given) == [5, 1, 2, 3, 4]
+
+
+def test_parse_ordering_alternative_and_helpers():
+    assert compare.parse_ordering("5<1<3<2<4") == [5, 1, 3, 2, 4]
+    assert compare.swap("5<1<2<3<4") == [5, 1, 3, 2, 4]
+    assert compare.format_ordering([5, 1, 3, 2, 4]) == "5<1<3<2<4"
+    assert compare.level_scores("5<1<2<3<4") == {5: 0, 1: 1, 2: 2, 3: 3, 4: 4}
+    assert compare.level_scores("5<1<3<2<4") == {5: 0, 1: 1, 3: 2, 2: 3, 4: 4}
+    dtype = compare.model_dtype("5<1<3<2<4", include_no_answer=True)
+    assert dtype.ordered and list(dtype.categories) == [0, 5, 1, 3, 2, 4]
+
+
+@pytest.mark.parametrize(
+    "bad, says",
+    [
+        ("5<1<2<3", "missing [4]"),
+        ("5<1<2<3<4<4", "repeated [4]"),
+        ("0<1<2<3<4", "did not answer"),
+        ([5, 1, 2, 3, 4, 6], "unknown [6]"),
+        ("a<b<c<d<e", "'a' is not a model code"),
+        ("", "empty ordering"),
+        ("5,1,2,3,4", "is not a model code"),
+        (51234, "must be a string or a list"),
+        ([5, 1, 2.5, 3, 4], "is not a model code"),
+    ],
+)
+def test_parse_ordering_errors_name_what_is_accepted(bad, says):
+    with pytest.raises(ValueError) as err:
+        compare.parse_ordering(bad)
+    assert says in str(err.value)
+    assert "5<1<2<3<4" in str(err.value)  # names the accepted form
+
+
+def test_model_labels_agree_with_the_codebooks():
+    for year in (2009, 2011):
+        cb = yaml.safe_load((paths.codebooks() / f"{year}.yaml").read_text(encoding="utf-8"))
+        assert {int(k): v for k, v in cb["model_labels"].items()} == compare.model_labels()
+    assert compare.model_labels(with_code=True, include_no_answer=False)[4].startswith("4 Vi er borgernes")
+
+
+def test_as_model_codes_accepts_the_usual_forms():
+    s = pd.Series([1, "2", 3.0, None, "Intet samarbejde", " 4 "])
+    assert compare.as_model_codes(s).tolist() == [1, 2, 3, 0, 5, 4]
+    cat = pd.Series(pd.Categorical([0, 5, 2], categories=[0, 5, 1, 2, 3, 4], ordered=True))
+    assert compare.as_model_codes(cat).tolist() == [0, 5, 2]
+    with pytest.raises(ValueError, match="not a model"):
+        compare.as_model_codes(pd.Series([7]))
+
+
+# --------------------------------------------------------------------------- McNemar
+
+
+def test_mcnemar_chi2_by_hand():
+    # b = 10, c = 2: chi2 = (10 - 2)^2 / (10 + 2) = 64 / 12 = 5.3333; corrected (8 - 1)^2 / 12 = 49 / 12
+    table = [[20, 10], [2, 15]]
+    r = compare.mcnemar_test(table, exact=False)
+    assert r["statistic"] == pytest.approx(64 / 12, rel=1e-12)
+    assert r["pvalue"] == pytest.approx(chi2_sf_df1(64 / 12), rel=1e-9)
+    assert (r["b"], r["c"], r["n"]) == (10, 2, 47)
+    r = compare.mcnemar_test(table, exact=False, correction=True)
+    assert r["statistic"] == pytest.approx(49 / 12, rel=1e-12)
+
+
+def test_mcnemar_exact_when_few_discordant():
+    # 12 discordant < 25 -> exact: p = 2 P(X <= 2 | n=12, 1/2) = 2 (1 + 12 + 66) / 4096 = 158 / 4096
+    r = compare.mcnemar_test([[20, 10], [2, 15]])
+    assert r["method"] == "exact binomial"
+    assert r["pvalue"] == pytest.approx(158 / 4096, rel=1e-12)
+    assert r["chi2"] == pytest.approx(64 / 12)
+    # 25 discordant -> chi-square (uncorrected): (20 - 5)^2 / 25 = 9
+    r = compare.mcnemar_test([[30, 20], [5, 40]])
+    assert r["method"] == "chi-square" and r["statistic"] == pytest.approx(9.0)
+
+
+def test_mcnemar_cooperation_from_two_rounds():
+    # 20 kommuner cooperate in both rounds, 15 in neither, 10 start (5 -> 1..4), 2 stop (1..4 -> 5);
+    # 3 more did not answer in one round and must not count.
+    a = [3] * 20 + [5] * 15 + [5] * 10 + [2] * 2 + [0, 4, 5]
+    b = [4] * 20 + [5] * 15 + [1] * 10 + [5] * 2 + [1, 0, 0]
+    idx = range(1, len(a) + 1)
+    r = compare.mcnemar_cooperation(pd.Series(a, index=idx, name=2009), pd.Series(b, index=idx, name=2011), exact=False)
+    assert r["table"].to_numpy().tolist() == [[20, 2], [10, 15]]  # rows 2009 yes/no, columns 2011 yes/no
+    assert r["n"] == 47
+    # b = 2 (yes -> no), c = 10 (no -> yes): chi2 = (2 - 10)^2 / 12
+    assert r["statistic"] == pytest.approx(64 / 12)
+    r_auto = compare.mcnemar_cooperation(pd.Series(a, index=idx), pd.Series(b, index=idx))
+    assert r_auto["pvalue"] == pytest.approx(158 / 4096)
+
+
+# --------------------------------------------------------------------------- Bowker
+
+BOWKER_3X3 = np.array([[10, 4, 1], [2, 8, 3], [5, 0, 6]])
+
+
+def test_bowker_by_hand():
+    # pairs: (4-2)^2/6 + (1-5)^2/6 + (3-0)^2/3 = 4/6 + 16/6 + 3 = 19/3; three non-empty pairs
+    r = compare.bowker(BOWKER_3X3)
+    assert r["statistic"] == pytest.approx(19 / 3, rel=1e-12)
+    assert r["df"] == 3
+    assert r["pvalue"] == pytest.approx(chi2_sf_df3(19 / 3), rel=1e-9)
+    assert r["n"] == 39
+
+
+def test_bowker_zeros_without_shift_and_empty_pair_not_counted():
+    # pair (0,1) is 0/0: contributes nothing and no df; (2-3)^2/5 + (1-4)^2/5 = 1/5 + 9/5 = 2; df = 2
+    t = np.array([[3, 0, 2], [0, 4, 1], [3, 4, 5]])
+    r = compare.bowker(t)
+    assert r["statistic"] == pytest.approx(2.0, rel=1e-12)
+    assert r["df"] == 2
+    assert r["pvalue"] == pytest.approx(math.exp(-1), rel=1e-12)
+    assert SquareTable(t, shift_zeros=False).symmetry().df == 3  # statsmodels counts the empty pair too
+
+
+def test_bowker_zero_cell_not_shifted():
+    # cell (2,1) is 0: unshifted (3-0)^2/3 = 3 is part of 19/3; the default +0.5 shift would give
+    # (3-0.5)^2/3.5 = 1.7857 for that pair instead
+    assert compare.bowker(BOWKER_3X3)["statistic"] == pytest.approx(19 / 3, rel=1e-12)
+    shifted = SquareTable(BOWKER_3X3).symmetry().statistic
+    assert shifted == pytest.approx(4 / 6 + 16 / 6 + 2.5**2 / 3.5, rel=1e-9)
+
+
+def test_bowker_drops_empty_categories():
+    t = pd.DataFrame(np.zeros((4, 4), dtype=int), index=[5, 1, 2, 3], columns=[5, 1, 2, 3])
+    t.loc[[5, 1, 3], [5, 1, 3]] = BOWKER_3X3
+    r = compare.bowker(t)
+    assert r["dropped"] == [2] and r["categories"] == [5, 1, 3]
+    assert r["statistic"] == pytest.approx(19 / 3) and r["df"] == 3
+
+
+def test_bowker_symmetric_table():
+    r = compare.bowker([[3, 2], [2, 4]])
+    assert r["statistic"] == 0 and r["df"] == 1 and r["pvalue"] == pytest.approx(1.0)
+    r = compare.bowker([[3, 0], [0, 4]])
+    assert r["statistic"] == 0 and r["df"] == 0 and r["pvalue"] == 1.0
+
+
+def test_square_table_required():
+    with pytest.raises(ValueError, match="square"):
+        compare.bowker(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="same categories"):
+        compare.stuart_maxwell(pd.DataFrame([[1, 2], [3, 4]], index=[1, 2], columns=[2, 1]))
+
+
+# --------------------------------------------------------------------------- Stuart-Maxwell
+
+
+def _d_s_inv_d(t: np.ndarray, drop: int) -> float:
+    """d' S^-1 d with d_i = n_i. - n_.i, S_ii = n_i. + n_.i - 2 n_ii, S_ij = -(n_ij + n_ji), one category dropped."""
+    t = np.asarray(t, dtype=float)
+    rows, cols = t.sum(1), t.sum(0)
+    d = rows - cols
+    s = -(t + t.T)
+    np.fill_diagonal(s, rows + cols - 2 * np.diag(t))
+    keep = [i for i in range(len(t)) if i != drop]
+    return float(d[keep] @ np.linalg.solve(s[np.ix_(keep, keep)], d[keep]))
+
+
+def test_stuart_maxwell_by_hand():
+    # rows 15 13 11, columns 17 12 10: d = (-2, 1); S = [[12, -6], [-6, 9]], det 72,
+    # S^-1 = [[9, 6], [6, 12]] / 72; d' S^-1 d = (36 - 24 + 12) / 72 = 1/3; df = 2
+    r = compare.stuart_maxwell(BOWKER_3X3)
+    assert r["statistic"] == pytest.approx(1 / 3, rel=1e-12)
+    assert r["df"] == 2
+    assert r["pvalue"] == pytest.approx(math.exp(-1 / 6), rel=1e-12)
+    for drop in range(3):  # the same whichever category is left out
+        assert _d_s_inv_d(BOWKER_3X3, drop) == pytest.approx(1 / 3, rel=1e-12)
+
+
+def test_stuart_maxwell_zeros_without_shift():
+    # rows 5 5 12, columns 6 8 8: d = (-1, -3); S = [[5, 0], [0, 5]]: 1/5 + 9/5 = 2
+    t = np.array([[3, 0, 2], [0, 4, 1], [3, 4, 5]])
+    r = compare.stuart_maxwell(t)
+    assert r["statistic"] == pytest.approx(2.0, rel=1e-12)
+    assert r["df"] == 2
+    assert SquareTable(t).homogeneity().statistic != pytest.approx(2.0)  # the +0.5 shift would change it
+
+
+def test_stuart_maxwell_2x2_is_mcnemar():
+    assert compare.stuart_maxwell([[20, 10], [2, 15]])["statistic"] == pytest.approx(64 / 12, rel=1e-12)
+
+
+def test_stuart_maxwell_empty_and_diagonal_only_categories_dropped():
+    # category 9 empty, category 7 only on the diagonal: both would make S singular
+    labels = [5, 9, 1, 7, 2]
+    t = pd.DataFrame(0, index=labels, columns=labels)
+    t.loc[[5, 1, 2], [5, 1, 2]] = BOWKER_3X3
+    t.loc[7, 7] = 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(SquareTable(t.to_numpy(), shift_zeros=False).homogeneity().statistic)
+    r = compare.stuart_maxwell(t)
+    assert r["dropped"] == [9, 7] and r["categories"] == [5, 1, 2]
+    assert r["statistic"] == pytest.approx(1 / 3) and r["df"] == 2
+    assert r["n"] == 39 + 6
+    b = compare.bowker(t)
+    assert b["dropped"] == [9] and b["statistic"] == pytest.approx(19 / 3) and b["df"] == 3
+
+
+def test_stuart_maxwell_blocks_without_exchange_add_up():
+    # {a, b} and {c, d} never exchange: McNemar per block (3-1)^2/4 = 1 and (4-1)^2/5 = 1.8
+    t = np.array([[5, 3, 0, 0], [1, 4, 0, 0], [0, 0, 2, 4], [0, 0, 1, 7]])
+    r = compare.stuart_maxwell(t)
+    assert r["statistic"] == pytest.approx(2.8) and r["df"] == 2
+    assert r["pvalue"] == pytest.approx(math.exp(-1.4))
+
+
+# --------------------------------------------------------------------------- aligning, distribution, transitions
+
+
+def _rounds(municipalities):
+    codes = municipalities["kommunekode"].sort_values().to_numpy()
+    # 2009: the first 90 kommuner appear, 5 of them with a blank model (0) -> 13 did not answer
+    m09 = np.resize([5, 1, 2, 3, 4], 90)
+    m09[:5] = 0
+    r09 = pd.DataFrame({"kommunekode": codes[:90], "year": 2009, "model": m09, "synthetic": True})
+    # 2011: all 98 appear, model as the survey helper stores it (ordered categorical incl. 0)
+    m11 = np.resize([1, 2, 3, 4, 5, 2, 3], 98)
+    m11[-2:] = 0
+    r11 = pd.DataFrame({"kommunekode": codes, "model": pd.Categorical(m11, categories=[0, 5, 1, 2, 3, 4], ordered=True),
+                        "synthetic": False})
+    return {2009: r09, 2011: r11}
+
+
+def test_align_rounds_has_all_98_per_round(municipalities):
+    al = compare.align_rounds(_rounds(municipalities), municipalities)
+    assert len(al) == 2 * 98
+    assert al.groupby("year").size().tolist() == [98, 98]
+    assert (~al.loc[al["year"] == 2009, "answered"]).sum() == 13  # 8 absent + 5 blank
+    assert (~al.loc[al["year"] == 2011, "answered"]).sum() == 2
+    assert al["model"].dtype == "int64" and set(al["model"]) <= {0, 1, 2, 3, 4, 5}
+    assert al.loc[al["year"] == 2009, "synthetic"].all() and not al.loc[al["year"] == 2011, "synthetic"].any()
+    assert {"regionsnavn", "kommunegruppe", "kommunegruppe_navn", "navn"} <= set(al.columns)
+
+
+def test_align_rounds_rejects_bad_rounds(municipalities):
+    good = _rounds(municipalities)[2009]
+    with pytest.raises(ValueError, match="not among"):
+        compare.align_rounds({2009: pd.concat([good, good.head(1).assign(kommunekode=411)])}, municipalities)
+    with pytest.raises(ValueError, match="more than once"):
+        compare.align_rounds({2009: pd.concat([good, good.tail(1)])}, municipalities)
+    with pytest.raises(ValueError, match="synthetic"):
+        compare.align_rounds({2009: good.drop(columns="synthetic")}, municipalities)
+    with pytest.raises(ValueError, match="year column"):
+        compare.align_rounds({2011: good}, municipalities)
+
+
+def test_distribution_shares_sum_to_one(municipalities):
+    al = compare.align_rounds(_rounds(municipalities), municipalities)
+    d = compare.distribution(al)
+    assert d.groupby("year")["n"].sum().tolist() == [98, 98]
+    assert d.groupby("year")["share"].sum().to_numpy() == pytest.approx([1.0, 1.0])
+    assert d.dropna(subset=["share_answered"]).groupby("year")["share_answered"].sum().to_numpy() == pytest.approx([1, 1])
+    assert d.loc[(d["year"] == 2009) & (d["model"] == 0), "n"].item() == 13
+    assert list(d.loc[d["year"] == 2009, "model"]) == [0, 5, 1, 2, 3, 4]
+    for by in ("regionsnavn", "kommunegruppe_navn"):
+        g = compare.distribution(al, by=by)
+        assert g.groupby(["year", by])["share"].sum().to_numpy() == pytest.approx(1.0)
+        assert (g.groupby(["year", by]).size() == 6).all()  # every model shown, zeros kept
+        assert g.groupby("year")["n"].sum().tolist() == [98, 98]
+    wide = compare.distribution_table(d)
+    assert wide.shape == (2, 6) and wide.sum(axis=1).tolist() == [98, 98]
+
+
+def test_transition_matrix_totals():
+    a = pd.Series({101: 5, 147: 5, 151: 1, 153: 2, 155: 0, 157: 3, 159: 4}, name=2009)
+    b = pd.Series({101: 1, 147: 5, 151: 1, 153: 3, 155: 4, 157: 3, 161: 2}, name=2011)
+    # paired and answered both: 101 147 151 153 157 (155 blank in 2009; 159 and 161 in one round only)
+    t = compare.transition_matrix(a, b, "5<1<2<3<4")
+    assert t.shape == (5, 5) and list(t.index) == [5, 1, 2, 3, 4] and list(t.columns) == [5, 1, 2, 3, 4]
+    assert t.to_numpy().sum() == 5
+    assert t.loc[5, 1] == 1 and t.loc[5, 5] == 1 and t.loc[1, 1] == 1 and t.loc[2, 3] == 1 and t.loc[3, 3] == 1
+    assert t.loc[4].sum() == 0 and t[4].sum() == 0  # zeros kept, category still there
+    assert t.sum(axis=1).tolist() == [2, 1, 1, 1, 0]
+    assert (t.index.name, t.columns.name) == ("2009", "2011")
+    assert list(compare.transition_matrix(a, b, [5, 1, 3, 2, 4]).index) == [5, 1, 3, 2, 4]
+
+
+def test_nonresponse_paired_by_hand(municipalities):
+    codes = municipalities["kommunekode"].sort_values().to_numpy()
+    m09 = pd.Series(1, index=codes)
+    m11 = pd.Series(2, index=codes)
+    m09.iloc[:8] = 0           # 8 silent in 2009
+    m11.iloc[5:17] = 0         # 12 silent in 2011; 3 of them (5, 6, 7) silent in both
+    rounds = {
+        2009: pd.DataFrame({"kommunekode": codes, "model": m09.to_numpy(), "synthetic": True}),
+        2011: pd.DataFrame({"kommunekode": codes[m11.to_numpy() != 0], "model": m11[m11 != 0].to_numpy(), "synthetic": True}),
+    }
+    al = compare.align_rounds(rounds, municipalities)
+    r = compare.nonresponse(al)
+    assert r["paired"].to_numpy().tolist() == [[98 - 8 - 9, 9], [5, 3]]
+    # b = 9 (answered 2009 only), c = 5: exact p = 2 P(X <= 5 | 14) = 2 (1+14+91+364+1001+2002) / 16384
+    assert r["test"]["method"] == "exact binomial"
+    assert r["test"]["pvalue"] == pytest.approx(2 * 3473 / 16384, rel=1e-12)
+    t = r["table"]
+    assert t.index[0] == compare.TOTAL and list(t.index[1:]) == reference.REGION_ORDER
+    assert t.loc[compare.TOTAL, ["kommuner", "no_answer_2009", "no_answer_2011"]].tolist() == [98, 8, 12]
+    assert t.drop(index=compare.TOTAL)[["kommuner", "no_answer_2009", "no_answer_2011"]].sum().tolist() == [98, 8, 12]
+    assert t.loc[compare.TOTAL, "share_no_answer_2011"] == pytest.approx(12 / 98)
+
+
+def test_change_levels_by_hand():
+    a = pd.Series({101: 5, 147: 2, 151: 3, 153: 0, 155: 4})
+    b = pd.Series({101: 4, 147: 3, 151: 2, 153: 1, 157: 5})
+    ch = compare.change(a, b, "5<1<2<3<4").set_index("kommunekode")
+    assert ch.loc[101, "change"] == 4 and ch.loc[101, "direction"] == "up"      # 5 (0) -> 4 (4)
+    assert ch.loc[147, "change"] == 1 and ch.loc[151, "change"] == -1           # 2 -> 3 up, 3 -> 2 down
+    assert pd.isna(ch.loc[153, "change"]) and pd.isna(ch.loc[153, "direction"])  # no answer in a
+    assert pd.isna(ch.loc[155, "change"]) and pd.isna(ch.loc[157, "change"])    # absent from one round
+    swapped = compare.change(a, b, "5<1<3<2<4").set_index("kommunekode")
+    assert swapped.loc[147, "change"] == -1 and swapped.loc[151, "change"] == 1  # sensitive to 2 vs 3
+    s = compare.change_summary(ch.reset_index())
+    assert s.to_dict() == {"up": 2, "same": 0, "down": 1, "not comparable": 3}
+
+
+def test_wide_models_and_side_by_side_maps(municipalities):
+    al = compare.align_rounds(_rounds(municipalities), municipalities)
+    w = compare.wide_models(al)
+    assert list(w.columns) == ["kommunekode", "model_2009", "model_2011"] and len(w) == 98
+    assert w["model_2009"].isna().sum() == 13
+    gdf = reference.load_boundaries().merge(w, on="kommunekode", validate="one_to_one")
+    fig = maps.rounds_side_by_side(gdf, ["model_2009", "model_2011"], titles=["2009", "2011"],
+                                   categories=[5, 1, 2, 3, 4], cmap="YlGnBu", missing_label="did not answer")
+    legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
+    assert [s.split(" (")[0] for s in legends[0]] == [s.split(" (")[0] for s in legends[1]]  # same classes
+    assert legends[0][-1] == "did not answer (13)" and legends[1][-1] == "did not answer (2)"
+    matplotlib.pyplot.close(fig)
+
+
+def test_distribution_groups_in_their_usual_order(municipalities):
+    al = compare.align_rounds(_rounds(municipalities), municipalities)
+    t = compare.distribution_table(compare.distribution(al, by="regionsnavn"))
+    assert [r for r, _ in t.index[::2]] == reference.REGION_ORDER and [y for _, y in t.index[:2]] == [2009, 2011]
+    g = compare.distribution_table(compare.distribution(al, by="kommunegruppe_navn"))
+    assert list(dict.fromkeys(r for r, _ in g.index)) == list(reference.KOMMUNEGRUPPER.values())
+
+
+def test_interpret_claims_nothing_for_synthetic_data():
+    tests = {"bowker": compare.bowker(BOWKER_3X3), "stuart_maxwell": compare.stuart_maxwell(BOWKER_3X3),
+             "mcnemar_cooperation": compare.mcnemar_test([[20, 10], [2, 15]])}
+    fake = compare.interpret(tests, synthetic=True)
+    assert fake.startswith("**Synthetic example data") and "not findings" in fake
+    assert "survey answers" not in fake and "in the synthetic example data" in fake
+    real = compare.interpret(tests, synthetic=False)
+    assert "Synthetic" not in real and "in the survey answers" in real
+    assert "2 started and 10 stopped cooperating" in real  # c = 2, b = 10
+    assert "not proof that nothing changed" in real  # Bowker p = 0.096, Stuart-Maxwell p = 0.85
