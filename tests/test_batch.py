@@ -105,9 +105,16 @@ def test_new_round_scaffolds_config(tmp_path):
     shutil.copytree(paths.config(), config)
     done = rounds.new_round(2014, like=2011, config_dir=config)
     assert pipeline.load_rounds(config / "rounds.yaml")[2014] == {"input_path": "survey/example_survey_2014.xlsx", "codebook": "2014"}
-    assert (config / "codebooks" / "2014.yaml").is_file()
+    codebook = yaml.safe_load((config / "codebooks" / "2014.yaml").read_text())
+    assert codebook["year"] == 2014
     assert any("added round 2014" in line for line in done)
     with pytest.raises(ValueError, match="already"):
         rounds.new_round(2014, like=2011, config_dir=config)
     with pytest.raises(ValueError, match="accepted"):
         rounds.new_round(2020, like=1999, config_dir=config)
+
+
+def test_yaml_syntax_error_names_line(tmp_path):
+    (tmp_path / "pipeline.yaml").write_text("runs:\n  - id: a\n    needs: [x_{year}]\n")
+    with pytest.raises(pipeline.ConfigError, match="line 3.*quote values"):
+        pipeline.load_config(tmp_path / "pipeline.yaml")

@@ -23,3 +23,8 @@ def test_json_handles_numpy_and_paths(tmp_path):
 
     out = files.write_json(tmp_path / "r.json", {"n": np.int64(3), "x": np.float64(0.5), "p": tmp_path})
     assert '"n": 3' in out.read_text()
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    out = files.write_text(tmp_path / "x.txt", "hi")
+    assert out.stat().st_mode & 0o644 == 0o644

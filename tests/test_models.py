@@ -100,7 +100,7 @@ def test_ordinal_thresholds_reproduce_predicted_probabilities(base):
     xb = models.ordinal_design(df).to_numpy() @ res.params.iloc[: -len(cuts)].to_numpy()
     p_lowest = expit(cuts.iloc[0] - xb)  # P(model 5) = F(cut_1 - x'b)
     assert np.allclose(p_lowest, np.asarray(res.predict())[:, 0])
-    assert res.params["log_population"] > 0
+    assert res.params["log_population_vs_50000"] > 0
 
 
 def test_analysis_frame_drops_non_response_and_fano():

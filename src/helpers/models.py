@@ -177,10 +177,14 @@ def fit_change(changes: pd.DataFrame, term: str = "d_score"):
     return smf.ols(f"d_log_rate ~ {term}", data=changes).fit(cov_type="HC3")
 
 
+ORDINAL_POPULATION_CENTRE = 50_000  # cut points then describe a kommune of 50,000 in kommunegruppe 1, not merged
+
+
 def ordinal_design(df: pd.DataFrame) -> pd.DataFrame:
-    """Covariates for the ordinal logit, without a constant: log population, kommunegruppe dummies, merger."""
+    """Covariates for the ordinal logit, without a constant: log population (centred), kommunegruppe dummies, merger."""
     kg = pd.get_dummies(df["kommunegruppe"].astype(int), prefix="kommunegruppe", drop_first=True, dtype=float)
-    return pd.concat([df[["log_population"]], kg, df[["merged_2007"]].astype(float)], axis=1)
+    logpop = (df["log_population"] - np.log(ORDINAL_POPULATION_CENTRE)).rename("log_population_vs_50000")
+    return pd.concat([logpop, kg, df[["merged_2007"]].astype(float)], axis=1)
 
 
 def fit_ordinal(df: pd.DataFrame, ordering=DEFAULT_ORDERING):
@@ -262,3 +266,89 @@ def minimal_detectable(curve: pd.DataFrame, target: float = 0.8) -> float | None
     prev = curve.loc[:i].iloc[-2]
     x0, y0, x1, y1 = prev["irr"], prev["power"], curve.loc[i, "irr"], curve.loc[i, "power"]
     return float(x0 + (target - y0) * (x1 - x0) / (y1 - y0))
+
+
+# --- sensitivity -------------------------------------------------------------------------------
+
+ORDERINGS = {"5<1<2<3<4": (5, 1, 2, 3, 4), "5<1<3<2<4": (5, 1, 3, 2, 4)}
+EXCLUSIONS = {
+    "all kommuner": (),
+    "without København and Frederiksberg": (101, 147),
+    "without Esbjerg/Fanø": (561, 563),
+}
+
+
+def sensitivity(df: pd.DataFrame, outcome: str, orderings=ORDERINGS, exclusions=EXCLUSIONS, controls=CONTROLS) -> pd.DataFrame:
+    """The cooperation-score rate ratio under each ordering of models 2 and 3 and each exclusion."""
+    rows = []
+    for oname, ordering in orderings.items():
+        for ename, codes in exclusions.items():
+            sub = df[~df["kommunekode"].isin(codes)]
+            t = irr_table(fit_count(sub, outcome, spec="score", ordering=ordering, controls=controls)).iloc[0]
+            rows.append({"ordering": oname, "sample": ename, "n": len(sub), "irr": t["irr"],
+                         "irr_low": t["irr_low"], "irr_high": t["irr_high"], "p": t["p"]})
+    return pd.DataFrame(rows)
+
+
+# --- inputs and per-round fits for the model notebook ------------------------------------------
+
+USAGE_SOURCES = {"synthetic": "synthetic", "real": "real", "statbank": "statbank"}
+
+
+def usage_year(survey_year: int, offset: int = 1) -> int:
+    """The usage year paired with a survey round.
+
+    The rounds were answered in the autumn (September 2011) and describe the organisation in
+    place from then on, so the default pairs a round with the following calendar year. It also
+    makes the real loans series usable for 2009 (it starts in 2010).
+    """
+    return int(survey_year) + int(offset)
+
+
+def model_inputs(rounds: Sequence[int], outcome: str, usage_source: str, offset: int = 1, exclude: Sequence[int] = ()) -> dict:
+    """Analysis frames per round, the usage panel, and whether anything used is synthetic."""
+    from . import survey, usage
+
+    if usage_source not in USAGE_SOURCES:
+        raise ValueError(f"usage_source {usage_source!r}; accepted: {sorted(USAGE_SOURCES)}")
+    if usage_source == "real" and outcome != "loans":
+        raise ValueError("the real series holds physical loans only: use outcome='loans' with usage_source='real'")
+    panel = usage.build_panel(sources={outcome: usage_source})
+    frames, synthetic, pairing = {}, bool(panel[f"{outcome}_synthetic"].any()), {}
+    for year in rounds:
+        s = survey.load_clean(year)
+        synthetic |= bool(s["synthetic"].any())
+        frame = analysis_frame(s, panel, usage_year(year, offset), outcome)
+        frames[year] = frame[~frame["kommunekode"].isin(exclude)].reset_index(drop=True)
+        pairing[year] = {"usage_year": usage_year(year, offset), "n": len(frames[year]), "dropped": frame.attrs["dropped"]}
+    return {"frames": frames, "panel": panel, "synthetic": synthetic, "pairing": pd.DataFrame(pairing).T.rename_axis("survey round")}
+
+
+def round_models(df: pd.DataFrame, outcome: str, ordering=DEFAULT_ORDERING) -> tuple[pd.DataFrame, dict]:
+    """Negative binomial (categories, score) and Poisson-HC3 (categories) fits of one round; IRR table and fits."""
+    fits = {
+        "negative binomial": fit_count(df, outcome, ordering=ordering),
+        "negative binomial, score": fit_count(df, outcome, spec="score", ordering=ordering),
+        "Poisson, HC3": fit_count(df, outcome, family="poisson", ordering=ordering),
+    }
+    table = pd.concat({name: irr_table(res) for name, res in fits.items()}, names=["model", "term"])
+    return table, fits
+
+
+def fit_summary(fits: dict) -> pd.DataFrame:
+    """n, dispersion parameter and Pearson dispersion of each fit: overdispersion shows in the Poisson row."""
+    return pd.DataFrame({name: {"n": int(res.nobs), "alpha (NB)": getattr(res, "alpha", np.nan), "Pearson chi2/df": dispersion(res)}
+                         for name, res in fits.items()}).T
+
+
+def truth_by_term(rate_ratios: dict[int, float]) -> dict[str, float]:
+    """The generator's true rate ratios keyed like irr_table's terms."""
+    return {_term_label(f"C(model)[T.{int(m)}]"): float(rr) for m, rr in rate_ratios.items() if int(m) != 5}
+
+
+def estimates_vs_truth(table: pd.DataFrame, truth: dict[str, float]) -> pd.DataFrame:
+    """Estimated and true rate ratios side by side, and whether the 95 % interval covers the truth."""
+    t = table[["irr", "irr_low", "irr_high"]].copy()
+    t["true"] = [truth.get(term, np.nan) for term in t.index]
+    t["covered"] = (t["irr_low"] <= t["true"]) & (t["true"] <= t["irr_high"])
+    return t

@@ -71,12 +71,22 @@ class Config:
 
 # --- configuration -----------------------------------------------------------------------------
 
+def _read_yaml(path: Path) -> dict:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)}); "
+                          "quote values that contain {{placeholders}} or start with a digit") from None
+
+
 def load_rounds(path: Path | None = None) -> dict[int, dict]:
     """Survey rounds: year -> {input_path (under data/raw), codebook}."""
     path = Path(path or paths.config() / "rounds.yaml")
     if not path.is_file():
         return {}
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = _read_yaml(path)
     rounds = {}
     for year, spec in (doc.get("rounds") or {}).items():
         try:
@@ -141,7 +151,7 @@ def load_config(path: Path | None = None, rounds_path: Path | None = None) -> Co
     path = Path(path or paths.config() / "pipeline.yaml")
     if not path.is_file():
         raise ConfigError(f"{path}: pipeline config not found")
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = _read_yaml(path)
     rounds = load_rounds(rounds_path or path.with_name("rounds.yaml"))
     runs = expand(doc, rounds, str(path))
     ids = [r.id for r in runs]

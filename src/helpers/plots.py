@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FormatStrFormatter, NullFormatter
 import pandas as pd
 import seaborn as sns
 from scipy import stats
@@ -14,7 +17,7 @@ from .models import MODEL_NAMES, parse_ordering
 def usage_by_model(df: pd.DataFrame, ordering, ax: plt.Axes, *, value="rate_per_1000", ylabel="per 1,000 inhabitants") -> plt.Axes:
     """Box plot with the kommuner as points, models in the order of ``ordering`` (lowest first)."""
     order = [m for m in parse_ordering(ordering) if (df["model"] == m).any()]
-    labels = [f"{m}\n{MODEL_NAMES[m]}\n(n={int((df['model'] == m).sum())})" for m in order]
+    labels = [f"{m}\n{textwrap.fill(MODEL_NAMES[m], 12)}\n(n={int((df['model'] == m).sum())})" for m in order]
     data = df.assign(level=pd.Categorical(df["model"], categories=order, ordered=True))
     sns.boxplot(data=data, x="level", y=value, order=order, color="#d9e6f2", showfliers=False, ax=ax)
     sns.stripplot(data=data, x="level", y=value, order=order, color="#1f4e79", size=3.5, alpha=0.7, ax=ax)
@@ -34,10 +37,13 @@ def coefficients(table: pd.DataFrame, ax: plt.Axes, *, truth: dict[str, float] |
         ax.scatter(tv, y, marker="x", color="#c0392b", s=60, zorder=5, label="true value (generator)")
     ax.axvline(1, color="grey", lw=0.8, ls="--")
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%.2f"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, table.index)
+    ax.set_ylim(-0.7, len(table) - 0.3)
     ax.set_xlabel("incidence-rate ratio (log scale; 1 = no difference)")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     return ax
 
 

@@ -7,6 +7,7 @@ then cleans the new round, compares it with the round before it and refits the m
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -41,7 +42,7 @@ def new_round(year: int, *, like: int, input_path: str | None = None, config_dir
     if target.exists():
         done.append(f"kept existing codebook {paths.relative(target)}")
     else:
-        text = source.read_text(encoding="utf-8")
+        text = re.sub(r"^year: *\d{4}", f"year: {year}", source.read_text(encoding="utf-8"), count=1, flags=re.M)
         files.write_text(target, f"# Copied from {source.name} by `borgerservice new-round {year} --like {like}`; adjust to the {year} export.\n" + text)
         done.append(f"wrote codebook {paths.relative(target)} (copy of {source.name}: check headers and labels against the {year} export)")
     ext = Path(rounds[like]["input_path"]).suffix
