@@ -103,16 +103,16 @@ def test_independent_runs_overlap_with_two_workers_and_failures_stay_isolated(tm
 def test_new_round_scaffolds_config(tmp_path):
     config = tmp_path / "config"
     shutil.copytree(paths.config(), config)
-    done = rounds.new_round(2014, like=2011, config_dir=config)
-    assert pipeline.load_rounds(config / "rounds.yaml")[2014] == {"input_path": "survey/example_survey_2014.xlsx", "codebook": "2014"}
-    codebook = yaml.safe_load((config / "codebooks" / "2014.yaml").read_text())
-    assert codebook["year"] == 2014
-    assert any("added round 2014" in line for line in done)
+    done = rounds.new_round(2017, like=2011, config_dir=config)
+    assert pipeline.load_rounds(config / "rounds.yaml")[2017] == {"input_path": "survey/example_survey_2017.xlsx", "codebook": "2017"}
+    codebook = yaml.safe_load((config / "codebooks" / "2017.yaml").read_text())
+    assert codebook["year"] == 2017
+    assert any("added round 2017" in line for line in done)
+    assert any("does not exist yet" in line for line in done)
     with pytest.raises(ValueError, match="already"):
-        rounds.new_round(2014, like=2011, config_dir=config)
+        rounds.new_round(2017, like=2011, config_dir=config)
     with pytest.raises(ValueError, match="accepted"):
         rounds.new_round(2020, like=1999, config_dir=config)
-
 
 def test_yaml_syntax_error_names_line(tmp_path):
     (tmp_path / "pipeline.yaml").write_text("runs:\n  - id: a\n    needs: [x_{year}]\n")

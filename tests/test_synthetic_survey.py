@@ -15,7 +15,7 @@ def test_write_examples_is_byte_for_byte_reproducible(raw_copy):
     first = {p.name: files.sha256(p) for p in gen.write_examples()}
     second = {p.name: files.sha256(p) for p in gen.write_examples()}
     assert first == second
-    assert set(first) == {"example_survey_2009.csv", "example_survey_2011.xlsx"}
+    assert set(first) == {"example_survey_2009.csv", "example_survey_2011.xlsx", "example_survey_2014.xlsx"}
 
 
 def test_shipped_examples_are_what_the_generator_makes(raw_copy):

@@ -25,8 +25,8 @@ def totals(example):
 
 
 def test_shape_units_and_years(example):
-    assert len(example) == 97 * 6
-    assert set(example["year"]) == set(range(2009, 2015))
+    assert len(example) == 97 * 7
+    assert set(example["year"]) == set(range(2009, 2016))
     assert example["kommunekode"].nunique() == 97
     assert 563 not in set(example["kommunekode"]) and 561 in set(example["kommunekode"])
     assert list(example.columns) == ["kommunekode", "year", "loans", "visits", "downloads", "service_points", "expenditure"]
@@ -59,7 +59,7 @@ def test_loans_match_real_national_totals(totals):
 
 
 def test_expenditure_plausible(example):
-    pop = usage.unit_population(range(2009, 2015))
+    pop = usage.unit_population(range(2009, 2016))
     e = example.merge(pop, on=["kommunekode", "year"])
     per_capita = e["expenditure"] / e["population"]
     assert 250 < per_capita.median() < 700  # DKK per inhabitant
@@ -99,7 +99,7 @@ def test_truth_file(example):
 
 def _with_models(outcome: str) -> pd.DataFrame:
     t = usage.load_truth()
-    p = usage.build_panel({"loans": "synthetic"}, years=range(2009, 2015))
+    p = usage.build_panel({"loans": "synthetic"}, years=range(2009, 2016))
     p["round"] = p["year"].map(t["round_for_year"])
     tm = true_models()[["kommunekode", "year", "model_true"]].rename(columns={"year": "round"})
     p = p.merge(tm, on=["kommunekode", "round"], how="left", validate="many_to_one")

@@ -173,7 +173,7 @@ def test_default_sources_and_columns(panel):
 
 
 def test_switch_loans_to_synthetic():
-    p = usage.build_panel({"loans": "synthetic"}, years=range(2009, 2015))
+    p = usage.build_panel({"loans": "synthetic"}, years=range(2009, 2016))
     assert p["loans_source"].eq("synthetic: example panel").all() and p["loans_synthetic"].all()
     assert not p["outlier"].any() and p["quality_flag"].isna().all()
     syn = usage.load_synthetic()
@@ -255,7 +255,7 @@ def test_load_truth():
     t = usage.load_truth()
     assert t["rate_ratios"]["visits"][5] == 1.0 and t["rate_ratios"]["loans"][5] == 1.0
     assert set(t["rate_ratios"]["visits"]) == {1, 2, 3, 4, 5}
-    assert t["round_for_year"] == {2009: 2009, 2010: 2009, 2011: 2011, 2012: 2011, 2013: 2011, 2014: 2014}
+    assert t["round_for_year"] == {2009: 2009, 2010: 2009, 2011: 2011, 2012: 2011, 2013: 2011, 2014: 2014, 2015: 2014}
     rr = usage.truth_rate_ratios()
     assert set(rr["outcome"]) == {"visits", "loans"} and len(rr) == 10
 

@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=_cmd_clean)
 
     e = sub.add_parser("examples", help="regenerate the synthetic example data, byte for byte")
-    e.add_argument("--years", nargs="+", type=int, default=[2009, 2011], help="survey rounds to write (default 2009 2011)")
+    e.add_argument("--years", nargs="+", type=int, default=[2009, 2011, 2014], help="survey rounds to write (default 2009 2011 2014)")
     e.set_defaults(func=_cmd_examples)
 
     f = sub.add_parser("fetch-usage", help="download library usage from Statistics Denmark into data/raw/usage/statbank")

@@ -17,7 +17,7 @@ Sources
   (and no rate for the Esbjerg unit, whose rate needs Fanø's population). 2009 and 2016-2017
   are not in the file (see :data:`REAL_LOANS_GAPS`). Suspicious values stay in the data and
   are listed in :data:`QUALITY_FLAGS`; the panel marks them in ``outlier``.
-* ``synthetic``: the seeded example panel 2009-2014 written by
+* ``synthetic``: the seeded example panel 2009-2015 written by
   :func:`helpers.synthetic.usage.write_examples`, with its ground truth in
   ``example_truth.yaml`` (:func:`load_truth`).
 * ``statbank``: the Statistics Denmark cache, read through
@@ -47,7 +47,7 @@ from .validation import validate
 # --- files -------------------------------------------------------------------------------
 REAL_KOMMUNE_FILE = "library_use_per_capita_kommune_2010-2025.csv"
 REAL_NATIONAL_FILE = "library_use_per_capita_national_2010-2025.csv"
-EXAMPLE_FILE = "example_usage_panel_2009-2014.csv"
+EXAMPLE_FILE = "example_usage_panel_2009-2015.csv"
 TRUTH_FILE = "example_truth.yaml"
 PANEL_FILE = "usage_panel.parquet"
 
@@ -365,7 +365,7 @@ def national_real_loans() -> pd.DataFrame:
 _EXAMPLE_SCHEMA = pa.DataFrameSchema(
     {
         "kommunekode": pa.Column(int, pa.Check.in_range(101, 860)),
-        "year": pa.Column(int, pa.Check.in_range(2009, 2014)),
+        "year": pa.Column(int, pa.Check.in_range(2009, 2015)),
         "loans": pa.Column(int, pa.Check.ge(0)),
         "visits": pa.Column(int, pa.Check.ge(0)),
         "downloads": pa.Column(int, pa.Check.ge(0)),
@@ -378,7 +378,7 @@ _EXAMPLE_SCHEMA = pa.DataFrameSchema(
 
 
 def load_synthetic() -> pd.DataFrame:
-    """The synthetic example panel (97 units x 2009-2014), validated. SYNTHETIC: not real data."""
+    """The synthetic example panel (97 units x 2009-2015), validated. SYNTHETIC: not real data."""
     f = _raw_file(EXAMPLE_FILE)
     df = _read_csv(f, _EXAMPLE_SCHEMA, {c: "int" for c in _EXAMPLE_SCHEMA.columns})
     missing = sorted(set(unit_codes()) - set(df["kommunekode"]))

@@ -1,9 +1,9 @@
-"""Synthetic example usage panel 2009-2014 with a known effect of the cooperation model.
+"""Synthetic example usage panel 2009-2015 with a known effect of the cooperation model.
 
 NOTHING HERE IS REAL. :func:`write_examples` writes, into ``data/raw/usage/``:
 
-* ``example_usage_panel_2009-2014.csv``: one row per library unit (97; unit 561 = Esbjerg +
-  Fanø, see :func:`helpers.usage.to_library_units`) and year 2009-2014 with ``loans``,
+* ``example_usage_panel_2009-2015.csv``: one row per library unit (97; unit 561 = Esbjerg +
+  Fanø, see :func:`helpers.usage.to_library_units`) and year 2009-2015 with ``loans``,
   ``visits``, ``downloads``, ``service_points`` (with a collection) and ``expenditure`` (gross
   operating expenditure, DKK, rounded to 1,000);
 * ``example_truth.yaml``: the true rate ratios, the survey round used for each usage year, the
@@ -26,7 +26,7 @@ For visits, loans and downloads, unit *i* in year *t* has the expected count::
   (``helpers.synthetic.truth.true_models()``, column ``model_true``) relative to model 5
   (no cooperation), :data:`RATE_RATIOS`. Downloads have no model effect. The survey round that
   describes a usage year is :data:`ROUND_FOR_YEAR` (the latest round at or before the year:
-  2009-2010 -> 2009, 2011-2013 -> 2011, 2014 -> 2014).
+  2009-2010 -> 2009, 2011-2013 -> 2011, 2014-2015 -> 2014).
 
 Counts are drawn negative-binomial (gamma-Poisson): ``lambda ~ mu * Gamma(1/alpha, alpha)``,
 ``y ~ Poisson(lambda)``, so Var(y) = mu + alpha * mu^2 with alpha = :data:`DISPERSION`. The draws
@@ -35,11 +35,11 @@ remainders so the national total is hit exactly; a count model with year effects
 
 Calibration (:data:`NATIONAL`): published figures where they exist (visits 2010 36,000,000 and
 2011 36,297,751, 2009 = 2010 - 100,000; downloads 2009 7,294,916 and 2010 11,178,757; service
-points 2010 = 97 + 353 branches + 32 bookmobiles = 482, 2009 branches 369); loans 2010-2014 =
+points 2010 = 97 + 353 branches + 32 bookmobiles = 482, 2009 branches 369); loans 2010-2015 =
 the real national physical loans (sum over units of per capita x population, helpers.usage), 2009
 extrapolated backwards with the geometric mean annual change 2010-2014 (about 48.4 million,
 within the 48-50 million first loans reported for 2009). Everything else is an ASSUMPTION
-and marked as such in :data:`NATIONAL_ASSUMED`: visits 2012-2014, downloads 2011-2014, branches
+and marked as such in :data:`NATIONAL_ASSUMED`: visits 2012-2015, downloads 2011-2015, branches
 and bookmobiles after 2010, bookmobiles 2009, and all expenditure (about DKK 470 per
 inhabitant, gently falling; an assumption, not a published figure).
 """
@@ -56,9 +56,9 @@ from .. import files, paths, provenance, reference, usage
 from . import SEED
 from .truth import true_models
 
-YEARS = tuple(range(2009, 2015))
+YEARS = tuple(range(2009, 2016))
 STREAM = 3  # the usage panel draws from np.random.default_rng([seed, STREAM]); truth.py uses seed and seed + 1
-ROUND_FOR_YEAR = {2009: 2009, 2010: 2009, 2011: 2011, 2012: 2011, 2013: 2011, 2014: 2014}
+ROUND_FOR_YEAR = {2009: 2009, 2010: 2009, 2011: 2011, 2012: 2011, 2013: 2011, 2014: 2014, 2015: 2014}
 REFERENCE_MODEL = 5
 
 # TRUE effects: rate ratio of visits / loans per inhabitant for each cooperation model vs model 5.
@@ -81,13 +81,13 @@ EXPENDITURE_POPULATION_ELASTICITY = 0.9  # small units spend a little more per i
 EXPENDITURE_PER_SERVICE_POINT = 0.04  # each extra service point adds 4 % to a unit's expected expenditure
 
 NATIONAL = {
-    "visits": {2009: 35_900_000, 2010: 36_000_000, 2011: 36_297_751, 2012: 36_500_000, 2013: 36_700_000, 2014: 36_900_000},
-    "downloads": {2009: 7_294_916, 2010: 11_178_757, 2011: 14_500_000, 2012: 16_000_000, 2013: 17_000_000, 2014: 18_000_000},
+    "visits": {2009: 35_900_000, 2010: 36_000_000, 2011: 36_297_751, 2012: 36_500_000, 2013: 36_700_000, 2014: 36_900_000, 2015: 37_100_000},
+    "downloads": {2009: 7_294_916, 2010: 11_178_757, 2011: 14_500_000, 2012: 16_000_000, 2013: 17_000_000, 2014: 18_000_000, 2015: 18_700_000},
     "main_libraries": {y: 97 for y in YEARS},
-    "branches": {2009: 369, 2010: 353, 2011: 344, 2012: 335, 2013: 327, 2014: 320},
-    "bookmobiles": {2009: 33, 2010: 32, 2011: 31, 2012: 30, 2013: 29, 2014: 28},
+    "branches": {2009: 369, 2010: 353, 2011: 344, 2012: 335, 2013: 327, 2014: 320, 2015: 314},
+    "bookmobiles": {2009: 33, 2010: 32, 2011: 31, 2012: 30, 2013: 29, 2014: 28, 2015: 27},
     "expenditure": {2009: 2_640_000_000, 2010: 2_620_000_000, 2011: 2_590_000_000, 2012: 2_560_000_000,
-                    2013: 2_540_000_000, 2014: 2_530_000_000},
+                    2013: 2_540_000_000, 2014: 2_530_000_000, 2015: 2_520_000_000},
 }
 NATIONAL_PUBLISHED = {
     "visits": {2010: "36 million physical visits (SBS1; agency summary)", 2011: "36,297,751 (Danmarks Biblioteksforening)",
@@ -98,9 +98,9 @@ NATIONAL_PUBLISHED = {
     "main_libraries": {2010: "97 main libraries (Fanø served by Esbjerg)"},
 }
 NATIONAL_ASSUMED = [
-    "visits 2012-2014: +0.2 million a year after 2011 (assumption)",
-    "downloads 2011-2014: growth slowing from +30 % to +6 % a year (assumption)",
-    "branches 2011-2014 and bookmobiles 2009 and 2011-2014: a slow decline (assumption)",
+    "visits 2012-2015: +0.2 million a year after 2011 (assumption)",
+    "downloads 2011-2015: growth slowing from +30 % to +4 % a year (assumption)",
+    "branches 2011-2015 and bookmobiles 2009 and 2011-2015: a slow decline (assumption)",
     "expenditure: gross operating expenditure about DKK 2.5-2.6 billion a year, about DKK 470 per inhabitant (assumption; "
     "no published figure was used)",
     "loans 2009: 2010 value x (2010/2014)^(1/4), the geometric mean annual change 2010-2014 carried one year back",
@@ -120,9 +120,9 @@ def _largest_remainder(x: np.ndarray, total: int) -> np.ndarray:
 
 
 def national_loans() -> dict[int, int]:
-    """Loans calibration targets: real national physical loans 2010-2014, 2009 extrapolated (see module doc)."""
+    """Loans calibration targets: real national physical loans 2010-2015, 2009 extrapolated (see module doc)."""
     real = usage.national_real_loans().set_index("year")["loans"]
-    out = {y: int(round(float(real[y]))) for y in range(2010, 2015)}
+    out = {y: int(round(float(real[y]))) for y in range(2010, 2016)}
     out[2009] = int(round(out[2010] * (out[2010] / out[2014]) ** (1 / 4)))
     return dict(sorted(out.items()))
 
@@ -146,7 +146,7 @@ def _models(units: pd.Series, seed: int) -> pd.DataFrame:
 
 
 def generate(seed: int = SEED) -> tuple[pd.DataFrame, dict]:
-    """The example panel (97 units x 2009-2014, integer columns) and its truth document. Pure: writes nothing."""
+    """The example panel (97 units x 2009-2015, integer columns) and its truth document. Pure: writes nothing."""
     rng = np.random.default_rng([seed, STREAM])
     units = _units()
     n = len(units)
@@ -216,7 +216,7 @@ def generate(seed: int = SEED) -> tuple[pd.DataFrame, dict]:
     totals = {o: {int(y): int(v) for y, v in targets[o].items()} for o in ("loans", "visits", "downloads", "expenditure")}
     totals["service_points"] = {int(y): int(targets["main_libraries"][y] + targets["branches"][y] + targets["bookmobiles"][y]) for y in YEARS}
     truth = {
-        "description": "Ground truth of the SYNTHETIC example usage panel (example_usage_panel_2009-2014.csv). Not real data.",
+        "description": "Ground truth of the SYNTHETIC example usage panel (example_usage_panel_2009-2015.csv). Not real data.",
         "synthetic": True,
         "generator": "helpers.synthetic.usage.write_examples",
         "seed": int(seed),
@@ -256,13 +256,13 @@ def write_examples(seed: int = SEED, *, record: bool = True) -> dict[str, Path]:
     folder = paths.usage_raw()
     p_panel = files.write_csv(folder / usage.EXAMPLE_FILE, panel)
     p_truth = files.write_text(folder / usage.TRUTH_FILE,
-                               "# SYNTHETIC example data: the ground truth of example_usage_panel_2009-2014.csv\n"
+                               "# SYNTHETIC example data: the ground truth of example_usage_panel_2009-2015.csv\n"
                                + yaml.safe_dump(truth, allow_unicode=True, sort_keys=False, width=100))
     if record:
         src = f"synthetic: helpers.synthetic.usage.write_examples(seed={seed})"
         lic = "generated by this package (MIT); calibrated to published national figures"
         provenance.record(p_panel, source=src, licence=lic, synthetic=True,
-                          description="SYNTHETIC example usage panel: 97 library units x 2009-2014; loans, visits, downloads, "
+                          description="SYNTHETIC example usage panel: 97 library units x 2009-2015; loans, visits, downloads, "
                                       "service points, expenditure (DKK)",
                           provenance="src/helpers/synthetic/usage.py")
         provenance.record(p_truth, source=src, licence=lic, synthetic=True,
