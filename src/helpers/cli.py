@@ -1,6 +1,6 @@
 """The `borgerservice` command: run the pipeline and the data chores behind it.
 
-Verbs: run, new-round, clean, examples, fetch-usage, check-data. Heavy modules are imported
+Verbs: run, new-round, clean, examples, fetch-usage, add-data, check-data. Heavy modules are imported
 inside each verb so that `borgerservice run` with nothing to do returns quickly.
 """
 
@@ -57,6 +57,15 @@ def _cmd_fetch_usage(args) -> int:
     return 0
 
 
+def _cmd_add_data(args) -> int:
+    from . import provenance
+
+    entry = provenance.record(paths.raw() / args.file, source=args.source, licence=args.licence,
+                              synthetic=args.synthetic, description=args.description)
+    print(f"recorded {entry.file} (synthetic: {entry.synthetic}, sha256 {entry.sha256[:12]}...)")
+    return 0
+
+
 def _cmd_check_data(args) -> int:
     from . import provenance
 
@@ -100,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--tables", nargs="+", default=None, help="e.g. BIB1 SBS1 (default: all declared)")
     f.add_argument("--url", default=None, help="API base URL (default https://api.statbank.dk)")
     f.set_defaults(func=_cmd_fetch_usage)
+
+    a = sub.add_parser("add-data", help="record a file you put under data/raw in its folder's MANIFEST.yaml")
+    a.add_argument("file", help="path relative to data/raw, e.g. survey/survey_2011_real.xlsx")
+    a.add_argument("--source", required=True, help="where it came from, and when")
+    a.add_argument("--licence", required=True, help="the terms of use")
+    a.add_argument("--description", default="")
+    a.add_argument("--synthetic", action="store_true", help="mark it as synthetic example data")
+    a.set_defaults(func=_cmd_add_data)
 
     k = sub.add_parser("check-data", help="check data/raw against its manifests (sha256, listed, present)")
     k.set_defaults(func=_cmd_check_data)
