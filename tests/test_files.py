@@ -28,3 +28,21 @@ def test_json_handles_numpy_and_paths(tmp_path):
 def test_written_files_get_normal_permissions(tmp_path):
     out = files.write_text(tmp_path / "x.txt", "hi")
     assert out.stat().st_mode & 0o644 == 0o644
+
+
+def test_synthetic_figures_are_stamped_and_named(outputs):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import paths, reports
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    written = reports.save_figure(fig, "demo", synthetic=True)
+    assert [p.name for p in written] == ["demo_synthetic.png", "demo_synthetic.svg"]
+    assert reports.SYNTHETIC_MARK in (paths.figures() / "demo_synthetic.svg").read_text()
+    fig2, _ = plt.subplots()
+    assert [p.name for p in reports.save_figure(fig2, "real_demo", synthetic=False)] == ["real_demo.png", "real_demo.svg"]
+    assert "SYNTHETIC" not in (paths.figures() / "real_demo.svg").read_text()

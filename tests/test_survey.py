@@ -584,6 +584,6 @@ def test_notebook_runs_for_2009(outputs, tmp_path):
         parameters={"year": 2009, "input_path": CSV_2009, "codebook": "2009"}, progress_bar=False, execution_timeout=300,
     )
     assert (paths.processed() / "survey_2009.parquet").is_file()
-    assert (paths.figures() / "survey_2009_models.png").is_file()
+    assert (paths.figures() / "survey_2009_models_synthetic.png").is_file()
     res = json.loads((paths.results() / "01_clean_survey_2009.json").read_text(encoding="utf-8"))
     assert res["synthetic"] is True and res["results"]["answered_model"] == 90

@@ -40,9 +40,10 @@ def mark_synthetic(fig: plt.Figure) -> None:
 
 
 def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = "") -> list[Path]:
-    """Write ``reports/figures/<name>.png`` and ``.svg`` atomically; mark synthetic figures first."""
+    """Write ``reports/figures/<name>.png`` and ``.svg`` atomically; synthetic figures are stamped and get a ``_synthetic`` name."""
     if synthetic:
         mark_synthetic(fig)
+        name = name if name.endswith("_synthetic") else f"{name}_synthetic"
     if source:
         fig.text(0.99, 0.005, source, fontsize=7, color="#555555", ha="right", va="bottom")
     out = []
