@@ -30,8 +30,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# JupyterLab from notebooks/, new notebooks and kernel pickers default to the project kernel.
+# --allow-root only when run as root (containers, CI machines); JupyterLab refuses root otherwise.
 lab: $(STAMP)
-	cd notebooks && ../$(BIN)/jupyter lab --MappingKernelManager.default_kernel_name=$(KERNEL)
+	cd notebooks && ../$(BIN)/jupyter lab --MappingKernelManager.default_kernel_name=$(KERNEL) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 examples: $(STAMP)
 	$(BIN)/borgerservice examples

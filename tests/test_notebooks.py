@@ -49,3 +49,21 @@ def test_pipeline_runs_only_known_notebooks_with_declared_parameters():
         declared = {t.id for s in ast.parse(params.source).body for t in s.targets}
         unknown = set(run.get("parameters") or {}) - declared
         assert not unknown, f"{run['id']}: parameters {unknown} not declared in {run['notebook']}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_explains_itself(path):
+    """The first markdown cell says what the notebook asks, reads (and whether it is synthetic) and writes."""
+    nb = nbformat.read(path, as_version=4)
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert markdown, f"{path.name}: no markdown cell"
+    intro = markdown[0]
+    title = intro.splitlines()[0]
+    assert title.startswith("# ") and len(title) > 4, f"{path.name}: the first markdown cell starts with a '# ' title"
+    assert "Question" in intro, f"{path.name}: the introduction states the question ('Question')"
+    assert "Inputs" in intro, f"{path.name}: the introduction names the inputs ('Inputs')"
+    lowered = intro.lower()
+    assert "synthetic" in lowered or "real" in lowered, f"{path.name}: the introduction says whether the inputs are synthetic or real"
+    assert "Outputs" in intro, f"{path.name}: the introduction names the outputs ('Outputs')"
+    steps = [line for text in markdown for line in text.splitlines() if line.startswith("## ")]
+    assert len(steps) >= 3, f"{path.name}: at least 3 step headings ('## '), found {len(steps)}"

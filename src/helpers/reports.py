@@ -36,7 +36,7 @@ def banner(synthetic: bool):
 def mark_synthetic(fig: plt.Figure) -> None:
     """Stamp a figure visibly as synthetic (diagonal watermark plus a footer line)."""
     fig.text(0.5, 0.5, "SYNTHETIC", fontsize=60, color="#c0392b", alpha=0.12, ha="center", va="center", rotation=30, zorder=100)
-    fig.text(0.01, 0.005, SYNTHETIC_MARK, fontsize=8, color="#c0392b", ha="left", va="bottom", weight="bold")
+    fig.text(0.01, -0.01, SYNTHETIC_MARK, fontsize=8, color="#c0392b", ha="left", va="top", weight="bold")
 
 
 def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = "") -> list[Path]:
@@ -45,7 +45,7 @@ def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = ""
         mark_synthetic(fig)
         name = name if name.endswith("_synthetic") else f"{name}_synthetic"
     if source:
-        fig.text(0.99, 0.005, source, fontsize=7, color="#555555", ha="right", va="bottom")
+        fig.text(0.99, -0.01, source, fontsize=7, color="#555555", ha="right", va="top")
     out = []
     for ext in ("png", "svg"):
         target = paths.figures() / f"{name}.{ext}"
