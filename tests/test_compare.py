@@ -35,52 +35,6 @@ def chi2_sf_df3(x):  # P(chi2_3 > x) = erfc(sqrt(x/2)) + sqrt(2x/pi) exp(-x/2)
     return math.erfc(math.sqrt(x / 2)) + math.sqrt(2 * x / math.pi) * math.exp(-x / 2)
 
 
-# --------------------------------------------------------------------------- ordering and labels
-
-
-@pytest.mark.parametrize("given", ["5<1<2<3<4", " 5 < 1<2 <3< 4 ", [5, 1, 2, 3, 4], ("5", "1", "2", "3", "4"), None])
-def test_parse_ordering_default_forms(given):
-    assert compare.parse_ordering(given) == [5, 1, 2, 3, 4]
-
-
-def test_parse_ordering_alternative_and_helpers():
-    assert compare.parse_ordering("5<1<3<2<4") == [5, 1, 3, 2, 4]
-    assert compare.swap("5<1<2<3<4") == [5, 1, 3, 2, 4]
-    assert compare.format_ordering([5, 1, 3, 2, 4]) == "5<1<3<2<4"
-    assert compare.level_scores("5<1<2<3<4") == {5: 0, 1: 1, 2: 2, 3: 3, 4: 4}
-    assert compare.level_scores("5<1<3<2<4") == {5: 0, 1: 1, 3: 2, 2: 3, 4: 4}
-    dtype = compare.model_dtype("5<1<3<2<4", include_no_answer=True)
-    assert dtype.ordered and list(dtype.categories) == [0, 5, 1, 3, 2, 4]
-
-
-@pytest.mark.parametrize(
-    "bad, says",
-    [
-        ("5<1<2<3", "missing [4]"),
-        ("5<1<2<3<4<4", "repeated [4]"),
-        ("0<1<2<3<4", "did not answer"),
-        ([5, 1, 2, 3, 4, 6], "unknown [6]"),
-        ("a<b<c<d<e", "'a' is not a model code"),
-        ("", "empty ordering"),
-        ("5,1,2,3,4", "is not a model code"),
-        (51234, "must be a string or a list"),
-        ([5, 1, 2.5, 3, 4], "is not a model code"),
-    ],
-)
-def test_parse_ordering_errors_name_what_is_accepted(bad, says):
-    with pytest.raises(ValueError) as err:
-        compare.parse_ordering(bad)
-    assert says in str(err.value)
-    assert "5<1<2<3<4" in str(err.value)  # names the accepted form
-
-
-def test_model_labels_agree_with_the_codebooks():
-    for year in (2009, 2011):
-        cb = yaml.safe_load((paths.codebooks() / f"{year}.yaml").read_text(encoding="utf-8"))
-        assert {int(k): v for k, v in cb["model_labels"].items()} == compare.model_labels()
-    assert compare.model_labels(with_code=True, include_no_answer=False)[4].startswith("4 Vi er borgernes")
-
-
 def test_as_model_codes_accepts_the_usual_forms():
     s = pd.Series([1, "2", 3.0, None, "Intet samarbejde", " 4 "])
     assert compare.as_model_codes(s).tolist() == [1, 2, 3, 0, 5, 4]

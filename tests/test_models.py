@@ -23,17 +23,6 @@ def base():
     })
 
 
-@pytest.mark.parametrize("given", ["5<1<2<3<4", [5, 1, 2, 3, 4], " 5 < 1<2<3<4"])
-def test_parse_ordering(given):
-    assert models.parse_ordering(given) == (5, 1, 2, 3, 4)
-
-
-@pytest.mark.parametrize("bad", ["5<1<2<3", "5<1<2<3<3", "a<b", [0, 1, 2, 3, 4]])
-def test_parse_ordering_rejects(bad):
-    with pytest.raises(ValueError, match="permutation of 1-5"):
-        models.parse_ordering(bad)
-
-
 def test_score_follows_ordering_and_drops_non_response():
     s = models.score(pd.Series([5, 1, 2, 3, 4, 0]), "5<1<3<2<4")
     assert s.tolist()[:5] == [0, 1, 3, 2, 4]

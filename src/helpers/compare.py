@@ -4,11 +4,9 @@ Pure functions: every input comes in as an argument (the rounds, the municipalit
 is read or written here. The unit is always the 98 kommuner of the reference table; a kommune that
 is absent from a round, or present with model 0, did not answer (model 0).
 
-Model codes (2011 legend): 0 did not answer, 1 "Den spæde start", 2 "Vi flytter sammen",
-3 "Vi arbejder sammen", 4 "Vi er borgernes fælles indgang til kommunen", 5 no cooperation.
-The *level* of cooperation needs an ordering of 1-5 (default ``5<1<2<3<4``); 2 and 3 are not
-obviously ordered, so the ordering is a parameter. Only :func:`change` depends on it: the
-symmetry, homogeneity and McNemar tests treat the models as unordered categories.
+Model codes and the ordering come from :mod:`helpers.cooperation`. Only :func:`change` depends
+on the ordering: the symmetry, homogeneity and McNemar tests treat the models as unordered
+categories.
 
 The paired tests (Bowker, Stuart-Maxwell, McNemar) compare the SAME kommuner in two rounds.
 They are wrong for two independent samples; use a chi-square test of independence there.
@@ -24,102 +22,25 @@ from scipy import stats
 from scipy.sparse.csgraph import connected_components
 from statsmodels.stats.contingency_tables import SquareTable, mcnemar
 
+from .cooperation import (
+    COOPERATING,
+    level_scores,
+    LABELS,
+    NO_ANSWER,
+    model_labels,
+    parse_ordering,
+)
 from .reference import KOMMUNEGRUPPER, REGION_ORDER
 
-NO_ANSWER = 0
-MODELS = (1, 2, 3, 4, 5)
-DEFAULT_ORDERING = (5, 1, 2, 3, 4)  # lowest cooperation first
-COOPERATING = (1, 2, 3, 4)
-NO_COOPERATION = 5
 EXACT_BELOW = 25  # McNemar: exact binomial test when fewer discordant pairs than this
 TOTAL = "Hele landet"
 GROUP_ORDERS = {"regionsnavn": REGION_ORDER, "kommunegruppe_navn": list(KOMMUNEGRUPPER.values())}
 
-_LABELS = {
-    0: "Har ikke svaret",
-    1: "Den spæde start",
-    2: "Vi flytter sammen",
-    3: "Vi arbejder sammen",
-    4: "Vi er borgernes fælles indgang til kommunen",
-    5: "Intet samarbejde",
-}
-_ACCEPTED_ORDERING = "each of the models 1, 2, 3, 4, 5 exactly once, lowest level first, e.g. '5<1<2<3<4' or [5, 1, 2, 3, 4]"
-
-
-# --------------------------------------------------------------------------- labels and ordering
-
-
-def model_labels(with_code: bool = False, include_no_answer: bool = True) -> dict[int, str]:
-    """Danish model names by code (as in the 2011 legend); ``with_code`` prefixes "1 ", "2 ", ..."""
-    codes = ([NO_ANSWER] if include_no_answer else []) + sorted(MODELS)
-    return {c: f"{c} {_LABELS[c]}" if with_code else _LABELS[c] for c in codes}
-
-
-def parse_ordering(ordering: str | Sequence[int] | None = None) -> list[int]:
-    """An ordering such as "5<1<2<3<4" or [5, 1, 2, 3, 4] as a list of model codes, lowest first.
-
-    None gives the default 5<1<2<3<4. Raises ValueError unless it is a permutation of 1..5.
-    """
-    if ordering is None:
-        return list(DEFAULT_ORDERING)
-    if isinstance(ordering, str):
-        if not ordering.strip():
-            raise ValueError(f"empty ordering; accepted: {_ACCEPTED_ORDERING}")
-        parts: list = [p.strip() for p in ordering.split("<")]
-    elif isinstance(ordering, Sequence) or isinstance(ordering, (np.ndarray, pd.Series)):
-        parts = list(ordering)
-    else:
-        raise ValueError(f"ordering must be a string or a list, got {type(ordering).__name__}; accepted: {_ACCEPTED_ORDERING}")
-    codes = []
-    for p in parts:
-        try:
-            if isinstance(p, bool) or (isinstance(p, float) and not p.is_integer()):
-                raise ValueError
-            codes.append(int(p))
-        except (TypeError, ValueError):
-            raise ValueError(f"ordering {ordering!r}: {p!r} is not a model code; accepted: {_ACCEPTED_ORDERING}") from None
-    if sorted(codes) != sorted(MODELS):
-        extra = sorted(set(codes) - set(MODELS))
-        missing = sorted(set(MODELS) - set(codes))
-        repeated = sorted({c for c in codes if codes.count(c) > 1})
-        what = "; ".join(
-            s for s in (
-                f"unknown {extra}" + (" (0 means 'did not answer' and has no level)" if 0 in extra else "") if extra else "",
-                f"missing {missing}" if missing else "",
-                f"repeated {repeated}" if repeated else "",
-            ) if s
-        )
-        raise ValueError(f"ordering {ordering!r} is not a permutation of 1..5 ({what}); accepted: {_ACCEPTED_ORDERING}")
-    return codes
-
-
-def format_ordering(ordering: str | Sequence[int] | None = None) -> str:
-    """The ordering as the string form "5<1<2<3<4"."""
-    return "<".join(str(c) for c in parse_ordering(ordering))
-
-
-def level_scores(ordering: str | Sequence[int] | None = None) -> dict[int, int]:
-    """Cooperation level of each model code under ``ordering``: 0 for the lowest ... 4 for the highest."""
-    return {code: level for level, code in enumerate(parse_ordering(ordering))}
-
-
-def swap(ordering: str | Sequence[int] | None, x: int = 2, y: int = 3) -> list[int]:
-    """The ordering with models ``x`` and ``y`` exchanged (the 2-versus-3 sensitivity check)."""
-    codes = parse_ordering(ordering)
-    i, j = codes.index(x), codes.index(y)
-    codes[i], codes[j] = codes[j], codes[i]
-    return codes
-
-
-def model_dtype(ordering: str | Sequence[int] | None = None, include_no_answer: bool = False) -> pd.CategoricalDtype:
-    """An ordered categorical dtype of model codes, lowest level first (0 "did not answer" before all if included)."""
-    return pd.CategoricalDtype(([NO_ANSWER] if include_no_answer else []) + parse_ordering(ordering), ordered=True)
-
 
 def as_model_codes(values: pd.Series) -> pd.Series:
     """Model answers as int codes 0-5 (missing becomes 0); accepts ints, digit strings, categoricals and Danish names."""
-    by_name = {v.casefold(): k for k, v in _LABELS.items()}
-    by_name.update({f"{k} {v}".casefold(): k for k, v in _LABELS.items()})
+    by_name = {v.casefold(): k for k, v in LABELS.items()}
+    by_name.update({f"{k} {v}".casefold(): k for k, v in LABELS.items()})
 
     def one(v):
         if v is None or (not isinstance(v, str) and pd.isna(v)):
@@ -133,9 +54,9 @@ def as_model_codes(values: pd.Series) -> pd.Series:
             f = float(v)
         except (TypeError, ValueError):
             f = np.nan
-        if f.is_integer() and int(f) in _LABELS:
+        if f.is_integer() and int(f) in LABELS:
             return int(f)
-        raise ValueError(f"{values.name or 'model'}: {v!r} is not a model; accepted: codes 0-5 or the names {list(_LABELS.values())}")
+        raise ValueError(f"{values.name or 'model'}: {v!r} is not a model; accepted: codes 0-5 or the names {list(LABELS.values())}")
 
     out = pd.Series([one(v) for v in values.astype(object)], index=values.index, name=values.name, dtype="int64")
     return out

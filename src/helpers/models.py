@@ -23,31 +23,12 @@ import statsmodels.formula.api as smf
 from scipy.optimize import minimize_scalar
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
+from .cooperation import DEFAULT_ORDERING, SHORT_NAMES, parse_ordering
 from .errors import DataError
 
-DEFAULT_ORDERING = (5, 1, 2, 3, 4)
-MODEL_NAMES = {
-    0: "did not answer",
-    1: "Den spæde start",
-    2: "Vi flytter sammen",
-    3: "Vi arbejder sammen",
-    4: "Fælles indgang",
-    5: "no cooperation",
-}
+MODEL_NAMES = SHORT_NAMES
 CONTROLS = ("C(kommunegruppe)", "merged_2007")
 OUTCOMES = ("visits", "loans", "downloads")
-
-
-def parse_ordering(ordering: str | Sequence[int]) -> tuple[int, ...]:
-    """An ordering such as "5<1<2<3<4" or [5, 1, 2, 3, 4], lowest cooperation first."""
-    items = ordering.split("<") if isinstance(ordering, str) else list(ordering)
-    try:
-        levels = tuple(int(str(x).strip()) for x in items)
-    except ValueError:
-        raise ValueError(f"ordering {ordering!r}: accepted is a permutation of 1-5 such as '5<1<2<3<4'") from None
-    if sorted(levels) != [1, 2, 3, 4, 5]:
-        raise ValueError(f"ordering {ordering!r}: accepted is a permutation of 1-5 such as '5<1<2<3<4'")
-    return levels
 
 
 def score(model: pd.Series, ordering=DEFAULT_ORDERING) -> pd.Series:

@@ -11,7 +11,8 @@ import pandas as pd
 import seaborn as sns
 from scipy import stats
 
-from .models import MODEL_NAMES, parse_ordering
+from .cooperation import SHORT_NAMES as MODEL_NAMES
+from .cooperation import parse_ordering
 
 
 def usage_by_model(df: pd.DataFrame, ordering, ax: plt.Axes, *, value="rate_per_1000", ylabel="per 1,000 inhabitants") -> plt.Axes:

@@ -35,10 +35,11 @@ import pandera.pandas as pa
 import yaml
 
 from . import files, paths, provenance, reference
+from .cooperation import DEFAULT_ORDERING, parse_ordering
 from .errors import DataError, Problem
 from .validation import validate
 
-MODEL_ORDER_DEFAULT = (5, 1, 2, 3, 4)  # lowest to highest cooperation; 2 and 3 not obviously ordered
+MODEL_ORDER_DEFAULT = DEFAULT_ORDERING  # lowest to highest cooperation; 2 and 3 not obviously ordered
 MODELS = (0, 1, 2, 3, 4, 5)  # 0 = did not answer the model question
 TASKS = (
     "task_driving_licence",
@@ -182,11 +183,7 @@ def _check_codebook(path: Path, doc: dict) -> None:
 
 def check_model_order(order) -> tuple[int, ...]:
     """A model ordering must list the models 1-5 once each, lowest cooperation first."""
-    order = tuple(int(m) for m in order)
-    if sorted(order) != [1, 2, 3, 4, 5]:
-        raise ValueError(f"model order {order} is not a permutation of 1-5; accepted: e.g. {list(MODEL_ORDER_DEFAULT)}")
-    return order
-
+    return tuple(parse_ordering(order))
 
 def _name_key(name) -> str:
     """Normalised kommune name for matching: case, 'Kommune', punctuation, hyphens, aa = å."""
