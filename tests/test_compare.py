@@ -12,10 +12,9 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from statsmodels.stats.contingency_tables import SquareTable
 
-from helpers import compare, maps, paths, reference
+from helpers import compare, maps, reference
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import shutil
 
 import pandas as pd
 
-from helpers import cli, paths, survey
+from helpers import cli, paths
 
 
 def test_registered_real_export_cleans_and_is_not_synthetic(raw_copy, outputs, capsys):
