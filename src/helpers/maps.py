@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import geopandas as gpd
-import mapclassify
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -25,8 +24,22 @@ def shared_bins(*series: pd.Series, k: int = 5) -> list[float]:
     pooled = pd.concat([pd.Series(s, dtype=float) for s in series]).dropna()
     if pooled.empty:
         raise ValueError("no values to classify")
-    q = mapclassify.Quantiles(pooled.to_numpy(), k=min(k, pooled.nunique()))
-    return [float(b) for b in q.bins]
+    k = min(k, pooled.nunique())
+    bounds = np.quantile(pooled.to_numpy(), np.linspace(0, 1, k + 1)[1:])
+    return [float(b) for b in np.unique(bounds)]
+
+
+def classify(values: np.ndarray, bins: Sequence[float]) -> tuple[list[float], np.ndarray]:
+    """Class index of each value for upper bounds ``bins`` (a value equal to a bound belongs to it).
+
+    When the largest value exceeds the last bound, a top class up to that value is added, so no
+    value is left unclassed. (The semantics of mapclassify.UserDefined, without importing it:
+    mapclassify pulls in scikit-learn, about a second per notebook kernel.)
+    """
+    bounds = sorted(float(b) for b in bins)
+    if len(values) and float(np.max(values)) > bounds[-1]:
+        bounds.append(float(np.max(values)))
+    return bounds, np.searchsorted(bounds, values, side="left")
 
 
 def _palette(cmap: str | Colormap, n: int) -> list:
@@ -53,7 +66,7 @@ def choropleth(
 ) -> plt.Axes:
     """Draw ``column`` of ``gdf`` as a choropleth.
 
-    Numeric columns are classed by ``bins`` (upper bounds, as mapclassify.UserDefined; quantiles
+    Numeric columns are classed by ``bins`` (upper bounds, see :func:`classify`; quantiles
     of the column when None). Pass ``categories`` (in display order) for a categorical column
     such as the cooperation model, with optional ``labels`` for the legend.
     """
@@ -76,11 +89,11 @@ def choropleth(
         present = values[~missing].astype(float)
         if bins is None:
             bins = shared_bins(present)
-        classifier = mapclassify.UserDefined(present.to_numpy(), bins=list(bins))
-        colours = _palette(cmap, len(classifier.bins))
-        classes = pd.Series(classifier.yb, index=present.index)
-        lower = [present.min()] + list(classifier.bins[:-1])
-        for i, upper in enumerate(classifier.bins):
+        bounds, yb = classify(present.to_numpy(), bins)
+        colours = _palette(cmap, len(bounds))
+        classes = pd.Series(yb, index=present.index)
+        lower = [present.min()] + bounds[:-1]
+        for i, upper in enumerate(bounds):
             idx = classes.index[classes == i]
             if len(idx):
                 gdf.loc[idx].plot(ax=ax, color=colours[i], edgecolor="white", linewidth=0.3)
