@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import itertools
 import json
-import multiprocessing
 import os
 import platform
 import subprocess
@@ -308,7 +307,7 @@ def _schedule(todo: list[Run], cfg: Config, keys: dict, before: dict, workers: i
         took = f" in {o.seconds:.1f} s" if o.status in ("ok", "failed") else ""
         echo(f"[{len(outcomes)}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {o.id}: {o.status}{took}" + (f" -> {o.error}" if o.error else ""))
 
-    pool = _pool(workers) if workers > 1 else None
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     try:
         while pending or running:
             for r in list(pending):
@@ -342,16 +341,6 @@ def _schedule(todo: list[Run], cfg: Config, keys: dict, before: dict, workers: i
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return outcomes
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes forked after papermill and nbconvert are imported (1.5-2 s), so no worker imports them again."""
-    import nbconvert  # noqa: F401
-    import papermill  # noqa: F401
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 # --- the run manifest --------------------------------------------------------------------------
