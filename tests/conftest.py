@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import socket
 
+import nbformat
 import pytest
+import yaml
 
 from helpers import paths
 
@@ -28,3 +31,36 @@ def raw_copy(tmp_path, monkeypatch):
     shutil.copytree(paths.raw(), target)
     monkeypatch.setenv("BORGERSERVICE_RAW", str(target))
     return target
+
+
+@pytest.fixture
+def make_notebook(tmp_path):
+    """Write a notebook (one parameters cell, then ``source``) into tmp_path; returns its path."""
+    def make(name: str, source: str, params: str = "x = 1  # a parameter") -> str:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": paths.KERNEL_NAME, "display_name": "x", "language": "python"}
+        cell = nbformat.v4.new_code_cell(params)
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells = [cell, nbformat.v4.new_code_cell(source)]
+        nbformat.write(nb, tmp_path / name)
+        return str(tmp_path / name)
+    return make
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """Write pipeline.yaml (and rounds.yaml if given) into tmp_path; returns the pipeline.yaml path."""
+    def write(doc: dict, rounds: dict | None = None):
+        (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump({"kernel": paths.KERNEL_NAME, "timeout_seconds": 300, **doc}))
+        if rounds is not None:
+            (tmp_path / "rounds.yaml").write_text(yaml.safe_dump({"rounds": rounds}))
+        return tmp_path / "pipeline.yaml"
+    return write
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A port on 127.0.0.1 with nothing listening (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

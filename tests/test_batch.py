@@ -3,33 +3,15 @@
 import json
 import shutil
 
-import nbformat
 import pytest
 import yaml
 
 from helpers import paths, pipeline, rounds
 
 
-def _notebook(folder, name, source, params="x = 1  # a parameter"):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": paths.KERNEL_NAME, "display_name": "x", "language": "python"}
-    cell = nbformat.v4.new_code_cell(params)
-    cell.metadata["tags"] = ["parameters"]
-    nb.cells = [cell, nbformat.v4.new_code_cell(source)]
-    nbformat.write(nb, folder / name)
-    return str(folder / name)
-
-
-def _config(folder, doc, rounds_doc=None):
-    (folder / "pipeline.yaml").write_text(yaml.safe_dump({"kernel": paths.KERNEL_NAME, "timeout_seconds": 300, **doc}))
-    if rounds_doc is not None:
-        (folder / "rounds.yaml").write_text(yaml.safe_dump({"rounds": rounds_doc}))
-    return folder / "pipeline.yaml"
-
-
-def test_templates_expand_per_round_and_per_pair(tmp_path):
-    nb = _notebook(tmp_path, "n.ipynb", "pass")
-    cfg = _config(tmp_path, {
+def test_templates_expand_per_round_and_per_pair(make_notebook, write_config):
+    nb = make_notebook("n.ipynb", "pass")
+    cfg = write_config({
         "runs": [{"id": "ref", "notebook": nb}],
         "per_round": [{"id": "clean_{year}", "notebook": nb, "parameters": {"year": "{year}", "input_path": "{input_path}"}, "needs": ["ref"]}],
         "per_pair": [{"id": "cmp_{year_a}_{year_b}", "notebook": nb, "parameters": {"a": "{year_a}", "b": "{year_b}"},
@@ -48,29 +30,29 @@ def test_templates_expand_per_round_and_per_pair(tmp_path):
         pipeline.pairs([2009, 2011], "every")
 
 
-def test_unknown_placeholder_is_named(tmp_path):
-    nb = _notebook(tmp_path, "n.ipynb", "pass")
-    cfg = _config(tmp_path, {"per_round": [{"id": "c_{yr}", "notebook": nb}]}, {2011: {"input_path": "a", "codebook": "2011"}})
+def test_unknown_placeholder_is_named(make_notebook, write_config):
+    nb = make_notebook("n.ipynb", "pass")
+    cfg = write_config({"per_round": [{"id": "c_{yr}", "notebook": nb}]}, {2011: {"input_path": "a", "codebook": "2011"}})
     with pytest.raises(pipeline.ConfigError, match="unknown placeholder 'yr'"):
         pipeline.load_config(cfg)
 
 
 @pytest.mark.slow
-def test_incremental_runs_skip_what_is_unchanged(tmp_path, outputs, monkeypatch):
-    a = _notebook(tmp_path, "a.ipynb", "print('a')")
-    b = _notebook(tmp_path, "b.ipynb", "print('b')")
+def test_incremental_runs_skip_what_is_unchanged(make_notebook, write_config, outputs, monkeypatch):
+    a = make_notebook("a.ipynb", "print('a')")
+    b = make_notebook("b.ipynb", "print('b')")
     doc = {"runs": [{"id": "a", "notebook": a}, {"id": "b", "notebook": b, "needs": ["a"]}], "workers": 1}
-    cfg = _config(tmp_path, doc)
+    cfg = write_config(doc)
     status = lambda res: {o.id: o.status for o in res}
     quiet = lambda *_: None
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "ok"}
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "skipped"}
     # a changed parameter of b re-runs b only
     doc["runs"][1]["parameters"] = {"x": 2}
-    cfg = _config(tmp_path, doc)
+    cfg = write_config(doc)
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "ok"}
     # a changed source of a re-runs a and what needs it
-    _notebook(tmp_path, "a.ipynb", "print('a, edited')")
+    make_notebook("a.ipynb", "print('a, edited')")
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "ok"}
     # changed helper code re-runs everything
     monkeypatch.setattr(pipeline, "code_hash", lambda: "different")
@@ -85,13 +67,13 @@ def test_incremental_runs_skip_what_is_unchanged(tmp_path, outputs, monkeypatch)
 
 
 @pytest.mark.slow
-def test_independent_runs_overlap_with_two_workers_and_failures_stay_isolated(tmp_path, outputs):
+def test_independent_runs_overlap_with_two_workers_and_failures_stay_isolated(make_notebook, write_config, tmp_path, outputs):
     stamp = "import time, json, pathlib\nt0 = time.time(); time.sleep(2); t1 = time.time()\n" \
             "pathlib.Path(r'{out}').write_text(json.dumps([t0, t1]))"
-    runs = [{"id": f"r{i}", "notebook": _notebook(tmp_path, f"r{i}.ipynb", stamp.format(out=tmp_path / f"r{i}.json"))} for i in range(2)]
-    runs.append({"id": "broken", "notebook": _notebook(tmp_path, "broken.ipynb", "1 / 0")})
+    runs = [{"id": f"r{i}", "notebook": make_notebook(f"r{i}.ipynb", stamp.format(out=tmp_path / f"r{i}.json"))} for i in range(2)]
+    runs.append({"id": "broken", "notebook": make_notebook("broken.ipynb", "1 / 0")})
     runs.append({"id": "after_broken", "notebook": runs[0]["notebook"], "needs": ["broken"]})
-    cfg = _config(tmp_path, {"runs": runs})
+    cfg = write_config({"runs": runs})
     lines = []
     res = {o.id: o.status for o in pipeline.run(cfg, workers=2, echo=lines.append)}
     assert res == {"r0": "ok", "r1": "ok", "broken": "failed", "after_broken": "blocked"}

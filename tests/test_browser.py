@@ -18,7 +18,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -71,12 +70,6 @@ def browser_available():
         pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str, token: str, timeout: float = 5):
     request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -84,7 +77,7 @@ def _get(url: str, token: str, timeout: float = 5):
 
 
 @pytest.fixture
-def lab(browser_available, outputs, tmp_path):
+def lab(browser_available, outputs, tmp_path, unused_port):
     """JupyterLab on a free local port, with the cleaned survey rounds in the temporary outputs."""
     for year, (input_path, codebook) in ROUNDS.items():
         survey.clean_to_files(year, paths.raw() / input_path, codebook)
@@ -94,7 +87,7 @@ def lab(browser_available, outputs, tmp_path):
         target = settings / f"{name}.jupyterlab-settings"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(values))
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = unused_port, secrets.token_hex(16)
     command = [
         str(Path(sys.executable).with_name("jupyter")), "lab", "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",

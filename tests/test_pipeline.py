@@ -4,26 +4,8 @@ import json
 
 import nbformat
 import pytest
-import yaml
 
 from helpers import cli, files, paths, pipeline
-
-
-def _config(tmp_path, runs):
-    f = tmp_path / "pipeline.yaml"
-    f.write_text(yaml.safe_dump({"kernel": paths.KERNEL_NAME, "timeout_seconds": 300, "runs": runs}))
-    return f
-
-
-def _notebook(tmp_path, name, source):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": paths.KERNEL_NAME, "display_name": "x", "language": "python"}
-    params = nbformat.v4.new_code_cell("x = 1  # a parameter")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(source)]
-    path = tmp_path / name
-    nbformat.write(nb, path)
-    return str(path)
 
 
 @pytest.mark.parametrize(
@@ -36,9 +18,9 @@ def _notebook(tmp_path, name, source):
         ([{"notebook": "00_reference.ipynb"}], "lacks"),
     ],
 )
-def test_bad_config_is_named(tmp_path, runs, message):
+def test_bad_config_is_named(write_config, runs, message):
     with pytest.raises(pipeline.ConfigError, match=message):
-        pipeline.load_config(_config(tmp_path, runs))
+        pipeline.load_config(write_config({"runs": runs}))
 
 
 def test_select_pulls_in_what_is_needed():
@@ -68,14 +50,14 @@ def test_reference_notebook_runs_end_to_end(outputs):
 
 
 @pytest.mark.slow
-def test_failure_is_saved_visible_and_blocks_dependents(tmp_path, outputs, capsys):
-    bad = _notebook(tmp_path, "bad.ipynb", "raise ValueError('deliberate failure 42')")
-    good = _notebook(tmp_path, "good.ipynb", "print('fine')")
-    cfg = _config(tmp_path, [
+def test_failure_is_saved_visible_and_blocks_dependents(make_notebook, write_config, outputs, capsys):
+    bad = make_notebook("bad.ipynb", "raise ValueError('deliberate failure 42')")
+    good = make_notebook("good.ipynb", "print('fine')")
+    cfg = write_config({"runs": [
         {"id": "bad", "notebook": bad},
         {"id": "after_bad", "notebook": good, "needs": ["bad"]},
         {"id": "independent", "notebook": good},
-    ])
+    ]})
     code = cli.main(["run", "--config", str(cfg)])
     assert code == 1
     out = capsys.readouterr().out

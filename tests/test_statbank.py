@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -159,13 +158,6 @@ def fake():
     yield server
     server.server.shutdown()
     server.server.server_close()
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 with nothing listening (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --------------------------------------------------------------------------- fixtures: provenance and parsing
@@ -413,8 +405,8 @@ def test_truncated_then_complete_body_succeeds(fake):
     assert len(statbank.data("FOLK1A", FOLK1A_VARS, base_url=fake.url, **FAST)) == 4
 
 
-def test_refused_connection_is_retried_then_fails_clearly():
-    url = f"http://127.0.0.1:{free_port()}"
+def test_refused_connection_is_retried_then_fails_clearly(unused_port):
+    url = f"http://127.0.0.1:{unused_port}"
     with pytest.raises(statbank.StatbankUnavailable) as caught:
         statbank.tableinfo("FOLK1A", base_url=url, **FAST)
     text = str(caught.value)

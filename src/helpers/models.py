@@ -26,7 +26,6 @@ from statsmodels.miscmodels.ordinal_model import OrderedModel
 from .cooperation import DEFAULT_ORDERING, SHORT_NAMES, parse_ordering
 from .errors import DataError
 
-MODEL_NAMES = SHORT_NAMES
 CONTROLS = ("C(kommunegruppe)", "merged_2007")
 OUTCOMES = ("visits", "loans", "downloads")
 
@@ -114,7 +113,7 @@ def irr_table(result, *, pattern: str = "model|score") -> pd.DataFrame:
 def _term_label(term: str) -> str:
     if "[T." in term:
         m = int(term.split("[T.")[1].rstrip("]"))
-        return f"model {m} ({MODEL_NAMES[m]})"
+        return f"model {m} ({SHORT_NAMES[m]})"
     return "cooperation score (per level)" if term == "score" else term
 
 

@@ -11,14 +11,13 @@ import pandas as pd
 import seaborn as sns
 from scipy import stats
 
-from .cooperation import SHORT_NAMES as MODEL_NAMES
-from .cooperation import parse_ordering
+from .cooperation import SHORT_NAMES, parse_ordering
 
 
 def usage_by_model(df: pd.DataFrame, ordering, ax: plt.Axes, *, value="rate_per_1000", ylabel="per 1,000 inhabitants") -> plt.Axes:
     """Box plot with the kommuner as points, models in the order of ``ordering`` (lowest first)."""
     order = [m for m in parse_ordering(ordering) if (df["model"] == m).any()]
-    labels = [f"{m}\n{textwrap.fill(MODEL_NAMES[m], 12)}\n(n={int((df['model'] == m).sum())})" for m in order]
+    labels = [f"{m}\n{textwrap.fill(SHORT_NAMES[m], 12)}\n(n={int((df['model'] == m).sum())})" for m in order]
     data = df.assign(level=pd.Categorical(df["model"], categories=order, ordered=True))
     sns.boxplot(data=data, x="level", y=value, order=order, color="#d9e6f2", showfliers=False, ax=ax)
     sns.stripplot(data=data, x="level", y=value, order=order, color="#1f4e79", size=3.5, alpha=0.7, ax=ax)
