@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -100,3 +102,70 @@ def test_yaml_syntax_error_names_line(tmp_path):
     (tmp_path / "pipeline.yaml").write_text("runs:\n  - id: a\n    needs: [x_{year}]\n")
     with pytest.raises(pipeline.ConfigError, match="line 3.*quote values"):
         pipeline.load_config(tmp_path / "pipeline.yaml")
+
+
+def _scaling_runs(n: int) -> list[pipeline.Run]:
+    """The benchmark's scaling graph: a clean per round, a compare per consecutive pair."""
+    cleans = [pipeline.Run(f"clean_{y}", "01_clean_survey.ipynb") for y in range(n)]
+    compares = [pipeline.Run(f"cmp_{a}_{a + 1}", "02_compare_rounds.ipynb", needs=[f"clean_{a}", f"clean_{a + 1}"]) for a in range(n - 1)]
+    return cleans + compares
+
+
+def _makespan(runs: list[pipeline.Run], seconds: dict[str, float], workers: int, expected: dict[str, float]) -> float:
+    """Simulate the scheduler's choices (start_order whenever a worker is free) with known run times."""
+    t, running, pending, finished = 0.0, [], list(runs), set()
+    while pending or running:
+        ready = [r for r in pending if all(n in finished for n in r.needs)]
+        for r in pipeline.start_order(ready, pending, finished, runs, expected)[:workers - len(running)]:
+            pending.remove(r)
+            running.append((t + seconds[r.notebook], r.id))
+        running.sort()
+        t, done = running.pop(0)
+        finished.add(done)
+    return t
+
+
+def test_start_order_opens_work_then_longest_then_deepest():
+    runs = _scaling_runs(4)
+    by_id = {r.id: r for r in runs}
+    pending = [r for r in runs if r.id not in ("clean_0", "clean_1")]
+    ready = [by_id[i] for i in ("clean_2", "clean_3", "cmp_0_1")]
+    # clean_2 opens cmp_1_2; then the compare (deeper) before clean_3, which opens nothing yet
+    assert [r.id for r in pipeline.start_order(ready, pending, {"clean_0", "clean_1"}, runs, {})] == ["clean_2", "cmp_0_1", "clean_3"]
+    # once clean_2 is done, clean_3 opens cmp_2_3 and goes before cmp_1_2
+    pending = [r for r in pending if r.id not in ("clean_2", "cmp_0_1")]
+    ready = [by_id["clean_3"], by_id["cmp_1_2"]]
+    assert [r.id for r in pipeline.start_order(ready, pending, {"clean_0", "clean_1", "clean_2"}, runs, {})] == ["clean_3", "cmp_1_2"]
+    # with recorded times and nothing to open: never timed first, then the longest
+    solo = [pipeline.Run("a", "a.ipynb"), pipeline.Run("b", "b.ipynb"), pipeline.Run("c", "c.ipynb")]
+    assert [r.id for r in pipeline.start_order(solo, solo, set(), solo, {"a": 1.0, "b": 9.0})] == ["c", "b", "a"]
+
+
+def test_start_order_shortens_four_rounds_on_two_workers():
+    seconds = {"01_clean_survey.ipynb": 2.5, "02_compare_rounds.ipynb": 6.3}  # measured (benchmarks/README.md)
+    runs = _scaling_runs(4)
+    serial = 4 * 2.5 + 3 * 6.3
+    config_order = 2.5 + 2.5 + 6.3 + 6.3  # cleans two by two, then the last compare alone
+    got = _makespan(runs, seconds, 2, {})
+    assert got == pytest.approx(2.5 + 6.3 + 6.3)  # the two workers are busy until the last compare ends together
+    assert got < config_order and serial / got > 1.85
+    assert _makespan(runs, seconds, 1, {}) == pytest.approx(serial)
+
+
+def test_expected_seconds_from_the_manifest():
+    runs = _scaling_runs(3) + [pipeline.Run("new", "new.ipynb")]
+    before = {"clean_0": {"seconds": 2.0, "notebook": "01_clean_survey.ipynb"},
+              "clean_1": {"seconds": 3.0, "notebook": "01_clean_survey.ipynb"},
+              "cmp_0_1": {"seconds": 6.0, "notebook": "02_compare_rounds.ipynb"}}
+    assert pipeline.expected_seconds(runs, before) == {"clean_0": 2.0, "clean_1": 3.0, "clean_2": 2.5, "cmp_0_1": 6.0, "cmp_1_2": 6.0}
+
+
+def test_papermill_is_imported_without_the_slow_iri_grammar():
+    # a fresh interpreter: the test process may have imported jsonschema already
+    code = ("import sys\nfrom helpers import pipeline\npipeline._import_papermill()\nimport nbformat\n"
+            "nb = nbformat.v4.new_notebook(); nbformat.validate(nb)\n"
+            "nb.cells.append({'cell_type': 'code'})\n"
+            "try:\n    nbformat.validate(nb)\nexcept nbformat.ValidationError:\n    print('invalid caught')\n"
+            "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["invalid", "caught", "False"]

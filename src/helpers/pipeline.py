@@ -7,7 +7,9 @@ all pairs). Each run executes one source notebook with its parameters into
 ("blocked"); independent runs go on. A run is skipped when its key (a hash of the notebook, its
 parameters, the raw inputs, the helper code and the keys of what it needs) equals the key of its
 last successful run. ``reports/run_manifest.json`` records the git commit, package versions,
-parameters, input sha256s, and each run's key, status and time.
+parameters, input sha256s, and each run's key, status and time. When several runs are ready and a
+worker is free, the one expected to take longest starts first (times recorded in the manifest;
+see ``start_order``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -250,11 +253,73 @@ def _up_to_date(run: Run, key: str, before: dict[str, dict]) -> bool:
     return bool(prev and prev["key"] == key and prev.get("executed") and (paths.root() / prev["executed"]).is_file())
 
 
+def expected_seconds(runs: list[Run], before: dict[str, dict]) -> dict[str, float]:
+    """How long each run is expected to take: its own last recorded time, else the mean recorded time
+    of the same notebook with other parameters (a new round's clean takes about as long as the others).
+    Runs with neither are left out: they have never been timed."""
+    timed = {i: float(r["seconds"]) for i, r in before.items() if r.get("seconds")}
+    by_notebook: dict[str, list[float]] = {}
+    for i, r in before.items():
+        if i in timed:
+            by_notebook.setdefault(r.get("notebook", ""), []).append(timed[i])
+    expected = {}
+    for r in runs:
+        if r.id in timed:
+            expected[r.id] = timed[r.id]
+        elif r.notebook in by_notebook:
+            expected[r.id] = sum(by_notebook[r.notebook]) / len(by_notebook[r.notebook])
+    return expected
+
+
+def start_order(ready: list[Run], pending: list[Run], finished: set[str], runs: list[Run], expected: dict[str, float]) -> list[Run]:
+    """The order in which ready runs get free workers.
+
+    1. Runs that are the last missing need of other pending runs, the most such runs first: cleaning
+       a round whose neighbour is cleaned opens a comparison, so both workers keep having work.
+    2. Never-timed runs (they may be long, and their errors show early), then the longest expected:
+       a long run started last would run alone at the end.
+    3. The deepest in the dependency graph (a comparison before another round's cleaning), then
+       config order.
+    With 4 rounds on 2 workers this takes the 4 cleans and 3 comparisons from 19.5 s to about 16 s
+    (config order leaves the last comparison running alone; benchmarks/README.md).
+    """
+    by_id = {r.id: r for r in runs}
+    depth: dict[str, int] = {}
+
+    def depth_of(run_id: str) -> int:
+        if run_id not in depth:
+            needs = [n for n in by_id[run_id].needs if n in by_id]
+            depth[run_id] = 1 + max(map(depth_of, needs)) if needs else 0
+        return depth[run_id]
+
+    def opens(run: Run) -> int:
+        return sum(run.id in p.needs and all(n in finished or n == run.id or n not in by_id for n in p.needs) for p in pending)
+
+    index = {r.id: i for i, r in enumerate(runs)}
+    return sorted(ready, key=lambda r: (-opens(r), -expected.get(r.id, float("inf")), -depth_of(r.id), index[r.id]))
+
+
 # --- execution ---------------------------------------------------------------------------------
+
+def _import_papermill():
+    """papermill, imported without ``rfc3987_syntax``.
+
+    nbformat validates notebooks with jsonschema, whose format checkers import rfc3987_syntax when
+    it is installed (JupyterLab's dependencies install it); that import builds about 35 Lark parsers
+    for the IRI formats and costs 1.2 s in every pipeline process (python-jsonschema/jsonschema#1428).
+    The notebook schema uses no IRI format, so jsonschema is told the package is absent, in the
+    pipeline's own processes only (kernels and JupyterLab are not touched).
+    """
+    if "jsonschema._format" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # None in sys.modules makes `import` raise ImportError
+    import papermill
+
+    return papermill
+
 
 def execute(run: Run, kernel: str, timeout: int, key: str = "") -> Outcome:
     """Execute one notebook with papermill (in a worker process); the executed copy keeps any error visible."""
-    import papermill as pm
+    pm = _import_papermill()
 
     out = paths.executed() / f"{run.id}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -287,16 +352,17 @@ def run(config: Path | None = None, only: list[str] | None = None, rounds: list[
     todo = order(select(cfg.runs, only, rounds))
     inputs = provenance.input_hashes()
     keys = run_keys(cfg.runs, cfg, inputs, code_hash())
-    before = {} if force else previous_runs()
+    recorded = previous_runs()
+    before = {} if force else recorded
     workers = max(1, workers or cfg.workers)
     started = dt.datetime.now(dt.timezone.utc)
-    outcomes = _schedule(todo, cfg, keys, before, workers, echo)
+    outcomes = _schedule(todo, cfg, keys, before, workers, expected_seconds(todo, recorded), echo)
     write_manifest(cfg, outcomes, started, inputs)
     return [outcomes[r.id] for r in todo]
 
 
-def _schedule(todo: list[Run], cfg: Config, keys: dict, before: dict, workers: int, echo) -> dict[str, Outcome]:
-    """Start every run whose needs succeeded, up to ``workers`` at a time; block those whose needs failed."""
+def _schedule(todo: list[Run], cfg: Config, keys: dict, before: dict, workers: int, expected: dict, echo) -> dict[str, Outcome]:
+    """Start runs whose needs succeeded, up to ``workers`` at a time, in ``start_order``; block those whose needs failed."""
     outcomes: dict[str, Outcome] = {}
     selected = {r.id for r in todo}
     pending, running = list(todo), {}
@@ -307,28 +373,39 @@ def _schedule(todo: list[Run], cfg: Config, keys: dict, before: dict, workers: i
         took = f" in {o.seconds:.1f} s" if o.status in ("ok", "failed") else ""
         echo(f"[{len(outcomes)}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {o.id}: {o.status}{took}" + (f" -> {o.error}" if o.error else ""))
 
+    def settle() -> list[Run]:
+        """Record blocked and up-to-date runs (in dependency order, so chains settle in one pass); return runs ready to start."""
+        ready = []
+        for r in list(pending):
+            needs = [n for n in r.needs if n in selected]
+            if any(n not in outcomes for n in needs):
+                continue  # waits for its needs
+            bad = [n for n in needs if outcomes[n].status not in ("ok", "skipped")]
+            if bad:
+                record(Outcome(r.id, r.notebook, r.parameters, "blocked", error=f"not run: {', '.join(bad)} did not succeed", key=keys[r.id]))
+            elif _up_to_date(r, keys[r.id], before):
+                prev = before[r.id]
+                record(Outcome(r.id, r.notebook, r.parameters, "skipped", prev.get("seconds", 0.0), prev["executed"], prev.get("html", ""), key=keys[r.id]))
+            else:
+                ready.append(r)
+                continue
+            pending.remove(r)
+        return start_order(ready, pending, set(outcomes), todo, expected)
+
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     try:
         while pending or running:
-            for r in list(pending):
-                needs = [n for n in r.needs if n in selected]
-                if any(n not in outcomes for n in needs):
-                    continue  # waits for its needs
-                bad = [n for n in needs if outcomes[n].status not in ("ok", "skipped")]
-                if bad:
-                    record(Outcome(r.id, r.notebook, r.parameters, "blocked", error=f"not run: {', '.join(bad)} did not succeed", key=keys[r.id]))
-                elif _up_to_date(r, keys[r.id], before):
-                    prev = before[r.id]
-                    record(Outcome(r.id, r.notebook, r.parameters, "skipped", prev.get("seconds", 0.0), prev["executed"], prev.get("html", ""), key=keys[r.id]))
-                elif pool is None:
-                    echo(f"[{len(outcomes)}/{len(todo)}] {r.id}: running {r.notebook} {r.parameters or ''}".rstrip())
-                    record(execute(r, cfg.kernel, cfg.timeout_seconds, keys[r.id]))
-                elif len(running) < workers:
-                    echo(f"[{len(outcomes)}/{len(todo)}] {r.id}: started {r.notebook} {r.parameters or ''}".rstrip())
-                    running[pool.submit(execute, r, cfg.kernel, cfg.timeout_seconds, keys[r.id])] = r
-                else:
-                    continue  # no free worker yet
+            ready = settle()
+            if pool is None and ready:
+                r = ready[0]
                 pending.remove(r)
+                echo(f"[{len(outcomes)}/{len(todo)}] {r.id}: running {r.notebook} {r.parameters or ''}".rstrip())
+                record(execute(r, cfg.kernel, cfg.timeout_seconds, keys[r.id]))
+                continue
+            for r in ready[:workers - len(running)]:
+                pending.remove(r)
+                echo(f"[{len(outcomes)}/{len(todo)}] {r.id}: started {r.notebook} {r.parameters or ''}".rstrip())
+                running[pool.submit(execute, r, cfg.kernel, cfg.timeout_seconds, keys[r.id])] = r
             if running:
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for fut in done:
