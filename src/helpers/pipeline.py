@@ -306,7 +306,7 @@ def _import_papermill():
 
     nbformat validates notebooks with jsonschema, whose format checkers import rfc3987_syntax when
     it is installed (JupyterLab's dependencies install it); that import builds about 35 Lark parsers
-    for the IRI formats and costs 1.2 s in every pipeline process (python-jsonschema/jsonschema#1428).
+    for the IRI formats and costs about 1.3 s in every pipeline process (python-jsonschema/jsonschema#1428).
     The notebook schema uses no IRI format, so jsonschema is told the package is absent, in the
     pipeline's own processes only (kernels and JupyterLab are not touched).
     """
