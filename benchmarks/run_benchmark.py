@@ -7,7 +7,7 @@ Every measurement runs ``borgerservice run`` (or benchmarks/plain_pipeline.py) a
 BORGERSERVICE_RAW / _PROCESSED / _REPORTS pointing into a temporary folder, so data/raw,
 data/processed and reports/ are never touched. The raw data is a temporary copy taken at the
 start (a snapshot: the scaling rounds add files to it); the pipeline config is a copy of
-config/pipeline.yaml with its own rounds.yaml beside it (2009 and 2011 only), so edits to the
+config/pipeline.yaml with its rounds replaced by 2009 and 2011 only, so edits to the
 project's rounds while the benchmark runs do not change what it measures. Notebooks and helpers
 come from the working tree.
 
@@ -127,8 +127,7 @@ def env_for(case: Path, raw: Path) -> dict:
 
 def write_config(folder: Path, doc: dict, rounds: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pipeline.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    (folder / "rounds.yaml").write_text(yaml.safe_dump({"rounds": rounds}, sort_keys=False), encoding="utf-8")
+    (folder / "pipeline.yaml").write_text(yaml.safe_dump({**doc, "rounds": rounds}, sort_keys=False), encoding="utf-8")
     return folder / "pipeline.yaml"
 
 
@@ -155,7 +154,7 @@ def scaling_config(doc: dict) -> dict:
 
 
 def add_scaling_rounds(raw: Path, n: int) -> dict:
-    """Copy the example exports under new names into the raw copy (recorded in its manifest); rounds.yaml entries."""
+    """Copy the example exports under new names into the raw copy (recorded in its manifest); the rounds for the config."""
     from helpers import provenance
 
     os.environ["BORGERSERVICE_RAW"] = str(raw)

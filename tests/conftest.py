@@ -49,11 +49,10 @@ def make_notebook(tmp_path):
 
 @pytest.fixture
 def write_config(tmp_path):
-    """Write pipeline.yaml (and rounds.yaml if given) into tmp_path; returns the pipeline.yaml path."""
+    """Write pipeline.yaml (with a rounds section if given) into tmp_path; returns its path."""
     def write(doc: dict, rounds: dict | None = None):
-        (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump({"kernel": paths.KERNEL_NAME, "timeout_seconds": 300, **doc}))
-        if rounds is not None:
-            (tmp_path / "rounds.yaml").write_text(yaml.safe_dump({"rounds": rounds}))
+        extra = {"rounds": rounds} if rounds is not None else {}
+        (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump({"kernel": paths.KERNEL_NAME, "timeout_seconds": 300, **extra, **doc}))
         return tmp_path / "pipeline.yaml"
     return write
 

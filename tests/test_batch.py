@@ -87,8 +87,15 @@ def test_independent_runs_overlap_with_two_workers_and_failures_stay_isolated(ma
 def test_new_round_scaffolds_config(tmp_path):
     config = tmp_path / "config"
     shutil.copytree(paths.config(), config)
+    before = (config / "pipeline.yaml").read_text()
     done = rounds.new_round(2017, like=2011, config_dir=config)
-    assert pipeline.load_rounds(config / "rounds.yaml")[2017] == {"input_path": "survey/example_survey_2017.xlsx", "codebook": "2017"}
+    after = (config / "pipeline.yaml").read_text()
+    assert pipeline.load_rounds(config / "pipeline.yaml")[2017] == {"input_path": "survey/example_survey_2017.xlsx", "codebook": "2017"}
+    assert [r.id for r in pipeline.load_config(config / "pipeline.yaml").runs if "2017" in r.id] == [
+        "01_clean_survey_2017", "02_compare_2014_2017", "03_model_visits_2014_2017", "03_model_loans_2014_2017"]
+    # the file was edited, not re-dumped: every old line (comments included) is still there, in order
+    assert [line for line in after.splitlines() if line in before.splitlines()] == before.splitlines()
+    assert "  2017:\n    input_path: survey/example_survey_2017.xlsx\n    codebook: '2017'\n" in after
     codebook = yaml.safe_load((config / "codebooks" / "2017.yaml").read_text())
     assert codebook["year"] == 2017
     assert any("added round 2017" in line for line in done)
@@ -97,6 +104,36 @@ def test_new_round_scaffolds_config(tmp_path):
         rounds.new_round(2017, like=2011, config_dir=config)
     with pytest.raises(ValueError, match="accepted"):
         rounds.new_round(2020, like=1999, config_dir=config)
+
+
+SPEC = {"input_path": "survey/s 2020.xlsx", "codebook": "2011"}
+
+
+@pytest.mark.parametrize("text", [
+    "kernel: k\n",  # no rounds section yet
+    "rounds: {}\nkernel: k\n",
+    "rounds:\n  2009:  # first\n    input_path: a.csv\n    codebook: '2009'\n\n# runs follow\nkernel: k\n",
+    "kernel: k\nrounds:\n  2009:\n    input_path: a.csv\n    codebook: '2009'",  # last section, no final newline
+])
+def test_round_entry_is_added_to_the_rounds_section(text):
+    new = rounds.add_round_entry(text, 2020, SPEC)
+    doc = yaml.safe_load(new)
+    assert doc["rounds"][2020] == SPEC and doc["kernel"] == "k"
+    assert {y for y in doc["rounds"]} == {y for y in (yaml.safe_load(text).get("rounds") or {})} | {2020}
+
+
+def test_round_entry_that_cannot_be_placed_is_refused(tmp_path):
+    # a flow-style section cannot be extended line by line: say so, write nothing
+    text = "rounds: {2009: {input_path: a.csv, codebook: '2009'}}\nkernel: k\n"
+    with pytest.raises(pipeline.ConfigError, match="add it by hand"):
+        rounds.add_round_entry(text, 2020, SPEC)
+    config = tmp_path / "config"
+    shutil.copytree(paths.config(), config)
+    (config / "pipeline.yaml").write_text(text.replace("a.csv", "survey/example_survey_2009.csv") + "runs: []\n")
+    with pytest.raises(pipeline.ConfigError):
+        rounds.new_round(2020, like=2009, config_dir=config)
+    assert not (config / "codebooks" / "2020.yaml").exists()
+
 
 def test_yaml_syntax_error_names_line(tmp_path):
     (tmp_path / "pipeline.yaml").write_text("runs:\n  - id: a\n    needs: [x_{year}]\n")
@@ -169,3 +206,50 @@ def test_papermill_is_imported_without_the_slow_iri_grammar():
             "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["invalid", "caught", "False"]
+
+
+def test_run_keys_follow_each_runs_own_inputs(raw_copy, tmp_path, monkeypatch):
+    from helpers import provenance
+
+    config = tmp_path / "config"
+    shutil.copytree(paths.config(), config)
+    monkeypatch.setattr(paths, "config", lambda: config)
+
+    def keys():
+        cfg = pipeline.load_config(config / "pipeline.yaml")
+        return pipeline.run_keys(cfg.runs, cfg, provenance.input_hashes(), "code")
+
+    k0 = keys()
+    # a new round (its export recorded in data/raw, its codebook, its config entry) leaves every existing key alone
+    shutil.copyfile(raw_copy / "survey" / "example_survey_2014.xlsx", raw_copy / "survey" / "example_survey_2017.xlsx")
+    provenance.record(raw_copy / "survey" / "example_survey_2017.xlsx", source="test copy", licence="CC0-1.0", synthetic=True,
+                      description="copy", provenance="test")
+    rounds.new_round(2017, like=2014, config_dir=config)
+    k1 = keys()
+    assert {i: k1[i] for i in k0} == k0
+    assert set(k1) - set(k0) == {"01_clean_survey_2017", "02_compare_2014_2017", "03_model_visits_2014_2017", "03_model_loans_2014_2017"}
+    # an edited codebook re-runs its round and what needs it, nothing else
+    with open(config / "codebooks" / "2011.yaml", "a") as f:
+        f.write("\n# edited\n")
+    k2 = keys()
+    changed = {i for i in k1 if k2[i] != k1[i]}
+    assert changed == {"01_clean_survey_2011", "02_compare_2009_2011", "03_model_visits_2009_2011", "03_model_loans_2009_2011",
+                       "02_compare_2011_2014", "03_model_visits_2011_2014", "03_model_loans_2011_2014"}
+    # an edited export likewise
+    with open(raw_copy / "survey" / "example_survey_2009.csv", "ab") as f:
+        f.write(b"\r\n")
+    provenance.record(raw_copy / "survey" / "example_survey_2009.csv", source="test", licence="CC0-1.0", synthetic=True,
+                      description="edited", provenance="test")
+    k3 = keys()
+    assert {i for i in k2 if k3[i] != k2[i]} == {"01_clean_survey_2009", "02_compare_2009_2011", "03_model_visits_2009_2011",
+                                                "03_model_loans_2009_2011"}
+    # shared inputs (municipality aliases, reference data) re-run everything
+    with open(config / "aliases.yaml", "a") as f:
+        f.write("\n# edited\n")
+    k4 = keys()
+    assert all(k4[i] != k3[i] for i in k3)
+    cfg = pipeline.load_config(config / "pipeline.yaml")
+    inputs = provenance.input_hashes()
+    ref = next(rel for rel in inputs if rel.startswith("reference/"))
+    moved = pipeline.run_keys(cfg.runs, cfg, {**inputs, ref: "0" * 64}, "code")
+    assert all(moved[i] != k4[i] for i in k4)

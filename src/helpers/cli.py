@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, default=None, help="parallel notebook runs (default: config, else the number of cores)")
     r.set_defaults(func=_cmd_run)
 
-    n = sub.add_parser("new-round", help="add a survey year to config/rounds.yaml, with a codebook copied from another year")
+    n = sub.add_parser("new-round", help="add a survey year to the rounds of config/pipeline.yaml, with a codebook copied from another year")
     n.add_argument("year", type=int)
     n.add_argument("--like", type=int, required=True, help="an existing round whose codebook and layout the new one follows")
     n.add_argument("--input", default=None, help="the export under data/raw (default survey/example_survey_<year>.<ext of --like>)")

@@ -1,15 +1,14 @@
 """Run the notebooks of config/pipeline.yaml with papermill: in dependency order, in parallel, incrementally.
 
-The config lists fixed ``runs`` and templates expanded for every survey round in
-``config/rounds.yaml`` (``per_round``) and for pairs of rounds (``per_pair``: consecutive rounds, or
+The config lists the survey ``rounds``, fixed ``runs``, and templates expanded for every round
+(``per_round``) and for pairs of rounds (``per_pair``: consecutive rounds, or
 all pairs). Each run executes one source notebook with its parameters into
 ``reports/executed/<id>.ipynb`` plus an HTML copy. A run whose ``needs`` failed is not started
 ("blocked"); independent runs go on. A run is skipped when its key (a hash of the notebook, its
 parameters, the raw inputs, the helper code and the keys of what it needs) equals the key of its
 last successful run. ``reports/run_manifest.json`` records the git commit, package versions,
 parameters, input sha256s, and each run's key, status and time. When several runs are ready and a
-worker is free, the one expected to take longest starts first (times recorded in the manifest;
-see ``start_order``).
+worker is free, ``start_order`` picks: first what opens further work, then the longest expected.
 """
 
 from __future__ import annotations
@@ -85,11 +84,14 @@ def _read_yaml(path: Path) -> dict:
 
 
 def load_rounds(path: Path | None = None) -> dict[int, dict]:
-    """Survey rounds: year -> {input_path (under data/raw), codebook}."""
-    path = Path(path or paths.config() / "rounds.yaml")
+    """Survey rounds, the ``rounds`` section of the pipeline config: year -> {input_path (under data/raw), codebook}."""
+    path = Path(path or paths.config() / "pipeline.yaml")
     if not path.is_file():
-        return {}
-    doc = _read_yaml(path)
+        raise ConfigError(f"{path}: pipeline config not found")
+    return _rounds(_read_yaml(path), path)
+
+
+def _rounds(doc: dict, path: Path) -> dict[int, dict]:
     rounds = {}
     for year, spec in (doc.get("rounds") or {}).items():
         try:
@@ -149,13 +151,13 @@ def expand(doc: dict, rounds: dict[int, dict], where: str) -> list[Run]:
     return runs
 
 
-def load_config(path: Path | None = None, rounds_path: Path | None = None) -> Config:
+def load_config(path: Path | None = None) -> Config:
     """Read and check the pipeline config: unique ids, existing notebooks, known needs, no cycles."""
     path = Path(path or paths.config() / "pipeline.yaml")
     if not path.is_file():
         raise ConfigError(f"{path}: pipeline config not found")
     doc = _read_yaml(path)
-    rounds = load_rounds(rounds_path or path.with_name("rounds.yaml"))
+    rounds = _rounds(doc, path)
     runs = expand(doc, rounds, str(path))
     ids = [r.id for r in runs]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
@@ -221,14 +223,44 @@ def code_hash() -> str:
     return h.hexdigest()
 
 
+def named_files(run: Run) -> dict[str, Path]:
+    """Input files a run's parameters name: raw files (a value that is a path under data/raw, such as
+    a round's ``input_path``) and codebooks (``codebook: "2011"`` -> config/codebooks/2011.yaml)."""
+    named = {}
+    for name, value in run.parameters.items():
+        if not isinstance(value, str) or not value:
+            continue
+        if (paths.raw() / value).is_file():
+            named[f"raw:{value}"] = paths.raw() / value
+        if name == "codebook":
+            f = Path(value) if value.endswith((".yaml", ".yml")) else paths.codebooks() / f"{value}.yaml"
+            named[f"codebook:{value}"] = f
+    return named
+
+
 def run_keys(runs: list[Run], cfg: Config, inputs: dict[str, str], code: str) -> dict[str, str]:
-    """A content key per run: notebook bytes, parameters, kernel, raw inputs, helper code, keys of its needs."""
-    shared = hashlib.sha256(json.dumps([inputs, code, cfg.kernel], sort_keys=True).encode()).hexdigest()
+    """A content key per run: notebook bytes, parameters, kernel, its inputs, helper code, keys of its needs.
+
+    Its inputs are the files its parameters name (a round's export and codebook: see ``named_files``)
+    and every other input, shared by all runs: the raw files no run names (reference data, usage)
+    and config/ apart from pipeline.yaml and the codebooks (the municipality aliases). So a new
+    round's export and codebook, or an edit to one round's codebook, re-run only that round's runs
+    and what needs them.
+    """
+    named = {r.id: named_files(r) for r in runs}
+    owned = {k.removeprefix("raw:") for n in named.values() for k in n if k.startswith("raw:")}
+    config_files = sorted(f for f in paths.config().rglob("*") if f.is_file() and f.parent != paths.codebooks()
+                          and f.name != "pipeline.yaml" and f.suffix in (".yaml", ".yml"))
+    shared_inputs = {rel: sha for rel, sha in inputs.items() if rel not in owned}
+    shared_config = {f.relative_to(paths.config()).as_posix(): files.sha256(f) for f in config_files}
+    shared = hashlib.sha256(json.dumps([shared_inputs, shared_config, code, cfg.kernel], sort_keys=True).encode()).hexdigest()
     keys: dict[str, str] = {}
     for r in order(runs):
         h = hashlib.sha256(shared.encode())
         h.update(notebook_path(r).read_bytes())
         h.update(json.dumps(r.parameters, sort_keys=True, default=str).encode())
+        own = {k: inputs.get(k.removeprefix("raw:")) or (files.sha256(f) if f.is_file() else "missing") for k, f in named[r.id].items()}
+        h.update(json.dumps(own, sort_keys=True).encode())
         for n in r.needs:
             h.update(keys.get(n, n).encode())
         keys[r.id] = h.hexdigest()
