@@ -143,3 +143,33 @@ def rounds_side_by_side(
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+SERVED_STYLE = {"facecolor": "#fbe3c0", "edgecolor": "#8c6d31", "hatch": "..", "linewidth": 0.6}
+
+
+def loans_change(change: pd.DataFrame, boundaries: gpd.GeoDataFrame, year_a: int, year_b: int, ax: plt.Axes, *,
+                 served_elsewhere: dict[int, str] | None = None, bins: Sequence[float] | None = None) -> plt.Axes:
+    """Map of the REAL change in loans per inhabitant per kommune (``usage.loans_change``).
+
+    Drawn per kommune polygon (98). A kommune in ``served_elsewhere`` (Fanø, whose loans Statistics
+    Denmark counts in Esbjerg) is its own class with the given label, not missing data; kommuner
+    whose value in either year is flagged (``usage.QUALITY_FLAGS``) get a red outline.
+    """
+    g = boundaries.merge(change, on="kommunekode", how="left", validate="one_to_one")
+    served = g["kommunekode"].isin(list(served_elsewhere or {}))
+    top = float(np.ceil(max(g["change_pct"].max(), 1)))
+    choropleth(g[~served], "change_pct", ax=ax, bins=bins if bins is not None else [-50, -40, -30, -20, -10, 0, top],
+               cmap="YlGnBu_r", title=f"REAL: change in physical loans per inhabitant, {year_a}-{year_b}",
+               legend_title="change, per cent", missing_label="no data")
+    handles = list(ax.get_legend().legend_handles)
+    for code, label in (served_elsewhere or {}).items():
+        g[g["kommunekode"] == code].plot(ax=ax, **SERVED_STYLE)
+        handles.append(Patch(label=label, **SERVED_STYLE))
+    flagged = g[g["flagged"].fillna(False).astype(bool)]
+    if len(flagged):
+        flagged.boundary.plot(ax=ax, color="#c0392b", linewidth=1.2)
+        handles.append(Patch(facecolor="none", edgecolor="#c0392b", linewidth=1.2, label=f"value flagged in QUALITY_FLAGS ({len(flagged)})"))
+    ax.legend(handles=handles, title="change, per cent", loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
+              title_fontsize=9, frameon=True)
+    return ax

@@ -1,4 +1,9 @@
-"""Figures other than maps: usage by cooperation level, coefficients, residuals, power."""
+"""Figures other than maps: models per round, national loans, usage by cooperation level,
+coefficients, residuals, power.
+
+seaborn and scipy are imported inside the two functions that use them (about 1 s), so notebooks
+that draw only simple charts (01) do not pay for them in every kernel.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,57 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FormatStrFormatter, NullFormatter
 import pandas as pd
-import seaborn as sns
-from scipy import stats
 
 from .cooperation import SHORT_NAMES, parse_ordering
+
+MODEL_COLOURS = {0: "#bbbbbb", 5: "#f1eef6", 1: "#bdc9e1", 2: "#74a9cf", 3: "#2b8cbe", 4: "#045a8d"}
+
+
+def model_counts(table: pd.DataFrame, year: int, ax: plt.Axes | None = None) -> plt.Figure:
+    """Bar chart of a ``survey.summary`` table (kommuner per model, in level order); returns the figure."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+    else:
+        fig = ax.figure
+    bars = ax.barh([f"{m} {lab}" for m, lab in zip(table["model"], table["label"])], table["kommuner"],
+                   color=[MODEL_COLOURS[int(m)] for m in table["model"]], edgecolor="#333333")
+    ax.bar_label(bars, padding=3)
+    ax.invert_yaxis()
+    ax.set_xlabel("kommuner")
+    ax.set_title(f"Cooperation model reported by the kommuner, survey {year}")
+    fig.tight_layout()
+    return fig
+
+
+def national_loans(national: pd.DataFrame, gaps, ax: plt.Axes) -> plt.Axes:
+    """Line chart of national physical loans per inhabitant (``year``, ``loans_per_capita``); the years
+    in ``gaps`` (not published) are shaded and left open, not interpolated."""
+    nat = national.set_index("year")["loans_per_capita"]
+    full = nat.reindex(range(int(nat.index.min()), int(nat.index.max()) + 1))
+    ax.plot(full.index, full.to_numpy(), marker="o", color="#1f4e79")
+    shown = sorted(y for y in gaps if full.index.min() <= y <= full.index.max())
+    for y in shown:
+        ax.axvspan(y - 0.5, y + 0.5, color="#dddddd", zorder=0)
+    if shown:
+        years = f"{shown[0]}-{shown[-1]}" if shown == list(range(shown[0], shown[-1] + 1)) and len(shown) > 1 else ", ".join(map(str, shown))
+        ax.text((shown[0] + shown[-1]) / 2, full.max() * 0.98, f"{years}\nnot published", ha="center", va="top", fontsize=8, color="#555555")
+    if 2021 in full.index and pd.notna(full.loc[2021]):
+        ax.annotate("COVID-19\nclosures", xy=(2020.5, float(full.loc[2021])), xytext=(2021.5, full.max() * 0.8), fontsize=8,
+                    arrowprops={"arrowstyle": "->", "color": "#555555"}, color="#555555")
+    ax.set_ylim(0, full.max() * 1.08)
+    ax.set_xlabel("year")
+    ax.set_ylabel("physical loans per inhabitant")
+    ax.set_title(f"REAL: physical library loans per inhabitant, Denmark {full.index.min()}-{full.index.max()}")
+    ax.grid(alpha=0.3)
+    return ax
 
 
 def usage_by_model(df: pd.DataFrame, ordering, ax: plt.Axes, *, value="rate_per_1000", ylabel="per 1,000 inhabitants") -> plt.Axes:
     """Box plot with the kommuner as points, models in the order of ``ordering`` (lowest first)."""
     order = [m for m in parse_ordering(ordering) if (df["model"] == m).any()]
     labels = [f"{m}\n{textwrap.fill(SHORT_NAMES[m], 12)}\n(n={int((df['model'] == m).sum())})" for m in order]
+    import seaborn as sns
+
     data = df.assign(level=pd.Categorical(df["model"], categories=order, ordered=True))
     sns.boxplot(data=data, x="level", y=value, order=order, color="#d9e6f2", showfliers=False, ax=ax)
     sns.stripplot(data=data, x="level", y=value, order=order, color="#1f4e79", size=3.5, alpha=0.7, ax=ax)
@@ -49,6 +95,8 @@ def coefficients(table: pd.DataFrame, ax: plt.Axes, *, truth: dict[str, float] |
 
 def residuals(resid: pd.DataFrame, axes) -> None:
     """Pearson residuals against fitted values (log scale) and a normal Q-Q plot."""
+    from scipy import stats
+
     ax1, ax2 = axes
     ax1.scatter(resid["fitted"], resid["pearson"], s=12, color="#1f4e79", alpha=0.7)
     ax1.axhline(0, color="grey", lw=0.8)

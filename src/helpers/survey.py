@@ -818,22 +818,3 @@ def response(df: pd.DataFrame, n_kommuner: int = reference.N_KOMMUNER) -> dict:
 def log_summary(log_df: pd.DataFrame) -> pd.DataFrame:
     """What cleaning changed, counted by rule."""
     return log_df.groupby("rule").size().rename("changes").sort_values(ascending=False).to_frame()
-
-
-def plot_models(table: pd.DataFrame, year: int, ax=None):
-    """Bar chart of a :func:`summary` table (kommuner per model, in level order); returns the figure."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-    else:
-        fig = ax.figure
-    colours = {0: "#bbbbbb", 5: "#f1eef6", 1: "#bdc9e1", 2: "#74a9cf", 3: "#2b8cbe", 4: "#045a8d"}
-    bars = ax.barh([f"{m} {lab}" for m, lab in zip(table["model"], table["label"])], table["kommuner"],
-                   color=[colours[int(m)] for m in table["model"]], edgecolor="#333333")
-    ax.bar_label(bars, padding=3)
-    ax.invert_yaxis()
-    ax.set_xlabel("kommuner")
-    ax.set_title(f"Cooperation model reported by the kommuner, survey {year}")
-    fig.tight_layout()
-    return fig

@@ -55,6 +55,7 @@ PANEL_FILE = "usage_panel.parquet"
 FANOE = 563
 ESBJERG = 561
 SERVED_BY = {FANOE: ESBJERG}  # kommune without its own library system -> the unit that serves it
+SERVED_LABELS = {FANOE: "Fanø: served by Esbjerg (counted in Esbjerg)"}  # for maps: their own class, not "no data"
 N_UNITS = 97
 
 # --- outcomes and sources ----------------------------------------------------------------
@@ -610,31 +611,8 @@ def panel_national_totals(panel: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# --- figures of the real loans -----------------------------------------------------------
+# --- the real loans, for figures ----------------------------------------------------------
 REAL_SOURCE_NOTE = "Source: Statistics Denmark, Statistikbanken (BIB1/BIB3A, FOLK1A), via augustseptimius-beep/doughnut"
-
-
-def plot_national_loans(ax=None):
-    """Line chart of the REAL national physical loans per inhabitant 2010-2025 (gap 2016-2017 left open)."""
-    import matplotlib.pyplot as plt
-
-    nat = load_real_national().set_index("year")["loans_per_capita"]
-    full = nat.reindex(range(int(nat.index.min()), int(nat.index.max()) + 1))
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(full.index, full.to_numpy(), marker="o", color="#1f4e79")
-    for y in REAL_LOANS_GAPS:
-        if full.index.min() <= y <= full.index.max():
-            ax.axvspan(y - 0.5, y + 0.5, color="#dddddd", zorder=0)
-    ax.text(2016.5, full.max() * 0.98, "2016-2017\nnot published", ha="center", va="top", fontsize=8, color="#555555")
-    ax.annotate("COVID-19\nclosures", xy=(2020.5, float(full.loc[2021])), xytext=(2021.5, full.max() * 0.8), fontsize=8,
-                arrowprops={"arrowstyle": "->", "color": "#555555"}, color="#555555")
-    ax.set_ylim(0, full.max() * 1.08)
-    ax.set_xlabel("year")
-    ax.set_ylabel("physical loans per inhabitant")
-    ax.set_title("REAL: physical library loans per inhabitant, Denmark 2010-2025")
-    ax.grid(alpha=0.3)
-    return ax
 
 
 def loans_change(year_a: int = 2010, year_b: int = 2019) -> pd.DataFrame:
@@ -650,40 +628,3 @@ def loans_change(year_a: int = 2010, year_b: int = 2019) -> pd.DataFrame:
     out["change_pct"] = (out["per_1000_b"] / out["per_1000_a"] - 1) * 100
     out["flagged"] = out["flag_a"] | out["flag_b"]
     return out
-
-
-def loans_change_map(year_a: int = 2010, year_b: int = 2019, ax=None, bins=None):
-    """Map of the REAL change in loans per inhabitant per kommune between two years.
-
-    Drawn per kommune polygon (98). Esbjerg's polygon shows the Esbjerg+Fanø unit; Fanø's own
-    polygon is shown as its own class "served by Esbjerg" (not as missing data). Kommuner whose
-    value in either year is listed in :data:`QUALITY_FLAGS` get a red outline.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
-    from . import maps
-
-    ch = loans_change(year_a, year_b)
-    g = reference.load_boundaries(with_attributes=True)
-    g = g.merge(ch, on="kommunekode", how="left", validate="one_to_one")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 8))
-    fanoe = g["kommunekode"] == FANOE
-    top = float(np.ceil(max(g["change_pct"].max(), 1)))
-    bins = bins if bins is not None else [-50, -40, -30, -20, -10, 0, top]
-    maps.choropleth(g[~fanoe], "change_pct", ax=ax, bins=bins, cmap="YlGnBu_r",
-                    title=f"REAL: change in physical loans per inhabitant, {year_a}-{year_b}",
-                    legend_title="change, per cent", missing_label="no data")
-    legend = ax.get_legend()
-    handles = list(legend.legend_handles)
-    style = {"facecolor": "#fbe3c0", "edgecolor": "#8c6d31", "hatch": "..", "linewidth": 0.6}
-    g[fanoe].plot(ax=ax, **style)
-    handles.append(Patch(label="Fanø: served by Esbjerg (counted in Esbjerg)", **style))
-    flagged = g[g["flagged"].fillna(False).astype(bool)]
-    if len(flagged):
-        flagged.boundary.plot(ax=ax, color="#c0392b", linewidth=1.2)
-        handles.append(Patch(facecolor="none", edgecolor="#c0392b", linewidth=1.2, label=f"value flagged in QUALITY_FLAGS ({len(flagged)})"))
-    ax.legend(handles=handles, title="change, per cent", loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
-              title_fontsize=9, frameon=True)
-    return ax
