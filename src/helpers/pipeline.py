@@ -5,8 +5,8 @@ The config lists the survey ``rounds``, fixed ``runs``, and templates expanded f
 all pairs). Each run executes one source notebook with its parameters into
 ``reports/executed/<id>.ipynb`` plus an HTML copy. A run whose ``needs`` failed is not started
 ("blocked"); independent runs go on. A run is skipped when its key (a hash of the notebook, its
-parameters, the raw inputs, the helper code and the keys of what it needs) equals the key of its
-last successful run. ``reports/run_manifest.json`` records the git commit, package versions,
+parameters, its inputs, the helper code and the keys of what it needs; see ``run_keys``) equals the
+key of its last successful run. ``reports/run_manifest.json`` records the git commit, package versions,
 parameters, input sha256s, and each run's key, status and time. When several runs are ready and a
 worker is free, ``start_order`` picks: first what opens further work, then the longest expected.
 """
