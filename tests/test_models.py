@@ -6,6 +6,7 @@ import pytest
 from scipy.special import expit
 
 from helpers import models, reference
+from helpers.errors import DataError
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +104,10 @@ def test_analysis_frame_drops_non_response_and_fano():
         models.analysis_frame(survey, panel, 2012, "nonsense")
     with pytest.raises(Exception, match="no usage data for 2030"):
         models.analysis_frame(survey, panel, 2030, "visits")
+    # a year in the panel without the outcome (the synthetic visits end in 2015): say which years have it
+    later = panel.assign(year=2018, visits=np.nan, visits_source="synthetic")
+    with pytest.raises(DataError, match=r"no visits values for usage year 2018 \(source: synthetic\).*\[2012\]"):
+        models.analysis_frame(survey, pd.concat([panel.assign(visits_source="synthetic"), later]), 2018, "visits")
 
 
 def test_minimal_detectable_interpolates():

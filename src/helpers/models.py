@@ -24,7 +24,7 @@ from scipy.optimize import minimize_scalar
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 from .cooperation import DEFAULT_ORDERING, SHORT_NAMES, parse_ordering
-from .errors import DataError
+from .errors import DataError, Problem
 
 CONTROLS = ("C(kommunegruppe)", "merged_2007")
 OUTCOMES = ("visits", "loans", "downloads")
@@ -48,6 +48,11 @@ def analysis_frame(survey: pd.DataFrame, panel: pd.DataFrame, usage_year: int, o
     year = panel[panel["year"] == usage_year]
     if year.empty:
         raise DataError("usage panel", f"no usage data for {usage_year}; years present: {sorted(panel['year'].unique())}")
+    if year[outcome].isna().all():
+        with_values = sorted(int(y) for y in panel.loc[panel[outcome].notna(), "year"].unique())
+        source = f" (source: {year[f'{outcome}_source'].iat[0]})" if f"{outcome}_source" in year else ""
+        raise DataError("usage panel", Problem(f"no {outcome} values for usage year {usage_year}{source}", column=outcome,
+                                               accepted=f"a round whose usage year has {outcome}: {with_values}"))
     s = survey[["kommunekode", "model"]].copy()
     s["model"] = pd.to_numeric(s["model"].astype("object"), errors="coerce").astype("Int64")
     s = s[s["model"].between(1, 5)]
