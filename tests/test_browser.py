@@ -158,9 +158,9 @@ NOTEBOOK_STATE = """() => {
         if (cell.type !== "code") continue;
         cells.push({count: cell.executionCount, outputs: cell.outputs.toJSON()});
     }
-    return {kernel: kernel ? kernel.name : null, status: kernel ? kernel.status : null,
-            busyPrompts: document.querySelectorAll(".jp-Notebook .jp-InputPrompt").length === 0 ? -1 :
-              [...document.querySelectorAll(".jp-Notebook .jp-InputPrompt")].filter(e => e.textContent.includes("*")).length,
+    const prompts = [...panel.node.querySelectorAll(".jp-InputPrompt")];  // this notebook's only
+    return {name: panel.title.label, kernel: kernel ? kernel.name : null, status: kernel ? kernel.status : null,
+            busyPrompts: prompts.length === 0 ? -1 : prompts.filter(e => e.textContent.includes("*")).length,
             dirty: panel.context.model.dirty, cells};
 }"""
 
@@ -191,11 +191,8 @@ def _started(state) -> bool:
 
 
 def _run_all(page, name: str, attempts: int = 3) -> None:
-    """Run > Run All Cells from the menu, as a person would; re-issued if the click was lost.
-
-    A click made while the kernel is still connecting can be dropped without any sign (seen in a
-    fresh clone: the kernel never executed a cell), so each attempt waits for real execution.
-    """
+    """Run > Run All Cells from the menu, as a person would; re-issued if execution has not begun
+    within 20 s (a safeguard: the one hang seen so far had another cause, see the test's docstring)."""
     for attempt in range(1, attempts + 1):
         page.locator("#jp-MainMenu .lm-MenuBar-item", has_text="Run").first.click()
         page.locator('.lm-Menu-item[data-command="runmenu:run-all"]', has_text="Run All Cells").first.click()
@@ -245,8 +242,11 @@ def _screenshot(page, name: str) -> Path:
 def test_notebook_runs_all_in_jupyterlab(name, lab, page):
     """One notebook per JupyterLab session and browser, as a researcher opening it would.
 
-    (Opening the second notebook in the same session was unreliable in a fresh clone: its kernel
-    started but never received the cells; a fresh session per notebook is also the cleaner test.)
+    Every check reads the notebook JupyterLab makes current, so the test first waits until that is
+    the notebook it opened. (When both notebooks shared one session, navigating to the second made
+    JupyterLab restore the first from its workspace and make it current for a moment: Run All then
+    re-ran the first, and the test waited forever for the second. Found by reproducing the hang in
+    a fresh clone; a human clicks Run All in the notebook they are looking at.)
     """
     table_header, timeout_s = NOTEBOOKS[name]
     sources = {p: p.read_bytes() for p in paths.notebooks().glob("*.ipynb")}
@@ -256,7 +256,8 @@ def test_notebook_runs_all_in_jupyterlab(name, lab, page):
         page.goto(f"{lab['url']}/lab/tree/{name}.ipynb?token={lab['token']}", timeout=120_000)
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=120_000)
         page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
-        state = _wait_for(page, lambda s: s["status"] == "idle", 120, f"the kernel of {name} to be idle")
+        state = _wait_for(page, lambda s: s["name"] == f"{name}.ipynb" and s["status"] == "idle", 120,
+                          f"{name} to be the current notebook, its kernel idle")
         assert state["kernel"] == paths.KERNEL_NAME, f"{name} opened with kernel {state['kernel']}"
         assert all(c["count"] is None for c in state["cells"]), f"{name}: the source notebook has outputs"
 
