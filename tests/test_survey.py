@@ -443,22 +443,23 @@ def case_xlsx_no_header_row(tmp):
     return _save(wb, tmp / "example_noheader.xlsx"), 2011, dict(accepted="'Kommune'")
 
 
-def case_xlsx_extra_column(tmp):
+def _xlsx_with_column(tmp, name: str, header: str, value: str):
+    """The 2011 example export with one more column (header, and a value in the first data row)."""
     wb = _wb()
     ws = wb.active
     c = ws.max_column + 1
-    ws.cell(XLSX_HEADER_ROW, c, "Intern note")
-    ws.cell(XLSX_HEADER_ROW + 1, c, "tjek")
-    return _save(wb, tmp / "example_extra.xlsx"), 2011, dict(rule="unmapped_column_dropped", column="Intern note")
+    ws.cell(XLSX_HEADER_ROW, c, header)
+    ws.cell(XLSX_HEADER_ROW + 1, c, value)
+    return _save(wb, tmp / name)
+
+
+def case_xlsx_extra_column(tmp):
+    return _xlsx_with_column(tmp, "example_extra.xlsx", "Intern note", "tjek"), 2011, dict(rule="unmapped_column_dropped", column="Intern note")
 
 
 def case_xlsx_extra_personal_column(tmp):
-    wb = _wb()
-    ws = wb.active
-    c = ws.max_column + 1
-    ws.cell(XLSX_HEADER_ROW, c, "Mobilnummer")
-    ws.cell(XLSX_HEADER_ROW + 1, c, "+45 00 00 99 99")
-    return _save(wb, tmp / "example_mobil.xlsx"), 2011, dict(rule="personal_data_dropped", column="Mobilnummer")
+    return (_xlsx_with_column(tmp, "example_mobil.xlsx", "Mobilnummer", "+45 00 00 99 99"), 2011,
+            dict(rule="personal_data_dropped", column="Mobilnummer"))
 
 
 def case_xlsx_missing_optional_comment(tmp):

@@ -80,6 +80,14 @@ def codebooks() -> Path:
     return config() / "codebooks"
 
 
+def codebook(name) -> Path:
+    """A survey round's codebook: ``"2011"`` -> config/codebooks/2011.yaml; a path to a .yaml file is taken as it is."""
+    text = str(name)
+    if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
+        return Path(text)
+    return codebooks() / f"{text}.yaml"
+
+
 def notebooks() -> Path:
     return root() / "notebooks"
 

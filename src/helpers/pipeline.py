@@ -233,8 +233,7 @@ def named_files(run: Run) -> dict[str, Path]:
         if (paths.raw() / value).is_file():
             named[f"raw:{value}"] = paths.raw() / value
         if name == "codebook":
-            f = Path(value) if value.endswith((".yaml", ".yml")) else paths.codebooks() / f"{value}.yaml"
-            named[f"codebook:{value}"] = f
+            named[f"codebook:{value}"] = paths.codebook(value)
     return named
 
 
@@ -259,7 +258,10 @@ def run_keys(runs: list[Run], cfg: Config, inputs: dict[str, str], code: str) ->
         h = hashlib.sha256(shared.encode())
         h.update(notebook_path(r).read_bytes())
         h.update(json.dumps(r.parameters, sort_keys=True, default=str).encode())
-        own = {k: inputs.get(k.removeprefix("raw:")) or (files.sha256(f) if f.is_file() else "missing") for k, f in named[r.id].items()}
+        own = {}
+        for k, f in named[r.id].items():
+            recorded = inputs.get(k.removeprefix("raw:")) if k.startswith("raw:") else None  # manifest sha256
+            own[k] = recorded or (files.sha256(f) if f.is_file() else "missing")
         h.update(json.dumps(own, sort_keys=True).encode())
         for n in r.needs:
             h.update(keys.get(n, n).encode())

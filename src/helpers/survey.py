@@ -111,14 +111,6 @@ class Codebook:
         return tuple(self.doc.get("model_order") or MODEL_ORDER_DEFAULT)
 
 
-def codebook_path(codebook) -> Path:
-    """``"2011"`` -> config/codebooks/2011.yaml; a path to a .yaml file is taken as it is."""
-    text = str(codebook)
-    if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
-        return Path(text)
-    return paths.codebooks() / f"{text}.yaml"
-
-
 def available_codebooks() -> list[str]:
     return sorted(p.stem for p in paths.codebooks().glob("*.yaml"))
 
@@ -131,7 +123,7 @@ def load_codebook(codebook=None, year: int | None = None) -> Codebook:
         codebook = str(year)
     if isinstance(codebook, Codebook):
         return codebook
-    path = codebook_path(codebook)
+    path = paths.codebook(codebook)
     if not path.is_file():
         raise DataError(
             path,
