@@ -13,10 +13,16 @@ from helpers import files, paths, survey
 from helpers.errors import DataError
 from helpers.synthetic import survey as gen
 from helpers.synthetic import truth
+from survey_raw import make_raw
 
 CSV_2009 = "survey/example_survey_2009.csv"
 XLSX_2011 = "survey/example_survey_2011.xlsx"
 XLSX_HEADER_ROW = 5
+
+
+@pytest.fixture
+def raw_survey(tmp_path, monkeypatch):
+    return make_raw(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -154,13 +160,11 @@ def test_model_order_is_a_parameter(cleaned):
         survey.clean(2011, XLSX_2011, model_order=[5, 1, 2, 3])
 
 
-def test_synthetic_flag(tmp_path):
-    src = paths.survey_raw() / "example_survey_2011.xlsx"
-    other = tmp_path / "export_2011.xlsx"
-    shutil.copy(src, other)
+def test_synthetic_flag_comes_from_the_manifest(raw_survey):
+    data = raw_survey.example(2011).read_bytes()
+    other = raw_survey.put("export_2011.xlsx", data, synthetic=False)
     assert survey.clean(2011, other)[0]["synthetic"].eq(False).all()
-    ex = tmp_path / "example_copy.xlsx"
-    shutil.copy(src, ex)
+    ex = raw_survey.put("example_copy.xlsx", data, synthetic=True)
     assert survey.clean(2011, ex)[0]["synthetic"].all()
 
 
@@ -171,19 +175,19 @@ def test_raw_file_without_manifest_entry_is_refused(raw_copy):
         survey.clean(2011, "survey/unlisted_2011.xlsx")
 
 
-def test_utf8_csv_gives_the_same_result(tmp_path, cleaned):
-    text = (paths.survey_raw() / "example_survey_2009.csv").read_bytes().decode("cp1252")
+def test_utf8_csv_gives_the_same_result(raw_survey, cleaned):
+    text = raw_survey.example(2009).read_bytes().decode("cp1252")
     for enc in ("utf-8", "utf-8-sig"):
-        f = tmp_path / f"example_{enc}.csv"
-        f.write_bytes(text.encode(enc))
+        f = raw_survey.put(f"example_{enc}.csv", text.encode(enc))
         df, _ = survey.clean(2009, f, "2009")
         pd.testing.assert_frame_equal(df, cleaned[2009][0])
 
 
-def test_comma_separated_csv_is_read(tmp_path, cleaned):
-    df0 = pd.read_csv(paths.survey_raw() / "example_survey_2009.csv", sep=";", encoding="cp1252", dtype=str, keep_default_na=False)
-    f = tmp_path / "example_comma.csv"
+def test_comma_separated_csv_is_read(raw_survey, cleaned):
+    df0 = pd.read_csv(raw_survey.example(2009), sep=";", encoding="cp1252", dtype=str, keep_default_na=False)
+    f = raw_survey.dir / "example_comma.csv"
     df0.to_csv(f, index=False, encoding="utf-8")
+    raw_survey.put(f.name)
     df, _ = survey.clean(2009, f)
     assert df["kommunekode"].tolist() == cleaned[2009][0]["kommunekode"].tolist()
 
@@ -288,8 +292,9 @@ def case_xlsx_unknown_model_code(tmp):
     return _save(wb, tmp / "example_m9.xlsx"), 2011, dict(row=8, column=MODEL_2011, accepted="5 (Intet samarbejde)")
 
 
-def case_csv_utf16(tmp):
-    return _write_lines(tmp / "example_utf16.csv", _csv_lines(), "utf-16"), 2009, dict(accepted="cp1252")
+def case_csv_utf16_is_read(tmp):
+    """Excel's "Unicode text" and survey tools write UTF-16 with a byte-order mark: read, and the log says so."""
+    return _write_lines(tmp / "example_utf16.csv", _csv_lines(), "utf-16"), 2009, dict(rule="read_as", detail="UTF-16 LE")
 
 
 def case_csv_undecodable_bytes(tmp):
@@ -321,7 +326,7 @@ def case_xlsx_empty(tmp):
 def case_xlsx_not_a_workbook(tmp):
     f = tmp / "example_garbage.xlsx"
     f.write_bytes(b"PK\x03\x04 this is not really a zip file" * 10)
-    return f, 2011, dict(accepted=".xlsx")
+    return f, 2011, dict(accepted="XLSX", message="damaged")
 
 
 def case_csv_only_headers(tmp):
@@ -507,11 +512,11 @@ def test_corpus_is_large_enough():
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS))
-def test_malformed_export(name, tmp_path, outputs):
+def test_malformed_export(name, raw_survey, outputs):
     before = _raw_hashes()
-    src = tmp_path / "in"
-    src.mkdir()
-    path, year, expect = CORPUS[name](src)
+    path, year, expect = CORPUS[name](raw_survey.dir)
+    if path.is_file():
+        raw_survey.put(path.name)
     input_hash = files.sha256(path) if path.exists() else None
     target, log_target = survey.output_paths(year)
     if "rule" in expect:
@@ -523,6 +528,8 @@ def test_malformed_export(name, tmp_path, outputs):
             assert expect["column"] in set(hits["column"])
         if "row" in expect:
             assert str(expect["row"]) in set(hits["row"])
+        if "detail" in expect:
+            assert any(expect["detail"] in d for d in hits["detail"]), hits["detail"].tolist()
         assert target.is_file()
     else:
         with pytest.raises(DataError) as info:
@@ -534,6 +541,8 @@ def test_malformed_export(name, tmp_path, outputs):
         assert any(p.accepted and expect["accepted"] in p.accepted for p in err.problems), text
         if "row" in expect:
             assert any(p.row == expect["row"] for p in err.problems), text
+        if "message" in expect:
+            assert any(expect["message"] in p.message for p in err.problems), text
         if "column" in expect:
             assert any(p.column == expect["column"] for p in err.problems), text
         assert not target.exists() and not log_target.exists()

@@ -34,7 +34,8 @@ def _cmd_new_round(args) -> int:
 def _cmd_clean(args) -> int:
     from . import survey
 
-    data, log = survey.clean_to_files(args.year, paths.raw() / args.input, args.codebook or str(args.year))
+    data, log = survey.clean_to_files(args.year, paths.raw() / args.input, args.codebook or str(args.year),
+                                      ignore_fieldwork=args.ignore_fieldwork)
     print(f"wrote {paths.relative(data)} and {paths.relative(log)}")
     return 0
 
@@ -98,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("year", type=int)
     c.add_argument("input", help="the export, relative to data/raw (e.g. survey/example_survey_2011.xlsx)")
     c.add_argument("--codebook", default=None, help="codebook name (default: the year)")
+    c.add_argument("--ignore-fieldwork", action="store_true",
+                   help="accept submissions outside the round's fieldwork window (a deliberate exception; logged)")
     c.set_defaults(func=_cmd_clean)
 
     e = sub.add_parser("examples", help="regenerate the synthetic example data, byte for byte")
