@@ -11,12 +11,14 @@ import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FormatStrFormatter, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 import pandas as pd
 
+from . import style
 from .cooperation import SHORT_NAMES, parse_ordering
 
-MODEL_COLOURS = {0: "#bbbbbb", 5: "#f1eef6", 1: "#bdc9e1", 2: "#74a9cf", 3: "#2b8cbe", 4: "#045a8d"}
+style.apply()
+MODEL_COLOURS = style.MODEL_COLOURS  # one palette for the cooperation model in every notebook
 
 
 def model_counts(table: pd.DataFrame, year: int, ax: plt.Axes | None = None) -> plt.Figure:
@@ -40,7 +42,7 @@ def national_loans(national: pd.DataFrame, gaps, ax: plt.Axes) -> plt.Axes:
     in ``gaps`` (not published) are shaded and left open, not interpolated."""
     nat = national.set_index("year")["loans_per_capita"]
     full = nat.reindex(range(int(nat.index.min()), int(nat.index.max()) + 1))
-    ax.plot(full.index, full.to_numpy(), marker="o", color="#1f4e79")
+    ax.plot(full.index, full.to_numpy(), marker="o", color=style.ACCENT)
     shown = sorted(y for y in gaps if full.index.min() <= y <= full.index.max())
     for y in shown:
         ax.axvspan(y - 0.5, y + 0.5, color="#dddddd", zorder=0)
@@ -52,24 +54,91 @@ def national_loans(national: pd.DataFrame, gaps, ax: plt.Axes) -> plt.Axes:
                     arrowprops={"arrowstyle": "->", "color": "#555555"}, color="#555555")
     ax.set_ylim(0, full.max() * 1.08)
     ax.set_xlabel("year")
-    ax.set_ylabel("physical loans per inhabitant")
-    ax.set_title(f"REAL: physical library loans per inhabitant, Denmark {full.index.min()}-{full.index.max()}")
+    ax.set_ylabel(f"physical loans {style.RATE_UNIT}")
+    ax.set_title(f"Physical library loans per inhabitant, Denmark {full.index.min()}-{full.index.max()}")
     ax.grid(alpha=0.3)
     return ax
 
 
-def usage_by_model(df: pd.DataFrame, ordering, ax: plt.Axes, *, value="rate_per_1000", ylabel="per 1,000 inhabitants") -> plt.Axes:
-    """Box plot with the kommuner as points, models in the order of ``ordering`` (lowest first)."""
+def usage_by_model(df: pd.DataFrame, ordering, ax: plt.Axes, *, outcome: str = "usage", value="rate_per_1000",
+                   scale: float = style.RATE_SCALE, ylabel: str | None = None) -> plt.Axes:
+    """Box plot with the kommuner as points, models in the order of ``ordering`` (lowest first).
+
+    ``value`` (the panel's rate per 1,000) is divided by ``scale``, so the axis shows the rate in
+    the package's one unit, ``style.RATE_UNIT`` (per inhabitant), as every other usage figure.
+    """
     order = [m for m in parse_ordering(ordering) if (df["model"] == m).any()]
     labels = [f"{m}\n{textwrap.fill(SHORT_NAMES[m], 12)}\n(n={int((df['model'] == m).sum())})" for m in order]
     import seaborn as sns
 
-    data = df.assign(level=pd.Categorical(df["model"], categories=order, ordered=True))
-    sns.boxplot(data=data, x="level", y=value, order=order, color="#d9e6f2", showfliers=False, ax=ax)
-    sns.stripplot(data=data, x="level", y=value, order=order, color="#1f4e79", size=3.5, alpha=0.7, ax=ax)
+    data = df.assign(level=pd.Categorical(df["model"], categories=order, ordered=True), shown=df[value] / scale)
+    sns.boxplot(data=data, x="level", y="shown", order=order, hue="level", hue_order=order, legend=False,
+                palette={m: MODEL_COLOURS[m] for m in order}, dodge=False, showfliers=False, ax=ax,
+                linecolor="#333333", width=0.6)
+    sns.stripplot(data=data, x="level", y="shown", order=order, color=style.ACCENT, size=3.5, alpha=0.7, ax=ax)
     ax.set_xticks(range(len(order)), labels, fontsize=8)
     ax.set_xlabel("cooperation model (lowest level first)")
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(ylabel or f"{outcome} {style.RATE_UNIT}")
+    return ax
+
+
+_STEPS = np.round(np.arange(0.5, 2.0001, 0.05), 2).tolist()
+RATIO_TIERS = (  # finest first; each a set of round ratios evenly readable on a log axis
+    _STEPS,
+    np.round(np.arange(0.5, 2.0001, 0.1), 2).tolist() + [2.5, 3.0],
+    [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0],
+    [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0],
+)
+
+
+def ratio_ticks(low: float, high: float, most: int = 8) -> list[float]:
+    """Readable ticks for a log axis of ratios between ``low`` and ``high``: round ratios, always 1.
+
+    Matplotlib's LogLocator puts major ticks at powers of ten only, so a forest plot of ratios
+    between 0.8 and 1.3 gets a single "1.00". This takes the finest of ``RATIO_TIERS`` (steps of
+    0.05, 0.1, 0.25, then 1-2-5) that puts at least 3 and at most ``most`` ticks in the range.
+    """
+    low, high = min(low, 1.0), max(high, 1.0)
+    for tier in RATIO_TIERS:
+        inside = [t for t in tier if low - 1e-9 <= t <= high + 1e-9]
+        if len(inside) < 3 and tier is RATIO_TIERS[0]:  # a very narrow range: widen to the neighbouring steps
+            below = [t for t in tier if t < low][-1:]
+            above = [t for t in tier if t > high][:1]
+            return below + inside + above
+        if len(inside) <= most:
+            return inside
+    return inside
+
+
+def _ratio_label(x: float, _pos=None) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".") if x < 10 else f"{x:.0f}"
+
+
+def model_shares(dist: pd.DataFrame, ax: plt.Axes, *, by: str | None = None, what: str = "kommuner") -> plt.Axes:
+    """Stacked horizontal bars of model shares per round (and group), each bar labelled with its n.
+
+    ``dist`` is a ``compare.distribution`` table (columns [by,] year, model, label, n, share);
+    segments take the cooperation model's colours (``style.MODEL_COLOURS``) in the table's order.
+    """
+    keys = ([by] if by else []) + ["year"]
+    d = dist.assign(model=dist["model"].astype(int))
+    order = list(dict.fromkeys(d["model"]))
+    rows = list(dict.fromkeys(d[keys].itertuples(index=False, name=None)))
+    labels = dict(zip(d["model"], d["label"]))
+    totals = d.groupby(keys, observed=True)["n"].sum()
+    left = np.zeros(len(rows))
+    y = np.arange(len(rows))
+    for m in order:
+        part = d[d["model"] == m].set_index(keys)["share"]
+        width = np.array([float(part.get(r if by else r[0], 0.0)) * 100 for r in rows])
+        ax.barh(y, width, left=left, color=MODEL_COLOURS[m], edgecolor="white", linewidth=0.5, height=0.75, label=labels[m])
+        left += width
+    names = [" ".join(map(str, r)) + f"  (n={int(totals.loc[r if by else r[0]])})" for r in rows]
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(f"% of the {what}" + (" in the group" if by else ""))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, title="model (lowest level first)", frameon=False)
     return ax
 
 
@@ -77,14 +146,21 @@ def coefficients(table: pd.DataFrame, ax: plt.Axes, *, truth: dict[str, float] |
     """Incidence-rate ratios with 95 % intervals on a log axis; optional true values as red marks."""
     y = np.arange(len(table))[::-1]
     ax.errorbar(table["irr"], y, xerr=[table["irr"] - table["irr_low"], table["irr_high"] - table["irr"]],
-                fmt="o", color="#1f4e79", capsize=3, label="estimate, 95 % interval")
+                fmt="o", color=style.ACCENT, capsize=3, label="estimate, 95 % interval")
     if truth:
         tv = [truth.get(term, np.nan) for term in table.index]
-        ax.scatter(tv, y, marker="x", color="#c0392b", s=60, zorder=5, label="true value (generator)")
+        ax.scatter(tv, y, marker="x", color=style.TRUTH, s=60, zorder=5, label="true value (generator)")
     ax.axvline(1, color="grey", lw=0.8, ls="--")
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FormatStrFormatter("%.2f"))
+    values = pd.concat([table["irr_low"], table["irr_high"], pd.Series([v for v in (truth or {}).values()], dtype=float)]).dropna()
+    low, high = float(values.min()), float(values.max())
+    pad = (np.log(high) - np.log(low)) * 0.08 or 0.02
+    ax.set_xlim(np.exp(np.log(min(low, 1.0)) - pad), np.exp(np.log(max(high, 1.0)) + pad))
+    ax.xaxis.set_major_locator(FixedLocator(ratio_ticks(*ax.get_xlim())))
+    ax.xaxis.set_major_formatter(FuncFormatter(_ratio_label))
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.grid(axis="x", alpha=0.3)
     ax.set_yticks(y, table.index)
     ax.set_ylim(-0.7, len(table) - 0.3)
     ax.set_xlabel("incidence-rate ratio (log scale; 1 = no difference)")
@@ -98,7 +174,7 @@ def residuals(resid: pd.DataFrame, axes) -> None:
     from scipy import stats
 
     ax1, ax2 = axes
-    ax1.scatter(resid["fitted"], resid["pearson"], s=12, color="#1f4e79", alpha=0.7)
+    ax1.scatter(resid["fitted"], resid["pearson"], s=12, color=style.ACCENT, alpha=0.7)
     ax1.axhline(0, color="grey", lw=0.8)
     for bound in (-2, 2):
         ax1.axhline(bound, color="grey", lw=0.6, ls=":")
@@ -111,12 +187,12 @@ def residuals(resid: pd.DataFrame, axes) -> None:
 
 def power(curve: pd.DataFrame, mde: float | None, ax: plt.Axes, *, n: int, target: float = 0.8) -> plt.Axes:
     """Power against the true rate ratio, with the 80 % line and the minimal detectable effect."""
-    ax.plot(curve["irr"], curve["power"], "o-", color="#1f4e79")
+    ax.plot(curve["irr"], curve["power"], "o-", color=style.ACCENT)
     ax.axhline(target, color="grey", ls="--", lw=0.8)
     if mde is not None:
-        ax.axvline(mde, color="#c0392b", ls=":", lw=1)
+        ax.axvline(mde, color=style.TRUTH, ls=":", lw=1)
         ax.annotate(f"smallest effect at {target:.0%} power: {mde:.3f}", (mde, target), xytext=(8, -28),
-                    textcoords="offset points", fontsize=8, color="#c0392b")
+                    textcoords="offset points", fontsize=8, color=style.TRUTH)
     ax.set_xlabel("true rate ratio, cooperating vs not")
     ax.set_ylabel("power (p < 0.05)")
     ax.set_ylim(0, 1.02)

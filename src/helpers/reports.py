@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import files, paths
+from . import files, paths, style
 
 SYNTHETIC_MARK = "SYNTHETIC EXAMPLE DATA - not a finding"
 SYNTHETIC_BANNER = (
@@ -33,24 +33,36 @@ def banner(synthetic: bool):
     return Markdown(f'<div style="{style};padding:8px 12px;border-radius:4px">\n\n{text}\n\n</div>')
 
 
-def mark_synthetic(fig: plt.Figure) -> None:
+def _footer_position(fig: plt.Figure) -> tuple[float, float, float]:
+    """Left, right and bottom of what is drawn, in figure coordinates: a footer goes just below the
+    content, not below the figure's empty margin."""
+    bb = fig.get_tightbbox(fig.canvas.get_renderer())
+    w, h = fig.get_size_inches()
+    return max(bb.x0 / w, 0.0), min(bb.x1 / w, 1.0), bb.y0 / h - 0.01
+
+
+def mark_synthetic(fig: plt.Figure, footer: tuple[float, float, float] | None = None) -> None:
     """Stamp a figure visibly as synthetic (diagonal watermark plus a footer line)."""
+    left, _, bottom = footer or _footer_position(fig)
     fig.text(0.5, 0.5, "SYNTHETIC", fontsize=60, color="#c0392b", alpha=0.12, ha="center", va="center", rotation=30, zorder=100)
-    fig.text(0.01, -0.01, SYNTHETIC_MARK, fontsize=8, color="#c0392b", ha="left", va="top", weight="bold")
+    fig.text(left, bottom, SYNTHETIC_MARK, fontsize=8, color="#c0392b", ha="left", va="top", weight="bold")
 
 
 def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = "") -> list[Path]:
-    """Write ``reports/figures/<name>.png`` and ``.svg`` atomically; synthetic figures are stamped and get a ``_synthetic`` name."""
+    """Write ``reports/figures/<name>.png`` (300 dpi) and ``.svg`` atomically; synthetic figures are
+    stamped and get a ``_synthetic`` name. ``source`` is printed as the figure's source line."""
+    footer = _footer_position(fig)  # the mark and the source share one line below the content
     if synthetic:
-        mark_synthetic(fig)
+        mark_synthetic(fig, footer)
         name = name if name.endswith("_synthetic") else f"{name}_synthetic"
     if source:
-        fig.text(0.99, -0.01, source, fontsize=7, color="#555555", ha="right", va="top")
+        _, right, bottom = footer
+        fig.text(right, bottom, source, fontsize=7, color=style.GREY, ha="right", va="top")
     out = []
     for ext in ("png", "svg"):
         target = paths.figures() / f"{name}.{ext}"
         with files.atomic_path(target) as tmp:
-            fig.savefig(tmp, format=ext, dpi=150 if ext == "png" else None, bbox_inches="tight")
+            fig.savefig(tmp, format=ext, dpi=style.PNG_DPI if ext == "png" else None, bbox_inches="tight")
         out.append(target)
     return out
 

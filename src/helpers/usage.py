@@ -612,7 +612,7 @@ def panel_national_totals(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- the real loans, for figures ----------------------------------------------------------
-REAL_SOURCE_NOTE = "Source: Statistics Denmark, Statistikbanken (BIB1/BIB3A, FOLK1A), via augustseptimius-beep/doughnut"
+REAL_SOURCE_NOTE = "Source: Statistics Denmark, Statistikbanken (BIB1, BIB3A; population FOLK1A)"  # the publisher, not the intermediary (PROVENANCE.md)
 
 
 def loans_change(year_a: int = 2010, year_b: int = 2019) -> pd.DataFrame:
