@@ -6,7 +6,9 @@ Fixtures in tests/fixtures/statbank/ are recorded real DST answers (see PROVENAN
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import itertools
 import json
 import re
 import threading
@@ -24,9 +26,11 @@ FIXTURES = Path(__file__).parent / "fixtures" / "statbank"
 FOLK1A_INFO = (FIXTURES / "tableinfo_FOLK1A_da_2025-08.json").read_bytes()
 FAST = {"timeout": 2.0, "retries": 2, "base_delay": 0.01}
 FOLK1A_VARS = {"OMRÅDE": ["101"], "KØN": "TOT", "ALDER": "IALT", "CIVILSTAND": "TOT", "Tid": "*K1"}
+K1_PERIODS = 18  # 2008K1..2025K1 in the tableinfo fixture: the rows FOLK1A_VARS selects
 
 # --------------------------------------------------------------------------- hand-written answers
-# Recorded CSV/BULK format: semicolons, upper-cased codes, INDHOLD last, `..` missing.
+# Recorded CSV/BULK format: semicolons, upper-cased codes, INDHOLD last, `..` missing. Written straight
+# into the cache (they are not complete answers to any query, so a fetch would refuse them).
 
 BIB1_BODY = (
     "\ufeffOMRÅDE;BNØGLE;TID;INDHOLD\r\n"
@@ -52,16 +56,6 @@ SBS1_BODY = (
     "151;14150;2008;300\n"
 ).encode("utf-8")
 
-BIB2B_BODY = b"OMR\xc3\x85DE;AKTIVITET;TID;INDHOLD\r\n000;10310;2010;525\r\n101;10310;2010;21\r\n101;10300;2010;20\r\n"
-BIB6_BODY = b"OMR\xc3\x85DE;INDTUDG;TID;INDHOLD\r\n101;17110;2010;350000,5\r\n101;17180;2010;300000\r\n"
-FOLK1A_BODY = (
-    "OMRÅDE;KØN;ALDER;CIVILSTAND;TID;INDHOLD\r\n"
-    "000;TOT;IALT;TOT;2010K1;5534738\r\n"
-    "101;TOT;IALT;TOT;2010K1;528208\r\n"
-    "101;TOT;IALT;TOT;2008K1;509861\r\n"
-    "411;TOT;IALT;TOT;2010K1;95\r\n"
-).encode("utf-8")
-DATA_BODIES = {"BIB1": BIB1_BODY, "SBS1": SBS1_BODY, "BIB2B": BIB2B_BODY, "BIB6": BIB6_BODY, "FOLK1A": FOLK1A_BODY}
 
 AREAS = [("000", "All Denmark"), ("084", "Region Hovedstaden"), ("101", "Copenhagen"), ("147", "Frederiksberg"),
          ("151", "Ballerup"), ("411", "Christiansø"), ("563", "Fanø")]
@@ -89,17 +83,53 @@ TABLEINFOS = {
 
 
 # --------------------------------------------------------------------------- the fault-injecting server
+# What the fake holds per table: cells keyed by {VARIABLE: value id} (upper-cased codes, all variables);
+# every other cell of a selection is answered `..`, as DST writes a missing value.
+
+
+def cells(*rows: tuple[dict[str, str], str]) -> dict[frozenset, str]:
+    return {frozenset(codes.items()): value for codes, value in rows}
+
+
+def area_measure_year(var: str, *rows: tuple[str, str, str, str]) -> list[tuple[dict[str, str], str]]:
+    return [({"OMRÅDE": a, var: m, "TID": y}, v) for a, m, y, v in rows]
+
+
+CELLS = {
+    "BIB1": cells(*area_measure_year(
+        "BNØGLE", ("000", "15110", "2010", "48123456"), ("084", "15110", "2010", "15000000"),
+        ("101", "15110", "2010", "5123456"), ("101", "15120", "2010", "3456789"), ("147", "15110", "2010", "812345"),
+        ("147", "15120", "2011", "600000,0"), ("411", "15110", "2010", "12"))),
+    "SBS1": cells(*area_measure_year(
+        "BNØGLE", ("000", "14150", "2010", "36123,4"), ("101", "14150", "2010", "4321,5"),
+        ("101", "14140", "2010", "180000"), ("147", "14150", "2010", "812"), ("147", "14140", "2010", "-"))),
+    "BIB2B": cells(*area_measure_year(
+        "AKTIVITET", ("000", "10310", "2010", "525"), ("101", "10310", "2010", "21"), ("101", "10300", "2010", "20"))),
+    "BIB6": cells(*area_measure_year("INDTUDG", ("101", "17110", "2010", "350000,5"), ("101", "17180", "2010", "300000"))),
+    "FOLK1A": cells(*[({"OMRÅDE": a, "KØN": "TOT", "ALDER": "IALT", "CIVILSTAND": "TOT", "TID": t}, v)
+                                for a, t, v in [("000", "2010K1", "5534738"), ("101", "2010K1", "528208"),
+                                                ("101", "2008K1", "509861"), ("411", "2010K1", "95")]]),
+}
 
 
 class FakeStatBank:
-    """HTTP server on 127.0.0.1 serving tableinfo and scripted /v1/data answers, recording every request.
+    """HTTP server on 127.0.0.1 serving tableinfo and /v1/data answers, recording every request.
 
-    ``script`` actions, consumed one per data request (then the table's default body):
-    ("ok", body), ("status", code, body), ("slow", seconds, body), ("truncated", body).
+    A data request is answered with every cell of its selection (the product of the values selected
+    per variable, resolved against the served tableinfo by the fake's own simple rules), values from
+    ``cells`` or `..`. ``script`` actions, consumed one per data request (then that answer), where
+    ``body`` None stands for the answer the request deserves:
+    ("ok", body), ("status", code, body), ("headers", code, {header: value}, body),
+    ("slow", seconds, body), ("truncated", body) (declares 100 bytes more than it sends),
+    ("drip", pause, body) (headers at once, then 16 bytes per ``pause``), ("drip-headers", pause) (one
+    header line per ``pause``, 90 of them), ("undeclared", body) (no
+    Content-Length; the end is the closed connection), ("redirect", code, location),
+    ("edit", function) (the deserved answer passed through ``function``).
     """
 
-    def __init__(self, tableinfos: dict[str, bytes], bodies: dict[str, bytes]):
-        self.tableinfos, self.bodies, self.script, self.requests = dict(tableinfos), dict(bodies), [], []
+    def __init__(self, tableinfos: dict[str, bytes], table_cells: dict[str, dict[frozenset, str]] | None = None):
+        self.tableinfos, self.cells = dict(tableinfos), dict(CELLS if table_cells is None else table_cells)
+        self.script, self.requests, self.served = [], [], []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.server.handle_error = lambda request, address: None  # clients that time out close early
@@ -110,7 +140,24 @@ class FakeStatBank:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def data_requests(self) -> list[dict]:
-        return [body for path, body in self.requests if path == "/v1/data"]
+        return [body for path, body in self.requests if path != "/v1/tableinfo"]
+
+    def answer(self, query: dict) -> bytes:
+        """The complete BULK answer to ``query``: header of upper-cased codes + INDHOLD, CRLF, one row per cell."""
+        info = json.loads(self.tableinfos[query["table"].upper()])
+        columns, chosen = [], []
+        for selection in query["variables"]:
+            var = next(v for v in info["variables"] if v["id"].upper() == selection["code"].upper())
+            ids = [v["id"] for v in var["values"]]
+            picked = []
+            for s in selection["values"]:
+                picked += [i for i in ids if (i >= s[2:] if s.startswith(">=") else fnmatch.fnmatchcase(i, s))]
+            columns.append(selection["code"].upper())
+            chosen.append(picked)
+        held = self.cells.get(query["table"].upper(), {})
+        lines = [";".join([*columns, "INDHOLD"])]
+        lines += [";".join([*combo, held.get(frozenset(zip(columns, combo)), "..")]) for combo in itertools.product(*chosen)]
+        return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
     def _handler(self):
         fake = self
@@ -126,24 +173,60 @@ class FakeStatBank:
                     info = fake.tableinfos.get(body["table"].upper())
                     err = b'{"errorTypeCode":"TABLE-NOTFOUND","message":"Tabellen findes ikke"}'
                     return self.send(200, info) if info else self.send(400, err)
-                action = fake.script.pop(0) if fake.script else ("ok", fake.bodies[body["table"]])
+                action = fake.script.pop(0) if fake.script else ("ok", None)
+                if action[0] == "edit":
+                    action = ("ok", action[1](fake.answer(body)))
+                payload = action[-1] if action[-1] is not None else fake.answer(body)
+                if action[0] in ("ok", "slow", "drip", "undeclared", "truncated"):
+                    fake.served.append((body["table"], payload))
                 if action[0] == "ok":
-                    self.send(200, action[1])
+                    self.send(200, payload)
                 elif action[0] == "status":
-                    self.send(action[1], action[2])
+                    self.send(action[1], payload)
+                elif action[0] == "headers":
+                    self.send(action[1], payload, headers=action[2])
+                elif action[0] == "redirect":
+                    self.send(action[1], b"", headers={"Location": action[2]})
                 elif action[0] == "slow":
                     time.sleep(action[1])
-                    self.send(200, action[2])
+                    self.send(200, payload)
                 elif action[0] == "truncated":
-                    self.send(200, action[1], length=len(action[1]) + 100)
+                    self.send(200, payload, length=len(payload) + 100)
+                elif action[0] == "undeclared":
+                    self.send(200, payload, length=False)
+                elif action[0] == "drip":
+                    self.send(200, payload, pause=action[1])
+                elif action[0] == "drip-headers":
+                    self.drip_headers(action[1])
 
-            def send(self, status, payload, length=None):
+            def drip_headers(self, pause):
+                try:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for i in range(90):
+                        self.wfile.write(f"X-Pad-{i}: {i}\r\n".encode())
+                        self.wfile.flush()
+                        time.sleep(pause)
+                    self.wfile.write(b"Content-Length: 0\r\n\r\n")
+                    self.close_connection = True
+                except OSError:
+                    pass
+
+            def send(self, status, payload, length=None, headers=None, pause=None):
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json" if payload[:1] == b"{" else "text/csv")
-                    self.send_header("Content-Length", str(len(payload) if length is None else length))
+                    if length is not False:
+                        self.send_header("Content-Length", str(len(payload) if length is None else length))
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if pause is None:
+                        self.wfile.write(payload)
+                    else:
+                        for i in range(0, len(payload), 16):
+                            self.wfile.write(payload[i:i + 16])
+                            self.wfile.flush()
+                            time.sleep(pause)
                     self.close_connection = True
                 except OSError:
                     pass
@@ -153,7 +236,7 @@ class FakeStatBank:
 
 @pytest.fixture
 def fake():
-    server = FakeStatBank(TABLEINFOS, DATA_BODIES)
+    server = FakeStatBank(TABLEINFOS)
     server.thread.start()
     yield server
     server.server.shutdown()
@@ -340,9 +423,12 @@ def test_unknown_code_fails_before_any_data_request(fake):
 
 
 def test_data_posts_json_and_returns_tidy_frame(fake):
-    fake.script = [("ok", (FIXTURES / "folk1a_csv_da_code_excerpt.csv").read_bytes())]
     df = statbank.data("FOLK1A", FOLK1A_VARS, base_url=fake.url, **FAST)
-    assert df.iloc[0]["INDHOLD"] == 32976 and len(df) == 40
+    assert list(df.columns) == ["OMRÅDE", "KØN", "ALDER", "CIVILSTAND", "TID", "INDHOLD"]
+    periods = [v["id"] for v in json.loads(FOLK1A_INFO)["variables"][-1]["values"] if v["id"].endswith("K1")]
+    assert len(df) == len(periods) == K1_PERIODS and df["TID"].tolist() == periods
+    values = df.set_index("TID")["INDHOLD"]
+    assert (values["2008K1"], values["2010K1"]) == (509861, 528208) and values.drop(["2008K1", "2010K1"]).isna().all()
     assert fake.requests[0] == ("/v1/tableinfo", {"table": "FOLK1A", "format": "JSON", "lang": "en"})
     sent = fake.data_requests()[0]
     assert sent["format"] == "BULK" and sent["lang"] == "en" and sent["valuePresentation"] == "Code"
@@ -361,15 +447,15 @@ def test_base_url_from_environment(fake, monkeypatch):
 
 
 def test_500_then_success_is_retried(fake):
-    fake.script = [("status", 500, b"oops"), ("status", 503, b""), ("ok", FOLK1A_BODY)]
+    fake.script = [("status", 500, b"oops"), ("status", 503, b""), ("ok", None)]
     df = statbank.data("FOLK1A", FOLK1A_VARS, base_url=fake.url, **FAST)
-    assert df["INDHOLD"].iloc[0] == 5534738
+    assert df.set_index("TID")["INDHOLD"]["2010K1"] == 528208
     assert len(fake.data_requests()) == 3
 
 
 def test_backoff_is_exponential(fake, monkeypatch):
     slept = []
-    monkeypatch.setattr(statbank.time, "sleep", slept.append)
+    monkeypatch.setattr(statbank, "_sleep", slept.append)
     fake.script = [("status", 500, b"")] * 4
     with pytest.raises(statbank.StatbankUnavailable, match="4 attempts"):
         statbank.post("data", {"table": "FOLK1A"}, url=fake.url, timeout=2, retries=3, base_delay=0.5)
@@ -377,32 +463,32 @@ def test_backoff_is_exponential(fake, monkeypatch):
 
 
 def test_slow_answer_is_retried_then_fails_clearly(fake):
-    fake.script = [("slow", 0.6, FOLK1A_BODY)] * 3
+    fake.script = [("slow", 0.6, None)] * 3
     started = time.monotonic()
     with pytest.raises(statbank.StatbankUnavailable) as caught:
         statbank.data("FOLK1A", FOLK1A_VARS, base_url=fake.url, timeout=0.2, retries=2, base_delay=0.01)
     assert time.monotonic() - started < 5
     text = str(caught.value)
-    assert "3 attempts" in text and "no answer within 0.2 s" in text and "FOLK1A" in text
+    assert "3 attempts" in text and "no complete answer within 0.2 s (the deadline per attempt)" in text and "FOLK1A" in text
     assert len(fake.data_requests()) == 3
 
 
 def test_slow_answer_then_fast_one_succeeds(fake):
-    fake.script = [("slow", 0.6, FOLK1A_BODY), ("ok", FOLK1A_BODY)]
+    fake.script = [("slow", 0.6, None), ("ok", None)]
     df = statbank.data("FOLK1A", FOLK1A_VARS, base_url=fake.url, timeout=0.2, retries=2, base_delay=0.01)
-    assert len(df) == 4
+    assert len(df) == K1_PERIODS and len(fake.data_requests()) == 2
 
 
 def test_truncated_body_is_retried_then_fails_clearly(fake):
-    fake.script = [("truncated", FOLK1A_BODY)] * 3
+    fake.script = [("truncated", None)] * 3
     with pytest.raises(statbank.StatbankUnavailable, match="truncated"):
         statbank.data("FOLK1A", FOLK1A_VARS, base_url=fake.url, **FAST)
     assert len(fake.data_requests()) == 3
 
 
 def test_truncated_then_complete_body_succeeds(fake):
-    fake.script = [("truncated", FOLK1A_BODY), ("ok", FOLK1A_BODY)]
-    assert len(statbank.data("FOLK1A", FOLK1A_VARS, base_url=fake.url, **FAST)) == 4
+    fake.script = [("truncated", None), ("ok", None)]
+    assert len(statbank.data("FOLK1A", FOLK1A_VARS, base_url=fake.url, **FAST)) == K1_PERIODS
 
 
 def test_refused_connection_is_retried_then_fails_clearly(unused_port):
@@ -439,7 +525,7 @@ def test_fetch_usage_caches_everything_with_provenance(fake, raw_copy, capsys):
     assert written == [folder / f"{t}.csv" for t in ("BIB1", "SBS1", "BIB2B", "BIB6", "FOLK1A")]
     assert "StatBank BIB1" in capsys.readouterr().err
     for path in written:
-        assert path.read_bytes() == DATA_BODIES[path.stem]
+        assert path.read_bytes() == dict(fake.served)[path.stem]
         meta = json.loads(path.with_suffix(".query.json").read_text(encoding="utf-8"))
         assert meta["sha256"] == files.sha256(path) and meta["fetched_utc"].endswith("Z")
         assert meta["query"]["format"] == "BULK" and meta["query"]["table"] == path.stem
@@ -501,26 +587,6 @@ def test_undeclared_variable_is_reported(fake, tmp_path):
     fake.tableinfos["BIB1"] = json.dumps(info).encode()
     with pytest.raises(statbank.UnknownCodeError, match="variable\\(s\\) TYPE that REQUESTS does not pin"):
         statbank.fetch_usage(tables="BIB1", base_url=fake.url, cache_dir=tmp_path, progress=False, **FAST)
-
-
-@pytest.mark.parametrize("failure", [
-    [("status", 500, b"")] * 3,
-    [("truncated", b"OMR\xc3\x85DE;BN\xc3\x98GLE;TID;INDHOLD\r\n101;15110;2010;1\r\n")] * 3,
-    [("slow", 0.6, BIB1_BODY)] * 3,
-    [("status", 400, json.dumps(ERRORS[4]).encode())],
-    [("ok", b"<html>maintenance</html>")],
-])
-def test_failed_download_leaves_good_cache_identical(fake, raw_copy, failure):
-    fast = {"timeout": 0.3, "retries": 2, "base_delay": 0.01}
-    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **fast)
-    folder = raw_copy / "usage" / "statbank"
-    before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    manifest = (raw_copy / "usage" / "MANIFEST.yaml").read_bytes()
-    fake.script = list(failure)
-    with pytest.raises((statbank.StatbankError, DataError)):
-        statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **fast)
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no stray temp files either
-    assert (raw_copy / "usage" / "MANIFEST.yaml").read_bytes() == manifest
 
 
 # --------------------------------------------------------------------------- the usage contract

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from helpers import models, pipeline, statbank, survey, usage
-from test_statbank import FAST, FOLK1A_INFO, TABLEINFOS, FakeStatBank
+from test_statbank import FAST, FOLK1A_INFO, TABLEINFOS, FakeStatBank, cells
 
 KOMMUNER = [v["id"] for v in json.loads(FOLK1A_INFO)["variables"][0]["values"] if v["id"].isdigit() and 101 <= int(v["id"]) <= 860 and v["id"] != "411"]
 YEARS = range(2009, 2016)
@@ -21,11 +21,11 @@ def visits_thousands(code: str, year: int) -> str:
     return f"{(int(code) % 97 + 20) * (1 + (year - 2009) / 50):.1f}".replace(".", ",")
 
 
-def sbs1_body() -> bytes:
-    rows = ["OMRÅDE;BNØGLE;TID;INDHOLD", "000;14150;2010;36000"]
-    rows += [f"{k};14150;{y};{visits_thousands(k, y)}" for k in KOMMUNER for y in YEARS]
-    rows += [f"{k};14140;{y};.." for k in KOMMUNER[:3] for y in YEARS]
-    return ("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8")
+def sbs1_cells() -> dict[frozenset, str]:
+    """Visits for every kommune and year and the national total for 2010; every other cell is `..`."""
+    rows = [({"OMRÅDE": "000", "BNØGLE": "14150", "TID": "2010"}, "36000")]
+    rows += [({"OMRÅDE": k, "BNØGLE": "14150", "TID": str(y)}, visits_thousands(k, y)) for k in KOMMUNER for y in YEARS]
+    return cells(*rows)
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def statbank_cache(raw_copy):
     info = json.loads(TABLEINFOS["SBS1"])
     info["variables"][0]["values"] = [{"id": k, "text": k} for k in ["000", *KOMMUNER]]
     info["variables"][2]["values"] = [{"id": str(y), "text": str(y)} for y in YEARS]
-    server = FakeStatBank({"SBS1": json.dumps(info).encode()}, {"SBS1": sbs1_body()})
+    server = FakeStatBank({"SBS1": json.dumps(info).encode()}, {"SBS1": sbs1_cells()})
     server.thread.start()
     try:
         statbank.fetch_usage(tables=["SBS1"], base_url=server.url, progress=False, **FAST)

@@ -53,7 +53,11 @@ def _cmd_examples(args) -> int:
 def _cmd_fetch_usage(args) -> int:
     from . import statbank
 
-    files = statbank.fetch_usage(years=args.years, tables=args.tables, base_url=args.url)
+    try:
+        files = statbank.fetch_usage(years=args.years, tables=args.tables, base_url=args.url)
+    except statbank.StatbankError as exc:  # network, rate limit, redirect: a message, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"cached {len(files)} file(s) under {paths.relative(statbank.cache_folder())}")
     return 0
 

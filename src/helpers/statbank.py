@@ -18,22 +18,31 @@ so a typo fails here, clearly, and not as a Danish-language 400 from the server.
 The cache lives in ``data/raw/usage/statbank/`` (``paths.usage_raw() / "statbank"``): per table the
 raw answer ``<TABLE>.csv``, the query and fetch time ``<TABLE>.query.json`` and the metadata
 ``<TABLE>.tableinfo.json``; each is recorded in the data manifest. Writes are atomic and happen only
-after the whole answer arrived and parsed, so a failed download never replaces a good cache file.
+after the whole answer arrived and passed :func:`check_answer` (the table's variables, the values and
+the number of rows the query implies, complete rows, the declared Content-Length), so a failed or
+wrong download never replaces a good cache file.
+
+Each HTTP attempt has a wall-clock deadline (``timeout``, for the whole request, not per socket read)
+and a size cap (``max_bytes``); 429/503 honour ``Retry-After`` (capped by ``max_wait``); redirects
+are followed (the same POST sent again) only within the API's own scheme, host and port.
 """
 
 from __future__ import annotations
 
 import csv
+import email.utils
 import fnmatch
 import http.client
 import io
 import json
+import math
 import os
 import re
+import socket
 import sys
+import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,9 +62,14 @@ FETCH_COMMAND = "borgerservice fetch-usage"
 SOURCE = "Statistics Denmark StatBank API v1"
 LICENCE = "Statistics Denmark terms (CC BY 4.0 equivalent)"
 
-DEFAULT_TIMEOUT = 60.0  # seconds per attempt
+DEFAULT_TIMEOUT = 60.0  # seconds: wall-clock deadline for each whole attempt (not per socket read)
 DEFAULT_RETRIES = 4  # extra attempts after the first one
 DEFAULT_BASE_DELAY = 1.0  # seconds; attempt n waits base_delay * 2**(n-1)
+DEFAULT_MAX_BYTES = 200 * 2**20  # largest answer accepted (the declared tables are well under 1 MB)
+DEFAULT_MAX_WAIT = 300.0  # seconds: cap on a Retry-After wait
+MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
+_sleep = time.sleep  # the wait between attempts (tests record it instead of sleeping)
 
 
 @dataclass(frozen=True)
@@ -121,7 +135,21 @@ class UnknownCodeError(StatbankError, ValueError):
 
 
 class StatbankUnavailable(StatbankError):
-    """No complete answer after all retries (timeouts, refused connections, 5xx, truncated bodies)."""
+    """No complete answer after all retries (deadlines, refused connections, 5xx, truncated bodies)."""
+
+
+class StatbankRateLimited(StatbankUnavailable):
+    """Statistics Denmark kept answering 429 Too Many Requests until the retries ran out."""
+
+
+class StatbankRedirectError(StatbankError):
+    """A redirect away from the API's own host (or one without a target, or too many): not followed."""
+
+
+class StatbankAnswerError(StatbankError, DataError):
+    """An answer arrived but is not the one asked for (wrong table, variables, rows, size); nothing is cached."""
+
+    __init__ = DataError.__init__
 
 
 class EmptyCacheError(StatbankError, FileNotFoundError):
@@ -149,10 +177,18 @@ class StatbankAPIError(StatbankError):
 
 
 class _Retry(Exception):
-    """Internal: an attempt failed in a way worth retrying."""
+    """Internal: an attempt failed in a way worth retrying; ``wait`` is the server's Retry-After (s)."""
+
+    def __init__(self, reason: str, wait: float | None = None, rate_limited: bool = False):
+        super().__init__(reason)
+        self.wait, self.rate_limited = wait, rate_limited
 
 
 # --------------------------------------------------------------------------- HTTP
+# Hand-written on http.client rather than urllib/requests/httpx because none of them offers the three
+# things this client needs together: a wall-clock deadline for the whole attempt (theirs are per socket
+# operation, so a server dripping one byte a second never times out), a cap on the answer's size while
+# it streams in, and POST redirects followed only within the API's own host.
 
 
 def base_url(url: str | None = None) -> str:
@@ -160,71 +196,189 @@ def base_url(url: str | None = None) -> str:
     return (url or os.environ.get(URL_ENV) or BASE_URL).rstrip("/")
 
 
-def _attempt(url: str, payload: bytes, timeout: float, table: str | None) -> bytes:
-    """One POST; returns the complete body, raises _Retry (worth retrying) or StatbankAPIError (4xx)."""
-    req = urllib.request.Request(
-        url, data=payload, method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "borgerservice-libraries"},
-    )
+def _origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL, the port filled in from the scheme."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or (443 if parts.scheme.lower() == "https" else 80)
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds (``120``) or an HTTP-date; None if absent or unreadable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            body = resp.read()
-            expected = resp.headers.get("Content-Length")
-            if expected is not None and expected.isdigit() and int(expected) != len(body):
-                raise _Retry(f"truncated body: {len(body)} of {expected} bytes")
-            return body
-    except urllib.error.HTTPError as exc:
-        body = _read_quietly(exc)
-        if exc.code >= 500 or exc.code == 429:
-            raise _Retry(f"HTTP {exc.code} {exc.reason}") from None
-        raise StatbankAPIError.from_body(exc.code, body, url, table) from None
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+class _Deadline:
+    """The wall clock of one attempt: shuts the connection's socket down when the time is up."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.end, self.fired = seconds, time.monotonic() + seconds, threading.Event()
+        self.conn: http.client.HTTPConnection | None = None
+        self.timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self.timer.daemon = True
+
+    def left(self) -> float:
+        return max(self.end - time.monotonic(), 0.001)
+
+    def _fire(self) -> None:
+        self.fired.set()
+        sock = self.conn.sock if self.conn is not None else None
+        if sock is not None:
+            try:
+                sock.settimeout(1e-6)  # a reader still getting a trickle of bytes times out at its next read
+                sock.shutdown(socket.SHUT_RDWR)  # a reader blocked on a silent socket wakes at once
+            except OSError:
+                pass
+
+    def passed(self) -> bool:
+        return self.fired.is_set() or time.monotonic() >= self.end
+
+    def message(self) -> str:
+        return f"no complete answer within {self.seconds:g} s (the deadline per attempt)"
+
+
+def _exchange(url: str, payload: bytes, clock: _Deadline, max_bytes: int, table: str | None):
+    """One POST to ``url`` within ``clock``; (status, headers, body), the body read in full and size-checked."""
+    parts = urllib.parse.urlsplit(url)
+    cls = http.client.HTTPSConnection if parts.scheme.lower() == "https" else http.client.HTTPConnection
+    conn = cls(parts.hostname, parts.port, timeout=clock.left())
+    clock.conn = conn
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        conn.request("POST", path, body=payload, headers={
+            "Content-Type": "application/json; charset=utf-8", "User-Agent": "borgerservice-libraries"})
+        resp = conn.getresponse()
+        if resp.status in _REDIRECTS:
+            return resp.status, resp.headers, b""
+        declared = resp.getheader("Content-Length")
+        declared = int(declared) if declared is not None and declared.strip().isdigit() else None
+        too_big = f"answer larger than the maximum of {max_bytes:,} bytes (max_bytes)"
+        if declared is not None and declared > max_bytes:
+            raise StatbankAnswerError(url, Problem(too_big, value=f"Content-Length {declared:,}"))
+        chunks, size = [], 0
+        while True:
+            if conn.sock is not None:
+                conn.sock.settimeout(clock.left())
+            chunk = resp.read1(1 << 16)
+            if not chunk or clock.passed():
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise StatbankAnswerError(url, Problem(too_big, value=f"more than {size:,} bytes arrived"))
+            chunks.append(chunk)
+        if clock.passed():
+            raise _Retry(clock.message())
+        if declared is not None and size != declared:
+            raise _Retry(f"truncated body: {size} of {declared} bytes (Content-Length)")
+        return resp.status, resp.headers, b"".join(chunks)
     except http.client.IncompleteRead as exc:
-        raise _Retry(f"truncated body: {len(exc.partial)} bytes, {exc.expected} more expected") from None
+        raise _Retry(clock.message() if clock.passed() else
+                     f"truncated body: {len(exc.partial)} bytes, {exc.expected} more expected") from None
     except (OSError, http.client.HTTPException) as exc:  # timeouts, refused/reset connections, bad status lines
-        raise _Retry(_describe(exc, timeout)) from None
-
-
-def _read_quietly(exc: urllib.error.HTTPError) -> bytes:
-    """The body of an HTTP error answer, or b'' when even that cannot be read."""
-    try:
-        return exc.read()
-    except (OSError, http.client.HTTPException):
-        return b""
+        raise _Retry(clock.message() if clock.passed() else _describe(exc, clock.seconds)) from None
+    finally:
+        conn.close()
 
 
 def _describe(exc: BaseException, timeout: float) -> str:
-    """A one-line reason for a network failure (urllib wraps the real cause in URLError)."""
+    """A one-line reason for a network failure."""
     reason = getattr(exc, "reason", exc)
     if isinstance(reason, TimeoutError) or "timed out" in str(reason):
         return f"no answer within {timeout:g} s"
     return f"{type(reason).__name__}: {reason}"
 
 
+def _redirect(url: str, location: str | None, origin: tuple[str, str, int], table: str | None) -> str:
+    """The target of a redirect, if it stays on the API's own host (scheme, host and port); else an error."""
+    what = f" (table {table})" if table else ""
+    if not location:
+        raise StatbankRedirectError(f"Statistics Denmark redirected POST {url}{what} without saying where (no Location)")
+    target = urllib.parse.urljoin(url, location.strip())
+    if _origin(target) != origin:
+        scheme, host, port = origin
+        raise StatbankRedirectError(
+            f"Statistics Denmark's answer to POST {url}{what} redirects to {target}, outside the API's own host "
+            f"{scheme}://{host}:{port}; not followed (set --url / {URL_ENV} if the API really moved)")
+    return target
+
+
+def _attempt(url: str, payload: bytes, timeout: float, table: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """One attempt (redirects within the host included) under one deadline; the complete body.
+
+    Raises _Retry (worth retrying), StatbankAPIError (4xx), StatbankRedirectError or StatbankAnswerError.
+    """
+    origin, clock, start = _origin(url), _Deadline(timeout), url
+    clock.timer.start()
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            status, headers, body = _exchange(url, payload, clock, max_bytes, table)
+            if status in _REDIRECTS:
+                url = _redirect(url, headers.get("Location"), origin, table)
+                continue
+            if 200 <= status < 300:
+                return body
+            wait = retry_after(headers.get("Retry-After")) if status in (429, 503) else None
+            if status == 429:
+                raise _Retry(f"rate limited (HTTP 429 Too Many Requests)"
+                             + (f", asked to wait {wait:g} s" if wait is not None else ""), wait, rate_limited=True)
+            if status >= 500:
+                reason = http.client.responses.get(status, "")
+                raise _Retry(f"HTTP {status} {reason}".rstrip() + (f", asked to wait {wait:g} s" if wait is not None else ""), wait)
+            raise StatbankAPIError.from_body(status, body, url, table)
+        raise StatbankRedirectError(f"more than {MAX_REDIRECTS} redirects for POST {start}; not followed further")
+    finally:
+        clock.timer.cancel()
+
+
 def post(function: str, body: dict, *, url: str | None = None, timeout: float | None = None,
-         retries: int | None = None, base_delay: float | None = None) -> bytes:
+         retries: int | None = None, base_delay: float | None = None, max_bytes: int | None = None,
+         max_wait: float | None = None) -> bytes:
     """POST ``body`` as JSON to /v1/<function>, retrying with exponential backoff; the raw answer.
 
-    Retries timeouts, connection errors, 5xx/429 and truncated bodies; a 4xx raises
-    :class:`StatbankAPIError` at once (asking again would give the same answer).
+    ``timeout`` is a wall-clock deadline for each whole attempt (connect, redirects, headers and body),
+    not a limit per socket read. Retries deadlines, connection errors, 5xx/429 and truncated bodies;
+    on 429/503 it waits what ``Retry-After`` asks (seconds or an HTTP-date), at most ``max_wait`` s.
+    A 4xx raises :class:`StatbankAPIError` at once (asking again would give the same answer); an answer
+    above ``max_bytes`` or a redirect off the API's host raises at once too.
     """
     target = f"{base_url(url)}/v1/{function}"
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     retries = DEFAULT_RETRIES if retries is None else retries
     delay = DEFAULT_BASE_DELAY if base_delay is None else base_delay
-    failures = []
+    max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    max_wait = DEFAULT_MAX_WAIT if max_wait is None else max_wait
+    failures, last = [], None
     for attempt in range(retries + 1):
         if attempt:
-            time.sleep(delay * 2 ** (attempt - 1))
+            wait = delay * 2 ** (attempt - 1)
+            if last.wait is not None:
+                wait = max(wait, min(last.wait, max_wait))
+            _sleep(wait)
         try:
-            return _attempt(target, payload, timeout, body.get("table"))
+            return _attempt(target, payload, timeout, body.get("table"), max_bytes)
         except _Retry as exc:
             failures.append(f"attempt {attempt + 1}: {exc}")
+            last = exc
+    detail = f"after {retries + 1} attempts:\n  " + "\n  ".join(failures)
+    advice = "; no cache file was changed."
+    if last.rate_limited:
+        raise StatbankRateLimited(
+            f"Statistics Denmark rate limited POST {target} (table {body.get('table')}): HTTP 429 Too Many Requests "
+            f"{detail}\nWait a while before fetching again (or fetch fewer tables at once){advice}")
     raise StatbankUnavailable(
-        f"Statistics Denmark gave no complete answer to POST {target} (table {body.get('table')}) "
-        f"after {retries + 1} attempts:\n  " + "\n  ".join(failures)
-        + "\nCheck the internet connection (or the base URL) and try again later; no cache file was changed."
-    )
+        f"Statistics Denmark gave no complete answer to POST {target} (table {body.get('table')}) {detail}"
+        f"\nCheck the internet connection (or the base URL) and try again later{advice}")
 
 
 def tableinfo(table: str, *, lang: str = "en", base_url: str | None = None, **http) -> dict:
@@ -238,13 +392,17 @@ def _tableinfo_body(table: str, *, lang: str = "en", url: str | None = None, **h
 
 
 def _tableinfo_json(body: bytes, table: str) -> dict:
-    """Decode a tableinfo answer; a clear error when it is not the expected JSON."""
+    """Decode a tableinfo answer; a clear error when it is not the expected JSON or is for another table."""
     try:
         info = json.loads(body.decode("utf-8-sig"))
         assert isinstance(info, dict) and isinstance(info["variables"], list)
-        return info
+        assert all(isinstance(v, dict) and "id" in v and isinstance(v.get("values"), list) for v in info["variables"])
     except (ValueError, KeyError, AssertionError) as exc:
         raise StatbankError(f"tableinfo for {table} is not the expected JSON ({exc}): {body[:200]!r}") from None
+    if str(info.get("id", "")).upper() != str(table).upper():
+        raise StatbankAnswerError(f"StatBank tableinfo for {table}", Problem(
+            "metadata for another table", column="id", value=info.get("id"), accepted=str(table).upper()))
+    return info
 
 
 # --------------------------------------------------------------------------- checking a query
@@ -307,16 +465,107 @@ def build_query(info: dict, variables: Mapping[str, str | Iterable[str]]) -> dic
     }
 
 
+# --------------------------------------------------------------------------- checking an answer
+
+
+def _selected(var: dict, values: list[str]) -> list[str] | None:
+    """The value ids a selection stands for, resolved against tableinfo; None when that cannot be told here."""
+    ids = [v["id"] for v in var["values"]]
+    out: list[str] = []
+    for value in values:
+        if m := re.fullmatch(r"\((?:-n\+)?(\d+)\)", value):  # "(1)" newest period, "(-n+5)" newest five
+            out += ids[-int(m.group(1)):] if int(m.group(1)) else []
+        elif value.startswith(("<", ">")):
+            bounds = re.findall(r"(>=|<=|>|<)([^<>=]+)", value)
+            if "".join(op + v for op, v in bounds) != value:
+                return None
+            same = [i for i in ids if all(len(i) == len(v) for _, v in bounds)]
+            tests = {">=": str.__ge__, "<=": str.__le__, ">": str.__gt__, "<": str.__lt__}
+            out += [i for i in same if all(tests[op](i, v) for op, v in bounds)]
+        elif "*" in value:
+            out += [i for i in ids if fnmatch.fnmatchcase(i, value)]
+        elif value in ids:
+            out.append(value)
+        else:
+            return None
+    return list(dict.fromkeys(out))
+
+
+def check_answer(frame: pd.DataFrame, query: dict, info: dict, source: str) -> pd.DataFrame:
+    """Check that a parsed answer is the one ``query`` asked for; the frame, or a StatbankAnswerError.
+
+    The answer must have exactly the variables asked for (header codes, any order) and INDHOLD; every
+    variable field filled; only values that were selected (ids, or their tableinfo labels should BULK
+    send labels); no cell twice; and as many rows as the selection implies (the product of the number
+    of values selected per variable, resolved against tableinfo). An answer for another table fails
+    the variable or the value check; a body cut at a line end fails the row count.
+    """
+    table = query.get("table")
+    asked = [v["code"] for v in query["variables"]]
+    got = [c for c in frame.columns if c != "INDHOLD"]
+    missing = [c for c in asked if c.upper() not in got]
+    extra = [c for c in got if c not in {a.upper() for a in asked}]
+    if missing or extra:
+        problems = []
+        if missing:
+            problems.append(Problem(f"variable(s) asked for but not in the answer: {', '.join(missing)}", row=1))
+        if extra:
+            problems.append(Problem(f"variable(s) not asked for: {', '.join(extra)} (an answer for another table?)", row=1))
+        raise StatbankAnswerError(source, problems + [Problem(f"header is {';'.join(frame.columns)}", row=1,
+                                                             accepted=";".join([*(a.upper() for a in asked), "INDHOLD"]))])
+    problems: list[Problem] = []
+    keys = pd.DataFrame(index=frame.index)
+    sizes: dict[str, int | None] = {}
+    for selection in query["variables"]:
+        code, col = selection["code"], selection["code"].upper()
+        text = frame[col].astype("str").str.strip()
+        for i in text.index[text == ""][:5]:
+            problems.append(Problem("incomplete row: empty field", row=int(i) + 2, column=col))
+        try:
+            var = _variable(info, code)
+        except UnknownCodeError:
+            sizes[code] = None
+            continue
+        chosen = _selected(var, [str(v) for v in selection["values"]])
+        sizes[code] = None if chosen is None else len(chosen)
+        by_label = {v["text"]: v["id"] for v in var["values"] if "text" in v}
+        ids = text.where(text.isin({v["id"] for v in var["values"]}), text.map(by_label))
+        keys[col] = ids.fillna(text)
+        if chosen is None:
+            continue
+        odd = ~ids.isin(chosen) & (text != "")
+        if odd.any():
+            first = text[odd]
+            shown = ", ".join(dict.fromkeys(first.head(5)))
+            problems.append(Problem(f"{int(odd.sum())} row(s) with value(s) not asked for in {col} (first: {shown})",
+                                    row=int(first.index[0]) + 2, column=col,
+                                    accepted=", ".join(chosen[:8]) + (f", ... ({len(chosen)} in all)" if len(chosen) > 8 else "")))
+    if len(keys.columns) == len(asked):
+        twice = keys.duplicated(keep="first")
+        if twice.any():
+            problems.append(Problem(f"{int(twice.sum())} cell(s) appear more than once", row=int(twice.idxmax()) + 2))
+    if all(n is not None for n in sizes.values()):
+        expected = math.prod(sizes.values())
+        if len(frame) != expected:
+            product = " x ".join(f"{n} {c}" for c, n in sizes.items())
+            problems.append(Problem(f"{len(frame)} rows, but the selection implies {expected} ({product})"
+                                    + (" - the answer is cut short" if len(frame) < expected else "")))
+    if problems:
+        raise StatbankAnswerError(f"{source} (table {table})", problems)
+    return frame
+
+
 def data(table: str, variables: Mapping[str, str | Iterable[str]], *, base_url: str | None = None, **http) -> pd.DataFrame:
     """Fetch one table as a tidy frame (one row per cell, codes as str, ``INDHOLD`` as float).
 
     ``variables`` maps variable codes to value ids or selections (``"*"``, ``"*K1"``,
-    ``">=2009<=2011"``); they are checked against ``tableinfo`` before anything is asked for.
-    ``http`` may set ``timeout``, ``retries`` and ``base_delay``.
+    ``">=2009<=2011"``); they are checked against ``tableinfo`` before anything is asked for, and
+    the answer by :func:`check_answer` after. ``http`` may set the keywords of :func:`post`.
     """
     info = tableinfo(table, base_url=base_url, **http)
     query = build_query(info, variables)
-    return parse_csv(post("data", query, url=base_url, **http), source=f"StatBank answer for {info['id']}")
+    source = f"StatBank answer for {info['id']}"
+    return check_answer(parse_csv(post("data", query, url=base_url, **http), source=source), query, info, source)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -354,18 +603,30 @@ def _rows(body: bytes | str, source: str) -> list[list[str]]:
 
 
 def _numbers(values: pd.Series, source: str) -> pd.Series:
-    """INDHOLD as float: decimal comma or point, missing markers to NaN, anything else an error."""
+    """INDHOLD as float: decimal point or comma, Danish thousands points, missing markers to NaN, anything else an error.
+
+    A comma is always a decimal comma (DST writes no comma thousands). Points are thousands
+    separators when grouped in threes and the value has a comma (``1.234,5``) or more than one point
+    (``1.234.567``); a single grouped point (``1.234``) is read as thousands only when another value
+    of the column is unmistakably Danish, otherwise as the decimal point of the English answer we ask for.
+    """
     text = values.str.strip()
     missing = text.isin(MISSING)
-    comma = text.str.contains(",", regex=False)
-    text = text.where(~comma, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    ok = missing | text.str.fullmatch(_NUMBER)
+    grouped = text.str.fullmatch(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+    danish = text.str.contains(",", regex=False) | (text.str.count(r"\.") >= 2)
+    single = grouped & ~danish & bool((danish & ~missing).any())  # "1.234" in a column that writes "1.234.567"
+    thousands = (grouped & danish) | single
+    plain = text.where(~thousands, text.str.replace(".", "", regex=False))
+    plain = plain.where(~plain.str.contains(",", regex=False) | ~plain.str.fullmatch(r"[+-]?\d+,\d+"),
+                        plain.str.replace(",", ".", regex=False))
+    ok = missing | plain.str.fullmatch(_NUMBER)
     if not ok.all():
         problems = [Problem("not a number", row=int(i) + 2, column="INDHOLD", value=values[i],
-                            accepted="digits with decimal comma or point, or .. for missing")
+                            accepted="digits with decimal point or comma (1234.5, 1234,5, 1.234,5, 1.234.567), "
+                                     "or .. for missing")
                     for i in values.index[~ok]]
         raise DataError(source, problems)
-    return pd.to_numeric(text.where(~missing), errors="raise").astype("float64")
+    return pd.to_numeric(plain.where(~missing), errors="raise").astype("float64")
 
 
 # --------------------------------------------------------------------------- fetching into the cache
@@ -438,7 +699,8 @@ def fetch_usage(years: Iterable[int] | None = None, tables: Iterable[str] | None
     """Fetch every declared request (or those of ``tables``) and cache the raw answers; the paths of the data files.
 
     ``years`` None asks for everything from 2009 on; otherwise the table's periods for those years.
-    ``http`` may set ``timeout``, ``retries`` and ``base_delay``. Stops at the first table that fails;
+    ``http`` may set ``timeout``, ``retries``, ``base_delay``, ``max_bytes`` and ``max_wait`` (see
+    :func:`post`). Stops at the first table that fails;
     files of tables fetched before stay (each is complete and recorded).
     """
     folder = cache_folder(cache_dir)
@@ -459,7 +721,8 @@ def _fetch_one(req: UsageRequest, years, url: str | None, folder: Path, http: di
     variables, measure_code = request_variables(req, info, years)
     query = build_query(info, variables)
     body = post("data", query, url=url, **http)
-    parse_csv(body, source=f"StatBank answer for {req.table}")  # never cache what cannot be read
+    source = f"StatBank answer for {req.table}"
+    check_answer(parse_csv(body, source=source), query, info, source)  # never cache what is not the answer asked for
     fetched = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return _write_cache(folder, req, query, measure_code, body, info_body, fetched, base_url(url))
 

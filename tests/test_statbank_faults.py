@@ -1,0 +1,250 @@
+"""Client faults against the fake StatBank on 127.0.0.1: a bad answer never replaces a good cache.
+
+Each fault first fetches a good BIB1 cache, then changes what the server holds (so any answer that
+were wrongly accepted would change the cache), injects the fault and checks: the error type and a
+clear message; the cache folder and the data manifest byte for byte unchanged (no stray temp file);
+and, through `borgerservice fetch-usage`, exit code 2 with "error: ..." and no traceback.
+Deadlines, backoffs and Retry-After caps are tiny and passed in, so no test sleeps for seconds.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from helpers import cli, statbank
+from helpers.errors import DataError
+from test_statbank import CELLS, FAST, TABLEINFOS, cells
+from test_statbank import fake  # noqa: F401  (the fixture: a fresh fake server per test)
+
+FAULT = {"timeout": 0.4, "retries": 1, "base_delay": 0.01, "max_bytes": 100_000, "max_wait": 0.05}
+BIB1_ROWS = 7 * 3 * 9  # areas x measures x years 2009-2017 of the test tableinfo
+
+
+def lines(body: bytes) -> list[str]:
+    return body.decode("utf-8").split("\r\n")[:-1]
+
+
+def join(rows: list[str]) -> bytes:
+    return ("\r\n".join(rows) + "\r\n").encode("utf-8")
+
+
+def another_table(body: bytes) -> bytes:
+    """The same shape as BIB1 (OMRÅDE;BNØGLE;TID), but SBS1's measure ids: an answer for another table."""
+    return body.replace(b";15110;", b";14150;").replace(b";15120;", b";14140;").replace(b";15250;", b";14110;")
+
+
+def other_variables(body: bytes) -> bytes:
+    """An answer with FOLK1A's variables where BIB1's were asked for."""
+    return join(["OMRÅDE;KØN;TID;INDHOLD"] + [f"101;TOT;{y};{500000 + y}" for y in range(2009, 2018)])
+
+
+def drop_column(body: bytes) -> bytes:
+    """BNØGLE (the measure variable) missing from header and rows."""
+    return join([";".join(f for i, f in enumerate(r.split(";")) if i != 1) for r in lines(body)])
+
+
+def first_rows(body: bytes) -> bytes:
+    """Cut at a line end after 100 of the 189 rows (Content-Length matches what is sent)."""
+    return join(lines(body)[:101])
+
+
+def cut_mid_row(body: bytes) -> bytes:
+    return body[: body.rindex(b"\r\n", 0, len(body) - 2) + 6]
+
+
+def empty_field(body: bytes) -> bytes:
+    rows = lines(body)
+    rows[5] = ";".join(["", *rows[5].split(";")[1:]])
+    return join(rows)
+
+
+def oversized_stream() -> bytes:
+    return join(["OMRÅDE;BNØGLE;TID;INDHOLD"] + [f"101;15110;2010;{i}" for i in range(10_000)])
+
+
+# id -> (script as a function of the server, error type, phrases the message must hold)
+FAULTS = {
+    "truncated body": (lambda f: [("truncated", None)] * 2, statbank.StatbankUnavailable,
+                       ["truncated body", "bytes (Content-Length)", "2 attempts", "no cache file was changed"]),
+    "wrong table, same variables": (lambda f: [("edit", another_table)], statbank.StatbankAnswerError,
+                                    ["table BIB1", "value(s) not asked for in BNØGLE", "14150", "accepted: 15110, 15120, 15250"]),
+    "wrong table, other variables": (lambda f: [("edit", other_variables)], statbank.StatbankAnswerError,
+                                     ["asked for but not in the answer: BNØGLE", "not asked for: KØN", "another table"]),
+    "missing variable": (lambda f: [("edit", drop_column)], statbank.StatbankAnswerError,
+                         ["variable(s) asked for but not in the answer: BNØGLE", "header is OMRÅDE;TID;INDHOLD"]),
+    "too few rows": (lambda f: [("edit", first_rows)], statbank.StatbankAnswerError,
+                     [f"100 rows, but the selection implies {BIB1_ROWS} (7 OMRÅDE x 3 BNØGLE x 9 Tid)", "cut short"]),
+    "row cut mid-way": (lambda f: [("edit", cut_mid_row)], DataError, [f"row {BIB1_ROWS + 1}: 2 fields, the header has 4"]),
+    "empty field": (lambda f: [("edit", empty_field)], statbank.StatbankAnswerError,
+                    ["row 6, column 'OMRÅDE': incomplete row: empty field"]),
+    "oversized, declared": (lambda f: [("ok", b"x" * 150_000)], statbank.StatbankAnswerError,
+                            ["larger than the maximum of 100,000 bytes", "Content-Length 150,000"]),
+    "oversized, streamed": (lambda f: [("undeclared", oversized_stream())], statbank.StatbankAnswerError,
+                            ["larger than the maximum of 100,000 bytes", "more than"]),
+    "slow drip beyond the deadline": (lambda f: [("drip", 0.02, None)] * 2, statbank.StatbankUnavailable,
+                                      ["no complete answer within 0.4 s (the deadline per attempt)", "2 attempts"]),
+    "429 with Retry-After": (lambda f: [("headers", 429, {"Retry-After": "1"}, b"")] * 2, statbank.StatbankRateLimited,
+                             ["rate limited", "HTTP 429 Too Many Requests", "asked to wait 1 s", "2 attempts"]),
+    "503": (lambda f: [("headers", 503, {"Retry-After": "2"}, b"")] * 2, statbank.StatbankUnavailable,
+            ["HTTP 503 Service Unavailable, asked to wait 2 s", "2 attempts"]),
+    "500": (lambda f: [("status", 500, b"oops")] * 2, statbank.StatbankUnavailable, ["HTTP 500 Internal Server Error"]),
+    "400 from DST": (lambda f: [("status", 400, b'{"errorTypeCode":"EXTRACT-NOTFOUND","message":"Kan ikke finde"}')],
+                     statbank.StatbankAPIError, ["HTTP 400 EXTRACT-NOTFOUND", "Kan ikke finde"]),
+    "html maintenance page": (lambda f: [("ok", b"<html>maintenance</html>")], DataError,
+                              ["last header column must be INDHOLD"]),
+    "redirect to another host": (lambda f: [("redirect", 307, f.url.replace("127.0.0.1", "localhost") + "/v1/data")],
+                                 statbank.StatbankRedirectError, ["redirects to http://localhost:", "outside the API's own host"]),
+    "redirect to https": (lambda f: [("redirect", 301, f.url.replace("http:", "https:") + "/v1/data")],
+                          statbank.StatbankRedirectError, ["outside the API's own host http://127.0.0.1:"]),
+    "redirect without Location": (lambda f: [("headers", 302, {}, b"")], statbank.StatbankRedirectError, ["no Location"]),
+    "redirect loop": (lambda f: [("redirect", 307, "/v1/data")] * 6, statbank.StatbankRedirectError, ["more than 5 redirects"]),
+}
+
+
+@pytest.fixture
+def good_cache(fake, raw_copy):
+    """A good BIB1 cache; then the server's BIB1 loans change, so a wrongly accepted answer shows."""
+    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **FAST)
+    folder = raw_copy / "usage" / "statbank"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    manifest = (raw_copy / "usage" / "MANIFEST.yaml").read_bytes()
+    assert set(before) == {"BIB1.csv", "BIB1.query.json", "BIB1.tableinfo.json"} and b";5123456\r\n" in before["BIB1.csv"]
+    fake.cells["BIB1"] = {**CELLS["BIB1"], **cells(({"OMRÅDE": "101", "BNØGLE": "15110", "TID": "2010"}, "5200000"))}
+    fake.requests.clear()
+
+    def unchanged() -> bool:
+        return ({p.name: p.read_bytes() for p in folder.iterdir()} == before
+                and (raw_copy / "usage" / "MANIFEST.yaml").read_bytes() == manifest)
+    return unchanged
+
+
+@pytest.mark.parametrize("name", FAULTS)
+def test_fault_leaves_good_cache_identical(fake, good_cache, name):
+    script, error, phrases = FAULTS[name]
+    fake.script = script(fake)
+    started = time.monotonic()
+    with pytest.raises(error) as caught:
+        statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **FAULT)
+    assert time.monotonic() - started < 3
+    text = str(caught.value)
+    for phrase in phrases:
+        assert phrase in text, f"{phrase!r} not in {text!r}"
+    assert good_cache()
+    assert [p for p, _ in fake.requests if p == "/v1/tableinfo"] == ["/v1/tableinfo"]
+
+
+@pytest.mark.parametrize("name", FAULTS)
+def test_fault_through_the_command_is_a_message_not_a_traceback(fake, good_cache, monkeypatch, capsys, name):
+    script, _, phrases = FAULTS[name]
+    for setting, value in {"DEFAULT_TIMEOUT": 0.4, "DEFAULT_RETRIES": 1, "DEFAULT_BASE_DELAY": 0.01,
+                           "DEFAULT_MAX_BYTES": 100_000, "DEFAULT_MAX_WAIT": 0.05}.items():
+        monkeypatch.setattr(statbank, setting, value)
+    fake.script = script(fake)
+    code = cli.main(["fetch-usage", "--tables", "BIB1", "--url", fake.url])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and "\nerror: " in err
+    for phrase in phrases:
+        assert phrase in err
+    assert good_cache()
+
+
+def test_good_answer_after_the_faults_replaces_the_cache(fake, good_cache, raw_copy):
+    """The fault tests' "unchanged" can fail: the same fetch without a fault does change the cache."""
+    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **FAULT)
+    assert not good_cache()
+    assert b"101;15110;2010;5200000\r\n" in (raw_copy / "usage" / "statbank" / "BIB1.csv").read_bytes()
+
+
+@pytest.mark.parametrize("drip", [("drip", 0.02, None), ("drip-headers", 0.02)], ids=["body", "headers"])
+def test_slow_drip_would_pass_a_per_read_timeout(fake, drip):
+    """Each gap of the drip is far below the deadline: only a whole-request clock stops it."""
+    fake.script = [drip]
+    started = time.monotonic()
+    with pytest.raises(statbank.StatbankUnavailable, match=r"within 0\.3 s \(the deadline per attempt\)"):
+        statbank.post("data", {"table": "BIB1", "variables": [{"code": "OMRÅDE", "values": ["*"]},
+                                                              {"code": "BNØGLE", "values": ["*"]},
+                                                              {"code": "Tid", "values": ["*"]}]},
+                      url=fake.url, timeout=0.3, retries=0)
+    assert 0.25 < time.monotonic() - started < 1.0
+
+
+# --------------------------------------------------------------------------- faults the client recovers from
+
+
+def test_redirect_within_the_host_is_followed_with_the_same_post(fake, good_cache, raw_copy):
+    fake.script = [("redirect", 308, "/v1/data-moved"), ("ok", None)]
+    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **FAULT)
+    sent = [(p, b) for p, b in fake.requests if p != "/v1/tableinfo"]
+    assert [p for p, _ in sent] == ["/v1/data", "/v1/data-moved"] and sent[0][1] == sent[1][1]
+    assert b"101;15110;2010;5200000\r\n" in (raw_copy / "usage" / "statbank" / "BIB1.csv").read_bytes()
+
+
+def test_absolute_redirect_to_the_same_host_is_followed(fake, tmp_path):
+    fake.script = [("redirect", 302, fake.url + "/v1/data-moved"), ("ok", None)]
+    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **FAULT)
+    assert (tmp_path / "BIB1.csv").read_bytes() == dict(fake.served)["BIB1"]
+
+
+@pytest.mark.parametrize("header, cap, waited", [
+    ("7", 30.0, 7.0),  # seconds form, honoured
+    ("7", 2.0, 2.0),  # capped by max_wait
+    ("0", 30.0, 0.01),  # never less than the backoff
+    ("soon", 30.0, 0.01),  # unreadable: the backoff
+])
+def test_retry_after_is_honoured_and_capped(fake, monkeypatch, tmp_path, header, cap, waited):
+    slept = []
+    monkeypatch.setattr(statbank, "_sleep", slept.append)
+    fake.script = [("headers", 429, {"Retry-After": header}, b"")]
+    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False,
+                         **{**FAULT, "max_wait": cap})
+    assert slept == [waited] and (tmp_path / "BIB1.csv").exists()
+
+
+def test_retry_after_http_date_on_503(fake, monkeypatch, tmp_path):
+    slept = []
+    monkeypatch.setattr(statbank, "_sleep", slept.append)
+    fake.script = [("headers", 503, {"Retry-After": email.utils.formatdate(time.time() + 20, usegmt=True)}, b"")]
+    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **{**FAULT, "max_wait": 60})
+    assert len(slept) == 1 and 18 <= slept[0] <= 20
+
+
+def test_retry_after_really_waits_the_capped_time(fake, tmp_path):
+    fake.script = [("headers", 429, {"Retry-After": "5"}, b"")]
+    started = time.monotonic()
+    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False,
+                         **{**FAULT, "base_delay": 0.0, "max_wait": 0.2})
+    assert 0.2 <= time.monotonic() - started < 1.5
+
+
+def test_retry_after_parsing():
+    now = datetime(2026, 12, 1, 12, 0, 0, tzinfo=timezone.utc)
+    assert statbank.retry_after("120", now) == 120.0
+    assert statbank.retry_after("Tue, 01 Dec 2026 12:01:30 GMT", now) == 90.0
+    assert statbank.retry_after("Tue, 01 Dec 2026 11:00:00 GMT", now) == 0.0  # in the past
+    assert statbank.retry_after(None, now) is None and statbank.retry_after("", now) is None
+    assert statbank.retry_after("in a while", now) is None and statbank.retry_after("-5", now) is None
+
+
+def test_rate_limited_then_answered(fake, monkeypatch, tmp_path):
+    monkeypatch.setattr(statbank, "_sleep", lambda s: None)
+    fake.script = [("headers", 429, {"Retry-After": "1"}, b""), ("status", 503, b"")]
+    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **{**FAULT, "retries": 2})
+    assert len(fake.data_requests()) == 3
+
+
+def test_tableinfo_for_another_table_is_refused(fake, tmp_path):
+    fake.tableinfos["BIB1"] = TABLEINFOS["SBS1"]
+    with pytest.raises(statbank.StatbankAnswerError, match="metadata for another table"):
+        statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **FAULT)
+    assert fake.data_requests() == [] and not tmp_path.joinpath("BIB1.csv").exists()
+
+
+def test_localhost_reaches_the_same_fake(fake):
+    """Sanity check of the redirect fault: localhost reaches the same fake, so only the client's refusal stops it."""
+    statbank.tableinfo("BIB1", base_url=fake.url.replace("127.0.0.1", "localhost"), **FAST)
+    assert fake.requests[-1][0] == "/v1/tableinfo"
