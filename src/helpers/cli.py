@@ -1,6 +1,6 @@
 """The `borgerservice` command: run the pipeline and the data chores behind it.
 
-Verbs: run, new-round, clean, examples, fetch-usage, add-data, check-data. Heavy modules are imported
+Verbs: run, new-round, clean, examples, fetch-usage, add-data, export, check-data. Heavy modules are imported
 inside each verb so that `borgerservice run` with nothing to do returns quickly.
 """
 
@@ -81,6 +81,19 @@ def _cmd_check_data(args) -> int:
     return 1 if problems else 0
 
 
+def _cmd_export(args) -> int:
+    from . import dictionary, exports
+
+    if args.dictionary:
+        print(f"wrote {paths.relative(dictionary.write())}")
+        return 0
+    listing = exports.write_exports(rounds=args.rounds, usage_year_offset=args.usage_year_offset, ordering=args.ordering)
+    for table, group in listing.groupby("table", sort=False):
+        print(f"{table}: {group['rows'].iat[0]} rows x {group['columns'].iat[0]} columns -> {', '.join(group['format'])}")
+    print(f"wrote {len(listing)} files and the data dictionary to {paths.relative(exports.folder())}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="borgerservice", description="Borgerservice in Danish public libraries: pipeline and data chores.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -124,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--description", default="")
     a.add_argument("--synthetic", action="store_true", help="mark it as synthetic example data")
     a.set_defaults(func=_cmd_add_data)
+
+    x = sub.add_parser("export", help="write the cleaned rounds, usage panel and analysis file for Stata, SPSS, R, Excel (data/processed/exports)")
+    x.add_argument("--rounds", nargs="+", type=int, default=None, help="survey rounds (default: all in config/pipeline.yaml)")
+    x.add_argument("--usage-year-offset", type=int, default=1, help="usage year = round + offset (default 1)")
+    x.add_argument("--ordering", default="5<1<2<3<4", help="cooperation ordering for score, lowest first (default 5<1<2<3<4)")
+    x.add_argument("--dictionary", action="store_true", help="only regenerate docs/data_dictionary.md (needs no processed data)")
+    x.set_defaults(func=_cmd_export)
 
     k = sub.add_parser("check-data", help="check data/raw against its manifests (sha256, listed, present)")
     k.set_defaults(func=_cmd_check_data)

@@ -142,6 +142,8 @@ def pairs(years: list[int], mode: str) -> list[tuple[int, int]]:
 def expand(doc: dict, rounds: dict[int, dict], where: str) -> list[Run]:
     """Fixed runs, then per-round templates for every round, then per-pair templates."""
     runs = [_make_run(item, f"{where}: run {i}") for i, item in enumerate(doc.get("runs") or [], start=1)]
+    for r in runs:  # a fixed run's need naming {year} stands for that run of every round (05_export_data)
+        r.needs = [n.replace("{year}", str(y)) for n in r.needs for y in (rounds if "{year}" in n else [None])]
     for year, spec in rounds.items():
         for item in doc.get("per_round") or []:
             runs.append(_make_run(item, f"{where}: per_round", {"year": year, **spec}, (year,)))
