@@ -162,6 +162,9 @@ def _round_source(cb, var: str) -> str:
         text += " (" + ", ".join(shown) + ")"
     elif spec.get("type") == "model":
         text += " (crosswalk below)" if _crosswalk_changes(cb) else " (codes as in the 2011 legend)"
+    elif spec.get("type") == "text":
+        text += (" (free text redacted: CPR numbers, e-mails, phone numbers and the respondent's names → [CPR], [e-mail], "
+                 "[telefon], [navn])" if exports.cb_free_text(cb) == "redact" else " (free text dropped: always empty)")
     elif spec.get("type") == "kommune":
         text += " (name matched to kommunekode)"
     if spec.get("required", True) is False:
@@ -333,9 +336,11 @@ def blocks() -> list[Block]:
         *_fanoe_blocks(),
         *_flag_blocks(),
         _h(2, "Variables: survey_<year>"),
-        _p("One row per kommune that submitted a response (the latest submission when there were several). Columns of "
-           "personal data (names, e-mails, phone numbers) were removed during cleaning and exist in no export; the free-text "
-           "`comment` is kept as written, so read it before sharing a file. The *column in the <year> export* cells give the "
+        _p("One row per kommune that submitted a response (among several: the complete one, then the latest; "
+           "helpers.survey logs the others). Columns of "
+           "personal data (names, e-mails, phone numbers) were removed during cleaning and exist in no export; in the free-text "
+           "`comment`, personal data the cleaning recognises are replaced by placeholders (helpers.survey.privacy), so a "
+           "comment is still worth reading before a file is shared. The *column in the <year> export* cells give the "
            "header in each round's raw export and how its values were coded (export value → exported code)."),
         _variable_table("survey", exports.SURVEY_VARIABLES, sets, cbs, schemas["survey"]),
         _h(2, "Variables: usage_panel"),

@@ -107,7 +107,7 @@ SURVEY_VARIABLES: tuple[Variable, ...] = (
     _v("n_it_courses", "Number of IT courses held in the last year", "integer", missing=_ASKED),
     _v("digital_strategy", "Library takes part in the kommune's digital strategy work", "code", "yes_no", missing=_ASKED),
     _v("org_change_planned", "Organisational changes expected next year", "code", "yes_no", missing=_ASKED),
-    _v("comment", "Free-text comment, as written in the export", "string", missing="empty when no comment was given"),
+    _v("comment", "Free-text comment, personal data replaced by placeholders", "string", missing="empty when no comment was given"),
     _v("submitted_at", "Time the response was submitted", "datetime", missing=_ASKED),
     _v("source_row", "Row of the response in the raw export file", "integer", source="the raw export"),
     _v("synthetic", "Synthetic example data (1 = yes: not a finding)", "yesno", "synthetic",
@@ -259,6 +259,11 @@ def cb_model_labels(cb) -> dict[int, str]:
 
 def cb_not_asked(cb) -> list[str]:
     return list(cb_doc(cb).get("not_asked") or [])
+
+
+def cb_free_text(cb) -> str:
+    """The codebook's free-text policy: redact (placeholders for personal data) or drop."""
+    return str(getattr(cb, "free_text_policy", None) or cb_doc(cb).get("free_text") or "redact")
 
 
 def cb_model_order(cb) -> tuple[int, ...]:
