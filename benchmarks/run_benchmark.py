@@ -51,7 +51,7 @@ SCALE_SOURCES = [("survey/example_survey_2009.csv", "2009"), ("survey/example_su
 SCALE_FIRST_YEAR = 2011
 TARGETS = {"warm_rerun_seconds": 3.0, "cold_over_plain": 2.0, "speedup_4_rounds": 1.6}
 TARGET_ROUNDS = 4  # the scaling round count the speed-up target is about
-QUICK_REPS = 20  # simulation_reps for 03_model_usage in --quick (the notebook default is 200)
+QUICK_REPS = 20  # coverage_reps and power_reps for 03_model_usage in --quick (notebook defaults 2000, 1000)
 
 
 SNAPSHOT: Path | None = None  # a copy of the project's code, notebooks and config (see snapshot())
@@ -137,7 +137,7 @@ def cold_config(doc: dict, quick: bool) -> dict:
     if quick:
         for item in (doc.get("runs") or []) + (doc.get("per_round") or []) + (doc.get("per_pair") or []):
             if item.get("notebook") == "03_model_usage.ipynb":
-                item.setdefault("parameters", {})["simulation_reps"] = QUICK_REPS
+                item.setdefault("parameters", {}).update(coverage_reps=QUICK_REPS, power_reps=QUICK_REPS)
     return doc
 
 
@@ -407,7 +407,7 @@ def main(argv=None) -> int:
                     "loadavg_start": [round(x, 2) for x in os.getloadavg()]},
         "settings": {"cold_rounds": sorted(COLD_ROUNDS), "parallel_workers": CORES, "scaling_rounds": scale_ns,
                      "scaling_parallel_workers": 2,
-                     "simulation_reps": QUICK_REPS if args.quick else "notebook default (200)", "repeats": repeats},
+                     "simulation_reps": QUICK_REPS if args.quick else "notebook defaults (coverage 2000, power 1000)", "repeats": repeats},
     }
     try:
         global SNAPSHOT

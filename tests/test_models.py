@@ -121,22 +121,3 @@ def test_irr_in_words_marks_synthetic():
     text = models.irr_in_words(row, "visits", synthetic=True)
     assert text.startswith("[synthetic example, not a finding]")
     assert "8.0 % more visits" in text and "+2.0 %" in text and "+15.0 %" in text
-
-
-@pytest.mark.slow
-def test_intervals_cover_the_truth_about_95_percent(base):
-    truth = {1: 1.05, 2: 1.10, 3: 1.15, 4: 1.25}
-    study = models.coverage_study(base, truth, alpha=0.05, reps=200, seed=12)
-    assert (study["reps"] == 200).all()
-    assert study["coverage"].between(0.91, 0.98).all(), study
-    # bias small against the sampling spread of the estimate, and not far from Monte Carlo noise
-    assert (study["bias"].abs() < 0.25 * study["sd_est"]).all(), study
-    assert (study["bias"].abs() < 3 * study["mc_se"]).all(), study
-
-
-@pytest.mark.slow
-def test_power_is_the_test_size_without_effect_and_grows(base):
-    curve = models.power_curve(base, [1.0, 1.1, 1.3], alpha=0.05, reps=300, seed=4)
-    assert curve.loc[0, "power"] == pytest.approx(0.05, abs=0.035)
-    assert curve["power"].is_monotonic_increasing
-    assert curve.loc[2, "power"] > 0.95

@@ -20,7 +20,7 @@ ROUNDS = {2009: ("survey/example_survey_2009.csv", "2009"), 2011: ("survey/examp
 RUNS = [
     ("00_reference", {"year": 2020}, "00_reference"),
     ("01_clean_survey", {"year": 2009, "input_path": ROUNDS[2009][0], "codebook": ROUNDS[2009][1]}, "01_clean_survey_2009"),
-    ("03_model_usage", {"outcome": "loans", "usage_source": "real", "simulation_reps": 20}, "03_model_loans_2009_2011"),
+    ("03_model_usage", {"outcome": "loans", "usage_source": "real", "coverage_reps": 40, "power_reps": 20}, "03_model_loans_2009_2011"),
 ]
 
 

@@ -199,47 +199,6 @@ def simulate_counts(df: pd.DataFrame, rate_per_person: float, irr: dict[int, flo
     return rng.negative_binomial(n, n / (n + mu))
 
 
-def coverage_study(df: pd.DataFrame, irr: dict[int, float], *, alpha=0.05, rate=5.0, reps=200, seed=1) -> pd.DataFrame:
-    """Fit the negative binomial model to ``reps`` simulated datasets; coverage and bias per model term.
-
-    ``mc_se`` is the Monte Carlo standard error of the mean estimate: a bias within about two of
-    them is indistinguishable from zero with this many repetitions.
-    """
-    rng = np.random.default_rng(seed)
-    rows = []
-    for r in range(reps):
-        sim = df.assign(y=simulate_counts(df, rate, irr, alpha, rng))
-        t = irr_table(fit_count(sim, "y", controls=()))
-        for m, true in irr.items():
-            row = t.loc[_term_label(f"C(model)[T.{m}]")]
-            rows.append({"rep": r, "model": m, "true_log_irr": np.log(true), "est": row["coef"],
-                         "covered": row["low"] <= np.log(true) <= row["high"]})
-    sims = pd.DataFrame(rows)
-    return sims.groupby("model").agg(true_log_irr=("true_log_irr", "first"), mean_est=("est", "mean"), sd_est=("est", "std"),
-                                     coverage=("covered", "mean"), reps=("rep", "size")).assign(
-        bias=lambda d: d["mean_est"] - d["true_log_irr"], mc_se=lambda d: d["sd_est"] / np.sqrt(d["reps"]))
-
-
-def power_curve(df: pd.DataFrame, effects: Sequence[float], *, alpha=0.05, rate=5.0, reps=200, seed=2, level=0.05) -> pd.DataFrame:
-    """Power to detect a rate ratio between cooperating (models 1-4) and other kommuner.
-
-    Each dataset is fitted with a GLM negative binomial at the true dispersion (fast and
-    adequate for power); the share of fits with p < ``level`` is the power.
-    """
-    rng = np.random.default_rng(seed)
-    coop = (df["model"] != 5).astype(float).to_numpy()
-    X = sm.add_constant(coop)
-    rows = []
-    for effect in effects:
-        hits = 0
-        for _ in range(reps):
-            y = simulate_counts(df.assign(model=np.where(coop == 1, 1, 5)), rate, {1: effect}, alpha, rng)
-            res = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=alpha), exposure=df["population"].to_numpy()).fit()
-            hits += res.pvalues[1] < level
-        rows.append({"irr": effect, "power": hits / reps})
-    return pd.DataFrame(rows)
-
-
 def minimal_detectable(curve: pd.DataFrame, target: float = 0.8) -> float | None:
     """Smallest rate ratio with power >= target, interpolated on the curve; None if never reached."""
     above = curve[curve["power"] >= target]
@@ -337,3 +296,257 @@ def estimates_vs_truth(table: pd.DataFrame, truth: dict[str, float]) -> pd.DataF
     t["true"] = [truth.get(term, np.nan) for term in t.index]
     t["covered"] = (t["irr_low"] <= t["true"]) & (t["true"] <= t["irr_high"])
     return t
+
+
+# --- batched fitting: many outcome vectors, one design matrix ----------------------------------
+#
+# The simulations fit thousands of datasets that share one design matrix (same municipalities,
+# same covariates, new simulated counts). Looping over statsmodels costs ~10 ms of Python per fit;
+# here every iteration of IRLS and of the dispersion Newton is one numpy operation over the whole
+# stack of datasets. No library fits a stack of GLMs with a shared design (statsmodels and glum
+# fit one response at a time), which is why it is written here; tests/test_simulation.py
+# checks it against statsmodels' GLM and the single fit to 1e-8.
+
+from dataclasses import dataclass, field  # noqa: E402
+from scipy.special import gammaln, polygamma, psi  # noqa: E402
+
+BATCH_TOL = 1e-10  # convergence of IRLS (max |change in beta|) and of log(theta) in the Newton steps
+ALPHA_MIN = 1e-8   # a dispersion below this is the Poisson limit (theta -> infinity): not converged
+
+
+@dataclass
+class BatchFit:
+    """Fits of R datasets sharing one design: arrays with one row per dataset.
+
+    ``status``: 0 converged; 1 IRLS hit its iteration limit; 2 dispersion ran to the Poisson limit
+    (alpha < ALPHA_MIN, glm.nb's "theta iteration limit"); 3 dispersion Newton hit its limit;
+    4 non-finite values. Rows with status != 0 are kept (their numbers are whatever the last
+    iteration gave) so that callers count them; ``converged`` is ``status == 0``.
+    """
+
+    params: np.ndarray          # (R, p) coefficients
+    bse: np.ndarray             # (R, p) standard errors, (X' W X)^-1 at the fitted mean, alpha fixed (as glm.nb)
+    alpha: np.ndarray           # (R,) NB2 dispersion (variance mu + alpha mu^2); 0 for Poisson
+    llf: np.ndarray             # (R,) log-likelihood
+    mu: np.ndarray              # (R, n) fitted means
+    status: np.ndarray          # (R,) int, see above
+    columns: list = field(default_factory=list)
+
+    @property
+    def converged(self) -> np.ndarray:
+        return self.status == 0
+
+    @property
+    def n_failed(self) -> int:
+        return int(np.sum(self.status != 0))
+
+
+def _xtwx(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """X' diag(w_r) X for every row w_r of w: (R, p, p)."""
+    return np.swapaxes(w[:, :, None] * X[None], 1, 2) @ X
+
+
+def _as_stack(Y) -> np.ndarray:
+    Y = np.asarray(Y, dtype=float)
+    return Y[None, :] if Y.ndim == 1 else Y
+
+
+def nb_loglik(Y, mu, alpha) -> np.ndarray:
+    """NB2 log-likelihood of each dataset (rows of Y, mu); alpha (R,) or scalar; alpha = 0 is Poisson."""
+    Y, mu = _as_stack(Y), _as_stack(mu)
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), Y.shape[:1])[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pois = Y * np.log(mu) - mu - gammaln(Y + 1)
+        theta = 1.0 / alpha
+        nb = (gammaln(Y + theta) - gammaln(theta) - gammaln(Y + 1) + theta * np.log(theta / (theta + mu))
+              + Y * np.log(mu / (theta + mu)))
+    return np.where(alpha > 0, nb, pois).sum(axis=1)
+
+
+def irls_batch(X, Y, offset=0.0, alpha=0.0, *, start=None, tol=BATCH_TOL, maxiter=100):
+    """Log-link NB2 (alpha > 0) or Poisson (alpha = 0) GLM at fixed alpha, for every row of Y at once.
+
+    Fisher scoring (IRLS) as in R's glm.fit and statsmodels' GLM: working weights
+    mu / (1 + alpha mu), working response eta - offset + (y - mu) / mu. ``offset`` is (n,) or
+    (R, n); ``alpha`` scalar or (R,). Returns beta (R, p), mu (R, n), XtWX (R, p, p), converged (R,).
+    """
+    X = np.asarray(X, dtype=float)
+    Y = _as_stack(Y)
+    R, n = Y.shape
+    off = np.broadcast_to(np.asarray(offset, dtype=float), (R, n))
+    a = np.broadcast_to(np.asarray(alpha, dtype=float), (R,))[:, None]
+    if start is None:
+        # glm.fit's start: mu = y + 1/6 for the Poisson family, then one weighted least squares step
+        mu = Y + 0.1
+        eta = np.log(mu)
+        z = eta - off + (Y - mu) / mu
+        w = mu / (1 + a * mu)
+        beta = np.linalg.solve(_xtwx(X, w), ((w * z) @ X)[..., None])[..., 0]
+    else:
+        beta = np.array(start, dtype=float, copy=True)
+    done = np.zeros(R, dtype=bool)
+    for _ in range(maxiter):
+        eta = beta @ X.T + off
+        mu = np.exp(eta)
+        w = mu / (1 + a * mu)
+        z = eta - off + (Y - mu) / mu
+        XtWX = _xtwx(X, w)
+        new = np.linalg.solve(XtWX, ((w * z) @ X)[..., None])[..., 0]
+        step = np.max(np.abs(new - beta), axis=1)
+        beta = np.where(done[:, None], beta, new)
+        done |= step < tol * (1 + np.max(np.abs(beta), axis=1))
+        if done.all():
+            break
+    mu = np.exp(beta @ X.T + off)
+    w = mu / (1 + a * mu)
+    XtWX = _xtwx(X, w)
+    return beta, mu, XtWX, done
+
+
+def _theta_derivatives(Y, mu, theta, X):
+    """Score of log(theta) in the profile likelihood and its derivative (envelope theorem for beta)."""
+    t = theta[:, None]
+    s = np.sum(psi(Y + t) - psi(t) + np.log(t) + 1 - np.log(t + mu) - (Y + t) / (t + mu), axis=1)
+    h = np.sum(polygamma(1, Y + t) - polygamma(1, t) + 1 / t - 2 / (t + mu) + (Y + t) / (t + mu) ** 2, axis=1)
+    # d(score_theta)/d(eta_i) and the observed information of beta: profile out beta
+    c = mu * (Y - mu) / (t + mu) ** 2
+    d = t * mu * (t + Y) / (t + mu) ** 2
+    Xc = c @ X
+    info = _xtwx(X, d)
+    h_profile = h + np.einsum("ri,ri->r", Xc, np.linalg.solve(info, Xc[..., None])[..., 0])
+    # in log(theta): s_t = theta s, h_t = theta^2 h + theta s
+    return theta * s, theta**2 * h_profile + theta * s
+
+
+def fit_negbin_batch(X, Y, offset=0.0, *, start: BatchFit | None = None, tol=BATCH_TOL, maxiter=100, columns=None) -> BatchFit:
+    """NB2 GLMs with the dispersion estimated by maximum likelihood, for every row of Y at once.
+
+    As R's MASS::glm.nb: log link, theta = 1/alpha maximising the likelihood jointly with beta;
+    found here by Newton on the profile score in log(theta) (the profile Hessian accounts for
+    beta moving with theta), each step refitting beta by IRLS from the previous solution. Start:
+    a Poisson fit and glm.nb's moment estimate of theta. Standard errors as glm.nb and
+    statsmodels' GLM at the estimated alpha (Fisher information of beta, alpha held fixed).
+    ``start``: a previous fit of the same shape to start from (e.g. a nearby constrained fit).
+    """
+    X = np.asarray(X, dtype=float)
+    Y = _as_stack(Y)
+    R, n = Y.shape
+    status = np.zeros(R, dtype=int)
+    if start is None:
+        beta, mu, _, ok = irls_batch(X, Y, offset, 0.0, tol=tol, maxiter=maxiter)
+        status[~ok] = 1
+        with np.errstate(divide="ignore"):
+            theta = n / np.sum((Y / mu - 1) ** 2, axis=1)  # the start of glm.nb (theta.ml)
+    else:
+        beta, theta = start.params, 1.0 / np.maximum(start.alpha, ALPHA_MIN)
+    theta = np.clip(np.nan_to_num(theta, nan=1.0, posinf=1 / ALPHA_MIN), 1e-3, 1 / ALPHA_MIN)
+    logt = np.log(theta)
+    done = np.zeros(R, dtype=bool)
+    for _ in range(maxiter):
+        beta, mu, _, ok = irls_batch(X, Y, offset, np.exp(-logt), start=beta, tol=tol, maxiter=maxiter)
+        status[~ok & (status == 0)] = 1
+        s, h = _theta_derivatives(Y, mu, np.exp(logt), X)
+        # Newton where the profile is concave, otherwise a unit step uphill; steps at most 2 in log(theta)
+        step = np.where(h < 0, -s / np.where(h < 0, h, -1.0), np.sign(s))
+        step = np.clip(step, -2.0, 2.0)
+        step = np.where(done, 0.0, step)
+        logt = logt + step
+        done |= np.abs(step) < tol
+        at_limit = logt > np.log(1 / ALPHA_MIN)
+        done |= at_limit
+        if done.all():
+            break
+    status[~done & (status == 0)] = 3
+    status[(logt > np.log(1 / ALPHA_MIN)) & (status == 0)] = 2
+    alpha = np.exp(-np.minimum(logt, np.log(1 / ALPHA_MIN)))
+    beta, mu, XtWX, ok = irls_batch(X, Y, offset, alpha, start=beta, tol=tol, maxiter=maxiter)
+    status[~ok & (status == 0)] = 1
+    bse = np.sqrt(np.diagonal(np.linalg.inv(XtWX), axis1=1, axis2=2))
+    llf = nb_loglik(Y, mu, alpha)
+    bad = ~(np.isfinite(beta).all(axis=1) & np.isfinite(bse).all(axis=1) & np.isfinite(llf))
+    status[bad & (status == 0)] = 4
+    return BatchFit(beta, bse, alpha, llf, mu, status, list(columns) if columns is not None else [])
+
+
+def fit_poisson_batch(X, Y, offset=0.0, *, tol=BATCH_TOL, maxiter=100, columns=None) -> BatchFit:
+    """Poisson GLMs (log link) for every row of Y at once; model-based standard errors."""
+    Y = _as_stack(Y)
+    beta, mu, XtWX, ok = irls_batch(X, Y, offset, 0.0, tol=tol, maxiter=maxiter)
+    bse = np.sqrt(np.diagonal(np.linalg.inv(XtWX), axis1=1, axis2=2))
+    status = np.where(ok, 0, 1)
+    return BatchFit(beta, bse, np.zeros(len(Y)), nb_loglik(Y, mu, 0.0), mu, status, list(columns) if columns is not None else [])
+
+
+def profile_intervals_batch(X, Y, offset, fit: BatchFit, terms: Sequence[int], *, level=0.95, refit_alpha=False, tol=1e-8, maxiter=30):
+    """Profile-likelihood intervals of coefficients ``terms`` (column indices) for every dataset.
+
+    As R's ``confint`` on a ``glm.nb`` fit (MASS's profile.glm): the dispersion stays at its
+    estimate, the other coefficients are refitted with coefficient j fixed at b, and the limits are
+    where the signed root z(b) = sign(b - b_hat) sqrt(2 (llf_hat - llf_j(b))) equals the normal
+    quantiles (R finds them by spline interpolation on a grid, here by Newton on z, which is
+    nearly linear in b; dz/db = -score_j / z with the score at the constrained fit).
+    ``refit_alpha=True`` profiles the dispersion too (it is re-estimated in every constrained fit):
+    the interval then carries the uncertainty of alpha, which R's confint ignores.
+    Returns (low, high, converged), each (R, len(terms)).
+    """
+    from scipy.stats import norm
+
+    X = np.asarray(X, dtype=float)
+    Y = _as_stack(Y)
+    R, n = Y.shape
+    off = np.broadcast_to(np.asarray(offset, dtype=float), (R, n))
+    q = norm.ppf(0.5 + level / 2)
+    a = fit.alpha[:, None]
+    limits = np.full((2, R, len(terms)), np.nan)
+    ok = np.ones((R, len(terms)), dtype=bool)
+    for k, j in enumerate(terms):
+        rest = [i for i in range(X.shape[1]) if i != j]
+        Xr, xj = X[:, rest], X[:, j]
+        for side, target in enumerate((-q, q)):
+            b = fit.params[:, j] + target * fit.bse[:, j]
+            start = fit.params[:, rest]
+            sub = BatchFit(start, start, fit.alpha, fit.llf, fit.mu, fit.status)
+            done = np.zeros(R, dtype=bool)
+            for _ in range(maxiter):
+                if refit_alpha:
+                    sub = fit_negbin_batch(Xr, Y, off + b[:, None] * xj, start=sub)
+                    mu, llf, conv, a = sub.mu, sub.llf, sub.converged, sub.alpha[:, None]
+                else:
+                    beta, mu, _, conv = irls_batch(Xr, Y, off + b[:, None] * xj, fit.alpha, start=start)
+                    start = beta
+                    llf = nb_loglik(Y, mu, fit.alpha)
+                z = np.sign(b - fit.params[:, j]) * np.sqrt(np.maximum(2 * (fit.llf - llf), 0.0))
+                gap = target - z
+                done |= (np.abs(gap) < tol) & conv
+                if done.all():
+                    break
+                score_j = ((Y - mu) / (1 + a * mu)) @ xj
+                slope = -score_j / np.where(z == 0, np.nan, z)
+                step = np.where(done, 0.0, gap / slope)
+                b = b + np.where(np.isfinite(step), step, 0.5 * target * fit.bse[:, j])
+            limits[side, :, k] = b
+            ok[:, k] &= done
+    return limits[0], limits[1], ok
+
+
+def profile_irr_table(result, *, pattern: str = "model|score", level: float = 0.95) -> pd.DataFrame:
+    """Wald and profile-likelihood intervals of a single negative binomial fit (``fit_negbin``), as rate ratios.
+
+    The profile interval is R's ``confint`` on the glm.nb fit: the dispersion held at
+    ``result.alpha``, computed by ``profile_intervals_batch`` on this one dataset.
+    """
+    model = result.model
+    X, y = np.asarray(model.exog, dtype=float), np.asarray(model.endog, dtype=float)
+    offset = sum(np.asarray(o, dtype=float) for o in (getattr(model, "offset", None), getattr(model, "exposure", None)) if o is not None)
+    names = list(result.params.index)
+    terms = [i for i, name in enumerate(names) if pd.Series([name]).str.contains(pattern).iat[0]]
+    mu = np.asarray(result.fittedvalues, dtype=float)[None]
+    alpha = np.array([result.alpha])
+    fit = BatchFit(np.asarray(result.params)[None], np.asarray(result.bse)[None], alpha, nb_loglik(y, mu, alpha), mu, np.zeros(1, dtype=int))
+    low, high, ok = profile_intervals_batch(X, y, offset, fit, terms, level=level)
+    ci = result.conf_int(alpha=1 - level)
+    rows = [{"term": _term_label(names[i]), "irr": float(np.exp(result.params.iloc[i])),
+             "wald_low": float(np.exp(ci.iloc[i, 0])), "wald_high": float(np.exp(ci.iloc[i, 1])),
+             "profile_low": float(np.exp(low[0, k])), "profile_high": float(np.exp(high[0, k])), "profile_converged": bool(ok[0, k])}
+            for k, i in enumerate(terms)]
+    return pd.DataFrame(rows).set_index("term")

@@ -1,5 +1,5 @@
 """Figures other than maps: models per round, national loans, usage by cooperation level,
-coefficients, residuals, power.
+coefficients, residuals, power, interval coverage.
 
 seaborn and scipy are imported inside the two functions that use them (about 1 s), so notebooks
 that draw only simple charts (01) do not pay for them in every kernel.
@@ -188,6 +188,8 @@ def residuals(resid: pd.DataFrame, axes) -> None:
 def power(curve: pd.DataFrame, mde: float | None, ax: plt.Axes, *, n: int, target: float = 0.8) -> plt.Axes:
     """Power against the true rate ratio, with the 80 % line and the minimal detectable effect."""
     ax.plot(curve["irr"], curve["power"], "o-", color=style.ACCENT)
+    if "mc_se" in curve:  # the Monte Carlo error of each point (simulation.power_curve)
+        ax.errorbar(curve["irr"], curve["power"], yerr=2 * curve["mc_se"], fmt="none", ecolor=style.ACCENT, capsize=2, lw=0.8)
     ax.axhline(target, color="grey", ls="--", lw=0.8)
     if mde is not None:
         ax.axvline(mde, color=style.TRUTH, ls=":", lw=1)
@@ -197,4 +199,25 @@ def power(curve: pd.DataFrame, mde: float | None, ax: plt.Axes, *, n: int, targe
     ax.set_ylabel("power (p < 0.05)")
     ax.set_ylim(0, 1.02)
     ax.set_title(f"Power with {n} municipalities")
+    if "reps" in curve:
+        ax.set_title(f"Power with {n} municipalities, {int(curve['reps'].iloc[0]):,} datasets per effect\n"
+                     "(bars: ±2 Monte Carlo standard errors)", fontsize=9)
+    return ax
+
+
+def coverage(study: pd.DataFrame, ax: plt.Axes, *, level: float = 0.95) -> plt.Axes:
+    """Coverage of the Wald and profile-likelihood intervals per model term (``simulation.coverage_study``), ±2 Monte Carlo SE."""
+    kinds = {"wald": ("Wald", style.ACCENT), "profile": ("profile likelihood (R confint)", style.GREY)}
+    y = np.arange(len(study))
+    for i, (kind, (label, colour)) in enumerate(kinds.items()):
+        ax.errorbar(study[f"coverage_{kind}"], y + (i - 0.5) * 0.3, xerr=2 * study[f"coverage_{kind}_mc_se"],
+                    fmt="o", color=colour, capsize=3, label=label)
+    ax.axvline(level, color="grey", ls="--", lw=0.8)
+    ax.set_yticks(y, [f"model {m} ({SHORT_NAMES[int(m)]})" for m in study.index])
+    ax.set_ylim(len(study) - 0.5, -0.5)
+    ax.set_xlabel(f"share of {level:.0%} intervals covering the true rate ratio")
+    reps, used = int(study["reps"].iloc[0]), int(study["used"].min())
+    fitted = f"{reps:,} simulated datasets" + ("" if used == reps else f" ({reps - used:,} fits not converged, left out)")
+    ax.set_title(f"Coverage over {fitted}\n(bars: ±2 Monte Carlo standard errors)", fontsize=9)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     return ax
