@@ -85,7 +85,10 @@ def _cmd_export(args) -> int:
     from . import dictionary, exports
 
     if args.dictionary:
-        print(f"wrote {paths.relative(dictionary.write())}")
+        from . import references
+
+        for written in (dictionary.write(), references.write_readme(), references.write_citation()):
+            print(f"wrote {paths.relative(written)}")
         return 0
     listing = exports.write_exports(rounds=args.rounds, usage_year_offset=args.usage_year_offset, ordering=args.ordering)
     for table, group in listing.groupby("table", sort=False):
@@ -142,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--rounds", nargs="+", type=int, default=None, help="survey rounds (default: all in config/pipeline.yaml)")
     x.add_argument("--usage-year-offset", type=int, default=1, help="usage year = round + offset (default 1)")
     x.add_argument("--ordering", default="5<1<2<3<4", help="cooperation ordering for score, lowest first (default 5<1<2<3<4)")
-    x.add_argument("--dictionary", action="store_true", help="only regenerate docs/data_dictionary.md (needs no processed data)")
+    x.add_argument("--dictionary", action="store_true", help="only regenerate the generated documents: docs/data_dictionary.md, README references, CITATION.cff")
     x.set_defaults(func=_cmd_export)
 
     k = sub.add_parser("check-data", help="check data/raw against its manifests (sha256, listed, present)")
