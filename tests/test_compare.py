@@ -105,6 +105,17 @@ def test_bowker_zeros_without_shift_and_empty_pair_not_counted():
     assert r["df"] == 2
     assert r["pvalue"] == pytest.approx(math.exp(-1), rel=1e-12)
     assert SquareTable(t, shift_zeros=False).symmetry().df == 3  # statsmodels counts the empty pair too
+    # the other convention, shown beside: all k(k-1)/2 = 3 pairs; P(chi2_3 > 2) by hand
+    assert r["df_convention"] == "informative pairs" and r["empty_pairs"] == 1
+    assert r["df_all_pairs"] == 3
+    assert r["pvalue_all_pairs"] == pytest.approx(chi2_sf_df3(2.0), rel=1e-12)
+    assert r["pvalue_all_pairs"] == pytest.approx(SquareTable(t, shift_zeros=False).symmetry().pvalue, rel=1e-12)
+
+
+def test_bowker_conventions_agree_without_empty_pairs():
+    r = compare.bowker(BOWKER_3X3)
+    assert (r["df"], r["df_all_pairs"], r["empty_pairs"]) == (3, 3, 0)
+    assert r["pvalue_all_pairs"] == r["pvalue"]
 
 
 def test_bowker_zero_cell_not_shifted():

@@ -1,8 +1,12 @@
 """Statistical helpers: hand-computable cases, and recovery of known effects by simulation."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
 from scipy.special import expit
 
 from helpers import models, reference
@@ -56,6 +60,59 @@ def test_negbin_recovers_dispersion_and_effects(base):
         assert abs(row["coef"] - np.log(irr)) < 3 * row["se"], (m, row["irr"])
 
 
+def test_hc3_equals_ols_hc3_for_a_gaussian_glm(base):
+    # identity link, constant variance: W = I, the GLM leverages are the OLS ones, so the GLM HC3
+    # must equal statsmodels' OLS HC3, which is the true HC3 (residuals / (1 - h)^2)
+    rng = np.random.default_rng(8)
+    df = base.assign(y=rng.normal(size=98) * (1 + (base["model"] == 5)) + 0.1 * base["model"])
+    ols = smf.ols("y ~ C(model) + merged_2007", data=df).fit(cov_type="HC3")
+    glm = smf.glm("y ~ C(model) + merged_2007", data=df, family=sm.families.Gaussian()).fit()
+    assert np.allclose(models.hc3_cov(glm), ols.cov_params().to_numpy(), rtol=1e-10, atol=0)
+
+
+def test_poisson_hc3_by_hand_and_not_hc0(base):
+    rng = np.random.default_rng(9)
+    df = base.assign(y=rng.poisson(base["population"] * 0.01 * np.where(base["model"] == 5, 1.0, 1.1)))
+    res = models.fit_count(df, "y", family="poisson", controls=())
+    assert res.cov_type == "HC3" and "HC3" in models.covariance_label(res)
+    # by hand, one row at a time: w_i = mu_i, h_i = w_i x_i' (X'WX)^-1 x_i, meat = sum x_i x_i' (y_i - mu_i)^2 / (1 - h_i)^2
+    X, y, mu = res.model.exog, res.model.endog, res.fittedvalues.to_numpy()
+    bread = np.linalg.inv(sum(mu[i] * np.outer(X[i], X[i]) for i in range(len(y))))
+    h = [mu[i] * X[i] @ bread @ X[i] for i in range(len(y))]
+    meat = sum(np.outer(X[i], X[i]) * (y[i] - mu[i]) ** 2 / (1 - h[i]) ** 2 for i in range(len(y)))
+    assert np.allclose(res.cov_params().to_numpy(), bread @ meat @ bread, rtol=1e-10, atol=0)
+    assert np.allclose(res.bse.to_numpy(), np.sqrt(np.diag(bread @ meat @ bread)), rtol=1e-10)
+    # and larger than the HC0 statsmodels computes when asked for "HC3"
+    hc0 = smf.glm("y ~ C(model, Treatment(reference=5))", data=df, family=sm.families.Poisson(),
+                  exposure=df["population"]).fit(cov_type="HC3").bse.to_numpy()
+    assert (res.bse.to_numpy() > hc0).all()
+
+
+def test_negbin_theta_is_the_profile_maximum(base):
+    rng = np.random.default_rng(13)
+    df = base.assign(visits=models.simulate_counts(base, 6.0, {1: 1.1, 3: 1.2}, 0.04, rng))
+    res = models.fit_count(df, "visits", controls=())
+    assert res.theta_converged and res.theta == pytest.approx(1 / res.alpha)
+    score, info = models._theta_score_info(res.model.endog, res.fittedvalues.to_numpy(), res.theta)
+    assert abs(score) * res.theta < 1e-6 and info > 0  # profile score zero, curvature negative
+
+    def profile(theta):  # refit the means at a fixed theta: the profile log-likelihood
+        fam = sm.families.NegativeBinomial(alpha=1 / theta)
+        return smf.glm("visits ~ C(model, Treatment(reference=5))", data=df, family=fam, exposure=df["population"]).fit(tol=1e-13).llf
+
+    here = profile(res.theta)
+    assert here == pytest.approx(res.llf, rel=1e-12)
+    assert here > profile(res.theta * (1 + 1e-3)) and here > profile(res.theta * (1 - 1e-3))
+
+
+def test_negbin_without_overdispersion_warns(base):
+    rng = np.random.default_rng(14)
+    df = base.assign(visits=rng.poisson(base["population"] * 5.0))  # Poisson: theta runs to infinity
+    with pytest.warns(RuntimeWarning, match="dispersion did not converge"):
+        res = models.fit_count(df, "visits", controls=())
+    assert not res.theta_converged and res.theta > 1e6  # alpha near 0: the Poisson limit
+
+
 def test_overdispersion_is_visible_in_poisson_fit(base):
     rng = np.random.default_rng(3)
     df = base.assign(visits=models.simulate_counts(base, 6.0, {}, 0.05, rng))
@@ -91,6 +148,45 @@ def test_ordinal_thresholds_reproduce_predicted_probabilities(base):
     p_lowest = expit(cuts.iloc[0] - xb)  # P(model 5) = F(cut_1 - x'b)
     assert np.allclose(p_lowest, np.asarray(res.predict())[:, 0])
     assert res.params["log_population_vs_50000"] > 0
+    assert res.converged and res.max_abs_score < 1e-8
+
+
+def test_ordinal_score_is_zero_and_covariance_is_the_inverse_information(base):
+    from statsmodels.tools.numdiff import approx_fprime, approx_hess
+    rng = np.random.default_rng(6)
+    df = base.copy()
+    latent = 0.8 * (df["log_population"] - df["log_population"].mean()) + rng.logistic(size=98)
+    df["model"] = pd.cut(latent, [-np.inf, -0.5, 0.3, 1.0, 1.8, np.inf], labels=[5, 1, 2, 3, 4]).astype(int)
+    res = models.fit_ordinal(df)
+    # independent of the closed form: statsmodels' own log-likelihood, differentiated numerically
+    assert np.abs(approx_fprime(res.params.to_numpy(), res.model.loglike, centered=True)).max() < 1e-5
+    numeric = np.linalg.inv(-approx_hess(res.params.to_numpy(), res.model.loglike))
+    assert np.allclose(res.cov_params().to_numpy(), numeric, rtol=1e-4)
+    cuts = models.cut_points(res)
+    assert np.allclose(cuts["cut point"], models.thresholds(res))
+    assert np.allclose(cuts["se"], np.sqrt(np.diag(res.polr_cov))[-4:], rtol=1e-10)
+
+
+def test_ordinal_not_converged_warns(base, monkeypatch):
+    rng = np.random.default_rng(6)
+    latent = 0.8 * (base["log_population"] - base["log_population"].mean()) + rng.logistic(size=98)
+    df = base.assign(model=pd.cut(latent, [-np.inf, -0.5, 0.3, 1.0, 1.8, np.inf], labels=[5, 1, 2, 3, 4]).astype(int))
+    monkeypatch.setattr(models, "ORDINAL_GRADIENT_TOL", 0.0)  # no score can pass: the fit must say so
+    with pytest.warns(RuntimeWarning, match="ordinal logit not converged"):
+        res = models.fit_ordinal(df)
+    assert not res.converged and res.max_abs_score >= 0
+
+
+def test_reporting_failures_leave_the_frame_only_for_their_outcome():
+    survey = pd.DataFrame({"kommunekode": [101, 270, 316], "model": [3, 2, 5]})
+    panel = pd.DataFrame({"kommunekode": [101, 270, 316], "year": 2012, "population": [1000, 2000, 3000],
+                          "loans": [10.0, 0.0, 30.0], "visits": [5.0, 6.0, 7.0], "kommunegruppe": 1, "regionsnavn": "x",
+                          "merged_2007": False, "outlier": [False, True, True],
+                          "quality_flag": pd.Series([pd.NA, "reporting_failure", "level_shift"], dtype="str")})
+    loans = models.analysis_frame(survey, panel, 2012, "loans")
+    assert loans["reporting_failure"].tolist() == [False, True, False]  # a level shift stays in
+    visits = models.analysis_frame(survey, panel, 2012, "visits")
+    assert not visits["reporting_failure"].any()  # the flags describe the loans values
 
 
 def test_analysis_frame_drops_non_response_and_fano():

@@ -209,13 +209,23 @@ def _plain(x):
     return x.item() if hasattr(x, "item") else x
 
 
+BOWKER_DF_CONVENTION = "informative pairs"  # df = pairs of models with at least one move between them
+BOWKER_DF_OTHER = "all pairs"  # df = k(k-1)/2 over the models reported in either round (statsmodels; R's mcnemar.test)
+
+
 def bowker(table) -> dict:
     """Bowker's test of symmetry (n_ij = n_ji) of a square PAIRED table (same kommuner, two rounds).
 
     Uses statsmodels SquareTable(table, shift_zeros=False).symmetry() after dropping categories whose
-    row and column are both empty. The statistic is sum over i<j of (n_ij - n_ji)^2 / (n_ij + n_ji);
-    df counts only the pairs (i, j) with n_ij + n_ji > 0 (an empty pair carries no information;
-    statsmodels would count all k(k-1)/2). Returns statistic, df, pvalue, n, categories, dropped.
+    row and column are both empty. The statistic is sum over i<j of (n_ij - n_ji)^2 / (n_ij + n_ji).
+
+    The df is a convention where some pair (i, j) has n_ij + n_ji = 0. This package counts only the
+    informative pairs (``df``, :data:`BOWKER_DF_CONVENTION`: an empty pair adds 0 to the statistic
+    and carries no information); statsmodels counts all k(k-1)/2 pairs of the k models kept
+    (``df_all_pairs`` and ``pvalue_all_pairs``, :data:`BOWKER_DF_OTHER`), and R's mcnemar.test
+    counts them too but returns NaN, because an empty pair is 0/0 in its sum. The two conventions
+    agree when no pair is empty. Returns test, statistic, df, pvalue, df_convention, df_all_pairs,
+    pvalue_all_pairs, empty_pairs, n, categories, dropped.
     """
     t = _square(table)
     v = t.to_numpy(dtype=float)
@@ -226,7 +236,11 @@ def bowker(table) -> dict:
     informative = int(((v[upper] + v.T[upper]) > 0).sum())
     statistic = float(SquareTable(v, shift_zeros=False).symmetry().statistic) if k >= 2 else 0.0
     pvalue = float(stats.chi2.sf(statistic, informative)) if informative else 1.0
+    all_pairs = k * (k - 1) // 2
+    p_all = float(stats.chi2.sf(statistic, all_pairs)) if all_pairs else 1.0
     return {"test": "Bowker symmetry", "statistic": statistic, "df": informative, "pvalue": pvalue,
+            "df_convention": BOWKER_DF_CONVENTION, "df_all_pairs": all_pairs, "pvalue_all_pairs": p_all,
+            "empty_pairs": all_pairs - informative,
             "n": int(v.sum()), "categories": [_plain(c) for c in t.index], "dropped": dropped}
 
 
@@ -395,6 +409,9 @@ def interpret(tests: Mapping[str, dict], synthetic: bool, alpha: float = 0.05) -
             stat = f"{r['c']} started and {r['b']} stopped cooperating, {r['method']}, p = {r['pvalue']:.3g}"
         else:
             stat = f"statistic {r['statistic']:.2f}, df {r['df']}, p = {r['pvalue']:.3g}"
+            if r.get("empty_pairs"):
+                stat += (f" (df counts the {r['df']} pairs of models with moves; counting all {r['df_all_pairs']} pairs "
+                         f"as statsmodels does: p = {r['pvalue_all_pairs']:.3g})")
         if r["pvalue"] < alpha:
             verdict = f"in {where}, p is below {alpha}: the data are hard to reconcile with \"{null}\"; read as: {alternative}."
         else:

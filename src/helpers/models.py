@@ -14,14 +14,16 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
-from scipy.optimize import minimize_scalar
+from scipy.special import digamma, expit, polygamma
 from statsmodels.miscmodels.ordinal_model import OrderedModel
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from .cooperation import DEFAULT_ORDERING, SHORT_NAMES, parse_ordering
 from .errors import DataError, Problem
@@ -57,15 +59,31 @@ def analysis_frame(survey: pd.DataFrame, panel: pd.DataFrame, usage_year: int, o
     s["model"] = pd.to_numeric(s["model"].astype("object"), errors="coerce").astype("Int64")
     s = s[s["model"].between(1, 5)]
     cols = ["kommunekode", "population", outcome, "kommunegruppe", "regionsnavn", "merged_2007"]
-    if "outlier" in year:
-        cols.append("outlier")
+    cols += [c for c in ("outlier", "quality_flag") if c in year]
     df = s.merge(year[cols], on="kommunekode", how="inner", validate="one_to_one")
     df = df[df[outcome].notna() & (df["population"] > 0)].copy()
     df.attrs["dropped"] = sorted(set(s["kommunekode"]) - set(df["kommunekode"]))
     df["model"] = df["model"].astype(int)
     df["rate_per_1000"] = df[outcome] / df["population"] * 1000
     df["log_population"] = np.log(df["population"])
+    df["reporting_failure"] = reporting_failures(df, outcome)
     return df.reset_index(drop=True)
+
+
+REPORTING_FAILURE = "reporting_failure"  # helpers.usage's quality flag for a value that is not real usage
+FLAGGED_OUTCOMES = ("loans",)  # usage.QUALITY_FLAGS describe the real loans series only
+
+
+def reporting_failures(df: pd.DataFrame, outcome: str) -> pd.Series:
+    """True where the outcome's value is flagged as a reporting failure in the data's provenance.
+
+    The flags (``quality_flag`` from :data:`helpers.usage.QUALITY_FLAGS`, listed in
+    data/raw/usage/PROVENANCE.md) describe the real loans values, so they mark rows only when the
+    outcome is loans; a level shift is not a reporting failure and stays in (see the sensitivity table).
+    """
+    if outcome not in FLAGGED_OUTCOMES or "quality_flag" not in df:
+        return pd.Series(False, index=df.index)
+    return df["quality_flag"].astype("object").eq(REPORTING_FAILURE).fillna(False).astype(bool)
 
 
 def _formula(outcome: str, spec: str, controls: Sequence[str]) -> str:
@@ -85,23 +103,111 @@ def fit_count(df: pd.DataFrame, outcome: str, *, spec="categorical", family="neg
     if family == "negbin":
         return fit_negbin(formula, data)
     if family == "poisson":
-        return smf.glm(formula, data=data, family=sm.families.Poisson(), exposure=data["population"]).fit(cov_type="HC3")
+        return with_hc3(smf.glm(formula, data=data, family=sm.families.Poisson(), exposure=data["population"]).fit(tol=GLM_TOL))
     raise ValueError(f"family {family!r}: accepted 'negbin' or 'poisson'")
 
 
-def fit_negbin(formula: str, data: pd.DataFrame):
-    """Negative binomial (NB2) GLM with alpha maximising the full log-likelihood; ``result.alpha`` holds it.
+GLM_TOL = 1e-12  # IRLS stops when the deviance changes by less than this (statsmodels' default 1e-8 leaves ~1e-7 in the estimates)
+THETA_RTOL = 1e-10  # the profile-likelihood Newton iteration for theta stops when a step changes log(theta) by less than this
+THETA_MAX = 1e8  # theta above this (alpha below 1e-8) means no overdispersion the data can resolve: the profile is flat
 
-    The mean parameters and alpha are orthogonal in NB2, so the GLM standard errors at the
-    profiled alpha are the usual maximum-likelihood ones.
+
+def _theta_score_info(y, mu, theta):
+    """Score and observed information of the NB2 log-likelihood in theta = 1/alpha at fixed means (MASS::theta.ml)."""
+    score = np.sum(digamma(theta + y) - digamma(theta) + np.log(theta) + 1 - np.log(theta + mu) - (y + theta) / (mu + theta))
+    info = np.sum(-polygamma(1, theta + y) + polygamma(1, theta) - 1 / theta + 2 / (mu + theta) - (y + theta) / (mu + theta) ** 2)
+    return float(score), float(info)
+
+
+def fit_negbin(formula: str, data: pd.DataFrame, *, rtol: float = THETA_RTOL, maxiter: int = 100):
+    """Negative binomial (NB2) GLM with the dispersion at its maximum-likelihood value, as R's MASS::glm.nb.
+
+    theta = 1/alpha maximises the profile log-likelihood l(theta) = max_beta l(beta, theta). By the
+    envelope theorem the profile score is the partial score in theta at beta(theta), so Newton's
+    method in log(theta) on it (with the partial information, as MASS::theta.ml) converges to the
+    profile maximum; each step refits the GLM at the new theta. It starts, as glm.nb does, from the
+    moment estimate n / sum((y/mu - 1)^2) of a Poisson fit and stops when a step changes log(theta)
+    by less than ``rtol`` (theta to about 1e-10 relative; the test against glm.nb asks 1e-7).
+
+    ``result.alpha`` (= 1/theta) and ``result.theta`` hold the estimate; ``result.theta_converged``
+    is False (with a warning) when theta runs off to infinity (no overdispersion: the Poisson
+    limit; glm.nb fails there too) or the iteration does not settle. The mean parameters and theta
+    are orthogonal in NB2, so the GLM standard errors at the estimate are the usual ML ones.
     """
-    def fit(alpha):
-        family = sm.families.NegativeBinomial(alpha=alpha)
-        return smf.glm(formula, data=data, family=family, exposure=data["population"]).fit()
+    start = smf.glm(formula, data=data, family=sm.families.Poisson(), exposure=data["population"]).fit(tol=GLM_TOL)
+    endog, exog = start.model.data.orig_endog, start.model.data.orig_exog  # the formula's design, built once
+    exposure = np.exp(start.model.exposure)  # statsmodels keeps log(exposure)
 
-    best = minimize_scalar(lambda la: -fit(np.exp(la)).llf, bounds=(np.log(1e-6), np.log(10.0)), method="bounded", options={"xatol": 1e-4})
-    result = fit(float(np.exp(best.x)))
-    result.alpha = float(np.exp(best.x))
+    def fit(theta):
+        family = sm.families.NegativeBinomial(alpha=1.0 / theta)
+        return sm.GLM(endog, exog, family=family, exposure=exposure).fit(tol=GLM_TOL, maxiter=200)
+
+    y = np.asarray(start.model.endog, dtype=float)
+    mu = np.asarray(start.fittedvalues)
+    theta = float(len(y) / np.sum((y / mu - 1) ** 2))
+    converged = False
+    for iteration in range(1, maxiter + 1):
+        result = fit(theta)
+        s, info = _theta_score_info(y, np.asarray(result.fittedvalues), theta)
+        # Newton in t = log(theta): dl/dt = theta s, d2l/dt2 = theta s - theta^2 info
+        curvature = theta * s - theta**2 * info
+        step = -theta * s / curvature if curvature < 0 else np.sign(s) * 1.0  # not concave here: move uphill
+        step = float(np.clip(step, -2.0, 2.0))
+        theta = float(theta * np.exp(step))
+        if theta > THETA_MAX:
+            break
+        if abs(step) < rtol:
+            converged = True
+            break
+    if not converged:
+        theta = min(theta, THETA_MAX)
+        warnings.warn(f"negative binomial dispersion did not converge for {formula!r} ({iteration} Newton steps, theta = {theta:.4g}): "
+                      "theta runs to infinity (no overdispersion the data can resolve; MASS::glm.nb fails here too) "
+                      "or the profile likelihood is flat; check the data for reporting failures", RuntimeWarning, stacklevel=2)
+    result = fit(theta)
+    result.theta = theta
+    result.alpha = 1.0 / theta
+    result.theta_converged = converged
+    result.theta_iterations = iteration
+    return result
+
+
+def hc3_cov(result) -> np.ndarray:
+    """HC3 sandwich covariance of a GLM fit, as R's sandwich::vcovHC(fit, type="HC3") on a glm.
+
+    statsmodels' GLM accepts cov_type="HC3" but silently computes HC0. Here the leverages are
+    those of the weighted design, h_i = diag(W^1/2 X (X'WX)^-1 X' W^1/2) with the IRLS working
+    weights w_i = 1 / (V(mu_i) g'(mu_i)^2), and each score contribution u_i x_i, with
+    u_i = (y_i - mu_i) / (V(mu_i) g'(mu_i)), is inflated by 1/(1 - h_i):
+    V = (X'WX)^-1 X' diag(u_i^2 / (1 - h_i)^2) X (X'WX)^-1. The dispersion cancels, so this
+    holds for Poisson, negative binomial and Gaussian GLMs alike.
+    """
+    model = result.model
+    X = np.asarray(model.exog, dtype=float)
+    y = np.asarray(model.endog, dtype=float)
+    mu = np.asarray(result.fittedvalues, dtype=float)
+    family = model.family
+    gprime = family.link.deriv(mu)
+    variance = family.variance(mu)
+    w = 1.0 / (variance * gprime**2)
+    u = (y - mu) / (variance * gprime)
+    bread = np.linalg.inv(X.T @ (w[:, None] * X))
+    h = w * np.einsum("ij,jk,ik->i", X, bread, X)
+    meat = X.T @ ((u**2 / (1 - h) ** 2)[:, None] * X)
+    return bread @ meat @ bread
+
+
+def with_hc3(result):
+    """The GLM ``result`` with its covariance replaced by :func:`hc3_cov` (labelled ``cov_type == "HC3"``).
+
+    Standard errors, z-tests and intervals then use HC3 (normal reference, as lmtest::coeftest on a glm).
+    """
+    inner = getattr(result, "_results", result)
+    inner.cov_params_default = hc3_cov(result)
+    inner.cov_type = "HC3"
+    inner.cov_kwds = {"description": "HC3 from the leverages of the weighted GLM design (as sandwich::vcovHC type='HC3')"}
+    inner.use_t = False
+    inner._cache = {}  # bse, pvalues, ... are cached from the first access: recompute them from the new covariance
     return result
 
 
@@ -158,8 +264,12 @@ def change_frame(a: pd.DataFrame, b: pd.DataFrame, ordering=DEFAULT_ORDERING, ou
 
 
 def fit_change(changes: pd.DataFrame, term: str = "d_score"):
-    """First-difference (two-period fixed-effects) model with HC3 errors; the intercept is the common trend."""
-    return smf.ols(f"d_log_rate ~ {term}", data=changes).fit(cov_type="HC3")
+    """First-difference (two-period fixed-effects) model with HC3 errors; the intercept is the common trend.
+
+    OLS HC3 in statsmodels is the true HC3 (residuals / (1 - h)^2). Tests and intervals use the t
+    distribution with n - 2 df, as lmtest::coeftest(fit, vcovHC(fit, "HC3")) on an lm in R.
+    """
+    return smf.ols(f"d_log_rate ~ {term}", data=changes).fit(cov_type="HC3", use_t=True)
 
 
 ORDINAL_POPULATION_CENTRE = 50_000  # cut points then describe a kommune of 50,000 in kommunegruppe 1, not merged
@@ -172,13 +282,105 @@ def ordinal_design(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([logpop, kg, df[["merged_2007"]].astype(float)], axis=1)
 
 
-def fit_ordinal(df: pd.DataFrame, ordering=DEFAULT_ORDERING):
-    """Ordinal logit of the cooperation level on municipal characteristics (no constant)."""
+ORDINAL_GRADIENT_TOL = 1e-6  # largest |d loglik / d param| accepted at the solution of the ordinal logit
+
+
+def _polr_derivatives(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Log-likelihood, score and Hessian of the ordinal logit in R's MASS::polr parameters (beta, zeta).
+
+    P(y = j) = F(zeta_j - x'b) - F(zeta_{j-1} - x'b) with F logistic, zeta_0 = -inf, zeta_K = inf;
+    ``y`` holds category positions 0..K-1. Closed form (statsmodels' OrderedModel has only
+    numerical derivatives, good to ~1e-6, too coarse for standard errors that must equal R's).
+    """
+    n, p = X.shape
+    k = len(theta) - p
+    beta, zeta = theta[:p], theta[p:]
+    eta = X @ beta
+    rows = np.arange(n)
+    upper, lower = y < k, y > 0  # whether zeta_j and zeta_{j-1} exist
+    a = np.where(upper, zeta[np.minimum(y, k - 1)] - eta, np.inf)
+    b = np.where(lower, zeta[np.maximum(y - 1, 0)] - eta, -np.inf)
+    Fa, Fb = expit(a), expit(b)
+    fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
+    dfa, dfb = fa * (1 - 2 * Fa), fb * (1 - 2 * Fb)
+    P = Fa - Fb
+    A = np.hstack([-X, np.zeros((n, k))])  # d a / d theta
+    B = A.copy()
+    A[rows[upper], p + y[upper]] = 1.0
+    B[rows[lower], p + y[lower] - 1] = 1.0
+    A[~upper] = 0.0
+    B[~lower] = 0.0
+    dP = fa[:, None] * A - fb[:, None] * B
+    score = (dP / P[:, None]).sum(axis=0)
+    hess = ((dfa / P)[:, None, None] * A[:, :, None] * A[:, None, :] - (dfb / P)[:, None, None] * B[:, :, None] * B[:, None, :]).sum(axis=0)
+    hess -= (dP / P[:, None]).T @ (dP / P[:, None])
+    return float(np.log(P).sum()), score, hess
+
+
+def _to_polr(raw: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """statsmodels' (beta, first cut, log increments) to polr's (beta, zeta), and the Jacobian d polr / d raw."""
+    r = raw[p:]
+    zeta = np.concatenate([[r[0]], r[0] + np.cumsum(np.exp(r[1:]))])
+    J = np.eye(len(raw))
+    Jz = np.zeros((len(r), len(r)))
+    Jz[:, 0] = 1.0
+    for j in range(1, len(r)):
+        Jz[j:, j] = np.exp(r[j])
+    J[p:, p:] = Jz
+    return np.concatenate([raw[:p], zeta]), J
+
+
+def fit_ordinal(df: pd.DataFrame, ordering=DEFAULT_ORDERING, *, maxiter: int = 50):
+    """Ordinal logit of the cooperation level on municipal characteristics (no constant), fitted to convergence.
+
+    statsmodels' OrderedModel at its default BFGS tolerance stops with a score of ~1e-3 (estimates
+    ~1e-4 from the optimum). Here BFGS gives the start, then Newton's method with the closed-form
+    score and Hessian in polr's parameters (:func:`_polr_derivatives`) runs until the largest score
+    component is below 1e-10. ``result.max_abs_score`` holds that component at the solution and
+    ``result.converged`` is True only when it is below :data:`ORDINAL_GRADIENT_TOL` (otherwise a
+    warning too). The covariance is the inverse observed information from the closed-form Hessian
+    (as ordinal::clm; MASS::polr differentiates numerically and agrees to ~1e-7), carried to
+    statsmodels' parameters, so ``bse`` and :func:`cut_points` are exact.
+    """
     levels = parse_ordering(ordering)
     present = [lv for lv in levels if (df["model"] == lv).any()]
     endog = pd.Series(pd.Categorical(df["model"], categories=present, ordered=True), index=df.index)
     model = OrderedModel(endog, ordinal_design(df), distr="logit")
-    return model.fit(method="bfgs", disp=0, maxiter=2000)
+    X, y, p = np.asarray(model.exog, dtype=float), np.asarray(model.endog, dtype=int), model.exog.shape[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # judged below by the closed-form score
+        start = model.fit(method="bfgs", disp=0, maxiter=5000, gtol=1e-8)
+    theta, _ = _to_polr(np.asarray(start.params, dtype=float), p)
+    for _ in range(maxiter):
+        ll, g, H = _polr_derivatives(X, y, theta)
+        if np.max(np.abs(g)) < 1e-10:
+            break
+        step = np.linalg.solve(H, g)
+        t = 1.0
+        while t > 1e-4:  # halve the step until the likelihood does not fall and the cut points stay ordered
+            cand = theta - t * step
+            if np.all(np.diff(cand[p:]) > 0) and _polr_derivatives(X, y, cand)[0] >= ll - 1e-12:
+                break
+            t /= 2
+        theta = cand
+    ll, g, H = _polr_derivatives(X, y, theta)
+    raw = np.concatenate([theta[:p], [theta[p]], np.log(np.diff(theta[p:]))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # maxiter=0: a results object at the given parameters
+        result = model.fit(method="newton", start_params=raw, maxiter=0, disp=0)
+    _, J = _to_polr(raw, p)
+    Jinv = np.linalg.inv(J)
+    inner = getattr(result, "_results", result)
+    inner.cov_params_default = Jinv @ np.linalg.inv(-H) @ Jinv.T  # exact at the optimum (the score term vanishes)
+    inner.normalized_cov_params = inner.cov_params_default
+    inner._cache = {}
+    result.max_abs_score = float(np.max(np.abs(g)))
+    result.converged = bool(np.isfinite(result.max_abs_score) and result.max_abs_score < ORDINAL_GRADIENT_TOL)
+    result.polr_cov = np.linalg.inv(-H)
+    if not result.converged:
+        warnings.warn(f"ordinal logit not converged: largest score component {result.max_abs_score:.2g} "
+                      f"(accepted < {ORDINAL_GRADIENT_TOL:g}); its estimates are not the maximum-likelihood ones", RuntimeWarning, stacklevel=2)
+    return result
 
 
 def thresholds(result) -> pd.Series:
@@ -188,6 +390,21 @@ def thresholds(result) -> pd.Series:
     cuts = np.concatenate([[raw[0]], raw[0] + np.cumsum(np.exp(raw[1:]))])
     levels = list(result.model.labels)
     return pd.Series(cuts, index=[f"{levels[i]}|{levels[i + 1]}" for i in range(k)], name="cut point")
+
+
+def cut_points(result) -> pd.DataFrame:
+    """Cut points with standard errors as MASS::polr reports them (zeta and its "Std. Error").
+
+    cut_1 = r_1 and cut_j = r_1 + sum_{1<i<=j} exp(r_i) in statsmodels' parameters r; the standard
+    errors follow by the delta method, J cov(r) J' with J = d cut / d r (for a fit from
+    :func:`fit_ordinal` this returns exactly the closed-form covariance in polr's parameters).
+    """
+    k = result.model.k_levels - 1
+    p = len(result.params) - k
+    _, J = _to_polr(np.asarray(result.params, dtype=float), p)
+    cov = J @ np.asarray(result.cov_params()) @ J.T
+    cuts = thresholds(result)
+    return pd.DataFrame({"cut point": cuts, "se": np.sqrt(np.diag(cov))[p:]}, index=cuts.index)
 
 
 # --- simulation --------------------------------------------------------------------------------
@@ -222,12 +439,23 @@ EXCLUSIONS = {
 }
 
 
-def sensitivity(df: pd.DataFrame, outcome: str, orderings=ORDERINGS, exclusions=EXCLUSIONS, controls=CONTROLS) -> pd.DataFrame:
-    """The cooperation-score rate ratio under each ordering of models 2 and 3 and each exclusion."""
+def sensitivity(df: pd.DataFrame, outcome: str, orderings=ORDERINGS, exclusions=EXCLUSIONS, controls=CONTROLS,
+                with_flagged: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The cooperation-score rate ratio under each ordering of models 2 and 3 and each exclusion.
+
+    ``with_flagged``: the same round with its flagged reporting failures kept
+    (``model_inputs(...)["frames_with_flagged"]``); when it has rows that ``df`` lacks, a sample
+    "with the flagged reporting failures" is added, fitted on it.
+    """
+    samples = dict(exclusions)
+    extra = None
+    if with_flagged is not None and len(with_flagged) > len(df):
+        added = sorted(set(with_flagged["kommunekode"]) - set(df["kommunekode"]))
+        extra = f"with the flagged reporting failures ({', '.join(map(str, added))})"
     rows = []
     for oname, ordering in orderings.items():
-        for ename, codes in exclusions.items():
-            sub = df[~df["kommunekode"].isin(codes)]
+        for ename in list(samples) + ([extra] if extra else []):
+            sub = with_flagged if ename == extra else df[~df["kommunekode"].isin(samples[ename])]
             t = irr_table(fit_count(sub, outcome, spec="score", ordering=ordering, controls=controls)).iloc[0]
             rows.append({"ordering": oname, "sample": ename, "n": len(sub), "irr": t["irr"],
                          "irr_low": t["irr_low"], "irr_high": t["irr_high"], "p": t["p"]})
@@ -249,8 +477,15 @@ def usage_year(survey_year: int, offset: int = 1) -> int:
     return int(survey_year) + int(offset)
 
 
-def model_inputs(rounds: Sequence[int], outcome: str, usage_source: str, offset: int = 1, exclude: Sequence[int] = ()) -> dict:
-    """Analysis frames per round, the usage panel, and whether anything used is synthetic."""
+def model_inputs(rounds: Sequence[int], outcome: str, usage_source: str, offset: int = 1, exclude: Sequence[int] = (),
+                 keep_flagged: bool = False) -> dict:
+    """Analysis frames per round, the usage panel, and whether anything used is synthetic.
+
+    Values the provenance flags as reporting failures (:func:`reporting_failures`, e.g. the real
+    loans of Gribskov 2012 = 0) leave ``frames`` unless ``keep_flagged``; ``flagged`` lists them
+    (round, kommunekode, usage year, value, note) and ``frames_with_flagged`` keeps every row, for
+    the sensitivity fit with them and for models that do not use the outcome (the ordinal logit).
+    """
     from . import survey, usage
 
     if usage_source not in USAGE_SOURCES:
@@ -258,14 +493,24 @@ def model_inputs(rounds: Sequence[int], outcome: str, usage_source: str, offset:
     if usage_source == "real" and outcome != "loans":
         raise ValueError("the real series holds physical loans only: use outcome='loans' with usage_source='real'")
     panel = usage.build_panel(sources={outcome: usage_source})
-    frames, synthetic, pairing = {}, bool(panel[f"{outcome}_synthetic"].any()), {}
+    frames, synthetic, pairing, everything, flagged = {}, bool(panel[f"{outcome}_synthetic"].any()), {}, {}, []
+    notes = panel.set_index(["kommunekode", "year"])["notes"]
     for year in rounds:
         s = survey.load_clean(year)
         synthetic |= bool(s["synthetic"].any())
-        frame = analysis_frame(s, panel, usage_year(year, offset), outcome)
-        frames[year] = frame[~frame["kommunekode"].isin(exclude)].reset_index(drop=True)
-        pairing[year] = {"usage_year": usage_year(year, offset), "n": len(frames[year]), "dropped": frame.attrs["dropped"]}
-    return {"frames": frames, "panel": panel, "synthetic": synthetic, "pairing": pd.DataFrame(pairing).T.rename_axis("survey round")}
+        uy = usage_year(year, offset)
+        frame = analysis_frame(s, panel, uy, outcome)
+        frame = frame[~frame["kommunekode"].isin(exclude)].reset_index(drop=True)
+        everything[year] = frame
+        bad = frame[frame["reporting_failure"]]
+        flagged += [{"survey round": year, "kommunekode": int(r.kommunekode), "usage year": uy, outcome: float(getattr(r, outcome)),
+                     "per 1,000": float(r.rate_per_1000), "note": notes.get((int(r.kommunekode), uy))} for r in bad.itertuples()]
+        frames[year] = frame if keep_flagged else frame[~frame["reporting_failure"]].reset_index(drop=True)
+        pairing[year] = {"usage_year": uy, "n": len(frames[year]), "dropped": frame.attrs["dropped"],
+                         "reporting failures": sorted(bad["kommunekode"].tolist()), "kept": bool(keep_flagged)}
+    flagged = pd.DataFrame(flagged, columns=["survey round", "kommunekode", "usage year", outcome, "per 1,000", "note"])
+    return {"frames": frames, "frames_with_flagged": everything, "flagged": flagged, "keep_flagged": bool(keep_flagged),
+            "panel": panel, "synthetic": synthetic, "pairing": pd.DataFrame(pairing).T.rename_axis("survey round")}
 
 
 def round_models(df: pd.DataFrame, outcome: str, ordering=DEFAULT_ORDERING) -> tuple[pd.DataFrame, dict]:
@@ -279,9 +524,20 @@ def round_models(df: pd.DataFrame, outcome: str, ordering=DEFAULT_ORDERING) -> t
     return table, fits
 
 
+def covariance_label(result) -> str:
+    """What a fit's standard errors really are (statsmodels' own label can be wrong: GLM "HC3" is HC0)."""
+    kind = getattr(result, "cov_type", "nonrobust")
+    if kind == "nonrobust":
+        return "model-based (inverse information)"
+    if kind == "HC3":
+        return "HC3 (leverage-adjusted sandwich, as sandwich::vcovHC type='HC3')"
+    return str(kind)
+
+
 def fit_summary(fits: dict) -> pd.DataFrame:
-    """n, dispersion parameter and Pearson dispersion of each fit: overdispersion shows in the Poisson row."""
-    return pd.DataFrame({name: {"n": int(res.nobs), "alpha (NB)": getattr(res, "alpha", np.nan), "Pearson chi2/df": dispersion(res)}
+    """n, dispersion (alpha and theta = 1/alpha as glm.nb reports it), log-likelihood, Pearson dispersion and covariance of each fit."""
+    return pd.DataFrame({name: {"n": int(res.nobs), "alpha (NB)": getattr(res, "alpha", np.nan), "theta (glm.nb)": getattr(res, "theta", np.nan),
+                                "log-likelihood": float(res.llf), "Pearson chi2/df": dispersion(res), "standard errors": covariance_label(res)}
                          for name, res in fits.items()}).T
 
 
