@@ -13,6 +13,7 @@ import json
 import re
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -129,7 +130,7 @@ class FakeStatBank:
 
     def __init__(self, tableinfos: dict[str, bytes], table_cells: dict[str, dict[frozenset, str]] | None = None):
         self.tableinfos, self.cells = dict(tableinfos), dict(CELLS if table_cells is None else table_cells)
-        self.script, self.requests, self.served = [], [], []
+        self.script, self.requests, self.served, self.targets = [], [], [], []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.server.handle_error = lambda request, address: None  # clients that time out close early
@@ -168,8 +169,10 @@ class FakeStatBank:
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8"))
-                fake.requests.append((self.path, body))
-                if self.path == "/v1/tableinfo":
+                fake.targets.append(self.path)  # absolute when the fake is used as an HTTP proxy
+                path = urllib.parse.urlsplit(self.path).path
+                fake.requests.append((path, body))
+                if path == "/v1/tableinfo":
                     info = fake.tableinfos.get(body["table"].upper())
                     err = b'{"errorTypeCode":"TABLE-NOTFOUND","message":"Tabellen findes ikke"}'
                     return self.send(200, info) if info else self.send(400, err)
@@ -344,6 +347,21 @@ def test_error_body_that_is_not_json():
 # --------------------------------------------------------------------------- parsing: edge cases
 
 
+def test_danish_thousands_separators():
+    body = ("A;INDHOLD\r\n1;1.234.567\r\n2;1.234,5\r\n3;-12.345.678,25\r\n4;1.234\r\n5;..\r\n6;37,7\r\n"
+            "7;5475791\r\n")
+    values = statbank.parse_csv(body)["INDHOLD"].tolist()
+    assert values[:4] == [1234567.0, 1234.5, -12345678.25, 1234.0]  # "1.234" is Danish here: the column writes 1.234.567
+    assert pd.isna(values[4]) and values[5:] == [37.7, 5475791.0]
+    assert statbank.parse_csv("A;INDHOLD\n1;1.234\n2;0.5\n")["INDHOLD"].tolist() == [1.234, 0.5]  # English answer
+
+
+@pytest.mark.parametrize("value", ["1,234,567", "1.23.4", "1.2345,6", "12.34.567", "1,", "1.234.5678"])
+def test_malformed_grouping_is_not_a_number(value):
+    with pytest.raises(DataError, match="row 2, column 'INDHOLD': not a number"):
+        statbank.parse_csv(f"A;INDHOLD\n1;{value}\n")
+
+
 def test_missing_markers_and_decimal_separators():
     body = "A;INDHOLD\r\n1;..\r\n2;.\r\n3;-\r\n4;x\r\n5;1,5\r\n6;1.5\r\n7;1.234,5\r\n8;-2\r\n9;\r\n"
     values = statbank.parse_csv(body)["INDHOLD"].tolist()
@@ -388,9 +406,25 @@ def test_query_shape_and_canonical_codes(folk1a_info):
     assert [v["code"] for v in query["variables"]] == ["OMRÅDE", "KØN", "ALDER", "CIVILSTAND", "Tid"]
 
 
-@pytest.mark.parametrize("tid", ["*", "*K1", "202*K1", ">=2009K1<=2011K1", ">=2024K1", "<=2020K1", "(1)", "(-n+5)", "2010K1"])
-def test_selections_pass_the_check(folk1a_info, tid):
-    statbank.build_query(folk1a_info, {**FOLK1A_VARS, "Tid": tid})
+@pytest.mark.parametrize("tid, first, last, n", [
+    ("*", "2008K1", "2025K3", 71), ("*K1", "2008K1", "2025K1", 18), ("202*K1", "2020K1", "2025K1", 6),
+    (">=2009K1<=2011K1", "2009K1", "2011K1", 9), (">=2024K1", "2024K1", "2025K3", 7), ("<=2020K1", "2008K1", "2020K1", 49),
+    (">2020K1<2021K1", "2020K2", "2020K4", 3), ("(1)", "2025K3", "2025K3", 1), ("(-n+5)", "2024K3", "2025K3", 5),
+    ("2010K1", "2010K1", "2010K1", 1),
+])
+def test_selections_pass_the_check_and_resolve(folk1a_info, tid, first, last, n):
+    """Each selection form is accepted, sent as given, and resolves to the periods the row count uses."""
+    query = statbank.build_query(folk1a_info, {**FOLK1A_VARS, "Tid": tid})
+    assert {"code": "Tid", "values": [tid]} in query["variables"]
+    periods = statbank._selected(folk1a_info["variables"][-1], [tid])
+    assert (periods[0], periods[-1], len(periods)) == (first, last, n)
+
+
+def test_selection_of_a_list_and_of_an_unknown_form(folk1a_info):
+    area = folk1a_info["variables"][0]
+    assert statbank._selected(area, ["101", "000", "101"]) == ["101", "000"]
+    assert sorted(statbank._selected(area, ["08*"])) == ["081", "082", "083", "084", "085"]  # tableinfo order
+    assert statbank._selected(area, ["(x)"]) is None and statbank._selected(area, ["999"]) is None
 
 
 def test_unknown_value_names_table_variable_value_and_accepted(folk1a_info):

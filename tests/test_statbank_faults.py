@@ -62,6 +62,11 @@ def empty_field(body: bytes) -> bytes:
     return join(rows)
 
 
+def empty_value(body: bytes) -> bytes:
+    """The last row cut right after its last `;` (and Content-Length declaring exactly that)."""
+    return join([*lines(body)[:-1], lines(body)[-1].rsplit(";", 1)[0] + ";"])
+
+
 def oversized_stream() -> bytes:
     return join(["OMRÅDE;BNØGLE;TID;INDHOLD"] + [f"101;15110;2010;{i}" for i in range(10_000)])
 
@@ -81,6 +86,8 @@ FAULTS = {
     "row cut mid-way": (lambda f: [("edit", cut_mid_row)], DataError, [f"row {BIB1_ROWS + 1}: 2 fields, the header has 4"]),
     "empty field": (lambda f: [("edit", empty_field)], statbank.StatbankAnswerError,
                     ["row 6, column 'OMRÅDE': incomplete row: empty field"]),
+    "empty value": (lambda f: [("edit", empty_value)], statbank.StatbankAnswerError,
+                    [f"row {BIB1_ROWS + 1}, column 'INDHOLD': incomplete row: empty value"]),
     "oversized, declared": (lambda f: [("ok", b"x" * 150_000)], statbank.StatbankAnswerError,
                             ["larger than the maximum of 100,000 bytes", "Content-Length 150,000"]),
     "oversized, streamed": (lambda f: [("undeclared", oversized_stream())], statbank.StatbankAnswerError,
@@ -248,3 +255,35 @@ def test_localhost_reaches_the_same_fake(fake):
     """Sanity check of the redirect fault: localhost reaches the same fake, so only the client's refusal stops it."""
     statbank.tableinfo("BIB1", base_url=fake.url.replace("127.0.0.1", "localhost"), **FAST)
     assert fake.requests[-1][0] == "/v1/tableinfo"
+
+
+def test_answer_with_labels_instead_of_codes_is_accepted(fake, tmp_path):
+    """One test found BULK ignoring valuePresentation=Code: labels of the selected values pass the check."""
+    fake.script = [("edit", lambda b: b.replace(b"\r\n101;", b"\r\nCopenhagen;").replace(b";15110;", b";Loans, total;"))]
+    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **FAULT)
+    assert b"Copenhagen;Loans, total;2010;5123456\r\n" in (tmp_path / "BIB1.csv").read_bytes()
+    usage = statbank.cached_usage(tmp_path).set_index(["kommunekode", "year", "measure"])["value"]
+    assert usage[(101, 2010, "loans")] == 5123456
+
+
+# --------------------------------------------------------------------------- proxies from the environment
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_http_proxy_from_the_environment_is_used(fake, no_proxy_env):
+    no_proxy_env.setenv("http_proxy", fake.url)
+    info = statbank.tableinfo("BIB1", base_url="http://statbank.invalid", **FAST)
+    assert info["id"] == "BIB1" and fake.targets == ["http://statbank.invalid/v1/tableinfo"]
+
+
+def test_no_proxy_bypasses_it(fake, no_proxy_env, unused_port):
+    no_proxy_env.setenv("http_proxy", f"http://127.0.0.1:{unused_port}")  # nothing listens there
+    no_proxy_env.setenv("no_proxy", "127.0.0.1")
+    assert statbank.tableinfo("BIB1", base_url=fake.url, **FAST)["id"] == "BIB1"
+    assert fake.targets == ["/v1/tableinfo"]

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-
 import numpy as np
 import pandas as pd
 import pytest
 
-import helpers
-from helpers import paths, provenance, reference, usage
+from helpers import paths, provenance, reference, statbank, usage
 from helpers.errors import DataError
 
 # PROVENANCE.md, check 1: implied national physical loans, million
@@ -190,14 +185,8 @@ def test_unknown_source_or_outcome():
 
 
 def _fake_statbank(monkeypatch, frame):
-    """Point helpers.statbank.cached_usage at ``frame`` (a fake module if statbank is not written yet)."""
-    try:
-        mod = importlib.import_module("helpers.statbank")
-    except ImportError:
-        mod = types.ModuleType("helpers.statbank")
-        monkeypatch.setitem(sys.modules, "helpers.statbank", mod)
-        monkeypatch.setattr(helpers, "statbank", mod, raising=False)
-    monkeypatch.setattr(mod, "cached_usage", lambda *a, **k: frame.copy(), raising=False)
+    """Point helpers.statbank.cached_usage at ``frame`` (the real module: an import error must fail here)."""
+    monkeypatch.setattr(statbank, "cached_usage", lambda *a, **k: frame.copy())
 
 
 def _contract_frame(value_visits=1000.0):
@@ -210,6 +199,12 @@ def _contract_frame(value_visits=1000.0):
             rows.append((k, y, "population", 1.0, "SBS1"))
         rows.append((563, y, "visits", 50.0, "SBS1"))  # were a Fanø value to appear, it goes to Esbjerg
     return pd.DataFrame(rows, columns=["kommunekode", "year", "measure", "value", "table"])
+
+
+def test_statbank_measures_exist_in_the_client():
+    """The fake frames below use measure names by hand; they must be ones helpers.statbank really delivers."""
+    assert set(usage.STATBANK_MEASURES.values()) <= set(statbank.MEASURES)
+    assert {"visits", "service_points_with_collection", "expenditure_gross"} <= set(statbank.MEASURES)
 
 
 def test_statbank_source(monkeypatch):

@@ -29,6 +29,7 @@ are followed (the same POST sent again) only within the API's own scheme, host a
 
 from __future__ import annotations
 
+import base64
 import csv
 import email.utils
 import fnmatch
@@ -43,6 +44,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -250,13 +252,27 @@ class _Deadline:
 def _exchange(url: str, payload: bytes, clock: _Deadline, max_bytes: int, table: str | None):
     """One POST to ``url`` within ``clock``; (status, headers, body), the body read in full and size-checked."""
     parts = urllib.parse.urlsplit(url)
-    cls = http.client.HTTPSConnection if parts.scheme.lower() == "https" else http.client.HTTPConnection
-    conn = cls(parts.hostname, parts.port, timeout=clock.left())
-    clock.conn = conn
+    https = parts.scheme.lower() == "https"
+    cls = http.client.HTTPSConnection if https else http.client.HTTPConnection
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    proxy = _proxy(parts)
+    if proxy is None:
+        conn = cls(parts.hostname, parts.port, timeout=clock.left())
+    else:  # as urllib did: $https_proxy / $http_proxy unless $no_proxy names the host
+        conn = cls(proxy.hostname, proxy.port or 8080, timeout=clock.left())
+        auth = {}
+        if proxy.username:
+            token = f"{urllib.parse.unquote(proxy.username)}:{urllib.parse.unquote(proxy.password or '')}"
+            auth = {"Proxy-Authorization": "Basic " + base64.b64encode(token.encode()).decode()}
+        if https:
+            conn.set_tunnel(parts.hostname, parts.port, headers=auth)
+        else:
+            path = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+    clock.conn = conn
     try:
         conn.request("POST", path, body=payload, headers={
-            "Content-Type": "application/json; charset=utf-8", "User-Agent": "borgerservice-libraries"})
+            "Content-Type": "application/json; charset=utf-8", "User-Agent": "borgerservice-libraries",
+            **(auth if proxy is not None and not https else {})})
         resp = conn.getresponse()
         if resp.status in _REDIRECTS:
             return resp.status, resp.headers, b""
@@ -288,6 +304,14 @@ def _exchange(url: str, payload: bytes, clock: _Deadline, max_bytes: int, table:
         raise _Retry(clock.message() if clock.passed() else _describe(exc, clock.seconds)) from None
     finally:
         conn.close()
+
+
+def _proxy(parts: urllib.parse.SplitResult) -> urllib.parse.SplitResult | None:
+    """The proxy from the environment for this URL's scheme, unless $no_proxy bypasses its host."""
+    proxy = urllib.request.getproxies().get(parts.scheme.lower())
+    if not proxy or urllib.request.proxy_bypass(parts.netloc):
+        return None
+    return urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
 
 
 def _describe(exc: BaseException, timeout: float) -> str:
@@ -491,11 +515,18 @@ def _selected(var: dict, values: list[str]) -> list[str] | None:
     return list(dict.fromkeys(out))
 
 
-def check_answer(frame: pd.DataFrame, query: dict, info: dict, source: str) -> pd.DataFrame:
+def _checked(body: bytes, query: dict, info: dict, source: str) -> pd.DataFrame:
+    """Parse an answer and check it against its query (:func:`check_answer`); the frame."""
+    frame = parse_csv(body, source=source)
+    raw = pd.Series([r[-1] for r in _rows(body, source)[1:]], index=frame.index, dtype="str")
+    return check_answer(frame, query, info, source, raw=raw)
+
+
+def check_answer(frame: pd.DataFrame, query: dict, info: dict, source: str, raw: pd.Series | None = None) -> pd.DataFrame:
     """Check that a parsed answer is the one ``query`` asked for; the frame, or a StatbankAnswerError.
 
     The answer must have exactly the variables asked for (header codes, any order) and INDHOLD; every
-    variable field filled; only values that were selected (ids, or their tableinfo labels should BULK
+    field filled (``raw``, the INDHOLD text, shows an empty value); only values that were selected (ids, or their tableinfo labels should BULK
     send labels); no cell twice; and as many rows as the selection implies (the product of the number
     of values selected per variable, resolved against tableinfo). An answer for another table fails
     the variable or the value check; a body cut at a line end fails the row count.
@@ -514,6 +545,11 @@ def check_answer(frame: pd.DataFrame, query: dict, info: dict, source: str) -> p
         raise StatbankAnswerError(source, problems + [Problem(f"header is {';'.join(frame.columns)}", row=1,
                                                              accepted=";".join([*(a.upper() for a in asked), "INDHOLD"]))])
     problems: list[Problem] = []
+    if raw is not None:  # DST writes `..` for a missing value; an empty one is a row cut after its last `;`
+        empty = raw.str.strip() == ""
+        for i in raw.index[empty][:5]:
+            problems.append(Problem("incomplete row: empty value (DST writes .. for a missing one)", row=int(i) + 2,
+                                    column="INDHOLD"))
     keys = pd.DataFrame(index=frame.index)
     sizes: dict[str, int | None] = {}
     for selection in query["variables"]:
@@ -565,7 +601,7 @@ def data(table: str, variables: Mapping[str, str | Iterable[str]], *, base_url: 
     info = tableinfo(table, base_url=base_url, **http)
     query = build_query(info, variables)
     source = f"StatBank answer for {info['id']}"
-    return check_answer(parse_csv(post("data", query, url=base_url, **http), source=source), query, info, source)
+    return _checked(post("data", query, url=base_url, **http), query, info, source)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -722,7 +758,7 @@ def _fetch_one(req: UsageRequest, years, url: str | None, folder: Path, http: di
     query = build_query(info, variables)
     body = post("data", query, url=url, **http)
     source = f"StatBank answer for {req.table}"
-    check_answer(parse_csv(body, source=source), query, info, source)  # never cache what is not the answer asked for
+    _checked(body, query, info, source)  # never cache what is not the answer asked for
     fetched = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return _write_cache(folder, req, query, measure_code, body, info_body, fetched, base_url(url))
 
