@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import patsy
 from scipy.stats import norm
+from threadpoolctl import threadpool_limits
 
 from . import models
 
@@ -79,11 +80,22 @@ def chunks(reps: int, seed: int | np.random.SeedSequence, chunk: int = CHUNK) ->
 
 
 def run_chunks(task: Callable, jobs: Sequence[tuple], workers: int = 1) -> list:
-    """``task(*job)`` for every job, in order; in ``workers`` processes when more than one."""
+    """``task(*job)`` for every job, in order; in ``workers`` processes when more than one.
+
+    BLAS runs single-threaded inside: the batched products are small (a few hundred datasets by
+    ~100 columns), where OpenBLAS's threads cost more than they give, and on a shared 2-core
+    machine they fight the other notebook running beside this one (6x slower measured).
+    """
     if workers <= 1 or len(jobs) <= 1:
-        return [task(*job) for job in jobs]
+        with threadpool_limits(1, user_api="blas"):
+            return [task(*job) for job in jobs]
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        return list(pool.map(task, *zip(*jobs)))
+        return list(pool.map(_single_threaded, [task] * len(jobs), jobs))
+
+
+def _single_threaded(task: Callable, job: tuple):
+    with threadpool_limits(1, user_api="blas"):
+        return task(*job)
 
 
 def _coverage_chunk(seq, size, X, offset, mu, alpha, cols, level):
