@@ -311,3 +311,23 @@ def test_variable_names_and_labels_fit_stata_and_spss():
     sets = exports.value_label_sets()
     assert all(v.labels in sets for vs in exports.TABLES.values() for v in vs if v.labels)
     assert paths.relative(exports.folder()).endswith("exports")
+
+
+@pytest.mark.slow
+def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monkeypatch):
+    import papermill as pm
+
+    folder, _ = built
+    assert set(pm.inspect_notebook(str(paths.notebooks() / "05_export_data.ipynb"))) == {"usage_year_offset", "ordering"}
+    processed = tmp_path / "processed"
+    shutil.copytree(folder.parent, processed, ignore=shutil.ignore_patterns(exports.FOLDER))
+    monkeypatch.setenv("BORGERSERVICE_PROCESSED", str(processed))
+    monkeypatch.setenv("BORGERSERVICE_REPORTS", str(tmp_path / "reports"))
+    pm.execute_notebook(str(paths.notebooks() / "05_export_data.ipynb"), str(tmp_path / "out.ipynb"), kernel_name=paths.KERNEL_NAME,
+                        parameters={"usage_year_offset": 0, "ordering": "5<1<3<2<4"}, cwd=str(paths.notebooks()), progress_bar=False)
+    df = pd.read_parquet(exports.folder() / "analysis_synthetic.parquet")
+    assert (df["usage_year"] == df["round"]).all()
+    assert df.loc[df["model"] == 2, "score"].eq(3).all() and df.loc[df["model"] == 2, "score_swap23"].eq(2).all()
+    result = json.loads((paths.results() / "05_export_data.json").read_text(encoding="utf-8"))
+    assert result["synthetic"] is True and result["parameters"] == {"usage_year_offset": 0, "ordering": "5<1<3<2<4"}
+    assert result["results"]["dictionary_up_to_date"] is True
