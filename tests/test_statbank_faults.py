@@ -76,7 +76,7 @@ FAULTS = {
     "truncated body": (lambda f: [("truncated", None)] * 2, statbank.StatbankUnavailable,
                        ["truncated body", "bytes (Content-Length)", "2 attempts", "no cache file was changed"]),
     "wrong table, same variables": (lambda f: [("edit", another_table)], statbank.StatbankAnswerError,
-                                    ["table BIB1", "value(s) not asked for in BNØGLE", "14150", "accepted: 15110, 15120, 15250"]),
+                                    ["not cached; the cache is as it was", "value(s) not asked for in BNØGLE", "14150, an answer for another table than BIB1?", "accepted: 15110, 15120, 15250"]),
     "wrong table, other variables": (lambda f: [("edit", other_variables)], statbank.StatbankAnswerError,
                                      ["asked for but not in the answer: BNØGLE", "not asked for: KØN", "another table"]),
     "missing variable": (lambda f: [("edit", drop_column)], statbank.StatbankAnswerError,

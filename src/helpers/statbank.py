@@ -259,7 +259,7 @@ def _exchange(url: str, payload: bytes, clock: _Deadline, max_bytes: int, table:
     if proxy is None:
         conn = cls(parts.hostname, parts.port, timeout=clock.left())
     else:  # as urllib did: $https_proxy / $http_proxy unless $no_proxy names the host
-        conn = cls(proxy.hostname, proxy.port or 8080, timeout=clock.left())
+        conn = cls(proxy.hostname, proxy.port, timeout=clock.left())
         auth = {}
         if proxy.username:
             token = f"{urllib.parse.unquote(proxy.username)}:{urllib.parse.unquote(proxy.password or '')}"
@@ -573,7 +573,8 @@ def check_answer(frame: pd.DataFrame, query: dict, info: dict, source: str, raw:
         if odd.any():
             first = text[odd]
             shown = ", ".join(dict.fromkeys(first.head(5)))
-            problems.append(Problem(f"{int(odd.sum())} row(s) with value(s) not asked for in {col} (first: {shown})",
+            hint = f", an answer for another table than {table}?" if odd.all() else ""
+            problems.append(Problem(f"{int(odd.sum())} row(s) with value(s) not asked for in {col} (first: {shown}{hint})",
                                     row=int(first.index[0]) + 2, column=col,
                                     accepted=", ".join(chosen[:8]) + (f", ... ({len(chosen)} in all)" if len(chosen) > 8 else "")))
     if len(keys.columns) == len(asked):
@@ -587,7 +588,7 @@ def check_answer(frame: pd.DataFrame, query: dict, info: dict, source: str, raw:
             problems.append(Problem(f"{len(frame)} rows, but the selection implies {expected} ({product})"
                                     + (" - the answer is cut short" if len(frame) < expected else "")))
     if problems:
-        raise StatbankAnswerError(f"{source} (table {table})", problems)
+        raise StatbankAnswerError(source, problems)
     return frame
 
 
@@ -757,7 +758,7 @@ def _fetch_one(req: UsageRequest, years, url: str | None, folder: Path, http: di
     variables, measure_code = request_variables(req, info, years)
     query = build_query(info, variables)
     body = post("data", query, url=url, **http)
-    source = f"StatBank answer for {req.table}"
+    source = f"StatBank answer for {req.table} (not cached; the cache is as it was)"
     _checked(body, query, info, source)  # never cache what is not the answer asked for
     fetched = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return _write_cache(folder, req, query, measure_code, body, info_body, fetched, base_url(url))
