@@ -278,9 +278,11 @@ def _flag_blocks() -> list[Block]:
     return [
         _h(2, "Flagged values"),
         _p("Values of the real loans series that the source's PROVENANCE lists as suspicious are **kept as reported** and "
-           "flagged: `outlier = 1` and `quality_flag` = 1 (`reporting_failure`: almost certainly not real use; leave out of "
-           "models or show the sensitivity) or 2 (`level_shift`: a jump that may be a reporting artefact). The flags apply to "
-           "the loans only and only when loans come from the real file; the list is checked against the file on every load."),
+           "flagged: `outlier = 1` and `quality_flag` = 1 (`reporting_failure`: almost certainly not real use; the models of "
+           "`03_model_usage` leave these out unless `keep_flagged` is set, and show the fit with them as a sensitivity check) "
+           "or 2 (`level_shift`: a jump that may be a reporting artefact; kept in the models). The exports keep every value: "
+           "filter on `quality_flag` to do as the models do. The flags apply to the loans only and only when loans come from "
+           "the real file; the list is checked against the file on every load."),
         _table(["kommunekode", "year", "value in the source", "kind", "note"], rows),
     ]
 
