@@ -10,6 +10,7 @@ Deadlines, backoffs and Retry-After caps are tiny and passed in, so no test slee
 from __future__ import annotations
 
 import email.utils
+import ssl
 import time
 from datetime import datetime, timezone
 
@@ -17,7 +18,7 @@ import pytest
 
 from helpers import cli, statbank
 from helpers.errors import DataError
-from test_statbank import CELLS, FAST, TABLEINFOS, cells
+from test_statbank import CELLS, FAST, TABLEINFOS, FakeStatBank, cells
 from test_statbank import fake  # noqa: F401  (the fixture: a fresh fake server per test)
 
 FAULT = {"timeout": 0.4, "retries": 1, "base_delay": 0.01, "max_bytes": 100_000, "max_wait": 0.05}
@@ -287,3 +288,50 @@ def test_no_proxy_bypasses_it(fake, no_proxy_env, unused_port):
     no_proxy_env.setenv("no_proxy", "127.0.0.1")
     assert statbank.tableinfo("BIB1", base_url=fake.url, **FAST)["id"] == "BIB1"
     assert fake.targets == ["/v1/tableinfo"]
+
+
+# --------------------------------------------------------------------------- HTTPS, the production path
+
+
+@pytest.fixture
+def tls_fake(tmp_path, monkeypatch):
+    """The fake behind TLS with a throw-away CA that the client trusts through SSL_CERT_FILE."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    server = FakeStatBank(TABLEINFOS)
+    server.server.socket = context.wrap_socket(server.server.socket, server_side=True)
+    server.thread.start()
+    yield server, server.url.replace("http:", "https:")
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def test_https_fetch_and_deadline(tls_fake, tmp_path):
+    fake, url = tls_fake
+    statbank.fetch_usage(tables=["BIB1"], base_url=url, cache_dir=tmp_path, progress=False, **FAULT)
+    assert (tmp_path / "BIB1.csv").read_bytes() == dict(fake.served)["BIB1"]
+    fake.script = [("drip", 0.02, None)]
+    started = time.monotonic()
+    with pytest.raises(statbank.StatbankUnavailable, match=r"within 0\.3 s \(the deadline per attempt\)"):
+        statbank.fetch_usage(tables=["BIB1"], base_url=url, cache_dir=tmp_path, progress=False,
+                             **{**FAULT, "timeout": 0.3, "retries": 0})
+    assert time.monotonic() - started < 1.5
+
+
+def test_https_redirect_to_plain_http_is_refused(tls_fake, tmp_path):
+    fake, url = tls_fake
+    fake.script = [("redirect", 301, fake.url + "/v1/data")]
+    with pytest.raises(statbank.StatbankRedirectError, match="outside the API's own host https://127.0.0.1:"):
+        statbank.fetch_usage(tables=["BIB1"], base_url=url, cache_dir=tmp_path, progress=False, **FAULT)
+
+
+def test_untrusted_certificate_is_a_clear_error_without_retries(tls_fake, tmp_path, monkeypatch):
+    fake, url = tls_fake
+    monkeypatch.delenv("SSL_CERT_FILE")
+    with pytest.raises(statbank.StatbankError, match="TLS certificate of 127.0.0.1 is not trusted") as caught:
+        statbank.tableinfo("BIB1", base_url=url, **{**FAULT, "retries": 3})
+    assert type(caught.value) is statbank.StatbankError and fake.requests == []

@@ -40,6 +40,7 @@ import math
 import os
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -297,6 +298,10 @@ def _exchange(url: str, payload: bytes, clock: _Deadline, max_bytes: int, table:
         if declared is not None and size != declared:
             raise _Retry(f"truncated body: {size} of {declared} bytes (Content-Length)")
         return resp.status, resp.headers, b"".join(chunks)
+    except ssl.SSLCertVerificationError as exc:  # asking again gets the same certificate
+        raise StatbankError(
+            f"the TLS certificate of {parts.hostname} is not trusted ({exc.verify_message}); nothing was fetched. "
+            "Behind a proxy that inspects TLS, point SSL_CERT_FILE at its CA bundle") from None
     except http.client.IncompleteRead as exc:
         raise _Retry(clock.message() if clock.passed() else
                      f"truncated body: {len(exc.partial)} bytes, {exc.expected} more expected") from None
