@@ -335,3 +335,34 @@ def test_untrusted_certificate_is_a_clear_error_without_retries(tls_fake, tmp_pa
     with pytest.raises(statbank.StatbankError, match="TLS certificate of 127.0.0.1 is not trusted") as caught:
         statbank.tableinfo("BIB1", base_url=url, **{**FAULT, "retries": 3})
     assert type(caught.value) is statbank.StatbankError and fake.requests == []
+
+
+# --------------------------------------------------------------------------- a fetch killed between its files
+
+
+def test_fetch_killed_before_its_query_file_is_reported_not_read(fake, good_cache, raw_copy, monkeypatch):
+    """The query file (with the others' sha256) is written last; files that disagree with it are not read."""
+    folder = raw_copy / "usage" / "statbank"
+    real_write_json = statbank.files.write_json
+
+    def killed(target, obj):
+        if str(target).endswith(".query.json"):
+            raise KeyboardInterrupt  # the process dies here
+        return real_write_json(target, obj)
+    monkeypatch.setattr(statbank.files, "write_json", killed)
+    with pytest.raises(KeyboardInterrupt):
+        statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **FAULT)
+    assert b";5200000\r\n" in (folder / "BIB1.csv").read_bytes()  # the new answer landed, its record did not
+    with pytest.raises(DataError, match=r"(?s)BIB1\.csv: .*differs from the sha256 recorded in BIB1\.query\.json.*"
+                                        r"borgerservice fetch-usage --tables BIB1"):
+        statbank.cached_usage()
+    monkeypatch.setattr(statbank.files, "write_json", real_write_json)
+    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **FAULT)  # the next fetch repairs it
+    assert statbank.cached_usage().set_index(["kommunekode", "year", "measure"])["value"][(101, 2010, "loans")] == 5200000
+
+
+def test_hand_edited_tableinfo_is_reported(fake, good_cache, raw_copy):
+    info = raw_copy / "usage" / "statbank" / "BIB1.tableinfo.json"
+    info.write_bytes(info.read_bytes().replace(b"Copenhagen", b"Kobenhavn"))
+    with pytest.raises(DataError, match=r"(?s)BIB1\.tableinfo\.json: .*differs from the sha256"):
+        statbank.cached_usage()

@@ -771,10 +771,14 @@ def _fetch_one(req: UsageRequest, years, url: str | None, folder: Path, http: di
 
 def _write_cache(folder: Path, req: UsageRequest, query: dict, measure_code: str, body: bytes,
                  info_body: bytes, fetched: str, url: str) -> Path:
-    """Write the three cache files atomically and record them in the data manifest (when under data/raw)."""
+    """Write the three cache files atomically and record them in the data manifest (when under data/raw).
+
+    The query file, with the sha256 of the other two, is written last: a fetch killed in between leaves
+    files that disagree with it, which :func:`cached_usage` reports instead of reading.
+    """
     stem = folder / req.table
-    data_path = files.write_bytes(stem.with_suffix(".csv"), body)
     info_path = files.write_bytes(stem.with_suffix(".tableinfo.json"), info_body)
+    data_path = files.write_bytes(stem.with_suffix(".csv"), body)
     meta = {
         "table": req.table, "url": f"{url}/v1/data", "query": query, "measure_variable": measure_code,
         "measure_variable_confirmed": req.confirmed, "fetched_utc": fetched,
@@ -852,6 +856,7 @@ def _cached_table(path: Path) -> str:
 
 def _contract_rows(path: Path, req: UsageRequest) -> pd.DataFrame:
     """One cached answer in contract form (codes resolved, kommuner only, units converted)."""
+    _check_hashes(path)
     frame = parse_csv(path.read_bytes(), source=path)
     info = _cached_info(path)
     measure_col = str(_meta(path).get("measure_variable") or req.variable).upper()
@@ -874,6 +879,16 @@ def _contract_rows(path: Path, req: UsageRequest) -> pd.DataFrame:
         "value": (frame["INDHOLD"][keep] * measure[keep].map(factors)).astype("float64"),
         "table": pd.Series(req.table, index=frame.index[keep], dtype="str"),
     })
+
+
+def _check_hashes(path: Path) -> None:
+    """The answer and its tableinfo must be the files whose sha256 the saved query recorded (when it did)."""
+    meta = _meta(path)
+    for side, key in ((path, "sha256"), (path.with_suffix(".tableinfo.json"), "tableinfo_sha256")):
+        if meta.get(key) and side.exists() and files.sha256(side) != meta[key]:
+            raise DataError(paths.relative(side), Problem(
+                f"content differs from the sha256 recorded in {path.with_suffix('.query.json').name} when it was "
+                f"fetched (edited by hand, or a fetch was interrupted); run `{FETCH_COMMAND} --tables {path.stem}` again"))
 
 
 def _require(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
