@@ -17,6 +17,8 @@ def test_environment_yml_matches_pyproject():
     wanted = {_name(d): d.replace(" ", "") for d in project["dependencies"] + project["optional-dependencies"]["test"]}
     env = yaml.safe_load((paths.root() / "environment.yml").read_text())
     conda = {_name(d): d.replace(" ", "") for d in env["dependencies"] if isinstance(d, str) and _name(d) not in {"python", "pip"}}
+    pip = next((d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d), [])
+    conda |= {_name(d): d.split("#")[0].replace(" ", "") for d in pip if not d.startswith("-")}  # PyPI-only packages
     assert conda == wanted
 
 

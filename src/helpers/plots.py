@@ -221,3 +221,41 @@ def coverage(study: pd.DataFrame, ax: plt.Axes, *, level: float = 0.95) -> plt.A
     ax.set_title(f"Coverage over {fitted}\n(bars: ±2 Monte Carlo standard errors)", fontsize=9)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     return ax
+
+
+def event_study(tables: dict[str, pd.DataFrame], ax: plt.Axes, *, anticipation: int = 0, truth: pd.Series | None = None,
+                title: str = "", ylabel: str = "effect on log loans per inhabitant") -> plt.Axes:
+    """Event-study plot: one series per estimator (``tables``: name -> table indexed by event time with
+    estimate, low, high, reference), 95 % intervals as error bars, pre-periods shaded, the reference
+    period marked with an open symbol at 0, the true effects (synthetic data) as a dashed line."""
+    colours = ["#1f4e79", "#c0392b", "#2e7d32", "#8e44ad"]
+    width = 0.18 * (len(tables) - 1)
+    start = -1 - anticipation
+    all_e = sorted({int(e) for t in tables.values() for e in t.index})
+    if all_e:
+        ax.axvspan(min(all_e) - 0.5, start + 0.5, color="#eeeeee", zorder=0, label="pre-periods")
+    if anticipation:
+        ax.axvspan(start + 0.5, -0.5, color="#fff3cd", zorder=0, label=f"anticipation ({anticipation} year(s))")
+    ax.axhline(0, color="#555555", lw=0.8)
+    ax.axvline(-0.5, color="#555555", lw=0.8, ls=":")
+    for i, (name, t) in enumerate(tables.items()):
+        x = t.index.to_numpy(dtype=float) + (i * 0.18 - width / 2 if len(tables) > 1 else 0)
+        est = t.loc[~t["reference"]]
+        xe = est.index.to_numpy(dtype=float) + (i * 0.18 - width / 2 if len(tables) > 1 else 0)
+        ax.errorbar(xe, est["estimate"], yerr=[est["estimate"] - est["low"], est["high"] - est["estimate"]], fmt="o", ms=4,
+                    capsize=2, color=colours[i % len(colours)], label=f"{name} (95 % interval)")
+        ref = t.loc[t["reference"]]
+        if len(ref):
+            ax.plot(x[t["reference"].to_numpy()], [0.0] * len(ref), marker="o", mfc="white", color=colours[i % len(colours)], ls="none")
+    ref_e = start
+    ax.annotate("reference\nperiod (= 0)", xy=(ref_e, 0), xytext=(ref_e, ax.get_ylim()[1] * 0.8 if ax.get_ylim()[1] > 0 else 0.05),
+                ha="center", fontsize=8, color="#555555", arrowprops={"arrowstyle": "->", "color": "#555555"})
+    if truth is not None and len(truth):
+        ax.plot(truth.index, truth.to_numpy(), ls="--", color="#333333", lw=1.2, label="true effect (synthetic)")
+    ax.set_xticks(all_e)
+    ax.set_xlabel("years since the first treated usage year (event time)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    return ax

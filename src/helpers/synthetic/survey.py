@@ -21,6 +21,7 @@ import csv
 import datetime as _dt
 import io
 import re
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -130,6 +131,7 @@ COMMENTS = [
 FAKE_FIRST = ["Testa", "Fiktiv", "Eksempel", "Prøve", "Dummy", "Demo"]
 FAKE_LAST = ["Testesen", "Fiktivsen", "Eksempelsen", "Prøvesen", "Dummysen"]
 
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # Fixed timestamps so that the XLSX bytes never depend on when it was written.
 ZIP_DATE_TIME = (2011, 10, 3, 9, 15, 0)
 
@@ -370,6 +372,10 @@ def _fix_zip(data: bytes) -> bytes:
                 text = content.decode("utf-8")
                 text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)", rf"\g<1>{stamp}\g<3>", text)
                 content = text.encode("utf-8")
+            if info.filename.endswith((".xml", ".rels")):
+                # openpyxl serialises with lxml when it is installed (pyfixest brings it) and with
+                # et_xmlfile otherwise; canonical XML (C14N 2.0) makes the bytes the same either way.
+                content = (_XML_DECLARATION + ET.canonicalize(content.decode("utf-8"))).encode("utf-8")
             zi = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16

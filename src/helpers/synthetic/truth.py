@@ -17,8 +17,10 @@ round     published figure                                        assumed split 
 2009      fewer than half cooperated (seed article)               8 no answer; of the 98 true
                                                                    models: 1:12 2:14 3:9 4:5 = 40
                                                                    cooperating, 5 (none): 58
-2011      61 of 98 cooperate; about 86 answered the strategy      12 no answer (so 86 answer);
-          item (seed article)                                     1:17 2:19 3:16 4:9 = 61; 5: 37
+2011      61 of 98 report cooperation; about 86 answered      12 no answer (so 86 answer);
+          the strategy item (seed article)                        REPORTED 1:17 2:19 3:16 4:9 = 61;
+                                                                   5: 25 (the true models of the
+                                                                   12 silent follow their readiness)
 2014      90 of 98 cooperate, 8.2 % none, library staff do the    no non-response assumed;
           tasks in about half (DB report, March 2015)             1:14 2:28 3:30 4:18 = 90
                                                                    (3+4 = 48, 49 %); 5: 8
@@ -26,9 +28,15 @@ round     published figure                                        assumed split 
 
 Kommuner are ranked on a latent "readiness" score (larger, urban and merged kommuner a little
 more ready) that persists between rounds with noise; the top of the ranking gets the highest
-model. Non-respondents are drawn at random. The published totals (61 of 98 in 2011) are taken
-as true counts over all 98; the count a survey export shows is lower by the cooperating
-kommuner that did not answer.
+model. Non-respondents are drawn at random.
+
+2009 and 2014 give ``counts``: true counts over all 98 (the 2009 export shows fewer cooperating,
+by the cooperating kommuner that did not answer; 2014 has no non-response). 2011 gives
+``reported_counts`` instead, because the published "61 of 98" counts the kommuner that *reported*
+cooperation in the 2011 survey: the 86 respondents are ranked among themselves and take exactly
+these counts, so the 2011 export shows 61 answering with models 1-4; each of the 12
+non-respondents takes the true model of the respondent nearest to it in readiness (so the true
+number cooperating in 2011 is 61 plus the cooperating silent ones, unknown to the survey).
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ LEVEL_ORDER = [5, 1, 2, 3, 4]  # lowest to highest cooperation (2 and 3 are not 
 
 TARGETS: dict[int, dict] = {
     2009: {"counts": {5: 58, 1: 12, 2: 14, 3: 9, 4: 5}, "non_response": 8},
-    2011: {"counts": {5: 37, 1: 17, 2: 19, 3: 16, 4: 9}, "non_response": 12},
+    2011: {"reported_counts": {5: 25, 1: 17, 2: 19, 3: 16, 4: 9}, "non_response": 12},
     2014: {"counts": {5: 8, 1: 14, 2: 28, 3: 30, 4: 18}, "non_response": 0},
 }
 # Readiness: weights of the covariates and the persistence of the latent score between rounds.
@@ -78,6 +86,17 @@ def _assign(score: pd.Series, counts: dict[int, int]) -> pd.Series:
     return pd.Series(labels, index=order).reindex(score.index)
 
 
+def _assign_reported(score: pd.Series, counts: dict[int, int], silent) -> pd.Series:
+    """Respondents take exactly ``counts`` by rank; each silent kommune the model of the respondent nearest in score."""
+    answering = score[~score.index.isin(silent)]
+    models = _assign(answering, counts)
+    out = models.reindex(score.index)
+    for k in silent:
+        nearest = (answering - score[k]).abs().idxmin()
+        out[k] = models[nearest]
+    return out.astype(int)
+
+
 @lru_cache(maxsize=8)
 def _truth(rounds: tuple[int, ...], seed: int) -> pd.DataFrame:
     unknown = set(rounds) - TARGETS.keys()
@@ -88,8 +107,12 @@ def _truth(rounds: tuple[int, ...], seed: int) -> pd.DataFrame:
     frames = []
     for year in rounds:
         t = TARGETS[year]
-        true = _assign(latent[year], t["counts"])
-        silent = rng.choice(true.index.to_numpy(), size=t["non_response"], replace=False)
+        score = latent[year]
+        silent = rng.choice(score.index.to_numpy(), size=t["non_response"], replace=False)
+        if "reported_counts" in t:
+            true = _assign_reported(score, t["reported_counts"], silent)
+        else:
+            true = _assign(score, t["counts"])
         reported = true.where(~true.index.isin(silent), 0)
         frames.append(pd.DataFrame({"year": year, "model_true": true, "model_reported": reported, "answered": reported != 0}))
     return pd.concat(frames).reset_index()

@@ -269,4 +269,136 @@ def write_examples(seed: int = SEED, *, record: bool = True) -> dict[str, Path]:
                           description="ground truth of the example usage panel: rate ratios per cooperation model, round per "
                                       "year, dispersion, seed, calibration targets",
                           provenance="src/helpers/synthetic/usage.py")
-    return {"panel": p_panel, "truth": p_truth}
+    out = {"panel": p_panel, "truth": p_truth}
+    out.update(write_adoption_examples(seed, record=record))
+    return out
+
+
+# --- panel mode: every year of the real loans series, with a known dynamic effect of adoption ----
+# SYNTHETIC. Loans per library unit for 2010-2015 and 2018-2025 (the years of the real series),
+# with a TRUE effect of first adopting cooperation (any model 1-4, by truth.true_models()'s
+# model_true) that is zero before adoption, follows ADOPTION_PATH after it and is scaled per adoption
+# cohort by COHORT_SCALE (effects differ across cohorts: the case in which naive two-way fixed
+# effects is biased). The truth is written beside the data, per unit and year.
+ADOPTION_FILE = "example_loans_adoption_2010-2025.csv"
+ADOPTION_TRUTH_FILE = "example_adoption_truth.csv"
+ADOPTION_TRUTH_DOC = "example_adoption_truth.yaml"
+ADOPTION_YEARS = tuple(usage.REAL_LOANS_YEARS)
+ADOPTION_STREAM = 4
+ADOPTION_ROUNDS = (2009, 2011, 2014)
+ADOPTION_TREATED_MODELS = (1, 2, 3, 4)  # "any cooperation"
+ADOPTION_OFFSET = 1  # a round describes the following usage year (the pairing rule of notebook 03)
+# log rate ratio of loans per inhabitant by years since first treated usage year (e = year - cohort);
+# from e = 3 on it grows by ADOPTION_SLOPE a year. A stated ASSUMPTION, not an estimate.
+ADOPTION_PATH = {0: 0.03, 1: 0.05, 2: 0.06, 3: 0.07}
+ADOPTION_SLOPE = 0.004
+# cohort = first treated usage year under the pairing rule (2010: cooperating already in 2009)
+COHORT_SCALE = {2010: 1.8, 2012: 1.5, 2015: 0.6}
+ADOPTION_TREND_SD = 0.003  # per-unit linear trend of log loans per inhabitant (sd per year), independent of adoption
+ADOPTION_ASSUMPTIONS = [
+    "adoption = the first round at which model_true is 1-4; it is absorbing (a later lower model does not undo the effect)",
+    "cohort = round + 1 (the pairing rule of notebook 03); kommuner cooperating in 2009 form the 2010 cohort (always treated)",
+    "no anticipation: the effect is exactly zero in every year before the cohort year",
+    "national level per year = the real national loans per inhabitant (load_real_national), so 2020-2021 show the COVID dip",
+    "population 2024-2025 = 2023 (no 1 January population after 2023 in data/raw/reference); only the rates of those years use it",
+    "unit effects and trends are independent of adoption: parallel trends hold by construction",
+    "unit 561 = Esbjerg + Fanø and takes Esbjerg's model",
+]
+
+
+def adoption_effect(cohort: int, year: int) -> float:
+    """The TRUE log rate ratio of a unit of adoption ``cohort`` (0 = never) in ``year``."""
+    if not cohort or year < cohort:
+        return 0.0
+    e = int(year) - int(cohort)
+    base = ADOPTION_PATH.get(e, ADOPTION_PATH[max(ADOPTION_PATH)] + ADOPTION_SLOPE * (e - max(ADOPTION_PATH)))
+    return float(COHORT_SCALE[int(cohort)] * base)
+
+
+def adoption_cohorts(seed: int = SEED) -> pd.Series:
+    """True first treated usage year per library unit (0 = never treated), from model_true of the rounds."""
+    t = true_models(rounds=ADOPTION_ROUNDS, seed=seed)
+    t = t[t["kommunekode"].isin(usage.unit_codes())].sort_values(["kommunekode", "year"])
+    first = t[t["model_true"].isin(ADOPTION_TREATED_MODELS)].groupby("kommunekode")["year"].min() + ADOPTION_OFFSET
+    return first.reindex(usage.unit_codes()).fillna(0).astype(int).rename("cohort")
+
+
+def generate_adoption(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Panel mode: (loans panel, truth per unit-year, truth document). Pure: writes nothing.
+
+    ``mu_it = pop_it * r_t * exp(u_i + s_i * (t - 2017) + effect_it)`` with ``r_t`` the real national
+    loans per inhabitant, ``u_i`` and ``s_i`` as in :func:`generate` (loans sd, ADOPTION_TREND_SD) and
+    ``effect_it = adoption_effect(cohort_i, t)``; counts negative binomial with alpha DISPERSION["loans"].
+    """
+    rng = np.random.default_rng([seed, ADOPTION_STREAM])
+    codes = np.array(usage.unit_codes())
+    n = len(codes)
+    pop = usage.unit_population(range(2010, 2026)).pivot(index="kommunekode", columns="year", values="population").loc[codes]
+    pop = pop.ffill(axis=1)  # 2024-2025: the 2023 population (ASSUMPTION, see ADOPTION_ASSUMPTIONS)
+    nat = usage.load_real_national().set_index("year")["loans_per_capita"]
+    cohort = adoption_cohorts(seed).loc[codes].to_numpy()
+    u = UNIT_EFFECT_SD["loans"] * rng.standard_normal(n)
+    u = u - u.mean()
+    s = ADOPTION_TREND_SD * rng.standard_normal(n)
+    alpha = DISPERSION["loans"]
+    rows, truth_rows = [], []
+    for y in ADOPTION_YEARS:
+        effect = np.array([adoption_effect(c, y) for c in cohort])
+        mu = pop[y].to_numpy() * float(nat[y]) * np.exp(u + s * (y - 2017) + effect)
+        lam = mu * rng.gamma(shape=1 / alpha, scale=alpha, size=n)
+        loans = rng.poisson(lam).astype(np.int64)
+        rows.append(pd.DataFrame({"kommunekode": codes, "year": y, "loans": loans,
+                                  "loans_per_1000": np.round(loans / pop[y].to_numpy() * 1000, 3)}))
+        truth_rows.append(pd.DataFrame({"kommunekode": codes, "year": y, "cohort": cohort,
+                                        "event_time": np.where(cohort > 0, y - cohort, np.nan),
+                                        "log_effect": np.round(effect, 6)}))
+    panel = pd.concat(rows).sort_values(["kommunekode", "year"]).reset_index(drop=True)
+    truth = pd.concat(truth_rows).sort_values(["kommunekode", "year"]).reset_index(drop=True)
+    truth["event_time"] = truth["event_time"].astype("Int64")
+    doc = {
+        "description": f"Ground truth of the SYNTHETIC adoption panel ({ADOPTION_FILE}); per unit and year in {ADOPTION_TRUTH_FILE}. "
+                       "Not real data.",
+        "synthetic": True,
+        "generator": "helpers.synthetic.usage.write_adoption_examples",
+        "seed": int(seed),
+        "rng": f"numpy.random.default_rng([{int(seed)}, {ADOPTION_STREAM}])",
+        "years": [int(y) for y in ADOPTION_YEARS],
+        "outcome": "loans (physical loans per library unit; loans_per_1000 per 1,000 inhabitants)",
+        "treatment": "any cooperation (model_true 1-4 at a round of helpers.synthetic.truth), first round, absorbing",
+        "rounds": list(ADOPTION_ROUNDS),
+        "usage_year_offset": ADOPTION_OFFSET,
+        "effect_scale": "log rate ratio of loans per inhabitant (exp(effect) - 1 = relative change)",
+        "path": {int(e): float(v) for e, v in ADOPTION_PATH.items()},
+        "slope_after": float(ADOPTION_SLOPE),
+        "cohort_scale": {int(g): float(v) for g, v in COHORT_SCALE.items()},
+        "cohort_sizes": {int(g): int((cohort == g).sum()) for g in sorted(set(cohort.tolist()))},
+        "dispersion_alpha": float(alpha),
+        "unit_effect_sd": float(UNIT_EFFECT_SD["loans"]),
+        "unit_trend_sd_per_year": float(ADOPTION_TREND_SD),
+        "assumptions": ADOPTION_ASSUMPTIONS,
+    }
+    return panel, truth, doc
+
+
+def write_adoption_examples(seed: int = SEED, *, record: bool = True) -> dict[str, Path]:
+    """Write the adoption panel, its per unit-year truth and the truth document; record all three as synthetic."""
+    panel, truth, doc = generate_adoption(seed)
+    folder = paths.usage_raw()
+    out = {
+        "adoption_panel": files.write_csv(folder / ADOPTION_FILE, panel, index=False),
+        "adoption_truth": files.write_csv(folder / ADOPTION_TRUTH_FILE, truth, index=False),
+        "adoption_truth_doc": files.write_text(folder / ADOPTION_TRUTH_DOC,
+                                               f"# SYNTHETIC example data: the ground truth of {ADOPTION_FILE}\n"
+                                               + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)),
+    }
+    if record:
+        src = f"synthetic: helpers.synthetic.usage.write_adoption_examples(seed={seed})"
+        lic = "generated by this package (MIT); national level = the real loans per inhabitant"
+        what = {"adoption_panel": "SYNTHETIC loans per library unit (97) for every year of the real loans series, with a known "
+                                  "dynamic effect of adopting cooperation",
+                "adoption_truth": "TRUE adoption cohort, event time and log effect per unit and year of the synthetic adoption panel",
+                "adoption_truth_doc": "ground truth of the synthetic adoption panel: effect path, cohort scales, seed, assumptions"}
+        for key, p in out.items():
+            provenance.record(p, source=src, licence=lic, synthetic=True, description=what[key],
+                              provenance="src/helpers/synthetic/usage.py")
+    return out
