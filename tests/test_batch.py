@@ -41,8 +41,10 @@ def test_unknown_placeholder_is_named(make_notebook, write_config):
 
 @pytest.mark.slow
 def test_incremental_runs_skip_what_is_unchanged(make_notebook, write_config, outputs, monkeypatch):
-    a = make_notebook("a.ipynb", "print('a')")
-    b = make_notebook("b.ipynb", "print('b')")
+    write_a = "from helpers import files, paths\nfiles.write_text(paths.processed() / 'a.txt', f'a {x}')"
+    read_a = "from helpers import paths\nprint(paths.find_processed('a.txt').read_text())"
+    a = make_notebook("a.ipynb", write_a)
+    b = make_notebook("b.ipynb", read_a)
     doc = {"runs": [{"id": "a", "notebook": a}, {"id": "b", "notebook": b, "needs": ["a"]}], "workers": 1}
     cfg = write_config(doc)
     status = lambda res: {o.id: o.status for o in res}
@@ -53,11 +55,16 @@ def test_incremental_runs_skip_what_is_unchanged(make_notebook, write_config, ou
     doc["runs"][1]["parameters"] = {"x": 2}
     cfg = write_config(doc)
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "ok"}
-    # a changed source of a re-runs a and what needs it
-    make_notebook("a.ipynb", "print('a, edited')")
+    # an edit of a that leaves what it writes unchanged re-runs a only: b reads the same bytes
+    make_notebook("a.ipynb", write_a + "  # edited")
+    assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "skipped"}
+    # a changed output of a re-runs what reads it
+    doc["runs"][0]["parameters"] = {"x": 3}
+    cfg = write_config(doc)
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "ok"}
+    assert "a 3" in (outputs / "reports" / "executed" / "b.ipynb").read_text()
     # changed helper code re-runs everything
-    monkeypatch.setattr(pipeline, "code_hash", lambda: "different")
+    monkeypatch.setattr(pipeline, "code_hash", lambda cache=None: "different")
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "ok"}
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "skipped"}
     # --force re-runs everything; a deleted output re-runs its notebook
@@ -66,6 +73,8 @@ def test_incremental_runs_skip_what_is_unchanged(make_notebook, write_config, ou
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "ok"}
     manifest = json.loads((outputs / "reports" / "run_manifest.json").read_text())
     assert all(len(r["key"]) == 64 for r in manifest["runs"])
+    assert manifest["runs"][0]["effective_parameters"] == {"x": 3}
+    assert manifest["runs"][1]["reads"]["processed/a/a.txt"] == manifest["runs"][0]["outputs"]["processed/a/a.txt"]
 
 
 @pytest.mark.slow
@@ -217,7 +226,7 @@ def test_run_keys_follow_each_runs_own_inputs(raw_copy, tmp_path, monkeypatch):
 
     def keys():
         cfg = pipeline.load_config(config / "pipeline.yaml")
-        return pipeline.run_keys(cfg.runs, cfg, provenance.input_hashes(), "code")
+        return pipeline.run_keys(cfg.runs, cfg, pipeline.input_hashes(), "code")
 
     k0 = keys()
     # a new round (its export recorded in data/raw, its codebook, its config entry) leaves every existing key alone
@@ -250,7 +259,7 @@ def test_run_keys_follow_each_runs_own_inputs(raw_copy, tmp_path, monkeypatch):
     k4 = keys()
     assert all(k4[i] != k3[i] for i in k3)
     cfg = pipeline.load_config(config / "pipeline.yaml")
-    inputs = provenance.input_hashes()
+    inputs = pipeline.input_hashes()
     ref = next(rel for rel in inputs if rel.startswith("reference/"))
     moved = pipeline.run_keys(cfg.runs, cfg, {**inputs, ref: "0" * 64}, "code")
     assert all(moved[i] != k4[i] for i in k4)

@@ -16,7 +16,19 @@ from .errors import DataError
 def _cmd_run(args) -> int:
     from . import pipeline
 
-    outcomes = pipeline.run(args.config, only=args.only, rounds=args.rounds, force=args.force, workers=args.workers)
+    from .lock import LockHeld
+
+    try:
+        outcomes = pipeline.run(args.config, only=args.only, rounds=args.rounds, force=args.force, workers=args.workers,
+                                wait=args.wait)
+    except LockHeld as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except pipeline.Interrupted as exc:
+        text, _ = pipeline.summary(exc.outcomes)
+        print(text)
+        print(f"error: {exc}; the runs that finished are recorded, the others re-run next time", file=sys.stderr)
+        return exc.exit_code
     text, code = pipeline.summary(outcomes)
     print(text)
     return code
@@ -107,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--rounds", nargs="+", type=int, metavar="YEAR", help="only the runs of these survey rounds (plus what they need)")
     r.add_argument("--force", action="store_true", help="re-run even notebooks that are up to date")
     r.add_argument("--workers", type=int, default=None, help="parallel notebook runs (default: config, else the number of cores)")
+    r.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="when another run holds the output folders, wait this long for it (default: stop at once)")
     r.set_defaults(func=_cmd_run)
 
     n = sub.add_parser("new-round", help="add a survey year to the rounds of config/pipeline.yaml, with a codebook copied from another year")
@@ -115,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--input", default=None, help="the export under data/raw (default survey/example_survey_<year>.<ext of --like>)")
     n.set_defaults(func=_cmd_new_round)
 
-    c = sub.add_parser("clean", help="clean one survey export into data/processed/survey_<year>.parquet")
+    c = sub.add_parser("clean", help="clean one survey export into data/processed/scratch/survey_<year>.parquet "
+                       "(outside the pipeline: BORGERSERVICE_RUN_ID names the folder, default scratch)")
     c.add_argument("year", type=int)
     c.add_argument("input", help="the export, relative to data/raw (e.g. survey/example_survey_2011.xlsx)")
     c.add_argument("--codebook", default=None, help="codebook name (default: the year)")

@@ -74,3 +74,80 @@ def _jsonable(obj):
     if isinstance(obj, (Path, pd.Timestamp)):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+# --- content hashes with a stat cache ------------------------------------------------------------
+
+TEMP_PATTERNS = (".*.tmp", ".*.tmp.ipynb")  # what atomic_path (and the pipeline's papermill output) leave after a crash
+RACY_NS = 2_000_000_000  # a file modified less than 2 s before it was hashed may change again within the same mtime tick
+
+
+class HashCache:
+    """sha256 of files, cached by (size, mtime_ns, ctime_ns, inode) and re-hashed on any doubt.
+
+    A cached hash is used only when all four stat fields equal those seen when the file was hashed
+    and the file had not been modified for at least 2 s at that time (an edit within the same mtime
+    tick could otherwise keep the stat and change the bytes). ctime cannot be set by users, so an
+    in-place edit that restores the mtime (``touch -d``) is re-hashed as well. The cache is a plain
+    JSON file (``path``); a missing, unreadable or malformed cache is simply empty.
+    """
+
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path else None
+        self.entries: dict[str, list] = {}
+        self.dirty = False
+        if self.path and self.path.is_file():
+            try:
+                doc = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(doc, dict):
+                    self.entries = {k: v for k, v in doc.items() if isinstance(v, list) and len(v) == 6}
+            except (OSError, ValueError):
+                self.entries = {}
+
+    def sha256(self, path: Path) -> str:
+        """The file's sha256 (raises FileNotFoundError when it is missing)."""
+        key = os.fspath(path)
+        st = os.stat(key)
+        stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        hit = self.entries.get(key)
+        if hit and hit[:4] == stat and hit[4] - max(st.st_mtime_ns, st.st_ctime_ns) >= RACY_NS:
+            return hit[5]
+        digest = sha256(path)
+        self.entries[key] = [*stat, _now_ns(), digest]
+        self.dirty = True
+        return digest
+
+    def get(self, path: Path) -> str | None:
+        """sha256, or None when the file does not exist."""
+        try:
+            return self.sha256(path)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def save(self) -> None:
+        if self.path and self.dirty:
+            live = {k: v for k, v in self.entries.items() if os.path.exists(k)}
+            try:
+                write_text(self.path, json.dumps(live, separators=(",", ":")))
+            except OSError:
+                pass  # a cache that cannot be written only costs time next run
+            self.dirty = False
+
+
+def _now_ns() -> int:
+    import time
+
+    return time.time_ns()
+
+
+def remove_temporaries(folder: Path) -> list[Path]:
+    """Delete temporary files a crashed atomic write left under ``folder``; returns what was removed."""
+    folder = Path(folder)
+    removed = []
+    if folder.is_dir():
+        for pattern in TEMP_PATTERNS:
+            for f in folder.rglob(pattern):
+                if f.is_file():
+                    f.unlink(missing_ok=True)
+                    removed.append(f)
+    return removed

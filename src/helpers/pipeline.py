@@ -1,26 +1,41 @@
 """Run the notebooks of config/pipeline.yaml with papermill: in dependency order, in parallel, incrementally.
 
 The config lists the survey ``rounds``, fixed ``runs``, and templates expanded for every round
-(``per_round``) and for pairs of rounds (``per_pair``: consecutive rounds, or
-all pairs). Each run executes one source notebook with its parameters into
-``reports/executed/<id>.ipynb`` plus an HTML copy. A run whose ``needs`` failed is not started
-("blocked"); independent runs go on. A run is skipped when its key (a hash of the notebook, its
-parameters, its inputs, the helper code and the keys of what it needs; see ``run_keys``) equals the
-key of its last successful run. ``reports/run_manifest.json`` records the git commit, package versions,
-parameters, input sha256s, and each run's key, status and time. When several runs are ready and a
-worker is free, ``start_order`` picks: first what opens further work, then the longest expected.
+(``per_round``) and for pairs of rounds (``per_pair``: consecutive rounds, or all pairs). Each run
+executes one source notebook with its parameters into ``reports/executed/<id>.ipynb`` plus an HTML
+copy, and writes its figures, tables, results and processed data under its own id (helpers.paths).
+A run whose ``needs`` failed is not started ("blocked"); independent runs go on.
+
+**Up to date.** A run is skipped only when (1) its key equals the key of its last successful run:
+the current content of every file it reads (raw files, their data-manifest entries, codebook,
+aliases, and the processed files of the runs it needs), its notebook, its parameters, the helper
+code, the key package versions, the kernel and the output locations (see ``static_keys`` and
+``final_key``); and (2) every output that run recorded still exists with its recorded sha256.
+Otherwise it re-runs, and so does whatever reads an output that changed.
+
+``reports/run_manifest.json`` records the git commit, package versions, the content hash of each raw
+file, and per run: key, status, time, injected and effective parameters (notebook defaults plus
+injected), what it read and every output with its sha256. It is rewritten atomically whenever a run
+starts or ends. When several runs are ready and a worker is free, ``start_order`` picks: first what
+opens further work, then the longest expected.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import datetime as dt
 import hashlib
 import itertools
 import json
 import os
 import platform
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -29,7 +44,7 @@ from pathlib import Path
 
 import yaml
 
-from . import files, paths, provenance
+from . import files, lock, paths, provenance
 
 KEY_PACKAGES = ["pandas", "numpy", "geopandas", "statsmodels", "pandera", "papermill", "matplotlib", "seaborn", "nbconvert", "ipykernel"]
 MANIFEST = "run_manifest.json"
@@ -53,12 +68,16 @@ class Outcome:
     id: str
     notebook: str
     parameters: dict
-    status: str  # ok | skipped (up to date) | failed | blocked
+    status: str  # ok | skipped (up to date) | failed | blocked | running | interrupted | not started
     seconds: float = 0.0
     executed: str = ""
     html: str = ""
     error: str = ""
     key: str = ""
+    effective_parameters: dict = field(default_factory=dict)  # the notebook's defaults overlaid with ``parameters``
+    reads: dict = field(default_factory=dict)  # input name -> sha256 (raw:, manifest:, codebook:, config:, processed/)
+    outputs: dict = field(default_factory=dict)  # output (processed/<id>/..., reports/...) -> sha256
+    finished: str = ""
 
 
 @dataclass
@@ -69,6 +88,7 @@ class Config:
     runs: list[Run]
     path: Path
     rounds: dict[int, dict]
+    cell_timeout_seconds: int | None = None  # a limit per cell beside timeout_seconds (the whole notebook)
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -173,7 +193,11 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigError(f"{path}: run {r.id!r} needs unknown runs {unknown}; known: {ids}")
     workers = doc.get("workers", "auto")
     workers = os.cpu_count() or 1 if workers == "auto" else int(workers)
-    cfg = Config(doc.get("kernel", paths.KERNEL_NAME), int(doc.get("timeout_seconds", 1200)), workers, runs, path, rounds)
+    if paths.SCRATCH in ids:
+        raise ConfigError(f"{path}: run id {paths.SCRATCH!r} is reserved for work outside the pipeline")
+    cell = doc.get("cell_timeout_seconds")
+    cfg = Config(doc.get("kernel", paths.KERNEL_NAME), int(doc.get("timeout_seconds", 1200)), workers, runs, path, rounds,
+                 int(cell) if cell else None)
     order(cfg.runs)
     return cfg
 
@@ -215,14 +239,38 @@ def select(runs: list[Run], only: list[str] | None = None, rounds: list[int] | N
 
 
 # --- keys for incremental runs -----------------------------------------------------------------
+#
+# A run is up to date when its key equals the key of its last successful run AND every output that
+# run wrote still exists with the sha256 recorded for it. The key hashes the current content of what
+# the run reads (see ``run_inputs``), its notebook, its parameters, the helper code, the versions of
+# the key packages, the kernel and the output locations, and the recorded hashes of the processed
+# files of the runs it needs (``final_key``). Hashes of unchanged files come from a stat cache
+# (files.HashCache), so a warm re-run reads almost no bytes.
 
-def code_hash() -> str:
+SHARED_RAW_EXCLUDED = ("survey",)  # raw folders read only through a parameter that names the file (a round's export)
+DOC_NAMES = {"MANIFEST.yaml", "README.md", ".gitkeep"}
+HASH_CACHE = ".hash_cache.json"
+
+
+def code_hash(cache: files.HashCache | None = None) -> str:
     """One hash over the helper package's source: a change in any helper re-runs every notebook."""
+    cache = cache or files.HashCache()
     h = hashlib.sha256()
     for f in sorted((paths.root() / "src" / "helpers").rglob("*.py")):
         h.update(f.relative_to(paths.root()).as_posix().encode())
-        h.update(f.read_bytes())
+        h.update(cache.sha256(f).encode())
     return h.hexdigest()
+
+
+def input_hashes(cache: files.HashCache | None = None) -> dict[str, str]:
+    """The current sha256 of every data file under data/raw (relative path -> sha256): the bytes, not the manifest."""
+    cache = cache or files.HashCache()
+    raw = paths.raw()
+    out = {}
+    for f in sorted(raw.rglob("*")):
+        if f.is_file() and f.name not in DOC_NAMES and not f.name.startswith(("PROVENANCE", ".")):
+            out[f.relative_to(raw).as_posix()] = cache.sha256(f)
+    return out
 
 
 def named_files(run: Run) -> dict[str, Path]:
@@ -239,61 +287,249 @@ def named_files(run: Run) -> dict[str, Path]:
     return named
 
 
-def run_keys(runs: list[Run], cfg: Config, inputs: dict[str, str], code: str) -> dict[str, str]:
-    """A content key per run: notebook bytes, parameters, kernel, its inputs, helper code, keys of its needs.
+def shared_config_files() -> list[Path]:
+    """config/ files every run reads: YAML other than pipeline.yaml and the codebooks (the municipality aliases)."""
+    return sorted(f for f in paths.config().rglob("*") if f.is_file() and f.parent != paths.codebooks()
+                  and f.name != "pipeline.yaml" and f.suffix in (".yaml", ".yml"))
 
-    Its inputs are the files its parameters name (a round's export and codebook: see ``named_files``)
-    and every other input, shared by all runs: the raw files no run names (reference data, usage)
-    and config/ apart from pipeline.yaml and the codebooks (the municipality aliases). So a new
-    round's export and codebook, or an edit to one round's codebook, re-run only that round's runs
-    and what needs them.
+
+def run_inputs(run: Run, inputs: dict[str, str], entries: dict | None = None, cache: files.HashCache | None = None,
+               shared_config: dict[str, str] | None = None) -> dict[str, str]:
+    """What a run reads, name -> current sha256 (or "missing").
+
+    * the raw files its parameters name (a round's export) and the raw files outside data/raw/survey
+      (reference data, usage data: the helpers read these for every run), each with its data-manifest
+      entry (source, licence, synthetic flag: the synthetic marks depend on it), but not the manifest
+      files themselves: registering a new export changes no other run's inputs;
+    * the codebook its parameters name, and config/aliases.yaml (``shared_config_files``).
+    The processed files of the runs it needs are added by ``final_key``.
     """
-    named = {r.id: named_files(r) for r in runs}
-    owned = {k.removeprefix("raw:") for n in named.values() for k in n if k.startswith("raw:")}
-    config_files = sorted(f for f in paths.config().rglob("*") if f.is_file() and f.parent != paths.codebooks()
-                          and f.name != "pipeline.yaml" and f.suffix in (".yaml", ".yml"))
-    shared_inputs = {rel: sha for rel, sha in inputs.items() if rel not in owned}
-    shared_config = {f.relative_to(paths.config()).as_posix(): files.sha256(f) for f in config_files}
-    shared = hashlib.sha256(json.dumps([shared_inputs, shared_config, code, cfg.kernel], sort_keys=True).encode()).hexdigest()
+    cache = cache or files.HashCache()
+    named = named_files(run)
+    own = {k.removeprefix("raw:") for k in named if k.startswith("raw:")}
+    out: dict[str, str] = {}
+    for rel, sha in inputs.items():
+        if rel in own or rel.split("/", 1)[0] not in SHARED_RAW_EXCLUDED:
+            out[f"raw:{rel}"] = sha
+    for k, f in named.items():
+        if k.startswith("raw:") and k not in out:
+            out[k] = cache.get(f) or "missing"
+        elif k.startswith("codebook:"):
+            out[k] = cache.get(f) or "missing"
+    for rel in [k.removeprefix("raw:") for k in out if k.startswith("raw:")]:
+        if entries is not None and rel in entries:
+            e = asdict(entries[rel])
+            e.pop("sha256", None)  # the bytes are hashed above; the recorded sha256 is not the content
+            out[f"manifest:{rel}"] = hashlib.sha256(json.dumps(e, sort_keys=True).encode()).hexdigest()
+    if shared_config is None:
+        shared_config = {f"config:{f.relative_to(paths.config()).as_posix()}": cache.get(f) or "missing" for f in shared_config_files()}
+    out.update(shared_config)
+    return out
+
+
+def environment_key(cfg: Config, code: str) -> dict:
+    """What every run shares: helper code, key package versions, kernel and the output locations."""
+    return {"code": code, "packages": {p: _version(p) for p in KEY_PACKAGES}, "kernel": cfg.kernel,
+            "python": platform.python_version(),
+            "locations": [os.fspath(paths.processed_root().resolve()), os.fspath(paths.reports().resolve())]}
+
+
+def static_keys(runs: list[Run], cfg: Config, inputs: dict[str, str], code: str, cache: files.HashCache | None = None,
+                entries: dict | None = None) -> dict[str, tuple[str, dict]]:
+    """Per run: (a hash of everything but its needs' outputs, the inputs it reads name -> sha256)."""
+    cache = cache or files.HashCache()
+    if entries is None:
+        entries = provenance.load()
+    env = json.dumps(environment_key(cfg, code), sort_keys=True)
+    shared_config = {f"config:{f.relative_to(paths.config()).as_posix()}": cache.get(f) or "missing" for f in shared_config_files()}
+    out = {}
+    for r in runs:
+        reads = run_inputs(r, inputs, entries, cache, shared_config)
+        material = {"env": env, "notebook": cache.get(notebook_path(r)) or "missing", "parameters": r.parameters, "reads": reads}
+        out[r.id] = (hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest(), reads)
+    return out
+
+
+def final_key(static: str, need_outputs: dict[str, dict]) -> str:
+    """A run's key: its static key plus the recorded hashes of the processed files of each run it needs."""
+    h = hashlib.sha256(static.encode())
+    h.update(json.dumps(need_outputs, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def processed_outputs(outcome: Outcome | dict) -> dict[str, str]:
+    """The processed-data files among a run's recorded outputs (what runs that need it may read)."""
+    outputs = outcome.outputs if isinstance(outcome, Outcome) else outcome.get("outputs") or {}
+    return {k: v for k, v in outputs.items() if k.startswith("processed/")}
+
+
+def run_keys(runs: list[Run], cfg: Config, inputs: dict[str, str], code: str) -> dict[str, str]:
+    """Keys chained through ``needs`` by key rather than by output (used to see which runs an input change reaches)."""
+    static = static_keys(runs, cfg, inputs, code)
     keys: dict[str, str] = {}
     for r in order(runs):
-        h = hashlib.sha256(shared.encode())
-        h.update(notebook_path(r).read_bytes())
-        h.update(json.dumps(r.parameters, sort_keys=True, default=str).encode())
-        own = {}
-        for k, f in named[r.id].items():
-            recorded = inputs.get(k.removeprefix("raw:")) if k.startswith("raw:") else None  # manifest sha256
-            own[k] = recorded or (files.sha256(f) if f.is_file() else "missing")
-        h.update(json.dumps(own, sort_keys=True).encode())
-        for n in r.needs:
-            h.update(keys.get(n, n).encode())
-        keys[r.id] = h.hexdigest()
+        keys[r.id] = final_key(static[r.id][0], {n: keys.get(n, n) for n in r.needs})
     return keys
 
 
-def previous_runs() -> dict[str, dict]:
-    """Successful runs recorded by earlier pipeline runs, by id (carried forward across runs)."""
+def effective_parameters(run: Run) -> dict:
+    """The notebook's defaults (its ``parameters`` cell) overlaid with the injected parameters."""
+    defaults: dict = {}
+    try:
+        nb = json.loads(notebook_path(run).read_text(encoding="utf-8"))
+        cell = next(c for c in nb.get("cells", []) if "parameters" in (c.get("metadata", {}).get("tags") or []))
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        for stmt in ast.parse(source).body:
+            if isinstance(stmt, ast.Assign):
+                try:
+                    value = ast.literal_eval(stmt.value)
+                except ValueError:
+                    value = ast.unparse(stmt.value)
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name):
+                        defaults[target.id] = value
+    except (OSError, ValueError, StopIteration, KeyError, SyntaxError):
+        pass
+    return {**defaults, **run.parameters}
+
+
+# --- run-owned outputs -------------------------------------------------------------------------
+
+def output_folders(run_id: str) -> list[Path]:
+    """The folders a run owns (helpers.paths): processed data, figures, tables, results."""
+    return [paths.processed_root() / run_id, paths.figures(run_id), paths.tables(run_id), paths.results(run_id)]
+
+
+def _output_name(f: Path) -> str:
+    """An output as recorded: ``processed/<run>/<file>`` or ``reports/<...>`` (independent of where the folders are)."""
+    try:
+        return "processed/" + f.relative_to(paths.processed_root()).as_posix()
+    except ValueError:
+        return "reports/" + f.relative_to(paths.reports()).as_posix()
+
+
+def output_path(name: str) -> Path:
+    kind, rel = name.split("/", 1)
+    return (paths.processed_root() if kind == "processed" else paths.reports()) / rel
+
+
+def collect_outputs(run_id: str, cache: files.HashCache) -> dict[str, str]:
+    """Every file a run wrote (its folders and executed notebook + HTML), name -> sha256."""
+    found = []
+    for folder in output_folders(run_id):
+        if folder.is_dir():
+            found += [f for f in folder.rglob("*") if f.is_file() and not f.name.startswith(".")]
+    found += [f for f in (paths.executed() / f"{run_id}.ipynb", paths.executed() / f"{run_id}.html") if f.is_file()]
+    return {_output_name(f): cache.sha256(f) for f in sorted(found)}
+
+
+def clear_outputs(run_id: str) -> None:
+    """Remove what a run wrote before, so that outputs of earlier parameter values cannot linger."""
+    for folder in output_folders(run_id):
+        if folder.is_dir():
+            shutil.rmtree(folder)
+
+
+def sweep_stale(cfg: Config, echo=print) -> list[str]:
+    """Move aside outputs that no run of the config describes (removed runs, the old flat layout) and
+    temporary files a crash left; returns the moved names. Moved to ``reports/.stale/<time>/``."""
+    ids = {r.id for r in cfg.runs}
+    moved = []
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    aside = paths.reports() / ".stale" / stamp
+    places = [(paths.processed_root(), "processed"), *[(paths.reports() / k, f"reports/{k}") for k in ("figures", "tables", "results")]]
+    for root, label in places:
+        for removed in files.remove_temporaries(root):
+            echo(f"removed {label}/{removed.relative_to(root).as_posix()}: a temporary file left by an interrupted run")
+        if not root.is_dir():
+            continue
+        for child in sorted(root.iterdir()):
+            if child.name.startswith(".") or child.name == "README.md" or (child.is_dir() and child.name in ids | {paths.SCRATCH}):
+                continue
+            target = aside / label / child.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(child, target)
+            moved.append(f"{label}/{child.name}")
+    executed = paths.executed()
+    for removed in files.remove_temporaries(executed):
+        echo(f"removed reports/executed/{removed.name}: a temporary file left by an interrupted run")
+    if executed.is_dir():
+        for child in sorted(executed.iterdir()):
+            if child.is_file() and not child.name.startswith(".") and child.stem not in ids:
+                target = aside / "reports/executed" / child.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(child, target)
+                moved.append(f"reports/executed/{child.name}")
+    if moved:
+        echo(f"moved {len(moved)} output(s) that no run in {paths.relative(cfg.path)} describes to {paths.relative(aside)}: "
+             + ", ".join(moved[:8]) + (" ..." if len(moved) > 8 else ""))
+    return moved
+
+
+# --- the previous run manifest -----------------------------------------------------------------
+
+def _manifest_problem(doc) -> str:
+    if not isinstance(doc, dict):
+        return f"holds a {type(doc).__name__}, not an object"
+    runs = doc.get("runs", [])
+    if not isinstance(runs, list):
+        return f"'runs' is a {type(runs).__name__}, not a list"
+    for i, r in enumerate(runs, start=1):
+        if not isinstance(r, dict) or not isinstance(r.get("id"), str) or not isinstance(r.get("status"), str):
+            return f"run record {i} is not an object with a text id and status"
+        if not isinstance(r.get("key", ""), str) or not isinstance(r.get("outputs", {}), dict) \
+                or not all(isinstance(k, str) and isinstance(v, str) for k, v in (r.get("outputs") or {}).items()):
+            return f"run record {i} ({r['id']}): key or outputs of the wrong type"
+    return ""
+
+
+def load_manifest(echo=print) -> dict:
+    """The previous run manifest; one of the wrong shape is set aside (logged) and an empty one returned."""
     f = paths.reports() / MANIFEST
     if not f.is_file():
         return {}
     try:
         doc = json.loads(f.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return {}
+        problem = _manifest_problem(doc)
+    except (ValueError, UnicodeDecodeError) as exc:
+        problem = f"is not valid JSON ({exc})"
+    if not problem:
+        return doc
+    aside = f.with_name(f"{MANIFEST}.bad-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%S%f')}")
+    os.replace(f, aside)
+    echo(f"warning: {paths.relative(f)} {problem}: set aside as {aside.name}; it is rebuilt, and every run re-runs")
+    return {}
+
+
+def previous_runs(echo=print, doc: dict | None = None) -> dict[str, dict]:
+    """Successful runs recorded by earlier pipeline runs, by id (carried forward across runs)."""
+    doc = load_manifest(echo) if doc is None else doc
     return {r["id"]: r for r in doc.get("runs", []) if r.get("status") in ("ok", "skipped") and r.get("key")}
 
 
-def _up_to_date(run: Run, key: str, before: dict[str, dict]) -> bool:
-    """True when the last successful run had the same key and its executed notebook still exists."""
+def _up_to_date(run: Run, key: str, before: dict[str, dict], cache: files.HashCache | None = None) -> bool:
+    """True when the last successful run had the same key and every output it recorded exists with its hash."""
     prev = before.get(run.id)
-    return bool(prev and prev["key"] == key and prev.get("executed") and (paths.root() / prev["executed"]).is_file())
+    if not prev or prev.get("key") != key or not prev.get("executed"):
+        return False
+    outputs = prev.get("outputs") or {}
+    if not outputs:
+        return False
+    cache = cache or files.HashCache()
+    return all(cache.get(output_path(name)) == sha for name, sha in outputs.items())
 
 
 def expected_seconds(runs: list[Run], before: dict[str, dict]) -> dict[str, float]:
     """How long each run is expected to take: its own last recorded time, else the mean recorded time
     of the same notebook with other parameters (a new round's clean takes about as long as the others).
     Runs with neither are left out: they have never been timed."""
-    timed = {i: float(r["seconds"]) for i, r in before.items() if r.get("seconds")}
+    timed = {}
+    for i, r in before.items():
+        try:
+            if r.get("seconds"):
+                timed[i] = float(r["seconds"])
+        except (TypeError, ValueError):
+            continue
     by_notebook: dict[str, list[float]] = {}
     for i, r in before.items():
         if i in timed:
@@ -305,8 +541,6 @@ def expected_seconds(runs: list[Run], before: dict[str, dict]) -> dict[str, floa
         elif r.notebook in by_notebook:
             expected[r.id] = sum(by_notebook[r.notebook]) / len(by_notebook[r.notebook])
     return expected
-
-
 def start_order(ready: list[Run], pending: list[Run], finished: set[str], runs: list[Run], expected: dict[str, float]) -> list[Run]:
     """The order in which ready runs get free workers.
 
@@ -337,6 +571,23 @@ def start_order(ready: list[Run], pending: list[Run], finished: set[str], runs: 
 
 # --- execution ---------------------------------------------------------------------------------
 
+class Stopped(BaseException):
+    """SIGTERM or SIGINT reached the pipeline (raised in the main thread by its signal handler)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class Interrupted(RuntimeError):
+    """The pipeline stopped early (a signal, or an output folder that cannot be written); ``outcomes``
+    holds what finished and what was cut off, ``exit_code`` the code for the command."""
+
+    def __init__(self, message: str, outcomes: list[Outcome], exit_code: int):
+        super().__init__(message)
+        self.outcomes, self.exit_code = outcomes, exit_code
+
+
 def _import_papermill():
     """papermill, imported without ``rfc3987_syntax``.
 
@@ -353,22 +604,144 @@ def _import_papermill():
     return papermill
 
 
-def execute(run: Run, kernel: str, timeout: int, key: str = "") -> Outcome:
-    """Execute one notebook with papermill (in a worker process); the executed copy keeps any error visible."""
+_KERNEL_MANAGER = None
+
+
+def kernel_manager_class():
+    """The kernel manager papermill uses for pipeline runs (made once per process).
+
+    * IPC transport, its sockets in a private temporary folder per kernel: no TCP ports, so kernels
+      started in parallel cannot race for one (``ZMQError: Address already in use`` from a heartbeat),
+      and ipykernel's "running over TCP without encryption" warning does not apply.
+    * No interrupt before shutdown: jupyter_client sends SIGINT before asking a kernel to shut down,
+      which ipykernel logs as an ERROR "KeyboardInterrupt caught in kernel" after a run that succeeded.
+    """
+    global _KERNEL_MANAGER
+    if _KERNEL_MANAGER is None:
+        from jupyter_client import AsyncKernelManager
+        from traitlets import default
+
+        class PipelineKernelManager(AsyncKernelManager):
+            @default("transport")
+            def _transport_default(self):
+                return "ipc"
+
+            @default("ip")
+            def _ip_default(self):
+                self._ipc_dir = tempfile.mkdtemp(prefix="bs-kernel-")
+                return os.path.join(self._ipc_dir, "k")
+
+            async def _async_interrupt_kernel(self):
+                if getattr(self, "shutting_down", False):
+                    return
+                await super()._async_interrupt_kernel()
+
+            async def _async_cleanup_resources(self, restart: bool = False):
+                await super()._async_cleanup_resources(restart=restart)
+                if not restart and getattr(self, "_ipc_dir", None):
+                    shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+        _KERNEL_MANAGER = PipelineKernelManager
+    return _KERNEL_MANAGER
+
+
+def _stop_children(grace: float = 5.0) -> None:
+    """Terminate every descendant of this process (workers, kernels), then kill what is left after ``grace`` s."""
+    import psutil
+
+    try:
+        procs = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            p.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    for p in alive:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+    psutil.wait_procs(alive, timeout=2)
+
+
+def _worker_exit(signum, frame):
+    _stop_children(grace=2)
+    os._exit(128 + signum)
+
+
+def _worker_init() -> None:
+    """In each worker process: Ctrl-C is the main process's to handle (it reaches the whole process
+    group), SIGTERM stops the worker's kernel and exits, and the worker gets SIGTERM if the main
+    process dies (even by SIGKILL), so no worker outlives the command."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_exit)
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:
+            os._exit(143)
+
+
+def _write_error(exc: OSError) -> str:
+    """'cannot write in <folder>: No space left on device' from an OSError of a write."""
+    where = Path(exc.filename).parent if getattr(exc, "filename", None) else None
+    cause = exc.strerror or str(exc)
+    return f"cannot write in {paths.relative(where) if where else 'an output folder'}: {cause}"
+
+
+def execute(run: Run, kernel: str, timeout: int, key: str = "", reads: tuple[str, ...] = (), cell_timeout: int | None = None) -> Outcome:
+    """Execute one notebook with papermill (in a worker process); the executed copy keeps any error visible.
+
+    The notebook sees its run id and the runs it reads in the environment (helpers.paths). papermill
+    writes into a temporary file that replaces ``reports/executed/<id>.ipynb`` only when it is
+    complete; ``timeout`` bounds the whole notebook (its kernel is stopped), ``cell_timeout`` each cell.
+    """
     pm = _import_papermill()
 
     out = paths.executed() / f"{run.id}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{run.id}.{os.getpid()}.tmp.ipynb")
+    saved = {k: os.environ.get(k) for k in (paths.RUN_ID_ENV, paths.READS_ENV)}
+    os.environ[paths.RUN_ID_ENV] = run.id
+    os.environ[paths.READS_ENV] = ",".join(reads)
+    timed_out = threading.Event()
+
+    def stop_kernel():
+        timed_out.set()
+        _stop_children(grace=2)  # papermill then ends with DeadKernelError and saves what ran
+
+    timer = threading.Timer(timeout, stop_kernel)
+    timer.daemon = True
     start = time.perf_counter()
     status, error = "ok", ""
+    timer.start()
     try:
-        pm.execute_notebook(str(notebook_path(run)), str(out), parameters=run.parameters, kernel_name=kernel,
-                            cwd=str(paths.notebooks()), execution_timeout=timeout, progress_bar=False)
+        pm.execute_notebook(str(notebook_path(run)), str(tmp), parameters=run.parameters, kernel_name=kernel,
+                            cwd=str(paths.notebooks()), execution_timeout=cell_timeout or timeout, progress_bar=False,
+                            kernel_manager_class=kernel_manager_class())
     except pm.PapermillExecutionError as exc:
         status, error = "failed", f"{exc.ename}: {exc.evalue}"
+    except OSError as exc:
+        status, error = "failed", _write_error(exc)
     except Exception as exc:  # kernel died, timeout, missing kernel: still a failed run, named
         status, error = "failed", f"{type(exc).__name__}: {exc}"
-    html = _export_html(out) if out.exists() else None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        timer.cancel()
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    if timed_out.is_set():
+        status, error = "failed", f"timed out: the notebook ran longer than timeout_seconds = {timeout} s (a limit on the whole notebook)"
+    html = None
+    try:
+        if tmp.exists():
+            os.replace(tmp, out)
+        html = _export_html(out) if out.exists() and tmp.parent.exists() else None
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        status, error = "failed", _write_error(exc)
     return Outcome(run.id, run.notebook, run.parameters, status, round(time.perf_counter() - start, 2),
                    paths.relative(out) if out.exists() else "", paths.relative(html) if html else "", error, key)
 
@@ -381,33 +754,89 @@ def _export_html(notebook: Path) -> Path:
     return files.write_text(notebook.with_suffix(".html"), body)
 
 
+def _raise_stopped(signum, frame):
+    raise Stopped(signum)
+
+
+def ancestors(run: Run, by_id: dict[str, Run]) -> list[str]:
+    """The runs a run needs, directly or through other needs (whose processed outputs it may read)."""
+    seen: list[str] = []
+    stack = list(run.needs)
+    while stack:
+        n = stack.pop(0)
+        if n not in seen and n in by_id:
+            seen.append(n)
+            stack.extend(by_id[n].needs)
+    return seen
+
+
 def run(config: Path | None = None, only: list[str] | None = None, rounds: list[int] | None = None,
-        force: bool = False, workers: int | None = None, echo=print) -> list[Outcome]:
-    """Run the selected notebooks (skipping those up to date unless ``force``), write the manifest, return outcomes."""
+        force: bool = False, workers: int | None = None, echo=print, wait: float = 0.0) -> list[Outcome]:
+    """Run the selected notebooks (skipping those up to date unless ``force``), record each as it ends, return outcomes.
+
+    Holds the lock of the output folders throughout (lock.LockHeld when another run holds it). On
+    SIGTERM/SIGINT, or when an output folder cannot be written, stops workers and kernels and raises
+    ``Interrupted`` with what finished; the run manifest already holds every finished run.
+    """
     cfg = load_config(config)
     todo = order(select(cfg.runs, only, rounds))
-    inputs = provenance.input_hashes()
-    keys = run_keys(cfg.runs, cfg, inputs, code_hash())
-    recorded = previous_runs()
-    before = {} if force else recorded
     workers = max(1, workers or cfg.workers)
     started = dt.datetime.now(dt.timezone.utc)
-    outcomes = _schedule(todo, cfg, keys, before, workers, expected_seconds(todo, recorded), echo)
-    write_manifest(cfg, outcomes, started, inputs)
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {s: signal.signal(s, _raise_stopped) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with lock.hold([paths.reports(), paths.processed_root()], wait=wait, echo=echo):
+            try:
+                cache = files.HashCache(paths.reports() / HASH_CACHE)
+                recorded = previous_runs(echo)
+                inputs = input_hashes(cache)
+                static = static_keys(cfg.runs, cfg, inputs, code_hash(cache), cache)
+                git = _git_state()
+                _warn_changed_notebooks(todo, echo)
+                sweep_stale(cfg, echo)
+                manifest = RunManifest(cfg, started, inputs, recorded, git)
+            except OSError as exc:
+                raise Interrupted(f"{_write_error(exc)}; nothing was run", [], 1) from None
+            outcomes = _schedule(todo, cfg, static, {} if force else recorded, workers, expected_seconds(todo, recorded),
+                                 echo, manifest, cache)
+            cache.save()
+    finally:
+        for s, h in handlers.items():
+            signal.signal(s, h)
     return [outcomes[r.id] for r in todo]
 
 
-def _schedule(todo: list[Run], cfg: Config, keys: dict, before: dict, workers: int, expected: dict, echo) -> dict[str, Outcome]:
+def _schedule(todo: list[Run], cfg: Config, static: dict, before: dict, workers: int, expected: dict, echo,
+              manifest: "RunManifest | None" = None, cache: files.HashCache | None = None) -> dict[str, Outcome]:
     """Start runs whose needs succeeded, up to ``workers`` at a time, in ``start_order``; block those whose needs failed."""
+    cache = cache or files.HashCache()
     outcomes: dict[str, Outcome] = {}
     selected = {r.id for r in todo}
+    by_id = {r.id: r for r in cfg.runs}
+    keys: dict[str, str] = {}
     pending, running = list(todo), {}
     t0 = time.perf_counter()
 
     def record(o: Outcome):
+        r = by_id[o.id]
+        o.effective_parameters = o.effective_parameters or effective_parameters(r)
+        o.reads = o.reads or {**static[r.id][1], **{k: v for n in r.needs if n in outcomes for k, v in processed_outputs(outcomes[n]).items()}}
+        if o.status in ("ok", "failed"):
+            o.outputs = collect_outputs(o.id, cache)
+        o.finished = o.finished or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         outcomes[o.id] = o
+        if manifest is not None:
+            manifest.put(o)
         took = f" in {o.seconds:.1f} s" if o.status in ("ok", "failed") else ""
         echo(f"[{len(outcomes)}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {o.id}: {o.status}{took}" + (f" -> {o.error}" if o.error else ""))
+
+    def start(r: Run):
+        pending.remove(r)
+        clear_outputs(r.id)
+        if manifest is not None:
+            manifest.put(Outcome(r.id, r.notebook, r.parameters, "running", key=keys[r.id]), quiet=True)
+        return (r, cfg.kernel, cfg.timeout_seconds, keys[r.id], tuple(ancestors(r, by_id)), cfg.cell_timeout_seconds)
 
     def settle() -> list[Run]:
         """Record blocked and up-to-date runs (in dependency order, so chains settle in one pass); return runs ready to start."""
@@ -417,31 +846,35 @@ def _schedule(todo: list[Run], cfg: Config, keys: dict, before: dict, workers: i
             if any(n not in outcomes for n in needs):
                 continue  # waits for its needs
             bad = [n for n in needs if outcomes[n].status not in ("ok", "skipped")]
+            keys[r.id] = final_key(static[r.id][0], {n: processed_outputs(outcomes[n]) for n in needs})
             if bad:
                 record(Outcome(r.id, r.notebook, r.parameters, "blocked", error=f"not run: {', '.join(bad)} did not succeed", key=keys[r.id]))
-            elif _up_to_date(r, keys[r.id], before):
+            elif _up_to_date(r, keys[r.id], before, cache):
                 prev = before[r.id]
-                record(Outcome(r.id, r.notebook, r.parameters, "skipped", prev.get("seconds", 0.0), prev["executed"], prev.get("html", ""), key=keys[r.id]))
+                record(Outcome(r.id, r.notebook, r.parameters, "skipped", prev.get("seconds", 0.0), prev["executed"], prev.get("html", ""),
+                               key=keys[r.id], outputs=dict(prev["outputs"]), finished=prev.get("finished", "")))
             else:
                 ready.append(r)
                 continue
             pending.remove(r)
         return start_order(ready, pending, set(outcomes), todo, expected)
 
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    pool = None
     try:
         while pending or running:
             ready = settle()
-            if pool is None and ready:
+            if workers == 1 and ready:
                 r = ready[0]
-                pending.remove(r)
                 echo(f"[{len(outcomes)}/{len(todo)}] {r.id}: running {r.notebook} {r.parameters or ''}".rstrip())
-                record(execute(r, cfg.kernel, cfg.timeout_seconds, keys[r.id]))
+                running = {None: r}
+                record(execute(*start(r)))
+                running = {}
                 continue
             for r in ready[:workers - len(running)]:
-                pending.remove(r)
+                if pool is None:
+                    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
                 echo(f"[{len(outcomes)}/{len(todo)}] {r.id}: started {r.notebook} {r.parameters or ''}".rstrip())
-                running[pool.submit(execute, r, cfg.kernel, cfg.timeout_seconds, keys[r.id])] = r
+                running[pool.submit(execute, *start(r))] = r
             if running:
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -450,31 +883,83 @@ def _schedule(todo: list[Run], cfg: Config, keys: dict, before: dict, workers: i
                         record(fut.result())
                     except Exception as exc:  # the worker process itself died
                         record(Outcome(r.id, r.notebook, r.parameters, "failed", error=f"{type(exc).__name__}: {exc}", key=keys[r.id]))
+    except (Stopped, OSError) as exc:
+        for s in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError):
+                signal.signal(s, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        _stop_children()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+        why = f"stopped by {exc}" if isinstance(exc, Stopped) else _write_error(exc)
+        for r in list(running.values()) + [r for r in pending]:
+            o = Outcome(r.id, r.notebook, r.parameters, "interrupted" if r in running.values() else "not started", error=why, key=keys.get(r.id, ""))
+            outcomes[o.id] = o
+            if manifest is not None and r in running.values():
+                with contextlib.suppress(OSError):
+                    manifest.put(o, quiet=True)
+        with contextlib.suppress(OSError):
+            files.remove_temporaries(paths.executed())
+        code = 128 + exc.signum if isinstance(exc, Stopped) else 1
+        finished = [outcomes[r.id] for r in todo if r.id in outcomes]
+        raise Interrupted(why, finished, code) from None
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return outcomes
 
 
+def _warn_changed_notebooks(runs: list[Run], echo=print) -> list[str]:
+    """Warn about source notebooks that differ from the committed version (git): they are inputs, and
+    JupyterLab saves outputs and edited parameter defaults into the notebook it opened."""
+    root = paths.root().resolve()
+    nbs = sorted({os.fspath(notebook_path(r).resolve().relative_to(root)) for r in runs if notebook_path(r).resolve().is_relative_to(root)})
+    if not nbs:
+        return []
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", *nbs], cwd=root, capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    changed = [line[3:].strip() for line in out.splitlines() if len(line) > 3]
+    for path in changed:
+        echo(f"warning: {path} differs from the committed version; this run uses it as it is. A source notebook is an "
+             f"input: outputs or edited parameter defaults saved into it change the results (`git diff {path}` shows what, "
+             f"`git checkout {path}` restores it)")
+    return changed
+
+
 # --- the run manifest --------------------------------------------------------------------------
 
-def write_manifest(cfg: Config, outcomes: dict[str, Outcome], started: dt.datetime, inputs: dict[str, str]) -> Path:
-    """Write reports/run_manifest.json; earlier successful runs not part of this run are carried forward."""
-    carried = {i: r for i, r in previous_runs().items() if i not in outcomes and i in {x.id for x in cfg.runs}}
-    doc = {
-        "started": started.isoformat(timespec="seconds"),
-        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "git": _git_state(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": {p: _version(p) for p in KEY_PACKAGES},
-        "config": {"path": paths.relative(cfg.path), "sha256": files.sha256(cfg.path), "kernel": cfg.kernel,
-                   "rounds": {str(k): v for k, v in cfg.rounds.items()}},
-        "inputs": inputs,
-        "synthetic_inputs": sorted(rel for rel, e in provenance.load().items() if e.synthetic),
-        "runs": [asdict(o) for o in outcomes.values()] + list(carried.values()),
-    }
-    return files.write_json(paths.reports() / MANIFEST, doc)
+class RunManifest:
+    """reports/run_manifest.json, rewritten atomically whenever a run starts or ends (so a crash loses
+    nothing that finished). Records of earlier runs of the config that this run does not touch are kept."""
+
+    def __init__(self, cfg: Config, started: dt.datetime, inputs: dict[str, str], recorded: dict[str, dict], git: dict):
+        self.cfg, self.started, self.inputs, self.git = cfg, started, inputs, git
+        ids = [r.id for r in cfg.runs]
+        self.records = {i: recorded[i] for i in ids if i in recorded}
+        self.synthetic = sorted(rel for rel, e in provenance.load().items() if e.synthetic)
+
+    def put(self, outcome: Outcome, quiet: bool = False) -> Path:
+        self.records[outcome.id] = asdict(outcome)
+        return self.write()
+
+    def write(self) -> Path:
+        order_ = {r.id: i for i, r in enumerate(self.cfg.runs)}
+        doc = {
+            "started": self.started.isoformat(timespec="seconds"),
+            "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "git": self.git,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "packages": {p: _version(p) for p in KEY_PACKAGES},
+            "config": {"path": paths.relative(self.cfg.path), "sha256": files.sha256(self.cfg.path), "kernel": self.cfg.kernel,
+                       "rounds": {str(k): v for k, v in self.cfg.rounds.items()}},
+            "inputs": self.inputs,
+            "synthetic_inputs": self.synthetic,
+            "runs": sorted(self.records.values(), key=lambda r: order_.get(r["id"], len(order_))),
+        }
+        return files.write_json(paths.reports() / MANIFEST, doc)
 
 
 def _version(package: str) -> str | None:
@@ -494,8 +979,8 @@ def _git_state() -> dict:
 
 
 def summary(outcomes: list[Outcome]) -> tuple[str, int]:
-    """A closing summary for the terminal and the exit code (non-zero when anything failed or was blocked)."""
-    bad = [o for o in outcomes if o.status in ("failed", "blocked")]
+    """A closing summary for the terminal and the exit code (non-zero when anything failed, was blocked or cut off)."""
+    bad = [o for o in outcomes if o.status not in ("ok", "skipped")]
     n_skip = sum(o.status == "skipped" for o in outcomes)
     lines = [f"{len(outcomes) - len(bad)} of {len(outcomes)} notebook runs succeeded ({n_skip} up to date, skipped)."]
     for o in bad:

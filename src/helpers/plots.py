@@ -17,6 +17,7 @@ import pandas as pd
 from . import style
 from .cooperation import SHORT_NAMES, parse_ordering
 
+JITTER_SEED = 20091  # the jitter of usage_by_model's points: same figure on every run
 style.apply()
 MODEL_COLOURS = style.MODEL_COLOURS  # one palette for the cooperation model in every notebook
 
@@ -75,7 +76,12 @@ def usage_by_model(df: pd.DataFrame, ordering, ax: plt.Axes, *, outcome: str = "
     sns.boxplot(data=data, x="level", y="shown", order=order, hue="level", hue_order=order, legend=False,
                 palette={m: MODEL_COLOURS[m] for m in order}, dodge=False, showfliers=False, ax=ax,
                 linecolor="#333333", width=0.6)
-    sns.stripplot(data=data, x="level", y="shown", order=order, color=style.ACCENT, size=3.5, alpha=0.7, ax=ax)
+    state = np.random.get_state()  # seaborn jitters with numpy's global generator: seed it, so the figure is reproducible
+    np.random.seed(JITTER_SEED)
+    try:
+        sns.stripplot(data=data, x="level", y="shown", order=order, color=style.ACCENT, size=3.5, alpha=0.7, ax=ax)
+    finally:
+        np.random.set_state(state)
     ax.set_xticks(range(len(order)), labels, fontsize=8)
     ax.set_xlabel("cooperation model (lowest level first)")
     ax.set_ylabel(ylabel or f"{outcome} {style.RATE_UNIT}")

@@ -1,12 +1,15 @@
 """Outputs of notebooks: figures (PNG + SVG), tables (CSV), results (JSON), and synthetic-data marks.
 
+Each goes to the folder of the run that writes it (``paths.figures()`` etc.: ``reports/figures/<run id>/``,
+see helpers.paths), so runs with other parameters, or work in JupyterLab (run id ``scratch``), never
+overwrite one another.
+
 Whatever is computed from any synthetic input is synthetic. Every function here takes
 ``synthetic`` explicitly so that no figure, table or result can be written without deciding it.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -49,7 +52,7 @@ def mark_synthetic(fig: plt.Figure, footer: tuple[float, float, float] | None = 
 
 
 def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = "") -> list[Path]:
-    """Write ``reports/figures/<name>.png`` (300 dpi) and ``.svg`` atomically; synthetic figures are
+    """Write ``reports/figures/<run id>/<name>.png`` (300 dpi) and ``.svg`` atomically; synthetic figures are
     stamped and get a ``_synthetic`` name. ``source`` is printed as the figure's source line."""
     footer = _footer_position(fig)  # the mark and the source share one line below the content
     if synthetic:
@@ -61,26 +64,29 @@ def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = ""
     out = []
     for ext in ("png", "svg"):
         target = paths.figures() / f"{name}.{ext}"
-        with files.atomic_path(target) as tmp:
-            fig.savefig(tmp, format=ext, dpi=style.PNG_DPI if ext == "png" else None, bbox_inches="tight")
+        # reproducible bytes: no date in the SVG metadata, SVG element ids salted by the name, not random
+        with files.atomic_path(target) as tmp, plt.rc_context({"svg.hashsalt": name}):
+            fig.savefig(tmp, format=ext, dpi=style.PNG_DPI if ext == "png" else None, bbox_inches="tight",
+                        metadata={"Date": None} if ext == "svg" else None)
         out.append(target)
     return out
 
 
 def save_table(df: pd.DataFrame, name: str, *, synthetic: bool, index: bool = True) -> Path:
-    """Write ``reports/tables/<name>.csv``; synthetic tables get a ``_synthetic`` suffix in the name."""
+    """Write ``reports/tables/<run id>/<name>.csv``; synthetic tables get a ``_synthetic`` suffix in the name."""
     stem = f"{name}_synthetic" if synthetic and not name.endswith("_synthetic") else name
     return files.write_csv(paths.tables() / f"{stem}.csv", df, index=index)
 
 
 def write_results(name: str, results: dict, *, synthetic: bool, parameters: dict | None = None) -> Path:
-    """Write ``reports/results/<name>.json`` with the synthetic flag and the parameters that made it."""
+    """Write ``reports/results/<run id>/<name>.json`` with the synthetic flag and the parameters that made it.
+
+    No time stamp: the same inputs give the same bytes (the run manifest records when each run ran)."""
     doc = {
         "name": name,
         "synthetic": bool(synthetic),
         "note": SYNTHETIC_MARK if synthetic else "computed from real data",
         "parameters": parameters or {},
-        "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "results": results,
     }
     return files.write_json(paths.results() / f"{name}.json", doc)

@@ -595,7 +595,7 @@ def _span(years: list[int]) -> str:
 
 def read_panel(path: Path | None = None) -> pd.DataFrame:
     """Read a written panel back and validate it."""
-    path = Path(path) if path is not None else paths.processed() / PANEL_FILE
+    path = Path(path) if path is not None else paths.find_processed(PANEL_FILE)
     if not path.is_file():
         raise DataError(path, "usage panel not built yet; run notebooks/01_usage_panel.ipynb or helpers.usage.write_panel()")
     return validate_panel(pd.read_parquet(path), file=path)

@@ -430,7 +430,7 @@ def clean_to_files(year: int, input_path, codebook=None, *, model_order=None, ig
 
 def load_log(year: int) -> pd.DataFrame:
     """The cleaning log of a round from paths.processed()."""
-    _, log_target = output_paths(int(year))
+    log_target = paths.find_processed(output_paths(int(year))[1].name)  # this run's, else a run it reads
     if not log_target.is_file():
         raise DataError(log_target, Problem(f"round {year} has not been cleaned yet", accepted="run helpers.survey.clean_to_files first"))
     return pd.read_csv(log_target, dtype={"row": "Int64"})
@@ -438,7 +438,7 @@ def load_log(year: int) -> pd.DataFrame:
 
 def load_clean(year: int, model_order=None) -> pd.DataFrame:
     """A cleaned round from paths.processed(), ``model`` as an ordered categorical (default order of its codebook)."""
-    target, _ = output_paths(int(year))
+    target = paths.find_processed(output_paths(int(year))[0].name)  # this run's, else a run it reads (helpers.paths)
     if not target.is_file():
         raise DataError(target, Problem(f"round {year} has not been cleaned yet", accepted="run helpers.survey.clean_to_files (notebook 01_clean_survey) first"))
     df = pd.read_parquet(target)
