@@ -79,7 +79,7 @@ def test_incremental_runs_skip_what_is_unchanged(make_notebook, write_config, ou
 
 @pytest.mark.slow
 def test_independent_runs_overlap_with_two_workers_and_failures_stay_isolated(make_notebook, write_config, tmp_path, outputs):
-    stamp = "import time, json, pathlib\nt0 = time.time(); time.sleep(2); t1 = time.time()\n" \
+    stamp = "import time, json, pathlib\nt0 = time.time(); time.sleep(5); t1 = time.time()\n" \
             "pathlib.Path(r'{out}').write_text(json.dumps([t0, t1]))"
     runs = [{"id": f"r{i}", "notebook": make_notebook(f"r{i}.ipynb", stamp.format(out=tmp_path / f"r{i}.json"))} for i in range(2)]
     runs.append({"id": "broken", "notebook": make_notebook("broken.ipynb", "1 / 0")})
