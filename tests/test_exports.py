@@ -78,7 +78,7 @@ def test_every_table_is_written_in_every_format(built):
 
 def test_survey_round_values_match_the_cleaned_round(built, monkeypatch):
     folder, _ = built
-    monkeypatch.setenv("BORGERSERVICE_PROCESSED", str(folder.parent))
+    monkeypatch.setenv("BORGERSERVICE_PROCESSED", str(folder.parent.parent))  # the processed root: exports are in <root>/<run id>/exports
     clean = survey.load_clean(2011)
     df, meta = pyreadstat.read_dta(folder / "survey_2011_synthetic.dta")
     assert len(df) == len(clean) == 88
