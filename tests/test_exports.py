@@ -320,7 +320,7 @@ def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monke
     folder, _ = built
     assert set(pm.inspect_notebook(str(paths.notebooks() / "05_export_data.ipynb"))) == {"usage_year_offset", "ordering"}
     processed = tmp_path / "processed"
-    shutil.copytree(folder.parent, processed, ignore=shutil.ignore_patterns(exports.FOLDER))
+    shutil.copytree(folder.parent, processed / folder.parent.name, ignore=shutil.ignore_patterns(exports.FOLDER))
     monkeypatch.setenv("BORGERSERVICE_PROCESSED", str(processed))
     monkeypatch.setenv("BORGERSERVICE_REPORTS", str(tmp_path / "reports"))
     pm.execute_notebook(str(paths.notebooks() / "05_export_data.ipynb"), str(tmp_path / "out.ipynb"), kernel_name=paths.KERNEL_NAME,
