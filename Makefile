@@ -6,10 +6,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := borgerservice
 
-.PHONY: help env run test lab examples check-data clean-reports benchmark
+.PHONY: help env run report test lab examples check-data clean-reports benchmark
 
 help:
 	@echo "make run       create .venv if needed, then run every notebook in config/pipeline.yaml"
+	@echo "make report    the report site (reports/site/index.html) and PDF (reports/report.pdf) from the last make run"
 	@echo "make test      create .venv if needed, then run the test suite"
 	@echo "make lab       start JupyterLab with the project's kernel"
 	@echo "make examples  regenerate the synthetic example data (byte for byte)"
@@ -27,6 +28,9 @@ env: $(STAMP)
 run: $(STAMP)
 	$(BIN)/borgerservice run
 
+report: $(STAMP)
+	$(BIN)/borgerservice report
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
@@ -42,4 +46,4 @@ check-data: $(STAMP)
 	$(BIN)/borgerservice check-data
 
 clean-reports:
-	rm -rf reports/executed reports/figures reports/tables reports/results reports/run_manifest.json
+	rm -rf reports/executed reports/figures reports/tables reports/results reports/run_manifest.json reports/site reports/report.pdf

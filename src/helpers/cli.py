@@ -1,6 +1,6 @@
 """The `borgerservice` command: run the pipeline and the data chores behind it.
 
-Verbs: run, new-round, clean, examples, fetch-usage, add-data, export, check-data. Heavy modules are imported
+Verbs: run, report, new-round, clean, examples, fetch-usage, add-data, export, check-data. Heavy modules are imported
 inside each verb so that `borgerservice run` with nothing to do returns quickly.
 """
 
@@ -32,6 +32,16 @@ def _cmd_run(args) -> int:
     text, code = pipeline.summary(outcomes)
     print(text)
     return code
+
+
+def _cmd_report(args) -> int:
+    from . import site
+
+    built = site.build()
+    print(f"site: {paths.relative(built / 'index.html')}")
+    if not args.no_pdf:
+        print(f"pdf:  {paths.relative(site.pdf(built))}")
+    return 0
 
 
 def _cmd_new_round(args) -> int:
@@ -122,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="when another run holds the output folders, wait this long for it (default: stop at once)")
     r.set_defaults(func=_cmd_run)
+
+    rep = sub.add_parser("report", help="build the report site (reports/site) and its PDF (reports/report.pdf) from the executed notebooks")
+    rep.add_argument("--no-pdf", action="store_true", help="only the site, no PDF (the PDF needs /usr/bin/chromium)")
+    rep.set_defaults(func=_cmd_report)
 
     n = sub.add_parser("new-round", help="add a survey year to the rounds of config/pipeline.yaml, with a codebook copied from another year")
     n.add_argument("year", type=int)

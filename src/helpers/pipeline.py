@@ -737,6 +737,9 @@ def execute(run: Run, kernel: str, timeout: int, key: str = "", reads: tuple[str
     html = None
     try:
         if tmp.exists():
+            from .reports import relative_papermill_paths
+
+            relative_papermill_paths(tmp)  # papermill records absolute paths; outputs name none
             os.replace(tmp, out)
         html = _export_html(out) if out.exists() and tmp.parent.exists() else None
     except OSError as exc:

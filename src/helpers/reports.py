@@ -18,6 +18,21 @@ import pandas as pd
 from . import files, paths, style
 
 SYNTHETIC_MARK = "SYNTHETIC EXAMPLE DATA - not a finding"
+
+
+class OutputPath(type(Path())):
+    """A written file's path that shows itself relative to the project (a notebook cell ending in a
+    write displays ``reports/results/x.json``, never the machine's absolute path)."""
+
+    def __repr__(self) -> str:
+        return f"OutputPath({paths.relative(self)!r})"
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython's display of a cell's last value
+        p.text(paths.relative(self))
+
+
+def _shown(path: Path) -> OutputPath:
+    return OutputPath(path)
 SYNTHETIC_BANNER = (
     "**Synthetic example data.** At least one input of this notebook is synthetic example data made "
     "by `helpers.synthetic` (flagged in `data/raw/*/MANIFEST.yaml`). Numbers below show how the "
@@ -68,14 +83,14 @@ def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = ""
         with files.atomic_path(target) as tmp, plt.rc_context({"svg.hashsalt": name}):
             fig.savefig(tmp, format=ext, dpi=style.PNG_DPI if ext == "png" else None, bbox_inches="tight",
                         metadata={"Date": None} if ext == "svg" else None)
-        out.append(target)
+        out.append(_shown(target))
     return out
 
 
 def save_table(df: pd.DataFrame, name: str, *, synthetic: bool, index: bool = True) -> Path:
     """Write ``reports/tables/<run id>/<name>.csv``; synthetic tables get a ``_synthetic`` suffix in the name."""
     stem = f"{name}_synthetic" if synthetic and not name.endswith("_synthetic") else name
-    return files.write_csv(paths.tables() / f"{stem}.csv", df, index=index)
+    return _shown(files.write_csv(paths.tables() / f"{stem}.csv", df, index=index))
 
 
 def write_results(name: str, results: dict, *, synthetic: bool, parameters: dict | None = None) -> Path:
@@ -89,4 +104,21 @@ def write_results(name: str, results: dict, *, synthetic: bool, parameters: dict
         "parameters": parameters or {},
         "results": results,
     }
-    return files.write_json(paths.results() / f"{name}.json", doc)
+    return _shown(files.write_json(paths.results() / f"{name}.json", doc))
+
+
+def relative_papermill_paths(notebook: Path) -> None:
+    """Rewrite the absolute input and output paths papermill records in an executed notebook's
+    metadata as paths relative to the project, so no output names the machine it ran on."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    changed = False
+    for key in ("input_path", "output_path"):
+        value = meta.get(key)
+        if value and Path(value).is_absolute():
+            meta[key] = paths.relative(Path(value))
+            changed = True
+    if changed:
+        files.write_text(notebook, nbformat.writes(nb))

@@ -1,0 +1,86 @@
+"""The report site: an index with each run's results in brief, notebooks with folded code, figures,
+tables, provenance; synthetic marks on every page from synthetic input; every link resolves."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import paths, site
+from site_fixture import build_reports
+
+
+@pytest.fixture
+def built(outputs):
+    manifest = build_reports(paths.reports())
+    return site.build(), manifest
+
+
+def _pages(root: Path) -> dict[str, str]:
+    return {p["path"]: (root / p["path"]).read_text(encoding="utf-8") for p in json.loads((root / "pages.json").read_text())}
+
+
+def test_index_summarises_every_run_from_its_results(built):
+    root, _ = built
+    index = (root / "index.html").read_text(encoding="utf-8")
+    assert 'href="notebooks/00_reference.html"' in index and 'href="notebooks/01_clean_survey_2011.html"' in index
+    assert "5,560,534 inhabitants" in index  # 00_reference's brief, from its results JSON
+    assert "54 of the 86 that answered (63%)" in index  # the survey round's brief: 16+15+14+9 cooperating
+    assert "example_survey_2011.xlsx" in index and "synthetic" in index  # the data section names what is synthetic
+
+
+def test_every_page_from_synthetic_input_is_marked_and_code_is_folded(built):
+    root, _ = built
+    pages = _pages(root)
+    assert set(pages) == {"index.html", "notebooks/00_reference.html", "notebooks/01_clean_survey_2011.html",
+                          "gallery.html", "tables.html", "provenance.html"}
+    for path, text in pages.items():
+        if path == "notebooks/00_reference.html":
+            assert 'class="synthetic-mark"' not in text and "real data only" in text  # a real run is not marked synthetic
+        else:
+            assert 'class="synthetic-mark"' in text, path
+    nb = pages["notebooks/01_clean_survey_2011.html"]
+    assert re.search(r'<details class="code"><summary>show code</summary>((?!</details>).)*answer', nb, re.S)  # code hidden by default
+    assert "43" in nb and "cdnjs" not in nb and "mathjax" not in nb.lower()  # outputs shown; nothing fetched from the network
+
+
+def test_every_local_link_and_image_resolves(built):
+    root, _ = built
+    for path, text in _pages(root).items():
+        for target in re.findall(r'(?:href|src)="([^"#]+)"', text):
+            if target.startswith(("http:", "https:", "data:")):
+                continue
+            assert (root / path).parent.joinpath(target).resolve().is_file(), f"{path}: broken link {target}"
+    gallery = (root / "gallery.html").read_text()
+    assert 'src="figures/survey_2011_models_synthetic.png"' in gallery and "figures/survey_2011_models_synthetic.svg" in gallery
+    assert 'href="tables/survey_2011_models_synthetic.csv"' in (root / "tables.html").read_text()
+
+
+def test_provenance_shows_commit_versions_parameters_and_input_hashes(built):
+    root, manifest = built
+    text = (root / "provenance.html").read_text()
+    assert manifest["git"]["commit"] in text and "pandas" in text and "2.2.3" in text
+    assert "ab" * 32 in text and "survey/example_survey_2011.xlsx" in text
+    assert "{&quot;year&quot;: 2011}" in text
+
+
+def test_without_a_run_the_site_says_what_to_do(outputs):
+    with pytest.raises(FileNotFoundError, match="run the notebooks first"):
+        site.build()
+
+
+@pytest.mark.skipif(not site.CHROMIUM.is_file(), reason="/usr/bin/chromium not installed")
+def test_pdf_holds_every_page(built):
+    from pypdf import PdfReader
+
+    root, _ = built
+    pdf = site.pdf(root)
+    reader = PdfReader(str(pdf))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 6
+    assert "5,560,534 inhabitants" in text and "Provenance" in text and "SYNTHETIC EXAMPLE DATA" in text
+    assert "answer = 6" not in text  # code stays folded in print
