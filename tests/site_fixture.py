@@ -4,6 +4,7 @@ for the report-site tests, without running the pipeline."""
 from __future__ import annotations
 
 import json
+import os
 
 import matplotlib
 
@@ -13,7 +14,7 @@ import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 
-from helpers import reports
+from helpers import paths, reports
 
 REFERENCE = {"n_kommuner": 98, "population_sum_of_kommuner": 5_560_534, "population_national_dst": 5_560_628,
              "kommuner_per_region": {"Region Hovedstaden": 29, "Region Sjælland": 17, "Region Syddanmark": 22,
@@ -36,13 +37,19 @@ def build_reports(root) -> dict:
     (root / "executed").mkdir(parents=True, exist_ok=True)
     executed_notebook(root / "executed" / "00_reference.ipynb", "00 · Reference", "42")
     executed_notebook(root / "executed" / "01_clean_survey_2011.ipynb", "01 · Clean survey", "43")
-    reports.write_results("00_reference", REFERENCE, synthetic=False, parameters={"year": 2011})
-    reports.write_results("01_clean_survey_2011", SURVEY, synthetic=True, parameters={"year": 2011})
-    fig, ax = plt.subplots(figsize=(3, 2))
-    ax.bar(["a", "b"], [1, 2])
-    reports.save_figure(fig, "survey_2011_models", synthetic=True, source="Source: test")
-    plt.close(fig)
-    reports.save_table(pd.DataFrame({"model": [1, 2], "kommuner": [16, 15]}), "survey_2011_models", synthetic=True, index=False)
+    before = os.environ.get(paths.RUN_ID_ENV)
+    try:  # each run writes in its own folder, as under `borgerservice run`
+        os.environ[paths.RUN_ID_ENV] = "00_reference"
+        reports.write_results("00_reference", REFERENCE, synthetic=False, parameters={"year": 2011})
+        os.environ[paths.RUN_ID_ENV] = "01_clean_survey_2011"
+        reports.write_results("01_clean_survey_2011", SURVEY, synthetic=True, parameters={"year": 2011})
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.bar(["a", "b"], [1, 2])
+        reports.save_figure(fig, "survey_2011_models", synthetic=True, source="Source: test")
+        plt.close(fig)
+        reports.save_table(pd.DataFrame({"model": [1, 2], "kommuner": [16, 15]}), "survey_2011_models", synthetic=True, index=False)
+    finally:
+        os.environ.pop(paths.RUN_ID_ENV) if before is None else os.environ.__setitem__(paths.RUN_ID_ENV, before)
     manifest = {
         "started": "2026-12-01T10:00:00+00:00", "finished": "2026-12-01T10:01:00+00:00",
         "git": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": False}, "python": "3.11.2", "platform": "Linux",

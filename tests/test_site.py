@@ -56,8 +56,9 @@ def test_every_local_link_and_image_resolves(built):
                 continue
             assert (root / path).parent.joinpath(target).resolve().is_file(), f"{path}: broken link {target}"
     gallery = (root / "gallery.html").read_text()
-    assert 'src="figures/survey_2011_models_synthetic.png"' in gallery and "figures/survey_2011_models_synthetic.svg" in gallery
-    assert 'href="tables/survey_2011_models_synthetic.csv"' in (root / "tables.html").read_text()
+    run = "01_clean_survey_2011"
+    assert f'src="figures/{run}/survey_2011_models_synthetic.png"' in gallery and f"figures/{run}/survey_2011_models_synthetic.svg" in gallery
+    assert f'href="tables/{run}/survey_2011_models_synthetic.csv"' in (root / "tables.html").read_text()
 
 
 def test_provenance_shows_commit_versions_parameters_and_input_hashes(built):

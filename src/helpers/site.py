@@ -113,13 +113,19 @@ def _page(title: str, body: str, *, synthetic: bool, manifest: dict, depth: int 
 
 
 def _results(reports: Path) -> dict[str, dict]:
-    out = {}
-    for f in sorted((reports / "results").glob("*.json")):
+    """Results documents by run id: ``reports/results/<run id>/<name>.json`` (the one named like the run
+    when a run wrote several), and by name for results written outside a run folder."""
+    out: dict[str, dict] = {}
+    for f in sorted((reports / "results").rglob("*.json")):
         try:
             doc = json.loads(f.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
             continue
-        out[doc.get("name", f.stem)] = doc
+        name = doc.get("name", f.stem)
+        folder = f.parent.name if f.parent != reports / "results" else name
+        if folder not in out or name == folder:
+            out[folder] = doc
+        out.setdefault(name, doc)
     return out
 
 
@@ -187,28 +193,33 @@ def build(out: Path | None = None) -> Path:
         summaries.append(f'<h3><a href="{page}">{html.escape(r["id"])}</a>{mark}{status}</h3>{_brief_html(doc)}')
 
     # figures and tables, copied so the site stands alone
-    figures = sorted((reports / "figures").glob("*.png")) if (reports / "figures").is_dir() else []
+    def copy(src: Path, kind: str) -> str:
+        """Copy an output into the site (keeping its run folder) and return its link."""
+        rel = src.relative_to(reports / kind).as_posix()
+        (tmp / kind / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, tmp / kind / rel)
+        return f"{kind}/{rel}"
+
+    figures = sorted((reports / "figures").rglob("*.png")) if (reports / "figures").is_dir() else []
     (tmp / "figures").mkdir()
     cards = []
     for png in figures:
-        shutil.copy2(png, tmp / "figures" / png.name)
+        link = copy(png, "figures")
+        links = f'<a href="{link}">PNG</a>'
         svg = png.with_suffix(".svg")
-        links = f'<a href="figures/{png.name}">PNG</a>'
         if svg.is_file():
-            shutil.copy2(svg, tmp / "figures" / svg.name)
-            links += f' · <a href="figures/{svg.name}">SVG</a>'
+            links += f' · <a href="{copy(svg, "figures")}">SVG</a>'
         flag = " <strong>(synthetic)</strong>" if png.stem.endswith("_synthetic") else ""
-        cards.append(f'<figure><img src="figures/{png.name}" alt="{html.escape(png.stem)}">'
+        cards.append(f'<figure><img src="{link}" alt="{html.escape(png.stem)}">'
                      f"<figcaption>{html.escape(png.stem)}{flag}<br>{links}</figcaption></figure>")
-    table_files = sorted(p for p in (reports / "tables").glob("*") if p.is_file()) if (reports / "tables").is_dir() else []
+    table_files = sorted(p for p in (reports / "tables").rglob("*") if p.is_file()) if (reports / "tables").is_dir() else []
     (tmp / "tables").mkdir()
-    by_stem: dict[str, list[Path]] = {}
+    by_stem: dict[str, list[tuple[Path, str]]] = {}
     for t in table_files:
-        shutil.copy2(t, tmp / "tables" / t.name)
-        by_stem.setdefault(t.stem, []).append(t)
+        by_stem.setdefault(t.with_suffix("").relative_to(reports / "tables").as_posix(), []).append((t, copy(t, "tables")))
     table_rows = "".join(
         f"<tr><td>{html.escape(stem)}{' <strong>(synthetic)</strong>' if stem.endswith('_synthetic') else ''}</td><td>"
-        + " · ".join(f'<a href="tables/{f.name}">{f.suffix.lstrip(".").upper()}</a>' for f in sorted(fs, key=lambda f: f.suffix)) + "</td></tr>"
+        + " · ".join(f'<a href="{link}">{f.suffix.lstrip(".").upper()}</a>' for f, link in sorted(fs, key=lambda x: x[0].suffix)) + "</td></tr>"
         for stem, fs in sorted(by_stem.items()))
 
     # pages
