@@ -11,9 +11,11 @@ TEXT_SUFFIXES = {".ipynb", ".html", ".json", ".csv", ".svg", ".tex", ".txt", ".m
 
 
 def offending(folder, needle: str) -> list[str]:
+    """Output files that contain ``needle``. Hidden files are machine-local state, not outputs (the
+    pipeline's stat cache, .hash_cache.json, maps this machine's paths and mtimes to sha256s)."""
     hits = []
     for f in sorted(folder.rglob("*")):
-        if f.is_file() and f.suffix in TEXT_SUFFIXES and needle in f.read_text(encoding="utf-8", errors="replace"):
+        if f.is_file() and not f.name.startswith(".") and f.suffix in TEXT_SUFFIXES and needle in f.read_text(encoding="utf-8", errors="replace"):
             hits.append(f.relative_to(folder).as_posix())
     return hits
 
@@ -32,4 +34,5 @@ def test_outputs_of_real_notebook_runs_hold_no_absolute_project_path(outputs):
 def test_the_check_finds_an_absolute_path(tmp_path):
     (tmp_path / "a.json").write_text('{"path": "/home/someone/project/reports/x.json"}')
     (tmp_path / "b.csv").write_text("x\n1\n")
+    (tmp_path / ".hash_cache.json").write_text('{"/home/someone/project/data/raw/x": "ab"}')
     assert offending(tmp_path, "/home/someone/project") == ["a.json"]
