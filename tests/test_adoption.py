@@ -34,6 +34,7 @@ def test_treatment_definitions():
     assert adoption.treated_models("level>=3") == [3, 4]  # 5<1<2<3<4: levels 3, 4 are models 3, 4
     assert adoption.treated_models("level>=3", "5<1<3<2<4") == [2, 4]
     assert adoption.treated_models("level>=1") == [1, 2, 3, 4]
+    assert adoption.treated_models("level3+") == adoption.treated_models("level>=3")  # the form without '=' (papermill)
     with pytest.raises(ValueError, match="accepted: any, staff"):
         adoption.treated_models("level>=5")
 

@@ -100,8 +100,10 @@ def test_new_round_scaffolds_config(tmp_path):
     done = rounds.new_round(2017, like=2011, config_dir=config)
     after = (config / "pipeline.yaml").read_text()
     assert pipeline.load_rounds(config / "pipeline.yaml")[2017] == {"input_path": "survey/example_survey_2017.xlsx", "codebook": "2017"}
-    assert [r.id for r in pipeline.load_config(config / "pipeline.yaml").runs if "2017" in r.id] == [
+    new_runs = [r.id for r in pipeline.load_config(config / "pipeline.yaml").runs if "2017" in r.id]
+    assert [i for i in new_runs if not i.startswith("04_")] == [
         "01_clean_survey_2017", "02_compare_2014_2017", "03_model_visits_2014_2017", "03_model_loans_2014_2017"]
+    assert len([i for i in new_runs if i.startswith("04_adoption_")]) == 2 * 7  # every set of >= 2 rounds with 2017, real + synthetic
     # the file was edited, not re-dumped: every old line (comments included) is still there, in order
     assert [line for line in after.splitlines() if line in before.splitlines()] == before.splitlines()
     assert "  2017:\n    input_path: survey/example_survey_2017.xlsx\n    codebook: '2017'\n" in after

@@ -67,7 +67,7 @@ from . import cooperation, paths, usage
 from .errors import DataError, Problem
 
 TREATMENTS = {"any": "any cooperation (models 1-4)", "staff": "library staff do the tasks (models 3-4)",
-              "level>=k": "level k or higher under the ordering (k = 1..4)"}
+              "level>=k": "level k or higher under the ordering (k = 1..4; also written 'levelk+', e.g. 'level3+')"}
 TIMINGS = ("round", "earliest")
 REVERSALS = ("absorbing", "exclude")
 CONTROL_GROUPS = {"notyettreated": "not-yet-treated and never-treated units", "nevertreated": "never-treated units only"}
@@ -80,13 +80,13 @@ DEFAULT_WINDOW = (-4, 8)
 
 # --- treatment and timing ----------------------------------------------------------------------
 def treated_models(treatment: str, ordering=None) -> list[int]:
-    """Model codes that count as treated: "any" (1-4), "staff" (3-4) or "level>=k" under ``ordering``."""
+    """Model codes that count as treated: "any" (1-4), "staff" (3-4) or "level>=k" / "levelk+" under ``ordering``."""
     t = str(treatment).strip().replace(" ", "")
     if t == "any":
         return list(cooperation.COOPERATING)
     if t == "staff":
         return [3, 4]
-    m = re.fullmatch(r"level>=([1-4])", t)
+    m = re.fullmatch(r"level>=([1-4])", t) or re.fullmatch(r"level([1-4])\+", t)
     if m:
         k = int(m.group(1))
         return sorted(code for code, level in cooperation.level_scores(ordering).items() if level >= k)
@@ -273,7 +273,7 @@ def build(rounds: Sequence[int], *, treatment: str = "any", ordering=None, sourc
     _out(df["loans"].isna() | ~(df["loans"] > 0), "no positive loans count")
     # a timing that is now always-treated in the data (earliest bound at the first year) has no pre-period
     first = min(usage.REAL_LOANS_YEARS)
-    _out((df["g"] > 0) & (df["g"] <= first), "unit: treated from the first year of the series (earliest timing)")
+    _out(df["included"] & (df["g"] > 0) & (df["g"] <= first), "unit: treated from the first year of the series (earliest timing)")
     df["in_sample"] = why == ""
     df["why_out"] = why.replace("", pd.NA)
     df["log_pop"] = np.log(df["population"])
@@ -582,3 +582,53 @@ def estimates_vs_truth(table: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
     covered = ((t["low"] <= t["true"]) & (t["true"] <= t["high"])).astype("boolean")
     t["covered"] = covered.mask(table["reference"].to_numpy() | t["true"].isna().to_numpy())
     return t
+
+
+def synthetic_effect(cohort: int, year: int) -> float:
+    """The synthetic generator's true effect path (cohort-heterogeneous), for simulations on any sample."""
+    from .synthetic import usage as synth
+
+    cohort = int(cohort)
+    if not cohort or cohort in synth.COHORT_SCALE:
+        return synth.adoption_effect(cohort, year)
+    like = max(g for g in synth.COHORT_SCALE if g <= cohort) if cohort >= min(synth.COHORT_SCALE) else min(synth.COHORT_SCALE)
+    return synth.adoption_effect(like, int(year) - cohort + like)  # other cohorts (other rounds): the nearest earlier one's scale
+
+
+def sensitivity(rounds: Sequence[int], variants: dict[str, dict], *, base: dict, control_group: str = "notyettreated",
+                anticipation: int = 0, window=DEFAULT_WINDOW, estimator: str = "cs", surveys: dict | None = None) -> pd.DataFrame:
+    """The headline average post-adoption effect and the naive TWFE effect under variants of :func:`build`'s options.
+
+    ``base``: the options of the main specification; each variant overrides some of them. Columns:
+    units, adopters, avg_post (mean over the event times 0..window end of the headline estimator),
+    twfe_static (with its 95 % interval), pretrend_p (headline estimator).
+    """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator {estimator!r}; accepted: {', '.join(ESTIMATORS)}")
+    rows = {}
+    for name, change in variants.items():
+        b = build(rounds, **{**base, **change, "surveys": surveys})
+        s = b["sample"]
+        if estimator == "cs":
+            fit = fit_cs(s, control_group, anticipation, window)
+            t, pre, units = fit["table"], fit["pretrend"]["p"], fit["n_units"]
+        else:
+            fit = fit_twfe_event(s, window, anticipation)
+            t, pre, units = fit["table"], fit["pretrend"]["p"], s["kommunekode"].nunique()
+        st = fit_twfe_static(s, anticipation)
+        post = t.loc[(t.index >= 0) & ~t["reference"], "estimate"]
+        rows[name] = {"units": units, "adopters": int(s.loc[s["g"] > 0, "kommunekode"].nunique()), "avg_post": float(post.mean()),
+                      "twfe_static": st["estimate"], "twfe_low": st["low"], "twfe_high": st["high"], "pretrend_p": pre}
+    return pd.DataFrame(rows).T.rename_axis("variant")
+
+
+def sensitivity_variants(timing_rule: str, covid: str, exclude_flags: Sequence[str], reversals: str) -> dict[str, dict]:
+    """The specification as given, then each data choice turned the other way (one at a time)."""
+    other_timing = {"round": "earliest", "earliest": "round"}[timing_rule]
+    return {
+        "as specified": {},
+        f"timing at the {'earlier bound' if other_timing == 'earliest' else 'round'}": {"timing_rule": other_timing},
+        f"COVID years {'excluded' if covid == 'include' else 'included'}": {"covid": "exclude" if covid == "include" else "include"},
+        ("flagged values kept" if exclude_flags else "reporting failures left out"): {"exclude_flags": () if exclude_flags else ("reporting_failure",)},
+        f"reversals {'excluded' if reversals == 'absorbing' else 'absorbing'}": {"reversals": "exclude" if reversals == "absorbing" else "absorbing"},
+    }

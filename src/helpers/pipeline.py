@@ -159,8 +159,13 @@ def pairs(years: list[int], mode: str) -> list[tuple[int, int]]:
     raise ConfigError(f"pairs: {mode!r}; accepted: consecutive, all")
 
 
+def round_sets(years: list[int], smallest: int = 2) -> list[tuple[int, ...]]:
+    """Every set of at least ``smallest`` rounds, smaller sets first (the adoption panel's configurations)."""
+    return [c for k in range(smallest, len(years) + 1) for c in itertools.combinations(years, k)]
+
+
 def expand(doc: dict, rounds: dict[int, dict], where: str) -> list[Run]:
-    """Fixed runs, then per-round templates for every round, then per-pair templates."""
+    """Fixed runs, then per-round templates for every round, then per-pair templates, then per-round-set templates."""
     runs = [_make_run(item, f"{where}: run {i}") for i, item in enumerate(doc.get("runs") or [], start=1)]
     for r in runs:  # a fixed run's need naming {year} stands for that run of every round (05_export_data)
         r.needs = [n.replace("{year}", str(y)) for n in r.needs for y in (rounds if "{year}" in n else [None])]
@@ -170,6 +175,11 @@ def expand(doc: dict, rounds: dict[int, dict], where: str) -> list[Run]:
     for a, b in pairs(list(rounds), doc.get("pairs", "consecutive")):
         for item in doc.get("per_pair") or []:
             runs.append(_make_run(item, f"{where}: per_pair", {"year_a": a, "year_b": b}, (a, b)))
+    for years in round_sets(list(rounds)):  # {rounds}: the list of years, {rounds_id}: "2009_2011"; a need with {year}: each round
+        for item in doc.get("per_round_set") or []:
+            needs = [n.replace("{year}", str(y)) for n in item.get("needs") or [] for y in (years if "{year}" in n else [None])]
+            runs.append(_make_run(dict(item, needs=needs), f"{where}: per_round_set",
+                                  {"rounds": list(years), "rounds_id": "_".join(map(str, years))}, years))
     return runs
 
 

@@ -239,7 +239,7 @@ def event_study(tables: dict[str, pd.DataFrame], ax: plt.Axes, *, anticipation: 
     start = -1 - anticipation
     all_e = sorted({int(e) for t in tables.values() for e in t.index})
     if all_e:
-        ax.axvspan(min(all_e) - 0.5, start + 0.5, color="#eeeeee", zorder=0, label="pre-periods")
+        ax.axvspan(min(all_e) - 0.5, start + 0.5, color="#eeeeee", zorder=0, label="pre-periods (before adoption)")
     if anticipation:
         ax.axvspan(start + 0.5, -0.5, color="#fff3cd", zorder=0, label=f"anticipation ({anticipation} year(s))")
     ax.axhline(0, color="#555555", lw=0.8)
@@ -253,8 +253,8 @@ def event_study(tables: dict[str, pd.DataFrame], ax: plt.Axes, *, anticipation: 
         ref = t.loc[t["reference"]]
         if len(ref):
             ax.plot(x[t["reference"].to_numpy()], [0.0] * len(ref), marker="o", mfc="white", color=colours[i % len(colours)], ls="none")
-    ref_e = start
-    ax.annotate("reference\nperiod (= 0)", xy=(ref_e, 0), xytext=(ref_e, ax.get_ylim()[1] * 0.8 if ax.get_ylim()[1] > 0 else 0.05),
+    low, high = ax.get_ylim()
+    ax.annotate("reference period\n(0 by construction)", xy=(start, 0), xytext=(start, low + 0.12 * (high - low)),
                 ha="center", fontsize=8, color="#555555", arrowprops={"arrowstyle": "->", "color": "#555555"})
     if truth is not None and len(truth):
         ax.plot(truth.index, truth.to_numpy(), ls="--", color="#333333", lw=1.2, label="true effect (synthetic)")
@@ -262,6 +262,7 @@ def event_study(tables: dict[str, pd.DataFrame], ax: plt.Axes, *, anticipation: 
     ax.set_xlabel("years since the first treated usage year (event time)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", framealpha=0.9)
+    ax.set_ylim(low, high + 0.25 * (high - low))  # room for the legend above the estimates
     ax.grid(alpha=0.3)
     return ax

@@ -1,0 +1,90 @@
+"""Notebook 04_adoption_panel: its pipeline runs (every set of >= 2 rounds, real and synthetic) and a run
+with non-default parameters (the pattern of test_notebook_params.py)."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import nbformat
+import papermill as pm
+import pytest
+
+from helpers import paths, pipeline, survey
+
+NOTEBOOK = "04_adoption_panel"
+ROUNDS = {2009: ("survey/example_survey_2009.csv", "2009"), 2011: ("survey/example_survey_2011.xlsx", "2011"),
+          2014: ("survey/example_survey_2014.xlsx", "2014")}
+
+
+def _declared() -> dict:
+    nb = nbformat.read(paths.notebooks() / f"{NOTEBOOK}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    namespace: dict = {}
+    exec(cell.source, {}, namespace)
+    return namespace
+
+
+def test_round_sets():
+    assert pipeline.round_sets([2009, 2011, 2014]) == [(2009, 2011), (2009, 2014), (2011, 2014), (2009, 2011, 2014)]
+    assert pipeline.round_sets([2009]) == []
+
+
+def test_pipeline_runs_04_for_every_set_of_rounds_on_real_and_synthetic_loans():
+    cfg = pipeline.load_config()
+    runs = {r.id: r for r in cfg.runs if r.notebook == f"{NOTEBOOK}.ipynb"}
+    sets = pipeline.round_sets(sorted(cfg.rounds))
+    assert len(runs) == 2 * len(sets) == 8
+    declared = _declared()
+    for years in sets:
+        tag = "_".join(map(str, years))
+        for source in ("real", "synthetic"):
+            run = runs[f"04_adoption_{source}_{tag}"]
+            assert run.parameters == {"rounds": list(years), "usage_source": source}
+            assert set(run.parameters) <= set(declared)
+            assert run.needs == [f"01_clean_survey_{y}" for y in years]
+            assert run.rounds == years
+    # `run --rounds 2014` selects the sets containing 2014 (plus what they need)
+    chosen = {r.id for r in pipeline.select(cfg.runs, rounds=[2014])}
+    assert "04_adoption_real_2009_2014" in chosen and "04_adoption_real_2009_2011" not in chosen
+
+
+def test_parameter_comments_have_no_equals_sign():
+    """papermill cannot parse a parameter line whose comment holds '=' and silently ignores its override."""
+    nb = nbformat.read(paths.notebooks() / f"{NOTEBOOK}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    for stmt, line in zip(ast.parse(cell.source).body, cell.source.splitlines()):
+        assert "=" not in line.split("#", 1)[1], line
+
+
+@pytest.mark.slow
+def test_notebook_runs_with_non_default_parameters(outputs):
+    for year, (path, codebook) in ROUNDS.items():
+        survey.clean_to_files(year, paths.raw() / path, codebook)
+    parameters = {"rounds": [2011, 2014], "usage_source": "synthetic", "treatment": "level3+", "estimator": "twfe",
+                  "control_group": "nevertreated", "anticipation": 1, "covid": "exclude", "timing": "earliest",
+                  "event_window": [-3, 6], "simulation_reps": 30}
+    defaults = _declared()
+    assert set(parameters) <= set(defaults)
+    assert all(defaults[k] != v for k, v in parameters.items())
+    executed = outputs / f"{NOTEBOOK}.executed.ipynb"
+    pm.execute_notebook(str(paths.notebooks() / f"{NOTEBOOK}.ipynb"), str(executed), parameters=parameters,
+                        kernel_name=paths.KERNEL_NAME, cwd=str(paths.notebooks()), progress_bar=False, execution_timeout=600)
+    nb = nbformat.read(executed, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors, f"{errors[0].ename}: {errors[0].evalue}"
+    doc = json.loads((paths.results() / "04_adoption_synthetic_2011_2014.json").read_text())
+    assert doc["synthetic"] is True and doc["results"]["synthetic_usage"] is True
+    for key, value in parameters.items():
+        assert doc["parameters"][key] == value, key
+    res = doc["results"]
+    events = [row["event_time"] for row in res["event_study"]["TWFE Poisson"]]
+    assert min(events) == -3 and max(events) == 6
+    ref = [row for row in res["event_study"]["TWFE Poisson"] if row["reference"]]
+    assert [row["event_time"] for row in ref] == [-2]  # anticipation 1 moves the reference period
+    assert not any(y["used"] for y in res["years"] if y["year"] in (2020, 2021))
+    assert res["vs_truth"], "the synthetic source shows estimates against the truth"
+    assert res["simulation"]["reps"] == 30
+    assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_synthetic.png").is_file()
+    assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_synthetic.svg").is_file()
+    assert (paths.tables() / "adoption_timing_synthetic_2011_2014_synthetic.csv").is_file()
