@@ -239,14 +239,20 @@ def test_run_keys_follow_each_runs_own_inputs(raw_copy, tmp_path, monkeypatch):
     k1 = keys()
     assert {i: k1[i] for i in k0 if i != "05_export_data"} == {i: k for i, k in k0.items() if i != "05_export_data"}
     assert k1["05_export_data"] != k0["05_export_data"]  # the export needs every round, the new one too
-    assert set(k1) - set(k0) == {"01_clean_survey_2017", "02_compare_2014_2017", "03_model_visits_2014_2017", "03_model_loans_2014_2017"}
+    adoption_runs = {r.id: r.rounds for r in pipeline.load_config(config / "pipeline.yaml").runs if r.id.startswith("04_adoption_")}
+
+    def with_round(year):  # the adoption runs (every set of >= 2 rounds) whose set holds this round
+        return {i for i, rs in adoption_runs.items() if year in rs}
+
+    assert set(k1) - set(k0) == {"01_clean_survey_2017", "02_compare_2014_2017", "03_model_visits_2014_2017",
+                                 "03_model_loans_2014_2017"} | with_round(2017)
     # an edited codebook re-runs its round and what needs it, nothing else
     with open(config / "codebooks" / "2011.yaml", "a") as f:
         f.write("\n# edited\n")
     k2 = keys()
     changed = {i for i in k1 if k2[i] != k1[i]}
     assert changed == {"01_clean_survey_2011", "02_compare_2009_2011", "03_model_visits_2009_2011", "03_model_loans_2009_2011",
-                       "02_compare_2011_2014", "03_model_visits_2011_2014", "03_model_loans_2011_2014", "05_export_data"}
+                       "02_compare_2011_2014", "03_model_visits_2011_2014", "03_model_loans_2011_2014", "05_export_data"} | with_round(2011)
     # an edited export likewise
     with open(raw_copy / "survey" / "example_survey_2009.csv", "ab") as f:
         f.write(b"\r\n")
@@ -254,7 +260,7 @@ def test_run_keys_follow_each_runs_own_inputs(raw_copy, tmp_path, monkeypatch):
                       description="edited", provenance="test")
     k3 = keys()
     assert {i for i in k2 if k3[i] != k2[i]} == {"01_clean_survey_2009", "02_compare_2009_2011", "03_model_visits_2009_2011",
-                                                "03_model_loans_2009_2011", "05_export_data"}
+                                                "03_model_loans_2009_2011", "05_export_data"} | with_round(2009)
     # shared inputs (municipality aliases, reference data) re-run everything
     with open(config / "aliases.yaml", "a") as f:
         f.write("\n# edited\n")
