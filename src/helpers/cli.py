@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--synthetic", action="store_true", help="mark it as synthetic example data")
     a.set_defaults(func=_cmd_add_data)
 
-    x = sub.add_parser("export", help="write the cleaned rounds, usage panel and analysis file for Stata, SPSS, R, Excel (data/processed/exports)")
+    x = sub.add_parser("export", help="write the cleaned rounds, usage panel and analysis file for Stata, SPSS, R, Excel (data/processed/scratch/exports)")
     x.add_argument("--rounds", nargs="+", type=int, default=None, help="survey rounds (default: all in config/pipeline.yaml)")
     x.add_argument("--usage-year-offset", type=int, default=1, help="usage year = round + offset (default 1)")
     x.add_argument("--ordering", default="5<1<2<3<4", help="cooperation ordering for score, lowest first (default 5<1<2<3<4)")

@@ -303,8 +303,9 @@ def _missing_blocks() -> list[Block]:
 def _files_blocks() -> list[Block]:
     return [
         _h(2, "Files"),
-        _p("`borgerservice export` (run by the pipeline as `05_export_data`) writes `data/processed/exports/`. Each table is "
-           "written in five formats holding the same values:"),
+        _p("The pipeline's run `05_export_data` writes `data/processed/05_export_data/exports/`; `borgerservice export` "
+           "writes `data/processed/scratch/exports/` (outside the pipeline, so it never replaces the pipeline's files). Each "
+           "table is written in five formats holding the same values:"),
         _ul("`<table>.csv`: UTF-8, comma-separated, decimal point.",
             "`<table>_excel.csv`: UTF-8 with BOM, semicolon-separated, decimal comma (Excel with Danish regional settings).",
             "`<table>.dta`: Stata 14 or later (format 118), variable labels (at most 80 characters), value labels, file label.",

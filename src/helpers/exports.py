@@ -1,7 +1,8 @@
 """Analysis files for every tool: each cleaned round, the usage panel and one merged file.
 
-``borgerservice export`` (and notebook ``05_export_data`` in the pipeline) writes
-``data/processed/exports/`` with, for each table,
+Notebook ``05_export_data`` in the pipeline writes ``data/processed/05_export_data/exports/`` (its
+run's own folder, helpers.paths), and ``borgerservice export`` ``data/processed/scratch/exports/``
+(work outside the pipeline never replaces the pipeline's files), with, for each table,
 
 * ``<stem>.csv``: plain UTF-8, comma-separated, decimal point (R, Python, Stata ``import delimited``);
 * ``<stem>_excel.csv``: UTF-8 **with BOM**, semicolon-separated, decimal comma: what Excel with
@@ -46,7 +47,7 @@ MANIFEST_FILE = "exports_manifest.json"
 
 
 def folder() -> Path:
-    """Where the exports go: ``paths.processed()/exports``."""
+    """Where the exports go: ``exports/`` in this run's processed folder (``paths.processed()``)."""
     return paths.processed() / FOLDER
 
 
