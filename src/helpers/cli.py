@@ -17,10 +17,15 @@ def _cmd_run(args) -> int:
     from . import pipeline
 
     from .lock import LockHeld
+    from .progress import Progress
 
+    progress = Progress()  # live lines on a terminal, plain lines under CI or when piped
     try:
-        outcomes = pipeline.run(args.config, only=args.only, rounds=args.rounds, force=args.force, workers=args.workers,
-                                wait=args.wait)
+        try:
+            outcomes = pipeline.run(args.config, only=args.only, rounds=args.rounds, force=args.force, workers=args.workers,
+                                    wait=args.wait, echo=progress.echo, progress=progress)
+        finally:
+            progress.close()  # the live lines go before anything else is printed
     except LockHeld as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

@@ -784,8 +784,11 @@ def ancestors(run: Run, by_id: dict[str, Run]) -> list[str]:
 
 
 def run(config: Path | None = None, only: list[str] | None = None, rounds: list[int] | None = None,
-        force: bool = False, workers: int | None = None, echo=print, wait: float = 0.0) -> list[Outcome]:
+        force: bool = False, workers: int | None = None, echo=print, wait: float = 0.0, progress=None) -> list[Outcome]:
     """Run the selected notebooks (skipping those up to date unless ``force``), record each as it ends, return outcomes.
+
+    ``progress`` (a ``helpers.progress.Progress``, optional) is told the plan, and when each run
+    starts and ends.
 
     Holds the lock of the output folders throughout (lock.LockHeld when another run holds it). On
     SIGTERM/SIGINT, or when an output folder cannot be written, stops workers and kernels and raises
@@ -812,7 +815,7 @@ def run(config: Path | None = None, only: list[str] | None = None, rounds: list[
             except OSError as exc:
                 raise Interrupted(f"{_write_error(exc)}; nothing was run", [], 1) from None
             outcomes = _schedule(todo, cfg, static, {} if force else recorded, workers, expected_seconds(todo, recorded),
-                                 echo, manifest, cache)
+                                 echo, manifest, cache, progress)
             cache.save()
     finally:
         for s, h in handlers.items():
@@ -821,7 +824,7 @@ def run(config: Path | None = None, only: list[str] | None = None, rounds: list[
 
 
 def _schedule(todo: list[Run], cfg: Config, static: dict, before: dict, workers: int, expected: dict, echo,
-              manifest: "RunManifest | None" = None, cache: files.HashCache | None = None) -> dict[str, Outcome]:
+              manifest: "RunManifest | None" = None, cache: files.HashCache | None = None, progress=None) -> dict[str, Outcome]:
     """Start runs whose needs succeeded, up to ``workers`` at a time, in ``start_order``; block those whose needs failed."""
     cache = cache or files.HashCache()
     outcomes: dict[str, Outcome] = {}
@@ -830,6 +833,8 @@ def _schedule(todo: list[Run], cfg: Config, static: dict, before: dict, workers:
     keys: dict[str, str] = {}
     pending, running = list(todo), {}
     t0 = time.perf_counter()
+    if progress is not None:
+        progress.plan([r.id for r in todo], expected, workers)
 
     def record(o: Outcome):
         r = by_id[o.id]
@@ -843,9 +848,13 @@ def _schedule(todo: list[Run], cfg: Config, static: dict, before: dict, workers:
             manifest.put(o)
         took = f" in {o.seconds:.1f} s" if o.status in ("ok", "failed") else ""
         echo(f"[{len(outcomes)}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {o.id}: {o.status}{took}" + (f" -> {o.error}" if o.error else ""))
+        if progress is not None:
+            progress.finished(o.id, o.status)
 
     def start(r: Run):
         pending.remove(r)
+        if progress is not None:
+            progress.started(r.id)
         clear_outputs(r.id)
         if manifest is not None:
             manifest.put(Outcome(r.id, r.notebook, r.parameters, "running", key=keys[r.id]), quiet=True)
