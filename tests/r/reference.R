@@ -1,0 +1,145 @@
+# Reference values for tests/test_r_reference.py: every model and test the pipeline publishes,
+# refitted in R on the frames the pipeline built. Usage: Rscript reference.R <folder>
+# <folder>/jobs.csv lists one job a row (id, kind, data, formula); each job's data is <folder>/<data>.
+# Writes <folder>/r_results.csv: id, quantity, i, name (R's coefficient name, if any), value (17 significant
+# digits; NaN kept as "NaN").
+suppressPackageStartupMessages({
+  library(MASS); library(sandwich); library(lmtest); library(ordinal); library(coin)
+})
+args <- commandArgs(trailingOnly = TRUE)
+folder <- args[1]
+jobs <- read.csv(file.path(folder, "jobs.csv"), stringsAsFactors = FALSE)
+out <- list()
+put <- function(id, quantity, values) {
+  labels <- if (is.null(names(values))) rep("", length(values)) else names(values)
+  values <- as.numeric(values)
+  out[[length(out) + 1]] <<- data.frame(id = id, quantity = quantity, i = seq_along(values) - 1, name = labels,
+                                        value = sprintf("%.17g", values), stringsAsFactors = FALSE)
+}
+tight <- glm.control(epsilon = 1e-10, maxit = 200)  # relative change of the deviance (default 1e-8); 1e-12 is below the rounding of large counts
+warned <- character()
+# Run expr; warnings about non-integer counts (real loans = rate x population) are expected, any other is recorded in `warned`.
+quiet <- function(expr) withCallingHandlers(expr, warning = function(w) {
+  if (!grepl("non-integer", conditionMessage(w))) warned <<- c(warned, conditionMessage(w))
+  invokeRestart("muffleWarning")
+})
+nb_loglik <- function(y, mu, th) sum(lgamma(th + y) - lgamma(th) - lgamma(y + 1) + th * log(th) +
+                                     y * log(mu + (y == 0)) - (th + y) * log(th + mu))
+frame <- function(job) {
+  d <- read.csv(file.path(folder, job$data), stringsAsFactors = FALSE)
+  if ("model" %in% names(d)) d$model <- relevel(factor(d$model), ref = "5")
+  if ("kommunegruppe" %in% names(d)) d$kommunegruppe <- factor(d$kommunegruppe)
+  if ("merged_2007" %in% names(d)) d$merged_2007 <- as.logical(d$merged_2007)
+  d
+}
+table_of <- function(d) {
+  m <- as.matrix(d[, -1])
+  dimnames(m) <- list(a = as.character(d$row), b = as.character(d$row))
+  as.table(m)
+}
+
+for (r in seq_len(nrow(jobs))) {
+  job <- jobs[r, ]
+  id <- job$id
+  if (job$kind == "negbin") {
+    d <- frame(job)
+    f <- as.formula(job$formula)
+    # glm.nb's result is accepted only when it converged: no warning, finite theta and a zero score in beta
+    # (at its default epsilon 1e-8, and even at 1e-10, the score can be ~1e-5). Tried from tight to loose.
+    nb_score <- function(fit) { mu <- fitted(fit)
+      max(abs(colSums(model.matrix(fit) * (fit$y - mu) / (1 + mu / fit$theta)))) }
+    fit <- NULL
+    for (eps in c(1e-11, 1e-12, 1e-10)) {
+      warned <- character()
+      fit <- tryCatch(quiet(glm.nb(f, data = d, control = glm.control(epsilon = eps, maxit = 1000))), error = function(e) NULL)
+      if (!is.null(fit) && !length(warned) && fit$theta < 1e8 && nb_score(fit) < 1e-8) break
+      fit <- NULL
+    }
+    if (!is.null(fit)) {
+      put(id, "method", 1)  # glm.nb itself
+      put(id, "theta", fit$theta)
+      put(id, "coef", coef(fit)); put(id, "se", sqrt(diag(vcov(fit))))
+      put(id, "p", coef(summary(fit))[, 4]); put(id, "loglik", as.numeric(logLik(fit)))
+    } else {
+      # glm.nb fails (theta runs off in its alternation, as on a frame with a zero that is a
+      # reporting failure): the same estimator, theta at the root of the profile score (uniroot
+      # in log theta), the means refitted by glm at each theta.
+      y <- model.response(model.frame(f, d))
+      message(id, ": glm.nb fails (", paste(unique(warned), collapse = "; "), "); the root of the profile score instead")
+      warned <- character()
+      # IRLS (Fisher scoring, linear for this non-canonical link) is slow with that zero: a tighter criterion.
+      # Its warnings at the far ends of the root search, and of the null-deviance fit, do not concern the
+      # fit used: that one is judged by its score below.
+      at <- function(th) suppressWarnings(glm(f, data = d, family = negative.binomial(th), control = glm.control(epsilon = 1e-12, maxit = 1000)))
+      score <- function(lt) { th <- exp(lt); mu <- fitted(at(th))
+        sum(digamma(th + y) - digamma(th) + log(th) + 1 - log(th + mu) - (y + th) / (mu + th)) }
+      th <- exp(uniroot(score, c(log(0.01), log(1e4)), tol = 1e-13)$root)
+      fit <- at(th)
+      score_beta <- function(fit) { mu <- fitted(fit); max(abs(colSums(model.matrix(fit) * (y - mu) / (1 + mu / th)))) }
+      for (k in 1:100) {  # restart IRLS from its solution until the score in beta is zero
+        if (score_beta(fit) < 1e-9) break
+        fit <- suppressWarnings(glm(f, data = d, family = negative.binomial(th), start = coef(fit),
+                                    control = glm.control(epsilon = 1e-15, maxit = 50)))
+      }
+      if (score_beta(fit) > 1e-9) stop(id, ": the glm at the profile theta is not converged, score ", score_beta(fit))
+      s <- summary(fit, dispersion = 1)
+      put(id, "method", 2)
+      put(id, "theta", th)
+      put(id, "coef", coef(fit)); put(id, "se", sqrt(diag(vcov(fit, dispersion = 1))))
+      put(id, "p", coef(s)[, 4]); put(id, "loglik", nb_loglik(y, fitted(fit), th))
+    }
+  } else if (job$kind == "poisson_hc3") {
+    d <- frame(job)
+    fit <- quiet(glm(as.formula(job$formula), data = d, family = poisson, control = tight))
+    v <- vcovHC(fit, type = "HC3")
+    ct <- coeftest(fit, vcov. = v)
+    y <- fit$y; mu <- fitted(fit)
+    put(id, "coef", coef(fit)); put(id, "se", sqrt(diag(v))); put(id, "p", ct[, 4])
+    # logLik.glm is -Inf for non-integer counts (dpois); the same sum with lgamma(y + 1)
+    put(id, "loglik", sum(y * log(mu) - mu - lgamma(y + 1)))
+  } else if (job$kind == "ols_hc3") {
+    d <- frame(job)
+    fit <- lm(as.formula(job$formula), data = d)
+    ct <- coeftest(fit, vcov. = vcovHC(fit, type = "HC3"))
+    put(id, "coef", coef(fit)); put(id, "se", ct[, 2]); put(id, "p", ct[, 4])
+  } else if (job$kind == "polr") {
+    d <- frame(job)
+    d$level <- factor(d$level, levels = sort(unique(d$level)), ordered = TRUE)
+    x <- setdiff(names(d), "level")
+    f <- as.formula(paste("level ~", paste(x, collapse = " + ")))
+    fit <- quiet(polr(f, data = d, Hess = TRUE, control = list(reltol = 1e-15, maxit = 10000)))
+    warned <- character()  # polr's start (a binary glm) may report fitted probabilities of 0 or 1: not the fit's
+    ref <- clm(f, data = d, control = clm.control(gradTol = 1e-12, relTol = 1e-14, maxIter = 1000))
+    k <- length(fit$zeta)
+    put(id, "coef", coef(fit)); put(id, "cut", fit$zeta); put(id, "loglik", as.numeric(logLik(fit)))
+    # standard errors: clm's, from its closed-form Hessian; polr differentiates numerically (~1e-6)
+    se <- sqrt(diag(vcov(ref)))
+    put(id, "se", se[-(1:k)]); put(id, "cut_se", se[1:k])
+    put(id, "polr_se", sqrt(diag(vcov(fit))))
+    put(id, "clm_coef", coef(ref)[-(1:k)]); put(id, "clm_cut", coef(ref)[1:k])
+  } else if (job$kind == "bowker") {
+    t <- table_of(frame(job))
+    res <- suppressWarnings(mcnemar.test(t, correct = FALSE))  # Bowker for k > 2; NaN with an empty pair
+    x <- t[upper.tri(t)]; y <- t(t)[upper.tri(t)]; keep <- (x + y) > 0
+    stat <- sum(((x - y)^2 / (x + y))[keep])
+    put(id, "mcnemar_test", c(res$statistic, res$parameter, res$p.value))
+    put(id, "informative", c(stat, sum(keep), pchisq(stat, sum(keep), lower.tail = FALSE)))
+    put(id, "all_pairs", c(stat, length(x), pchisq(stat, length(x), lower.tail = FALSE)))
+  } else if (job$kind == "stuart_maxwell") {
+    res <- mh_test(table_of(frame(job)))
+    put(id, "test", c(statistic(res), res@statistic@df, pvalue(res)))
+  } else if (job$kind == "mcnemar") {
+    t <- table_of(frame(job))
+    b <- t[1, 2]; c <- t[2, 1]
+    chi <- mcnemar.test(t, correct = FALSE)
+    put(id, "chisq", c(chi$statistic, chi$parameter, chi$p.value))
+    put(id, "exact", c(min(b, c), binom.test(b, b + c, 0.5)$p.value))
+  } else {
+    stop("unknown job kind ", job$kind)
+  }
+  if (length(warned)) stop(id, ": R warned: ", paste(unique(warned), collapse = "; "))
+}
+res <- do.call(rbind, out)
+tmp <- file.path(folder, "r_results.csv.tmp")
+write.csv(res, tmp, row.names = FALSE)
+invisible(file.rename(tmp, file.path(folder, "r_results.csv")))
