@@ -10,7 +10,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from helpers import paths, pipeline, survey
+from helpers import brief, paths, pipeline, survey
 
 NOTEBOOK = "04_adoption_panel"
 ROUNDS = {2009: ("survey/example_survey_2009.csv", "2009"), 2011: ("survey/example_survey_2011.xlsx", "2011"),
@@ -88,3 +88,7 @@ def test_notebook_runs_with_non_default_parameters(outputs):
     assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_synthetic.png").is_file()
     assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_synthetic.svg").is_file()
     assert (paths.tables() / "adoption_timing_synthetic_2011_2014_synthetic.csv").is_file()
+    said = brief.sentences(doc)  # the notebook's "Results in brief"
+    assert said[0] == brief.SYNTHETIC_CAVEAT and "first treated in 2013" in said[1]  # timing at the earlier bound: 2011 -> 2013
+    assert any(s.startswith("TWFE Poisson: in the first treated year") for s in said)
+    assert any("intervals cover" in s for s in said)  # the synthetic source is compared with the truth
