@@ -331,3 +331,8 @@ def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monke
     result = json.loads((paths.results() / "05_export_data.json").read_text(encoding="utf-8"))
     assert result["synthetic"] is True and result["parameters"] == {"usage_year_offset": 0, "ordering": "5<1<3<2<4"}
     assert result["results"]["dictionary_up_to_date"] is True
+    from helpers import brief
+
+    said = brief.sentences(result)
+    assert said[0] == brief.SYNTHETIC_CAVEAT and "the analysis file (294 kommune-rounds" in said[1] and "25 files" in said[1]
+    assert said[2] == "The data dictionary matches the codebooks and schemas."

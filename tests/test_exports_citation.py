@@ -70,3 +70,17 @@ def test_provenance_file_stands_alone(path):
     for rel in re.findall(r"`(\.\./[^`\s]+)`", text):
         assert (path.parent / rel).exists(), f"{rel} does not exist relative to {paths.relative(path)}"
     assert "Retrieval date" in text, "say when (or that it is not stated) the data were retrieved"
+
+
+def test_report_site_has_the_data_dictionary_and_the_references(outputs):
+    from site_fixture import build_reports
+
+    from helpers import site
+
+    build_reports(paths.reports())
+    root = site.build()
+    dictionary_page = (root / "data_dictionary.html").read_text(encoding="utf-8")
+    assert "<td>Den spæde start</td>" in dictionary_page and "<h2>Codings of cooperation and how they relate</h2>" in dictionary_page
+    assert 'href="references.html"' in dictionary_page and 'class="synthetic-mark"' in dictionary_page
+    refs = (root / "references.html").read_text(encoding="utf-8")
+    assert "Steen-Hansen, Michel" in refs and "FOLK1A" in refs and refs.count("<li>") == len(references.REFERENCES)

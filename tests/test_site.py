@@ -37,7 +37,7 @@ def test_every_page_from_synthetic_input_is_marked_and_code_is_folded(built):
     root, _ = built
     pages = _pages(root)
     assert set(pages) == {"index.html", "notebooks/00_reference.html", "notebooks/01_clean_survey_2011.html",
-                          "gallery.html", "tables.html", "provenance.html"}
+                          "gallery.html", "tables.html", "provenance.html", "data_dictionary.html", "references.html"}
     for path, text in pages.items():
         if path == "notebooks/00_reference.html":
             assert 'class="synthetic-mark"' not in text and "real data only" in text  # a real run is not marked synthetic

@@ -173,8 +173,22 @@ def _adoption(doc: dict) -> list[str]:
     return out
 
 
+def _export(doc: dict) -> list[str]:
+    r = doc["results"]
+    rounds = r["rounds"]
+    responded = ", ".join(f"{n} in {y}" for y, n in r["responded"].items())
+    out = [
+        f"{r['files']} files: the {len(rounds)} survey rounds ({', '.join(map(str, rounds))}), the usage panel "
+        f"({r['panel_rows']:,} library unit-years) and the analysis file ({r['analysis_rows']:,} kommune-rounds; "
+        f"responses: {responded}), each as CSV, Excel CSV, Stata, SPSS and parquet, with the codebooks' value labels.",
+        "The data dictionary matches the codebooks and schemas." if r["dictionary_up_to_date"] else
+        "The committed data dictionary is stale: run `borgerservice export --dictionary` and commit it.",
+    ]
+    return out
+
+
 WRITERS = (("00_reference", _reference), ("01_clean_survey", _clean_survey), ("01_usage_panel", _usage_panel),
-           ("02_compare", _compare), ("03_model", _model), ("04_adoption", _adoption))
+           ("02_compare", _compare), ("03_model", _model), ("04_adoption", _adoption), ("05_export_data", _export))
 
 
 def sentences(doc: dict) -> list[str]:
