@@ -1,0 +1,153 @@
+"""Benchmark of the simulation engine (issue 15): batched fitter vs a statsmodels loop, and the cold pipeline.
+
+1. **Fits.** The same 2,000 simulated datasets of the real design (98 kommuner, cooperation
+   categories + the controls, NB2 with alpha 0.04): ``models.fit_negbin_batch`` on all of them,
+   against (a) a loop of statsmodels GLM fits at the dispersion the batch estimated (one fit per
+   dataset: a lower bound for any statsmodels loop, it estimates nothing), over all 2,000, and
+   (b) the package's single fit ``models.fit_count`` (statsmodels GLM with the dispersion
+   searched), on the first ``--single`` datasets, per fit. Target: >= 20x per fit.
+2. **Cold pipeline.** ``borgerservice run --force`` of the shipped config/pipeline.yaml, in
+   fresh output folders, for two git checkouts side by side: the commit before the change
+   (``--base``, default 3c539b2: 200 repetitions, power at the true dispersion) and ``--new``
+   (default HEAD: coverage 2,000, power 1,000 per effect, dispersion estimated in every dataset).
+   Each checkout is a ``git worktree`` in a temporary folder, imported first through PYTHONPATH
+   (the CLI and the kernels then use its helpers, notebooks and config). Wall time and the CPU
+   seconds of all child processes are recorded; target: new <= half of base.
+
+The machine is shared: the script records the load average around each measurement; compare
+ratios, and repeat with ``--repeats`` only when the machine is quiet.
+
+    .venv/bin/python benchmarks/simulation_benchmark.py            # writes benchmarks/results/simulation.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from helpers import files, models, reference, simulation
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def design(reps: int, seed: int = 3):
+    m = reference.load_municipalities()
+    rng = np.random.default_rng(7)
+    base = pd.DataFrame({"kommunekode": m["kommunekode"], "population": m["population_2011"],
+                         "kommunegruppe": m["kommunegruppe"], "merged_2007": m["merged_2007"],
+                         "model": rng.choice([5, 1, 2, 3, 4], 98, p=[0.4, 0.15, 0.2, 0.15, 0.1])})
+    X, offset = simulation.count_design(base)
+    mu = base["population"].to_numpy() * 5.0 * base["model"].map({1: 1.05, 2: 1.1, 3: 1.1, 4: 1.2}).fillna(1.0).to_numpy()
+    return base, X, offset, simulation.simulate_nb(mu, 0.04, np.random.default_rng(seed), reps)
+
+
+def bench_fits(reps: int, single: int) -> dict:
+    base, X, offset, Y = design(reps)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):  # as simulation.run_chunks does
+        t = time.perf_counter()
+        fit = models.fit_negbin_batch(X.to_numpy(), Y, offset)
+        batch = time.perf_counter() - t
+    t = time.perf_counter()
+    glm_params = np.empty_like(fit.params)
+    for r in range(reps):
+        glm_params[r] = sm.GLM(Y[r], X, family=sm.families.NegativeBinomial(alpha=fit.alpha[r]), offset=offset).fit().params
+    loop = time.perf_counter() - t
+    t = time.perf_counter()
+    for r in range(single):
+        models.fit_count(base.assign(y=Y[r]), "y")
+    single_time = time.perf_counter() - t
+    return {"datasets": reps, "not_converged": fit.n_failed,
+            "batched_seconds": round(batch, 3), "batched_per_fit_ms": round(1000 * batch / reps, 4),
+            "statsmodels_glm_loop_seconds": round(loop, 2), "statsmodels_glm_loop_per_fit_ms": round(1000 * loop / reps, 3),
+            "package_single_fit_datasets": single, "package_single_fit_per_fit_ms": round(1000 * single_time / single, 2),
+            "speedup_vs_glm_loop": round(loop / batch, 1), "speedup_vs_package_single_fit": round(single_time / single / (batch / reps), 1),
+            "max_abs_coef_difference_glm_loop": float(np.max(np.abs(glm_params - fit.params)))}
+
+
+def checkout(commit: str, where: Path) -> Path:
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit], check=True, capture_output=True)
+    return where
+
+
+def cold_run(tree: Path, tmp: Path, workers: int) -> dict:
+    out = tmp / "out"
+    (out / "processed").mkdir(parents=True)
+    (out / "reports").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(tree / "src"), "BORGERSERVICE_PROCESSED": str(out / "processed"),
+           "BORGERSERVICE_REPORTS": str(out / "reports")}
+    env.pop("BORGERSERVICE_RAW", None)
+    load = os.getloadavg()[0]
+    cpu, t = _children_cpu(), time.perf_counter()
+    proc = subprocess.run([str(Path(sys.executable).parent / "borgerservice"), "run", "--force", "--workers", str(workers)],
+                          cwd=tree, env=env, capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - t, _children_cpu() - cpu
+    manifest = json.loads((out / "reports" / "run_manifest.json").read_text())
+    runs = manifest.get("runs", {})
+    seconds = {k: v.get("seconds") for k, v in runs.items()} if isinstance(runs, dict) else {r.get("id"): r.get("seconds") for r in runs}
+    results = {p.stem: json.loads(p.read_text()) for p in (out / "reports" / "results").glob("03_model_*.json")}
+    reps = {k: {"coverage": v.get("coverage", {}).get("reps", "200 (old notebook default)") if isinstance(v.get("coverage"), dict) else 200,
+                "power": v.get("power", {}).get("reps", 200)} for k, v in results.items()}
+    return {"ok": proc.returncode == 0, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+            "loadavg_before": round(load, 2), "loadavg_after": round(os.getloadavg()[0], 2),
+            "runs": seconds, "repetitions": reps, "stderr_tail": proc.stderr[-500:] if proc.returncode else ""}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--base", default="3c539b2", help="commit before the change")
+    ap.add_argument("--new", default="HEAD")
+    ap.add_argument("--reps", type=int, default=2000)
+    ap.add_argument("--single", type=int, default=100, help="datasets for the package's single fit (slow)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--skip-pipeline", action="store_true")
+    ap.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "simulation.json")
+    args = ap.parse_args()
+    commits = {k: subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", c], capture_output=True, text=True, check=True).stdout.strip()
+               for k, c in (("base", args.base), ("new", args.new))}
+    result = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "cores": os.cpu_count(), "commits": commits,
+              "fits": bench_fits(args.reps, args.single)}
+    print(json.dumps(result["fits"], indent=1))
+    if not args.skip_pipeline:
+        with tempfile.TemporaryDirectory(prefix="bench15-") as tmp:
+            tmp = Path(tmp)
+            trees = {k: checkout(c, tmp / f"tree-{k}") for k, c in commits.items()}
+            try:
+                result["cold_pipeline"] = {}
+                for k in ("base", "new"):  # side by side in one run
+                    result["cold_pipeline"][k] = cold_run(trees[k], tmp / f"run-{k}", args.workers)
+                    print(k, json.dumps({x: result["cold_pipeline"][k][x] for x in ("ok", "wall_seconds", "cpu_seconds", "loadavg_before")}))
+            finally:
+                for tree in trees.values():
+                    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+        cp = result["cold_pipeline"]
+        result["cold_pipeline"]["new_over_base_wall"] = round(cp["new"]["wall_seconds"] / cp["base"]["wall_seconds"], 3)
+        result["cold_pipeline"]["new_over_base_cpu"] = round(cp["new"]["cpu_seconds"] / cp["base"]["cpu_seconds"], 3)
+    fits = result["fits"]
+    result["targets"] = {"fit_speedup_at_least_20": fits["speedup_vs_glm_loop"] >= 20}
+    if "cold_pipeline" in result:
+        result["targets"]["cold_pipeline_at_most_half"] = result["cold_pipeline"]["new_over_base_wall"] <= 0.5
+    files.write_json(args.output, result)
+    print(json.dumps(result["targets"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
