@@ -632,12 +632,13 @@ def nb_loglik(Y, mu, alpha) -> np.ndarray:
     return np.where(alpha > 0, nb, pois).sum(axis=1)
 
 
-def irls_batch(X, Y, offset=0.0, alpha=0.0, *, start=None, tol=BATCH_TOL, maxiter=100):
+def irls_batch(X, Y, offset=0.0, alpha=0.0, *, start=None, tol=BATCH_TOL, maxiter=100, info=True):
     """Log-link NB2 (alpha > 0) or Poisson (alpha = 0) GLM at fixed alpha, for every row of Y at once.
 
     Fisher scoring (IRLS) as in R's glm.fit and statsmodels' GLM: working weights
     mu / (1 + alpha mu), working response eta - offset + (y - mu) / mu. ``offset`` is (n,) or
-    (R, n); ``alpha`` scalar or (R,). Returns beta (R, p), mu (R, n), XtWX (R, p, p), converged (R,).
+    (R, n); ``alpha`` scalar or (R,). Returns beta (R, p), mu (R, n), XtWX (R, p, p) (None when
+    ``info`` is false), converged (R,): the last step moved no coefficient by more than ``tol``.
     """
     X = np.asarray(X, dtype=float)
     Y = _as_stack(Y)
@@ -667,8 +668,7 @@ def irls_batch(X, Y, offset=0.0, alpha=0.0, *, start=None, tol=BATCH_TOL, maxite
         if done.all():
             break
     mu = np.exp(beta @ X.T + off)
-    w = mu / (1 + a * mu)
-    XtWX = _xtwx(X, w)
+    XtWX = _xtwx(X, mu / (1 + a * mu)) if info else None
     return beta, mu, XtWX, done
 
 
@@ -692,8 +692,9 @@ def fit_negbin_batch(X, Y, offset=0.0, *, start: BatchFit | None = None, tol=BAT
 
     As R's MASS::glm.nb: log link, theta = 1/alpha maximising the likelihood jointly with beta;
     found here by Newton on the profile score in log(theta) (the profile Hessian accounts for
-    beta moving with theta), each step refitting beta by IRLS from the previous solution. Start:
-    a Poisson fit and glm.nb's moment estimate of theta. Standard errors as glm.nb and
+    beta moving with theta), alternating with one IRLS step for beta, until neither moves by more
+    than ``tol``; datasets that have converged leave the working set. Start: a Poisson fit and
+    glm.nb's moment estimate of theta. Standard errors as glm.nb and
     statsmodels' GLM at the estimated alpha (Fisher information of beta, alpha held fixed).
     ``start``: a previous fit of the same shape to start from (e.g. a nearby constrained fit).
     """
@@ -710,21 +711,21 @@ def fit_negbin_batch(X, Y, offset=0.0, *, start: BatchFit | None = None, tol=BAT
         beta, theta = start.params, 1.0 / np.maximum(start.alpha, ALPHA_MIN)
     theta = np.clip(np.nan_to_num(theta, nan=1.0, posinf=1 / ALPHA_MIN), 1e-3, 1 / ALPHA_MIN)
     logt = np.log(theta)
+    beta = np.array(beta, dtype=float, copy=True)
+    off = np.broadcast_to(np.asarray(offset, dtype=float), (R, n))
     done = np.zeros(R, dtype=bool)
     for _ in range(maxiter):
-        beta, mu, _, ok = irls_batch(X, Y, offset, np.exp(-logt), start=beta, tol=tol, maxiter=maxiter)
-        status[~ok & (status == 0)] = 1
-        s, h = _theta_derivatives(Y, mu, np.exp(logt), X)
+        act = np.flatnonzero(~done)
+        if act.size == 0:
+            break
+        b, mu, _, ok = irls_batch(X, Y[act], off[act], np.exp(-logt[act]), start=beta[act], tol=tol, maxiter=1, info=False)
+        beta[act] = b
+        s, h = _theta_derivatives(Y[act], mu, np.exp(logt[act]), X)
         # Newton where the profile is concave, otherwise a unit step uphill; steps at most 2 in log(theta)
         step = np.where(h < 0, -s / np.where(h < 0, h, -1.0), np.sign(s))
-        step = np.clip(step, -2.0, 2.0)
-        step = np.where(done, 0.0, step)
-        logt = logt + step
-        done |= np.abs(step) < tol
-        at_limit = logt > np.log(1 / ALPHA_MIN)
-        done |= at_limit
-        if done.all():
-            break
+        step = np.clip(np.nan_to_num(step, nan=0.0), -2.0, 2.0)
+        logt[act] += step
+        done[act] = ((np.abs(step) < tol) & ok) | (logt[act] > np.log(1 / ALPHA_MIN)) | ~np.isfinite(b).all(axis=1)
     status[~done & (status == 0)] = 3
     status[(logt > np.log(1 / ALPHA_MIN)) & (status == 0)] = 2
     alpha = np.exp(-np.minimum(logt, np.log(1 / ALPHA_MIN)))
@@ -765,7 +766,6 @@ def profile_intervals_batch(X, Y, offset, fit: BatchFit, terms: Sequence[int], *
     R, n = Y.shape
     off = np.broadcast_to(np.asarray(offset, dtype=float), (R, n))
     q = norm.ppf(0.5 + level / 2)
-    a = fit.alpha[:, None]
     limits = np.full((2, R, len(terms)), np.nan)
     ok = np.ones((R, len(terms)), dtype=bool)
     for k, j in enumerate(terms):
@@ -773,26 +773,31 @@ def profile_intervals_batch(X, Y, offset, fit: BatchFit, terms: Sequence[int], *
         Xr, xj = X[:, rest], X[:, j]
         for side, target in enumerate((-q, q)):
             b = fit.params[:, j] + target * fit.bse[:, j]
-            start = fit.params[:, rest]
+            start = np.array(fit.params[:, rest], dtype=float, copy=True)
             sub = BatchFit(start, start, fit.alpha, fit.llf, fit.mu, fit.status)
             done = np.zeros(R, dtype=bool)
             for _ in range(maxiter):
+                act = np.flatnonzero(~done)  # datasets whose limit is found leave the working set
+                if act.size == 0:
+                    break
+                ya, ba = Y[act], b[act]
                 if refit_alpha:
                     sub = fit_negbin_batch(Xr, Y, off + b[:, None] * xj, start=sub)
-                    mu, llf, conv, a = sub.mu, sub.llf, sub.converged, sub.alpha[:, None]
-                else:
-                    beta, mu, _, conv = irls_batch(Xr, Y, off + b[:, None] * xj, fit.alpha, start=start)
-                    start = beta
-                    llf = nb_loglik(Y, mu, fit.alpha)
-                z = np.sign(b - fit.params[:, j]) * np.sqrt(np.maximum(2 * (fit.llf - llf), 0.0))
+                    mu, llf, conv, aa = sub.mu[act], sub.llf[act], sub.converged[act], sub.alpha[act, None]
+                else:  # one IRLS step per step in b: both converge together
+                    beta, mu, _, conv = irls_batch(Xr, ya, off[act] + ba[:, None] * xj, fit.alpha[act], start=start[act],
+                                                   maxiter=1, info=False)
+                    start[act] = beta
+                    llf, aa = nb_loglik(ya, mu, fit.alpha[act]), fit.alpha[act, None]
+                z = np.sign(ba - fit.params[act, j]) * np.sqrt(np.maximum(2 * (fit.llf[act] - llf), 0.0))
                 gap = target - z
-                done |= (np.abs(gap) < tol) & conv
-                if done.all():
-                    break
-                score_j = ((Y - mu) / (1 + a * mu)) @ xj
-                slope = -score_j / np.where(z == 0, np.nan, z)
-                step = np.where(done, 0.0, gap / slope)
-                b = b + np.where(np.isfinite(step), step, 0.5 * target * fit.bse[:, j])
+                found = (np.abs(gap) < tol) & conv
+                score_j = ((ya - mu) / (1 + aa * mu)) @ xj
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    step = gap / (-score_j / z)
+                step = np.where(np.isfinite(step), step, 0.5 * target * fit.bse[act, j])
+                b[act] = np.where(found, ba, ba + step)
+                done[act] = found
             limits[side, :, k] = b
             ok[:, k] &= done
     return limits[0], limits[1], ok
