@@ -687,13 +687,66 @@ def _theta_derivatives(Y, mu, theta, X):
     return theta * s, theta**2 * h_profile + theta * s
 
 
+def _dispersion_loop(X, Y, off, beta, logt, tol, maxiter, *, joint: bool):
+    """Iterate to the joint maximum in (beta, log theta): joint Newton steps, or (``joint=False``, slower but
+    safe) one IRLS step for beta alternating with a Newton step on the profile score of log theta."""
+    done = np.zeros(len(Y), dtype=bool)
+    for _ in range(maxiter):
+        act = np.flatnonzero(~done)
+        if act.size == 0:
+            break
+        if joint:
+            db, dt = _joint_newton_step(X, Y[act], off[act], beta[act], np.exp(logt[act]))
+            beta[act] += db
+            ok = np.max(np.abs(db), axis=1) < tol * (1 + np.max(np.abs(beta[act]), axis=1))
+        else:
+            b, mu, _, ok = irls_batch(X, Y[act], off[act], np.exp(-logt[act]), start=beta[act], tol=tol, maxiter=1, info=False)
+            beta[act] = b
+            s, h = _theta_derivatives(Y[act], mu, np.exp(logt[act]), X)
+            # Newton where the profile is concave, otherwise a unit step uphill; steps at most 2 in log(theta)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dt = np.where(h < 0, -s / h, np.sign(s))
+            dt = np.clip(np.nan_to_num(dt, nan=0.0), -2.0, 2.0)
+        logt[act] += dt
+        done[act] = (ok & (np.abs(dt) < tol)) | (logt[act] > np.log(1 / ALPHA_MIN)) | ~np.isfinite(beta[act]).all(axis=1)
+    return beta, logt, done
+
+
+def _joint_newton_step(X, Y, off, beta, theta):
+    """One Newton step in (beta, log theta) on the full log-likelihood, by block elimination.
+
+    With A = X' D X (observed information of beta), b = d(score_beta)/d(log theta) and h_t the
+    second derivative in log(theta): dt = -(s_t + b' A^-1 s_beta) / h_p, h_p = h_t + b' A^-1 b (the
+    profile Hessian), then dbeta = A^-1 (s_beta + b dt). Where h_p >= 0 (far from the maximum, the
+    profile is not concave) log(theta) moves one unit uphill; it never moves more than 2.
+    """
+    t = theta[:, None]
+    mu = np.exp(beta @ X.T + off)
+    tm = t + mu
+    s_beta = (t * (Y - mu) / tm) @ X
+    s_th = np.sum(psi(Y + t) - psi(t) + np.log(t) + 1 - np.log(tm) - (Y + t) / tm, axis=1)
+    h_th = np.sum(_trigamma(Y + t) - polygamma(1, t) + 1 / t - 2 / tm + (Y + t) / tm**2, axis=1)
+    s_t, h_t = theta * s_th, theta**2 * h_th + theta * s_th
+    cross = theta[:, None] * ((mu * (Y - mu) / tm**2) @ X)  # d s_beta / d log(theta)
+    A = _xtwx(X, t * mu * (t + Y) / tm**2)
+    sol = np.linalg.solve(A, np.stack([s_beta, cross], axis=-1))
+    a_s, a_c = sol[..., 0], sol[..., 1]
+    h_p = h_t + np.einsum("ri,ri->r", cross, a_c)
+    g_p = s_t + np.einsum("ri,ri->r", cross, a_s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dt = np.where(h_p < 0, -g_p / h_p, np.sign(g_p))
+    dt = np.clip(np.nan_to_num(dt, nan=0.0), -2.0, 2.0)
+    return a_s + a_c * dt[:, None], dt
+
+
 def fit_negbin_batch(X, Y, offset=0.0, *, start: BatchFit | None = None, tol=BATCH_TOL, maxiter=100, columns=None) -> BatchFit:
     """NB2 GLMs with the dispersion estimated by maximum likelihood, for every row of Y at once.
 
     As R's MASS::glm.nb: log link, theta = 1/alpha maximising the likelihood jointly with beta;
-    found here by Newton on the profile score in log(theta) (the profile Hessian accounts for
-    beta moving with theta), alternating with one IRLS step for beta, until neither moves by more
-    than ``tol``; datasets that have converged leave the working set. Start: a Poisson fit and
+    found here by Newton steps in (beta, log theta) together, whose log(theta) part is Newton on
+    the profile score (the profile Hessian accounts for beta moving with theta), until neither
+    moves by more than ``tol``; datasets that have converged leave the working set, and the few
+    where the joint steps go astray restart with safe alternating steps. Start: a Poisson fit and
     glm.nb's moment estimate of theta. Standard errors as glm.nb and
     statsmodels' GLM at the estimated alpha (Fisher information of beta, alpha held fixed).
     ``start``: a previous fit of the same shape to start from (e.g. a nearby constrained fit).
@@ -711,21 +764,12 @@ def fit_negbin_batch(X, Y, offset=0.0, *, start: BatchFit | None = None, tol=BAT
         beta, theta = start.params, 1.0 / np.maximum(start.alpha, ALPHA_MIN)
     theta = np.clip(np.nan_to_num(theta, nan=1.0, posinf=1 / ALPHA_MIN), 1e-3, 1 / ALPHA_MIN)
     logt = np.log(theta)
-    beta = np.array(beta, dtype=float, copy=True)
     off = np.broadcast_to(np.asarray(offset, dtype=float), (R, n))
-    done = np.zeros(R, dtype=bool)
-    for _ in range(maxiter):
-        act = np.flatnonzero(~done)
-        if act.size == 0:
-            break
-        b, mu, _, ok = irls_batch(X, Y[act], off[act], np.exp(-logt[act]), start=beta[act], tol=tol, maxiter=1, info=False)
-        beta[act] = b
-        s, h = _theta_derivatives(Y[act], mu, np.exp(logt[act]), X)
-        # Newton where the profile is concave, otherwise a unit step uphill; steps at most 2 in log(theta)
-        step = np.where(h < 0, -s / np.where(h < 0, h, -1.0), np.sign(s))
-        step = np.clip(np.nan_to_num(step, nan=0.0), -2.0, 2.0)
-        logt[act] += step
-        done[act] = ((np.abs(step) < tol) & ok) | (logt[act] > np.log(1 / ALPHA_MIN)) | ~np.isfinite(b).all(axis=1)
+    beta0, logt0 = np.array(beta, dtype=float, copy=True), logt.copy()
+    beta, logt, done = _dispersion_loop(X, Y, off, beta0.copy(), logt0.copy(), tol, maxiter, joint=True)
+    redo = np.flatnonzero(~done | (logt > np.log(1 / ALPHA_MIN)))
+    if redo.size:  # the joint steps can go astray far from the maximum: these restart with safe alternation
+        beta[redo], logt[redo], done[redo] = _dispersion_loop(X, Y[redo], off[redo], beta0[redo], logt0[redo], tol, maxiter, joint=False)
     status[~done & (status == 0)] = 3
     status[(logt > np.log(1 / ALPHA_MIN)) & (status == 0)] = 2
     alpha = np.exp(-np.minimum(logt, np.log(1 / ALPHA_MIN)))
