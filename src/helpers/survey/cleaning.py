@@ -181,7 +181,7 @@ class Cleaner:
                 w = loose(_key(t))
                 if w in TRUE_WORDS or w in FALSE_WORDS:
                     new = boolean[w in TRUE_WORDS]
-                    self.log.append(log_row(row, col, str(v), str(new), "label_variant", "yes/no written as 1/0, True/False or Ja/Nej"))
+                    self.note("label_variant", row, col, "yes/no written as 1/0, True/False, Ja/Nej or x")
                     return new
         self.problem("value not in the codebook's labels", row, col, value=str(v), accepted=", ".join(repr(a) for a in table) + " (or blank)")
         return None

@@ -168,12 +168,13 @@ def _choose_sheet(path: Path, cb: Codebook, sheets: list[tuple[str, list]], kind
                 raise DataError(path, Problem(f"no sheet named {wanted!r} (codebook {paths.relative(cb.path)} key `sheet`)",
                                               column="sheet", accepted="sheets " + ", ".join(repr(n) for n in names)))
             name, rows = hit[0]
-        return name, rows, [log_row(None, None, None, name, "sheet_chosen", f"sheet {name!r} named by the codebook (of {len(sheets)})")]
+        return name, rows, [log_row(None, None, None, None, "read_as", f"{_KIND_NAMES[kind]}, sheet {name!r}"),
+                            log_row(None, None, None, name, "sheet_chosen", f"sheet {name!r} named by the codebook (of {len(sheets)})")]
     expected = expected_headers(cb)
     scored = [(max((header_score(r, expected) for r in rows[:HEADER_SEARCH_ROWS]), default=0), -i) for i, (_, rows) in enumerate(sheets)]
     best, neg_i = max(scored)
     name, rows = sheets[-neg_i]
-    log = []
+    log = [log_row(None, None, None, None, "read_as", f"{_KIND_NAMES[kind]}, sheet {name!r}")]
     if len(sheets) > 1:
         log.append(log_row(None, None, None, name, "sheet_chosen",
                            f"sheet {name!r} of {len(sheets)} ({', '.join(names)}): its header row matches {best} codebook headers"))
