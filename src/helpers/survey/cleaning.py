@@ -333,7 +333,7 @@ def flood_problems(df: pd.DataFrame, cb: Codebook, names: dict[int, str], n_rows
     counts = df["kommunekode"].value_counts()
     over = counts[counts > cb.max_per_kommune]
     if len(over):
-        shown = ", ".join(f"{names[int(k)]} {int(n)}" for k, n in over.sort_values(ascending=False).head(10).items())
+        shown = ", ".join(f"{names[int(k)]}: {int(n)} responses" for k, n in over.sort_values(ascending=False).head(10).items())
         problems.append(Problem(f"{len(over)} kommune(r) answered more than {cb.max_per_kommune} times ({shown}): "
                                 "a flood of responses is a wrong file, not duplicates to drop",
                                 column=cb.columns["kommune_navn"]["header"],
