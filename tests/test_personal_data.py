@@ -29,3 +29,124 @@ def test_no_personal_data_in_any_output(outputs):
         if found:
             leaks[str(f.relative_to(outputs))] = found[:3]
     assert leaks == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Free text: personal data planted in the comment of every response
+# ---------------------------------------------------------------------------------------------
+
+import re  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+import survey_variants as sv  # noqa: E402
+from helpers import paths, survey  # noqa: E402
+from helpers.errors import DataError  # noqa: E402
+from helpers.survey import privacy  # noqa: E402
+from survey_raw import RawSurvey, make_raw  # noqa: E402
+
+PHONES = ["12345678", "12 34 56 78", "1234 5678", "+45 12 34 56 78", "+4512345678", "0045 1234 5678", "+45 12-34-56-78"]
+CPRS = ["240911-1234", "2409111234", "010170 1234"]
+
+
+@pytest.mark.parametrize("text,kind", [(p, "phone") for p in PHONES] + [(c, "cpr") for c in CPRS]
+                         + [("mette.hansen@kommune.dk", "email"), ("M.H+survey@sub.example.org", "email")])
+def test_redact_finds_each_kind(text, kind):
+    out, counts = privacy.redact(f"Kontakt: {text}, tak.")
+    assert text not in out and counts == {kind: 1}, (out, counts)
+    assert out == f"Kontakt: {privacy.PLACEHOLDERS[kind]}, tak."
+
+
+def test_redact_keeps_dates_counts_and_other_words():
+    text = "Evaluering 24-09-2011 og 24.09.2011; 18 kurser i 2011, 3 filialer, Hansen-udvalget ved Aarhus."
+    assert privacy.redact(text) == (text, {})
+
+
+def test_redact_names_from_the_rows_personal_columns():
+    ident = privacy.row_identity({"Respondentens navn": "Mette Bøgh Hansen", "E-mail": "mbh@x.dk", "Telefon": "+45 00 00 00 01"})
+    out, counts = privacy.redact("Spørg mette eller HANSEN, eller Mette Bøgh Hansen selv (mbh@x.dk, +45 00 00 00 01)", ident)
+    assert "ette" not in out and "ansen" not in out and "Bøgh" not in out and "mbh" not in out and "00 00" not in out
+    assert counts["name"] == 3 and counts["email"] == 1 and counts["phone"] == 1
+
+
+def _planted(g: sv.Grid) -> tuple[sv.Grid, set[str]]:
+    """Every response's comment gets its respondent's name, a CPR number, a phone and an e-mail."""
+    secrets = set()
+    name_k, comment_k = g.col("Respondentens navn"), g.col("Kommentarer")
+    for i, r in enumerate(g.data()):
+        person = r[name_k]
+        phone, cpr = PHONES[i % len(PHONES)], CPRS[i % len(CPRS)]
+        mail = f"borger{i}@privat-mail.dk"
+        r[comment_k] = f"{r[comment_k] or 'Bemærk'}: ring til {person.lower()} på {phone}, cpr {cpr}, skriv til {mail}."
+        secrets |= {person, person.lower(), phone, cpr, mail, re.sub(r"\D", "", cpr)}
+    return g, secrets
+
+
+@pytest.fixture
+def planted(tmp_path, monkeypatch):
+    raw = make_raw(tmp_path, monkeypatch)
+    g, secrets = _planted(sv.base(2011))
+    return raw.put("example_planted_2011.xlsx", sv.to_xlsx(g)), secrets
+
+
+def test_planted_personal_data_is_redacted_and_counted(planted, outputs):
+    path, secrets = planted
+    target, log_target = survey.clean_to_files(2011, path)
+    back = pd.read_parquet(target)
+    text = back.to_csv() + log_target.read_text(encoding="utf-8")
+    assert not sorted(s for s in secrets if s in text)
+    assert back["comment"].str.contains(r"\[navn\].*\[telefon\].*\[CPR\].*\[e-mail\]", regex=True).sum() == len(back)
+    line = pd.read_csv(log_target).query("rule == 'personal_data_redacted'")
+    assert len(line) == 1 and "89 answer(s)" in line["detail"].item()  # counted over all 89 responses, before duplicates
+
+
+def test_free_text_dropped_when_the_codebook_says_so(planted, outputs, tmp_path):
+    import yaml
+
+    path, secrets = planted
+    doc = yaml.safe_load(paths.codebook("2011").read_text(encoding="utf-8"))
+    doc["free_text"] = "drop"
+    cb = tmp_path / "drop.yaml"
+    cb.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    df, log = survey.clean(2011, path, cb)
+    assert df["comment"].isna().all() and (log["rule"] == "free_text_dropped").sum() == 1
+
+
+def test_errors_never_quote_free_text_or_personal_columns(planted, tmp_path):
+    path, secrets = planted
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    ws.cell(7, [c.value for c in ws[sv.HEADER_2011 + 1]].index("Hvilken samarbejdsmodel ligner jeres bedst?") + 1, 99)
+    for r in (8, 9):  # rows with too many fields: the extra cells are not quoted either
+        ws.cell(r, ws.max_column + 1, "ekstra 2409111234")
+    wb.save(path)
+    path = RawSurvey(paths.raw()).put(path.name)  # re-record the edited file's sha256
+    with pytest.raises(DataError) as info:
+        survey.clean(2011, path)
+    assert not sorted(s for s in secrets if s in str(info.value))
+
+
+@pytest.mark.slow
+def test_full_clean_notebook_on_a_planted_export_leaks_nothing(planted, outputs):
+    """01_clean_survey executed with papermill and exported to HTML, as the pipeline runs it."""
+    from helpers import pipeline
+
+    path, secrets = planted
+    run = pipeline.Run("01_clean_survey_2011", "01_clean_survey.ipynb",
+                       parameters={"year": 2011, "input_path": f"survey/{path.name}", "codebook": "2011"})
+    outcome = pipeline.execute(run, paths.KERNEL_NAME, 300)
+    assert outcome.status == "ok", outcome.error
+    written = [f for f in outputs.rglob("*") if f.is_file() and "raw" not in f.relative_to(outputs).parts]
+    kinds = {f.suffix for f in written}
+    assert {".parquet", ".csv", ".json", ".ipynb", ".html"} <= kinds, kinds
+    leaks = {}
+    for f in written:
+        text = f.read_bytes().decode("utf-8", errors="ignore")
+        if f.suffix == ".parquet":
+            text += pd.read_parquet(f).to_csv()
+        found = sorted(s for s in secrets if s in text)
+        if found:
+            leaks[str(f.relative_to(outputs))] = found[:3]
+    assert leaks == {}

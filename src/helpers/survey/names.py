@@ -5,7 +5,7 @@ code and name together ("101 København", "København (101)"; they must agree); 
 Esbjerg (``config/aliases.yaml`` ``answered_by``); the names of the 2007 reform concordance and
 ``config/aliases.yaml`` after normalising (case, "Kommune", hyphens, spaces, aa = å, NFC); the
 spellings Statistics Denmark and DAGI use without the genitive s ("Nordfyn" for Nordfyns,
-"Vesthimmerland" for Vesthimmerlands). Anything else is an error with close matches suggested,
+"Vesthimmerland" for Vesthimmerlands); names typed without Danish letters ("Fanoe", "Brondby"). Anything else is an error with close matches suggested,
 ranked so that true variants (same start, small edits) come before unrelated names.
 """
 
@@ -161,6 +161,11 @@ def _resolver(aliases_file: str, mtime: float, raw: str) -> Resolver:
         k = name_key(name)
         if k.endswith("s") and len(k) > 5 and k[:-1] not in keys:
             keys[k[:-1]] = (code, "spelling without the genitive s (Statistics Denmark / DAGI)")
+    # Names typed without Danish letters (ø as oe or o, æ as ae), as ASCII-only systems export them.
+    for k, (code, how) in list(keys.items()):
+        for variant in (k.replace("ø", "oe").replace("æ", "ae"), k.replace("ø", "o").replace("æ", "ae")):
+            if variant != k and variant not in keys:
+                keys[variant] = (code, "written without Danish letters")
     by = {}
     for name, spec in (doc.get("answered_by") or {}).items():
         code, who = int(spec["kommunekode"]), int(spec["answered_by"])
