@@ -4,7 +4,7 @@ import shutil
 
 import pandas as pd
 
-from helpers import cli, paths
+from helpers import cli, paths, survey
 
 
 def test_registered_real_export_cleans_and_is_not_synthetic(raw_copy, outputs, capsys):
@@ -14,7 +14,7 @@ def test_registered_real_export_cleans_and_is_not_synthetic(raw_copy, outputs, c
                      "--source", "Danmarks Biblioteksforening, export received 2026-11-29", "--licence", "research use"])
     assert code == 0 and "synthetic: False" in capsys.readouterr().out
     assert cli.main(["clean", "2011", "survey/survey_2011_from_the_association.xlsx", "--codebook", "2011"]) == 0
-    clean = pd.read_parquet(outputs / "processed" / "survey_2011.parquet")
+    clean = pd.read_parquet(survey.output_paths(2011)[0])
     assert len(clean) == 88 and not clean["synthetic"].any()
     assert cli.main(["check-data"]) == 0
 
