@@ -56,3 +56,12 @@ def test_show_reads_the_notebook_results(outputs):
     assert md.startswith("### Results in brief") and "3.8 % higher" in md
     with pytest.raises(FileNotFoundError, match="run the notebook"):
         brief.load("00_reference")
+
+
+def test_key_values_show_whole_numbers_whole_and_rates_as_percent():
+    from helpers import reports
+
+    t = reports.key_values({"rows": 91, "answered_model": 90.0, "response_rate": 0.918, "mean": 2.5}, name="survey 2009",
+                           percent=("response_rate",))
+    assert t["survey 2009"].tolist() == ["91", "90", "91.8%", "2.500"]
+    assert t.index.tolist() == ["rows", "answered model", "response rate", "mean"]

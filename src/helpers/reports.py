@@ -122,3 +122,21 @@ def relative_papermill_paths(notebook: Path) -> None:
             changed = True
     if changed:
         files.write_text(notebook, nbformat.writes(nb))
+
+
+def key_values(values: dict, *, name: str = "value", percent: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A flat dict of results as a readable two-column table (not a raw dict): whole numbers stay whole
+    (no ``85.0``), keys in ``percent`` are shown as per cent, names lose their underscores."""
+    def text(key, v):
+        if key in percent and isinstance(v, (int, float)):
+            return f"{v:.1%}"
+        if isinstance(v, bool) or v is None:
+            return str(v)
+        if isinstance(v, (int, float)) and float(v).is_integer():
+            return f"{int(v):,}"
+        if isinstance(v, float):
+            return f"{v:,.3f}"
+        return str(v)
+
+    return pd.DataFrame({name: [text(k, v) for k, v in values.items()]},
+                        index=pd.Index([str(k).replace("_", " ") for k in values], name="measure"))
