@@ -237,3 +237,28 @@ def test_synthetic_truth_zero_before_adoption_and_cohort_heterogeneous():
     at3 = treated[treated["event_time"] == 3].groupby("cohort")["log_effect"].first()
     assert at3[2012] == pytest.approx(1.5 * 0.07) and at3[2015] == pytest.approx(0.6 * 0.07)
     assert synth.adoption_effect(2012, 2025) == pytest.approx(1.5 * (0.07 + 0.004 * 10))
+
+
+def test_csdid_equals_pyfixest_sun_abraham_with_never_treated_controls():
+    """Two libraries, one estimand: with never-treated controls, no covariates and a balanced panel, the
+    Callaway & Sant'Anna event study (universal base) equals Sun & Abraham's interaction-weighted
+    estimator (pyfixest's saturated event study), also across the 2016-2017 gap."""
+    import warnings
+
+    import pyfixest as pf
+
+    g = np.array([0] * 25 + [2012] * 35 + [2015] * 37)
+    Y = adoption.simulate_panels(g, YEARS, synth.adoption_effect, 1, seed=3, sd_noise=0.02)
+    df = pd.DataFrame([(i + 1, y, g[i], Y[0, i, j]) for i in range(len(g)) for j, y in enumerate(YEARS)],
+                      columns=["kommunekode", "year", "g", "log_rate"])
+    cs = adoption.fit_cs(df, "nevertreated", window=(-5, 11))["table"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sa = pf.event_study(df, yname="log_rate", idname="kommunekode", tname="year", gname="g", estimator="saturated",
+                            cluster="kommunekode").aggregate(weighting="shares")
+    sa.index = sa.index.astype(int)
+    common = [e for e in cs.index if not cs.loc[e, "reference"]]
+    assert set(common) == set(sa.index)
+    for e in common:
+        assert cs.loc[e, "estimate"] == pytest.approx(sa.loc[e, "Estimate"], abs=1e-8), e
+    assert cs.loc[3, "estimate"] == pytest.approx((35 * 0.105 + 37 * 0.042) / 72, abs=0.02)  # and near the truth
