@@ -5,7 +5,7 @@ from the shipped example exports into a temporary processed folder, the usage pa
 helpers.usage, and each notebook-03 run of the config (outcome and usage source) and each pair of
 rounds of notebook 02 is refitted here with the package's helpers. The same frames are written
 to a temporary folder and fitted in R by tests/r/reference.R (MASS::glm.nb, glm + sandwich::vcovHC
-HC3 + lmtest::coeftest, lm + vcovHC HC3, MASS::polr with ordinal::clm's standard errors,
+HC3 + lmtest::coeftest, lm + vcovHC HC3, the profile likelihood of a glm.nb fit, MASS::polr with ordinal::clm's standard errors,
 mcnemar.test for Bowker and McNemar, binom.test for the exact McNemar, coin::mh_test for
 Stuart-Maxwell). Documented conventions, shown beside R's value where they differ:
 
@@ -69,12 +69,12 @@ class Jobs:
     def __init__(self, folder: Path):
         self.folder, self.rows, self.ours = folder, [], {}
 
-    def add(self, id_: str, kind: str, frame: pd.DataFrame, ours: dict, formula: str = "") -> None:
+    def add(self, id_: str, kind: str, frame: pd.DataFrame, ours: dict, formula: str = "", profile: bool = False) -> None:
         if id_ in self.ours:
             return  # the same fit published by more than one run
         name = f"{id_}.csv"
         frame.to_csv(self.folder / name, index=False)
-        self.rows.append({"id": id_, "kind": kind, "data": name, "formula": formula})
+        self.rows.append({"id": id_, "kind": kind, "data": name, "formula": formula, "profile": int(profile)})
         self.ours[id_] = ours
 
     def write(self) -> None:
@@ -93,8 +93,11 @@ def _count_jobs(jobs: Jobs, key: str, df: pd.DataFrame, outcome: str, spec: str,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         nb = models.fit_count(df, outcome, spec=spec, ordering=ordering)
-    jobs.add(f"{key}_nb", "negbin", data[cols], {"theta": [nb.theta], "coef": nb.params, "se": nb.bse, "p": nb.pvalues,
-                                                 "loglik": [nb.llf]}, formula)
+    ours = {"theta": [nb.theta], "coef": nb.params, "se": nb.bse, "p": nb.pvalues, "loglik": [nb.llf]}
+    if spec == "categorical":  # notebook 03 publishes the profile-likelihood intervals of these fits
+        prof = models.profile_irr_table(nb, pattern="model")
+        ours |= {"profile_low": np.log(prof["profile_low"].to_numpy()), "profile_high": np.log(prof["profile_high"].to_numpy())}
+    jobs.add(f"{key}_nb", "negbin", data[cols], ours, formula, profile=spec == "categorical")
     if spec == "categorical":
         po = models.fit_count(df, outcome, family="poisson", ordering=ordering)
         jobs.add(f"{key}_poisson", "poisson_hc3", data[cols], {"coef": po.params, "se": po.bse, "p": po.pvalues, "loglik": [po.llf]}, formula)
@@ -239,6 +242,11 @@ def test_negative_binomial_equals_glm_nb(reference_values):
     for id_, (_, theirs) in reference_values.items():
         if id_.endswith("_nb") and "flagged" not in id_:
             assert theirs["method"].iat[0] == 1, f"{id_}: glm.nb did not converge in R"
+
+
+def test_profile_intervals_equal_the_profile_likelihood_in_r(reference_values):
+    # the ends of the intervals, log scale, for the cooperation terms of each round's categorical NB fit
+    _check(reference_values, "_cat_nb", {"profile_low": "profile_low", "profile_high": "profile_high"})
 
 
 def test_flagged_reporting_failure_is_why_glm_nb_fails(reference_values):

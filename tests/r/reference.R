@@ -32,6 +32,24 @@ frame <- function(job) {
   if ("merged_2007" %in% names(d)) d$merged_2007 <- as.logical(d$merged_2007)
   d
 }
+# Profile-likelihood interval of each coefficient in `terms`, theta held at its estimate (as confint on a
+# glm.nb fit, which interpolates the profile with a spline; here the ends are roots, found by uniroot).
+profile_ci <- function(fit, th, terms, level = 0.95) {
+  X <- model.matrix(fit); y <- fit$y; off <- model.offset(model.frame(fit))
+  ll <- function(mu) nb_loglik(y, mu, th)
+  llmax <- ll(fitted(fit)); crit <- qnorm((1 + level) / 2)^2
+  se <- sqrt(diag(vcov(fit)))
+  ends <- sapply(terms, function(j) {
+    g <- function(b) {
+      refit <- suppressWarnings(glm.fit(X[, -j, drop = FALSE], y, family = negative.binomial(th), offset = off + b * X[, j],
+                                        start = coef(fit)[-j], control = glm.control(epsilon = 1e-13, maxit = 1000)))
+      2 * (llmax - ll(refit$fitted.values)) - crit
+    }
+    b0 <- coef(fit)[j]
+    c(uniroot(g, c(b0 - 6 * se[j], b0), tol = 1e-13)$root, uniroot(g, c(b0, b0 + 6 * se[j]), tol = 1e-13)$root)
+  })
+  list(low = ends[1, ], high = ends[2, ])
+}
 table_of <- function(d) {
   m <- as.matrix(d[, -1])
   dimnames(m) <- list(a = as.character(d$row), b = as.character(d$row))
@@ -60,6 +78,7 @@ for (r in seq_len(nrow(jobs))) {
       put(id, "theta", fit$theta)
       put(id, "coef", coef(fit)); put(id, "se", sqrt(diag(vcov(fit))))
       put(id, "p", coef(summary(fit))[, 4]); put(id, "loglik", as.numeric(logLik(fit)))
+      th <- fit$theta
     } else {
       # glm.nb fails (theta runs off in its alternation, as on a frame with a zero that is a
       # reporting failure): the same estimator, theta at the root of the profile score (uniroot
@@ -87,6 +106,10 @@ for (r in seq_len(nrow(jobs))) {
       put(id, "theta", th)
       put(id, "coef", coef(fit)); put(id, "se", sqrt(diag(vcov(fit, dispersion = 1))))
       put(id, "p", coef(s)[, 4]); put(id, "loglik", nb_loglik(y, fitted(fit), th))
+    }
+    if (isTRUE(job$profile == 1)) {
+      ci <- profile_ci(fit, th, grep("^model", names(coef(fit))))
+      put(id, "profile_low", ci$low); put(id, "profile_high", ci$high)
     }
   } else if (job$kind == "poisson_hc3") {
     d <- frame(job)
