@@ -13,11 +13,17 @@ import yaml
 
 import survey_variants as sv
 from helpers import paths, survey
+from helpers.errors import DataError
 from helpers.synthetic import truth
 from survey_raw import make_raw
 
 VARIANTS = {v.name: v for v in sv.variants()}
 EXAMPLES = {2009: ("survey/example_survey_2009.csv", "2009"), 2011: ("survey/example_survey_2011.xlsx", "2011")}
+
+
+@pytest.fixture
+def raw_survey(tmp_path, monkeypatch):
+    return make_raw(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +72,21 @@ def test_variant_cleans_to_the_example_table(name, tmp_path, monkeypatch, expect
     # What was read is in the log; nothing else is silently different.
     assert (log["rule"] == "read_as").sum() == 1
     assert not log["rule"].isin(["duplicate_tie"]).any()
+
+
+def test_model_column_mapped_through_codebook_labels(raw_survey, tmp_path, expected):
+    """A codebook may map the model question with `type: label` (label text -> export code)."""
+    doc = yaml.safe_load(paths.codebook("2011").read_text(encoding="utf-8"))
+    doc["columns"]["model"] = {"header": sv.MODEL_2011, "type": "label", "labels": "models"}
+    doc["labels"]["models"] = {f"Model {c}: {lab}": c for c, lab in sv.MODEL_LABELS.items()}
+    cb = tmp_path / "labels.yaml"
+    cb.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    g = sv.model_as(sv.base(2011), lambda c, lab: f"Model {c}: {lab}")
+    f = raw_survey.put("example_model_labels.xlsx", sv.to_xlsx(g))
+    df, _ = survey.clean(2011, f, cb)
+    want = expected[2011]
+    assert df.set_index("kommunekode")["model"].astype(int).equals(want["model"].astype(int))
+    doc["labels"]["models"]["Model 9: ukendt"] = 9
+    cb.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DataError, match="export codes listed under models.codes"):
+        survey.clean(2011, f, cb)

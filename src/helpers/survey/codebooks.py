@@ -185,6 +185,12 @@ def _check_codebook(path: Path, doc: dict) -> None:
     codes = (doc.get("models") or {}).get("codes")
     if not isinstance(codes, dict) or not set(codes.values()) <= set(MODELS[1:]):
         problems.append(Problem("models.codes must map export codes to the 2011 models 1-5", value=codes))
+    model_spec = cols.get("model") if isinstance(cols.get("model"), dict) else {}
+    if model_spec.get("type") == "label" and isinstance(codes, dict) and model_spec.get("labels") in labels:
+        bad = {k: v for k, v in labels[model_spec["labels"]].items() if str(v).strip() not in {str(c) for c in codes}}
+        if bad:
+            problems.append(Problem("the model column's labels must map to export codes listed under models.codes", column="model",
+                                    value=bad, accepted="codes " + ", ".join(str(c) for c in codes)))
     try:
         check_model_order(doc.get("model_order") or MODEL_ORDER_DEFAULT)
     except ValueError as exc:

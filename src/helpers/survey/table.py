@@ -257,6 +257,9 @@ def clean(year: int, input_path, codebook=None, *, model_order=None, ignore_fiel
                 rec[var] = cleaner.text(v)
             elif t == "datetime":
                 rec[var] = cleaner.datetime(v, row_no, col)
+            elif t == "label" and var == "model":  # the model question mapped through a label set: label -> export code
+                code = cleaner.label(v, row_no, col, cb.doc["labels"][spec["labels"]])
+                rec[var] = cleaner.model(code, row_no, col) if code is not None or blank(v) else None
             elif t == "label":
                 rec[var] = cleaner.label(v, row_no, col, cb.doc["labels"][spec["labels"]])
             elif t == "model":
