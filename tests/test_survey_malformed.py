@@ -218,3 +218,80 @@ def test_log_csv_is_spreadsheet_safe(raw_survey, outputs):
     assert "'@intern note" in text and "'-kontrol" in text and "'+1 felt" in text
     cells = pd.read_csv(log_target, dtype=str, keep_default_na=False).drop(columns="row").to_numpy().ravel()
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Duplicates: complete beats incomplete, then the latest; exact ties are logged as ties
+# ---------------------------------------------------------------------------------------------
+
+
+def _dup_grid(edit_copy):
+    """The 2011 example with a second response of its first kommune appended (edited by ``edit_copy``)."""
+    g = sv.base(2011)
+    first = list(next(iter(g.data())))
+    copy = list(first)
+    edit_copy(g, copy)
+    g.rows.append(copy)
+    return g, first
+
+
+def _clean_grid(raw_survey, name, g, year=2011):
+    return survey.clean(year, raw_survey.put(name, sv.to_xlsx(g)))
+
+
+def test_complete_response_beats_a_later_incomplete_one(raw_survey):
+    def later_partial(g, c):
+        c[g.col("Afsluttet")] = c[g.col("Afsluttet")] + pd.Timedelta(days=3)
+        c[g.col("Status")] = "Delvist besvaret"
+        c[g.col(sv.MODEL_2011)] = 5 if c[g.col(sv.MODEL_2011)] != 5 else 1
+
+    g, first = _dup_grid(later_partial)
+    df, log = _clean_grid(raw_survey, "example_dup_partial.xlsx", g)
+    code = survey.resolver().resolve(first[g.col("Kommune")])[0]
+    assert int(df.set_index("kommunekode").at[code, "model"]) == first[g.col(sv.MODEL_2011)]
+    hit = log[log["rule"] == "duplicate_kept_complete"]
+    assert len(hit) == 1 and int(hit["row"].item()) == len(g.rows)
+
+
+def test_latest_wins_among_equally_complete_and_exact_ties_are_logged(raw_survey):
+    def later(g, c):
+        c[g.col("Afsluttet")] = c[g.col("Afsluttet")] + pd.Timedelta(hours=2)
+        c[g.col(sv.MODEL_2011)] = 5 if c[g.col(sv.MODEL_2011)] != 5 else 1
+
+    g, first = _dup_grid(later)
+    df, log = _clean_grid(raw_survey, "example_dup_later.xlsx", g)
+    code = survey.resolver().resolve(first[g.col("Kommune")])[0]
+    assert int(df.set_index("kommunekode").at[code, "model"]) == g.rows[-1][g.col(sv.MODEL_2011)]
+    assert (log["rule"] == "duplicate_kept_latest").sum() == 2  # this one and the example's own draft
+    g, first = _dup_grid(lambda g, c: None)
+    _, log = _clean_grid(raw_survey, "example_dup_tie.xlsx", g)
+    tie = log[log["rule"] == "duplicate_tie"]
+    assert len(tie) == 1 and "exact tie" in tie["detail"].item()
+
+
+def test_without_a_status_column_more_answered_questions_win(raw_survey):
+    g = sv.base(2009)
+    first = list(next(iter(g.data())))
+    copy = list(first)
+    copy[g.col("Tidspunkt")] = "30-10-2009 15:00"  # later, but with the model and two tasks left blank
+    for h in ("Model (2009-nummerering)", "Kørekort i biblioteket", "Pas i biblioteket"):
+        copy[g.col(h)] = None
+    g.rows.append(copy)
+    df, log = survey.clean(2009, raw_survey.put("example_dup_2009.csv", sv.to_csv(g, "cp1252")))
+    code = survey.resolver().resolve(first[g.col("Kommune")])[0]
+    assert int(df.set_index("kommunekode").at[code, "model"]) != 0
+    assert (log["rule"] == "duplicate_kept_complete").sum() == 1
+
+
+def test_real_exports_are_git_ignored():
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (paths.root() / ".git").exists():
+        pytest.skip("not a git checkout")
+
+    def ignored(rel):
+        return subprocess.run(["git", "check-ignore", "-q", rel], cwd=paths.root()).returncode == 0
+
+    assert ignored("data/raw/survey/survey_2011_real.xlsx") and ignored("data/raw/survey/sub/real.sav")
+    assert not ignored("data/raw/survey/example_survey_2011.xlsx") and not ignored("data/raw/survey/MANIFEST.yaml")
