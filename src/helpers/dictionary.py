@@ -312,6 +312,8 @@ def _files_blocks() -> list[Block]:
             "`<table>.sav`: SPSS, variable labels, value labels, measurement levels, file label (at most 64 bytes) and a "
             "document note.",
             "`<table>.parquet`: the same columns; labels in the pandas metadata (`DataFrame.attrs`)."),
+        _p("The CSV and parquet files are identical byte for byte when the inputs are; the `.dta` and `.sav` headers carry "
+           "the time they were written (ReadStat sets it and pyreadstat offers no option), so only their values repeat."),
         _p("Tables: `survey_<year>` (each cleaned round: one row per responding kommune), `usage_panel` (library unit × "
            "year) and `analysis` (the 98 kommuner × every round, with the usage of the paired year: round + "
            "`usage_year_offset`, default 1). `exports_manifest.json` lists every file with rows, columns, sha256 and "
