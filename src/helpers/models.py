@@ -3,11 +3,14 @@
 * Count models per round: negative binomial with the dispersion estimated by profile likelihood
   (as R's glm.nb; statsmodels' discrete NegativeBinomial diverges or stops early with exposures
   the size of a municipality's population, and GLM NegativeBinomial alone keeps alpha = 1),
-  with population as exposure; Poisson with HC3 standard errors as a check.
+  with population as exposure (theta = 1/alpha equal to glm.nb's); Poisson with true HC3 standard
+  errors as a check (:func:`hc3_cov`; statsmodels' GLM gives HC0 when asked for HC3). Values the
+  usage provenance flags as reporting failures leave the frames by default (:func:`model_inputs`).
 * A change model between two rounds: the change in log usage per inhabitant against the change
   in cooperation (first differences = municipality fixed effects with two periods).
 * An ordinal logit of the cooperation level on municipal characteristics (no constant: the
-  thresholds play its part; statsmodels#7418), thresholds converted to the usual cut points.
+  thresholds play its part; statsmodels#7418), fitted to convergence with the closed-form score
+  and Hessian, thresholds converted to MASS::polr's cut points.
 * Simulation: datasets with known rate ratios, to check coverage and bias and to find the
   smallest effect 98 municipalities can detect.
 """
