@@ -7,7 +7,9 @@
    (b) the package's single fit ``models.fit_count`` (statsmodels GLM with the dispersion
    searched), on the first ``--single`` datasets, per fit. Target: >= 20x per fit.
 2. **Cold pipeline.** ``borgerservice run --force`` of the shipped config/pipeline.yaml, in
-   fresh output folders, for two git checkouts side by side: the commit before the change
+   fresh output folders, for two git checkouts side by side (by default the new checkout's config
+   keeps only the notebooks the base config ran, so that notebooks added by other issues since
+   do not count; ``--shipped`` runs it whole): the commit before the change
    (``--base``, default 3c539b2: 200 repetitions, power at the true dispersion) and ``--new``
    (default HEAD: coverage 2,000, power 1,000 per effect, dispersion estimated in every dataset).
    Each checkout is a ``git worktree`` in a temporary folder, imported first through PYTHONPATH
@@ -87,6 +89,30 @@ def checkout(commit: str, where: Path) -> Path:
     return where
 
 
+def same_runs(new_tree: Path, base_tree: Path) -> list[str]:
+    """Drop from the new checkout's config the runs whose notebook the base config did not run (other issues'
+    new notebooks), so that both pipelines run the same notebooks; returns what was dropped."""
+    import yaml
+
+    base_nbs = {item.get("notebook") for sec in ("runs", "per_round", "per_pair")
+                for item in (yaml.safe_load((base_tree / "config" / "pipeline.yaml").read_text()).get(sec) or [])}
+    path = new_tree / "config" / "pipeline.yaml"
+    doc = yaml.safe_load(path.read_text())
+    dropped = []
+    for sec in ("runs", "per_round", "per_pair"):
+        keep = [item for item in (doc.get(sec) or []) if item.get("notebook") in base_nbs]
+        dropped += [item["id"] for item in (doc.get(sec) or []) if item.get("notebook") not in base_nbs]
+        if sec in doc:
+            doc[sec] = keep
+    kept_ids = {item["id"] for sec in ("runs", "per_round", "per_pair") for item in (doc.get(sec) or [])}
+    for sec in ("runs", "per_round", "per_pair"):
+        for item in doc.get(sec) or []:
+            if "needs" in item:
+                item["needs"] = [n for n in item["needs"] if n in kept_ids or "{" in n]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return dropped
+
+
 def cold_run(tree: Path, tmp: Path, workers: int) -> dict:
     out = tmp / "out"
     (out / "processed").mkdir(parents=True)
@@ -124,6 +150,8 @@ def main() -> int:
     ap.add_argument("--single", type=int, default=100, help="datasets for the package's single fit (slow)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-pipeline", action="store_true")
+    ap.add_argument("--shipped", action="store_true",
+                    help="run the new checkout's whole config (default: only the notebooks the base config ran)")
     ap.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "simulation.json")
     args = ap.parse_args()
     commits = {k: subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", c], capture_output=True, text=True, check=True).stdout.strip()
@@ -136,7 +164,9 @@ def main() -> int:
             tmp = Path(tmp)
             trees = {k: checkout(c, tmp / f"tree-{k}") for k, c in commits.items()}
             try:
-                result["cold_pipeline"] = {}
+                result["cold_pipeline"] = {"same_notebooks_as_base": not args.shipped}
+                if not args.shipped:
+                    result["cold_pipeline"]["dropped_from_new_config"] = same_runs(trees["new"], trees["base"])
                 for k in ("base", "new"):  # side by side in one run
                     result["cold_pipeline"][k] = cold_run(trees[k], tmp / f"run-{k}", args.workers)
                     print(k, json.dumps({x: result["cold_pipeline"][k][x] for x in ("ok", "wall_seconds", "cpu_seconds", "loadavg_before")}))
