@@ -34,10 +34,11 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# JupyterLab from notebooks/, new notebooks and kernel pickers default to the project kernel.
+# JupyterLab from notebooks/, new notebooks and kernel pickers default to the project kernel, and
+# notebooks are saved without outputs (config/jupyter_lab_config.py: a pre-save hook, helpers.lab).
 # --allow-root only when run as root (containers, CI machines); JupyterLab refuses root otherwise.
 lab: $(STAMP)
-	cd notebooks && ../$(BIN)/jupyter lab --MappingKernelManager.default_kernel_name=$(KERNEL) $(if $(filter 0,$(shell id -u)),--allow-root)
+	cd notebooks && ../$(BIN)/jupyter lab --config=../config/jupyter_lab_config.py --MappingKernelManager.default_kernel_name=$(KERNEL) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 examples: $(STAMP)
 	$(BIN)/borgerservice examples

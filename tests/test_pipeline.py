@@ -77,3 +77,60 @@ def test_failure_is_saved_visible_and_blocks_dependents(make_notebook, write_con
     assert not (executed / "after_bad.ipynb").exists()
     manifest = json.loads((outputs / "reports" / "run_manifest.json").read_text())
     assert {r["id"]: r["status"] for r in manifest["runs"]} == {"bad": "failed", "after_bad": "blocked", "independent": "ok"}
+
+
+@pytest.mark.slow
+def test_parallel_kernels_start_over_ipc_without_warnings(make_notebook, write_config, outputs):
+    import os
+    import subprocess
+    import sys
+
+    probe = "import json\nfrom ipykernel.connect import get_connection_info\nprint('transport', json.loads(get_connection_info())['transport'])"
+    runs = [{"id": f"k{i}", "notebook": make_notebook(f"k{i}.ipynb", probe)} for i in range(3)]
+    cfg = write_config({"runs": runs, "workers": 2})
+    proc = subprocess.run([sys.executable, "-m", "helpers.cli", "run", "--config", str(cfg)], capture_output=True, text=True,
+                          env=dict(os.environ), timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for noise in ("without encryption", "KeyboardInterrupt", "Address already in use", "ZMQError"):
+        assert noise not in proc.stdout + proc.stderr
+    for i in range(3):
+        assert "transport ipc" in (outputs / "reports" / "executed" / f"k{i}.ipynb").read_text()
+
+
+def test_lab_saves_notebooks_without_outputs(tmp_path):
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("jupyter_lab_config.py", path=str(paths.config())).load_config()
+    manager = FileContentsManager(root_dir=str(tmp_path), config=config)
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("year = 2014  # edited default", execution_count=3,
+                                     outputs=[nbformat.v4.new_output("stream", text="hello")])
+    cell.metadata["tags"] = ["parameters"]
+    cell.metadata["execution"] = {"iopub.status.busy": "2026-01-01"}
+    nb.cells = [cell]
+    manager.save({"type": "notebook", "format": "json", "content": json.loads(nbformat.writes(nb))}, "x.ipynb")
+    saved = nbformat.read(tmp_path / "x.ipynb", as_version=4)
+    assert saved.cells[0].outputs == [] and saved.cells[0].execution_count is None
+    assert saved.cells[0].source == "year = 2014  # edited default" and saved.cells[0].metadata == {"tags": ["parameters"]}
+
+
+def test_pipeline_warns_when_a_source_notebook_differs_from_git(tmp_path, monkeypatch, make_notebook):
+    import subprocess
+
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    (repo / "notebooks" / "n.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()))
+    git = lambda *a: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=repo, check=True, capture_output=True)
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "x")
+    monkeypatch.setattr(paths, "root", lambda: repo)
+    run = pipeline.Run("n", "n.ipynb")
+    lines: list[str] = []
+    assert pipeline._warn_changed_notebooks([run], lines.append) == [] and lines == []
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 2", outputs=[nbformat.v4.new_output("stream", text="saved by JupyterLab")])]
+    (repo / "notebooks" / "n.ipynb").write_text(nbformat.writes(nb))
+    assert pipeline._warn_changed_notebooks([run], lines.append) == ["notebooks/n.ipynb"]
+    assert "notebooks/n.ipynb differs from the committed version" in lines[0] and "git checkout notebooks/n.ipynb" in lines[0]

@@ -6,11 +6,13 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a DataFrame is written: small notebooks and the pipeline need not load it
+    import pandas as pd
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -47,13 +49,13 @@ def write_json(target: Path, obj) -> Path:
     return write_text(target, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=_jsonable) + "\n")
 
 
-def write_parquet(target: Path, df: pd.DataFrame) -> Path:
+def write_parquet(target: Path, df: "pd.DataFrame") -> Path:
     with atomic_path(target) as tmp:
         df.to_parquet(tmp, index=False)
     return Path(target)
 
 
-def write_csv(target: Path, df: pd.DataFrame, **kwargs) -> Path:
+def write_csv(target: Path, df: "pd.DataFrame", **kwargs) -> Path:
     with atomic_path(target) as tmp:
         df.to_csv(tmp, index=kwargs.pop("index", False), **kwargs)
     return Path(target)
@@ -71,7 +73,8 @@ def _jsonable(obj):
     """JSON fallback for numpy scalars, paths and timestamps."""
     if hasattr(obj, "item"):
         return obj.item()
-    if isinstance(obj, (Path, pd.Timestamp)):
+    pd = sys.modules.get("pandas")
+    if isinstance(obj, Path) or (pd is not None and isinstance(obj, pd.Timestamp)):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
