@@ -7,6 +7,7 @@ inside each verb so that `borgerservice run` with nothing to do returns quickly.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import paths
@@ -33,6 +34,10 @@ def _cmd_run(args) -> int:
         text, _ = pipeline.summary(exc.outcomes)
         print(text)
         print(f"error: {exc}; the runs that finished are recorded, the others re-run next time", file=sys.stderr)
+        if exc.exit_code > 128:  # stopped by a signal: everything is recorded and the lock released; exit now, since
+            sys.stdout.flush()   # papermill's kernel clean-up at interpreter exit can wait on a kernel already stopped
+            sys.stderr.flush()
+            os._exit(exc.exit_code)
         return exc.exit_code
     text, code = pipeline.summary(outcomes)
     print(text)

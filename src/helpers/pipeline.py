@@ -807,11 +807,12 @@ def run(config: Path | None = None, only: list[str] | None = None, rounds: list[
                 cache = files.HashCache(paths.reports() / HASH_CACHE)
                 recorded = previous_runs(echo)
                 inputs = input_hashes(cache)
-                static = static_keys(cfg.runs, cfg, inputs, code_hash(cache), cache)
+                entries = provenance.load()
+                static = static_keys(cfg.runs, cfg, inputs, code_hash(cache), cache, entries)
                 git = _git_state()
                 _warn_changed_notebooks(todo, echo)
                 sweep_stale(cfg, echo)
-                manifest = RunManifest(cfg, started, inputs, recorded, git)
+                manifest = RunManifest(cfg, started, inputs, recorded, git, entries)
             except OSError as exc:
                 raise Interrupted(f"{_write_error(exc)}; nothing was run", [], 1) from None
             outcomes = _schedule(todo, cfg, static, {} if force else recorded, workers, expected_seconds(todo, recorded),
@@ -845,7 +846,7 @@ def _schedule(todo: list[Run], cfg: Config, static: dict, before: dict, workers:
         o.finished = o.finished or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         outcomes[o.id] = o
         if manifest is not None:
-            manifest.put(o)
+            manifest.put(o, defer=o.status == "skipped")  # nothing ran: written with the next record or at the end
         took = f" in {o.seconds:.1f} s" if o.status in ("ok", "failed") else ""
         echo(f"[{len(outcomes)}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {o.id}: {o.status}{took}" + (f" -> {o.error}" if o.error else ""))
         if progress is not None:
@@ -928,6 +929,8 @@ def _schedule(todo: list[Run], cfg: Config, static: dict, before: dict, workers:
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+    if manifest is not None:
+        manifest.write()
     return outcomes
 
 
@@ -956,15 +959,20 @@ class RunManifest:
     """reports/run_manifest.json, rewritten atomically whenever a run starts or ends (so a crash loses
     nothing that finished). Records of earlier runs of the config that this run does not touch are kept."""
 
-    def __init__(self, cfg: Config, started: dt.datetime, inputs: dict[str, str], recorded: dict[str, dict], git: dict):
+    def __init__(self, cfg: Config, started: dt.datetime, inputs: dict[str, str], recorded: dict[str, dict], git: dict,
+                 entries: dict | None = None):
         self.cfg, self.started, self.inputs, self.git = cfg, started, inputs, git
         ids = [r.id for r in cfg.runs]
         self.records = {i: recorded[i] for i in ids if i in recorded}
-        self.synthetic = sorted(rel for rel, e in provenance.load().items() if e.synthetic)
+        entries = provenance.load() if entries is None else entries
+        self.synthetic = sorted(rel for rel, e in entries.items() if e.synthetic)
+        self.packages = {p: _version(p) for p in KEY_PACKAGES}
+        self.config_sha = files.sha256(cfg.path)
 
-    def put(self, outcome: Outcome, quiet: bool = False) -> Path:
+    def put(self, outcome: Outcome, quiet: bool = False, defer: bool = False) -> Path | None:
+        """Record a run (replacing its earlier record) and rewrite the manifest, unless ``defer``."""
         self.records[outcome.id] = asdict(outcome)
-        return self.write()
+        return None if defer else self.write()
 
     def write(self) -> Path:
         order_ = {r.id: i for i, r in enumerate(self.cfg.runs)}
@@ -974,8 +982,8 @@ class RunManifest:
             "git": self.git,
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "packages": {p: _version(p) for p in KEY_PACKAGES},
-            "config": {"path": paths.relative(self.cfg.path), "sha256": files.sha256(self.cfg.path), "kernel": self.cfg.kernel,
+            "packages": self.packages,
+            "config": {"path": paths.relative(self.cfg.path), "sha256": self.config_sha, "kernel": self.cfg.kernel,
                        "rounds": {str(k): v for k, v in self.cfg.rounds.items()}},
             "inputs": self.inputs,
             "synthetic_inputs": self.synthetic,
