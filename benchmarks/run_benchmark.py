@@ -49,7 +49,7 @@ COLD_ROUNDS = {2009: {"input_path": "survey/example_survey_2009.csv", "codebook"
 # so every comparison has transitions to test), each cleaned with its own codebook.
 SCALE_SOURCES = [("survey/example_survey_2009.csv", "2009"), ("survey/example_survey_2011.xlsx", "2011")]
 SCALE_FIRST_YEAR = 2011
-TARGETS = {"warm_rerun_seconds": 3.0, "cold_over_plain": 2.0, "speedup_4_rounds": 1.6}
+TARGETS = {"warm_rerun_seconds": 1.0, "cold_over_plain": 2.0, "speedup_4_rounds": 1.6}
 TARGET_ROUNDS = 4  # the scaling round count the speed-up target is about
 QUICK_REPS = 20  # coverage_reps and power_reps for 03_model_usage in --quick (notebook defaults 2000, 1000)
 
@@ -511,8 +511,8 @@ def main(argv=None) -> int:
         sp4 = scaling.get(str(TARGET_ROUNDS), {}).get("speedup")
         valid = par["ok"] and ser["ok"] and plain_ok and all(v["ok"] for v in scaling.values())
         result["targets"] = {
-            "warm_rerun_under_3s": {"value": result["warm_rerun"]["median_seconds"], "limit": TARGETS["warm_rerun_seconds"],
-                                    "pass": result["warm_rerun"]["median_seconds"] < TARGETS["warm_rerun_seconds"] and all_skipped},
+            "warm_rerun_at_most_1s": {"value": result["warm_rerun"]["median_seconds"], "limit": TARGETS["warm_rerun_seconds"],
+                                    "pass": result["warm_rerun"]["median_seconds"] <= TARGETS["warm_rerun_seconds"] and all_skipped},
             "cold_within_2x_plain": {"value": result["ratios"]["cold_parallel_over_plain"], "limit": TARGETS["cold_over_plain"],
                                      "pass": result["ratios"]["cold_parallel_over_plain"] <= TARGETS["cold_over_plain"],
                                      "serial_value": result["ratios"]["cold_serial_over_plain"],
