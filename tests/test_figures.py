@@ -129,3 +129,38 @@ def test_figures_are_written_at_300_dpi(tmp_path, monkeypatch):
     png, svg = reports.save_figure(fig, "tiny", synthetic=False, source="Source: Statistics Denmark")
     assert svg.suffix == ".svg" and svg.read_text().count("Statistics Denmark") == 1  # text stays text in the SVG
     assert Image.open(png).info["dpi"][0] == pytest.approx(300, abs=0.5)
+
+
+def test_event_study_marks_pre_periods_reference_and_95_intervals():
+    """Issue 14: 95 % intervals as error bars, pre-periods shaded up to the reference period, the
+    reference period (0 by construction) an open symbol, the truth dashed; anticipation moves it."""
+    events = range(-3, 4)
+    t = pd.DataFrame({"estimate": [0.01, -0.02, 0.0, 0.05, 0.07, 0.08, 0.06],
+                      "reference": [e == -1 for e in events]}, index=pd.Index(list(events), name="event_time"))
+    t["low"], t["high"] = t["estimate"] - 0.03, t["estimate"] + 0.04
+    truth = pd.Series([0.0, 0.0, 0.0, 0.05, 0.07, 0.08, 0.06], index=list(events))
+    _, ax = plt.subplots()
+    plots.event_study({"CS": t}, ax, truth=truth)
+    shaded = [p for p in ax.patches if p.get_label().startswith("pre-periods")]
+    assert len(shaded) == 1
+    x0, x1 = shaded[0].get_x(), shaded[0].get_x() + shaded[0].get_width()
+    assert (x0, x1) == (-3.5, -0.5)  # every pre-period, the reference year included, nothing after
+    bars = ax.containers[0]
+    assert bars.get_label() == "CS (95 % interval)"
+    points = bars.lines[0]
+    assert list(points.get_xdata()) == [-3, -2, 0, 1, 2, 3]  # the reference period is not an estimate
+    segs = bars.lines[2][0].get_segments()
+    est = t.loc[~t["reference"]]
+    assert [round(s[0][1], 6) for s in segs] == list(est["low"].round(6))
+    assert [round(s[1][1], 6) for s in segs] == list(est["high"].round(6))
+    ref = [ln for ln in ax.lines if ln.get_marker() == "o" and ln.get_markerfacecolor() == "white"]
+    assert len(ref) == 1 and list(ref[0].get_xdata()) == [-1] and list(ref[0].get_ydata()) == [0.0]
+    dashed = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert len(dashed) == 1 and list(dashed[0].get_ydata()) == list(truth)
+    assert any("reference period" in a.get_text() for a in ax.texts)
+    _, ax2 = plt.subplots()
+    t2 = t.assign(reference=[e == -2 for e in events])
+    plots.event_study({"CS": t2}, ax2, anticipation=1)
+    labels = {p.get_label(): (p.get_x(), p.get_x() + p.get_width()) for p in ax2.patches}
+    assert labels["pre-periods (before adoption)"] == (-3.5, -1.5)
+    assert labels["anticipation (1 year(s))"] == (-1.5, -0.5)
