@@ -85,3 +85,13 @@ def test_pdf_holds_every_page(built):
     assert len(reader.pages) >= 6
     assert "5,560,534 inhabitants" in text and "Provenance" in text and "SYNTHETIC EXAMPLE DATA" in text
     assert "answer = 6" not in text  # code stays folded in print
+
+
+def test_site_folder_has_the_usual_permissions(built):
+    import os
+    import stat
+
+    root, _ = built
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(root.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700

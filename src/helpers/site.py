@@ -240,6 +240,7 @@ def build(out: Path | None = None) -> Path:
     files.write_json(tmp / "pages.json", [p.__dict__ for p in pages])
     if site.exists():
         shutil.rmtree(site)
+    os.chmod(tmp, 0o777 & ~files._UMASK)  # mkdtemp makes 0700: others (a web server, a colleague) could not open the site
     os.replace(tmp, site)
     return site
 
