@@ -217,3 +217,17 @@ def test_irr_in_words_marks_synthetic():
     text = models.irr_in_words(row, "visits", synthetic=True)
     assert text.startswith("[synthetic example, not a finding]")
     assert "8.0 % more visits" in text and "+2.0 %" in text and "+15.0 %" in text
+
+
+def test_published_fit_summary_labels_each_covariance_truly(base):
+    """What notebook 03 writes under "standard errors" (table and results JSON): HC3 only where it is
+    the leverage-adjusted HC3 (equal to a hand HC3 in test_poisson_hc3_by_hand_and_not_hc0), model-based
+    for the negative binomial fits."""
+    rng = np.random.default_rng(21)
+    df = base.assign(visits=models.simulate_counts(base, 6.0, {1: 1.1, 3: 1.2}, 0.04, rng))
+    _, fits = models.round_models(df, "visits")
+    summary = models.fit_summary(fits)
+    assert summary.loc["Poisson, HC3", "standard errors"].startswith("HC3 (leverage-adjusted")
+    assert np.allclose(fits["Poisson, HC3"].cov_params().to_numpy(), models.hc3_cov(fits["Poisson, HC3"]), rtol=1e-12)
+    for name in ("negative binomial", "negative binomial, score"):
+        assert summary.loc[name, "standard errors"] == "model-based (inverse information)"
