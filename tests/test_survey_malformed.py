@@ -211,11 +211,11 @@ def test_input_outside_data_raw_is_refused(raw_survey, tmp_path):
 
 def test_log_csv_is_spreadsheet_safe(raw_survey, outputs):
     g = sv.base(2011)
-    g.rows[sv.HEADER_2011] += ["@intern note", "-kontrol", "+1 felt"]  # unmapped headers are quoted in the log
+    g.rows[sv.HEADER_2011] += ["=SUM(A1:A2)", "@intern note", "-kontrol", "+1 felt"]  # unmapped headers are quoted in the log
     path = raw_survey.put("export_formula_header.csv", sv.to_csv(g))
     _, log_target = survey.clean_to_files(2011, path)
     text = log_target.read_text(encoding="utf-8")
-    assert "'@intern note" in text and "'-kontrol" in text and "'+1 felt" in text
+    assert "'=SUM(A1:A2)" in text and "'@intern note" in text and "'-kontrol" in text and "'+1 felt" in text
     cells = pd.read_csv(log_target, dtype=str, keep_default_na=False).drop(columns="row").to_numpy().ravel()
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
 
