@@ -151,3 +151,29 @@ def test_full_clean_notebook_on_a_planted_export_leaks_nothing(planted, outputs)
         if found:
             leaks[str(f.relative_to(outputs))] = found[:3]
     assert leaks == {}
+
+
+def test_planted_free_text_reaches_no_export_file(planted, outputs):
+    """The Stata/SPSS/CSV/parquet exports (issue 17) carry the comment: only redacted, in every format."""
+    from helpers import exports, pipeline, usage
+
+    path, secrets = planted
+    for year, spec in pipeline.load_rounds().items():
+        survey.clean_to_files(year, path if year == 2011 else spec["input_path"], spec["codebook"])
+    with pytest.MonkeyPatch.context() as mp:  # the usage data from the real data/raw (make_raw only links them)
+        mp.setenv("BORGERSERVICE_RAW", str(paths.root() / "data" / "raw"))
+        usage.write_panel()
+    listing = exports.write_exports()
+    assert {"csv", "excel.csv", "dta", "sav", "parquet"} <= set(listing["format"])
+    folder = exports.folder()
+    s2011 = pd.read_parquet(next(folder.glob("survey_2011*.parquet")))
+    assert s2011["comment"].str.contains("[CPR]", regex=False).all()  # the planted round is the one exported
+    leaks = {}
+    for f in folder.iterdir():
+        text = f.read_bytes().decode("utf-8", errors="ignore")
+        if f.suffix == ".parquet":
+            text += pd.read_parquet(f).to_csv()
+        found = sorted(s for s in secrets if s in text)
+        if found:
+            leaks[f.name] = found[:3]
+    assert leaks == {}
