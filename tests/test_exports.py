@@ -158,6 +158,25 @@ def test_csv_copies_hold_the_same_values(built):
     assert p.attrs["synthetic"] is True and p.attrs["value_labels"]["model"]["1"] == "Den spæde start"
 
 
+def test_excel_csv_escapes_text_a_spreadsheet_would_run_as_a_formula(built, tmp_path):
+    """A comment typed as "=HYPERLINK(...)" must open as text in Excel; the plain CSV keeps the value as it is."""
+    import dataclasses
+
+    _, tables = built
+    t = tables["survey_2011_synthetic"]
+    frame = t.frame.copy()
+    frame["comment"] = frame["comment"].astype("object")
+    planted = ['=HYPERLINK("http://x.example","klik")', "+45 ring", "-- ingen", "@kommune"]
+    frame.loc[frame.index[:4], "comment"] = planted
+    paths_ = exports.write_table(dataclasses.replace(t, frame=frame), tmp_path)
+    excel = pd.read_csv(paths_["excel.csv"], encoding="utf-8-sig", sep=";", decimal=",", dtype=str, keep_default_na=False)
+    assert excel["comment"].head(4).tolist() == ["'" + c for c in planted]
+    assert not [c for c in excel.to_numpy().ravel() if str(c)[:1] in ("=", "+", "@")]
+    plain = pd.read_csv(paths_["csv"], dtype=str, keep_default_na=False)
+    assert plain["comment"].head(4).tolist() == planted
+    assert excel["n_it_courses"].tolist() == plain["n_it_courses"].str.replace(".", ",").tolist()  # numbers untouched
+
+
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(haven))
 args <- commandArgs(trailingOnly = TRUE)

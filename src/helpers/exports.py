@@ -6,7 +6,8 @@ run's own folder, helpers.paths), and ``borgerservice export`` ``data/processed/
 
 * ``<stem>.csv``: plain UTF-8, comma-separated, decimal point (R, Python, Stata ``import delimited``);
 * ``<stem>_excel.csv``: UTF-8 **with BOM**, semicolon-separated, decimal comma: what Excel with
-  Danish regional settings opens by double-click;
+  Danish regional settings opens by double-click; text cells starting with = + - @ get a leading '
+  so Excel shows them as text instead of running them as formulas (the other formats keep the value);
 * ``<stem>.dta`` (Stata 14+, format 118 via pyreadstat) and ``<stem>.sav`` (SPSS) with variable
   labels, value labels (e.g. ``model`` 1 = "Den spæde start") and the file label;
 * ``<stem>.parquet`` with the labels in ``attrs`` (pandas keeps them in the file's metadata).
@@ -554,7 +555,9 @@ def write_table(table: Table, target_folder: Path | None = None) -> dict[str, Pa
     out: dict[str, Path] = {}
     base = target_folder / table.stem
     out["csv"] = files.write_csv(base.with_suffix(".csv"), table.frame, index=False, encoding="utf-8", date_format="%Y-%m-%dT%H:%M:%S")
-    out["excel.csv"] = files.write_csv(target_folder / f"{table.stem}_excel.csv", table.frame, index=False, encoding="utf-8-sig",
+    from .survey import spreadsheet_safe  # Excel runs text starting with = + - @ as a formula: that copy gets a leading '
+
+    out["excel.csv"] = files.write_csv(target_folder / f"{table.stem}_excel.csv", spreadsheet_safe(table.frame), index=False, encoding="utf-8-sig",
                                        sep=";", decimal=",", date_format="%Y-%m-%d %H:%M:%S")
     rs = _for_readstat(table)
     labels = {k: {float(c): t for c, t in v.items()} for k, v in table.value_labels.items()}
