@@ -65,3 +65,9 @@ def test_key_values_show_whole_numbers_whole_and_rates_as_percent():
                            percent=("response_rate",))
     assert t["survey 2009"].tolist() == ["91", "90", "91.8%", "2.500"]
     assert t.index.tolist() == ["rows", "answered model", "response rate", "mean"]
+
+
+def test_adoption_treatment_is_named_in_words_not_as_a_parameter_value():
+    assert brief.treatment_words("any") == "any cooperation (models 1-4)"
+    assert brief.treatment_words("staff") == "library staff doing the tasks (models 3-4)"
+    assert brief.treatment_words("level3+") == "cooperation level 3 or higher"

@@ -141,6 +141,17 @@ def _model(doc: dict) -> list[str]:
     return out
 
 
+def treatment_words(treatment) -> str:
+    """The treatment parameter of 04 in words ('any', 'staff', 'level3+' are parameter values, not prose)."""
+    t = str(treatment)
+    words = {"any": "any cooperation (models 1-4)", "staff": "library staff doing the tasks (models 3-4)"}
+    if t in words:
+        return words[t]
+    if t.startswith("level") and t[5:].rstrip("+").isdigit():
+        return f"cooperation level {t[5:].rstrip('+')} or higher"
+    return t
+
+
 def _adoption(doc: dict) -> list[str]:
     """04_adoption_panel: who adopted when, the headline event-time effects, the pre-trend test, naive TWFE, truth."""
     r, prm = doc["results"], doc["parameters"]
@@ -150,7 +161,7 @@ def _adoption(doc: dict) -> list[str]:
     name = r["headline"]
     rows = [e for e in r["event_study"][name] if not e["reference"] and e["estimate"] == e["estimate"]]
     post = [e for e in rows if e["event_time"] >= 0]
-    out = [f"Adoption of '{prm.get('treatment')}' dated by the rounds {', '.join(map(str, prm.get('rounds', [])))}: {adopters}; "
+    out = [f"Adoption of {treatment_words(prm.get('treatment'))}, dated by the rounds {', '.join(map(str, prm.get('rounds', [])))}: {adopters}; "
            f"{cohorts.get(0, 0)} never treated; {always} already treated at the first round are left out (their effect is not identified)."]
     if post:
         e0 = post[0]
