@@ -95,3 +95,18 @@ def test_site_folder_has_the_usual_permissions(built):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(root.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700
+
+
+def test_manifest_paths_under_reports_are_read_from_the_redirected_reports(outputs):
+    """A manifest's "reports/executed/..." is the reports folder it lives in, not the project's own
+    (which may hold another run's executed notebook of the same name)."""
+    reports = paths.reports()
+    build_reports(reports)
+    manifest_file = reports / "run_manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    run = next(r for r in manifest["runs"] if r["id"] == "01_clean_survey_2011")
+    (reports / "executed" / "01_clean_survey_2011.ipynb").rename(reports / "executed" / "elsewhere.ipynb")
+    run["executed"] = "reports/executed/elsewhere.ipynb"
+    manifest_file.write_text(json.dumps(manifest))
+    page = (site.build() / "notebooks" / "01_clean_survey_2011.html").read_text(encoding="utf-8")
+    assert "01 · Clean survey" in page and "43" in page

@@ -179,7 +179,9 @@ def build(out: Path | None = None) -> Path:
     (tmp / "notebooks").mkdir(parents=True)
     summaries = []
     for r in runs:
-        executed = paths.root() / r["executed"] if not Path(r["executed"]).is_absolute() else Path(r["executed"])
+        executed = Path(r["executed"])
+        if not executed.is_absolute():  # project-relative; "reports/..." is the (possibly redirected) reports folder
+            executed = reports.joinpath(*executed.parts[1:]) if executed.parts[:1] == ("reports",) else paths.root() / executed
         if not executed.is_file():
             executed = reports / "executed" / f"{r['id']}.ipynb"
         if not executed.is_file():
