@@ -92,3 +92,14 @@ def test_notebook_runs_with_non_default_parameters(outputs):
     assert said[0] == brief.SYNTHETIC_CAVEAT and "first treated in 2013" in said[1]  # timing at the earlier bound: 2011 -> 2013
     assert any(s.startswith("TWFE Poisson: in the first treated year") for s in said)
     assert any("intervals cover" in s for s in said)  # the synthetic source is compared with the truth
+
+
+def test_notebook_states_what_the_design_identifies():
+    """Issue 14: the assumptions in words (parallel trends, no anticipation, interval-censored timing,
+    SUTVA across neighbouring kommuner) and what the always-treated mean for identification."""
+    nb = nbformat.read(paths.notebooks() / f"{NOTEBOOK}.ipynb", as_version=4)
+    text = " ".join(c.source for c in nb.cells if c.cell_type == "markdown").replace("\n", " ")
+    for needed in ("**Parallel trends**", "**No anticipation**", "**Timing known only to an interval**",
+                   "**SUTVA across neighbouring kommuner**", "*the effect on the earliest adopters is not identified*",
+                   "A large one is **not** proof of parallel trends"):
+        assert needed in text, needed
