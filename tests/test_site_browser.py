@@ -85,7 +85,7 @@ def test_site_opens_and_every_link_works(browser_available, outputs, serve):  # 
     seen = crawl(serve(root))
     pages = {urlparse(u).path.lstrip("/") for u in seen if u.endswith(".html")}
     assert pages == {"index.html", "notebooks/00_reference.html", "notebooks/01_clean_survey_2011.html",
-                     "gallery.html", "tables.html", "provenance.html"}
+                     "gallery.html", "tables.html", "provenance.html", "data_dictionary.html", "references.html"}
     assert any(u.endswith(".png") for u in seen) and any(u.endswith(".csv") for u in seen)
 
 
