@@ -46,3 +46,15 @@ def test_synthetic_figures_are_stamped_and_named(outputs):
     fig2, _ = plt.subplots()
     assert [p.name for p in reports.save_figure(fig2, "real_demo", synthetic=False)] == ["real_demo.png", "real_demo.svg"]
     assert "SYNTHETIC" not in (paths.figures() / "real_demo.svg").read_text()
+
+
+def test_data_error_names_a_project_file_relative_to_the_project():
+    from helpers import paths
+    from helpers.errors import DataError
+
+    inside = paths.raw() / "survey" / "x.csv"
+    err = DataError(inside, "bad")
+    assert err.file == "data/raw/survey/x.csv"
+    assert str(paths.root()) not in str(err)
+    assert DataError("/elsewhere/y.csv", "bad").file == "/elsewhere/y.csv"
+    assert DataError("codebook 2011", "bad").file == "codebook 2011"

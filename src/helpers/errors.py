@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+
+from helpers import paths
 
 
 @dataclass
@@ -35,7 +38,8 @@ class DataError(ValueError):
     def __init__(self, file, problems: list[Problem] | Problem | str):
         if isinstance(problems, (str, Problem)):
             problems = [problems if isinstance(problems, Problem) else Problem(problems)]
-        self.file = str(file)
+        # Shown to users: a path inside the project is printed relative to it (no machine path).
+        self.file = paths.relative(file) if os.path.isabs(str(file)) else str(file)
         self.problems = problems
         shown = problems[:20]
         lines = [f"{self.file}: {len(problems)} problem(s)"] + [f"  - {p}" for p in shown]
