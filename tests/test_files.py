@@ -58,3 +58,24 @@ def test_data_error_names_a_project_file_relative_to_the_project():
     assert str(paths.root()) not in str(err)
     assert DataError("/elsewhere/y.csv", "bad").file == "/elsewhere/y.csv"
     assert DataError("codebook 2011", "bad").file == "codebook 2011"
+
+
+def test_hash_cache_keys_project_files_relative_to_the_project(tmp_path):
+    from helpers import files
+
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    inside = project / "data" / "a.csv"
+    inside.write_text("x")
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("y")
+    cache = files.HashCache(project / ".hash_cache.json", base=project)
+    assert cache.sha256(inside) == files.sha256(inside)
+    assert cache.sha256(outside) == files.sha256(outside)
+    cache.save()
+    text = (project / ".hash_cache.json").read_text()
+    assert '"data/a.csv"' in text and str(project) not in text
+    again = files.HashCache(project / ".hash_cache.json", base=project)
+    assert set(again.entries) == {"data/a.csv", str(outside)}
+    inside.write_text("changed")
+    assert again.sha256(inside) == files.sha256(inside)

@@ -95,8 +95,10 @@ class HashCache:
     JSON file (``path``); a missing, unreadable or malformed cache is simply empty.
     """
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, base: Path | None = None):
         self.path = Path(path) if path else None
+        # Files under ``base`` (the project) are keyed relative to it, so the cache holds no machine path.
+        self.base = os.path.abspath(base) if base else None
         self.entries: dict[str, list] = {}
         self.dirty = False
         if self.path and self.path.is_file():
@@ -109,8 +111,8 @@ class HashCache:
 
     def sha256(self, path: Path) -> str:
         """The file's sha256 (raises FileNotFoundError when it is missing)."""
-        key = os.fspath(path)
-        st = os.stat(key)
+        key = self._key(path)
+        st = os.stat(path)
         stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
         hit = self.entries.get(key)
         if hit and hit[:4] == stat and hit[4] - max(st.st_mtime_ns, st.st_ctime_ns) >= RACY_NS:
@@ -119,6 +121,15 @@ class HashCache:
         self.entries[key] = [*stat, _now_ns(), digest]
         self.dirty = True
         return digest
+
+    def _key(self, path) -> str:
+        full = os.path.abspath(path)
+        if self.base and full.startswith(self.base + os.sep):
+            return full[len(self.base) + 1:]
+        return full
+
+    def _path(self, key: str) -> str:
+        return key if os.path.isabs(key) or not self.base else os.path.join(self.base, key)
 
     def get(self, path: Path) -> str | None:
         """sha256, or None when the file does not exist."""
@@ -129,7 +140,7 @@ class HashCache:
 
     def save(self) -> None:
         if self.path and self.dirty:
-            live = {k: v for k, v in self.entries.items() if os.path.exists(k)}
+            live = {k: v for k, v in self.entries.items() if os.path.exists(self._path(k))}
             try:
                 write_text(self.path, json.dumps(live, separators=(",", ":")))
             except OSError:

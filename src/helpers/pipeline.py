@@ -804,7 +804,7 @@ def run(config: Path | None = None, only: list[str] | None = None, rounds: list[
     try:
         with lock.hold([paths.reports(), paths.processed_root()], wait=wait, echo=echo):
             try:
-                cache = files.HashCache(paths.reports() / HASH_CACHE)
+                cache = files.HashCache(paths.reports() / HASH_CACHE, base=paths.root())
                 recorded = previous_runs(echo)
                 inputs = input_hashes(cache)
                 entries = provenance.load()
