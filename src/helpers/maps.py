@@ -7,6 +7,7 @@ keywords (which changed between versions). Missing values get their own hatched 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -95,14 +96,37 @@ COPENHAGEN_FRAME = (672_000.0, 6_300_000.0, 782_000.0, 6_402_000.0)
 BORNHOLM_FRAME = (732_000.0, 6_232_000.0, 782_000.0, 6_282_000.0)
 
 
-def _draw(ax: plt.Axes, layers: list[tuple[gpd.GeoDataFrame, dict]]) -> None:
-    for part, kw in layers:
-        if not len(part):
-            continue
-        if kw.get("boundary"):
-            part.boundary.plot(ax=ax, **{k: v for k, v in kw.items() if k != "boundary"})
+@contextlib.contextmanager
+def _no_idle_draw(fig):
+    """Keep geopandas from rendering the whole figure after every layer.
+
+    ``GeoSeries.plot`` ends with ``ax.figure.canvas.draw_idle()``, and on the non-interactive
+    canvases a pipeline uses (Agg, the inline backend) that renders the figure at once: a map with
+    insets and a dozen class layers was drawn some 20 times before it was saved (about 1 s per map,
+    85 % of the time of notebook 02's map cells). The figure is drawn when it is saved or shown, so
+    the intermediate renders change nothing; the canvas's own method is restored afterwards.
+    """
+    canvas = fig.canvas
+    own = vars(canvas).get("draw_idle")  # a backend may have set its own on the instance
+    canvas.draw_idle = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        if own is None:
+            del canvas.draw_idle  # the class's method is visible again
         else:
-            part.plot(ax=ax, **kw)
+            canvas.draw_idle = own
+
+
+def _draw(ax: plt.Axes, layers: list[tuple[gpd.GeoDataFrame, dict]]) -> None:
+    with _no_idle_draw(ax.figure):
+        for part, kw in layers:
+            if not len(part):
+                continue
+            if kw.get("boundary"):
+                part.boundary.plot(ax=ax, **{k: v for k, v in kw.items() if k != "boundary"})
+            else:
+                part.plot(ax=ax, **kw)
 
 
 def _inset(ax: plt.Axes, layers, frame, extent, label: str) -> plt.Axes:
