@@ -7,6 +7,7 @@ import ast
 import json
 
 import nbformat
+import pandas as pd
 import papermill as pm
 import pytest
 
@@ -88,6 +89,16 @@ def test_notebook_runs_with_non_default_parameters(outputs):
     assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_synthetic.png").is_file()
     assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_synthetic.svg").is_file()
     assert (paths.tables() / "adoption_timing_synthetic_2011_2014_synthetic.csv").is_file()
+    # the regression table of the TWFE fits (static and event study), in every format, synthetic-marked
+    stem = paths.tables() / "model_table_twfe_synthetic_2011_2014_synthetic"
+    assert all(stem.with_suffix(f".{e}").is_file() for e in ("csv", "html", "tex", "docx"))
+    twfe_table = pd.read_csv(stem.with_suffix(".csv"))
+    static = twfe_table[(twfe_table["model"] == "static (one effect)") & (twfe_table["parameter"] == "treated_a")].iloc[0]
+    assert static["coefficient"] == pytest.approx(res["twfe_static"]["estimate"], rel=1e-12) and "fit" not in res["twfe_static"]
+    event = twfe_table[(twfe_table["model"] == "event study") & (twfe_table["kind"] == "estimate")].set_index("parameter")
+    by_time = {row["event_time"]: row["estimate"] for row in res["event_study"]["TWFE Poisson"] if not row["reference"]}
+    assert event.loc["post1", "coefficient"] == pytest.approx(by_time[1], rel=1e-12) and "pre2" not in event.index  # reference
+    assert "SYNTHETIC" in stem.with_suffix(".html").read_text()
     said = brief.sentences(doc)  # the notebook's "Results in brief"
     assert said[0] == brief.SYNTHETIC_CAVEAT and "first treated in 2013" in said[1]  # timing at the earlier bound: 2011 -> 2013
     assert any(s.startswith("TWFE Poisson: in the first treated year") for s in said)

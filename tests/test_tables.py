@@ -53,3 +53,119 @@ def test_every_format_is_written_and_the_csv_keeps_full_precision(fits, tmp_path
     doc = docx.Document(str(out[3]))
     text = [c.text for row in doc.tables[0].rows for c in row.cells]
     assert "N" in text and "100" in text and any("SYNTHETIC" in p.text for p in doc.paragraphs)
+
+
+# --- pyfixest fits: notebook 04's PPML two-way fixed-effects models --------------------------------
+YEARS = [2010, 2011, 2012, 2013, 2014, 2015, 2018, 2019, 2020, 2021, 2022, 2023]
+
+
+@pytest.fixture(scope="module")
+def panel():
+    rng = np.random.default_rng(4)
+    g = np.array([0] * 12 + [2012] * 12 + [2015] * 12)
+    rows = []
+    for i, gg in enumerate(g):
+        pop, u = rng.uniform(2e4, 2e5), rng.normal(0, 0.2)
+        for y in YEARS:
+            eff = 0.1 if gg and y >= gg else 0.0
+            rows.append((i + 1, y, gg, pop, rng.poisson(pop * 5 * np.exp(u + 0.01 * (y - 2010) + eff + rng.normal(0, 0.05)))))
+    df = pd.DataFrame(rows, columns=["kommunekode", "year", "g", "population", "loans"])
+    df["log_pop"] = np.log(df["population"])
+    df["event_time"] = np.where(df["g"] > 0, df["year"] - df["g"], np.nan)
+    return df
+
+
+@pytest.fixture(scope="module")
+def twfe(panel):
+    from helpers import adoption
+
+    static = adoption.fit_twfe_static(panel)
+    event = adoption.fit_twfe_event(panel, window=(-3, 4))
+    return static, event
+
+
+def _twfe_table(twfe):
+    static, event = twfe
+    return tables.regression_table({"static": static["fit"], "event study": event["fit"]}, title="TWFE", scale="rate ratio",
+                                   term_labels=tables.event_time_labels((-3, 4)))
+
+
+def test_fit_twfe_static_returns_its_fit_beside_the_old_keys(twfe):
+    static, _ = twfe
+    tidy = static["fit"].tidy().loc["treated_a"]
+    assert static["estimate"] == tidy["Estimate"] and static["low"] == tidy["2.5%"] and static["high"] == tidy["97.5%"]
+    assert {"estimate", "se", "low", "high", "p", "n"} <= set(static) and static["n"] == 36 * len(YEARS)
+
+
+def test_pyfixest_table_numbers_are_the_fits_rate_ratios_and_intervals(twfe):
+    static, event = twfe
+    t = _twfe_table(twfe)
+    est = t.tidy[t.tidy["kind"] == "estimate"].set_index(["model", "parameter"])
+    for name, fit in (("static", static["fit"]), ("event study", event["fit"])):
+        tidy = fit.tidy()
+        assert sorted(est.loc[name].index) == sorted(tidy.index)
+        for term, r in tidy.iterrows():
+            row = est.loc[(name, term)]
+            assert row["coefficient"] == r["Estimate"] and row["std_error"] == r["Std. Error"] and row["p_value"] == r["Pr(>|t|)"]
+            assert row["estimate"] == pytest.approx(np.exp(r["Estimate"]), rel=1e-15)
+            assert row["estimate_low"] == pytest.approx(np.exp(r["2.5%"]), rel=1e-15)
+            assert row["estimate_high"] == pytest.approx(np.exp(r["97.5%"]), rel=1e-15)
+    cells = t.cells.set_index("row")
+    r = static["fit"].tidy().loc["treated_a"]
+    i = list(t.cells["row"]).index("adopted (static: one effect for all years from adoption)")
+    assert t.cells.iloc[i]["static"] == f"{np.exp(r['Estimate']):.3f}" and t.cells.iloc[i]["event study"] == ""
+    assert t.cells.iloc[i + 1]["static"] == f"[{np.exp(r['2.5%']):.3f}, {np.exp(r['97.5%']):.3f}]"
+    r = event["fit"].tidy().loc["post2"]
+    assert cells.loc["event time +2", "event study"] == f"{np.exp(r['Estimate']):.3f}"
+    assert "event time \u2264 \u22123 (binned)" in cells.index and "event time \u2265 +4 (binned)" in cells.index
+    assert "event time 0" in cells.index and "event time \u22121" not in cells.index  # the reference has no dummy
+    assert t.notes[0].startswith("rate ratios with 95 % confidence intervals")
+
+
+def test_pyfixest_table_states_crv1_fixed_effects_n_clusters_and_fit_statistics(twfe, panel):
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    static, event = twfe
+    t = _twfe_table(twfe)
+    cells = t.cells.set_index("row")
+    assert cells.loc["standard errors", "static"] == "CRV1 clustered by kommunekode"
+    assert "CRV1 clustered by kommunekode (pyfixest; intervals t with 35 df)" in t.notes[0]  # G - 1 = 35
+    assert cells.loc["kommune (library unit)", "static"] == "yes" and cells.loc["year", "event study"] == "yes"
+    assert set(t.cells.loc[t.cells["section"] == "fixed effects", "row"]) == {"kommune (library unit)", "year"}
+    assert cells.loc["N", "static"] == f"{36 * len(YEARS):,}" and cells.loc["clusters", "event study"] == "36"
+    # log-likelihood and deviance equal statsmodels' Poisson GLM with the fixed effects as dummies
+    d = panel.assign(treated_a=((panel["g"] > 0) & (panel["year"] >= panel["g"])).astype(float))
+    ref = smf.glm("loans ~ treated_a + C(kommunekode) + C(year)", data=d, family=sm.families.Poisson(), offset=d["log_pop"]).fit()
+    fit_rows = t.tidy[(t.tidy["kind"] == "fit") & (t.tidy["model"] == "static")].set_index("term")
+    assert fit_rows.loc["log-likelihood", "estimate"] == pytest.approx(ref.llf, rel=1e-9)
+    assert fit_rows.loc["deviance", "estimate"] == pytest.approx(ref.deviance, rel=1e-7)
+    assert fit_rows.loc["fixed effects: year", "statistic"] == "yes"
+    assert cells.loc["log-likelihood", "static"] == f"{ref.llf:,.1f}"
+    # pyfixest's pseudo R² ignores the offset in its null model, so it is not shown (module docstring)
+    constant = smf.glm("loans ~ 1", data=d, family=sm.families.Poisson()).fit()
+    offset_only = smf.glm("loans ~ 1", data=d, family=sm.families.Poisson(), offset=d["log_pop"]).fit()
+    assert static["fit"]._loglik_null == pytest.approx(constant.llf, rel=1e-9)
+    assert abs(static["fit"]._loglik_null - offset_only.llf) > 1e3
+    assert not any("R\u00b2" in r for r in t.cells["row"])
+
+
+def test_pyfixest_table_in_every_format_with_the_se_type_and_synthetic_mark(twfe, tmp_path, monkeypatch):
+    import docx
+
+    monkeypatch.setenv("BORGERSERVICE_REPORTS", str(tmp_path))
+    out = tables.save(_twfe_table(twfe), "model_table_twfe_x", synthetic=True)
+    assert [p.name for p in out] == [f"model_table_twfe_x_synthetic.{e}" for e in ("csv", "html", "tex", "docx")]
+    assert all(p.stat().st_size > 500 for p in out)
+    tidy = pd.read_csv(out[0])
+    row = tidy[(tidy["model"] == "static") & (tidy["parameter"] == "treated_a")].iloc[0]
+    assert row["coefficient"] == pytest.approx(twfe[0]["estimate"], rel=1e-14) and tidy["synthetic"].all()
+    html, tex = out[1].read_text(), out[2].read_text()
+    assert "CRV1 clustered by kommunekode" in html and "SYNTHETIC" in html and "event time +2" in html
+    assert "\\begin{tabular" in tex and "CRV1 clustered by kommunekode" in tex
+    doc = docx.Document(str(out[3]))
+    text = [c.text for row in doc.tables[0].rows for c in row.cells]
+    assert "fixed effects" in text and "CRV1 clustered by kommunekode" in text and "36" in text
+    assert any("SYNTHETIC" in p.text for p in doc.paragraphs)
+    shown = tables.mark(_twfe_table(twfe), True)
+    assert "SYNTHETIC" in shown.title and tables.mark(_twfe_table(twfe), False).title == "TWFE"

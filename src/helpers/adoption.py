@@ -371,7 +371,11 @@ def fit_twfe_event(sample: pd.DataFrame, window=DEFAULT_WINDOW, anticipation: in
 
 
 def fit_twfe_static(sample: pd.DataFrame, anticipation: int = 0) -> dict:
-    """Naive PPML: loans ~ treated | unit + year, offset log(population), CRV1 by kommune (one effect for all)."""
+    """Naive PPML: loans ~ treated | unit + year, offset log(population), CRV1 by kommune (one effect for all).
+
+    Returns {estimate, se, low, high, p, n; "fit": the pyfixest fit (for ``tables.regression_table``;
+    not JSON: leave it out of results files)}.
+    """
     import pyfixest as pf
 
     df = sample.copy()
@@ -380,7 +384,7 @@ def fit_twfe_static(sample: pd.DataFrame, anticipation: int = 0) -> dict:
         fit = pf.fepois("loans ~ treated_a | kommunekode + year", data=df, offset="log_pop", vcov={"CRV1": "kommunekode"})
     r = fit.tidy().loc["treated_a"]
     return {"estimate": float(r["Estimate"]), "se": float(r["Std. Error"]), "low": float(r["2.5%"]), "high": float(r["97.5%"]),
-            "p": float(r["Pr(>|t|)"]), "n": int(fit._N)}
+            "p": float(r["Pr(>|t|)"]), "n": int(fit._N), "fit": fit}
 
 
 def fit_cs(sample: pd.DataFrame, control_group: str = "notyettreated", anticipation: int = 0, window=DEFAULT_WINDOW) -> dict:

@@ -8,10 +8,21 @@ has it, else the fit's ``cov_type``), so a relabelled covariance shows up here w
 Layout and HTML/LaTeX come from great_tables (Posit's table library, MIT); Word from python-docx.
 great_tables writes no .docx, and statsmodels' ``summary_col`` neither exponentiates nor shows
 intervals, so the cells are built here from the fits and handed to those two writers.
+
+pyfixest fits (``feols``/``fepois``, notebook 04's PPML two-way fixed-effects models) are read
+through :class:`FixestFit`: estimates, standard errors, p-values and intervals from ``fit.tidy()``
+(pyfixest's own intervals: t with the fit's ``_df_t`` degrees of freedom, G - 1 when clustered), N
+from ``_N``, the covariance as pyfixest records it (``_vcov_type_detail``, ``_clustervar``), the
+fixed effects as yes/no rows, the log-likelihood and deviance (both equal statsmodels' Poisson GLM
+with the fixed effects as dummies). pyfixest's ``_pseudo_r2`` is not shown: its null model is a
+constant *without* the offset (tests/test_tables.py checks), so with log population as offset it
+credits the model with explaining population size (in one test panel 0.94, where McFadden's R²
+against the offset-only null is 0.14).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +35,57 @@ from .cooperation import SHORT_NAMES
 # Controls are shown as yes/no rows, not as coefficients: label -> prefix of their parameter names.
 CONTROLS = {"kommunegruppe (Statistics Denmark)": "C(kommunegruppe)", "merged in the 2007 reform": "merged_2007"}
 ORDINAL_CONTROLS = {"kommunegruppe (Statistics Denmark)": "kommunegruppe_", "merged in the 2007 reform": "merged_2007"}
-FIT_ROWS = ("N", "NB dispersion \u03b1", "Pearson \u03c7\u00b2/df", "log-likelihood", "AIC", "R\u00b2", "standard errors")
+FIT_ROWS = ("N", "clusters", "NB dispersion \u03b1", "Pearson \u03c7\u00b2/df", "log-likelihood", "deviance", "AIC", "R\u00b2",
+            "standard errors")
+# Fixed effects (pyfixest's ``| a + b``) are shown as yes/no rows: variable -> label.
+FIXED_EFFECTS = {"kommunekode": "kommune (library unit)", "year": "year"}
+
+
+class FixestFit:
+    """A pyfixest fit seen through the statsmodels attributes :func:`regression_table` reads.
+
+    Everything comes from the fit: ``tidy()`` for the estimates and intervals, ``_N``, ``_G``,
+    ``_vcov_type_detail``/``_clustervar``, ``_fixef``, ``_loglik``, ``deviance``. pyfixest has no
+    public accessor for N, the clusters or the covariance type (``summary`` prints them from the
+    same attributes), hence the underscores; a pyfixest release that renames them fails
+    tests/test_tables.py rather than giving a wrong table.
+    """
+
+    def __init__(self, fit):
+        tidy = fit.tidy()
+        self.fit = fit
+        self.params = tidy["Estimate"].astype(float)
+        self.params.index = [str(i) for i in tidy.index]
+        self.bse = tidy["Std. Error"].to_numpy(float)
+        self.pvalues = tidy["Pr(>|t|)"].to_numpy(float)
+        self._ci = tidy[["2.5%", "97.5%"]].to_numpy(float)
+        self.nobs = int(fit._N)
+        self.llf = float(fit._loglik) if getattr(fit, "_loglik", None) is not None else np.nan
+        self.deviance = float(np.asarray(fit.deviance).squeeze()) if getattr(fit, "deviance", None) is not None else np.nan
+        fixef = getattr(fit, "_fixef", None)
+        self.fixed_effects = [v.strip() for v in fixef.split("+")] if fixef and fixef != "0" else []
+        self.clustervar = list(getattr(fit, "_clustervar", None) or [])
+        self.clusters = int(np.min(fit._G)) if self.clustervar and len(getattr(fit, "_G", [])) else None
+        self.df_t = int(fit._df_t)
+
+    def conf_int(self):
+        return self._ci
+
+    @property
+    def covariance(self) -> str:
+        kind = str(self.fit._vcov_type_detail)
+        if self.clustervar:
+            return f"{kind} clustered by {', '.join(self.clustervar)} (pyfixest; intervals t with {self.df_t} df)"
+        names = {"iid": "model-based (iid)", "hetero": "heteroskedasticity-robust (HC1)"}
+        return f"{names.get(kind, kind)} (pyfixest; intervals t with {self.df_t} df)"
+
+
+def _is_fixest(result) -> bool:
+    return type(result).__module__.startswith("pyfixest")
+
+
+def _adapt(result):
+    return FixestFit(result) if _is_fixest(result) else result
 
 
 def term_label(term: str) -> str:
@@ -32,12 +93,25 @@ def term_label(term: str) -> str:
     if "[T." in term and term.startswith("C(model"):
         m = int(term.split("[T.")[1].rstrip("]"))
         return f"model {m} ({SHORT_NAMES[m]})"
-    return {"score": "cooperation score (per level)", "Intercept": "constant", "const": "constant",
+    event = re.fullmatch(r"(pre|post)(\d+)", term)  # helpers.adoption's event-time dummies
+    if event:
+        k = int(event.group(2))
+        sign = "\u2212" if event.group(1) == "pre" else "+" if k else ""
+        return f"event time {sign}{k}"
+    return {"treated_a": "adopted (static: one effect for all years from adoption)", "score": "cooperation score (per level)", "Intercept": "constant", "const": "constant",
             "d_score": "change in cooperation score", "log_population_vs_50000": "log population (vs 50,000)"}.get(term, term)
+
+
+def event_time_labels(window) -> dict[str, str]:
+    """Labels of the event-time dummies of ``window`` (lo, hi) whose endpoints bin all earlier/later years."""
+    lo, hi = int(window[0]), int(window[1])
+    return {f"pre{-lo}": f"event time \u2264 \u2212{-lo} (binned)", f"post{hi}": f"event time \u2265 +{hi} (binned)"}
 
 
 def covariance_label(result) -> str:
     """The type of standard errors, as the fit reports it."""
+    if isinstance(result, FixestFit) or _is_fixest(result):
+        return _adapt(result).covariance
     from . import models
 
     label = getattr(models, "covariance_label", None)
@@ -49,6 +123,15 @@ def covariance_label(result) -> str:
 
 def _fit_stats(result) -> dict[str, float | str]:
     stats: dict[str, float | str] = {"N": int(result.nobs)}
+    if isinstance(result, FixestFit):
+        if result.clusters is not None:
+            stats["clusters"] = result.clusters
+        if np.isfinite(result.llf):
+            stats["log-likelihood"] = result.llf
+        if np.isfinite(result.deviance):
+            stats["deviance"] = result.deviance
+        stats["standard errors"] = result.covariance
+        return stats
     alpha = getattr(result, "alpha", None)
     if alpha is not None:
         stats["NB dispersion \u03b1"] = float(alpha)
@@ -129,14 +212,20 @@ def _fmt(x: float, digits: int) -> str:
 
 
 def regression_table(fits: dict, *, title: str, exponentiate: bool = True, controls: dict[str, str] = CONTROLS,
-                     cut_points: dict[str, pd.Series] | None = None, digits: int = 3, notes: list[str] | None = None) -> RegressionTable:
-    """A table of several fits (dict name -> statsmodels result) side by side.
+                     cut_points: dict[str, pd.Series] | None = None, digits: int = 3, notes: list[str] | None = None,
+                     term_labels: dict[str, str] | None = None, fixed_effects: dict[str, str] = FIXED_EFFECTS,
+                     scale: str | None = None) -> RegressionTable:
+    """A table of several fits (dict name -> statsmodels result or pyfixest fit) side by side.
 
     ``exponentiate``: show exp(coefficient) and its interval (IRR for count models, odds ratio for
     logits); otherwise the coefficient. Parameters matching a ``controls`` prefix are summarised as
-    yes/no rows. ``cut_points`` (fit name -> series) adds an ordinal model's cut points, which are
-    shown on their own scale without intervals.
+    yes/no rows, and so are a pyfixest fit's fixed effects (``fixed_effects``: variable -> label).
+    ``cut_points`` (fit name -> series) adds an ordinal model's cut points, which are shown on their
+    own scale without intervals. ``term_labels`` (parameter -> label) overrides :func:`term_label`;
+    ``scale`` names the exponentiated estimate (default "IRR").
     """
+    fits = {name: _adapt(res) for name, res in fits.items()}
+    labels = term_labels or {}
     rows, stats = [], {}
     for name, res in fits.items():
         ci = np.asarray(res.conf_int())
@@ -148,7 +237,7 @@ def regression_table(fits: dict, *, title: str, exponentiate: bool = True, contr
                 continue
             control = next((label for label, prefix in controls.items() if term.startswith(prefix)), None)
             coef = float(params.iloc[i])
-            rows.append({"model": name, "term": term_label(term), "parameter": term, "control": control,
+            rows.append({"model": name, "term": labels.get(term, term_label(term)), "parameter": term, "control": control,
                          "coefficient": coef, "std_error": float(bse[i]), "ci_low": float(ci[i][0]), "ci_high": float(ci[i][1]),
                          "p_value": float(pvalues[i]),
                          "estimate": float(np.exp(coef)) if exponentiate else coef,
@@ -163,9 +252,11 @@ def regression_table(fits: dict, *, title: str, exponentiate: bool = True, contr
     # tidy: estimates, then fit statistics, one row per model and statistic
     fit_rows = [{"model": n, "term": k, "statistic": v if isinstance(v, str) else np.nan,
                  "estimate": v if not isinstance(v, str) else np.nan} for n in names for k, v in stats[n].items()]
+    fit_rows += [{"model": n, "term": f"fixed effects: {fixed_effects.get(v, v)}", "statistic": "yes", "estimate": np.nan}
+                 for n in names for v in getattr(fits[n], "fixed_effects", [])]
     tidy = pd.concat([est.assign(kind="estimate"), pd.DataFrame(fit_rows).assign(kind="fit")], ignore_index=True)
 
-    scale = "IRR" if exponentiate else "coefficient"
+    scale = (scale or "IRR") if exponentiate else "coefficient"
     cells = []
     shown = est[est["control"].isna()]
     for term in dict.fromkeys(shown["term"]):
@@ -180,6 +271,9 @@ def regression_table(fits: dict, *, title: str, exponentiate: bool = True, contr
         has = {n: bool(((est["model"] == n) & (est["control"] == label)).any()) for n in names}
         if any(has.values()):
             cells.append({"section": "controls", "row": label, **{n: "yes" if has[n] else "no" for n in names}})
+    used = {n: getattr(fits[n], "fixed_effects", []) for n in names}
+    for var in dict.fromkeys(v for n in names for v in used[n]):
+        cells.append({"section": "fixed effects", "row": fixed_effects.get(var, var), **{n: "yes" if var in used[n] else "no" for n in names}})
     for stat in FIT_ROWS:
         if any(stat in stats[n] for n in names):
             cells.append({"section": "fit", "row": stat, **{n: _stat_text(stats[n].get(stat)) for n in names}})
@@ -198,13 +292,19 @@ def _stat_text(value) -> str:
     return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
 
 
-def save(table: RegressionTable, name: str, *, synthetic: bool) -> list[Path]:
-    """Write ``reports/tables/<name>[_synthetic]`` as .csv (tidy, full precision), .html, .tex and .docx."""
+def mark(table: RegressionTable, synthetic: bool) -> RegressionTable:
+    """The table with the synthetic mark in its title and notes when ``synthetic`` (as :func:`save` writes it)."""
     from .reports import SYNTHETIC_MARK
 
+    if not synthetic or SYNTHETIC_MARK in table.title:
+        return table
+    return RegressionTable(f"{table.title} [{SYNTHETIC_MARK}]", table.tidy, table.cells, [*table.notes, SYNTHETIC_MARK])
+
+
+def save(table: RegressionTable, name: str, *, synthetic: bool) -> list[Path]:
+    """Write ``reports/tables/<name>[_synthetic]`` as .csv (tidy, full precision), .html, .tex and .docx."""
     stem = f"{name}_synthetic" if synthetic and not name.endswith("_synthetic") else name
-    if synthetic:
-        table = RegressionTable(f"{table.title} [{SYNTHETIC_MARK}]", table.tidy, table.cells, [*table.notes, SYNTHETIC_MARK])
+    table = mark(table, synthetic)
     folder = paths.tables()
     out = [files.write_csv(folder / f"{stem}.csv", table.tidy.assign(synthetic=bool(synthetic)), index=False)]
     out.append(files.write_text(folder / f"{stem}.html", table.html()))
