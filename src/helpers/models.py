@@ -106,11 +106,14 @@ def fit_count(df: pd.DataFrame, outcome: str, *, spec="categorical", family="neg
     if family == "negbin":
         return fit_negbin(formula, data)
     if family == "poisson":
-        return with_hc3(smf.glm(formula, data=data, family=sm.families.Poisson(), exposure=data["population"]).fit(tol=GLM_TOL))
+        return with_hc3(smf.glm(formula, data=data, family=sm.families.Poisson(), exposure=data["population"]).fit(**GLM_FIT))
     raise ValueError(f"family {family!r}: accepted 'negbin' or 'poisson'")
 
 
-GLM_TOL = 1e-12  # IRLS stops when the deviance changes by less than this (statsmodels' default 1e-8 leaves ~1e-7 in the estimates)
+GLM_TOL = 1e-12  # IRLS stops when no coefficient changes by more than this (statsmodels' default 1e-8 on the deviance leaves ~1e-7 in the estimates)
+# The criterion is on the coefficients: a 1e-12 criterion on the deviance (~100 here) sits at its rounding noise,
+# so IRLS ran to maxiter (200 iterations per fit, never flagged converged) for the same estimates to 1e-14.
+GLM_FIT = {"tol": GLM_TOL, "tol_criterion": "params", "maxiter": 200}
 THETA_RTOL = 1e-10  # the profile-likelihood Newton iteration for theta stops when a step changes log(theta) by less than this
 THETA_MAX = 1e8  # theta above this (alpha below 1e-8) means no overdispersion the data can resolve: the profile is flat
 
@@ -137,13 +140,17 @@ def fit_negbin(formula: str, data: pd.DataFrame, *, rtol: float = THETA_RTOL, ma
     limit; glm.nb fails there too) or the iteration does not settle. The mean parameters and theta
     are orthogonal in NB2, so the GLM standard errors at the estimate are the usual ML ones.
     """
-    start = smf.glm(formula, data=data, family=sm.families.Poisson(), exposure=data["population"]).fit(tol=GLM_TOL)
+    start = smf.glm(formula, data=data, family=sm.families.Poisson(), exposure=data["population"]).fit(**GLM_FIT)
     endog, exog = start.model.data.orig_endog, start.model.data.orig_exog  # the formula's design, built once
     exposure = np.exp(start.model.exposure)  # statsmodels keeps log(exposure)
 
-    def fit(theta):
+    start_params = [np.asarray(start.params)]
+
+    def fit(theta):  # each refit starts from the previous one's coefficients: 2-4 IRLS steps instead of ~10
         family = sm.families.NegativeBinomial(alpha=1.0 / theta)
-        return sm.GLM(endog, exog, family=family, exposure=exposure).fit(tol=GLM_TOL, maxiter=200)
+        res = sm.GLM(endog, exog, family=family, exposure=exposure).fit(**GLM_FIT, start_params=start_params[0])
+        start_params[0] = np.asarray(res.params)
+        return res
 
     y = np.asarray(start.model.endog, dtype=float)
     mu = np.asarray(start.fittedvalues)
