@@ -3,6 +3,10 @@
 Bins are computed by the caller (``shared_bins``) so that maps meant to be compared share one
 scale. The legend is drawn from explicit patches, so it does not depend on geopandas' legend
 keywords (which changed between versions). Missing values get their own hatched class.
+
+Every function that draws takes ``language`` ("en" or "da"): class names, the missing class,
+inset titles and the legends' own texts come from ``helpers.labels`` in that language (titles and
+category labels passed in are the caller's, looked up there too).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pandas as pd
 from matplotlib.colors import Colormap
 from matplotlib.patches import Patch, Rectangle
 
+from . import labels as texts
 from . import style
 
 style.apply()
@@ -60,28 +65,30 @@ def _diverging(cmap: str | Colormap, n_below: int, n_above: int) -> list:
     return below + above
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float, language: str = "en") -> str:
     text = f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.2f}".rstrip("0").rstrip(".")
-    return text.replace("-", "\u2212")  # a typographic minus
+    return texts.number(text, language).replace("-", "\u2212")  # a typographic minus; Danish 1.000,5
 
 
-def class_labels(bounds: Sequence[float], given: Sequence[float], vmin: float, vmax: float) -> list[str]:
+def class_labels(bounds: Sequence[float], given: Sequence[float], vmin: float, vmax: float, language: str = "en") -> list[str]:
     """Legend labels of the classes (lower, upper] with upper bounds ``bounds``.
 
     The first class starts at the smallest value; a top class that :func:`classify` added beyond the
     ``given`` bounds is labelled as open ("above 0 (max 202)"), so an outlier it swallows shows its
-    value instead of hiding in a "0 – 202" bin. Classes read "50 to 100": above 50, up to 100.
+    value instead of hiding in a "0 – 202" bin. Classes read "50 to 100": above 50, up to 100
+    (in Danish "50 til 100", "over 0 (maks. 202)").
     """
     bounds = list(bounds)
     given_top = max(float(b) for b in given)
     labels = []
     for i, upper in enumerate(bounds):
         if i == 0:
-            labels.append(f"{_fmt(vmin)} to {_fmt(upper)}" if vmin <= upper else f"up to {_fmt(upper)}")
+            labels.append(texts.text("class.range", language, low=_fmt(vmin, language), high=_fmt(upper, language)) if vmin <= upper
+                          else texts.text("class.up_to", language, high=_fmt(upper, language)))
         elif upper > given_top:
-            labels.append(f"above {_fmt(bounds[i - 1])} (max {_fmt(vmax)})")
+            labels.append(texts.text("class.open", language, low=_fmt(bounds[i - 1], language), high=_fmt(vmax, language)))
         else:
-            labels.append(f"{_fmt(bounds[i - 1])} to {_fmt(upper)}")
+            labels.append(texts.text("class.range", language, low=_fmt(bounds[i - 1], language), high=_fmt(upper, language)))
     return labels
 
 
@@ -158,7 +165,8 @@ def _inset(ax: plt.Axes, layers, frame, extent, label: str) -> plt.Axes:
     return sub
 
 
-def denmark_layout(ax: plt.Axes, gdf: gpd.GeoDataFrame, layers: list[tuple[gpd.GeoDataFrame, dict]], *, insets: bool = True) -> None:
+def denmark_layout(ax: plt.Axes, gdf: gpd.GeoDataFrame, layers: list[tuple[gpd.GeoDataFrame, dict]], *, insets: bool = True,
+                   language: str = "en") -> None:
     """Draw ``layers`` on ``ax`` cropped to Denmark, with Bornholm and the Copenhagen area as insets.
 
     Bornholm lies 140 km east of the rest; drawn in place it leaves a third of the map as empty
@@ -178,13 +186,16 @@ def denmark_layout(ax: plt.Axes, gdf: gpd.GeoDataFrame, layers: list[tuple[gpd.G
     ax.set_aspect("equal")
     x0, y0, x1, y1 = COPENHAGEN_BOX
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#555555", linewidth=0.7, linestyle="--"))
-    _inset(ax, layers, COPENHAGEN_FRAME, COPENHAGEN_BOX, "Copenhagen area (enlarged)")
+    _inset(ax, layers, COPENHAGEN_FRAME, COPENHAGEN_BOX, texts.text("inset.copenhagen", language))
     bx = gdf[codes == BORNHOLM].total_bounds
-    _inset(ax, layers, BORNHOLM_FRAME, (bx[0] - 2_000, bx[1] - 2_000, bx[2] + 2_000, bx[3] + 2_000), "Bornholm")
+    _inset(ax, layers, BORNHOLM_FRAME, (bx[0] - 2_000, bx[1] - 2_000, bx[2] + 2_000, bx[3] + 2_000), texts.text("inset.bornholm", language))
 
 
-def _classes(gdf: gpd.GeoDataFrame, column: str, *, cmap, bins, categories, labels, colours, center, missing_label):
+def _classes(gdf: gpd.GeoDataFrame, column: str, *, cmap, bins, categories, labels, colours, center, missing_label,
+             language: str = "en"):
     """The layers (part of gdf, plot style) and legend handles of a choropleth."""
+    if missing_label is None:
+        missing_label = texts.text("no_data", language)
     values = gdf[column]
     missing = values.isna()
     layers, handles = [], []
@@ -210,7 +221,7 @@ def _classes(gdf: gpd.GeoDataFrame, column: str, *, cmap, bins, categories, labe
             n_below = sum(b <= center for b in bounds)
             palette = _diverging(cmap, n_below, len(bounds) - n_below)
         classes = pd.Series(yb, index=present.index)
-        names = class_labels(bounds, bins, float(present.min()), float(present.max()))
+        names = class_labels(bounds, bins, float(present.min()), float(present.max()), language)
         for i, name in enumerate(names):
             idx = classes.index[classes == i]
             layers.append((gdf.loc[idx], {"color": palette[i], "edgecolor": "white", "linewidth": 0.3}))
@@ -239,8 +250,9 @@ def choropleth(
     labels: dict | None = None,
     colours: dict | None = None,
     center: float | None = None,
-    missing_label: str = "no data",
+    missing_label: str | None = None,
     insets: bool = True,
+    language: str = "en",
 ) -> plt.Axes:
     """Draw ``column`` of ``gdf`` as a choropleth of Denmark (Bornholm and Copenhagen as insets).
 
@@ -249,13 +261,15 @@ def choropleth(
     the two halves of a diverging ``cmap``. Pass ``categories`` (in display order) for a
     categorical column such as the cooperation model, with optional ``labels`` for the legend and
     ``colours`` per category (``style.MODEL_COLOURS`` for the model). The legend sits to the right
-    of the map and counts the kommuner of each class.
+    of the map and counts the kommuner of each class. ``language`` is that of the texts the map
+    draws itself (class names, the missing class, the insets; ``missing_label`` None: "no data").
     """
+    texts.check_language(language)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 7))
     layers, handles = _classes(gdf, column, cmap=cmap, bins=bins, categories=categories, labels=labels,
-                               colours=colours, center=center, missing_label=missing_label)
-    denmark_layout(ax, gdf, layers, insets=insets)
+                               colours=colours, center=center, missing_label=missing_label, language=language)
+    denmark_layout(ax, gdf, layers, insets=insets, language=language)
     _legend(ax, handles, legend_title)
     ax.set_title(title)
     ax.set_axis_off()
@@ -274,8 +288,9 @@ def rounds_side_by_side(
     categories: Sequence | None = None,
     labels: dict | None = None,
     colours: dict | None = None,
-    missing_label: str = "no data",
+    missing_label: str | None = None,
     figsize: tuple[float, float] | None = None,
+    language: str = "en",
 ) -> plt.Figure:
     """Several columns of ``gdf`` (one per survey round, say) as choropleths side by side on ONE scale.
 
@@ -293,7 +308,7 @@ def rounds_side_by_side(
     fig, axes = plt.subplots(1, len(columns), figsize=figsize or (7.5 * len(columns), 6))
     for ax, column, title in zip(np.atleast_1d(axes), columns, titles or columns):
         choropleth(gdf, column, ax, title=title, legend_title=legend_title, cmap=cmap, bins=bins,
-                   categories=categories, labels=labels, colours=colours, missing_label=missing_label)
+                   categories=categories, labels=labels, colours=colours, missing_label=missing_label, language=language)
     # maps are about square and their legends sit beside them: fit the height to that, so a
     # figsize asked for by a caller does not leave bands of white above and below the maps
     width = fig.get_figwidth()
@@ -308,20 +323,23 @@ SERVED_STYLE = {"facecolor": "#fbe3c0", "edgecolor": "#8c6d31", "hatch": "..", "
 
 
 def loans_change(change: pd.DataFrame, boundaries: gpd.GeoDataFrame, year_a: int, year_b: int, ax: plt.Axes, *,
-                 served_elsewhere: dict[int, str] | None = None, bins: Sequence[float] | None = None) -> plt.Axes:
+                 served_elsewhere: dict[int, str] | None = None, bins: Sequence[float] | None = None,
+                 language: str = "en") -> plt.Axes:
     """Map of the real change in loans per inhabitant per kommune (``usage.loans_change``).
 
     Drawn per kommune polygon (98). A kommune in ``served_elsewhere`` (Fanø, whose loans Statistics
     Denmark counts in Esbjerg) is its own class with the given label, not missing data; kommuner
     whose value in either year is flagged as suspicious (``usage.QUALITY_FLAGS``, from the source's
     notes) get a black outline. Falls and rises take the two halves of a diverging palette; rises
-    beyond the last bound form an open class that names its maximum.
+    beyond the last bound form an open class that names its maximum. The labels of
+    ``served_elsewhere`` are the caller's (``labels.text("served_by", language, ...)``).
     """
+    texts.check_language(language)
     g = boundaries.merge(change, on="kommunekode", how="left", validate="one_to_one")
     served = g["kommunekode"].isin(list(served_elsewhere or {}))
     layers, handles = _classes(g[~served], "change_pct", cmap=style.palette("loans change"),
                                bins=bins if bins is not None else [-50, -40, -35, -30, -20, 0], categories=None, labels=None,
-                               colours=None, center=0, missing_label="no data")
+                               colours=None, center=0, missing_label=None, language=language)
     for code, label in (served_elsewhere or {}).items():
         layers.append((g[g["kommunekode"] == code], dict(SERVED_STYLE)))
         handles.append(Patch(label=label, **SERVED_STYLE))
@@ -329,9 +347,9 @@ def loans_change(change: pd.DataFrame, boundaries: gpd.GeoDataFrame, year_a: int
     if len(flagged):
         layers.append((flagged, {"boundary": True, "color": "black", "linewidth": 1.3}))
         handles.append(Patch(facecolor="none", edgecolor="black", linewidth=1.3,
-                             label=f"value flagged as suspicious in the source ({len(flagged)})"))
-    denmark_layout(ax, g, layers)
-    _legend(ax, handles, "change, per cent")
-    ax.set_title(f"Change in physical loans per inhabitant, {year_a}-{year_b}")
+                             label=texts.text("flagged_in_source", language, n=len(flagged))))
+    denmark_layout(ax, g, layers, language=language)
+    _legend(ax, handles, texts.text("loans_change_legend", language))
+    ax.set_title(texts.text("loans_change_title", language, year_a=year_a, year_b=year_b))
     ax.set_axis_off()
     return ax

@@ -15,9 +15,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import files, paths, style
+from . import files, labels, paths, style
 
-SYNTHETIC_MARK = "SYNTHETIC EXAMPLE DATA - not a finding"
+SYNTHETIC_MARK = labels.TEXTS["synthetic_mark"]["en"]  # "SYNTHETIC EXAMPLE DATA - not a finding"; figures: in their language
 
 
 class OutputPath(type(Path())):
@@ -59,19 +59,22 @@ def _footer_position(fig: plt.Figure) -> tuple[float, float, float]:
     return max(bb.x0 / w, 0.0), min(bb.x1 / w, 1.0), bb.y0 / h - 0.01
 
 
-def mark_synthetic(fig: plt.Figure, footer: tuple[float, float, float] | None = None) -> None:
-    """Stamp a figure visibly as synthetic (diagonal watermark plus a footer line)."""
+def mark_synthetic(fig: plt.Figure, footer: tuple[float, float, float] | None = None, language: str = "en") -> None:
+    """Stamp a figure visibly as synthetic (diagonal watermark plus a footer line), in ``language``."""
     left, _, bottom = footer or _footer_position(fig)
-    fig.text(0.5, 0.5, "SYNTHETIC", fontsize=60, color="#c0392b", alpha=0.12, ha="center", va="center", rotation=30, zorder=100)
-    fig.text(left, bottom, SYNTHETIC_MARK, fontsize=8, color="#c0392b", ha="left", va="top", weight="bold")
+    fig.text(0.5, 0.5, labels.text("synthetic_watermark", language), fontsize=60, color="#c0392b", alpha=0.12,
+             ha="center", va="center", rotation=30, zorder=100)
+    fig.text(left, bottom, labels.text("synthetic_mark", language), fontsize=8, color="#c0392b", ha="left", va="top", weight="bold")
 
 
-def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = "") -> list[Path]:
+def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = "", language: str = "en") -> list[Path]:
     """Write ``reports/figures/<run id>/<name>.png`` (300 dpi) and ``.svg`` atomically; synthetic figures are
-    stamped and get a ``_synthetic`` name. ``source`` is printed as the figure's source line."""
+    stamped (in ``language``, the figure's language) and get a ``_synthetic`` name. ``source`` is printed as
+    the figure's source line."""
+    labels.check_language(language)
     footer = _footer_position(fig)  # the mark and the source share one line below the content
     if synthetic:
-        mark_synthetic(fig, footer)
+        mark_synthetic(fig, footer, language)
         name = name if name.endswith("_synthetic") else f"{name}_synthetic"
     if source:
         _, right, bottom = footer

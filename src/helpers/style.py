@@ -32,7 +32,7 @@ GREY = "#555555"     # annotations and source lines
 
 # One unit for a usage rate in every figure and sentence: per inhabitant (Statistics Denmark's unit
 # for loans, BIB3A). Panel columns hold the rate per 1,000; figures divide by RATE_SCALE.
-RATE_UNIT = "per inhabitant"
+RATE_UNIT = "per inhabitant"  # in figures: labels.text("per_inhabitant", language)
 RATE_SCALE = 1000
 
 SOURCES = {
@@ -43,11 +43,14 @@ SOURCES = {
 }
 
 
-def usage_source_line(usage_source: str, synthetic: bool) -> str:
-    """The source line of a figure of usage by cooperation model (notebook 03)."""
-    usage = {"real": SOURCES["loans"], "statbank": "Source: Statistics Denmark, Statistikbanken (BIB1, SBS1, BIB2B, BIB6, FOLK1A)",
-             "synthetic": "Usage: synthetic example panel (helpers.synthetic)"}.get(usage_source, f"Usage: {usage_source}")
-    survey = "survey rounds: synthetic example data" if synthetic else "survey rounds: library survey"
+def usage_source_line(usage_source: str, synthetic: bool, language: str = "en") -> str:
+    """The source line of a figure of usage by cooperation model (notebooks 03 and 04), in ``language``."""
+    from . import labels
+
+    keys = {"real": "source.loans", "statbank": "source.statbank", "synthetic": "source.synthetic_usage"}
+    usage = (labels.text(keys[usage_source], language) if usage_source in keys
+             else labels.text("source.other_usage", language, source=usage_source))
+    survey = labels.text("source.rounds_synthetic" if synthetic else "source.rounds_real", language)
     return f"{usage}; {survey}"
 
 

@@ -1,0 +1,338 @@
+"""One language per figure: every figure function draws its texts from helpers.labels in the language asked for.
+
+Each plots/maps function is drawn on small real frames (the real kommuner, loans and boundaries,
+the example survey rounds cleaned into a temporary folder) with language="en" and "da". Every word
+on the figure (titles, axis and tick labels, legend texts and titles, annotations, inset titles,
+colour-bar labels, figure texts) must be a word of that language's table, and none may be a word
+that only the other language's table has. Names that are the same in both languages (the official
+Danish names of models 1-4, estimator names given by the caller) are taken out first.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.text import Text
+
+from helpers import compare, cooperation, labels, maps, models, pipeline, plots, reference, reports, simulation, style, survey, usage
+
+LANGUAGES = ("en", "da")
+NAMES = [cooperation.LABELS[c] for c in (1, 2, 3, 4)] + ["Fælles indgang"]  # the same in both languages
+
+
+def _words(text: str) -> set[str]:
+    text = re.sub(r"\$[^$]*\$", " ", text)  # mathtext ticks of log axes ($\mathdefault{10^{2}}$)
+    return {w.lower() for w in re.findall(r"[^\W\d_]+", text) if len(w) >= 2}
+
+
+def _vocabulary(language: str) -> set[str]:
+    words: set[str] = set()
+    for entry in labels.entries(language).values():
+        words |= _words(re.sub(r"\{[^}]*\}", " ", entry))
+    return words
+
+
+VOCABULARY = {lang: _vocabulary(lang) for lang in LANGUAGES}
+ONLY = {lang: VOCABULARY[lang] - VOCABULARY[other] for lang, other in (("en", "da"), ("da", "en"))}
+
+
+def figure_texts(fig: plt.Figure) -> list[str]:
+    """Every visible, non-empty text drawn on ``fig`` (after a draw, so tick labels exist)."""
+    fig.canvas.draw()
+    hidden = {id(x) for ax in fig.findobj(plt.Axes) if not ax.axison for axis in (ax.xaxis, ax.yaxis) for x in axis.findobj(Text)}
+    return [x.get_text() for x in fig.findobj(Text) if x.get_visible() and x.get_text().strip() and id(x) not in hidden]
+
+
+def assert_one_language(fig: plt.Figure, language: str, *, names: tuple[str, ...] = (), expect: tuple[str, ...] = ()) -> None:
+    other = "da" if language == "en" else "en"
+    texts = figure_texts(fig)
+    words: set[str] = set()
+    for t in texts:
+        flat = " ".join(t.split())
+        for name in sorted([*NAMES, *names], key=len, reverse=True):
+            flat = flat.replace(name, " ")
+        words |= _words(flat)
+    assert len(words) >= 4, f"too few words on the figure to judge its language: {texts}"
+    foreign = sorted(words & ONLY[other])
+    assert not foreign, f"{language} figure has {other} words {foreign} in {texts}"
+    unknown = sorted(words - VOCABULARY[language])
+    assert not unknown, f"{language} figure has words from no {language} entry of helpers.labels: {unknown} in {texts}"
+    shown = [" ".join(t.split()) for t in texts]
+    for e in expect:
+        assert any(" ".join(e.split()) in t for t in shown), f"{e!r} not on the {language} figure: {shown}"
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    """The example survey rounds 2009 and 2011 cleaned into a temporary folder, with what the figures need."""
+    base = tmp_path_factory.mktemp("language")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BORGERSERVICE_PROCESSED", str(base / "processed"))
+        mp.setenv("BORGERSERVICE_REPORTS", str(base / "reports"))
+        rounds = pipeline.load_rounds()
+        for year in (2009, 2011):
+            survey.clean_to_files(year, rounds[year]["input_path"], rounds[year]["codebook"])
+        municipalities = reference.load_municipalities()
+        aligned = compare.align_rounds({y: survey.load_clean(y) for y in (2009, 2011)}, municipalities)
+        inputs = models.model_inputs([2009, 2011], "loans", "real")
+        table, fits = models.round_models(inputs["frames"][2011], "loans")
+        yield {"summary": survey.summary(survey.load_clean(2011)), "aligned": aligned, "inputs": inputs,
+               "table": table, "fits": fits, "boundaries": reference.load_boundaries(with_attributes=True)}
+
+
+def t(key, language, **values):
+    return labels.text(key, language, **values)
+
+
+# --- every figure function, in both languages -------------------------------------------------------
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_model_counts(real, language):
+    fig = plots.model_counts(real["summary"], 2011, language=language)
+    assert_one_language(fig, language, expect=(t("model_counts_title", language, year=2011), labels.model_name(5, language, with_code=True)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_national_loans(language):
+    fig, ax = plt.subplots()
+    plots.national_loans(usage.load_real_national(), usage.REAL_LOANS_GAPS, ax, language=language)
+    assert_one_language(fig, language, expect=(t("physical_loans_axis", language), t("covid_closures", language),
+                                               t("not_published", language, years="2016-2017")))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("by", [None, "regionsnavn", "kommunegruppe_navn"])
+def test_model_shares(real, language, by):
+    fig, ax = plt.subplots(figsize=(10, 4))
+    plots.model_shares(compare.distribution(real["aligned"], by=by), ax, by=by, language=language)
+    group = {"regionsnavn": "region.Region Sjælland", "kommunegruppe_navn": "kommunegruppe.Landkommuner"}.get(by)
+    expect = [t("shares_legend", language), labels.model_name(0, language, with_code=True)]
+    if group:
+        expect.append(t(group, language))
+    assert_one_language(fig, language, expect=tuple(expect))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_transitions(real, language):
+    a, b = compare.models_of(real["aligned"], 2009), compare.models_of(real["aligned"], 2011)
+    fig, ax = plt.subplots(figsize=(8.5, 7))
+    plots.transitions(compare.transition_matrix(a, b, cooperation.DEFAULT_ORDERING), 2009, 2011, ax, language=language)
+    assert_one_language(fig, language, expect=(t("model_in", language, year=2011), labels.model_name(5, language)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_usage_by_model(real, language):
+    fig, ax = plt.subplots()
+    plots.usage_by_model(real["inputs"]["frames"][2011], None, ax, outcome="loans", language=language,
+                         title=t("descriptive_title", language, year=2011, outcome=plots.outcome_name("loans", language), usage_year=2012))
+    assert_one_language(fig, language, expect=(t("usage_axis", language, outcome=t("outcome.loans", language)),
+                                               labels.model_name(5, language, short=True)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_coefficients(real, language):
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    truth = {term: 1.05 for term in real["table"].loc["negative binomial"].index}
+    plots.coefficients(real["table"].loc["negative binomial"], ax, truth=truth, title=t("irr_title", language, year=2011),
+                       language=language)
+    assert_one_language(fig, language, expect=(t("irr_axis", language), t("true_value", language), "model 4 (Fælles indgang)"))
+    ticks = [x.get_text() for x in ax.get_xticklabels()]
+    assert all(("." in x) == (language == "en") for x in ticks if not x.isdigit()), ticks  # Danish decimal commas
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_change(real, language):
+    frames = real["inputs"]["frames"]
+    changes = models.change_frame(frames[2009], frames[2011])
+    fig, ax = plt.subplots()
+    plots.change(changes, models.fit_change(changes), ax, first=2009, last=2011, outcome="loans", language=language)
+    assert_one_language(fig, language, expect=(t("change_score_axis", language, first=2009, last=2011),))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_residuals(real, language):
+    fig, axes = plt.subplots(1, 2)
+    plots.residuals(models.pearson_residuals(real["fits"]["negative binomial"]), axes, language=language)
+    assert_one_language(fig, language, expect=(t("qq_x", language), t("qq_y", language), t("qq_title", language)))
+
+
+@pytest.fixture(scope="module")
+def simulated(real):
+    base = real["inputs"]["frames"][2011]
+    nb = real["fits"]["negative binomial"]
+    rate = float(base["loans"].sum() / base["population"].sum())
+    cov = simulation.coverage_study(base, {1: 1.05, 2: 1.1, 3: 1.1, 4: 1.2}, alpha=nb.alpha, rate=rate, reps=30)
+    curve = simulation.power_curve(base, [1.0, 1.1, 1.2, 1.3], alpha=nb.alpha, rate=rate, reps=30)
+    return {"coverage": cov, "power": curve, "mde": models.minimal_detectable(curve), "n": len(base)}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_power(simulated, language):
+    fig, ax = plt.subplots()
+    plots.power(simulated["power"], simulated["mde"] or 1.2, ax, n=simulated["n"], language=language)
+    assert_one_language(fig, language, expect=(t("power_x", language),))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_coverage(simulated, language):
+    fig, ax = plt.subplots()
+    plots.coverage(simulated["coverage"], ax, language=language)
+    assert_one_language(fig, language, expect=(t("profile_likelihood", language), "model 4 (Fælles indgang)"))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_event_study(language):
+    events = range(-3, 4)
+    table = pd.DataFrame({"estimate": [0.01, -0.02, 0.0, 0.05, 0.07, 0.08, 0.06], "reference": [e == -2 for e in events]},
+                         index=pd.Index(list(events), name="event_time"))
+    table["low"], table["high"] = table["estimate"] - 0.03, table["estimate"] + 0.04
+    fig, ax = plt.subplots()
+    plots.event_study({"Callaway & Sant'Anna": table, "TWFE Poisson": table}, ax, anticipation=1,
+                      truth=table["estimate"], language=language,
+                      title=t("event_title", language, treatment=labels.treatment("level3+", language), rounds="2009, 2011"))
+    assert_one_language(fig, language, names=("Callaway & Sant'Anna", "TWFE Poisson"),
+                        expect=(t("anticipation", language, k=1), t("reference_period", language), t("true_effect", language)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_choropleth_density(real, language):
+    b = real["boundaries"].assign(density=lambda d: d["population_2011"] / d["areal_km2"])
+    fig, ax = plt.subplots()
+    maps.choropleth(b, "density", ax=ax, bins=[50, 100, 200, 500, 1000], cmap="YlGnBu",
+                    title=t("density_title", language, year=2011), legend_title=t("density_legend", language), language=language)
+    big = labels.number(f"{round(float(b['density'].max())):,}", language)
+    assert_one_language(fig, language, expect=(t("inset.copenhagen", language), t("class.open", language,
+                                                                                      low=labels.number("1,000", language), high=big)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_rounds_side_by_side_and_change_map(real, language):
+    aligned = real["aligned"]
+    order = cooperation.parse_ordering(None)
+    b = reference.load_boundaries().merge(compare.wide_models(aligned), on="kommunekode", validate="one_to_one")
+    fig = maps.rounds_side_by_side(b, ["model_2009", "model_2011"], titles=["2009", "2011"], categories=order,
+                                   labels=labels.model_names(order, language, with_code=True), colours=style.MODEL_COLOURS,
+                                   legend_title=t("maps_legend", language, ordering="5<1<2<3<4"),
+                                   missing_label=t("did_not_answer", language), suptitle=t("maps_suptitle", language),
+                                   language=language)
+    assert_one_language(fig, language, expect=(t("maps_suptitle", language), t("inset.bornholm", language),
+                                               labels.model_name(5, language, with_code=True)))
+    ch = compare.change(compare.models_of(aligned, 2009), compare.models_of(aligned, 2011), order)
+    b = b.merge(ch[["kommunekode", "change"]], on="kommunekode").astype({"change": "float64"})
+    steps = list(range(-4, 5))
+    fig2, ax = plt.subplots()
+    maps.choropleth(b, "change", ax, categories=steps, labels=level_steps(steps, language), cmap="RdBu",
+                    title=t("change_title", language, year_a=2009, year_b=2011, ordering="5<1<2<3<4"),
+                    legend_title=t("change_legend", language), missing_label=t("did_not_answer_one_or_both", language),
+                    language=language)
+    assert_one_language(fig2, language, expect=(t("no_change", language), t("level_steps", language, step="+2")))
+
+
+def level_steps(steps, language):
+    return {s: t("no_change", language) if s == 0 else t("level_steps" if abs(s) > 1 else "level_step", language, step=f"{s:+d}")
+            for s in steps}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_loans_change_map(real, language):
+    fig, ax = plt.subplots()
+    served = {usage.FANOE: t("served_by", language, name="Fanø", by="Esbjerg")}
+    maps.loans_change(usage.loans_change(2010, 2019), real["boundaries"], 2010, 2019, ax, served_elsewhere=served, language=language)
+    assert_one_language(fig, language, names=("Fanø", "Esbjerg"),
+                        expect=(t("loans_change_legend", language), served[usage.FANOE], t("loans_change_title", language, year_a=2010, year_b=2019)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_saved_figure_marks_and_source_lines(tmp_path, monkeypatch, language):
+    """The synthetic mark, its watermark and the source lines are in the figure's language too."""
+    monkeypatch.setenv("BORGERSERVICE_REPORTS", str(tmp_path))
+    fig, ax = plt.subplots()
+    plots.national_loans(usage.load_real_national(), usage.REAL_LOANS_GAPS, ax, language=language)
+    _, svg = reports.save_figure(fig, "loans", synthetic=True, source=style.usage_source_line("real", True, language),
+                                 language=language)
+    assert_one_language(fig, language, expect=(t("synthetic_mark", language), t("synthetic_watermark", language),
+                                               t("source.loans", language), t("source.rounds_synthetic", language)))
+    text = svg.read_text()
+    assert t("synthetic_mark", language) in text and t("source.loans", language) in text
+
+
+# --- the table and its lookup --------------------------------------------------------------------------
+
+def test_unknown_language_is_refused_naming_the_accepted_ones(real):
+    with pytest.raises(ValueError, match=r"language 'de' is not supported; accepted: 'en' \(English\), 'da' \(Danish\)"):
+        labels.text("year", "de")
+    with pytest.raises(ValueError, match="accepted: 'en'"):
+        plots.model_counts(real["summary"], 2011, language="DA")
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="accepted: 'en'"):
+        maps.choropleth(real["boundaries"].assign(x=1.0), "x", ax, language="dk")
+    with pytest.raises(ValueError, match="accepted: 'en'"):
+        reports.save_figure(plt.figure(), "x", synthetic=False, language=None)
+
+
+def test_unknown_key_names_the_nearest():
+    with pytest.raises(KeyError, match=r"no figure text 'inset.copenhagn'.*did you mean 'inset.copenhagen'"):
+        labels.text("inset.copenhagn", "da")
+    with pytest.raises(KeyError, match=r"needs the value 'year'"):
+        labels.text("density_title", "en")
+
+
+def test_every_entry_has_both_languages_with_the_same_placeholders():
+    fields = string.Formatter()
+    for key, entry in labels.TEXTS.items():
+        assert set(entry) == set(labels.LANGUAGES), key
+        assert all(entry[lang].strip() for lang in entry), key
+        assert ({f for _, f, _, _ in fields.parse(entry["en"]) if f} == {f for _, f, _, _ in fields.parse(entry["da"]) if f}), key
+
+
+def test_model_names_keep_the_official_danish_names():
+    assert labels.MODEL_LABELS == cooperation.LABELS
+    for code in (1, 2, 3, 4):
+        assert labels.model_name(code, "en") == labels.model_name(code, "da") == cooperation.LABELS[code]
+    assert labels.model_name(5, "da") == "Intet samarbejde" and labels.model_name(5, "en") == "no cooperation"
+    assert labels.model_name(0, "en", short=True) == cooperation.SHORT_NAMES[0]  # the English short names as before
+    assert labels.model_name(4, "da", short=True) == cooperation.SHORT_NAMES[4]
+
+
+def test_categories_and_numbers():
+    assert [labels.category(r, "en") for r in reference.REGION_ORDER][:2] == ["Capital Region", "Region Zealand"]
+    assert [labels.category(r, "da") for r in reference.REGION_ORDER] == reference.REGION_ORDER
+    assert [labels.category(g, "da") for g in reference.KOMMUNEGRUPPER.values()] == list(reference.KOMMUNEGRUPPER.values())
+    assert labels.category(2011, "da") == "2011"
+    assert labels.number("1,234.5", "da") == "1.234,5" and labels.number("1,234.5", "en") == "1,234.5"
+    assert labels.percent(0.8, "da") == "80 %" and labels.percent(0.95, "en") == "95%"
+    assert labels.term("cooperation score (per level)", "da") == "samarbejdsscore (pr. niveau)"
+    assert labels.treatment("level>=3", "da") == "niveau 3 eller højere"
+    assert maps.class_labels([50, 1000, 7000], [50, 1000], 3.2, 7000, "da") == ["3,2 til 50", "50 til 1.000", "over 1.000 (maks. 7.000)"]
+
+
+def test_english_sources_and_mark_are_unchanged():
+    """The English texts are those the package printed before the switch (other tests and the site rely on them)."""
+    assert style.usage_source_line("real", False) == (
+        "Source: Statistics Denmark, Statistikbanken (BIB1, BIB3A; population FOLK1A); survey rounds: library survey")
+    assert reports.SYNTHETIC_MARK == "SYNTHETIC EXAMPLE DATA - not a finding"
+    assert t("source.loans", "en") == usage.REAL_SOURCE_NOTE
+    assert t("served_by", "en", name="Fanø", by="Esbjerg") == usage.SERVED_LABELS[usage.FANOE]
+
+
+def test_only_names_and_loanwords_read_the_same_in_both_languages():
+    """An entry copied untranslated would pass the figure tests (its words would count as Danish): list
+    the entries that are meant to be the same, so a new one has to be added here on purpose."""
+    same = {k for k, e in labels.TEXTS.items() if e["en"] == e["da"]}
+    assert same == {"group.kommunegruppe_navn", "group.regionsnavn", "inset.bornholm", "kommuner", "model_in", "model_short.4",
+                    "model_term", "outcome.downloads", "wald"}
