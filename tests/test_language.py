@@ -10,8 +10,11 @@ Danish names of models 1-4, estimator names given by the caller) are taken out f
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 import string
+import xml.etree.ElementTree as ET
 
 import matplotlib
 
@@ -23,7 +26,11 @@ import pandas as pd
 import pytest
 from matplotlib.text import Text
 
-from helpers import compare, cooperation, labels, maps, models, pipeline, plots, reference, reports, simulation, style, survey, usage
+import nbformat
+import papermill as pm
+
+from helpers import (compare, cooperation, labels, maps, models, paths, pipeline, plots, reference, reports, simulation, style,
+                     survey, usage)
 
 LANGUAGES = ("en", "da")
 NAMES = [cooperation.LABELS[c] for c in (1, 2, 3, 4)] + ["Fælles indgang"]  # the same in both languages
@@ -53,8 +60,12 @@ def figure_texts(fig: plt.Figure) -> list[str]:
 
 
 def assert_one_language(fig: plt.Figure, language: str, *, names: tuple[str, ...] = (), expect: tuple[str, ...] = ()) -> None:
+    assert_texts_in(figure_texts(fig), language, names=names, expect=expect)
+
+
+def assert_texts_in(texts: list[str], language: str, *, names: tuple[str, ...] = (), expect: tuple[str, ...] = ()) -> None:
+    """Every word of ``texts`` is a word of ``language``'s table and none is only the other language's."""
     other = "da" if language == "en" else "en"
-    texts = figure_texts(fig)
     words: set[str] = set()
     for t in texts:
         flat = " ".join(t.split())
@@ -67,6 +78,9 @@ def assert_one_language(fig: plt.Figure, language: str, *, names: tuple[str, ...
     unknown = sorted(words - VOCABULARY[language])
     assert not unknown, f"{language} figure has words from no {language} entry of helpers.labels: {unknown} in {texts}"
     shown = [" ".join(t.split()) for t in texts]
+    decimal = r"\d\.\d{1,2}(?!\d)" if language == "da" else r"\d,\d{1,2}(?!\d)"  # 0.95 in Danish, 0,95 in English
+    wrong = [x for x in shown if re.search(decimal, x)]
+    assert not wrong, f"{language} figure writes numbers the other language's way: {wrong}"
     for e in expect:
         assert any(" ".join(e.split()) in t for t in shown), f"{e!r} not on the {language} figure: {shown}"
 
@@ -236,16 +250,11 @@ def test_rounds_side_by_side_and_change_map(real, language):
     b = b.merge(ch[["kommunekode", "change"]], on="kommunekode").astype({"change": "float64"})
     steps = list(range(-4, 5))
     fig2, ax = plt.subplots()
-    maps.choropleth(b, "change", ax, categories=steps, labels=level_steps(steps, language), cmap="RdBu",
+    maps.choropleth(b, "change", ax, categories=steps, labels=labels.level_changes(steps, language), cmap="RdBu",
                     title=t("change_title", language, year_a=2009, year_b=2011, ordering="5<1<2<3<4"),
                     legend_title=t("change_legend", language), missing_label=t("did_not_answer_one_or_both", language),
                     language=language)
     assert_one_language(fig2, language, expect=(t("no_change", language), t("level_steps", language, step="+2")))
-
-
-def level_steps(steps, language):
-    return {s: t("no_change", language) if s == 0 else t("level_steps" if abs(s) > 1 else "level_step", language, step=f"{s:+d}")
-            for s in steps}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -318,6 +327,7 @@ def test_categories_and_numbers():
     assert labels.percent(0.8, "da") == "80 %" and labels.percent(0.95, "en") == "95%"
     assert labels.term("cooperation score (per level)", "da") == "samarbejdsscore (pr. niveau)"
     assert labels.treatment("level>=3", "da") == "niveau 3 eller højere"
+    assert labels.level_changes([-2, 0, 1], "da") == {-2: "-2 niveauer", 0: "ingen ændring", 1: "+1 niveau"}
     assert maps.class_labels([50, 1000, 7000], [50, 1000], 3.2, 7000, "da") == ["3,2 til 50", "50 til 1.000", "over 1.000 (maks. 7.000)"]
 
 
@@ -336,3 +346,70 @@ def test_only_names_and_loanwords_read_the_same_in_both_languages():
     same = {k for k, e in labels.TEXTS.items() if e["en"] == e["da"]}
     assert same == {"group.kommunegruppe_navn", "group.regionsnavn", "inset.bornholm", "kommuner", "model_in", "model_short.4",
                     "model_term", "outcome.downloads", "wald"}
+
+
+# --- the parameter: config defaults and a notebook run ----------------------------------------------
+
+FIGURE_NOTEBOOKS = ("00_reference", "01_clean_survey", "01_usage_panel", "02_compare_rounds", "03_model_usage", "04_adoption_panel")
+
+
+def test_every_notebook_that_draws_figures_declares_language_and_the_config_sets_it_once():
+    for path in sorted(paths.notebooks().glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        draws = any("save_figure(" in c.source for c in nb.cells if c.cell_type == "code")
+        declared = pipeline.notebook_parameters(path)
+        assert draws == (path.stem in FIGURE_NOTEBOOKS), path.name
+        if draws:
+            assert declared.get("language") == labels.DEFAULT_LANGUAGE, f"{path.name}: no language parameter"
+            calls = [node for c in nb.cells if c.cell_type == "code" for node in ast.walk(ast.parse(c.source))
+                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+                     and (node.func.value.id in ("plots", "maps") and node.func.attr[0] != "_" or node.func.attr == "save_figure")
+                     and node.func.attr not in ("outcome_name", "shared_bins")]
+            assert calls, path.name
+            for call in calls:
+                assert "language" in {k.arg for k in call.keywords}, f"{path.name}: {ast.unparse(call)[:80]} without language"
+        else:
+            assert "language" not in declared, path.name
+    import yaml
+
+    doc = yaml.safe_load((paths.config() / "pipeline.yaml").read_text())
+    assert doc["defaults"]["language"] in labels.LANGUAGES
+    cfg = pipeline.load_config()
+    for r in cfg.runs:
+        expected = doc["defaults"]["language"] if r.notebook.removesuffix(".ipynb") in FIGURE_NOTEBOOKS else None
+        assert r.parameters.get("language") == expected, r.id
+
+
+def test_config_defaults_reach_the_notebooks_that_declare_them(make_notebook, write_config):
+    with_language = make_notebook("figures.ipynb", "print(language)", params='language = "en"  # figure texts')
+    without = make_notebook("plain.ipynb", "print(1)")
+    runs = [{"id": "a", "notebook": with_language}, {"id": "b", "notebook": without},
+            {"id": "c", "notebook": with_language, "parameters": {"language": "en"}}]
+    cfg = pipeline.load_config(write_config({"runs": runs, "defaults": {"language": "da"}}))
+    assert {r.id: r.parameters for r in cfg.runs} == {"a": {"language": "da"}, "b": {}, "c": {"language": "en"}}  # a run's own value wins
+    assert pipeline.effective_parameters(cfg.runs[0]) == {"language": "da"}
+    with pytest.raises(pipeline.ConfigError, match=r"run 'a': language 'de' is not supported; accepted: 'en' \(English\), 'da' \(Danish\)"):
+        pipeline.load_config(write_config({"runs": runs, "defaults": {"language": "de"}}))
+    with pytest.raises(pipeline.ConfigError, match=r"run 'c': language 'English'"):
+        pipeline.load_config(write_config({"runs": [dict(runs[2], parameters={"language": "English"})]}))
+    with pytest.raises(pipeline.ConfigError, match=r"defaults: 'langauge' is a parameter of none of the notebooks run; known: \['language', 'x'\]"):
+        pipeline.load_config(write_config({"runs": runs, "defaults": {"langauge": "da"}}))
+    with pytest.raises(pipeline.ConfigError, match="defaults must map parameter names to values"):
+        pipeline.load_config(write_config({"runs": runs, "defaults": ["language", "da"]}))
+
+
+def _svg_texts(svg) -> list[str]:
+    root = ET.parse(svg).getroot()
+    return [" ".join("".join(el.itertext()).split()) for el in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+@pytest.mark.slow
+def test_notebook_draws_its_figure_in_danish(outputs):
+    """papermill with language="da", as the pipeline injects it: the saved SVG (text kept as text) is Danish."""
+    executed = outputs / "00_reference.executed.ipynb"
+    pm.execute_notebook(str(paths.notebooks() / "00_reference.ipynb"), str(executed), parameters={"language": "da"},
+                        kernel_name=paths.KERNEL_NAME, cwd=str(paths.notebooks()), progress_bar=False, execution_timeout=600)
+    svg = paths.figures() / "reference_density_2011.svg"
+    texts = [x for x in _svg_texts(svg) if x]
+    assert_texts_in(texts, "da", expect=(t("density_title", "da", year=2011), t("inset.copenhagen", "da"), t("source.density", "da")))
+    assert json.loads((paths.results() / "00_reference.json").read_text())["results"]["n_kommuner"] == 98

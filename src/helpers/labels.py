@@ -260,6 +260,12 @@ def treatment(name: str, language: str = DEFAULT_LANGUAGE) -> str:
     return text("treatment.level", language, k=int(m.group(1))) if m else str(name)
 
 
+def level_changes(steps, language: str = DEFAULT_LANGUAGE) -> dict[int, str]:
+    """Legend names of changes in cooperation level: "no change", "+1 level", "−2 levels" (Danish: "niveau(er)")."""
+    return {int(s): text("no_change", language) if s == 0 else
+            text("level_steps" if abs(s) > 1 else "level_step", language, step=f"{int(s):+d}") for s in steps}
+
+
 def number(formatted: str, language: str = DEFAULT_LANGUAGE) -> str:
     """A number formatted the English way ("1,234.5") in ``language``: Danish swaps the two marks ("1.234,5")."""
     check_language(language)

@@ -201,6 +201,7 @@ def load_config(path: Path | None = None) -> Config:
         unknown = [n for n in r.needs if n not in ids]
         if unknown:
             raise ConfigError(f"{path}: run {r.id!r} needs unknown runs {unknown}; known: {ids}")
+    apply_defaults(runs, doc.get("defaults") or {}, str(path))
     workers = doc.get("workers", "auto")
     workers = os.cpu_count() or 1 if workers == "auto" else int(workers)
     if paths.SCRATCH in ids:
@@ -384,9 +385,14 @@ def run_keys(runs: list[Run], cfg: Config, inputs: dict[str, str], code: str) ->
 
 def effective_parameters(run: Run) -> dict:
     """The notebook's defaults (its ``parameters`` cell) overlaid with the injected parameters."""
+    return {**notebook_parameters(notebook_path(run)), **run.parameters}
+
+
+def notebook_parameters(path: Path) -> dict:
+    """The parameters a notebook declares, with their defaults (its ``parameters`` cell); {} if unreadable."""
     defaults: dict = {}
     try:
-        nb = json.loads(notebook_path(run).read_text(encoding="utf-8"))
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
         cell = next(c for c in nb.get("cells", []) if "parameters" in (c.get("metadata", {}).get("tags") or []))
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         for stmt in ast.parse(source).body:
@@ -400,7 +406,41 @@ def effective_parameters(run: Run) -> dict:
                         defaults[target.id] = value
     except (OSError, ValueError, StopIteration, KeyError, SyntaxError):
         pass
-    return {**defaults, **run.parameters}
+    return defaults
+
+
+def _check_language(value) -> None:
+    from .labels import check_language  # light: the table of figure texts, no plotting library
+
+    check_language(value)
+
+
+# Parameters whose values the config is checked for before anything runs (the notebooks check them too).
+PARAMETER_CHECKS = {"language": _check_language}
+
+
+def apply_defaults(runs: list[Run], defaults, where: str) -> None:
+    """Set the ``defaults`` section's parameters on every run whose notebook declares them (a run's own
+    ``parameters`` win). A default that no notebook of the runs declares, or a value a check refuses
+    (``PARAMETER_CHECKS``, e.g. language), is a ConfigError."""
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{where}: defaults must map parameter names to values, e.g. 'defaults: {{language: da}}'; "
+                          f"got {type(defaults).__name__}")
+    declared = {r.notebook: notebook_parameters(notebook_path(r)) for r in runs}
+    for name, value in defaults.items():
+        users = [r for r in runs if name in declared[r.notebook]]
+        if not users:
+            known = sorted({p for params in declared.values() for p in params})
+            raise ConfigError(f"{where}: defaults: {name!r} is a parameter of none of the notebooks run; known: {known}")
+        for r in users:
+            r.parameters.setdefault(name, value)
+    for r in runs:
+        for name, check in PARAMETER_CHECKS.items():
+            if name in r.parameters:
+                try:
+                    check(r.parameters[name])
+                except ValueError as exc:
+                    raise ConfigError(f"{where}: run {r.id!r}: {exc}") from None
 
 
 # --- run-owned outputs -------------------------------------------------------------------------
