@@ -36,14 +36,15 @@ def test_reference_notebook_runs_end_to_end(outputs):
     assert [o.status for o in outcomes] == ["ok"]
     reports = outputs / "reports"
     assert (reports / "executed" / "00_reference.ipynb").is_file()
-    assert "Inhabitants per km" in (reports / "executed" / "00_reference.html").read_text()
+    assert "98 kommuner, " in (reports / "executed" / "00_reference.html").read_text()  # an output of the executed notebook
     assert (reports / "figures" / "00_reference" / "reference_density_2011.png").stat().st_size > 10_000
     results = json.loads((reports / "results" / "00_reference" / "00_reference.json").read_text())
     assert results["synthetic"] is False
     assert results["results"]["population_national_dst"] == 5_560_628
     manifest = json.loads((reports / "run_manifest.json").read_text())
-    assert manifest["runs"][0]["id"] == "00_reference" and manifest["runs"][0]["parameters"] == {"year": 2011}
-    assert manifest["runs"][0]["effective_parameters"] == {"year": 2011}
+    # the config's `defaults` (language) reach every notebook that declares them
+    assert manifest["runs"][0]["id"] == "00_reference" and manifest["runs"][0]["parameters"] == {"year": 2011, "language": "en"}
+    assert manifest["runs"][0]["effective_parameters"] == {"year": 2011, "language": "en"}
     outputs = manifest["runs"][0]["outputs"]
     assert outputs["reports/figures/00_reference/reference_density_2011.png"] == files.sha256(reports / "figures" / "00_reference" / "reference_density_2011.png")
     assert "reports/executed/00_reference.ipynb" in outputs
