@@ -85,6 +85,48 @@ def test_pdf_holds_every_page(built):
     assert len(reader.pages) >= 6
     assert "5,560,534 inhabitants" in text and "Provenance" in text and "SYNTHETIC EXAMPLE DATA" in text
     assert "answer = 6" not in text  # code stays folded in print
+    # Chromium records the pages' relative links as file:// URLs of this machine; the PDF keeps them relative
+    uris = [str(a.get_object()["/A"].get_object()["/URI"]) for page in reader.pages for a in page.get("/Annots") or []
+            if "/A" in a.get_object() and "/URI" in a.get_object()["/A"].get_object()]
+    assert "site/notebooks/00_reference.html" in uris and "site/tables/01_clean_survey_2011/survey_2011_models_synthetic.csv" in uris
+    assert not [u for u in uris if u.startswith("file:") or str(paths.root()) in u or str(root) in u]
+    assert all((pdf.parent / u.split("#")[0]).is_file() for u in uris if not u.startswith(("http:", "https:")))
+
+
+def test_the_gallery_prints_svgs_or_small_pngs_and_shows_the_300_dpi_png_on_screen(outputs, monkeypatch):
+    from PIL import Image
+
+    build_reports(paths.reports())
+    run, name = "01_clean_survey_2011", "survey_2011_models_synthetic"
+    gallery = (site.build() / "gallery.html").read_text()
+    assert f'<img class="screen-only" src="figures/{run}/{name}.png"' in gallery
+    assert f'<img class="print-only" src="figures/{run}/{name}.svg"' in gallery  # a light SVG prints as vectors
+    assert "@media print" in gallery and ".screen-only { display: none; }" in gallery
+    monkeypatch.setattr(site, "PRINT_SVG_MAX_BYTES", 0)  # as for a map: the SVG is too heavy, a small PNG prints
+    monkeypatch.setattr(site, "PRINT_WIDTH_PX", 300)
+    root = site.build()
+    gallery = (root / "gallery.html").read_text()
+    assert f'<img class="print-only" src="print/{run}/{name}.png"' in gallery
+    with Image.open(paths.reports() / "figures" / run / f"{name}.png") as full, Image.open(root / "print" / run / f"{name}.png") as small:
+        assert full.width > 300 and small.width == 300 and small.mode == "RGB"
+        assert small.height == round(full.height * 300 / full.width)
+
+
+def test_print_copy_downscales_on_white_and_scales_the_dpi(tmp_path):
+    from PIL import Image
+
+    big = tmp_path / "big.png"
+    im = Image.new("RGBA", (3000, 1500), (0, 0, 0, 0))  # transparent: must print white, not black
+    im.paste((200, 30, 30, 255), (0, 0, 1500, 1500))
+    im.save(big, dpi=(300, 300))
+    out = site.print_copy(big, tmp_path / "print" / "big.png", width=1000)
+    with Image.open(out) as small:
+        assert small.size == (1000, 500) and small.mode == "RGB"
+        assert small.getpixel((900, 250)) == (255, 255, 255) and small.getpixel((100, 250)) == (200, 30, 30)
+        assert small.info["dpi"] == pytest.approx((100, 100), abs=0.01)
+    narrow = tmp_path / "narrow.png"
+    Image.new("RGB", (400, 200), "white").save(narrow)
+    assert site.print_copy(narrow, tmp_path / "print" / "narrow.png").read_bytes() == narrow.read_bytes()
 
 
 def test_site_folder_has_the_usual_permissions(built):

@@ -6,13 +6,17 @@
   manifests), and "results in brief" for every notebook run, read from its results JSON;
 * ``notebooks/<run>.html``: every executed notebook, code hidden in a ``<details>`` toggle
   (nbconvert's lab template, extended below; no JavaScript, no network);
-* ``gallery.html``: every figure (PNG shown, SVG and PNG to download);
+* ``gallery.html``: every figure (PNG shown, SVG and PNG to download). On screen the 300 dpi PNG;
+  in print (the PDF) the SVG, which Chromium prints as vectors, or, where the SVG is heavy (the maps,
+  several MB of paths), a PNG copy at most ``PRINT_WIDTH_PX`` wide made with Pillow in ``print/``.
+  Printing the 300 dpi PNGs made the PDF 17.0 MB; this way it is 7.5 MB (README, *The report*);
 * ``tables.html``: every table file to download (CSV, HTML, LaTeX, Word);
 * ``provenance.html``: the run manifest (commit, versions, parameters, input sha256s, runs).
 
 Every page built from synthetic input carries the synthetic mark. ``pdf()`` prints the pages with
 headless Chromium (``--print-to-pdf``; code stays folded) and joins them with pypdf into
-``reports/report.pdf``. Quarto would do both, but its PyPI package downloads a binary when it is
+``reports/report.pdf``; links that Chromium records as ``file://`` URLs of the site are rewritten
+relative to the PDF (``site/...``), so the PDF names no machine path. Quarto would do both, but its PyPI package downloads a binary when it is
 installed, which does not work offline.
 """
 
@@ -31,6 +35,10 @@ from . import brief, files, paths, provenance
 from .reports import SYNTHETIC_MARK
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Figures in the PDF: the SVG up to PRINT_SVG_MAX_BYTES, else a PNG PRINT_WIDTH_PX wide (a gallery
+# card prints about 3.6 in wide, so 1,000 px give about 280 dpi on paper).
+PRINT_SVG_MAX_BYTES = 500_000
+PRINT_WIDTH_PX = 1000
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync",
                   "--disable-component-update", "--no-first-run", "--disable-default-apps", "--no-pdf-header-footer"]
 
@@ -74,10 +82,12 @@ main.page { max-width: 1100px; margin: 0 auto; padding: 0 16px 32px 16px; line-h
 .gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 16px; }
 .gallery figure { margin: 0; border: 1px solid #ddd; padding: 8px; break-inside: avoid; }
 .gallery img { width: 100%; height: auto; }
+.print-only { display: none; }
 table.list { border-collapse: collapse; font-size: 90%; }
 table.list td, table.list th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
 footer.site { color: #666; font-size: 80%; margin: 24px 16px; }
-@media print { nav.site { display: none; } details.code { display: none; } }
+@media print { nav.site { display: none; } details.code { display: none; } .screen-only { display: none; }
+               .print-only { display: block; } }
 """
 
 
@@ -210,10 +220,16 @@ def build(out: Path | None = None) -> Path:
         link = copy(png, "figures")
         links = f'<a href="{link}">PNG</a>'
         svg = png.with_suffix(".svg")
+        printed = None
         if svg.is_file():
-            links += f' · <a href="{copy(svg, "figures")}">SVG</a>'
+            links += f' · <a href="{(svg_link := copy(svg, "figures"))}">SVG</a>'
+            printed = svg_link if svg.stat().st_size <= PRINT_SVG_MAX_BYTES else None
+        if printed is None:
+            printed = print_copy(png, tmp / "print" / png.relative_to(reports / "figures")).relative_to(tmp).as_posix()
         flag = " <strong>(synthetic)</strong>" if png.stem.endswith("_synthetic") else ""
-        cards.append(f'<figure><img src="{link}" alt="{html.escape(png.stem)}">'
+        alt = html.escape(png.stem)
+        cards.append(f'<figure><img class="screen-only" src="{link}" alt="{alt}">'
+                     f'<img class="print-only" src="{printed}" alt="{alt}">'
                      f"<figcaption>{html.escape(png.stem)}{flag}<br>{links}</figcaption></figure>")
     table_files = sorted(p for p in (reports / "tables").rglob("*") if p.is_file()) if (reports / "tables").is_dir() else []
     (tmp / "tables").mkdir()
@@ -245,6 +261,27 @@ def build(out: Path | None = None) -> Path:
     os.chmod(tmp, 0o777 & ~files._UMASK)  # mkdtemp makes 0700: others (a web server, a colleague) could not open the site
     os.replace(tmp, site)
     return site
+
+
+def print_copy(png: Path, target: Path, width: int | None = None) -> Path:
+    """A copy of ``png`` at most ``width`` (default ``PRINT_WIDTH_PX``) pixels wide (Lanczos), on white, for
+    print; a narrower PNG is copied as it is."""
+    from PIL import Image
+
+    width = width or PRINT_WIDTH_PX
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(png) as im:
+        if im.width <= width:
+            shutil.copy2(png, target)
+            return target
+        scale = width / im.width
+        rgba = im.convert("RGBA")
+        flat = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")  # no alpha mask in the PDF
+        small = flat.resize((width, max(1, round(im.height * scale))), Image.Resampling.LANCZOS)
+        dpi = im.info.get("dpi")
+        with files.atomic_path(target) as tmp:
+            small.save(tmp, format="PNG", optimize=True, **({"dpi": tuple(d * scale for d in dpi)} if dpi else {}))
+    return target
 
 
 def _dictionary_pages(tmp: Path, manifest: dict, synthetic: bool) -> None:
@@ -296,7 +333,38 @@ def pdf(site: Path | None = None, target: Path | None = None, *, chromium: Path 
             if not out.is_file():
                 raise RuntimeError(f"chromium could not print {page['path']}: {done.stderr.strip()[-500:]}")
             writer.append(str(out))
+        _relative_links(writer, site, target)
         with files.atomic_path(target) as tmp:
             with open(tmp, "wb") as fh:
                 writer.write(fh)
     return target
+
+
+def _relative_links(writer, site: Path, target: Path) -> int:
+    """Rewrite link annotations to ``file://`` URLs inside the site as paths relative to the PDF.
+
+    Chromium resolves the pages' relative links (to the other pages, the figures and tables to
+    download) into absolute ``file://`` URLs of this machine; relative URIs are resolved against the
+    PDF's own location by PDF readers, so they keep working when the PDF travels with the site.
+    Returns the number of links rewritten.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from pypdf.generic import NameObject, TextStringObject
+
+    base = site.resolve()
+    changed = 0
+    for page in writer.pages:
+        for ref in page.get("/Annots") or []:
+            action = ref.get_object().get("/A")
+            uri = action.get_object().get("/URI") if action is not None else None
+            if not uri or not str(uri).startswith("file:"):
+                continue
+            parts = urlsplit(str(uri))
+            local = Path(unquote(parts.path))
+            if not local.is_relative_to(base):
+                continue
+            rel = Path(os.path.relpath(local, target.resolve().parent)).as_posix() + (f"#{parts.fragment}" if parts.fragment else "")
+            action.get_object()[NameObject("/URI")] = TextStringObject(rel)
+            changed += 1
+    return changed
