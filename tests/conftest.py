@@ -63,3 +63,24 @@ def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def base():
+    """The 98 real kommuner with populations, controls and a fixed, seeded assignment of models
+    (the design of the model and simulation tests)."""
+    import numpy as np
+    import pandas as pd
+
+    from helpers import reference
+
+    m = reference.load_municipalities()
+    rng = np.random.default_rng(7)
+    return pd.DataFrame({
+        "kommunekode": m["kommunekode"],
+        "population": m["population_2011"],
+        "kommunegruppe": m["kommunegruppe"],
+        "merged_2007": m["merged_2007"],
+        "log_population": np.log(m["population_2011"]),
+        "model": rng.choice([5, 1, 2, 3, 4], 98, p=[0.4, 0.15, 0.2, 0.15, 0.1]),
+    })

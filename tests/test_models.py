@@ -13,21 +13,6 @@ from helpers import models, reference
 from helpers.errors import DataError
 
 
-@pytest.fixture(scope="module")
-def base():
-    """The 98 real kommuner with populations and a fixed, seeded assignment of models."""
-    m = reference.load_municipalities()
-    rng = np.random.default_rng(7)
-    return pd.DataFrame({
-        "kommunekode": m["kommunekode"],
-        "population": m["population_2011"],
-        "kommunegruppe": m["kommunegruppe"],
-        "merged_2007": m["merged_2007"],
-        "log_population": np.log(m["population_2011"]),
-        "model": rng.choice([5, 1, 2, 3, 4], 98, p=[0.4, 0.15, 0.2, 0.15, 0.1]),
-    })
-
-
 def test_score_follows_ordering_and_drops_non_response():
     s = models.score(pd.Series([5, 1, 2, 3, 4, 0]), "5<1<3<2<4")
     assert s.tolist()[:5] == [0, 1, 3, 2, 4]

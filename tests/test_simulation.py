@@ -19,20 +19,6 @@ TRUTH = {1: 1.05, 2: 1.10, 3: 1.10, 4: 1.20}
 
 
 @pytest.fixture(scope="module")
-def base():
-    """The 98 real kommuner with populations, controls and a fixed, seeded assignment of models."""
-    m = reference.load_municipalities()
-    rng = np.random.default_rng(7)
-    return pd.DataFrame({
-        "kommunekode": m["kommunekode"],
-        "population": m["population_2011"],
-        "kommunegruppe": m["kommunegruppe"],
-        "merged_2007": m["merged_2007"],
-        "model": rng.choice([5, 1, 2, 3, 4], 98, p=[0.4, 0.15, 0.2, 0.15, 0.1]),
-    })
-
-
-@pytest.fixture(scope="module")
 def stack(base):
     """200 simulated outcome vectors on the real design (categories + controls), and their batched fit."""
     X, offset = simulation.count_design(base)
