@@ -135,3 +135,59 @@ def test_pipeline_warns_when_a_source_notebook_differs_from_git(tmp_path, monkey
     (repo / "notebooks" / "n.ipynb").write_text(nbformat.writes(nb))
     assert pipeline._warn_changed_notebooks([run], lines.append) == ["notebooks/n.ipynb"]
     assert "notebooks/n.ipynb differs from the committed version" in lines[0] and "git checkout notebooks/n.ipynb" in lines[0]
+
+
+def _counting_writes(monkeypatch):
+    """Count papermill's writes of the output notebook (per-cell saves and its final write)."""
+    import papermill.engines
+    import papermill.execute
+
+    pipeline._import_papermill()
+    writes = []
+    for module in (papermill.engines, papermill.execute):
+        real = module.write_ipynb
+        monkeypatch.setattr(module, "write_ipynb", lambda nb, path, _real=real, **kw: (writes.append(path), _real(nb, path, **kw))[1])
+    return writes
+
+
+def _code_notebook(make_notebook, name: str, cells: list[str]) -> str:
+    path = make_notebook(name, cells[0])
+    nb = nbformat.read(path, as_version=4)
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in cells[1:]]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_executed_notebook_is_written_when_it_ends_not_at_every_cell(make_notebook, outputs, monkeypatch):
+    """papermill rewrote the whole notebook when it started and when each cell started and ended (2n+2
+    writes); into the pipeline's hidden temporary file, so nobody saw them. Now: when it ends."""
+    writes = _counting_writes(monkeypatch)
+    path = _code_notebook(make_notebook, "cells.ipynb", [f"print('cell {i}')" for i in range(8)])
+    outcome = pipeline.execute(pipeline.Run("cells", path), paths.KERNEL_NAME, timeout=120)
+    assert outcome.status == "ok"
+    assert 1 <= len(writes) <= 3, len(writes)  # the manager's final save and papermill's own final write (was 20)
+    saved = nbformat.read(outputs / "reports" / "executed" / "cells.ipynb", as_version=4)
+    printed = [o["text"] for c in saved.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    assert printed == [f"cell {i}\n" for i in range(8)]
+
+
+def test_a_notebook_whose_kernel_dies_is_saved_with_what_ran(make_notebook, outputs, monkeypatch):
+    writes = _counting_writes(monkeypatch)
+    path = _code_notebook(make_notebook, "dies.ipynb", ["print('before the crash')", "import os; os._exit(3)", "print('never')"])
+    outcome = pipeline.execute(pipeline.Run("dies", path), paths.KERNEL_NAME, timeout=120)
+    assert outcome.status == "failed" and ("dead" in outcome.error.lower() or "died" in outcome.error.lower()), outcome.error
+    assert writes
+    saved = nbformat.read(outputs / "reports" / "executed" / "dies.ipynb", as_version=4)
+    printed = [o["text"] for c in saved.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    assert printed == ["before the crash\n"]
+
+
+def test_html_exporter_is_reused_and_gives_the_same_page(make_notebook, outputs):
+    path = _code_notebook(make_notebook, "html.ipynb", ["print('x')"])
+    pipeline.execute(pipeline.Run("html", path), paths.KERNEL_NAME, timeout=120)
+    executed = outputs / "reports" / "executed" / "html.ipynb"
+    from nbconvert import HTMLExporter
+
+    fresh, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    assert pipeline._html_exporter() is pipeline._html_exporter()
+    assert pipeline._export_html(executed).read_text(encoding="utf-8") == fresh
