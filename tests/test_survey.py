@@ -583,6 +583,7 @@ def test_notebook_is_output_free_with_one_parameters_cell():
         'year = 2011  # survey round',
         'input_path = "survey/example_survey_2011.xlsx"  # relative to data/raw',
         'codebook = "2011"  # config/codebooks/<codebook>.yaml',
+        'language = "en"  # figure texts: en (English) | da (Danish); config/pipeline.yaml `defaults` sets it for every run',
     ]
     assert "reports.banner(synthetic)" in code[1].source
 
