@@ -79,12 +79,17 @@ def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = ""
     if source:
         _, right, bottom = footer
         fig.text(right, bottom, source, fontsize=7, color=style.GREY, ha="right", va="top")
+    # What bbox_inches="tight" computes (lay the figure out without rendering it, measure what is drawn,
+    # pad), done once for both formats: each "tight" save did it again, a fifth to a third of the time of
+    # writing a 300 dpi PNG and an SVG.
+    fig.draw_without_rendering()
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
     out = []
     for ext in ("png", "svg"):
         target = paths.figures() / f"{name}.{ext}"
         # reproducible bytes: no date in the SVG metadata, SVG element ids salted by the name, not random
         with files.atomic_path(target) as tmp, plt.rc_context({"svg.hashsalt": name}):
-            fig.savefig(tmp, format=ext, dpi=style.PNG_DPI if ext == "png" else None, bbox_inches="tight",
+            fig.savefig(tmp, format=ext, dpi=style.PNG_DPI if ext == "png" else None, bbox_inches=bbox,
                         metadata={"Date": None} if ext == "svg" else None)
         out.append(_shown(target))
     return out
