@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
-from scipy.special import digamma, expit, polygamma
+from scipy.special import digamma, expit, gammaln, polygamma, psi
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -572,9 +573,6 @@ def estimates_vs_truth(table: pd.DataFrame, truth: dict[str, float]) -> pd.DataF
 # stack of datasets. No library fits a stack of GLMs with a shared design (statsmodels and glum
 # fit one response at a time), which is why it is written here; tests/test_simulation.py
 # checks it against statsmodels' GLM and the single fit to 1e-8.
-
-from dataclasses import dataclass, field  # noqa: E402
-from scipy.special import gammaln, polygamma, psi  # noqa: E402
 
 BATCH_TOL = 1e-10  # convergence of IRLS (max |change in beta|) and of log(theta) in the Newton steps
 ALPHA_MIN = 1e-8   # a dispersion below this is the Poisson limit (theta -> infinity): not converged
