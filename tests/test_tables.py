@@ -61,15 +61,16 @@ YEARS = [2010, 2011, 2012, 2013, 2014, 2015, 2018, 2019, 2020, 2021, 2022, 2023]
 
 @pytest.fixture(scope="module")
 def panel():
+    """36 library units, 12 never treated and two cohorts, log loans per inhabitant from adoption.simulate_panels."""
+    from helpers import adoption
+
     rng = np.random.default_rng(4)
     g = np.array([0] * 12 + [2012] * 12 + [2015] * 12)
-    rows = []
-    for i, gg in enumerate(g):
-        pop, u = rng.uniform(2e4, 2e5), rng.normal(0, 0.2)
-        for y in YEARS:
-            eff = 0.1 if gg and y >= gg else 0.0
-            rows.append((i + 1, y, gg, pop, rng.poisson(pop * 5 * np.exp(u + 0.01 * (y - 2010) + eff + rng.normal(0, 0.05)))))
-    df = pd.DataFrame(rows, columns=["kommunekode", "year", "g", "population", "loans"])
+    log_rate = adoption.simulate_panels(g, YEARS, lambda gg, y: 0.1 if gg and y >= gg else 0.0, reps=1, seed=4)[0]
+    pop = rng.uniform(2e4, 2e5, len(g))
+    df = pd.DataFrame({"kommunekode": np.repeat(np.arange(1, len(g) + 1), len(YEARS)), "year": np.tile(YEARS, len(g)),
+                       "g": np.repeat(g, len(YEARS)), "population": np.repeat(pop, len(YEARS))})
+    df["loans"] = rng.poisson(df["population"] * 5 * np.exp(log_rate.ravel()))
     df["log_pop"] = np.log(df["population"])
     df["event_time"] = np.where(df["g"] > 0, df["year"] - df["g"], np.nan)
     return df

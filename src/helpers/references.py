@@ -48,6 +48,13 @@ _DST_LICENCE = ("Statistics Denmark's terms: free use, also commercial, with cre
                 "(\"Source: Statistics Denmark, Statistikbanken\"); DST says this corresponds to CC BY 4.0")
 _NOT_RETRIEVED = "not retrieved by this project (known through the seed article)"
 
+
+def _third_party_copy(key: str, authors: tuple[str, ...], year: str, title: str, kind: str, *, via: str, **details) -> Reference:
+    """A data set taken from a third-party copy (``via``, see README *Real data from the source itself*):
+    when the copy retrieved it is not stated; only the date it was added here is known."""
+    return Reference(key, authors, year, title, kind, retrieved=f"{NOT_STATED}; added to this package {ADDED}", via=via, **details)
+
+
 REFERENCES: tuple[Reference, ...] = (
     Reference(
         "seed", ("Steen-Hansen, Michel", "Knudsen, Hanne Marie"), NOT_STATED,
@@ -77,28 +84,25 @@ REFERENCES: tuple[Reference, ...] = (
         used_for="the 2014 round as the synthetic example is calibrated: cooperation in 90 of 98 kommuner, library staff "
                  "doing borgerservice tasks in about 49 %, 8.2 % without cooperation (from the report and press coverage of it)",
     ),
-    Reference(
+    _third_party_copy(
         "dst_population", ("Statistics Denmark",), NOT_STATED,
         "Population on 1 January by kommune, region and country, 2005-2023", "data",
         publisher="Statistikbanken", url="https://www.statistikbanken.dk", licence=_DST_LICENCE, tables=("FOLK1A", "BEF1A07"),
-        retrieved=f"{NOT_STATED}; added to this package {ADDED}",
         via="GitHub pryn-kb/isds2023 (KUB Datalab summer-school project, no licence stated) at commit 004c92e, "
             "Feature_data/population_data.csv (last changed 2023-08-18); data/raw/reference/dst/PROVENANCE.md",
         used_for="exposure and rates per 1,000 inhabitants",
     ),
-    Reference(
+    _third_party_copy(
         "dst_loans", ("Statistics Denmark",), NOT_STATED,
         "Physical loans per inhabitant by kommune, 2010-2015 and 2018-2025, and for the whole country", "data",
         publisher="Statistikbanken", url="https://www.statistikbanken.dk", licence=_DST_LICENCE, tables=("BIB1", "BIB3A", "FOLK1A"),
-        retrieved=f"{NOT_STATED}; added to this package {ADDED}",
         via="GitHub augustseptimius-beep/doughnut (\"Danmarks 98 Doughnuts\", Thisted Kommune; no licence file) at commits "
             "378426d (data/trend_history_raw.csv) and 6d73cfe (data/trend_history_land.csv); data/raw/usage/PROVENANCE.md",
         used_for="the real usage series (loans)",
     ),
-    Reference(
+    _third_party_copy(
         "dst_groups", ("Statistics Denmark",), "2018", "Kommunegrupper (KOMMUNEGRUPPER_V1_2018)", "data",
         licence=_DST_LICENCE + "; the copy's repository states no licence",
-        retrieved=f"{NOT_STATED}; added to this package {ADDED}",
         via="GitHub augustseptimius-beep/doughnut at commit 30ae0de, data/kommuner.json; data/raw/reference/context/PROVENANCE.md",
         used_for="the kommunegruppe control (the 2018 version, applied to earlier years)",
     ),
@@ -109,20 +113,18 @@ REFERENCES: tuple[Reference, ...] = (
         retrieved="recorded per table in data/raw/usage/statbank/<TABLE>.query.json by `borgerservice fetch-usage`",
         used_for="direct downloads that replace the third-party extracts (see Real data from the source itself)",
     ),
-    Reference(
+    _third_party_copy(
         "dagi", ("Geodatastyrelsen",), "2014",
         "DAGI kommune- og regionsinddeling, generalised (about 1:500,000), 2014-02-13", "data",
         publisher="Geodatastyrelsen & Danske Kommuner (FOT data set), now Klimadatastyrelsen",
         licence="CC BY 4.0 (Klimadatastyrelsen's free geographic data since 16 May 2024; credit the source)", spdx="CC-BY-4.0",
-        retrieved=f"{NOT_STATED}; added to this package {ADDED}",
         via="GitHub Neogeografen/dagi (no licence file) at commit a1c1563 (2015-07-20), geojson/kommuner.geojson and "
             "geojson/regioner.geojson; data/raw/reference/geo/PROVENANCE.md",
         used_for="kommune and region boundaries, region membership, approximate areas",
     ),
-    Reference(
+    _third_party_copy(
         "skat", ("SKAT",), NOT_STATED, "New kommunekoder and the pre-2007 kommunekoder they replaced", "data",
         url="info.skat.dk, data.aspx?oid=2276646 (according to the copy's notebook)", licence=NOT_STATED,
-        retrieved=f"{NOT_STATED}; added to this package {ADDED}",
         via="GitHub pryn-kb/isds2023 at commit 004c92e, Feature_data/nye_og_gamle_kommuner.csv; "
             "data/raw/reference/context/PROVENANCE.md",
         used_for="the 2007 reform concordance (merged_2007) and old kommune names",
