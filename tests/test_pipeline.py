@@ -191,3 +191,18 @@ def test_html_exporter_is_reused_and_gives_the_same_page(make_notebook, outputs)
     fresh, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
     assert pipeline._html_exporter() is pipeline._html_exporter()
     assert pipeline._export_html(executed).read_text(encoding="utf-8") == fresh
+
+
+def test_a_notebook_reads_the_rounds_of_the_config_it_was_run_with(make_notebook, write_config, outputs):
+    """05_export_data exports "every round": those of the config given to `borgerservice run --config`, not the
+    project's config/pipeline.yaml (a config with fewer rounds made it fail, asking for rounds never cleaned)."""
+    nb = make_notebook("rounds.ipynb", "from helpers import pipeline\nprint(sorted(pipeline.load_rounds()))")
+    project_rounds = sorted(pipeline.load_rounds())
+    assert len(project_rounds) >= 3
+    cfg = write_config({"runs": [{"id": "rounds", "notebook": nb}]},
+                       rounds={2011: {"input_path": "survey/example_survey_2011.xlsx", "codebook": "2011"}})
+    assert cli.main(["run", "--config", str(cfg), "--workers", "1"]) == 0
+    saved = nbformat.read(outputs / "reports" / "executed" / "rounds.ipynb", as_version=4)
+    printed = [o["text"] for c in saved.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    assert printed == ["[2011]\n"]
+    assert sorted(pipeline.load_rounds()) == project_rounds  # outside a run: the project's config, as before

@@ -21,7 +21,8 @@ results and processed data go to a folder named by the run id,
 
 ``borgerservice run`` sets the run id (``BORGERSERVICE_RUN_ID``, the id in config/pipeline.yaml)
 for each notebook it executes, and ``BORGERSERVICE_READS``: the ids of the runs whose processed
-data the notebook may read (what it ``needs``, transitively). Work outside the pipeline (JupyterLab,
+data the notebook may read (what it ``needs``, transitively), and ``BORGERSERVICE_CONFIG``: the pipeline
+config it runs under (``pipeline_config()``; its rounds are the rounds a notebook exports). Work outside the pipeline (JupyterLab,
 a plain ``papermill`` call, ``borgerservice clean``, a test) has no run id and writes to the run
 id ``scratch`` (``data/processed/scratch/``, ``reports/figures/scratch/``, ...), so it can never
 replace what a pipeline run made. Set ``BORGERSERVICE_RUN_ID`` yourself to name such work.
@@ -44,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KERNEL_NAME = "borgerservice"
 RUN_ID_ENV = "BORGERSERVICE_RUN_ID"
 READS_ENV = "BORGERSERVICE_READS"  # comma-separated run ids whose processed outputs a run reads
+CONFIG_ENV = "BORGERSERVICE_CONFIG"  # the pipeline config of the run (``borgerservice run --config``)
 SCRATCH = "scratch"  # the run id of work done outside the pipeline
 
 
@@ -147,6 +149,14 @@ def executed() -> Path:
 
 def config() -> Path:
     return root() / "config"
+
+
+def pipeline_config() -> Path:
+    """The pipeline config in force: the one ``borgerservice run`` was given (it sets ``BORGERSERVICE_CONFIG``
+    for each notebook it runs), else ``config/pipeline.yaml``. A notebook that reads the rounds (05_export_data)
+    then exports the rounds of the config that ran it, not those of the project's default config."""
+    given = os.environ.get(CONFIG_ENV)
+    return Path(given) if given else config() / "pipeline.yaml"
 
 
 def codebooks() -> Path:

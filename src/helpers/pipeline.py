@@ -105,8 +105,9 @@ def _read_yaml(path: Path) -> dict:
 
 
 def load_rounds(path: Path | None = None) -> dict[int, dict]:
-    """Survey rounds, the ``rounds`` section of the pipeline config: year -> {input_path (under data/raw), codebook}."""
-    path = Path(path or paths.config() / "pipeline.yaml")
+    """Survey rounds, the ``rounds`` section of the pipeline config (default: ``paths.pipeline_config()``, the
+    config of the run in progress): year -> {input_path (under data/raw), codebook}."""
+    path = Path(path or paths.pipeline_config())
     if not path.is_file():
         raise ConfigError(f"{path}: pipeline config not found")
     return _rounds(_read_yaml(path), path)
@@ -772,7 +773,8 @@ def _write_error(exc: OSError) -> str:
     return f"cannot write in {paths.relative(where) if where else 'an output folder'}: {cause}"
 
 
-def execute(run: Run, kernel: str, timeout: int, key: str = "", reads: tuple[str, ...] = (), cell_timeout: int | None = None) -> Outcome:
+def execute(run: Run, kernel: str, timeout: int, key: str = "", reads: tuple[str, ...] = (), cell_timeout: int | None = None,
+            config: str = "") -> Outcome:
     """Execute one notebook with papermill (in a worker process); the executed copy keeps any error visible.
 
     The notebook sees its run id and the runs it reads in the environment (helpers.paths). papermill
@@ -784,9 +786,11 @@ def execute(run: Run, kernel: str, timeout: int, key: str = "", reads: tuple[str
     out = paths.executed() / f"{run.id}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{run.id}.{os.getpid()}.tmp.ipynb")
-    saved = {k: os.environ.get(k) for k in (paths.RUN_ID_ENV, paths.READS_ENV)}
+    saved = {k: os.environ.get(k) for k in (paths.RUN_ID_ENV, paths.READS_ENV, paths.CONFIG_ENV)}
     os.environ[paths.RUN_ID_ENV] = run.id
     os.environ[paths.READS_ENV] = ",".join(reads)
+    if config:
+        os.environ[paths.CONFIG_ENV] = str(Path(config).resolve())  # the kernel's working folder is notebooks/
     timed_out = threading.Event()
 
     def stop_kernel():
@@ -940,7 +944,7 @@ def _schedule(todo: list[Run], cfg: Config, static: dict, before: dict, workers:
         clear_outputs(r.id)
         if manifest is not None:
             manifest.put(Outcome(r.id, r.notebook, r.parameters, "running", key=keys[r.id]), quiet=True)
-        return (r, cfg.kernel, cfg.timeout_seconds, keys[r.id], tuple(ancestors(r, by_id)), cfg.cell_timeout_seconds)
+        return (r, cfg.kernel, cfg.timeout_seconds, keys[r.id], tuple(ancestors(r, by_id)), cfg.cell_timeout_seconds, str(cfg.path))
 
     def settle() -> list[Run]:
         """Record blocked and up-to-date runs (in dependency order, so chains settle in one pass); return runs ready to start."""
