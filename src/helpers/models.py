@@ -633,11 +633,29 @@ def nb_loglik(Y, mu, alpha) -> np.ndarray:
     Y, mu = _as_stack(Y), _as_stack(mu)
     alpha = np.broadcast_to(np.asarray(alpha, dtype=float), Y.shape[:1])[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        pois = Y * np.log(mu) - mu - gammaln(Y + 1)
         theta = 1.0 / alpha
         nb = (gammaln(Y + theta) - gammaln(theta) - gammaln(Y + 1) + theta * np.log(theta / (theta + mu))
               + Y * np.log(mu / (theta + mu)))
+        if (alpha > 0).all():
+            return nb.sum(axis=1)
+        pois = Y * np.log(mu) - mu - gammaln(Y + 1)
     return np.where(alpha > 0, nb, pois).sum(axis=1)
+
+
+def _nb_loglik_split(Y, alpha):
+    """The NB2 log-likelihood (alpha > 0) as the part that does not depend on mu, (R,), and a function of mu.
+
+    l = sum[lgamma(y + theta) - lgamma(theta) - lgamma(y + 1) + theta log(theta)] + sum[y log(mu) - (y + theta) log(theta + mu)]:
+    where only mu changes (a profile at fixed dispersion) the gamma functions are computed once.
+    """
+    theta = 1.0 / np.asarray(alpha, dtype=float)[:, None]
+    const = np.sum(gammaln(Y + theta) - gammaln(theta) - gammaln(Y + 1) + theta * np.log(theta), axis=1)
+
+    def of_mu(mu, rows=slice(None)):
+        t = theta[rows]
+        return const[rows] + np.sum(Y[rows] * np.log(mu) - (Y[rows] + t) * np.log(t + mu), axis=1)
+
+    return of_mu
 
 
 def irls_batch(X, Y, offset=0.0, alpha=0.0, *, start=None, tol=BATCH_TOL, maxiter=100, info=True):
@@ -820,6 +838,9 @@ def profile_intervals_batch(X, Y, offset, fit: BatchFit, terms: Sequence[int], *
     q = norm.ppf(0.5 + level / 2)
     limits = np.full((2, R, len(terms)), np.nan)
     ok = np.ones((R, len(terms)), dtype=bool)
+    if not refit_alpha:  # the dispersion stays: only mu changes, so the gamma functions are computed once
+        loglik = _nb_loglik_split(Y, fit.alpha)
+        llf_hat = loglik(fit.mu)  # the same sum as in each step, so z = 0 exactly at the estimate
     for k, j in enumerate(terms):
         rest = [i for i in range(X.shape[1]) if i != j]
         Xr, xj = X[:, rest], X[:, j]
@@ -840,8 +861,9 @@ def profile_intervals_batch(X, Y, offset, fit: BatchFit, terms: Sequence[int], *
                     beta, mu, _, conv = irls_batch(Xr, ya, off[act] + ba[:, None] * xj, fit.alpha[act], start=start[act],
                                                    maxiter=1, info=False)
                     start[act] = beta
-                    llf, aa = nb_loglik(ya, mu, fit.alpha[act]), fit.alpha[act, None]
-                z = np.sign(ba - fit.params[act, j]) * np.sqrt(np.maximum(2 * (fit.llf[act] - llf), 0.0))
+                    llf, aa = loglik(mu, act), fit.alpha[act, None]
+                top = fit.llf[act] if refit_alpha else llf_hat[act]
+                z = np.sign(ba - fit.params[act, j]) * np.sqrt(np.maximum(2 * (top - llf), 0.0))
                 gap = target - z
                 found = (np.abs(gap) < tol) & conv
                 score_j = ((ya - mu) / (1 + aa * mu)) @ xj
