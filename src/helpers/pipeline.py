@@ -805,7 +805,10 @@ def execute(run: Run, kernel: str, timeout: int, key: str = "", reads: tuple[str
     try:
         pm.execute_notebook(str(notebook_path(run)), str(tmp), parameters=run.parameters, kernel_name=kernel,
                             cwd=str(paths.notebooks()), execution_timeout=cell_timeout or timeout, progress_bar=False,
-                            kernel_manager_class=kernel_manager_class())
+                            kernel_manager_class=kernel_manager_class(),
+                            # every cell has replied and its outputs are in the notebook: stop the kernel at once
+                            # instead of asking it to shut down and polling until it has (0.3 s per run)
+                            shutdown_kernel="immediate")
     except pm.PapermillExecutionError as exc:
         status, error = "failed", f"{exc.ename}: {exc.evalue}"
     except OSError as exc:
