@@ -824,14 +824,14 @@ def execute(run: Run, kernel: str, timeout: int, key: str = "", reads: tuple[str
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     if timed_out.is_set():
         status, error = "failed", f"timed out: the notebook ran longer than timeout_seconds = {timeout} s (a limit on the whole notebook)"
-    html = None
+    html = nb = None
     try:
         if tmp.exists():
             from .reports import relative_papermill_paths
 
-            relative_papermill_paths(tmp)  # papermill records absolute paths; outputs name none
+            nb = relative_papermill_paths(tmp)  # papermill records absolute paths; outputs name none
             os.replace(tmp, out)
-        html = _export_html(out) if out.exists() and tmp.parent.exists() else None
+        html = _export_html(out, nb) if out.exists() and tmp.parent.exists() else None
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         status, error = "failed", _write_error(exc)
@@ -848,10 +848,11 @@ def _html_exporter():
     return HTMLExporter()
 
 
-def _export_html(notebook: Path) -> Path:
+def _export_html(notebook: Path, nb=None) -> Path:
+    """``notebook`` as HTML beside it; ``nb``: the notebook already read (else it is read from the file)."""
     import nbformat
 
-    body, _ = _html_exporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    body, _ = _html_exporter().from_notebook_node(nb if nb is not None else nbformat.read(notebook, as_version=4))
     return files.write_text(notebook.with_suffix(".html"), body)
 
 

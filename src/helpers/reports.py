@@ -115,9 +115,10 @@ def write_results(name: str, results: dict, *, synthetic: bool, parameters: dict
     return _shown(files.write_json(paths.results() / f"{name}.json", doc))
 
 
-def relative_papermill_paths(notebook: Path) -> None:
+def relative_papermill_paths(notebook: Path):
     """Rewrite the absolute input and output paths papermill records in an executed notebook's
-    metadata as paths relative to the project, so no output names the machine it ran on."""
+    metadata as paths relative to the project, so no output names the machine it ran on; returns the
+    notebook as rewritten (the pipeline exports its HTML from it without reading the file again)."""
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
@@ -130,6 +131,7 @@ def relative_papermill_paths(notebook: Path) -> None:
             changed = True
     if changed:
         files.write_text(notebook, nbformat.writes(nb))
+    return nb
 
 
 def key_values(values: dict, *, name: str = "value", percent: tuple[str, ...] = ()) -> pd.DataFrame:
