@@ -32,10 +32,12 @@ report: $(STAMP)
 	$(BIN)/borgerservice report
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 # JupyterLab from notebooks/, new notebooks and kernel pickers default to the project kernel, and
-# notebooks are saved without outputs (config/jupyter_lab_config.py: a pre-save hook, helpers.lab).
+# notebooks are saved without outputs (config/jupyter_lab_config.py: a pre-save hook, helpers.running.lab).
 # --allow-root only when run as root (containers, CI machines); JupyterLab refuses root otherwise.
 lab: $(STAMP)
 	cd notebooks && ../$(BIN)/jupyter lab --config=../config/jupyter_lab_config.py --MappingKernelManager.default_kernel_name=$(KERNEL) $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -85,7 +85,7 @@ def main(argv=None) -> int:
 
     plt.show = lambda *a, **k: plt.close("all")  # noqa: E731  (Agg: nothing to show)
 
-    from helpers import pipeline
+    from helpers.running import pipeline
 
     t_imports = time.perf_counter()
     cfg = pipeline.load_config(Path(args.config) if args.config else None)

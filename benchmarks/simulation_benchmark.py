@@ -40,7 +40,9 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from helpers import files, models, reference, simulation
+from helpers.analysis import models, simulation
+from helpers.core import files
+from helpers.data import reference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,11 +55,21 @@ def _children_cpu() -> float:
 def design(reps: int, seed: int = 3):
     m = reference.load_municipalities()
     rng = np.random.default_rng(7)
-    base = pd.DataFrame({"kommunekode": m["kommunekode"], "population": m["population_2011"],
-                         "kommunegruppe": m["kommunegruppe"], "merged_2007": m["merged_2007"],
-                         "model": rng.choice([5, 1, 2, 3, 4], 98, p=[0.4, 0.15, 0.2, 0.15, 0.1])})
+    base = pd.DataFrame(
+        {
+            "kommunekode": m["kommunekode"],
+            "population": m["population_2011"],
+            "kommunegruppe": m["kommunegruppe"],
+            "merged_2007": m["merged_2007"],
+            "model": rng.choice([5, 1, 2, 3, 4], 98, p=[0.4, 0.15, 0.2, 0.15, 0.1]),
+        }
+    )
     X, offset = simulation.count_design(base)
-    mu = base["population"].to_numpy() * 5.0 * base["model"].map({1: 1.05, 2: 1.1, 3: 1.1, 4: 1.2}).fillna(1.0).to_numpy()
+    mu = (
+        base["population"].to_numpy()
+        * 5.0
+        * base["model"].map({1: 1.05, 2: 1.1, 3: 1.1, 4: 1.2}).fillna(1.0).to_numpy()
+    )
     return base, X, offset, simulation.simulate_nb(mu, 0.04, np.random.default_rng(seed), reps)
 
 
@@ -76,23 +88,37 @@ def bench_fits(reps: int, single: int) -> dict:
     t, c = time.perf_counter(), time.process_time()
     glm_params = np.empty_like(fit.params)
     for r in range(reps):
-        glm_params[r] = sm.GLM(Y[r], X, family=sm.families.NegativeBinomial(alpha=fit.alpha[r]), offset=offset).fit().params
+        glm_params[r] = (
+            sm.GLM(Y[r], X, family=sm.families.NegativeBinomial(alpha=fit.alpha[r]), offset=offset).fit().params
+        )
     loop, loop_cpu = time.perf_counter() - t, time.process_time() - c
     t = time.perf_counter()
     for r in range(single):
         models.fit_count(base.assign(y=Y[r]), "y")
     single_time = time.perf_counter() - t
-    return {"datasets": reps, "not_converged": fit.n_failed,
-            "batched_seconds": round(batch, 3), "batched_seconds_all_repeats": [round(w, 3) for w in walls], "batched_per_fit_ms": round(1000 * batch / reps, 4),
-            "statsmodels_glm_loop_seconds": round(loop, 2), "statsmodels_glm_loop_per_fit_ms": round(1000 * loop / reps, 3),
-            "package_single_fit_datasets": single, "package_single_fit_per_fit_ms": round(1000 * single_time / single, 2),
-            "batched_cpu_seconds": round(batch_cpu, 3), "statsmodels_glm_loop_cpu_seconds": round(loop_cpu, 2),
-            "speedup_vs_glm_loop": round(loop / batch, 1), "speedup_vs_glm_loop_cpu": round(loop_cpu / batch_cpu, 1), "speedup_vs_package_single_fit": round(single_time / single / (batch / reps), 1),
-            "max_abs_coef_difference_glm_loop": float(np.max(np.abs(glm_params - fit.params)))}
+    return {
+        "datasets": reps,
+        "not_converged": fit.n_failed,
+        "batched_seconds": round(batch, 3),
+        "batched_seconds_all_repeats": [round(w, 3) for w in walls],
+        "batched_per_fit_ms": round(1000 * batch / reps, 4),
+        "statsmodels_glm_loop_seconds": round(loop, 2),
+        "statsmodels_glm_loop_per_fit_ms": round(1000 * loop / reps, 3),
+        "package_single_fit_datasets": single,
+        "package_single_fit_per_fit_ms": round(1000 * single_time / single, 2),
+        "batched_cpu_seconds": round(batch_cpu, 3),
+        "statsmodels_glm_loop_cpu_seconds": round(loop_cpu, 2),
+        "speedup_vs_glm_loop": round(loop / batch, 1),
+        "speedup_vs_glm_loop_cpu": round(loop_cpu / batch_cpu, 1),
+        "speedup_vs_package_single_fit": round(single_time / single / (batch / reps), 1),
+        "max_abs_coef_difference_glm_loop": float(np.max(np.abs(glm_params - fit.params))),
+    }
 
 
 def checkout(commit: str, where: Path) -> Path:
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit], check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit], check=True, capture_output=True
+    )
     return where
 
 
@@ -102,7 +128,11 @@ def same_runs(new_tree: Path, base_tree: Path) -> list[str]:
     import yaml
 
     def sections(doc):  # every list of runs in the config (runs, per_round, per_pair, per_round_set, ...)
-        return [k for k, v in doc.items() if isinstance(v, list) and v and all(isinstance(i, dict) and "notebook" in i for i in v)]
+        return [
+            k
+            for k, v in doc.items()
+            if isinstance(v, list) and v and all(isinstance(i, dict) and "notebook" in i for i in v)
+        ]
 
     base_doc = yaml.safe_load((base_tree / "config" / "pipeline.yaml").read_text())
     base_nbs = {item.get("notebook") for sec in sections(base_doc) for item in base_doc[sec]}
@@ -125,13 +155,22 @@ def cold_run(tree: Path, tmp: Path, workers: int) -> dict:
     out = tmp / "out"
     (out / "processed").mkdir(parents=True)
     (out / "reports").mkdir()
-    env = {**os.environ, "PYTHONPATH": str(tree / "src"), "BORGERSERVICE_PROCESSED": str(out / "processed"),
-           "BORGERSERVICE_REPORTS": str(out / "reports")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tree / "src"),
+        "BORGERSERVICE_PROCESSED": str(out / "processed"),
+        "BORGERSERVICE_REPORTS": str(out / "reports"),
+    }
     env.pop("BORGERSERVICE_RAW", None)
     load = os.getloadavg()[0]
     cpu, t = _children_cpu(), time.perf_counter()
-    proc = subprocess.run([str(Path(sys.executable).parent / "borgerservice"), "run", "--force", "--workers", str(workers)],
-                          cwd=tree, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "borgerservice"), "run", "--force", "--workers", str(workers)],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     wall, cpu = time.perf_counter() - t, _children_cpu() - cpu
     manifest = json.loads((out / "reports" / "run_manifest.json").read_text())
     runs = {r["id"]: {"status": r.get("status"), "seconds": r.get("seconds")} for r in manifest.get("runs", [])}
@@ -141,13 +180,23 @@ def cold_run(tree: Path, tmp: Path, workers: int) -> dict:
         doc = json.loads(path.read_text())
         res = doc.get("results", doc)
         cov, power = res.get("coverage"), res.get("power", {})
-        reps[path.stem] = {"coverage": cov.get("reps") if isinstance(cov, dict) else 200,  # before: a list of rows, 200 reps
-                           "power_per_effect": power.get("reps", 200)}
+        reps[path.stem] = {
+            "coverage": cov.get("reps") if isinstance(cov, dict) else 200,  # before: a list of rows, 200 reps
+            "power_per_effect": power.get("reps", 200),
+        }
     sim_seconds = {k: v["seconds"] for k, v in runs.items() if k.startswith("03_model")}
-    return {"ok": proc.returncode == 0, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
-            "loadavg_before": round(load, 2), "loadavg_after": round(os.getloadavg()[0], 2),
-            "model_runs_seconds_total": round(sum(v or 0 for v in sim_seconds.values()), 1),
-            "runs": runs, "failed": failed, "repetitions": reps, "stderr_tail": proc.stdout[-1500:] if proc.returncode else ""}
+    return {
+        "ok": proc.returncode == 0,
+        "wall_seconds": round(wall, 1),
+        "cpu_seconds": round(cpu, 1),
+        "loadavg_before": round(load, 2),
+        "loadavg_after": round(os.getloadavg()[0], 2),
+        "model_runs_seconds_total": round(sum(v or 0 for v in sim_seconds.values()), 1),
+        "runs": runs,
+        "failed": failed,
+        "repetitions": reps,
+        "stderr_tail": proc.stdout[-1500:] if proc.returncode else "",
+    }
 
 
 def main() -> int:
@@ -159,14 +208,25 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-pipeline", action="store_true")
     ap.add_argument("--repeats", type=int, default=2, help="alternating base/new pairs of cold runs")
-    ap.add_argument("--shipped", action="store_true",
-                    help="run the new checkout's whole config (default: only the notebooks the base config ran)")
+    ap.add_argument(
+        "--shipped",
+        action="store_true",
+        help="run the new checkout's whole config (default: only the notebooks the base config ran)",
+    )
     ap.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "simulation.json")
     args = ap.parse_args()
-    commits = {k: subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", c], capture_output=True, text=True, check=True).stdout.strip()
-               for k, c in (("base", args.base), ("new", args.new))}
-    result = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "cores": os.cpu_count(), "commits": commits,
-              "fits": bench_fits(args.reps, args.single)}
+    commits = {
+        k: subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", c], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for k, c in (("base", args.base), ("new", args.new))
+    }
+    result = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "cores": os.cpu_count(),
+        "commits": commits,
+        "fits": bench_fits(args.reps, args.single),
+    }
     print(json.dumps(result["fits"], indent=1))
     if not args.skip_pipeline:
         with tempfile.TemporaryDirectory(prefix="bench15-") as tmp:
@@ -181,17 +241,31 @@ def main() -> int:
                     pair = {}
                     for k in ("base", "new"):
                         pair[k] = cold_run(trees[k], tmp / f"run-{k}-{i}", args.workers)
-                        print(i, k, json.dumps({x: pair[k][x] for x in ("ok", "wall_seconds", "cpu_seconds", "loadavg_before")}), flush=True)
+                        print(
+                            i,
+                            k,
+                            json.dumps(
+                                {x: pair[k][x] for x in ("ok", "wall_seconds", "cpu_seconds", "loadavg_before")}
+                            ),
+                            flush=True,
+                        )
                     pair["new_over_base_wall"] = round(pair["new"]["wall_seconds"] / pair["base"]["wall_seconds"], 3)
                     pair["new_over_base_cpu"] = round(pair["new"]["cpu_seconds"] / pair["base"]["cpu_seconds"], 3)
-                    pair["new_over_base_model_runs"] = round(pair["new"]["model_runs_seconds_total"] / pair["base"]["model_runs_seconds_total"], 3)
+                    pair["new_over_base_model_runs"] = round(
+                        pair["new"]["model_runs_seconds_total"] / pair["base"]["model_runs_seconds_total"], 3
+                    )
                     pairs.append(pair)
             finally:
                 for tree in trees.values():
-                    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+                    subprocess.run(
+                        ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True
+                    )
         cp = result["cold_pipeline"]
         cp["pairs"] = pairs
-        cp["base"], cp["new"] = pairs[-1]["base"], pairs[-1]["new"]  # the last pair in full (earlier ones under "pairs")
+        cp["base"], cp["new"] = (
+            pairs[-1]["base"],
+            pairs[-1]["new"],
+        )  # the last pair in full (earlier ones under "pairs")
         for key in ("new_over_base_wall", "new_over_base_cpu", "new_over_base_model_runs"):
             cp[key] = round(float(np.median([p[key] for p in pairs])), 3)
             cp[f"{key}_each"] = [p[key] for p in pairs]

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 import yaml
 
-from helpers import paths
+from helpers.core import paths
 
 
 @pytest.fixture
@@ -36,6 +36,7 @@ def raw_copy(tmp_path, monkeypatch):
 @pytest.fixture
 def make_notebook(tmp_path):
     """Write a notebook (one parameters cell, then ``source``) into tmp_path; returns its path."""
+
     def make(name: str, source: str, params: str = "x = 1  # a parameter") -> str:
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": paths.KERNEL_NAME, "display_name": "x", "language": "python"}
@@ -44,16 +45,21 @@ def make_notebook(tmp_path):
         nb.cells = [cell, nbformat.v4.new_code_cell(source)]
         nbformat.write(nb, tmp_path / name)
         return str(tmp_path / name)
+
     return make
 
 
 @pytest.fixture
 def write_config(tmp_path):
     """Write pipeline.yaml (with a rounds section if given) into tmp_path; returns its path."""
+
     def write(doc: dict, rounds: dict | None = None):
         extra = {"rounds": rounds} if rounds is not None else {}
-        (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump({"kernel": paths.KERNEL_NAME, "timeout_seconds": 300, **extra, **doc}))
+        (tmp_path / "pipeline.yaml").write_text(
+            yaml.safe_dump({"kernel": paths.KERNEL_NAME, "timeout_seconds": 300, **extra, **doc})
+        )
         return tmp_path / "pipeline.yaml"
+
     return write
 
 
@@ -72,15 +78,28 @@ def base():
     import numpy as np
     import pandas as pd
 
-    from helpers import reference
+    from helpers.data import reference
 
     m = reference.load_municipalities()
     rng = np.random.default_rng(7)
-    return pd.DataFrame({
-        "kommunekode": m["kommunekode"],
-        "population": m["population_2011"],
-        "kommunegruppe": m["kommunegruppe"],
-        "merged_2007": m["merged_2007"],
-        "log_population": np.log(m["population_2011"]),
-        "model": rng.choice([5, 1, 2, 3, 4], 98, p=[0.4, 0.15, 0.2, 0.15, 0.1]),
-    })
+    return pd.DataFrame(
+        {
+            "kommunekode": m["kommunekode"],
+            "population": m["population_2011"],
+            "kommunegruppe": m["kommunegruppe"],
+            "merged_2007": m["merged_2007"],
+            "log_population": np.log(m["population_2011"]),
+            "model": rng.choice([5, 1, 2, 3, 4], 98, p=[0.4, 0.15, 0.2, 0.15, 0.1]),
+        }
+    )
+
+
+@pytest.fixture
+def fake():
+    from statbank_fake import TABLEINFOS, FakeStatBank
+
+    server = FakeStatBank(TABLEINFOS)
+    server.thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()

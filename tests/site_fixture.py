@@ -14,13 +14,28 @@ import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 
-from helpers import paths, reports
+from helpers.core import paths
+from helpers.outputs import reports
 
-REFERENCE = {"n_kommuner": 98, "population_sum_of_kommuner": 5_560_534, "population_national_dst": 5_560_628,
-             "kommuner_per_region": {"Region Hovedstaden": 29, "Region Sjælland": 17, "Region Syddanmark": 22,
-                                     "Region Midtjylland": 19, "Region Nordjylland": 11}}
-SURVEY = {"rows": 88, "answered_model": 86, "response_rate": 0.878, "models": {"0": 2, "5": 32, "1": 16, "2": 15, "3": 14, "4": 9},
-          "changes_by_rule": {"kommune_name_variant": 16, "label_variant": 9}}
+REFERENCE = {
+    "n_kommuner": 98,
+    "population_sum_of_kommuner": 5_560_534,
+    "population_national_dst": 5_560_628,
+    "kommuner_per_region": {
+        "Region Hovedstaden": 29,
+        "Region Sjælland": 17,
+        "Region Syddanmark": 22,
+        "Region Midtjylland": 19,
+        "Region Nordjylland": 11,
+    },
+}
+SURVEY = {
+    "rows": 88,
+    "answered_model": 86,
+    "response_rate": 0.878,
+    "models": {"0": 2, "5": 32, "1": 16, "2": 15, "3": 14, "4": 9},
+    "changes_by_rule": {"kommune_name_variant": 16, "label_variant": 9},
+}
 
 
 def executed_notebook(path, title: str, value: str) -> None:
@@ -33,7 +48,10 @@ def executed_notebook(path, title: str, value: str) -> None:
 
 
 def build_reports(root) -> dict:
-    """Write the reports of two runs under ``root`` (BORGERSERVICE_REPORTS must point there): one real, one synthetic."""
+    """Write the reports of two runs under ``root``: one real, one synthetic.
+
+    BORGERSERVICE_REPORTS must point there.
+    """
     (root / "executed").mkdir(parents=True, exist_ok=True)
     executed_notebook(root / "executed" / "00_reference.ipynb", "00 · Reference", "42")
     executed_notebook(root / "executed" / "01_clean_survey_2011.ipynb", "01 · Clean survey", "43")
@@ -47,20 +65,38 @@ def build_reports(root) -> dict:
         ax.bar(["a", "b"], [1, 2])
         reports.save_figure(fig, "survey_2011_models", synthetic=True, source="Source: test")
         plt.close(fig)
-        reports.save_table(pd.DataFrame({"model": [1, 2], "kommuner": [16, 15]}), "survey_2011_models", synthetic=True, index=False)
+        reports.save_table(
+            pd.DataFrame({"model": [1, 2], "kommuner": [16, 15]}), "survey_2011_models", synthetic=True, index=False
+        )
     finally:
         os.environ.pop(paths.RUN_ID_ENV) if before is None else os.environ.__setitem__(paths.RUN_ID_ENV, before)
     manifest = {
-        "started": "2026-12-01T10:00:00+00:00", "finished": "2026-12-01T10:01:00+00:00",
-        "git": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": False}, "python": "3.11.2", "platform": "Linux",
-        "packages": {"pandas": "2.2.3"}, "config": {"path": "config/pipeline.yaml"},
+        "started": "2026-12-01T10:00:00+00:00",
+        "finished": "2026-12-01T10:01:00+00:00",
+        "git": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": False},
+        "python": "3.11.2",
+        "platform": "Linux",
+        "packages": {"pandas": "2.2.3"},
+        "config": {"path": "config/pipeline.yaml"},
         "inputs": {"survey/example_survey_2011.xlsx": "ab" * 32, "reference/geo/kommuner.geojson": "cd" * 32},
         "synthetic_inputs": ["survey/example_survey_2011.xlsx"],
         "runs": [
-            {"id": "00_reference", "notebook": "00_reference.ipynb", "parameters": {"year": 2011}, "status": "ok", "seconds": 4.2,
-             "executed": "reports/executed/00_reference.ipynb"},
-            {"id": "01_clean_survey_2011", "notebook": "01_clean_survey.ipynb", "parameters": {"year": 2011}, "status": "ok",
-             "seconds": 3.9, "executed": "reports/executed/01_clean_survey_2011.ipynb"},
+            {
+                "id": "00_reference",
+                "notebook": "00_reference.ipynb",
+                "parameters": {"year": 2011},
+                "status": "ok",
+                "seconds": 4.2,
+                "executed": "reports/executed/00_reference.ipynb",
+            },
+            {
+                "id": "01_clean_survey_2011",
+                "notebook": "01_clean_survey.ipynb",
+                "parameters": {"year": 2011},
+                "status": "ok",
+                "seconds": 3.9,
+                "executed": "reports/executed/01_clean_survey_2011.ipynb",
+            },
         ],
     }
     (root / "run_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from helpers import paths, provenance
+from helpers.core import paths
+from helpers.data import provenance
 
 
 class RawSurvey:

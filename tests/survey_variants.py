@@ -17,27 +17,47 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import openpyxl
 import pandas as pd
 
-from helpers import paths, survey
+from helpers.core import paths
+from helpers.data import survey
 
 SEED = 20111
 HEADER_2011 = 4  # 0-based index of the header row in the 2011 example's grid
 MODEL_2011 = "Hvilken samarbejdsmodel ligner jeres bedst?"
 STRATEGY_2011 = "Deltager biblioteket i kommunens tværgående arbejde med digital strategi?"
 ORG_2011 = "Forventer I organisationsændringer i 2012?"
-TASKS_2011 = ["Opgave: Kørekort", "Opgave: Pas", "Opgave: NemID", "Opgave: Sundhedskort", "Opgave: Flytning/adresseændring",
-              "Opgave: Pension og boligstøtte", "Opgave: It-kurser for borgere"]
-MODEL_LABELS = {1: "Den spæde start", 2: "Vi flytter sammen", 3: "Vi arbejder sammen", 4: "Vi er borgernes fælles indgang til kommunen",
-                5: "Intet samarbejde"}
-DST_SPELLINGS = {"Nordfyns": "Nordfyn", "Vesthimmerlands": "Vesthimmerland", "Lyngby-Taarbæk": "Lyngby-Tårbæk",
-                 "Høje-Taastrup": "Høje Tåstrup", "København": "Københavns Kommune", "Faaborg-Midtfyn": "Faaborg Midtfyn",
-                 "Ringkøbing-Skjern": "Ringkøbing Skjern", "Ikast-Brande": "Ikast Brande"}
+TASKS_2011 = [
+    "Opgave: Kørekort",
+    "Opgave: Pas",
+    "Opgave: NemID",
+    "Opgave: Sundhedskort",
+    "Opgave: Flytning/adresseændring",
+    "Opgave: Pension og boligstøtte",
+    "Opgave: It-kurser for borgere",
+]
+MODEL_LABELS = {
+    1: "Den spæde start",
+    2: "Vi flytter sammen",
+    3: "Vi arbejder sammen",
+    4: "Vi er borgernes fælles indgang til kommunen",
+    5: "Intet samarbejde",
+}
+DST_SPELLINGS = {
+    "Nordfyns": "Nordfyn",
+    "Vesthimmerlands": "Vesthimmerland",
+    "Lyngby-Taarbæk": "Lyngby-Tårbæk",
+    "Høje-Taastrup": "Høje Tåstrup",
+    "København": "Københavns Kommune",
+    "Faaborg-Midtfyn": "Faaborg Midtfyn",
+    "Ringkøbing-Skjern": "Ringkøbing Skjern",
+    "Ikast-Brande": "Ikast Brande",
+}
 
 
 @dataclass
@@ -48,18 +68,18 @@ class Grid:
     header: int
     year: int
 
-    def copy(self) -> "Grid":
+    def copy(self) -> Grid:
         return Grid([list(r) for r in self.rows], self.header, self.year)
 
     def col(self, name: str) -> int:
         return self.rows[self.header].index(name)
 
     def data(self):
-        for r in self.rows[self.header + 1:]:
+        for r in self.rows[self.header + 1 :]:
             if any(c not in (None, "") for c in r):
                 yield r
 
-    def map(self, name: str, fn) -> "Grid":
+    def map(self, name: str, fn) -> Grid:
         k = self.col(name)
         for r in self.data():
             r[k] = fn(r[k])
@@ -91,18 +111,22 @@ def _text(v, datefmt="%d-%m-%Y %H:%M") -> str:
     return str(v)
 
 
-def to_csv(g: Grid, encoding="utf-8", delimiter=";", datefmt="%d-%m-%Y %H:%M", sep_line=False, header_only_block=False) -> bytes:
+def to_csv(
+    g: Grid, encoding="utf-8", delimiter=";", datefmt="%d-%m-%Y %H:%M", sep_line=False, header_only_block=False
+) -> bytes:
     buf = io.StringIO(newline="")
     if sep_line:
         buf.write(f"sep={delimiter}\r\n")
     w = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
-    rows = g.rows[g.header:] if header_only_block else g.rows
+    rows = g.rows[g.header :] if header_only_block else g.rows
     for r in rows:
         w.writerow([_text(c, datefmt) for c in r])
     return buf.getvalue().encode(encoding)
 
 
-def to_xlsx(g: Grid, sheets_before: dict | None = None, sheets_after: dict | None = None, stale_dimension=False) -> bytes:
+def to_xlsx(
+    g: Grid, sheets_before: dict | None = None, sheets_after: dict | None = None, stale_dimension=False
+) -> bytes:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name, rows in (sheets_before or {}).items():
@@ -120,7 +144,14 @@ def to_xlsx(g: Grid, sheets_before: dict | None = None, sheets_after: dict | Non
     wb.save(buf)
     data = buf.getvalue()
     if stale_dimension:  # as some survey tools write it: a <dimension> far smaller than the sheet
-        data = _rezip(data, lambda name, b: re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:F20"', b) if name.startswith("xl/worksheets/") else b)
+        data = _rezip(
+            data,
+            lambda name, b: (
+                re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:F20"', b)
+                if name.startswith("xl/worksheets/")
+                else b
+            ),
+        )
     return data
 
 
@@ -178,14 +209,17 @@ def to_stat(g: Grid, kind: str, tmp_path) -> bytes:
             columns[name] = [float(codes[v]) if v is not None else np.nan for v in vals]
             value_labels[name] = {float(i): c for c, i in codes.items()}
         elif h in (STRATEGY_2011, ORG_2011, "Digital strategi") or h.endswith("i biblioteket"):
-            from helpers.survey.text import loose
+            from helpers.data.survey.text import loose
 
             canon = {"ja": 1.0, "nej": 2.0, "ved ikke": 3.0}
             columns[name] = [canon[loose(v)] if v is not None else np.nan for v in vals]
             value_labels[name] = {1.0: "Ja", 2.0: "Nej", 3.0: "Ved ikke"}
         elif all(isinstance(v, _dt.datetime) or v is None for v in vals) and any(vals):
             columns[name] = pd.to_datetime(vals)
-        elif all(v is None or isinstance(v, (int, float)) or (isinstance(v, str) and re.fullmatch(r"\d+", v.strip())) for v in vals):
+        elif all(
+            v is None or isinstance(v, (int, float)) or (isinstance(v, str) and re.fullmatch(r"\d+", v.strip()))
+            for v in vals
+        ):
             columns[name] = [float(v) if v is not None else np.nan for v in vals]
             if h == MODEL_2011:
                 value_labels[name] = {float(c): lab for c, lab in MODEL_LABELS.items()}
@@ -232,8 +266,12 @@ def decompose(g: Grid) -> Grid:
 
 def messy_headers(g: Grid) -> Grid:
     h = g.rows[g.header]
-    g.rows[g.header] = [c.replace(" ", "\u00a0", 1).upper() + "  " if isinstance(c, str) and i % 2 else
-                        (c.replace(" ", "  ") if isinstance(c, str) else c) for i, c in enumerate(h)]
+    g.rows[g.header] = [
+        c.replace(" ", "\u00a0", 1).upper() + "  "
+        if isinstance(c, str) and i % 2
+        else (c.replace(" ", "  ") if isinstance(c, str) else c)
+        for i, c in enumerate(h)
+    ]
     return g
 
 
@@ -248,7 +286,7 @@ def checkboxes_as(g: Grid, yes, no) -> Grid:
 
 
 def yes_no_as(g: Grid, yes, no, headers=(STRATEGY_2011, ORG_2011)) -> Grid:
-    from helpers.survey.text import loose
+    from helpers.data.survey.text import loose
 
     for h in headers:
         g.map(h, lambda v: v if v is None else (yes if loose(v) == "ja" else no if loose(v) == "nej" else v))
@@ -311,35 +349,105 @@ def variants() -> list[Variant]:
     V += [
         _v("xlsx_resaved", 2011, "xlsx", x),
         _v("xlsx_stale_dimension", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(g, stale_dimension=True)),
-        _v("xlsx_info_sheet_first", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(g, sheets_before={"Om undersøgelsen": [["Spørgeskema"], ["Kommune", "Afsluttet"]]})),
-        _v("xlsx_sheet_named_in_codebook", 2011, "xlsx",
-           lambda g, rng, tmp: to_xlsx(g, sheets_before={"Gammel eksport": base(2011).rows[:HEADER_2011 + 3]}), codebook={"sheet": "Besvarelser"}),
+        _v(
+            "xlsx_info_sheet_first",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(
+                g, sheets_before={"Om undersøgelsen": [["Spørgeskema"], ["Kommune", "Afsluttet"]]}
+            ),
+        ),
+        _v(
+            "xlsx_sheet_named_in_codebook",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(g, sheets_before={"Gammel eksport": base(2011).rows[: HEADER_2011 + 3]}),
+            codebook={"sheet": "Besvarelser"},
+        ),
         _v("xlsx_decomposed_unicode", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(decompose(g))),
         _v("xlsx_messy_headers", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(messy_headers(g))),
         _v("xlsx_model_float", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(model_as(g, lambda c, lab: float(c)))),
         _v("xlsx_model_text_float", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(model_as(g, lambda c, lab: f"{c}.0"))),
-        _v("xlsx_model_label_with_number", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(model_as(g, lambda c, lab: f"Model {c}: {lab}"))),
-        _v("xlsx_model_number_dash_label", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(model_as(g, lambda c, lab: f"{c} - {lab}"))),
+        _v(
+            "xlsx_model_label_with_number",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(model_as(g, lambda c, lab: f"Model {c}: {lab}")),
+        ),
+        _v(
+            "xlsx_model_number_dash_label",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(model_as(g, lambda c, lab: f"{c} - {lab}")),
+        ),
         _v("xlsx_model_label_only", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(model_as(g, lambda c, lab: lab))),
         _v("xlsx_kommune_code_text", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: str(c)))),
         _v("xlsx_kommune_dagi_code", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: f"{c:04d}"))),
         _v("xlsx_kommune_code_float", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: float(c)))),
-        _v("xlsx_kommune_code_float_text", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: f"{c}.0"))),
+        _v(
+            "xlsx_kommune_code_float_text",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: f"{c}.0")),
+        ),
         _v("xlsx_kommune_code_int", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: c))),
-        _v("xlsx_kommune_code_and_name", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: f"{c} {n}"))),
-        _v("xlsx_kommune_name_and_code", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: f"{n} ({c:04d})"))),
-        _v("xlsx_kommune_dst_spellings", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: DST_SPELLINGS.get(n, n)))),
+        _v(
+            "xlsx_kommune_code_and_name",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: f"{c} {n}")),
+        ),
+        _v(
+            "xlsx_kommune_name_and_code",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: f"{n} ({c:04d})")),
+        ),
+        _v(
+            "xlsx_kommune_dst_spellings",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(kommune_as(g, lambda c, n: DST_SPELLINGS.get(n, n))),
+        ),
         _v("xlsx_checkbox_ja_nej", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(checkboxes_as(g, "Ja", "Nej"))),
         _v("xlsx_checkbox_true_false", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(checkboxes_as(g, True, False))),
         _v("xlsx_checkbox_float_text", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(checkboxes_as(g, "1.0", "0.0"))),
         _v("xlsx_yes_no_as_1_0", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(yes_no_as(g, 1, 0))),
         _v("xlsx_yes_no_true_false_text", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(yes_no_as(g, "TRUE", "FALSE"))),
         _v("xlsx_excel_serial_dates", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(times_as(g, excel_serial))),
-        _v("xlsx_iso_t_dates", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(times_as(g, lambda d: d.strftime("%Y-%m-%dT%H:%M:%S")))),
-        _v("xlsx_iso_space_dates", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(times_as(g, lambda d: d.strftime("%Y-%m-%d %H:%M")))),
-        _v("xlsx_danish_dot_dates", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(times_as(g, lambda d: d.strftime("%d.%m.%Y %H:%M")))),
-        _v("xlsx_danish_date_only", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(times_as(g, lambda d: d.strftime("%d.%m.%Y"))), exact_time=False),
-        _v("xlsx_decimal_comma", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(g.map("Antal it-kurser det seneste år", lambda v: v if v is None else f"{int(v)},0"))),
+        _v(
+            "xlsx_iso_t_dates",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(times_as(g, lambda d: d.strftime("%Y-%m-%dT%H:%M:%S"))),
+        ),
+        _v(
+            "xlsx_iso_space_dates",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(times_as(g, lambda d: d.strftime("%Y-%m-%d %H:%M"))),
+        ),
+        _v(
+            "xlsx_danish_dot_dates",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(times_as(g, lambda d: d.strftime("%d.%m.%Y %H:%M"))),
+        ),
+        _v(
+            "xlsx_danish_date_only",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(times_as(g, lambda d: d.strftime("%d.%m.%Y"))),
+            exact_time=False,
+        ),
+        _v(
+            "xlsx_decimal_comma",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(
+                g.map("Antal it-kurser det seneste år", lambda v: v if v is None else f"{int(v)},0")
+            ),
+        ),
         _v("xlsx_shuffled_columns", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(shuffle_columns(g, rng))),
         _v("xlsx_padded_cells", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(pad_cells(g, rng))),
         _v("xls", 2011, "xls", lambda g, rng, tmp: to_xls(g)),
@@ -348,39 +456,128 @@ def variants() -> list[Variant]:
         _v("dta_value_labels", 2011, "dta", lambda g, rng, tmp: to_stat(g, "dta", tmp)),
         _v("csv_utf8_bom", 2011, "csv", lambda g, rng, tmp: to_csv(g, "utf-8-sig")),
         _v("csv_utf16le_tab", 2011, "txt", lambda g, rng, tmp: to_csv(g, "utf-16", "\t")),
-        _v("csv_utf16be_bom", 2011, "csv", lambda g, rng, tmp: "\ufeff".encode("utf-16-be") + to_csv(g, "utf-16-be", ";")),
+        _v(
+            "csv_utf16be_bom",
+            2011,
+            "csv",
+            lambda g, rng, tmp: "\ufeff".encode("utf-16-be") + to_csv(g, "utf-16-be", ";"),
+        ),
         _v("csv_utf16le_no_bom", 2011, "csv", lambda g, rng, tmp: to_csv(g, "utf-16-le", ";")),
-        _v("csv_cp1252_comma_free_text", 2011, "csv", lambda g, rng, tmp: to_csv(commas_in_comments(g), "cp1252", ","), comment_tail=COMMENT_TAIL),
-        _v("csv_semicolon_free_text", 2011, "csv", lambda g, rng, tmp: to_csv(commas_in_comments(g), "utf-8", ";"), comment_tail=COMMENT_TAIL),
-        _v("csv_excel_sep_line", 2011, "csv", lambda g, rng, tmp: to_csv(g, "utf-8", ";", sep_line=True, header_only_block=True)),
-        _v("tsv_utf8_iso_dates", 2011, "tsv", lambda g, rng, tmp: to_csv(g, "utf-8", "\t", datefmt="%Y-%m-%dT%H:%M:%S")),
+        _v(
+            "csv_cp1252_comma_free_text",
+            2011,
+            "csv",
+            lambda g, rng, tmp: to_csv(commas_in_comments(g), "cp1252", ","),
+            comment_tail=COMMENT_TAIL,
+        ),
+        _v(
+            "csv_semicolon_free_text",
+            2011,
+            "csv",
+            lambda g, rng, tmp: to_csv(commas_in_comments(g), "utf-8", ";"),
+            comment_tail=COMMENT_TAIL,
+        ),
+        _v(
+            "csv_excel_sep_line",
+            2011,
+            "csv",
+            lambda g, rng, tmp: to_csv(g, "utf-8", ";", sep_line=True, header_only_block=True),
+        ),
+        _v(
+            "tsv_utf8_iso_dates", 2011, "tsv", lambda g, rng, tmp: to_csv(g, "utf-8", "\t", datefmt="%Y-%m-%dT%H:%M:%S")
+        ),
         # combined quirks
-        _v("combo_utf16_tab_codes_labels_serial", 2011, "txt", lambda g, rng, tmp: to_csv(
-            times_as(model_as(kommune_as(g, lambda c, n: f"{c:04d}"), lambda c, lab: f"{c} - {lab}"), excel_serial), "utf-16", "\t")),
-        _v("combo_ods_decomposed_labels", 2011, "ods", lambda g, rng, tmp: to_ods(
-            decompose(model_as(checkboxes_as(g, "Ja", "Nej"), lambda c, lab: f"Model {c}: {lab}")))),
-        _v("combo_xlsx_shuffled_messy_stale", 2011, "xlsx", lambda g, rng, tmp: to_xlsx(
-            messy_headers(shuffle_columns(pad_cells(kommune_as(g, lambda c, n: DST_SPELLINGS.get(n, f"{c} {n}")), rng), rng)), stale_dimension=True)),
-        _v("combo_xls_codes_yes_no", 2011, "xls", lambda g, rng, tmp: to_xls(yes_no_as(kommune_as(g, lambda c, n: float(c)), 1, 0))),
+        _v(
+            "combo_utf16_tab_codes_labels_serial",
+            2011,
+            "txt",
+            lambda g, rng, tmp: to_csv(
+                times_as(model_as(kommune_as(g, lambda c, n: f"{c:04d}"), lambda c, lab: f"{c} - {lab}"), excel_serial),
+                "utf-16",
+                "\t",
+            ),
+        ),
+        _v(
+            "combo_ods_decomposed_labels",
+            2011,
+            "ods",
+            lambda g, rng, tmp: to_ods(
+                decompose(model_as(checkboxes_as(g, "Ja", "Nej"), lambda c, lab: f"Model {c}: {lab}"))
+            ),
+        ),
+        _v(
+            "combo_xlsx_shuffled_messy_stale",
+            2011,
+            "xlsx",
+            lambda g, rng, tmp: to_xlsx(
+                messy_headers(
+                    shuffle_columns(pad_cells(kommune_as(g, lambda c, n: DST_SPELLINGS.get(n, f"{c} {n}")), rng), rng)
+                ),
+                stale_dimension=True,
+            ),
+        ),
+        _v(
+            "combo_xls_codes_yes_no",
+            2011,
+            "xls",
+            lambda g, rng, tmp: to_xls(yes_no_as(kommune_as(g, lambda c, n: float(c)), 1, 0)),
+        ),
     ]
     # --- 2009 (CSV, earlier model numbering) -----------------------------------------------
     V += [
         _v("2009_utf16", 2009, "csv", lambda g, rng, tmp: to_csv(g, "utf-16", ";")),
         _v("2009_xlsx", 2009, "xlsx", lambda g, rng, tmp: to_xlsx(g)),
-        _v("2009_comma_utf8_bom", 2009, "csv", lambda g, rng, tmp: to_csv(commas_in_comments(g, "Bemærkninger"), "utf-8-sig", ","), comment_tail=COMMENT_TAIL),
-        _v("2009_kommune_codes", 2009, "csv", lambda g, rng, tmp: to_csv(kommune_as(g, lambda c, n: f"{c:04d}"), "cp1252", ";")),
-        _v("2009_model_scheme_labels", 2009, "csv", lambda g, rng, tmp: to_csv(g.map("Model (2009-nummerering)", lambda v: v and SCHEME_2009[int(v)]), "cp1252", ";")),
-        _v("2009_iso_dates_tab", 2009, "tsv", lambda g, rng, tmp: to_csv(
-            times_as(g, lambda s: _dt.datetime.strptime(s, "%d-%m-%Y %H:%M").isoformat(sep=" "), "Tidspunkt"), "utf-8", "\t")),
-        _v("2009_yes_no_as_1_0", 2009, "csv", lambda g, rng, tmp: to_csv(
-            yes_no_as(g, "1", "0", headers=[h for h in g.rows[0] if h.endswith("i biblioteket")]), "cp1252", ";")),
+        _v(
+            "2009_comma_utf8_bom",
+            2009,
+            "csv",
+            lambda g, rng, tmp: to_csv(commas_in_comments(g, "Bemærkninger"), "utf-8-sig", ","),
+            comment_tail=COMMENT_TAIL,
+        ),
+        _v(
+            "2009_kommune_codes",
+            2009,
+            "csv",
+            lambda g, rng, tmp: to_csv(kommune_as(g, lambda c, n: f"{c:04d}"), "cp1252", ";"),
+        ),
+        _v(
+            "2009_model_scheme_labels",
+            2009,
+            "csv",
+            lambda g, rng, tmp: to_csv(
+                g.map("Model (2009-nummerering)", lambda v: v and SCHEME_2009[int(v)]), "cp1252", ";"
+            ),
+        ),
+        _v(
+            "2009_iso_dates_tab",
+            2009,
+            "tsv",
+            lambda g, rng, tmp: to_csv(
+                times_as(g, lambda s: _dt.datetime.strptime(s, "%d-%m-%Y %H:%M").isoformat(sep=" "), "Tidspunkt"),
+                "utf-8",
+                "\t",
+            ),
+        ),
+        _v(
+            "2009_yes_no_as_1_0",
+            2009,
+            "csv",
+            lambda g, rng, tmp: to_csv(
+                yes_no_as(g, "1", "0", headers=[h for h in g.rows[0] if h.endswith("i biblioteket")]), "cp1252", ";"
+            ),
+        ),
     ]
     return V
 
 
-SCHEME_2009 = {1: "M1 Borgerservicemedarbejdere løser opgaver i biblioteket", 2: "M2 Ekspertopgaver ved særligt uddannet personale på faste tider",
-               3: "M3 Udvalgte opgaver løses af bibliotekets personale", 5: "M5 Kombineret med turisme, kultur, SSP og velkomst",
-               6: "Andre modeller (6), mindre vidtgående", 7: "Intet samarbejde"}
+SCHEME_2009 = {
+    1: "M1 Borgerservicemedarbejdere løser opgaver i biblioteket",
+    2: "M2 Ekspertopgaver ved særligt uddannet personale på faste tider",
+    3: "M3 Udvalgte opgaver løses af bibliotekets personale",
+    5: "M5 Kombineret med turisme, kultur, SSP og velkomst",
+    6: "Andre modeller (6), mindre vidtgående",
+    7: "Intet samarbejde",
+}
 
 
 def build(v: Variant, tmp_path) -> bytes:
@@ -389,5 +586,17 @@ def build(v: Variant, tmp_path) -> bytes:
 
 
 # Columns of the clean table a variant must reproduce exactly (kommune_navn is as written; source_row moves).
-COMPARED = ["kommunekode", "answered_by_kommunekode", "respondent_role", "model", "model_level", *survey.TASKS, "n_it_courses",
-            "digital_strategy", "org_change_planned", "comment", "year", "synthetic"]
+COMPARED = [
+    "kommunekode",
+    "answered_by_kommunekode",
+    "respondent_role",
+    "model",
+    "model_level",
+    *survey.TASKS,
+    "n_it_courses",
+    "digital_strategy",
+    "org_change_planned",
+    "comment",
+    "year",
+    "synthetic",
+]

@@ -1,20 +1,24 @@
-"""The adoption panel (helpers.adoption): timing rules, data handling, estimators against known truth."""
+"""The adoption panel (helpers.analysis.adoption): timing rules, data handling, estimators against known truth."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import adoption, files, paths, provenance, survey, usage
-from helpers.synthetic import usage as synth
+from helpers.analysis import adoption
+from helpers.core import files, paths
+from helpers.data import provenance, survey, usage
+from helpers.data.synthetic import usage as synth
 
 YEARS = [2010, 2011, 2012, 2013, 2014, 2015, 2018, 2019, 2020, 2021, 2022, 2023]  # the real series with a population
 
 
 @pytest.fixture(scope="module")
 def surveys():
-    return {2009: survey.clean(2009, "survey/example_survey_2009.csv")[0],
-            2011: survey.clean(2011, "survey/example_survey_2011.xlsx")[0],
-            2014: survey.clean(2014, "survey/example_survey_2014.xlsx", "2014")[0]}
+    return {
+        2009: survey.clean(2009, "survey/example_survey_2009.csv")[0],
+        2011: survey.clean(2011, "survey/example_survey_2011.xlsx")[0],
+        2014: survey.clean(2014, "survey/example_survey_2014.xlsx", "2014")[0],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -40,19 +44,24 @@ def test_treatment_definitions():
 
 
 def _models(rows):
-    return pd.DataFrame(rows, index=pd.Index([101, 147, 151, 153, 155, 157, 159], name="kommunekode"),
-                        columns=[2009, 2011, 2014]).astype("Int64")
+    return pd.DataFrame(
+        rows, index=pd.Index([101, 147, 151, 153, 155, 157, 159], name="kommunekode"), columns=[2009, 2011, 2014]
+    ).astype("Int64")
 
 
 def test_timing_rules_by_hand():
     na = pd.NA
-    m = _models([[5, 5, 5],      # never treated
-                 [5, 2, 2],      # adopter 2011 -> 2012, earliest 2011 (2010 is the 2009 round's usage year)
-                 [3, 3, 3],      # treated at the first round: always treated
-                 [5, 1, 5],      # reverses to a lower level: absorbing
-                 [na, na, 4],    # no untreated report: left-censored, earliest = 2010
-                 [na, na, na],   # answered nothing
-                 [5, na, 3]])    # 2011 unanswered: interval reaches back to 2009 -> earliest 2011, g 2015
+    m = _models(
+        [
+            [5, 5, 5],  # never treated
+            [5, 2, 2],  # adopter 2011 -> 2012, earliest 2011 (2010 is the 2009 round's usage year)
+            [3, 3, 3],  # treated at the first round: always treated
+            [5, 1, 5],  # reverses to a lower level: absorbing
+            [na, na, 4],  # no untreated report: left-censored, earliest = 2010
+            [na, na, na],  # answered nothing
+            [5, na, 3],
+        ]
+    )  # 2011 unanswered: interval reaches back to 2009 -> earliest 2011, g 2015
     t = adoption.timing(m, "any")
     assert t.loc[101, "category"] == "never treated" and t.loc[101, "g_round"] == 0
     assert (t.loc[147, "g_round"], t.loc[147, "g_earliest"], t.loc[147, "category"]) == (2012, 2011, "adopter")
@@ -74,8 +83,10 @@ def test_timing_rules_by_hand():
 
 
 def test_fanoe_takes_esbjerg_answer():
-    s = {2009: pd.DataFrame({"kommunekode": [561, 563, 101], "model": [2, 5, 0]}),
-         2011: pd.DataFrame({"kommunekode": [561, 563], "model": [3, 3]})}
+    s = {
+        2009: pd.DataFrame({"kommunekode": [561, 563, 101], "model": [2, 5, 0]}),
+        2011: pd.DataFrame({"kommunekode": [561, 563], "model": [3, 3]}),
+    }
     m = adoption.round_models([2009, 2011], s)
     assert len(m) == usage.N_UNITS and 563 not in m.index
     assert m.loc[561].tolist() == [2, 3]
@@ -95,12 +106,12 @@ def test_real_panel_years_gaps_and_flags(real):
     assert not gribskov["in_sample"] and "reporting_failure" in gribskov["why_out"]  # the 0 loans are left out
     assert real["synthetic"] and not real["synthetic_usage"]  # real loans, synthetic survey rounds: still synthetic
     flagged = real["flags"][real["flags"]["quality_flag"] == "reporting_failure"]
-    assert {(270, 2012), (741, 2013)} <= set(zip(flagged["kommunekode"], flagged["year"]))
+    assert {(270, 2012), (741, 2013)} <= set(zip(flagged["kommunekode"], flagged["year"], strict=False))
     assert not flagged["in_sample"].any()
     kept = adoption.build([2009, 2011, 2014], source="real", exclude_flags=(), surveys=real_surveys(real))
     back = kept["flags"].set_index(["kommunekode", "year"])
     included = kept["timing"].loc[flagged["kommunekode"], "included"].to_numpy()
-    for (k, y), inc in zip(zip(flagged["kommunekode"], flagged["year"]), included):
+    for (k, y), inc in zip(zip(flagged["kommunekode"], flagged["year"], strict=False), included, strict=False):
         positive = real["panel"].set_index(["kommunekode", "year"]).loc[(k, y), "loans"] > 0
         assert back.loc[(k, y), "in_sample"] == (inc and positive), (k, y)  # only the flag kept them out
     covid = adoption.build([2009, 2011, 2014], source="real", covid="exclude", surveys=real_surveys(real))
@@ -110,7 +121,9 @@ def test_real_panel_years_gaps_and_flags(real):
 def real_surveys(built):
     """The survey frames again, from the models table (model 0 where not answered)."""
     m = built["models"]
-    return {r: pd.DataFrame({"kommunekode": m.index, "model": m[r].fillna(0).astype(int).to_numpy()}) for r in m.columns}
+    return {
+        r: pd.DataFrame({"kommunekode": m.index, "model": m[r].fillna(0).astype(int).to_numpy()}) for r in m.columns
+    }
 
 
 def test_always_treated_and_timing_sensitivity(real):
@@ -141,17 +154,21 @@ def _effect(g, y):
 def test_vectorised_cs_equals_csdid(control_group, anticipation):
     g = np.array([0] * 20 + [2012] * 30 + [2015] * 30)
     Y = adoption.simulate_panels(g, YEARS, _effect, 1, seed=11)
-    df = pd.DataFrame([(i + 1, y, g[i], Y[0, i, j]) for i in range(len(g)) for j, y in enumerate(YEARS)],
-                      columns=["kommunekode", "year", "g", "log_rate"])
+    df = pd.DataFrame(
+        [(i + 1, y, g[i], Y[0, i, j]) for i in range(len(g)) for j, y in enumerate(YEARS)],
+        columns=["kommunekode", "year", "g", "log_rate"],
+    )
     lib = adoption.fit_cs(df, control_group, anticipation, window=(-5, 11))["table"]
-    mine = adoption.cs_event_arrays(Y, g, YEARS, control_group=control_group, anticipation=anticipation, window=(-5, 11))
+    mine = adoption.cs_event_arrays(
+        Y, g, YEARS, control_group=control_group, anticipation=anticipation, window=(-5, 11)
+    )
     assert set(mine) == set(lib.index[~lib["reference"]])
     for e, (est, se) in mine.items():
         assert est[0] == pytest.approx(lib.loc[e, "estimate"], abs=1e-10)
         assert se[0] == pytest.approx(lib.loc[e, "se"], abs=1e-10)
     # calendar event time across the 2016-2017 gap: event time 3 of the 2015 cohort is 2018, not 2019
     attgt = adoption.fit_cs(df, control_group, anticipation, window=(-5, 11))["attgt"]
-    assert {(2015, 2018), (2012, 2015)} <= set(zip(attgt["g"], attgt["year"]))
+    assert {(2015, 2018), (2012, 2015)} <= set(zip(attgt["g"], attgt["year"], strict=False))
 
 
 def test_cs_recovers_known_effects_without_noise():
@@ -218,8 +235,10 @@ def test_cs_on_the_synthetic_panel_against_truth(synthetic):
 
 # --- synthetic panel mode ---------------------------------------------------------------------
 def test_synthetic_adoption_panel_is_reproducible_and_flagged(raw_copy):
-    shipped = {n: files.sha256(paths.root() / "data" / "raw" / "usage" / n)
-               for n in (synth.ADOPTION_FILE, synth.ADOPTION_TRUTH_FILE, synth.ADOPTION_TRUTH_DOC)}
+    shipped = {
+        n: files.sha256(paths.root() / "data" / "raw" / "usage" / n)
+        for n in (synth.ADOPTION_FILE, synth.ADOPTION_TRUTH_FILE, synth.ADOPTION_TRUTH_DOC)
+    }
     out = synth.write_adoption_examples()
     assert {p.name: files.sha256(p) for p in out.values()} == shipped
     for p in out.values():
@@ -249,13 +268,22 @@ def test_csdid_equals_pyfixest_sun_abraham_with_never_treated_controls():
 
     g = np.array([0] * 25 + [2012] * 35 + [2015] * 37)
     Y = adoption.simulate_panels(g, YEARS, synth.adoption_effect, 1, seed=3, sd_noise=0.02)
-    df = pd.DataFrame([(i + 1, y, g[i], Y[0, i, j]) for i in range(len(g)) for j, y in enumerate(YEARS)],
-                      columns=["kommunekode", "year", "g", "log_rate"])
+    df = pd.DataFrame(
+        [(i + 1, y, g[i], Y[0, i, j]) for i in range(len(g)) for j, y in enumerate(YEARS)],
+        columns=["kommunekode", "year", "g", "log_rate"],
+    )
     cs = adoption.fit_cs(df, "nevertreated", window=(-5, 11))["table"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sa = pf.event_study(df, yname="log_rate", idname="kommunekode", tname="year", gname="g", estimator="saturated",
-                            cluster="kommunekode").aggregate(weighting="shares")
+        sa = pf.event_study(
+            df,
+            yname="log_rate",
+            idname="kommunekode",
+            tname="year",
+            gname="g",
+            estimator="saturated",
+            cluster="kommunekode",
+        ).aggregate(weighting="shares")
     sa.index = sa.index.astype(int)
     common = [e for e in cs.index if not cs.loc[e, "reference"]]
     assert set(common) == set(sa.index)

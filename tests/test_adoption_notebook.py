@@ -11,11 +11,17 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from helpers import brief, paths, pipeline, survey
+from helpers.core import paths
+from helpers.data import survey
+from helpers.outputs import brief
+from helpers.running import pipeline
 
 NOTEBOOK = "04_adoption_panel"
-ROUNDS = {2009: ("survey/example_survey_2009.csv", "2009"), 2011: ("survey/example_survey_2011.xlsx", "2011"),
-          2014: ("survey/example_survey_2014.xlsx", "2014")}
+ROUNDS = {
+    2009: ("survey/example_survey_2009.csv", "2009"),
+    2011: ("survey/example_survey_2011.xlsx", "2011"),
+    2014: ("survey/example_survey_2014.xlsx", "2014"),
+}
 
 
 def _declared() -> dict:
@@ -41,7 +47,11 @@ def test_pipeline_runs_04_for_every_set_of_rounds_on_real_and_synthetic_loans():
         tag = "_".join(map(str, years))
         for source in ("real", "synthetic"):
             run = runs[f"04_adoption_{source}_{tag}"]
-            assert run.parameters == {"rounds": list(years), "usage_source": source, "language": run.parameters["language"]}  # + the config's defaults
+            assert run.parameters == {
+                "rounds": list(years),
+                "usage_source": source,
+                "language": run.parameters["language"],
+            }  # + the config's defaults
             assert set(run.parameters) <= set(declared)
             assert run.needs == [f"01_clean_survey_{y}" for y in years]
             assert run.rounds == years
@@ -54,7 +64,9 @@ def test_parameter_comments_have_no_equals_sign():
     """papermill cannot parse a parameter line whose comment holds '=' and silently ignores its override."""
     nb = nbformat.read(paths.notebooks() / f"{NOTEBOOK}.ipynb", as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    for stmt, line in zip(ast.parse(cell.source).body, cell.source.splitlines()):
+    lines = cell.source.splitlines()
+    assert len(ast.parse(cell.source).body) == len(lines), "one parameter per line"
+    for line in lines:
         assert "=" not in line.split("#", 1)[1], line
 
 
@@ -62,15 +74,31 @@ def test_parameter_comments_have_no_equals_sign():
 def test_notebook_runs_with_non_default_parameters(outputs):
     for year, (path, codebook) in ROUNDS.items():
         survey.clean_to_files(year, paths.raw() / path, codebook)
-    parameters = {"rounds": [2011, 2014], "usage_source": "synthetic", "treatment": "level3+", "estimator": "twfe",
-                  "control_group": "nevertreated", "anticipation": 1, "covid": "exclude", "timing": "earliest",
-                  "event_window": [-3, 6], "simulation_reps": 30}
+    parameters = {
+        "rounds": [2011, 2014],
+        "usage_source": "synthetic",
+        "treatment": "level3+",
+        "estimator": "twfe",
+        "control_group": "nevertreated",
+        "anticipation": 1,
+        "covid": "exclude",
+        "timing": "earliest",
+        "event_window": [-3, 6],
+        "simulation_reps": 30,
+    }
     defaults = _declared()
     assert set(parameters) <= set(defaults)
     assert all(defaults[k] != v for k, v in parameters.items())
     executed = outputs / f"{NOTEBOOK}.executed.ipynb"
-    pm.execute_notebook(str(paths.notebooks() / f"{NOTEBOOK}.ipynb"), str(executed), parameters=parameters,
-                        kernel_name=paths.KERNEL_NAME, cwd=str(paths.notebooks()), progress_bar=False, execution_timeout=600)
+    pm.execute_notebook(
+        str(paths.notebooks() / f"{NOTEBOOK}.ipynb"),
+        str(executed),
+        parameters=parameters,
+        kernel_name=paths.KERNEL_NAME,
+        cwd=str(paths.notebooks()),
+        progress_bar=False,
+        execution_timeout=600,
+    )
     nb = nbformat.read(executed, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors, f"{errors[0].ename}: {errors[0].evalue}"
@@ -93,14 +121,25 @@ def test_notebook_runs_with_non_default_parameters(outputs):
     stem = paths.tables() / "model_table_twfe_synthetic_2011_2014_synthetic"
     assert all(stem.with_suffix(f".{e}").is_file() for e in ("csv", "html", "tex", "docx"))
     twfe_table = pd.read_csv(stem.with_suffix(".csv"))
-    static = twfe_table[(twfe_table["model"] == "static (one effect)") & (twfe_table["parameter"] == "treated_a")].iloc[0]
-    assert static["coefficient"] == pytest.approx(res["twfe_static"]["estimate"], rel=1e-12) and "fit" not in res["twfe_static"]
-    event = twfe_table[(twfe_table["model"] == "event study") & (twfe_table["kind"] == "estimate")].set_index("parameter")
+    static = twfe_table[(twfe_table["model"] == "static (one effect)") & (twfe_table["parameter"] == "treated_a")].iloc[
+        0
+    ]
+    assert (
+        static["coefficient"] == pytest.approx(res["twfe_static"]["estimate"], rel=1e-12)
+        and "fit" not in res["twfe_static"]
+    )
+    event = twfe_table[(twfe_table["model"] == "event study") & (twfe_table["kind"] == "estimate")].set_index(
+        "parameter"
+    )
     by_time = {row["event_time"]: row["estimate"] for row in res["event_study"]["TWFE Poisson"] if not row["reference"]}
-    assert event.loc["post1", "coefficient"] == pytest.approx(by_time[1], rel=1e-12) and "pre2" not in event.index  # reference
+    assert (
+        event.loc["post1", "coefficient"] == pytest.approx(by_time[1], rel=1e-12) and "pre2" not in event.index
+    )  # reference
     assert "SYNTHETIC" in stem.with_suffix(".html").read_text()
     said = brief.sentences(doc)  # the notebook's "Results in brief"
-    assert said[0] == brief.SYNTHETIC_CAVEAT and "first treated in 2013" in said[1]  # timing at the earlier bound: 2011 -> 2013
+    assert (
+        said[0] == brief.SYNTHETIC_CAVEAT and "first treated in 2013" in said[1]
+    )  # timing at the earlier bound: 2011 -> 2013
     assert any(s.startswith("TWFE Poisson: in the first treated year") for s in said)
     assert any("intervals cover" in s for s in said)  # the synthetic source is compared with the truth
 
@@ -110,7 +149,12 @@ def test_notebook_states_what_the_design_identifies():
     SUTVA across neighbouring kommuner) and what the always-treated mean for identification."""
     nb = nbformat.read(paths.notebooks() / f"{NOTEBOOK}.ipynb", as_version=4)
     text = " ".join(c.source for c in nb.cells if c.cell_type == "markdown").replace("\n", " ")
-    for needed in ("**Parallel trends**", "**No anticipation**", "**Timing known only to an interval**",
-                   "**SUTVA across neighbouring kommuner**", "*the effect on the earliest adopters is not identified*",
-                   "A large one is **not** proof of parallel trends"):
+    for needed in (
+        "**Parallel trends**",
+        "**No anticipation**",
+        "**Timing known only to an interval**",
+        "**SUTVA across neighbouring kommuner**",
+        "*the effect on the earliest adopters is not identified*",
+        "A large one is **not** proof of parallel trends",
+    ):
         assert needed in text, needed

@@ -8,25 +8,50 @@ import sys
 import pytest
 import yaml
 
-from helpers import paths, pipeline, rounds
+from helpers.core import paths
+from helpers.running import pipeline, rounds
 
 
 def test_templates_expand_per_round_and_per_pair(make_notebook, write_config):
     nb = make_notebook("n.ipynb", "pass")
-    cfg = write_config({
-        "runs": [{"id": "ref", "notebook": nb}],
-        "per_round": [{"id": "clean_{year}", "notebook": nb, "parameters": {"year": "{year}", "input_path": "{input_path}"}, "needs": ["ref"]}],
-        "per_pair": [{"id": "cmp_{year_a}_{year_b}", "notebook": nb, "parameters": {"a": "{year_a}", "b": "{year_b}"},
-                      "needs": ["clean_{year_a}", "clean_{year_b}"]}],
-        "pairs": "consecutive",
-    }, {2014: {"input_path": "s/2014.xlsx", "codebook": "2011"}, 2009: {"input_path": "s/2009.csv", "codebook": "2009"},
-        2011: {"input_path": "s/2011.xlsx", "codebook": "2011"}})
+    cfg = write_config(
+        {
+            "runs": [{"id": "ref", "notebook": nb}],
+            "per_round": [
+                {
+                    "id": "clean_{year}",
+                    "notebook": nb,
+                    "parameters": {"year": "{year}", "input_path": "{input_path}"},
+                    "needs": ["ref"],
+                }
+            ],
+            "per_pair": [
+                {
+                    "id": "cmp_{year_a}_{year_b}",
+                    "notebook": nb,
+                    "parameters": {"a": "{year_a}", "b": "{year_b}"},
+                    "needs": ["clean_{year_a}", "clean_{year_b}"],
+                }
+            ],
+            "pairs": "consecutive",
+        },
+        {
+            2014: {"input_path": "s/2014.xlsx", "codebook": "2011"},
+            2009: {"input_path": "s/2009.csv", "codebook": "2009"},
+            2011: {"input_path": "s/2011.xlsx", "codebook": "2011"},
+        },
+    )
     c = pipeline.load_config(cfg)
     by_id = {r.id: r for r in c.runs}
     assert list(by_id) == ["ref", "clean_2009", "clean_2011", "clean_2014", "cmp_2009_2011", "cmp_2011_2014"]
     assert by_id["clean_2011"].parameters == {"year": 2011, "input_path": "s/2011.xlsx"}  # a year stays an int
     assert by_id["cmp_2011_2014"].needs == ["clean_2011", "clean_2014"]
-    assert [r.id for r in pipeline.select(c.runs, rounds=[2014])] == ["ref", "clean_2011", "clean_2014", "cmp_2011_2014"]
+    assert [r.id for r in pipeline.select(c.runs, rounds=[2014])] == [
+        "ref",
+        "clean_2011",
+        "clean_2014",
+        "cmp_2011_2014",
+    ]
     assert pipeline.pairs([2009, 2011, 2014], "all") == [(2009, 2011), (2009, 2014), (2011, 2014)]
     with pytest.raises(pipeline.ConfigError, match="accepted: consecutive, all"):
         pipeline.pairs([2009, 2011], "every")
@@ -34,21 +59,28 @@ def test_templates_expand_per_round_and_per_pair(make_notebook, write_config):
 
 def test_unknown_placeholder_is_named(make_notebook, write_config):
     nb = make_notebook("n.ipynb", "pass")
-    cfg = write_config({"per_round": [{"id": "c_{yr}", "notebook": nb}]}, {2011: {"input_path": "a", "codebook": "2011"}})
+    cfg = write_config(
+        {"per_round": [{"id": "c_{yr}", "notebook": nb}]}, {2011: {"input_path": "a", "codebook": "2011"}}
+    )
     with pytest.raises(pipeline.ConfigError, match="unknown placeholder 'yr'"):
         pipeline.load_config(cfg)
 
 
 @pytest.mark.slow
 def test_incremental_runs_skip_what_is_unchanged(make_notebook, write_config, outputs, monkeypatch):
-    write_a = "from helpers import files, paths\nfiles.write_text(paths.processed() / 'a.txt', f'a {x}')"
-    read_a = "from helpers import paths\nprint(paths.find_processed('a.txt').read_text())"
+    write_a = "from helpers.core import files, paths\nfiles.write_text(paths.processed() / 'a.txt', f'a {x}')"
+    read_a = "from helpers.core import paths\nprint(paths.find_processed('a.txt').read_text())"
     a = make_notebook("a.ipynb", write_a)
     b = make_notebook("b.ipynb", read_a)
     doc = {"runs": [{"id": "a", "notebook": a}, {"id": "b", "notebook": b, "needs": ["a"]}], "workers": 1}
     cfg = write_config(doc)
-    status = lambda res: {o.id: o.status for o in res}
-    quiet = lambda *_: None
+
+    def status(res):
+        return {o.id: o.status for o in res}
+
+    def quiet(*_):
+        return None
+
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "ok"}
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "skipped"}
     # a changed parameter of b re-runs b only
@@ -78,10 +110,17 @@ def test_incremental_runs_skip_what_is_unchanged(make_notebook, write_config, ou
 
 
 @pytest.mark.slow
-def test_independent_runs_overlap_with_two_workers_and_failures_stay_isolated(make_notebook, write_config, tmp_path, outputs):
-    stamp = "import time, json, pathlib\nt0 = time.time(); time.sleep(5); t1 = time.time()\n" \
-            "pathlib.Path(r'{out}').write_text(json.dumps([t0, t1]))"
-    runs = [{"id": f"r{i}", "notebook": make_notebook(f"r{i}.ipynb", stamp.format(out=tmp_path / f"r{i}.json"))} for i in range(2)]
+def test_independent_runs_overlap_with_two_workers_and_failures_stay_isolated(
+    make_notebook, write_config, tmp_path, outputs
+):
+    stamp = (
+        "import time, json, pathlib\nt0 = time.time(); time.sleep(5); t1 = time.time()\n"
+        "pathlib.Path(r'{out}').write_text(json.dumps([t0, t1]))"
+    )
+    runs = [
+        {"id": f"r{i}", "notebook": make_notebook(f"r{i}.ipynb", stamp.format(out=tmp_path / f"r{i}.json"))}
+        for i in range(2)
+    ]
     runs.append({"id": "broken", "notebook": make_notebook("broken.ipynb", "1 / 0")})
     runs.append({"id": "after_broken", "notebook": runs[0]["notebook"], "needs": ["broken"]})
     cfg = write_config({"runs": runs})
@@ -99,11 +138,20 @@ def test_new_round_scaffolds_config(tmp_path):
     before = (config / "pipeline.yaml").read_text()
     done = rounds.new_round(2017, like=2011, config_dir=config)
     after = (config / "pipeline.yaml").read_text()
-    assert pipeline.load_rounds(config / "pipeline.yaml")[2017] == {"input_path": "survey/example_survey_2017.xlsx", "codebook": "2017"}
+    assert pipeline.load_rounds(config / "pipeline.yaml")[2017] == {
+        "input_path": "survey/example_survey_2017.xlsx",
+        "codebook": "2017",
+    }
     new_runs = [r.id for r in pipeline.load_config(config / "pipeline.yaml").runs if "2017" in r.id]
     assert [i for i in new_runs if not i.startswith("04_")] == [
-        "01_clean_survey_2017", "02_compare_2014_2017", "03_model_visits_2014_2017", "03_model_loans_2014_2017"]
-    assert len([i for i in new_runs if i.startswith("04_adoption_")]) == 2 * 7  # every set of >= 2 rounds with 2017, real + synthetic
+        "01_clean_survey_2017",
+        "02_compare_2014_2017",
+        "03_model_visits_2014_2017",
+        "03_model_loans_2014_2017",
+    ]
+    assert (
+        len([i for i in new_runs if i.startswith("04_adoption_")]) == 2 * 7
+    )  # every set of >= 2 rounds with 2017, real + synthetic
     # the file was edited, not re-dumped: every old line (comments included) is still there, in order
     assert [line for line in after.splitlines() if line in before.splitlines()] == before.splitlines()
     assert "  2017:\n    input_path: survey/example_survey_2017.xlsx\n    codebook: '2017'\n" in after
@@ -120,12 +168,15 @@ def test_new_round_scaffolds_config(tmp_path):
 SPEC = {"input_path": "survey/s 2020.xlsx", "codebook": "2011"}
 
 
-@pytest.mark.parametrize("text", [
-    "kernel: k\n",  # no rounds section yet
-    "rounds: {}\nkernel: k\n",
-    "rounds:\n  2009:  # first\n    input_path: a.csv\n    codebook: '2009'\n\n# runs follow\nkernel: k\n",
-    "kernel: k\nrounds:\n  2009:\n    input_path: a.csv\n    codebook: '2009'",  # last section, no final newline
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kernel: k\n",  # no rounds section yet
+        "rounds: {}\nkernel: k\n",
+        "rounds:\n  2009:  # first\n    input_path: a.csv\n    codebook: '2009'\n\n# runs follow\nkernel: k\n",
+        "kernel: k\nrounds:\n  2009:\n    input_path: a.csv\n    codebook: '2009'",  # last section, no final newline
+    ],
+)
 def test_round_entry_is_added_to_the_rounds_section(text):
     new = rounds.add_round_entry(text, 2020, SPEC)
     doc = yaml.safe_load(new)
@@ -155,7 +206,10 @@ def test_yaml_syntax_error_names_line(tmp_path):
 def _scaling_runs(n: int) -> list[pipeline.Run]:
     """The benchmark's scaling graph: a clean per round, a compare per consecutive pair."""
     cleans = [pipeline.Run(f"clean_{y}", "01_clean_survey.ipynb") for y in range(n)]
-    compares = [pipeline.Run(f"cmp_{a}_{a + 1}", "02_compare_rounds.ipynb", needs=[f"clean_{a}", f"clean_{a + 1}"]) for a in range(n - 1)]
+    compares = [
+        pipeline.Run(f"cmp_{a}_{a + 1}", "02_compare_rounds.ipynb", needs=[f"clean_{a}", f"clean_{a + 1}"])
+        for a in range(n - 1)
+    ]
     return cleans + compares
 
 
@@ -164,7 +218,7 @@ def _makespan(runs: list[pipeline.Run], seconds: dict[str, float], workers: int,
     t, running, pending, finished = 0.0, [], list(runs), set()
     while pending or running:
         ready = [r for r in pending if all(n in finished for n in r.needs)]
-        for r in pipeline.start_order(ready, pending, finished, runs, expected)[:workers - len(running)]:
+        for r in pipeline.start_order(ready, pending, finished, runs, expected)[: workers - len(running)]:
             pending.remove(r)
             running.append((t + seconds[r.notebook], r.id))
         running.sort()
@@ -179,11 +233,18 @@ def test_start_order_opens_work_then_longest_then_deepest():
     pending = [r for r in runs if r.id not in ("clean_0", "clean_1")]
     ready = [by_id[i] for i in ("clean_2", "clean_3", "cmp_0_1")]
     # clean_2 opens cmp_1_2; then the compare (deeper) before clean_3, which opens nothing yet
-    assert [r.id for r in pipeline.start_order(ready, pending, {"clean_0", "clean_1"}, runs, {})] == ["clean_2", "cmp_0_1", "clean_3"]
+    assert [r.id for r in pipeline.start_order(ready, pending, {"clean_0", "clean_1"}, runs, {})] == [
+        "clean_2",
+        "cmp_0_1",
+        "clean_3",
+    ]
     # once clean_2 is done, clean_3 opens cmp_2_3 and goes before cmp_1_2
     pending = [r for r in pending if r.id not in ("clean_2", "cmp_0_1")]
     ready = [by_id["clean_3"], by_id["cmp_1_2"]]
-    assert [r.id for r in pipeline.start_order(ready, pending, {"clean_0", "clean_1", "clean_2"}, runs, {})] == ["clean_3", "cmp_1_2"]
+    assert [r.id for r in pipeline.start_order(ready, pending, {"clean_0", "clean_1", "clean_2"}, runs, {})] == [
+        "clean_3",
+        "cmp_1_2",
+    ]
     # with recorded times and nothing to open: never timed first, then the longest
     solo = [pipeline.Run("a", "a.ipynb"), pipeline.Run("b", "b.ipynb"), pipeline.Run("c", "c.ipynb")]
     assert [r.id for r in pipeline.start_order(solo, solo, set(), solo, {"a": 1.0, "b": 9.0})] == ["c", "b", "a"]
@@ -202,25 +263,35 @@ def test_start_order_shortens_four_rounds_on_two_workers():
 
 def test_expected_seconds_from_the_manifest():
     runs = _scaling_runs(3) + [pipeline.Run("new", "new.ipynb")]
-    before = {"clean_0": {"seconds": 2.0, "notebook": "01_clean_survey.ipynb"},
-              "clean_1": {"seconds": 3.0, "notebook": "01_clean_survey.ipynb"},
-              "cmp_0_1": {"seconds": 6.0, "notebook": "02_compare_rounds.ipynb"}}
-    assert pipeline.expected_seconds(runs, before) == {"clean_0": 2.0, "clean_1": 3.0, "clean_2": 2.5, "cmp_0_1": 6.0, "cmp_1_2": 6.0}
+    before = {
+        "clean_0": {"seconds": 2.0, "notebook": "01_clean_survey.ipynb"},
+        "clean_1": {"seconds": 3.0, "notebook": "01_clean_survey.ipynb"},
+        "cmp_0_1": {"seconds": 6.0, "notebook": "02_compare_rounds.ipynb"},
+    }
+    assert pipeline.expected_seconds(runs, before) == {
+        "clean_0": 2.0,
+        "clean_1": 3.0,
+        "clean_2": 2.5,
+        "cmp_0_1": 6.0,
+        "cmp_1_2": 6.0,
+    }
 
 
 def test_papermill_is_imported_without_the_slow_iri_grammar():
     # a fresh interpreter: the test process may have imported jsonschema already
-    code = ("import sys\nfrom helpers import pipeline\npipeline._import_papermill()\nimport nbformat\n"
-            "nb = nbformat.v4.new_notebook(); nbformat.validate(nb)\n"
-            "nb.cells.append({'cell_type': 'code'})\n"
-            "try:\n    nbformat.validate(nb)\nexcept nbformat.ValidationError:\n    print('invalid caught')\n"
-            "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)")
+    code = (
+        "import sys\nfrom helpers.running import pipeline\npipeline._import_papermill()\nimport nbformat\n"
+        "nb = nbformat.v4.new_notebook(); nbformat.validate(nb)\n"
+        "nb.cells.append({'cell_type': 'code'})\n"
+        "try:\n    nbformat.validate(nb)\nexcept nbformat.ValidationError:\n    print('invalid caught')\n"
+        "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["invalid", "caught", "False"]
 
 
 def test_run_keys_follow_each_runs_own_inputs(raw_copy, tmp_path, monkeypatch):
-    from helpers import provenance
+    from helpers.data import provenance
 
     config = tmp_path / "config"
     shutil.copytree(paths.config(), config)
@@ -233,34 +304,65 @@ def test_run_keys_follow_each_runs_own_inputs(raw_copy, tmp_path, monkeypatch):
     k0 = keys()
     # a new round (its export recorded in data/raw, its codebook, its config entry) leaves every existing key alone
     shutil.copyfile(raw_copy / "survey" / "example_survey_2014.xlsx", raw_copy / "survey" / "example_survey_2017.xlsx")
-    provenance.record(raw_copy / "survey" / "example_survey_2017.xlsx", source="test copy", licence="CC0-1.0", synthetic=True,
-                      description="copy", provenance="test")
+    provenance.record(
+        raw_copy / "survey" / "example_survey_2017.xlsx",
+        source="test copy",
+        licence="CC0-1.0",
+        synthetic=True,
+        description="copy",
+        provenance="test",
+    )
     rounds.new_round(2017, like=2014, config_dir=config)
     k1 = keys()
     assert {i: k1[i] for i in k0 if i != "05_export_data"} == {i: k for i, k in k0.items() if i != "05_export_data"}
     assert k1["05_export_data"] != k0["05_export_data"]  # the export needs every round, the new one too
-    adoption_runs = {r.id: r.rounds for r in pipeline.load_config(config / "pipeline.yaml").runs if r.id.startswith("04_adoption_")}
+    adoption_runs = {
+        r.id: r.rounds for r in pipeline.load_config(config / "pipeline.yaml").runs if r.id.startswith("04_adoption_")
+    }
 
     def with_round(year):  # the adoption runs (every set of >= 2 rounds) whose set holds this round
         return {i for i, rs in adoption_runs.items() if year in rs}
 
-    assert set(k1) - set(k0) == {"01_clean_survey_2017", "02_compare_2014_2017", "03_model_visits_2014_2017",
-                                 "03_model_loans_2014_2017"} | with_round(2017)
+    assert set(k1) - set(k0) == {
+        "01_clean_survey_2017",
+        "02_compare_2014_2017",
+        "03_model_visits_2014_2017",
+        "03_model_loans_2014_2017",
+    } | with_round(2017)
     # an edited codebook re-runs its round and what needs it, nothing else
     with open(config / "codebooks" / "2011.yaml", "a") as f:
         f.write("\n# edited\n")
     k2 = keys()
     changed = {i for i in k1 if k2[i] != k1[i]}
-    assert changed == {"01_clean_survey_2011", "02_compare_2009_2011", "03_model_visits_2009_2011", "03_model_loans_2009_2011",
-                       "02_compare_2011_2014", "03_model_visits_2011_2014", "03_model_loans_2011_2014", "05_export_data"} | with_round(2011)
+    assert changed == {
+        "01_clean_survey_2011",
+        "02_compare_2009_2011",
+        "03_model_visits_2009_2011",
+        "03_model_loans_2009_2011",
+        "02_compare_2011_2014",
+        "03_model_visits_2011_2014",
+        "03_model_loans_2011_2014",
+        "05_export_data",
+    } | with_round(2011)
     # an edited export likewise
     with open(raw_copy / "survey" / "example_survey_2009.csv", "ab") as f:
         f.write(b"\r\n")
-    provenance.record(raw_copy / "survey" / "example_survey_2009.csv", source="test", licence="CC0-1.0", synthetic=True,
-                      description="edited", provenance="test")
+    provenance.record(
+        raw_copy / "survey" / "example_survey_2009.csv",
+        source="test",
+        licence="CC0-1.0",
+        synthetic=True,
+        description="edited",
+        provenance="test",
+    )
     k3 = keys()
-    assert {i for i in k2 if k3[i] != k2[i]} == {"01_clean_survey_2009", "02_compare_2009_2011", "03_model_visits_2009_2011",
-                                                "03_model_loans_2009_2011", "05_export_data"} | with_round(2009)
+    assert {i for i in k2 if k3[i] != k2[i]} == {
+        "01_clean_survey_2009",
+        "02_compare_2009_2011",
+        "03_model_visits_2009_2011",
+        "03_model_loans_2009_2011",
+        "05_export_data",
+    } | with_round(2009)
     # shared inputs (municipality aliases, reference data) re-run everything
     with open(config / "aliases.yaml", "a") as f:
         f.write("\n# edited\n")

@@ -3,24 +3,41 @@ synthetic caveat when the input is synthetic."""
 
 import pytest
 
-from helpers import brief
+from helpers.outputs import brief
 
 
 def _model_doc(irr, low, high, synthetic):
-    return {"name": "03_model_loans_2011_2014", "synthetic": synthetic,
-            "parameters": {"outcome": "loans", "ordering": "5<1<2<3<4"},
-            "results": {"pairing": {"2014": {"usage_year": 2015, "n": 97.0}},
-                        "rounds": {"2014": {"score_irr": irr}},
-                        "sensitivity": [{"round": 2014, "ordering": "5<1<2<3<4", "sample": "all kommuner", "n": 97,
-                                         "irr": irr, "irr_low": low, "irr_high": high, "p": 0.07}],
-                        "change": {"n": 84, "per_level": -0.021, "ci": [-0.04, -0.002]},
-                        "power": {"minimal_detectable_irr": 1.2234, "n": 97}}}
+    return {
+        "name": "03_model_loans_2011_2014",
+        "synthetic": synthetic,
+        "parameters": {"outcome": "loans", "ordering": "5<1<2<3<4"},
+        "results": {
+            "pairing": {"2014": {"usage_year": 2015, "n": 97.0}},
+            "rounds": {"2014": {"score_irr": irr}},
+            "sensitivity": [
+                {
+                    "round": 2014,
+                    "ordering": "5<1<2<3<4",
+                    "sample": "all kommuner",
+                    "n": 97,
+                    "irr": irr,
+                    "irr_low": low,
+                    "irr_high": high,
+                    "p": 0.07,
+                }
+            ],
+            "change": {"n": 84, "per_level": -0.021, "ci": [-0.04, -0.002]},
+            "power": {"minimal_detectable_irr": 1.2234, "n": 97},
+        },
+    }
 
 
 def test_model_brief_states_number_direction_interval_and_caveat():
     real = brief.sentences(_model_doc(1.038, 0.998, 1.079, synthetic=False))
-    assert real[0] == ("Survey 2014 (n = 97): loans per inhabitant were 3.8 % higher per level of cooperation "
-                       "(rate ratio 1.038, 95 % interval 0.998 to 1.079); the interval includes 1 (no difference).")
+    assert real[0] == (
+        "Survey 2014 (n = 97): loans per inhabitant were 3.8 % higher per level of cooperation "
+        "(rate ratio 1.038, 95 % interval 0.998 to 1.079); the interval includes 1 (no difference)."
+    )
     assert "change of -2.1 % in loans per inhabitant (95 % interval -4.0 % to -0.2 %, 84 kommuner" in real[1]
     assert "about 1.22" in real[2] and "not causal" in real[-1]
     assert not any("synthetic" in s for s in real)
@@ -30,12 +47,23 @@ def test_model_brief_states_number_direction_interval_and_caveat():
 
 
 def test_compare_brief_reads_the_paired_tests():
-    doc = {"name": "02_compare_2009_2011", "synthetic": False, "parameters": {"year_a": 2009, "year_b": 2011, "ordering": "5<1<2<3<4"},
-           "results": {"n_kommuner": 98, "answered": {"2009": 90, "2011": 86}, "cooperating": {"2009": 37, "2011": 54}, "paired_n": 78,
-                       "tests": {"mcnemar_cooperation": {"b": 1, "c": 18, "pvalue": 7.6e-05, "method": "exact binomial"},
-                                 "stuart_maxwell": {"pvalue": 0.2}},
-                       "nonresponse_test": {"pvalue": 0.5},
-                       "change_by_ordering": {"5<1<2<3<4": {"up": 35, "same": 39, "down": 4, "not comparable": 20}}}}
+    doc = {
+        "name": "02_compare_2009_2011",
+        "synthetic": False,
+        "parameters": {"year_a": 2009, "year_b": 2011, "ordering": "5<1<2<3<4"},
+        "results": {
+            "n_kommuner": 98,
+            "answered": {"2009": 90, "2011": 86},
+            "cooperating": {"2009": 37, "2011": 54},
+            "paired_n": 78,
+            "tests": {
+                "mcnemar_cooperation": {"b": 1, "c": 18, "pvalue": 7.6e-05, "method": "exact binomial"},
+                "stuart_maxwell": {"pvalue": 0.2},
+            },
+            "nonresponse_test": {"pvalue": 0.5},
+            "change_by_ordering": {"5<1<2<3<4": {"up": 35, "same": 39, "down": 4, "not comparable": 20}},
+        },
+    }
     s = brief.sentences(doc)
     assert s[0].startswith("54 kommuner reported cooperation in 2011 against 37 in 2009 (more)")
     assert "18 started and 1 stopped cooperating (McNemar exact binomial, p < 0.001): clear evidence" in s[1]
@@ -48,10 +76,14 @@ def test_unknown_results_are_refused_with_the_known_prefixes():
 
 
 def test_show_reads_the_notebook_results(outputs):
-    from helpers import reports
+    from helpers.outputs import reports
 
-    reports.write_results("03_model_loans_2011_2014", _model_doc(1.038, 0.998, 1.079, False)["results"], synthetic=False,
-                          parameters={"outcome": "loans", "ordering": "5<1<2<3<4"})
+    reports.write_results(
+        "03_model_loans_2011_2014",
+        _model_doc(1.038, 0.998, 1.079, False)["results"],
+        synthetic=False,
+        parameters={"outcome": "loans", "ordering": "5<1<2<3<4"},
+    )
     md = brief.show("03_model_loans_2011_2014").data
     assert md.startswith("### Results in brief") and "3.8 % higher" in md
     with pytest.raises(FileNotFoundError, match="run the notebook"):
@@ -59,10 +91,13 @@ def test_show_reads_the_notebook_results(outputs):
 
 
 def test_key_values_show_whole_numbers_whole_and_rates_as_percent():
-    from helpers import reports
+    from helpers.outputs import reports
 
-    t = reports.key_values({"rows": 91, "answered_model": 90.0, "response_rate": 0.918, "mean": 2.5}, name="survey 2009",
-                           percent=("response_rate",))
+    t = reports.key_values(
+        {"rows": 91, "answered_model": 90.0, "response_rate": 0.918, "mean": 2.5},
+        name="survey 2009",
+        percent=("response_rate",),
+    )
     assert t["survey 2009"].tolist() == ["91", "90", "91.8%", "2.500"]
     assert t.index.tolist() == ["rows", "answered model", "response rate", "mean"]
 

@@ -27,14 +27,20 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths, survey
+from helpers.core import paths
+from helpers.data import survey
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ROUNDS = {2009: ("survey/example_survey_2009.csv", "2009"), 2011: ("survey/example_survey_2011.xlsx", "2011")}
 # notebook -> (text in a header cell of the summary table it must show, seconds allowed for Run All)
@@ -89,19 +95,26 @@ def lab(browser_available, outputs, tmp_path, unused_port):
         target.write_text(json.dumps(values))
     port, token = unused_port, secrets.token_hex(16)
     command = [
-        str(Path(sys.executable).with_name("jupyter")), "lab", "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={paths.notebooks()}",
+        str(Path(sys.executable).with_name("jupyter")),
+        "lab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={paths.notebooks()}",
         f"--MappingKernelManager.default_kernel_name={paths.KERNEL_NAME}",
-        f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}",
         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: read the cells' outputs from the model
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime")}  # outputs' redirects included
     log = (tmp_path / "jupyterlab.log").open("wb")
-    server = subprocess.Popen(command, cwd=paths.notebooks(), env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        command, cwd=paths.notebooks(), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -111,15 +124,18 @@ def lab(browser_available, outputs, tmp_path, unused_port):
                 break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start:\n{(tmp_path / 'jupyterlab.log').read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"JupyterLab did not start:\n{(tmp_path / 'jupyterlab.log').read_text()[-3000:]}"
+                    ) from None
                 time.sleep(0.5)
         assert specs["default"] == paths.KERNEL_NAME
         yield {"url": base, "token": token}
     finally:
         if server.poll() is None:
             try:  # a clean shutdown also shuts down the kernels
-                request = urllib.request.Request(f"{base}/api/shutdown", method="POST",
-                                                 headers={"Authorization": f"token {token}"})
+                request = urllib.request.Request(
+                    f"{base}/api/shutdown", method="POST", headers={"Authorization": f"token {token}"}
+                )
                 urllib.request.urlopen(request, timeout=10).close()
                 server.wait(timeout=30)
             except Exception:
@@ -138,8 +154,11 @@ def page(lab, tmp_path):
 
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000},
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 1000},
         )
         try:
             yield context.pages[0] if context.pages else context.new_page()
@@ -256,8 +275,12 @@ def test_notebook_runs_all_in_jupyterlab(name, lab, page):
         page.goto(f"{lab['url']}/lab/tree/{name}.ipynb?token={lab['token']}", timeout=120_000)
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=120_000)
         page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
-        state = _wait_for(page, lambda s: s["name"] == f"{name}.ipynb" and s["status"] == "idle", 120,
-                          f"{name} to be the current notebook, its kernel idle")
+        state = _wait_for(
+            page,
+            lambda s: s["name"] == f"{name}.ipynb" and s["status"] == "idle",
+            120,
+            f"{name} to be the current notebook, its kernel idle",
+        )
         assert state["kernel"] == paths.KERNEL_NAME, f"{name} opened with kernel {state['kernel']}"
         assert all(c["count"] is None for c in state["cells"]), f"{name}: the source notebook has outputs"
 
@@ -271,7 +294,9 @@ def test_notebook_runs_all_in_jupyterlab(name, lab, page):
         tracebacks = outputs_area.filter(has_text="Traceback (most recent call last)")
         assert tracebacks.count() == 0, f"{name}: a traceback is shown"
         headers = [t.lower() for t in outputs_area.locator("table th").all_inner_texts()]
-        assert any(table_header in h for h in headers), f"{name}: no table with a '{table_header}' column; headers {headers[:20]}"
+        assert any(table_header in h for h in headers), (
+            f"{name}: no table with a '{table_header}' column; headers {headers[:20]}"
+        )
         assert outputs_area.locator("img").count() >= 1, f"{name}: no figure shown"
         shot = _screenshot(page, name)
         assert shot.stat().st_size > 10_000

@@ -1,4 +1,4 @@
-"""helpers.compare against cases computed by hand (the arithmetic is in the comments)."""
+"""helpers.analysis.compare against cases computed by hand (the arithmetic is in the comments)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 from statsmodels.stats.contingency_tables import SquareTable
 
-from helpers import compare, maps, reference
+from helpers.analysis import compare
+from helpers.data import reference
+from helpers.outputs import maps
 
 
 @pytest.fixture(scope="module")
@@ -223,8 +225,13 @@ def _rounds(municipalities):
     # 2011: all 98 appear, model as the survey helper stores it (ordered categorical incl. 0)
     m11 = np.resize([1, 2, 3, 4, 5, 2, 3], 98)
     m11[-2:] = 0
-    r11 = pd.DataFrame({"kommunekode": codes, "model": pd.Categorical(m11, categories=[0, 5, 1, 2, 3, 4], ordered=True),
-                        "synthetic": False})
+    r11 = pd.DataFrame(
+        {
+            "kommunekode": codes,
+            "model": pd.Categorical(m11, categories=[0, 5, 1, 2, 3, 4], ordered=True),
+            "synthetic": False,
+        }
+    )
     return {2009: r09, 2011: r11}
 
 
@@ -256,7 +263,9 @@ def test_distribution_shares_sum_to_one(municipalities):
     d = compare.distribution(al)
     assert d.groupby("year")["n"].sum().tolist() == [98, 98]
     assert d.groupby("year")["share"].sum().to_numpy() == pytest.approx([1.0, 1.0])
-    assert d.dropna(subset=["share_answered"]).groupby("year")["share_answered"].sum().to_numpy() == pytest.approx([1, 1])
+    assert d.dropna(subset=["share_answered"]).groupby("year")["share_answered"].sum().to_numpy() == pytest.approx(
+        [1, 1]
+    )
     assert d.loc[(d["year"] == 2009) & (d["model"] == 0), "n"].item() == 13
     assert list(d.loc[d["year"] == 2009, "model"]) == [0, 5, 1, 2, 3, 4]
     for by in ("regionsnavn", "kommunegruppe_navn"):
@@ -286,11 +295,13 @@ def test_nonresponse_paired_by_hand(municipalities):
     codes = municipalities["kommunekode"].sort_values().to_numpy()
     m09 = pd.Series(1, index=codes)
     m11 = pd.Series(2, index=codes)
-    m09.iloc[:8] = 0           # 8 silent in 2009
-    m11.iloc[5:17] = 0         # 12 silent in 2011; 3 of them (5, 6, 7) silent in both
+    m09.iloc[:8] = 0  # 8 silent in 2009
+    m11.iloc[5:17] = 0  # 12 silent in 2011; 3 of them (5, 6, 7) silent in both
     rounds = {
         2009: pd.DataFrame({"kommunekode": codes, "model": m09.to_numpy(), "synthetic": True}),
-        2011: pd.DataFrame({"kommunekode": codes[m11.to_numpy() != 0], "model": m11[m11 != 0].to_numpy(), "synthetic": True}),
+        2011: pd.DataFrame(
+            {"kommunekode": codes[m11.to_numpy() != 0], "model": m11[m11 != 0].to_numpy(), "synthetic": True}
+        ),
     }
     al = compare.align_rounds(rounds, municipalities)
     r = compare.nonresponse(al)
@@ -309,10 +320,10 @@ def test_change_levels_by_hand():
     a = pd.Series({101: 5, 147: 2, 151: 3, 153: 0, 155: 4})
     b = pd.Series({101: 4, 147: 3, 151: 2, 153: 1, 157: 5})
     ch = compare.change(a, b, "5<1<2<3<4").set_index("kommunekode")
-    assert ch.loc[101, "change"] == 4 and ch.loc[101, "direction"] == "up"      # 5 (0) -> 4 (4)
-    assert ch.loc[147, "change"] == 1 and ch.loc[151, "change"] == -1           # 2 -> 3 up, 3 -> 2 down
+    assert ch.loc[101, "change"] == 4 and ch.loc[101, "direction"] == "up"  # 5 (0) -> 4 (4)
+    assert ch.loc[147, "change"] == 1 and ch.loc[151, "change"] == -1  # 2 -> 3 up, 3 -> 2 down
     assert pd.isna(ch.loc[153, "change"]) and pd.isna(ch.loc[153, "direction"])  # no answer in a
-    assert pd.isna(ch.loc[155, "change"]) and pd.isna(ch.loc[157, "change"])    # absent from one round
+    assert pd.isna(ch.loc[155, "change"]) and pd.isna(ch.loc[157, "change"])  # absent from one round
     swapped = compare.change(a, b, "5<1<3<2<4").set_index("kommunekode")
     assert swapped.loc[147, "change"] == -1 and swapped.loc[151, "change"] == 1  # sensitive to 2 vs 3
     s = compare.change_summary(ch.reset_index())
@@ -325,8 +336,14 @@ def test_wide_models_and_side_by_side_maps(municipalities):
     assert list(w.columns) == ["kommunekode", "model_2009", "model_2011"] and len(w) == 98
     assert w["model_2009"].isna().sum() == 13
     gdf = reference.load_boundaries().merge(w, on="kommunekode", validate="one_to_one")
-    fig = maps.rounds_side_by_side(gdf, ["model_2009", "model_2011"], titles=["2009", "2011"],
-                                   categories=[5, 1, 2, 3, 4], cmap="YlGnBu", missing_label="did not answer")
+    fig = maps.rounds_side_by_side(
+        gdf,
+        ["model_2009", "model_2011"],
+        titles=["2009", "2011"],
+        categories=[5, 1, 2, 3, 4],
+        cmap="YlGnBu",
+        missing_label="did not answer",
+    )
     legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
     assert [s.split(" (")[0] for s in legends[0]] == [s.split(" (")[0] for s in legends[1]]  # same classes
     assert legends[0][-1] == "did not answer (13)" and legends[1][-1] == "did not answer (2)"
@@ -342,8 +359,11 @@ def test_distribution_groups_in_their_usual_order(municipalities):
 
 
 def test_interpret_claims_nothing_for_synthetic_data():
-    tests = {"bowker": compare.bowker(BOWKER_3X3), "stuart_maxwell": compare.stuart_maxwell(BOWKER_3X3),
-             "mcnemar_cooperation": compare.mcnemar_test([[20, 10], [2, 15]])}
+    tests = {
+        "bowker": compare.bowker(BOWKER_3X3),
+        "stuart_maxwell": compare.stuart_maxwell(BOWKER_3X3),
+        "mcnemar_cooperation": compare.mcnemar_test([[20, 10], [2, 15]]),
+    }
     fake = compare.interpret(tests, synthetic=True)
     assert fake.startswith("**Synthetic example data") and "not findings" in fake
     assert "survey answers" not in fake and "in the synthetic example data" in fake

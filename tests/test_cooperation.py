@@ -3,7 +3,8 @@
 import pytest
 import yaml
 
-from helpers import cooperation, paths, survey
+from helpers.core import cooperation, paths
+from helpers.data import survey
 
 
 @pytest.mark.parametrize("given", ["5<1<2<3<4", " 5 < 1<2 <3< 4 ", [5, 1, 2, 3, 4], ("5", "1", "2", "3", "4"), None])

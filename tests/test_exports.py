@@ -18,8 +18,11 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from helpers import cli, dictionary, exports, paths, pipeline, survey, usage
-from helpers.errors import DataError
+from helpers.core import paths
+from helpers.core.errors import DataError
+from helpers.data import survey, usage
+from helpers.outputs import dictionary, exports
+from helpers.running import cli, pipeline
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +66,13 @@ def _same(expected: pd.Series, got: pd.Series, kind: str, where: str):
 
 def test_every_table_is_written_in_every_format(built):
     folder, tables = built
-    assert sorted(tables) == ["analysis_synthetic", "survey_2009_synthetic", "survey_2011_synthetic", "survey_2014_synthetic",
-                              "usage_panel_synthetic"]
+    assert sorted(tables) == [
+        "analysis_synthetic",
+        "survey_2009_synthetic",
+        "survey_2011_synthetic",
+        "survey_2014_synthetic",
+        "usage_panel_synthetic",
+    ]
     manifest = json.loads((folder / exports.MANIFEST_FILE).read_text(encoding="utf-8"))
     assert manifest["synthetic"] is True and manifest["parameters"]["rounds"] == [2009, 2011, 2014]
     names = {r["file"] for r in manifest["files"]}
@@ -78,7 +86,9 @@ def test_every_table_is_written_in_every_format(built):
 
 def test_survey_round_values_match_the_cleaned_round(built, monkeypatch):
     folder, _ = built
-    monkeypatch.setenv("BORGERSERVICE_PROCESSED", str(folder.parent.parent))  # the processed root: exports are in <root>/<run id>/exports
+    monkeypatch.setenv(
+        "BORGERSERVICE_PROCESSED", str(folder.parent.parent)
+    )  # the processed root: exports are in <root>/<run id>/exports
     clean = survey.load_clean(2011)
     df, meta = pyreadstat.read_dta(folder / "survey_2011_synthetic.dta")
     assert len(df) == len(clean) == 88
@@ -137,7 +147,9 @@ def test_python_round_trip_keeps_values_and_labels(built, fmt):
             label = meta.column_names_to_labels[v.name]
             assert label == (t.variable_labels[v.name] if fmt == "dta" else v.label), f"{stem}.{fmt}:{v.name} label"
             if v.labels:
-                assert meta.variable_value_labels[v.name] == t.value_labels[v.name], f"{stem}.{fmt}:{v.name} value labels"
+                assert meta.variable_value_labels[v.name] == t.value_labels[v.name], (
+                    f"{stem}.{fmt}:{v.name} value labels"
+                )
         assert meta.file_label == t.file_label and meta.file_label.startswith("SYNTHETIC EXAMPLE DATA")
 
 
@@ -148,8 +160,14 @@ def test_csv_copies_hold_the_same_values(built):
     excel = (folder / "analysis_synthetic_excel.csv").read_bytes()
     assert not plain.startswith(b"\xef\xbb\xbf") and excel.startswith(b"\xef\xbb\xbf")
     a = pd.read_csv(folder / "analysis_synthetic.csv", encoding="utf-8", keep_default_na=False, na_values=[""])
-    b = pd.read_csv(folder / "analysis_synthetic_excel.csv", encoding="utf-8-sig", sep=";", decimal=",", keep_default_na=False,
-                    na_values=[""])
+    b = pd.read_csv(
+        folder / "analysis_synthetic_excel.csv",
+        encoding="utf-8-sig",
+        sep=";",
+        decimal=",",
+        keep_default_na=False,
+        na_values=[""],
+    )
     for v in t.variables:
         _same(t.frame[v.name], a[v.name], v.kind, f"csv:{v.name}")
         _same(t.frame[v.name], b[v.name], v.kind, f"excel csv:{v.name}")
@@ -169,7 +187,9 @@ def test_excel_csv_escapes_text_a_spreadsheet_would_run_as_a_formula(built, tmp_
     planted = ['=HYPERLINK("http://x.example","klik")', "+45 ring", "-- ingen", "@kommune"]
     frame.loc[frame.index[:4], "comment"] = planted
     paths_ = exports.write_table(dataclasses.replace(t, frame=frame), tmp_path)
-    excel = pd.read_csv(paths_["excel.csv"], encoding="utf-8-sig", sep=";", decimal=",", dtype=str, keep_default_na=False)
+    excel = pd.read_csv(
+        paths_["excel.csv"], encoding="utf-8-sig", sep=";", decimal=",", dtype=str, keep_default_na=False
+    )
     assert excel["comment"].head(4).tolist() == ["'" + c for c in planted]
     assert not [c for c in excel.to_numpy().ravel() if str(c)[:1] in ("=", "+", "@")]
     plain = pd.read_csv(paths_["csv"], dtype=str, keep_default_na=False)
@@ -186,17 +206,21 @@ add <- function(...) rows[[length(rows) + 1]] <<- data.frame(..., stringsAsFacto
 num <- function(x) ifelse(is.na(x), "", sprintf("%.17g", x))
 for (f in args[-1]) {
   d <- if (grepl("[.]dta$", f)) read_dta(f) else read_sav(f)
-  add(file = basename(f), column = "", what = "file_label", key = "", value = as.character(attr(d, "label")), is_na = FALSE)
+  add(file = basename(f), column = "", what = "file_label", key = "", value = as.character(attr(d, "label")), is_na =
+  FALSE)
   for (col in names(d)) {
     x <- d[[col]]
     lab <- attr(x, "label")
-    add(file = basename(f), column = col, what = "label", key = "", value = if (is.null(lab)) "" else lab, is_na = is.null(lab))
+    add(file = basename(f), column = col, what = "label", key = "", value = if (is.null(lab)) "" else lab, is_na =
+    is.null(lab))
     labs <- attr(x, "labels")
-    if (!is.null(labs)) add(file = basename(f), column = col, what = "value_label", key = num(unname(labs)), value = names(labs), is_na = FALSE)
+    if (!is.null(labs)) add(file = basename(f), column = col, what = "value_label", key = num(unname(labs)), value =
+    names(labs), is_na = FALSE)
     if (inherits(x, "POSIXct")) v <- ifelse(is.na(x), "", format(x, "%Y-%m-%dT%H:%M:%S", tz = "UTC"))
     else if (is.numeric(unclass(x))) v <- num(as.numeric(unclass(x)))
     else v <- as.character(x)
-    add(file = basename(f), column = col, what = "value", key = as.character(seq_along(v)), value = v, is_na = is.na(unclass(x)))
+    add(file = basename(f), column = col, what = "value", key = as.character(seq_along(v)), value = v, is_na =
+    is.na(unclass(x)))
   }
 }
 write.csv(do.call(rbind, rows), out, row.names = FALSE, fileEncoding = "UTF-8")
@@ -224,7 +248,13 @@ def test_r_haven_round_trip_keeps_values_and_labels(built, tmp_path):
     script, out = tmp_path / "read.R", tmp_path / "r_values.csv"
     script.write_text(R_SCRIPT, encoding="utf-8")
     targets = [str(folder / f"{stem}.{fmt}") for stem in tables for fmt in ("dta", "sav")]
-    run = subprocess.run([shutil.which("Rscript"), str(script), str(out), *targets], capture_output=True, text=True, timeout=600, check=False)
+    run = subprocess.run(
+        [shutil.which("Rscript"), str(script), str(out), *targets],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     got: dict[tuple, dict] = {}
     with open(out, encoding="utf-8", newline="") as fh:
@@ -248,7 +278,9 @@ def test_r_haven_round_trip_keeps_values_and_labels(built, tmp_path):
                 _same(t.frame[v.name], values, v.kind, f"R {name}:{v.name}")
                 assert entry["label"] == (t.variable_labels[v.name] if fmt == "dta" else v.label), f"R {name}:{v.name}"
                 if v.labels:
-                    assert entry["labels"] == {float(k): s for k, s in t.value_labels[v.name].items()}, f"R {name}:{v.name}"
+                    assert entry["labels"] == {float(k): s for k, s in t.value_labels[v.name].items()}, (
+                        f"R {name}:{v.name}"
+                    )
     assert got[("analysis_synthetic.dta", "model")]["labels"][1.0] == "Den spæde start"
 
 
@@ -281,11 +313,23 @@ def test_dictionary_names_each_rounds_source_column():
 
 def test_export_run_needs_every_round_of_the_config(write_config):
     cfg_path = write_config(
-        {"runs": [{"id": "01_usage_panel", "notebook": "01_usage_panel.ipynb"},
-                  {"id": "05_export_data", "notebook": "05_export_data.ipynb", "needs": ["01_usage_panel", "01_clean_survey_{year}"]}],
-         "per_round": [{"id": "01_clean_survey_{year}", "notebook": "01_clean_survey.ipynb", "parameters": {"year": "{year}"}}]},
-        rounds={2011: {"input_path": "survey/example_survey_2011.xlsx", "codebook": "2011"},
-                2017: {"input_path": "survey/example_survey_2014.xlsx", "codebook": "2014"}},
+        {
+            "runs": [
+                {"id": "01_usage_panel", "notebook": "01_usage_panel.ipynb"},
+                {
+                    "id": "05_export_data",
+                    "notebook": "05_export_data.ipynb",
+                    "needs": ["01_usage_panel", "01_clean_survey_{year}"],
+                },
+            ],
+            "per_round": [
+                {"id": "01_clean_survey_{year}", "notebook": "01_clean_survey.ipynb", "parameters": {"year": "{year}"}}
+            ],
+        },
+        rounds={
+            2011: {"input_path": "survey/example_survey_2011.xlsx", "codebook": "2011"},
+            2017: {"input_path": "survey/example_survey_2014.xlsx", "codebook": "2014"},
+        },
     )
     run = next(r for r in pipeline.load_config(cfg_path).runs if r.id == "05_export_data")
     assert run.needs == ["01_usage_panel", "01_clean_survey_2011", "01_clean_survey_2017"]
@@ -301,7 +345,9 @@ def test_an_earlier_exports_files_are_removed_when_no_longer_written(built, tmp_
     (target / "unrelated.txt").write_text("kept")
     (target / exports.MANIFEST_FILE).write_text(json.dumps({"files": [{"file": "survey_2011_synthetic.dta"}]}))
     listing = exports.write_exports(target_folder=target, tables=[tables["survey_2009_synthetic"]])
-    assert set(listing["file"]) == {f"survey_2009_synthetic{s}" for s in (".csv", "_excel.csv", ".dta", ".sav", ".parquet")}
+    assert set(listing["file"]) == {
+        f"survey_2009_synthetic{s}" for s in (".csv", "_excel.csv", ".dta", ".sav", ".parquet")
+    }
     assert not (target / "survey_2011_synthetic.dta").exists() and (target / "unrelated.txt").exists()
 
 
@@ -337,21 +383,34 @@ def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monke
     import papermill as pm
 
     folder, _ = built
-    assert set(pm.inspect_notebook(str(paths.notebooks() / "05_export_data.ipynb"))) == {"usage_year_offset", "ordering"}
+    assert set(pm.inspect_notebook(str(paths.notebooks() / "05_export_data.ipynb"))) == {
+        "usage_year_offset",
+        "ordering",
+    }
     processed = tmp_path / "processed"
     shutil.copytree(folder.parent, processed / folder.parent.name, ignore=shutil.ignore_patterns(exports.FOLDER))
     monkeypatch.setenv("BORGERSERVICE_PROCESSED", str(processed))
     monkeypatch.setenv("BORGERSERVICE_REPORTS", str(tmp_path / "reports"))
-    pm.execute_notebook(str(paths.notebooks() / "05_export_data.ipynb"), str(tmp_path / "out.ipynb"), kernel_name=paths.KERNEL_NAME,
-                        parameters={"usage_year_offset": 0, "ordering": "5<1<3<2<4"}, cwd=str(paths.notebooks()), progress_bar=False)
+    pm.execute_notebook(
+        str(paths.notebooks() / "05_export_data.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        kernel_name=paths.KERNEL_NAME,
+        parameters={"usage_year_offset": 0, "ordering": "5<1<3<2<4"},
+        cwd=str(paths.notebooks()),
+        progress_bar=False,
+    )
     df = pd.read_parquet(exports.folder() / "analysis_synthetic.parquet")
     assert (df["usage_year"] == df["round"]).all()
     assert df.loc[df["model"] == 2, "score"].eq(3).all() and df.loc[df["model"] == 2, "score_swap23"].eq(2).all()
     result = json.loads((paths.results() / "05_export_data.json").read_text(encoding="utf-8"))
     assert result["synthetic"] is True and result["parameters"] == {"usage_year_offset": 0, "ordering": "5<1<3<2<4"}
     assert result["results"]["dictionary_up_to_date"] is True
-    from helpers import brief
+    from helpers.outputs import brief
 
     said = brief.sentences(result)
-    assert said[0] == brief.SYNTHETIC_CAVEAT and "the analysis file (294 kommune-rounds" in said[1] and "25 files" in said[1]
+    assert (
+        said[0] == brief.SYNTHETIC_CAVEAT
+        and "the analysis file (294 kommune-rounds" in said[1]
+        and "25 files" in said[1]
+    )
     assert said[2] == "The data dictionary matches the codebooks and schemas."

@@ -8,9 +8,12 @@ import tomllib
 import pytest
 import yaml
 
-from helpers import paths, references
+from helpers.core import paths
+from helpers.outputs import references
 
-PROVENANCE_FILES = sorted(p for p in paths.root().glob("**/PROVENANCE*.md") if ".venv" not in p.parts and "node_modules" not in p.parts)
+PROVENANCE_FILES = sorted(
+    p for p in paths.root().glob("**/PROVENANCE*.md") if ".venv" not in p.parts and "node_modules" not in p.parts
+)
 
 
 def test_readme_references_and_citation_are_generated_and_current():
@@ -41,8 +44,24 @@ def test_license_is_mit_as_pyproject_says():
 
 def test_references_cite_every_source_with_licence_and_retrieval():
     text = references.markdown()
-    for needle in ("Steen-Hansen, Michel", "(2009)", "(2011)", "2014 survey", "FOLK1A", "BEF1A07", "BIB1", "BIB3A", "SBS1",
-                   "BIB2B", "BIB6", "KOMMUNEGRUPPER_V1_2018", "DAGI", "SKAT", "Wikipedia", "Public libraries in figures 2014"):
+    for needle in (
+        "Steen-Hansen, Michel",
+        "(2009)",
+        "(2011)",
+        "2014 survey",
+        "FOLK1A",
+        "BEF1A07",
+        "BIB1",
+        "BIB3A",
+        "SBS1",
+        "BIB2B",
+        "BIB6",
+        "KOMMUNEGRUPPER_V1_2018",
+        "DAGI",
+        "SKAT",
+        "Wikipedia",
+        "Public libraries in figures 2014",
+    ):
         assert needle in text, needle
     for r in references.REFERENCES:
         assert r.licence and r.retrieved, r.key  # "not stated" where the sources do not say
@@ -75,12 +94,15 @@ def test_provenance_file_stands_alone(path):
 def test_report_site_has_the_data_dictionary_and_the_references(outputs):
     from site_fixture import build_reports
 
-    from helpers import site
+    from helpers.outputs import site
 
     build_reports(paths.reports())
     root = site.build()
     dictionary_page = (root / "data_dictionary.html").read_text(encoding="utf-8")
-    assert "<td>Den spæde start</td>" in dictionary_page and "<h2>Codings of cooperation and how they relate</h2>" in dictionary_page
+    assert (
+        "<td>Den spæde start</td>" in dictionary_page
+        and "<h2>Codings of cooperation and how they relate</h2>" in dictionary_page
+    )
     assert 'href="references.html"' in dictionary_page and 'class="synthetic-mark"' in dictionary_page
     refs = (root / "references.html").read_text(encoding="utf-8")
     assert "Steen-Hansen, Michel" in refs and "FOLK1A" in refs and refs.count("<li>") == len(references.REFERENCES)

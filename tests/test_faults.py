@@ -3,7 +3,7 @@ identical to those of a clean run.
 
 A tiny project (two survey rounds, a clean per round that reads its raw export and writes processed
 data, a report per pair that reads both and writes a table, a figure and a results JSON) keeps each
-pipeline run to a few seconds. Its notebooks import only helpers.paths and helpers.files.
+pipeline run to a few seconds. Its notebooks import only helpers.core.paths and helpers.core.files.
 """
 
 from __future__ import annotations
@@ -22,31 +22,38 @@ import psutil
 import pytest
 import yaml
 
-from helpers import files, lock, paths, pipeline, provenance
+from helpers.core import files, paths
+from helpers.data import provenance
+from helpers.running import lock, pipeline
 
 pytestmark = pytest.mark.slow
 
 CLEAN = """\
 import hashlib, os, time
-from helpers import files, paths
+from helpers.core import files, paths
 raw = (paths.raw() / input_path).read_bytes()
-files.write_text(paths.processed() / f"clean_{year}{suffix}.parquet", f"{year} {hashlib.sha256(raw).hexdigest()} {len(raw)}\\n")
+line = f"{year} {hashlib.sha256(raw).hexdigest()} {len(raw)}\\n"
+files.write_text(paths.processed() / f"clean_{year}{suffix}.parquet", line)
 print(f"cleaned {year}: {len(raw)} bytes")
 """
 REPORT = """\
 import json, os, pathlib, time
-from helpers import files, paths
+from helpers.core import files, paths
 if pathlib.Path(os.environ.get("FAULT_HANG", "/nonexistent")).exists():
     time.sleep(300)  # a hanging notebook, while the flag file exists
 a = paths.find_processed(f"clean_{year_a}.parquet").read_text()
 b = paths.find_processed(f"clean_{year_b}.parquet").read_text()
-files.write_text(paths.tables() / f"report_{year_a}_{year_b}.csv", "round,line\\n" + f"{year_a},{a.split()[1]}\\n{year_b},{b.split()[1]}\\n")
-files.write_text(paths.figures() / f"report_{year_a}_{year_b}.svg", f"<svg><text>{a.split()[2]} {b.split()[2]}</text></svg>\\n")
+table = "round,line\\n" + f"{year_a},{a.split()[1]}\\n{year_b},{b.split()[1]}\\n"
+files.write_text(paths.tables() / f"report_{year_a}_{year_b}.csv", table)
+svg = f"<svg><text>{a.split()[2]} {b.split()[2]}</text></svg>\\n"
+files.write_text(paths.figures() / f"report_{year_a}_{year_b}.svg", svg)
 files.write_json(paths.results() / f"report_{year_a}_{year_b}.json", {"a": a.split(), "b": b.split()})
 print("report written")
 """
-ROUNDS = {2009: {"input_path": "survey/example_survey_2009.csv", "codebook": "2009"},
-          2011: {"input_path": "survey/example_survey_2011.xlsx", "codebook": "2011"}}
+ROUNDS = {
+    2009: {"input_path": "survey/example_survey_2009.csv", "codebook": "2009"},
+    2011: {"input_path": "survey/example_survey_2011.xlsx", "codebook": "2011"},
+}
 SKIP_NAMES = {pipeline.MANIFEST, pipeline.HASH_CACHE, lock.LOCK_NAME}
 
 
@@ -66,25 +73,47 @@ class Project:
     def __init__(self, base: Path, raw: Path):
         self.base, self.raw = base, raw
         self.processed, self.reports = base / "processed", base / "reports"
-        self.clean = _notebook(base / "clean.ipynb", 'year = 2009  # round\ninput_path = "x"  # export\nsuffix = ""  # name tag', CLEAN)
+        self.clean = _notebook(
+            base / "clean.ipynb", 'year = 2009  # round\ninput_path = "x"  # export\nsuffix = ""  # name tag', CLEAN
+        )
         self.report = _notebook(base / "report.ipynb", "year_a = 2009  # first\nyear_b = 2011  # second", REPORT)
         self.hang = base / "hang.flag"
         self.write_config()
 
     def write_config(self, rounds: dict | None = None, timeout: int = 120, clean_params: dict | None = None) -> Path:
-        doc = {"kernel": paths.KERNEL_NAME, "timeout_seconds": timeout, "workers": 1, "rounds": rounds or ROUNDS,
-               "per_round": [{"id": "clean_{year}", "notebook": self.clean,
-                              "parameters": {"year": "{year}", "input_path": "{input_path}", **(clean_params or {})}}],
-               "per_pair": [{"id": "report_{year_a}_{year_b}", "notebook": self.report,
-                             "parameters": {"year_a": "{year_a}", "year_b": "{year_b}"},
-                             "needs": ["clean_{year_a}", "clean_{year_b}"]}]}
+        doc = {
+            "kernel": paths.KERNEL_NAME,
+            "timeout_seconds": timeout,
+            "workers": 1,
+            "rounds": rounds or ROUNDS,
+            "per_round": [
+                {
+                    "id": "clean_{year}",
+                    "notebook": self.clean,
+                    "parameters": {"year": "{year}", "input_path": "{input_path}", **(clean_params or {})},
+                }
+            ],
+            "per_pair": [
+                {
+                    "id": "report_{year_a}_{year_b}",
+                    "notebook": self.report,
+                    "parameters": {"year_a": "{year_a}", "year_b": "{year_b}"},
+                    "needs": ["clean_{year_a}", "clean_{year_b}"],
+                }
+            ],
+        }
         self.config = self.base / "pipeline.yaml"
         self.config.write_text(yaml.safe_dump(doc))
         return self.config
 
     def env(self) -> dict:
-        return {**os.environ, "BORGERSERVICE_PROCESSED": str(self.processed), "BORGERSERVICE_REPORTS": str(self.reports),
-                "BORGERSERVICE_RAW": str(self.raw), "FAULT_HANG": str(self.hang)}
+        return {
+            **os.environ,
+            "BORGERSERVICE_PROCESSED": str(self.processed),
+            "BORGERSERVICE_REPORTS": str(self.reports),
+            "BORGERSERVICE_RAW": str(self.raw),
+            "FAULT_HANG": str(self.hang),
+        }
 
     def run(self, **kwargs) -> dict[str, str]:
         lines = kwargs.pop("lines", [])
@@ -92,8 +121,13 @@ class Project:
 
     def start(self, *args: str) -> subprocess.Popen:
         """`borgerservice run` in its own process (to be killed)."""
-        return subprocess.Popen([sys.executable, "-m", "helpers.cli", "run", "--config", str(self.config), *args],
-                                env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "helpers.running.cli", "run", "--config", str(self.config), *args],
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def manifest(self) -> dict:
         try:
@@ -110,11 +144,19 @@ class Project:
         for root in (self.processed, self.reports):
             for f in sorted(root.rglob("*")):
                 rel = f.relative_to(self.base).as_posix()
-                if not f.is_file() or f.name in SKIP_NAMES or f.name.startswith(pipeline.MANIFEST) or "/." in "/" + rel or "/scratch/" in rel:
+                if (
+                    not f.is_file()
+                    or f.name in SKIP_NAMES
+                    or f.name.startswith(pipeline.MANIFEST)
+                    or "/." in "/" + rel
+                    or "/scratch/" in rel
+                ):
                     continue
                 if f.suffix == ".ipynb":
                     nb = nbformat.read(f, as_version=4)
-                    out[rel] = [(c.source, [o.get("text", o.get("evalue", "")) for o in c.get("outputs", [])]) for c in nb.cells]
+                    out[rel] = [
+                        (c.source, [o.get("text", o.get("evalue", "")) for o in c.get("outputs", [])]) for c in nb.cells
+                    ]
                 elif f.suffix == ".html":
                     out[rel] = "html"  # rendered from the notebook above; holds timings
                 else:
@@ -154,7 +196,11 @@ def clean_run(pristine, monkeypatch):
     project = Project.__new__(Project)
     project.base, project.raw = base, base / "raw"
     project.processed, project.reports = base / "processed", base / "reports"
-    project.clean, project.report, project.hang = str(base / "clean.ipynb"), str(base / "report.ipynb"), base / "hang.flag"
+    project.clean, project.report, project.hang = (
+        str(base / "clean.ipynb"),
+        str(base / "report.ipynb"),
+        base / "hang.flag",
+    )
     project.write_config()
     for k, v in project.env().items():
         if k.startswith(("BORGERSERVICE_", "FAULT_")):
@@ -185,6 +231,7 @@ def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
 
 # --- a changed byte, deleted or truncated outputs, moved folders, new versions -------------------
 
+
 def test_one_byte_edit_of_an_export_reruns_that_round_only(clean_run):
     project, clean = clean_run
     export = project.raw / ROUNDS[2009]["input_path"]
@@ -209,7 +256,9 @@ def test_one_byte_edit_of_the_population_file_changes_every_key(clean_run):
     before = keys()
     population = project.raw / "reference/dst/population_1jan_kommune_2005-2023.csv"
     data = population.read_bytes()
-    population.write_bytes(data[:-2] + bytes([data[-2] ^ 1]) + data[-1:])  # the data manifest still records the old sha256
+    population.write_bytes(
+        data[:-2] + bytes([data[-2] ^ 1]) + data[-1:]
+    )  # the data manifest still records the old sha256
     after = keys()
     assert all(after[i] != before[i] for i in before)
     population.write_bytes(data)
@@ -225,13 +274,19 @@ def test_registering_a_new_export_reruns_nothing(clean_run):
     assert project.snapshot() == clean
 
 
-@pytest.mark.parametrize("targets", [
-    {"processed/clean_2009/clean_2009.parquet": "delete"},
-    {"processed/clean_2011/clean_2011.parquet": "truncate", "reports/executed/clean_2011.ipynb": "delete"},
-    {"reports/tables/report_2009_2011/report_2009_2011.csv": "truncate",
-     "reports/figures/report_2009_2011/report_2009_2011.svg": "delete",
-     "reports/results/report_2009_2011/report_2009_2011.json": "truncate"},
-], ids=["parquet deleted", "parquet truncated, executed deleted", "table, figure, results"])
+@pytest.mark.parametrize(
+    "targets",
+    [
+        {"processed/clean_2009/clean_2009.parquet": "delete"},
+        {"processed/clean_2011/clean_2011.parquet": "truncate", "reports/executed/clean_2011.ipynb": "delete"},
+        {
+            "reports/tables/report_2009_2011/report_2009_2011.csv": "truncate",
+            "reports/figures/report_2009_2011/report_2009_2011.svg": "delete",
+            "reports/results/report_2009_2011/report_2009_2011.json": "truncate",
+        },
+    ],
+    ids=["parquet deleted", "parquet truncated, executed deleted", "table, figure, results"],
+)
 def test_deleted_or_truncated_output_is_rebuilt(clean_run, targets):
     project, clean = clean_run
     for target, how in targets.items():
@@ -243,7 +298,9 @@ def test_deleted_or_truncated_output_is_rebuilt(clean_run, targets):
     status = project.run()
     owner = next(iter(targets)).split("/")[-2]
     assert status[owner] == "ok"
-    assert [s for i, s in status.items() if i != owner] == ["skipped"] * (len(status) - 1)  # the rebuilt file has the same bytes
+    assert [s for i, s in status.items() if i != owner] == ["skipped"] * (
+        len(status) - 1
+    )  # the rebuilt file has the same bytes
     assert project.snapshot() == clean
 
 
@@ -252,7 +309,11 @@ def test_other_output_folders_rerun_everything(clean_run, monkeypatch, tmp_path)
     monkeypatch.setenv("BORGERSERVICE_PROCESSED", str(tmp_path / "elsewhere"))
     assert set(project.run().values()) == {"ok"}
     assert (tmp_path / "elsewhere" / "clean_2009" / "clean_2009.parquet").is_file()
-    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == [".borgerservice.lock", "clean_2009", "clean_2011"]
+    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == [
+        ".borgerservice.lock",
+        "clean_2009",
+        "clean_2011",
+    ]
 
 
 def test_a_package_version_change_reruns_everything(clean_run, monkeypatch):
@@ -266,12 +327,19 @@ def test_a_package_version_change_reruns_everything(clean_run, monkeypatch):
 
 # --- work outside the pipeline, other parameter values ------------------------------------------
 
+
 def test_work_outside_the_pipeline_writes_to_scratch(clean_run):
     project, clean = clean_run
     import papermill as pm
 
-    pm.execute_notebook(project.clean, str(project.base / "by_hand.ipynb"), kernel_name=paths.KERNEL_NAME, progress_bar=False,
-                        parameters={"year": 2009, "input_path": ROUNDS[2011]["input_path"]}, cwd=str(paths.notebooks()))
+    pm.execute_notebook(
+        project.clean,
+        str(project.base / "by_hand.ipynb"),
+        kernel_name=paths.KERNEL_NAME,
+        progress_bar=False,
+        parameters={"year": 2009, "input_path": ROUNDS[2011]["input_path"]},
+        cwd=str(paths.notebooks()),
+    )
     assert (project.processed / "scratch" / "clean_2009.parquet").is_file()
     assert set(project.run().values()) == {"skipped"}
     assert project.snapshot() == clean
@@ -296,12 +364,16 @@ def test_outputs_of_an_old_parameter_value_are_removed(clean_run):
 
 # --- killed runs, concurrent runs, locks ---------------------------------------------------------
 
-@pytest.mark.parametrize("sig, point", [
-    (signal.SIGKILL, "during the first notebook"),
-    (signal.SIGKILL, "after one notebook"),
-    (signal.SIGTERM, "after one notebook"),
-    (signal.SIGINT, "during the first notebook"),
-])
+
+@pytest.mark.parametrize(
+    "sig, point",
+    [
+        (signal.SIGKILL, "during the first notebook"),
+        (signal.SIGKILL, "after one notebook"),
+        (signal.SIGTERM, "after one notebook"),
+        (signal.SIGINT, "during the first notebook"),
+    ],
+)
 def test_killed_run_is_redone(clean_run, sig, point):
     project, clean = clean_run
     # a changed parameter value makes new outputs; the run is killed; the change is reverted
@@ -351,9 +423,16 @@ def test_a_second_run_stops_naming_the_holder_and_a_dead_holder_is_taken_over(cl
 
 # --- corrupt manifests, failing writes, hanging notebooks ----------------------------------------
 
-BAD_MANIFESTS = ["[]", "null", '{"runs": {"clean_2009": 1}}', '{"runs": [{"id": 3, "status": "ok"}]}',
-                 '{"runs": [{"id": "clean_2009", "status": "ok", "outputs": [1]}]}', '{"runs": [{"id": "a", "status": "ok", "key": 5}]}',
-                 "{not json", "\xff\xfe"]
+BAD_MANIFESTS = [
+    "[]",
+    "null",
+    '{"runs": {"clean_2009": 1}}',
+    '{"runs": [{"id": 3, "status": "ok"}]}',
+    '{"runs": [{"id": "clean_2009", "status": "ok", "outputs": [1]}]}',
+    '{"runs": [{"id": "a", "status": "ok", "key": 5}]}',
+    "{not json",
+    "\xff\xfe",
+]
 
 
 @pytest.mark.parametrize("content", BAD_MANIFESTS)

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import maps, plots, reference, usage
+from helpers.data import reference, usage
+from helpers.outputs import maps, plots
 
 
 @pytest.fixture(autouse=True)
@@ -19,15 +20,25 @@ def _close():
 
 
 def test_model_counts_bars_show_the_table_in_its_order():
-    table = pd.DataFrame({"model": [5, 1, 2, 3, 4, 0], "label": ["none", "a", "b", "c", "d", "no answer"],
-                          "kommuner": [8, 20, 30, 25, 7, 8]})
+    table = pd.DataFrame(
+        {
+            "model": [5, 1, 2, 3, 4, 0],
+            "label": ["none", "a", "b", "c", "d", "no answer"],
+            "kommuner": [8, 20, 30, 25, 7, 8],
+        }
+    )
     fig = plots.model_counts(table, 2014)
     ax = fig.axes[0]
     assert [round(p.get_width()) for p in ax.patches] == [8, 20, 30, 25, 7, 8]
-    # bars are named in the figure's language (helpers.labels), not by the table's Danish codebook labels
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["5 no cooperation", "1 Den spæde start", "2 Vi flytter sammen",
-                                                           "3 Vi arbejder sammen", "4 Vi er borgernes fælles indgang til kommunen",
-                                                           "0 did not answer"]
+    # bars are named in the figure's language (helpers.outputs.labels), not by the table's Danish codebook labels
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "5 no cooperation",
+        "1 Den spæde start",
+        "2 Vi flytter sammen",
+        "3 Vi arbejder sammen",
+        "4 Vi er borgernes fælles indgang til kommunen",
+        "0 did not answer",
+    ]
     assert [t.get_text() for t in ax.texts] == ["8", "20", "30", "25", "7", "8"]
     assert "2014" in ax.get_title()
 
@@ -37,10 +48,10 @@ def test_national_loans_leave_unpublished_years_open():
     _, ax = plt.subplots()
     plots.national_loans(national, usage.REAL_LOANS_GAPS, ax)
     x, y = ax.lines[0].get_data()
-    shown = dict(zip(x.tolist(), y.tolist()))
+    shown = dict(zip(x.tolist(), y.tolist(), strict=False))
     assert np.isnan(shown[2016]) and np.isnan(shown[2017])  # gaps are not interpolated
     assert shown[2010] == pytest.approx(national.set_index("year").loc[2010, "loans_per_capita"])
-    spans = [p for p in ax.patches if p.get_facecolor()[:3] == pytest.approx((0xdd / 255,) * 3)]
+    spans = [p for p in ax.patches if p.get_facecolor()[:3] == pytest.approx((0xDD / 255,) * 3)]
     assert len(spans) == 2  # 2016 and 2017; 2009 is outside the series
     assert any("2016-2017" in t.get_text() for t in ax.texts)
     assert ax.get_title().endswith(f"{int(x.min())}-{int(x.max())}")
@@ -49,16 +60,21 @@ def test_national_loans_leave_unpublished_years_open():
 def test_loans_change_map_counts_every_kommune_once():
     change = usage.loans_change(2010, 2019)
     _, ax = plt.subplots()
-    maps.loans_change(change, reference.load_boundaries(with_attributes=True), 2010, 2019, ax,
-                      served_elsewhere=usage.SERVED_LABELS)
+    maps.loans_change(
+        change, reference.load_boundaries(with_attributes=True), 2010, 2019, ax, served_elsewhere=usage.SERVED_LABELS
+    )
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert usage.SERVED_LABELS[usage.FANOE] in labels
     assert not any(label.startswith("no data") for label in labels)  # Fanø is its own class, not missing
     classes = [label for label in labels if label != usage.SERVED_LABELS[usage.FANOE] and "flagged" not in label]
-    assert sum(int(label.rsplit("(", 1)[1].rstrip(")")) for label in classes) == len(change) == 97  # every library unit once
+    assert (
+        sum(int(label.rsplit("(", 1)[1].rstrip(")")) for label in classes) == len(change) == 97
+    )  # every library unit once
     n_flagged = int(change["flagged"].sum())
     assert n_flagged > 0  # the real series has flagged values (usage.QUALITY_FLAGS)
-    assert [label for label in labels if "flagged" in label] == [f"value flagged as suspicious in the source ({n_flagged})"]
+    assert [label for label in labels if "flagged" in label] == [
+        f"value flagged as suspicious in the source ({n_flagged})"
+    ]
     assert not any("QUALITY_FLAGS" in label or "_" in label for label in labels)  # no internal names
     top = round(float(change["change_pct"].max()))
     assert f"above 0 (max {top})" in labels[len(classes) - 1]  # Gribskov's +202 % is an open class that says so
@@ -78,13 +94,19 @@ def test_maps_crop_denmark_and_show_bornholm_and_copenhagen_as_insets():
     assert born.get_xlim()[0] <= bornholm[0] and born.get_xlim()[1] >= bornholm[2]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     big = round(float(b["density"].max()))
-    assert labels[0].startswith(f"{b['density'].min():.0f} to 50") and labels[-1].startswith(f"above 1,000 (max {big:,})")
+    assert labels[0].startswith(f"{b['density'].min():.0f} to 50") and labels[-1].startswith(
+        f"above 1,000 (max {big:,})"
+    )
     assert sum(int(x.rsplit("(", 1)[1].rstrip(")")) for x in labels) == 98
 
 
 def test_class_labels_name_an_added_top_class_as_open():
     bounds, _ = maps.classify(np.array([-55.0, -12.0, 3.0, 202.0]), [-40, 0])
-    assert maps.class_labels(bounds, [-40, 0], -55.0, 202.0) == ["\u221255 to \u221240", "\u221240 to 0", "above 0 (max 202)"]
+    assert maps.class_labels(bounds, [-40, 0], -55.0, 202.0) == [
+        "\u221255 to \u221240",
+        "\u221240 to 0",
+        "above 0 (max 202)",
+    ]
 
 
 def test_ratio_ticks_are_several_round_ratios_including_one():
@@ -99,7 +121,7 @@ def test_ratio_ticks_are_several_round_ratios_including_one():
 
 
 def test_one_palette_for_the_cooperation_model():
-    from helpers import style
+    from helpers.outputs import style
 
     table = pd.DataFrame({"model": [5, 1, 2], "label": ["none", "a", "b"], "kommuner": [8, 20, 30]})
     fig = plots.model_counts(table, 2014)
@@ -112,8 +134,14 @@ def test_one_palette_for_the_cooperation_model():
 
 
 def test_model_shares_label_each_bar_with_its_n():
-    dist = pd.DataFrame({"year": [2009] * 3 + [2011] * 3, "model": [0, 5, 1] * 2, "label": ["0 none", "5 no", "1 a"] * 2,
-                         "n": [10, 40, 48, 2, 30, 66]})
+    dist = pd.DataFrame(
+        {
+            "year": [2009] * 3 + [2011] * 3,
+            "model": [0, 5, 1] * 2,
+            "label": ["0 none", "5 no", "1 a"] * 2,
+            "n": [10, 40, 48, 2, 30, 66],
+        }
+    )
     dist["share"] = dist["n"] / dist.groupby("year")["n"].transform("sum")
     _, ax = plt.subplots()
     plots.model_shares(dist, ax)
@@ -124,7 +152,7 @@ def test_model_shares_label_each_bar_with_its_n():
 def test_figures_are_written_at_300_dpi(tmp_path, monkeypatch):
     from PIL import Image
 
-    from helpers import reports
+    from helpers.outputs import reports
 
     monkeypatch.setenv("BORGERSERVICE_REPORTS", str(tmp_path))
     fig, ax = plt.subplots(figsize=(2, 1))
@@ -138,8 +166,10 @@ def test_event_study_marks_pre_periods_reference_and_95_intervals():
     """Issue 14: 95 % intervals as error bars, pre-periods shaded up to the reference period, the
     reference period (0 by construction) an open symbol, the truth dashed; anticipation moves it."""
     events = range(-3, 4)
-    t = pd.DataFrame({"estimate": [0.01, -0.02, 0.0, 0.05, 0.07, 0.08, 0.06],
-                      "reference": [e == -1 for e in events]}, index=pd.Index(list(events), name="event_time"))
+    t = pd.DataFrame(
+        {"estimate": [0.01, -0.02, 0.0, 0.05, 0.07, 0.08, 0.06], "reference": [e == -1 for e in events]},
+        index=pd.Index(list(events), name="event_time"),
+    )
     t["low"], t["high"] = t["estimate"] - 0.03, t["estimate"] + 0.04
     truth = pd.Series([0.0, 0.0, 0.0, 0.05, 0.07, 0.08, 0.06], index=list(events))
     _, ax = plt.subplots()

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from helpers import files
+from helpers.core import files
 
 
 def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
@@ -36,7 +36,8 @@ def test_synthetic_figures_are_stamped_and_named(outputs):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from helpers import paths, reports
+    from helpers.core import paths
+    from helpers.outputs import reports
 
     fig, ax = plt.subplots()
     ax.plot([1, 2], [3, 4])
@@ -44,13 +45,16 @@ def test_synthetic_figures_are_stamped_and_named(outputs):
     assert [p.name for p in written] == ["demo_synthetic.png", "demo_synthetic.svg"]
     assert reports.SYNTHETIC_MARK in (paths.figures() / "demo_synthetic.svg").read_text()
     fig2, _ = plt.subplots()
-    assert [p.name for p in reports.save_figure(fig2, "real_demo", synthetic=False)] == ["real_demo.png", "real_demo.svg"]
+    assert [p.name for p in reports.save_figure(fig2, "real_demo", synthetic=False)] == [
+        "real_demo.png",
+        "real_demo.svg",
+    ]
     assert "SYNTHETIC" not in (paths.figures() / "real_demo.svg").read_text()
 
 
 def test_data_error_names_a_project_file_relative_to_the_project():
-    from helpers import paths
-    from helpers.errors import DataError
+    from helpers.core import paths
+    from helpers.core.errors import DataError
 
     inside = paths.raw() / "survey" / "x.csv"
     err = DataError(inside, "bad")
@@ -61,7 +65,7 @@ def test_data_error_names_a_project_file_relative_to_the_project():
 
 
 def test_hash_cache_keys_project_files_relative_to_the_project(tmp_path):
-    from helpers import files
+    from helpers.core import files
 
     project = tmp_path / "project"
     (project / "data").mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""One language per figure: every figure function draws its texts from helpers.labels in the language asked for.
+"""One language per figure: every figure function draws its texts from helpers.outputs.labels in the language asked for.
 
 Each plots/maps function is drawn on small real frames (the real kommuner, loans and boundaries,
 the example survey rounds cleaned into a temporary folder) with language="en" and "da". Every word
@@ -21,16 +21,17 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
-import numpy as np
+import nbformat
 import pandas as pd
+import papermill as pm
 import pytest
 from matplotlib.text import Text
 
-import nbformat
-import papermill as pm
-
-from helpers import (compare, cooperation, labels, maps, models, paths, pipeline, plots, reference, reports, simulation, style,
-                     survey, usage)
+from helpers.analysis import compare, models, simulation
+from helpers.core import cooperation, paths
+from helpers.data import reference, survey, usage
+from helpers.outputs import labels, maps, plots, reports, style
+from helpers.running import pipeline
 
 LANGUAGES = ("en", "da")
 NAMES = [cooperation.LABELS[c] for c in (1, 2, 3, 4)] + ["Fælles indgang"]  # the same in both languages
@@ -55,15 +56,25 @@ ONLY = {lang: VOCABULARY[lang] - VOCABULARY[other] for lang, other in (("en", "d
 def figure_texts(fig: plt.Figure) -> list[str]:
     """Every visible, non-empty text drawn on ``fig`` (after a draw, so tick labels exist)."""
     fig.canvas.draw()
-    hidden = {id(x) for ax in fig.findobj(plt.Axes) if not ax.axison for axis in (ax.xaxis, ax.yaxis) for x in axis.findobj(Text)}
+    hidden = {
+        id(x)
+        for ax in fig.findobj(plt.Axes)
+        if not ax.axison
+        for axis in (ax.xaxis, ax.yaxis)
+        for x in axis.findobj(Text)
+    }
     return [x.get_text() for x in fig.findobj(Text) if x.get_visible() and x.get_text().strip() and id(x) not in hidden]
 
 
-def assert_one_language(fig: plt.Figure, language: str, *, names: tuple[str, ...] = (), expect: tuple[str, ...] = ()) -> None:
+def assert_one_language(
+    fig: plt.Figure, language: str, *, names: tuple[str, ...] = (), expect: tuple[str, ...] = ()
+) -> None:
     assert_texts_in(figure_texts(fig), language, names=names, expect=expect)
 
 
-def assert_texts_in(texts: list[str], language: str, *, names: tuple[str, ...] = (), expect: tuple[str, ...] = ()) -> None:
+def assert_texts_in(
+    texts: list[str], language: str, *, names: tuple[str, ...] = (), expect: tuple[str, ...] = ()
+) -> None:
     """Every word of ``texts`` is a word of ``language``'s table and none is only the other language's."""
     other = "da" if language == "en" else "en"
     words: set[str] = set()
@@ -76,7 +87,9 @@ def assert_texts_in(texts: list[str], language: str, *, names: tuple[str, ...] =
     foreign = sorted(words & ONLY[other])
     assert not foreign, f"{language} figure has {other} words {foreign} in {texts}"
     unknown = sorted(words - VOCABULARY[language])
-    assert not unknown, f"{language} figure has words from no {language} entry of helpers.labels: {unknown} in {texts}"
+    assert not unknown, (
+        f"{language} figure has words from no {language} entry of helpers.outputs.labels: {unknown} in {texts}"
+    )
     shown = [" ".join(t.split()) for t in texts]
     decimal = r"\d\.\d{1,2}(?!\d)" if language == "da" else r"\d,\d{1,2}(?!\d)"  # 0.95 in Danish, 0,95 in English
     wrong = [x for x in shown if re.search(decimal, x)]
@@ -105,8 +118,14 @@ def real(tmp_path_factory):
         aligned = compare.align_rounds({y: survey.load_clean(y) for y in (2009, 2011)}, municipalities)
         inputs = models.model_inputs([2009, 2011], "loans", "real")
         table, fits = models.round_models(inputs["frames"][2011], "loans")
-        yield {"summary": survey.summary(survey.load_clean(2011)), "aligned": aligned, "inputs": inputs,
-               "table": table, "fits": fits, "boundaries": reference.load_boundaries(with_attributes=True)}
+        yield {
+            "summary": survey.summary(survey.load_clean(2011)),
+            "aligned": aligned,
+            "inputs": inputs,
+            "table": table,
+            "fits": fits,
+            "boundaries": reference.load_boundaries(with_attributes=True),
+        }
 
 
 def t(key, language, **values):
@@ -115,18 +134,30 @@ def t(key, language, **values):
 
 # --- every figure function, in both languages -------------------------------------------------------
 
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_model_counts(real, language):
     fig = plots.model_counts(real["summary"], 2011, language=language)
-    assert_one_language(fig, language, expect=(t("model_counts_title", language, year=2011), labels.model_name(5, language, with_code=True)))
+    assert_one_language(
+        fig,
+        language,
+        expect=(t("model_counts_title", language, year=2011), labels.model_name(5, language, with_code=True)),
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_national_loans(language):
     fig, ax = plt.subplots()
     plots.national_loans(usage.load_real_national(), usage.REAL_LOANS_GAPS, ax, language=language)
-    assert_one_language(fig, language, expect=(t("physical_loans_axis", language), t("covid_closures", language),
-                                               t("not_published", language, years="2016-2017")))
+    assert_one_language(
+        fig,
+        language,
+        expect=(
+            t("physical_loans_axis", language),
+            t("covid_closures", language),
+            t("not_published", language, years="2016-2017"),
+        ),
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -152,19 +183,40 @@ def test_transitions(real, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_usage_by_model(real, language):
     fig, ax = plt.subplots()
-    plots.usage_by_model(real["inputs"]["frames"][2011], None, ax, outcome="loans", language=language,
-                         title=t("descriptive_title", language, year=2011, outcome=plots.outcome_name("loans", language), usage_year=2012))
-    assert_one_language(fig, language, expect=(t("usage_axis", language, outcome=t("outcome.loans", language)),
-                                               labels.model_name(5, language, short=True)))
+    plots.usage_by_model(
+        real["inputs"]["frames"][2011],
+        None,
+        ax,
+        outcome="loans",
+        language=language,
+        title=t(
+            "descriptive_title", language, year=2011, outcome=plots.outcome_name("loans", language), usage_year=2012
+        ),
+    )
+    assert_one_language(
+        fig,
+        language,
+        expect=(
+            t("usage_axis", language, outcome=t("outcome.loans", language)),
+            labels.model_name(5, language, short=True),
+        ),
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_coefficients(real, language):
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     truth = {term: 1.05 for term in real["table"].loc["negative binomial"].index}
-    plots.coefficients(real["table"].loc["negative binomial"], ax, truth=truth, title=t("irr_title", language, year=2011),
-                       language=language)
-    assert_one_language(fig, language, expect=(t("irr_axis", language), t("true_value", language), "model 4 (Fælles indgang)"))
+    plots.coefficients(
+        real["table"].loc["negative binomial"],
+        ax,
+        truth=truth,
+        title=t("irr_title", language, year=2011),
+        language=language,
+    )
+    assert_one_language(
+        fig, language, expect=(t("irr_axis", language), t("true_value", language), "model 4 (Fælles indgang)")
+    )
     ticks = [x.get_text() for x in ax.get_xticklabels()]
     assert all(("." in x) == (language == "en") for x in ticks if not x.isdigit()), ticks  # Danish decimal commas
 
@@ -212,26 +264,51 @@ def test_coverage(simulated, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_event_study(language):
     events = range(-3, 4)
-    table = pd.DataFrame({"estimate": [0.01, -0.02, 0.0, 0.05, 0.07, 0.08, 0.06], "reference": [e == -2 for e in events]},
-                         index=pd.Index(list(events), name="event_time"))
+    table = pd.DataFrame(
+        {"estimate": [0.01, -0.02, 0.0, 0.05, 0.07, 0.08, 0.06], "reference": [e == -2 for e in events]},
+        index=pd.Index(list(events), name="event_time"),
+    )
     table["low"], table["high"] = table["estimate"] - 0.03, table["estimate"] + 0.04
     fig, ax = plt.subplots()
-    plots.event_study({"Callaway & Sant'Anna": table, "TWFE Poisson": table}, ax, anticipation=1,
-                      truth=table["estimate"], language=language,
-                      title=t("event_title", language, treatment=labels.treatment("level3+", language), rounds="2009, 2011"))
-    assert_one_language(fig, language, names=("Callaway & Sant'Anna", "TWFE Poisson"),
-                        expect=(t("anticipation", language, k=1), t("reference_period", language), t("true_effect", language)))
+    plots.event_study(
+        {"Callaway & Sant'Anna": table, "TWFE Poisson": table},
+        ax,
+        anticipation=1,
+        truth=table["estimate"],
+        language=language,
+        title=t("event_title", language, treatment=labels.treatment("level3+", language), rounds="2009, 2011"),
+    )
+    assert_one_language(
+        fig,
+        language,
+        names=("Callaway & Sant'Anna", "TWFE Poisson"),
+        expect=(t("anticipation", language, k=1), t("reference_period", language), t("true_effect", language)),
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_choropleth_density(real, language):
     b = real["boundaries"].assign(density=lambda d: d["population_2011"] / d["areal_km2"])
     fig, ax = plt.subplots()
-    maps.choropleth(b, "density", ax=ax, bins=[50, 100, 200, 500, 1000], cmap="YlGnBu",
-                    title=t("density_title", language, year=2011), legend_title=t("density_legend", language), language=language)
+    maps.choropleth(
+        b,
+        "density",
+        ax=ax,
+        bins=[50, 100, 200, 500, 1000],
+        cmap="YlGnBu",
+        title=t("density_title", language, year=2011),
+        legend_title=t("density_legend", language),
+        language=language,
+    )
     big = labels.number(f"{round(float(b['density'].max())):,}", language)
-    assert_one_language(fig, language, expect=(t("inset.copenhagen", language), t("class.open", language,
-                                                                                      low=labels.number("1,000", language), high=big)))
+    assert_one_language(
+        fig,
+        language,
+        expect=(
+            t("inset.copenhagen", language),
+            t("class.open", language, low=labels.number("1,000", language), high=big),
+        ),
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -239,21 +316,43 @@ def test_rounds_side_by_side_and_change_map(real, language):
     aligned = real["aligned"]
     order = cooperation.parse_ordering(None)
     b = reference.load_boundaries().merge(compare.wide_models(aligned), on="kommunekode", validate="one_to_one")
-    fig = maps.rounds_side_by_side(b, ["model_2009", "model_2011"], titles=["2009", "2011"], categories=order,
-                                   labels=labels.model_names(order, language, with_code=True), colours=style.MODEL_COLOURS,
-                                   legend_title=t("maps_legend", language, ordering="5<1<2<3<4"),
-                                   missing_label=t("did_not_answer", language), suptitle=t("maps_suptitle", language),
-                                   language=language)
-    assert_one_language(fig, language, expect=(t("maps_suptitle", language), t("inset.bornholm", language),
-                                               labels.model_name(5, language, with_code=True)))
+    fig = maps.rounds_side_by_side(
+        b,
+        ["model_2009", "model_2011"],
+        titles=["2009", "2011"],
+        categories=order,
+        labels=labels.model_names(order, language, with_code=True),
+        colours=style.MODEL_COLOURS,
+        legend_title=t("maps_legend", language, ordering="5<1<2<3<4"),
+        missing_label=t("did_not_answer", language),
+        suptitle=t("maps_suptitle", language),
+        language=language,
+    )
+    assert_one_language(
+        fig,
+        language,
+        expect=(
+            t("maps_suptitle", language),
+            t("inset.bornholm", language),
+            labels.model_name(5, language, with_code=True),
+        ),
+    )
     ch = compare.change(compare.models_of(aligned, 2009), compare.models_of(aligned, 2011), order)
     b = b.merge(ch[["kommunekode", "change"]], on="kommunekode").astype({"change": "float64"})
     steps = list(range(-4, 5))
     fig2, ax = plt.subplots()
-    maps.choropleth(b, "change", ax, categories=steps, labels=labels.level_changes(steps, language), cmap="RdBu",
-                    title=t("change_title", language, year_a=2009, year_b=2011, ordering="5<1<2<3<4"),
-                    legend_title=t("change_legend", language), missing_label=t("did_not_answer_one_or_both", language),
-                    language=language)
+    maps.choropleth(
+        b,
+        "change",
+        ax,
+        categories=steps,
+        labels=labels.level_changes(steps, language),
+        cmap="RdBu",
+        title=t("change_title", language, year_a=2009, year_b=2011, ordering="5<1<2<3<4"),
+        legend_title=t("change_legend", language),
+        missing_label=t("did_not_answer_one_or_both", language),
+        language=language,
+    )
     assert_one_language(fig2, language, expect=(t("no_change", language), t("level_steps", language, step="+2")))
 
 
@@ -261,9 +360,19 @@ def test_rounds_side_by_side_and_change_map(real, language):
 def test_loans_change_map(real, language):
     fig, ax = plt.subplots()
     served = {usage.FANOE: t("served_by", language, name="Fanø", by="Esbjerg")}
-    maps.loans_change(usage.loans_change(2010, 2019), real["boundaries"], 2010, 2019, ax, served_elsewhere=served, language=language)
-    assert_one_language(fig, language, names=("Fanø", "Esbjerg"),
-                        expect=(t("loans_change_legend", language), served[usage.FANOE], t("loans_change_title", language, year_a=2010, year_b=2019)))
+    maps.loans_change(
+        usage.loans_change(2010, 2019), real["boundaries"], 2010, 2019, ax, served_elsewhere=served, language=language
+    )
+    assert_one_language(
+        fig,
+        language,
+        names=("Fanø", "Esbjerg"),
+        expect=(
+            t("loans_change_legend", language),
+            served[usage.FANOE],
+            t("loans_change_title", language, year_a=2010, year_b=2019),
+        ),
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -272,18 +381,30 @@ def test_saved_figure_marks_and_source_lines(tmp_path, monkeypatch, language):
     monkeypatch.setenv("BORGERSERVICE_REPORTS", str(tmp_path))
     fig, ax = plt.subplots()
     plots.national_loans(usage.load_real_national(), usage.REAL_LOANS_GAPS, ax, language=language)
-    _, svg = reports.save_figure(fig, "loans", synthetic=True, source=style.usage_source_line("real", True, language),
-                                 language=language)
-    assert_one_language(fig, language, expect=(t("synthetic_mark", language), t("synthetic_watermark", language),
-                                               t("source.loans", language), t("source.rounds_synthetic", language)))
+    _, svg = reports.save_figure(
+        fig, "loans", synthetic=True, source=style.usage_source_line("real", True, language), language=language
+    )
+    assert_one_language(
+        fig,
+        language,
+        expect=(
+            t("synthetic_mark", language),
+            t("synthetic_watermark", language),
+            t("source.loans", language),
+            t("source.rounds_synthetic", language),
+        ),
+    )
     text = svg.read_text()
     assert t("synthetic_mark", language) in text and t("source.loans", language) in text
 
 
 # --- the table and its lookup --------------------------------------------------------------------------
 
+
 def test_unknown_language_is_refused_naming_the_accepted_ones(real):
-    with pytest.raises(ValueError, match=r"language 'de' is not supported; accepted: 'en' \(English\), 'da' \(Danish\)"):
+    with pytest.raises(
+        ValueError, match=r"language 'de' is not supported; accepted: 'en' \(English\), 'da' \(Danish\)"
+    ):
         labels.text("year", "de")
     with pytest.raises(ValueError, match="accepted: 'en'"):
         plots.model_counts(real["summary"], 2011, language="DA")
@@ -306,7 +427,9 @@ def test_every_entry_has_both_languages_with_the_same_placeholders():
     for key, entry in labels.TEXTS.items():
         assert set(entry) == set(labels.LANGUAGES), key
         assert all(entry[lang].strip() for lang in entry), key
-        assert ({f for _, f, _, _ in fields.parse(entry["en"]) if f} == {f for _, f, _, _ in fields.parse(entry["da"]) if f}), key
+        assert {f for _, f, _, _ in fields.parse(entry["en"]) if f} == {
+            f for _, f, _, _ in fields.parse(entry["da"]) if f
+        }, key
 
 
 def test_model_names_keep_the_official_danish_names():
@@ -321,20 +444,27 @@ def test_model_names_keep_the_official_danish_names():
 def test_categories_and_numbers():
     assert [labels.category(r, "en") for r in reference.REGION_ORDER][:2] == ["Capital Region", "Region Zealand"]
     assert [labels.category(r, "da") for r in reference.REGION_ORDER] == reference.REGION_ORDER
-    assert [labels.category(g, "da") for g in reference.KOMMUNEGRUPPER.values()] == list(reference.KOMMUNEGRUPPER.values())
+    assert [labels.category(g, "da") for g in reference.KOMMUNEGRUPPER.values()] == list(
+        reference.KOMMUNEGRUPPER.values()
+    )
     assert labels.category(2011, "da") == "2011"
     assert labels.number("1,234.5", "da") == "1.234,5" and labels.number("1,234.5", "en") == "1,234.5"
     assert labels.percent(0.8, "da") == "80 %" and labels.percent(0.95, "en") == "95%"
     assert labels.term("cooperation score (per level)", "da") == "samarbejdsscore (pr. niveau)"
     assert labels.treatment("level>=3", "da") == "niveau 3 eller højere"
     assert labels.level_changes([-2, 0, 1], "da") == {-2: "-2 niveauer", 0: "ingen ændring", 1: "+1 niveau"}
-    assert maps.class_labels([50, 1000, 7000], [50, 1000], 3.2, 7000, "da") == ["3,2 til 50", "50 til 1.000", "over 1.000 (maks. 7.000)"]
+    assert maps.class_labels([50, 1000, 7000], [50, 1000], 3.2, 7000, "da") == [
+        "3,2 til 50",
+        "50 til 1.000",
+        "over 1.000 (maks. 7.000)",
+    ]
 
 
 def test_english_sources_and_mark_are_unchanged():
     """The English texts are those the package printed before the switch (other tests and the site rely on them)."""
     assert style.usage_source_line("real", False) == (
-        "Source: Statistics Denmark, Statistikbanken (BIB1, BIB3A; population FOLK1A); survey rounds: library survey")
+        "Source: Statistics Denmark, Statistikbanken (BIB1, BIB3A; population FOLK1A); survey rounds: library survey"
+    )
     assert reports.SYNTHETIC_MARK == "SYNTHETIC EXAMPLE DATA - not a finding"
     assert t("source.loans", "en") == usage.REAL_SOURCE_NOTE
     assert t("served_by", "en", name="Fanø", by="Esbjerg") == usage.SERVED_LABELS[usage.FANOE]
@@ -344,13 +474,29 @@ def test_only_names_and_loanwords_read_the_same_in_both_languages():
     """An entry copied untranslated would pass the figure tests (its words would count as Danish): list
     the entries that are meant to be the same, so a new one has to be added here on purpose."""
     same = {k for k, e in labels.TEXTS.items() if e["en"] == e["da"]}
-    assert same == {"group.kommunegruppe_navn", "group.regionsnavn", "inset.bornholm", "kommuner", "model_in", "model_short.4",
-                    "model_term", "outcome.downloads", "wald"}
+    assert same == {
+        "group.kommunegruppe_navn",
+        "group.regionsnavn",
+        "inset.bornholm",
+        "kommuner",
+        "model_in",
+        "model_short.4",
+        "model_term",
+        "outcome.downloads",
+        "wald",
+    }
 
 
 # --- the parameter: config defaults and a notebook run ----------------------------------------------
 
-FIGURE_NOTEBOOKS = ("00_reference", "01_clean_survey", "01_usage_panel", "02_compare_rounds", "03_model_usage", "04_adoption_panel")
+FIGURE_NOTEBOOKS = (
+    "00_reference",
+    "01_clean_survey",
+    "01_usage_panel",
+    "02_compare_rounds",
+    "03_model_usage",
+    "04_adoption_panel",
+)
 
 
 def test_every_notebook_that_draws_figures_declares_language_and_the_config_sets_it_once():
@@ -361,13 +507,26 @@ def test_every_notebook_that_draws_figures_declares_language_and_the_config_sets
         assert draws == (path.stem in FIGURE_NOTEBOOKS), path.name
         if draws:
             assert declared.get("language") == labels.DEFAULT_LANGUAGE, f"{path.name}: no language parameter"
-            calls = [node for c in nb.cells if c.cell_type == "code" for node in ast.walk(ast.parse(c.source))
-                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
-                     and (node.func.value.id in ("plots", "maps") and node.func.attr[0] != "_" or node.func.attr == "save_figure")
-                     and node.func.attr not in ("outcome_name", "shared_bins")]
+            calls = [
+                node
+                for c in nb.cells
+                if c.cell_type == "code"
+                for node in ast.walk(ast.parse(c.source))
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and (
+                    node.func.value.id in ("plots", "maps")
+                    and node.func.attr[0] != "_"
+                    or node.func.attr == "save_figure"
+                )
+                and node.func.attr not in ("outcome_name", "shared_bins")
+            ]
             assert calls, path.name
             for call in calls:
-                assert "language" in {k.arg for k in call.keywords}, f"{path.name}: {ast.unparse(call)[:80]} without language"
+                assert "language" in {k.arg for k in call.keywords}, (
+                    f"{path.name}: {ast.unparse(call)[:80]} without language"
+                )
         else:
             assert "language" not in declared, path.name
     import yaml
@@ -383,16 +542,29 @@ def test_every_notebook_that_draws_figures_declares_language_and_the_config_sets
 def test_config_defaults_reach_the_notebooks_that_declare_them(make_notebook, write_config):
     with_language = make_notebook("figures.ipynb", "print(language)", params='language = "en"  # figure texts')
     without = make_notebook("plain.ipynb", "print(1)")
-    runs = [{"id": "a", "notebook": with_language}, {"id": "b", "notebook": without},
-            {"id": "c", "notebook": with_language, "parameters": {"language": "en"}}]
+    runs = [
+        {"id": "a", "notebook": with_language},
+        {"id": "b", "notebook": without},
+        {"id": "c", "notebook": with_language, "parameters": {"language": "en"}},
+    ]
     cfg = pipeline.load_config(write_config({"runs": runs, "defaults": {"language": "da"}}))
-    assert {r.id: r.parameters for r in cfg.runs} == {"a": {"language": "da"}, "b": {}, "c": {"language": "en"}}  # a run's own value wins
+    assert {r.id: r.parameters for r in cfg.runs} == {
+        "a": {"language": "da"},
+        "b": {},
+        "c": {"language": "en"},
+    }  # a run's own value wins
     assert pipeline.effective_parameters(cfg.runs[0]) == {"language": "da"}
-    with pytest.raises(pipeline.ConfigError, match=r"run 'a': language 'de' is not supported; accepted: 'en' \(English\), 'da' \(Danish\)"):
+    with pytest.raises(
+        pipeline.ConfigError,
+        match=r"run 'a': language 'de' is not supported; accepted: 'en' \(English\), 'da' \(Danish\)",
+    ):
         pipeline.load_config(write_config({"runs": runs, "defaults": {"language": "de"}}))
     with pytest.raises(pipeline.ConfigError, match=r"run 'c': language 'English'"):
         pipeline.load_config(write_config({"runs": [dict(runs[2], parameters={"language": "English"})]}))
-    with pytest.raises(pipeline.ConfigError, match=r"defaults: 'langauge' is a parameter of none of the notebooks run; known: \['language', 'x'\]"):
+    with pytest.raises(
+        pipeline.ConfigError,
+        match=r"defaults: 'langauge' is a parameter of none of the notebooks run; known: \['language', 'x'\]",
+    ):
         pipeline.load_config(write_config({"runs": runs, "defaults": {"langauge": "da"}}))
     with pytest.raises(pipeline.ConfigError, match="defaults must map parameter names to values"):
         pipeline.load_config(write_config({"runs": runs, "defaults": ["language", "da"]}))
@@ -407,9 +579,20 @@ def _svg_texts(svg) -> list[str]:
 def test_notebook_draws_its_figure_in_danish(outputs):
     """papermill with language="da", as the pipeline injects it: the saved SVG (text kept as text) is Danish."""
     executed = outputs / "00_reference.executed.ipynb"
-    pm.execute_notebook(str(paths.notebooks() / "00_reference.ipynb"), str(executed), parameters={"language": "da"},
-                        kernel_name=paths.KERNEL_NAME, cwd=str(paths.notebooks()), progress_bar=False, execution_timeout=600)
+    pm.execute_notebook(
+        str(paths.notebooks() / "00_reference.ipynb"),
+        str(executed),
+        parameters={"language": "da"},
+        kernel_name=paths.KERNEL_NAME,
+        cwd=str(paths.notebooks()),
+        progress_bar=False,
+        execution_timeout=600,
+    )
     svg = paths.figures() / "reference_density_2011.svg"
     texts = [x for x in _svg_texts(svg) if x]
-    assert_texts_in(texts, "da", expect=(t("density_title", "da", year=2011), t("inset.copenhagen", "da"), t("source.density", "da")))
+    assert_texts_in(
+        texts,
+        "da",
+        expect=(t("density_title", "da", year=2011), t("inset.copenhagen", "da"), t("source.density", "da")),
+    )
     assert json.loads((paths.results() / "00_reference.json").read_text())["results"]["n_kommuner"] == 98

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers import maps
+from helpers.outputs import maps
 
 
 def test_classify_puts_values_equal_to_a_bound_in_that_class():
@@ -37,7 +37,7 @@ def test_a_map_is_not_rendered_while_its_layers_are_drawn(monkeypatch):
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from helpers import reference
+    from helpers.data import reference
 
     renders = []
     real_draw = FigureCanvasAgg.draw

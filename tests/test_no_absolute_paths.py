@@ -19,9 +19,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import paths, pipeline, site
+from helpers.core import paths
+from helpers.outputs import site
+from helpers.running import pipeline
 
-SHORT = {"03_model_usage.ipynb": {"coverage_reps": 40, "power_reps": 20}, "04_adoption_panel.ipynb": {"simulation_reps": 20}}
+SHORT = {
+    "03_model_usage.ipynb": {"coverage_reps": 40, "power_reps": 20},
+    "04_adoption_panel.ipynb": {"simulation_reps": 20},
+}
 ZIPPED = {".docx", ".xlsx", ".zip", ".odt", ".ods"}
 
 
@@ -55,8 +60,14 @@ def _readstat_texts(f: Path) -> list[str]:
     import pyreadstat
 
     df, meta = (pyreadstat.read_dta if f.suffix == ".dta" else pyreadstat.read_sav)(str(f))
-    return [str(meta.file_label), str(meta.column_names_to_labels), str(meta.variable_value_labels), str(meta.value_labels),
-            str(getattr(meta, "notes", "")), df.to_csv()]
+    return [
+        str(meta.file_label),
+        str(meta.column_names_to_labels),
+        str(meta.variable_value_labels),
+        str(meta.value_labels),
+        str(getattr(meta, "notes", "")),
+        df.to_csv(),
+    ]
 
 
 def _parquet_texts(f: Path) -> list[str | bytes]:
@@ -95,7 +106,11 @@ def offending(folder, needle: str) -> list[str]:
     lock file names the process holding the folders)."""
     hits = []
     for f in sorted(Path(folder).rglob("*")):
-        if not f.is_file() or f.name.startswith(".") or any(p.startswith(".") for p in f.relative_to(folder).parts[:-1]):
+        if (
+            not f.is_file()
+            or f.name.startswith(".")
+            or any(p.startswith(".") for p in f.relative_to(folder).parts[:-1])
+        ):
             continue
         if any((needle.encode() if isinstance(c, bytes) else needle) in c for c in contents(f)):
             hits.append(f.relative_to(folder).as_posix())
@@ -127,7 +142,14 @@ def full_run(tmp_path_factory):
         runs = pipeline.run(config=config, only=only, workers=1, echo=lambda *_: None)
         built = site.build()
         pdf = site.pdf(built) if site.CHROMIUM.is_file() else None
-        yield {"runs": runs, "config": config, "reports": base / "reports", "processed": base / "processed", "site": built, "pdf": pdf}
+        yield {
+            "runs": runs,
+            "config": config,
+            "reports": base / "reports",
+            "processed": base / "processed",
+            "site": built,
+            "pdf": pdf,
+        }
 
 
 @pytest.mark.slow
@@ -141,11 +163,15 @@ def test_every_notebook_of_the_shipped_pipeline_ran(full_run):
 
 @pytest.mark.slow
 def test_outputs_of_the_whole_pipeline_hold_no_absolute_project_path(full_run):
-    """Reports (executed notebooks, HTML, results, figures, tables, the manifest, the site, the PDF) and processed data."""
+    """Reports (executed notebooks, HTML, results, figures, tables, the manifest, the site, the PDF) and processed
+    data.
+    """
     root = str(paths.root())
     written = [f for folder in ("reports", "processed") for f in full_run[folder].rglob("*") if f.is_file()]
     kinds = {f.suffix for f in written}
-    assert {".ipynb", ".html", ".json", ".csv", ".svg", ".png", ".tex", ".docx", ".parquet", ".dta", ".sav"} <= kinds, kinds
+    assert {".ipynb", ".html", ".json", ".csv", ".svg", ".png", ".tex", ".docx", ".parquet", ".dta", ".sav"} <= kinds, (
+        kinds
+    )
     assert offending(full_run["reports"], root) == []
     assert offending(full_run["processed"], root) == []
 
@@ -154,8 +180,12 @@ def test_outputs_of_the_whole_pipeline_hold_no_absolute_project_path(full_run):
 @pytest.mark.skipif(not site.CHROMIUM.is_file(), reason="/usr/bin/chromium not installed")
 def test_the_report_site_and_pdf_were_checked_and_the_pdf_links_are_relative(full_run):
     reports = full_run["reports"]
-    assert full_run["site"] == reports / "site" and full_run["pdf"] == reports / "report.pdf"  # inside the folder checked above
-    assert full_run["pdf"].stat().st_size > 100_000 and (full_run["site"] / "notebooks" / "05_export_data.html").is_file()
+    assert (
+        full_run["site"] == reports / "site" and full_run["pdf"] == reports / "report.pdf"
+    )  # inside the folder checked above
+    assert (
+        full_run["pdf"].stat().st_size > 100_000 and (full_run["site"] / "notebooks" / "05_export_data.html").is_file()
+    )
     texts = _pdf_texts(full_run["pdf"])  # what the check reads of the PDF: the site's links are there, relative
     assert any(c.startswith("site/notebooks/04_adoption_") for c in texts if isinstance(c, str))
     assert not any(c.startswith("file:") for c in texts if isinstance(c, str))
@@ -193,11 +223,15 @@ def test_the_check_opens_compressed_and_binary_formats(tmp_path):
     table = pa.Table.from_pandas(pd.DataFrame({"x": [1]})).replace_schema_metadata({"origin": f"{needle}/data"})
     pq.write_table(table, found / "p.parquet", compression="zstd")
     pyreadstat.write_dta(pd.DataFrame({"x": [1.0]}), str(found / "s.dta"), file_label=f"{needle}/x")
-    pyreadstat.write_sav(pd.DataFrame({"x": [1.0]}), str(found / "s.sav"), column_labels=[f"from {needle}"], compress=True)
+    pyreadstat.write_sav(
+        pd.DataFrame({"x": [1.0]}), str(found / "s.sav"), column_labels=[f"from {needle}"], compress=True
+    )
     info = PngImagePlugin.PngInfo()
     info.add_text("Source", f"{needle}/fig.py", zip=True)  # zTXt: compressed, not visible in the raw bytes
     Image.new("RGB", (4, 4)).save(found / "f.png", pnginfo=info)
-    assert needle.encode() not in (found / "f.png").read_bytes() and needle.encode() not in (found / "t.docx").read_bytes()
+    assert (
+        needle.encode() not in (found / "f.png").read_bytes() and needle.encode() not in (found / "t.docx").read_bytes()
+    )
     assert offending(found, needle) == ["f.png", "p.parquet", "r.pdf", "s.dta", "s.sav", "t.docx"]
     clean = tmp_path / "clean"
     clean.mkdir()

@@ -12,15 +12,24 @@ import nbformat
 import papermill as pm
 import pytest
 
-from helpers import paths, survey
+from helpers.core import paths
+from helpers.data import survey
 
 ROUNDS = {2009: ("survey/example_survey_2009.csv", "2009"), 2011: ("survey/example_survey_2011.xlsx", "2011")}
 
 # notebook, non-default parameters, results file it must write
 RUNS = [
     ("00_reference", {"year": 2020}, "00_reference"),
-    ("01_clean_survey", {"year": 2009, "input_path": ROUNDS[2009][0], "codebook": ROUNDS[2009][1]}, "01_clean_survey_2009"),
-    ("03_model_usage", {"outcome": "loans", "usage_source": "real", "coverage_reps": 40, "power_reps": 20}, "03_model_loans_2009_2011"),
+    (
+        "01_clean_survey",
+        {"year": 2009, "input_path": ROUNDS[2009][0], "codebook": ROUNDS[2009][1]},
+        "01_clean_survey_2009",
+    ),
+    (
+        "03_model_usage",
+        {"outcome": "loans", "usage_source": "real", "coverage_reps": 40, "power_reps": 20},
+        "03_model_loans_2009_2011",
+    ),
 ]
 
 
@@ -44,9 +53,13 @@ def test_notebook_runs_with_non_default_parameters(outputs, notebook, parameters
 
     executed = outputs / f"{notebook}.executed.ipynb"
     pm.execute_notebook(
-        str(paths.notebooks() / f"{notebook}.ipynb"), str(executed),
-        parameters=parameters, kernel_name=paths.KERNEL_NAME, cwd=str(paths.notebooks()),
-        progress_bar=False, execution_timeout=600,
+        str(paths.notebooks() / f"{notebook}.ipynb"),
+        str(executed),
+        parameters=parameters,
+        kernel_name=paths.KERNEL_NAME,
+        cwd=str(paths.notebooks()),
+        progress_bar=False,
+        execution_timeout=600,
     )
 
     nb = nbformat.read(executed, as_version=4)
@@ -55,5 +68,7 @@ def test_notebook_runs_with_non_default_parameters(outputs, notebook, parameters
     result = json.loads((paths.results() / f"{results_name}.json").read_text())
     for key, value in parameters.items():
         if key in result["parameters"]:
-            assert str(result["parameters"][key]) == str(value), f"{notebook}: results record {key}={result['parameters'][key]}"
+            assert str(result["parameters"][key]) == str(value), (
+                f"{notebook}: results record {key}={result['parameters'][key]}"
+            )
     assert list(paths.figures().glob("*.png")), f"{notebook}: no figure written"

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 import yaml
 
-from helpers import paths
+from helpers.core import paths
 
 NOTEBOOKS = sorted(paths.notebooks().glob("*.ipynb"))
 MAX_CELL_LINES = 40  # longer than a screen: it belongs in a helper
@@ -26,7 +26,7 @@ def test_notebook_conventions(path):
         assert c.outputs == [], f"{path.name}: committed outputs"
         assert c.execution_count is None
         assert len(c.source.splitlines()) <= MAX_CELL_LINES, f"{path.name}: a cell longer than a screen"
-        assert "../" not in c.source, f"{path.name}: relative path literal; use helpers.paths"
+        assert "../" not in c.source, f"{path.name}: relative path literal; use helpers.core.paths"
         assert "sys.path" not in c.source
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1, f"{path.name}: exactly one parameters cell"
@@ -63,7 +63,9 @@ def test_notebook_explains_itself(path):
     assert "Question" in intro, f"{path.name}: the introduction states the question ('Question')"
     assert "Inputs" in intro, f"{path.name}: the introduction names the inputs ('Inputs')"
     lowered = intro.lower()
-    assert "synthetic" in lowered or "real" in lowered, f"{path.name}: the introduction says whether the inputs are synthetic or real"
+    assert "synthetic" in lowered or "real" in lowered, (
+        f"{path.name}: the introduction says whether the inputs are synthetic or real"
+    )
     assert "Outputs" in intro, f"{path.name}: the introduction names the outputs ('Outputs')"
     steps = [line for text in markdown for line in text.splitlines() if line.startswith("## ")]
     assert len(steps) >= 3, f"{path.name}: at least 3 step headings ('## '), found {len(steps)}"

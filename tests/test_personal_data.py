@@ -6,8 +6,8 @@ synthetic exports, which carry fake personal data; every file they write is then
 
 import pytest
 
-from helpers import pipeline
-from helpers.synthetic import survey as gen
+from helpers.data.synthetic import survey as gen
+from helpers.running import pipeline
 
 
 @pytest.mark.slow
@@ -38,19 +38,24 @@ def test_no_personal_data_in_any_output(outputs):
 import re  # noqa: E402
 
 import pandas as pd  # noqa: E402
-
 import survey_variants as sv  # noqa: E402
-from helpers import paths, survey  # noqa: E402
-from helpers.errors import DataError  # noqa: E402
-from helpers.survey import privacy  # noqa: E402
 from survey_raw import RawSurvey, make_raw  # noqa: E402
+
+from helpers.core import paths  # noqa: E402
+from helpers.core.errors import DataError  # noqa: E402
+from helpers.data import survey  # noqa: E402
+from helpers.data.survey import privacy  # noqa: E402
 
 PHONES = ["12345678", "12 34 56 78", "1234 5678", "+45 12 34 56 78", "+4512345678", "0045 1234 5678", "+45 12-34-56-78"]
 CPRS = ["240911-1234", "2409111234", "010170 1234"]
 
 
-@pytest.mark.parametrize("text,kind", [(p, "phone") for p in PHONES] + [(c, "cpr") for c in CPRS]
-                         + [("mette.hansen@kommune.dk", "email"), ("M.H+survey@sub.example.org", "email")])
+@pytest.mark.parametrize(
+    "text,kind",
+    [(p, "phone") for p in PHONES]
+    + [(c, "cpr") for c in CPRS]
+    + [("mette.hansen@kommune.dk", "email"), ("M.H+survey@sub.example.org", "email")],
+)
 def test_redact_finds_each_kind(text, kind):
     out, counts = privacy.redact(f"Kontakt: {text}, tak.")
     assert text not in out and counts == {kind: 1}, (out, counts)
@@ -63,8 +68,12 @@ def test_redact_keeps_dates_counts_and_other_words():
 
 
 def test_redact_names_from_the_rows_personal_columns():
-    ident = privacy.row_identity({"Respondentens navn": "Mette Bøgh Hansen", "E-mail": "mbh@x.dk", "Telefon": "+45 00 00 00 01"})
-    out, counts = privacy.redact("Spørg mette eller HANSEN, eller Mette Bøgh Hansen selv (mbh@x.dk, +45 00 00 00 01)", ident)
+    ident = privacy.row_identity(
+        {"Respondentens navn": "Mette Bøgh Hansen", "E-mail": "mbh@x.dk", "Telefon": "+45 00 00 00 01"}
+    )
+    out, counts = privacy.redact(
+        "Spørg mette eller HANSEN, eller Mette Bøgh Hansen selv (mbh@x.dk, +45 00 00 00 01)", ident
+    )
     assert "ette" not in out and "ansen" not in out and "Bøgh" not in out and "mbh" not in out and "00 00" not in out
     assert counts["name"] == 3 and counts["email"] == 1 and counts["phone"] == 1
 
@@ -132,11 +141,14 @@ def test_errors_never_quote_free_text_or_personal_columns(planted, tmp_path):
 @pytest.mark.slow
 def test_full_clean_notebook_on_a_planted_export_leaks_nothing(planted, outputs):
     """01_clean_survey executed with papermill and exported to HTML, as the pipeline runs it."""
-    from helpers import pipeline
+    from helpers.running import pipeline
 
     path, secrets = planted
-    run = pipeline.Run("01_clean_survey_2011", "01_clean_survey.ipynb",
-                       parameters={"year": 2011, "input_path": f"survey/{path.name}", "codebook": "2011"})
+    run = pipeline.Run(
+        "01_clean_survey_2011",
+        "01_clean_survey.ipynb",
+        parameters={"year": 2011, "input_path": f"survey/{path.name}", "codebook": "2011"},
+    )
     outcome = pipeline.execute(run, paths.KERNEL_NAME, 300)
     assert outcome.status == "ok", outcome.error
     written = [f for f in outputs.rglob("*") if f.is_file() and "raw" not in f.relative_to(outputs).parts]
@@ -155,7 +167,9 @@ def test_full_clean_notebook_on_a_planted_export_leaks_nothing(planted, outputs)
 
 def test_planted_free_text_reaches_no_export_file(planted, outputs):
     """The Stata/SPSS/CSV/parquet exports (issue 17) carry the comment: only redacted, in every format."""
-    from helpers import exports, pipeline, usage
+    from helpers.data import usage
+    from helpers.outputs import exports
+    from helpers.running import pipeline
 
     path, secrets = planted
     for year, spec in pipeline.load_rounds().items():

@@ -5,16 +5,26 @@ import json
 import nbformat
 import pytest
 
-from helpers import cli, files, paths, pipeline
+from helpers.core import files, paths
+from helpers.running import cli, pipeline
 
 
 @pytest.mark.parametrize(
     "runs,message",
     [
-        ([{"id": "a", "notebook": "00_reference.ipynb"}, {"id": "a", "notebook": "00_reference.ipynb"}], "duplicate run ids"),
+        (
+            [{"id": "a", "notebook": "00_reference.ipynb"}, {"id": "a", "notebook": "00_reference.ipynb"}],
+            "duplicate run ids",
+        ),
         ([{"id": "a", "notebook": "nope.ipynb"}], "not found"),
         ([{"id": "a", "notebook": "00_reference.ipynb", "needs": ["b"]}], "unknown runs"),
-        ([{"id": "a", "notebook": "00_reference.ipynb", "needs": ["b"]}, {"id": "b", "notebook": "00_reference.ipynb", "needs": ["a"]}], "cycle"),
+        (
+            [
+                {"id": "a", "notebook": "00_reference.ipynb", "needs": ["b"]},
+                {"id": "b", "notebook": "00_reference.ipynb", "needs": ["a"]},
+            ],
+            "cycle",
+        ),
         ([{"notebook": "00_reference.ipynb"}], "lacks"),
     ],
 )
@@ -36,17 +46,24 @@ def test_reference_notebook_runs_end_to_end(outputs):
     assert [o.status for o in outcomes] == ["ok"]
     reports = outputs / "reports"
     assert (reports / "executed" / "00_reference.ipynb").is_file()
-    assert "98 kommuner, " in (reports / "executed" / "00_reference.html").read_text()  # an output of the executed notebook
+    assert (
+        "98 kommuner, " in (reports / "executed" / "00_reference.html").read_text()
+    )  # an output of the executed notebook
     assert (reports / "figures" / "00_reference" / "reference_density_2011.png").stat().st_size > 10_000
     results = json.loads((reports / "results" / "00_reference" / "00_reference.json").read_text())
     assert results["synthetic"] is False
     assert results["results"]["population_national_dst"] == 5_560_628
     manifest = json.loads((reports / "run_manifest.json").read_text())
     # the config's `defaults` (language) reach every notebook that declares them
-    assert manifest["runs"][0]["id"] == "00_reference" and manifest["runs"][0]["parameters"] == {"year": 2011, "language": "en"}
+    assert manifest["runs"][0]["id"] == "00_reference" and manifest["runs"][0]["parameters"] == {
+        "year": 2011,
+        "language": "en",
+    }
     assert manifest["runs"][0]["effective_parameters"] == {"year": 2011, "language": "en"}
     outputs = manifest["runs"][0]["outputs"]
-    assert outputs["reports/figures/00_reference/reference_density_2011.png"] == files.sha256(reports / "figures" / "00_reference" / "reference_density_2011.png")
+    assert outputs["reports/figures/00_reference/reference_density_2011.png"] == files.sha256(
+        reports / "figures" / "00_reference" / "reference_density_2011.png"
+    )
     assert "reports/executed/00_reference.ipynb" in outputs
     assert len(manifest["git"]["commit"]) == 40
     assert manifest["packages"]["papermill"]
@@ -59,11 +76,15 @@ def test_reference_notebook_runs_end_to_end(outputs):
 def test_failure_is_saved_visible_and_blocks_dependents(make_notebook, write_config, outputs, capsys):
     bad = make_notebook("bad.ipynb", "raise ValueError('deliberate failure 42')")
     good = make_notebook("good.ipynb", "print('fine')")
-    cfg = write_config({"runs": [
-        {"id": "bad", "notebook": bad},
-        {"id": "after_bad", "notebook": good, "needs": ["bad"]},
-        {"id": "independent", "notebook": good},
-    ]})
+    cfg = write_config(
+        {
+            "runs": [
+                {"id": "bad", "notebook": bad},
+                {"id": "after_bad", "notebook": good, "needs": ["bad"]},
+                {"id": "independent", "notebook": good},
+            ]
+        }
+    )
     code = cli.main(["run", "--config", str(cfg)])
     assert code == 1
     out = capsys.readouterr().out
@@ -77,7 +98,11 @@ def test_failure_is_saved_visible_and_blocks_dependents(make_notebook, write_con
     assert (executed / "independent.ipynb").is_file()
     assert not (executed / "after_bad.ipynb").exists()
     manifest = json.loads((outputs / "reports" / "run_manifest.json").read_text())
-    assert {r["id"]: r["status"] for r in manifest["runs"]} == {"bad": "failed", "after_bad": "blocked", "independent": "ok"}
+    assert {r["id"]: r["status"] for r in manifest["runs"]} == {
+        "bad": "failed",
+        "after_bad": "blocked",
+        "independent": "ok",
+    }
 
 
 @pytest.mark.slow
@@ -86,11 +111,19 @@ def test_parallel_kernels_start_over_ipc_without_warnings(make_notebook, write_c
     import subprocess
     import sys
 
-    probe = "import json\nfrom ipykernel.connect import get_connection_info\nprint('transport', json.loads(get_connection_info())['transport'])"
+    probe = (
+        "import json\nfrom ipykernel.connect import get_connection_info\n"
+        "print('transport', json.loads(get_connection_info())['transport'])"
+    )
     runs = [{"id": f"k{i}", "notebook": make_notebook(f"k{i}.ipynb", probe)} for i in range(3)]
     cfg = write_config({"runs": runs, "workers": 2})
-    proc = subprocess.run([sys.executable, "-m", "helpers.cli", "run", "--config", str(cfg)], capture_output=True, text=True,
-                          env=dict(os.environ), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "helpers.running.cli", "run", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for noise in ("without encryption", "KeyboardInterrupt", "Address already in use", "ZMQError"):
         assert noise not in proc.stdout + proc.stderr
@@ -105,15 +138,18 @@ def test_lab_saves_notebooks_without_outputs(tmp_path):
     config = PyFileConfigLoader("jupyter_lab_config.py", path=str(paths.config())).load_config()
     manager = FileContentsManager(root_dir=str(tmp_path), config=config)
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("year = 2014  # edited default", execution_count=3,
-                                     outputs=[nbformat.v4.new_output("stream", text="hello")])
+    cell = nbformat.v4.new_code_cell(
+        "year = 2014  # edited default", execution_count=3, outputs=[nbformat.v4.new_output("stream", text="hello")]
+    )
     cell.metadata["tags"] = ["parameters"]
     cell.metadata["execution"] = {"iopub.status.busy": "2026-01-01"}
     nb.cells = [cell]
     manager.save({"type": "notebook", "format": "json", "content": json.loads(nbformat.writes(nb))}, "x.ipynb")
     saved = nbformat.read(tmp_path / "x.ipynb", as_version=4)
     assert saved.cells[0].outputs == [] and saved.cells[0].execution_count is None
-    assert saved.cells[0].source == "year = 2014  # edited default" and saved.cells[0].metadata == {"tags": ["parameters"]}
+    assert saved.cells[0].source == "year = 2014  # edited default" and saved.cells[0].metadata == {
+        "tags": ["parameters"]
+    }
 
 
 def test_pipeline_warns_when_a_source_notebook_differs_from_git(tmp_path, monkeypatch, make_notebook):
@@ -122,7 +158,12 @@ def test_pipeline_warns_when_a_source_notebook_differs_from_git(tmp_path, monkey
     repo = tmp_path / "repo"
     (repo / "notebooks").mkdir(parents=True)
     (repo / "notebooks" / "n.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()))
-    git = lambda *a: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=repo, check=True, capture_output=True)
+
+    def git(*a):
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=repo, check=True, capture_output=True
+        )
+
     git("init", "-q")
     git("add", ".")
     git("commit", "-qm", "x")
@@ -131,10 +172,15 @@ def test_pipeline_warns_when_a_source_notebook_differs_from_git(tmp_path, monkey
     lines: list[str] = []
     assert pipeline._warn_changed_notebooks([run], lines.append) == [] and lines == []
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("x = 2", outputs=[nbformat.v4.new_output("stream", text="saved by JupyterLab")])]
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 2", outputs=[nbformat.v4.new_output("stream", text="saved by JupyterLab")])
+    ]
     (repo / "notebooks" / "n.ipynb").write_text(nbformat.writes(nb))
     assert pipeline._warn_changed_notebooks([run], lines.append) == ["notebooks/n.ipynb"]
-    assert "notebooks/n.ipynb differs from the committed version" in lines[0] and "git checkout notebooks/n.ipynb" in lines[0]
+    assert (
+        "notebooks/n.ipynb differs from the committed version" in lines[0]
+        and "git checkout notebooks/n.ipynb" in lines[0]
+    )
 
 
 def _counting_writes(monkeypatch):
@@ -146,7 +192,9 @@ def _counting_writes(monkeypatch):
     writes = []
     for module in (papermill.engines, papermill.execute):
         real = module.write_ipynb
-        monkeypatch.setattr(module, "write_ipynb", lambda nb, path, _real=real, **kw: (writes.append(path), _real(nb, path, **kw))[1])
+        monkeypatch.setattr(
+            module, "write_ipynb", lambda nb, path, _real=real, **kw: (writes.append(path), _real(nb, path, **kw))[1]
+        )
     return writes
 
 
@@ -167,18 +215,34 @@ def test_executed_notebook_is_written_when_it_ends_not_at_every_cell(make_notebo
     assert outcome.status == "ok"
     assert 1 <= len(writes) <= 3, len(writes)  # the manager's final save and papermill's own final write (was 20)
     saved = nbformat.read(outputs / "reports" / "executed" / "cells.ipynb", as_version=4)
-    printed = [o["text"] for c in saved.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    printed = [
+        o["text"]
+        for c in saved.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("name") == "stdout"
+    ]
     assert printed == [f"cell {i}\n" for i in range(8)]
 
 
 def test_a_notebook_whose_kernel_dies_is_saved_with_what_ran(make_notebook, outputs, monkeypatch):
     writes = _counting_writes(monkeypatch)
-    path = _code_notebook(make_notebook, "dies.ipynb", ["print('before the crash')", "import os; os._exit(3)", "print('never')"])
+    path = _code_notebook(
+        make_notebook, "dies.ipynb", ["print('before the crash')", "import os; os._exit(3)", "print('never')"]
+    )
     outcome = pipeline.execute(pipeline.Run("dies", path), paths.KERNEL_NAME, timeout=120)
-    assert outcome.status == "failed" and ("dead" in outcome.error.lower() or "died" in outcome.error.lower()), outcome.error
+    assert outcome.status == "failed" and ("dead" in outcome.error.lower() or "died" in outcome.error.lower()), (
+        outcome.error
+    )
     assert writes
     saved = nbformat.read(outputs / "reports" / "executed" / "dies.ipynb", as_version=4)
-    printed = [o["text"] for c in saved.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    printed = [
+        o["text"]
+        for c in saved.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("name") == "stdout"
+    ]
     assert printed == ["before the crash\n"]
 
 
@@ -196,13 +260,21 @@ def test_html_exporter_is_reused_and_gives_the_same_page(make_notebook, outputs)
 def test_a_notebook_reads_the_rounds_of_the_config_it_was_run_with(make_notebook, write_config, outputs):
     """05_export_data exports "every round": those of the config given to `borgerservice run --config`, not the
     project's config/pipeline.yaml (a config with fewer rounds made it fail, asking for rounds never cleaned)."""
-    nb = make_notebook("rounds.ipynb", "from helpers import pipeline\nprint(sorted(pipeline.load_rounds()))")
+    nb = make_notebook("rounds.ipynb", "from helpers.running import pipeline\nprint(sorted(pipeline.load_rounds()))")
     project_rounds = sorted(pipeline.load_rounds())
     assert len(project_rounds) >= 3
-    cfg = write_config({"runs": [{"id": "rounds", "notebook": nb}]},
-                       rounds={2011: {"input_path": "survey/example_survey_2011.xlsx", "codebook": "2011"}})
+    cfg = write_config(
+        {"runs": [{"id": "rounds", "notebook": nb}]},
+        rounds={2011: {"input_path": "survey/example_survey_2011.xlsx", "codebook": "2011"}},
+    )
     assert cli.main(["run", "--config", str(cfg), "--workers", "1"]) == 0
     saved = nbformat.read(outputs / "reports" / "executed" / "rounds.ipynb", as_version=4)
-    printed = [o["text"] for c in saved.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    printed = [
+        o["text"]
+        for c in saved.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("name") == "stdout"
+    ]
     assert printed == ["[2011]\n"]
     assert sorted(pipeline.load_rounds()) == project_rounds  # outside a run: the project's config, as before

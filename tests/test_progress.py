@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from helpers import progress as prog
+from helpers.running import progress as prog
 
 
 class Clock:
@@ -50,13 +50,17 @@ def test_plain_mode_prints_one_line_per_finished_run_and_no_escape_codes(monkeyp
     p.close()
     text = out.getvalue()
     assert "\x1b" not in text
-    assert text.splitlines() == ["[1/2] a: ok in 1.0 s",
-                                 "  progress: 1/2 done, 0 running, 1 waiting; 0:00 elapsed, about 0:01 left",
-                                 "  progress: 2/2 done, 0 running, 0 waiting; 0:00 elapsed, finished"]
+    assert text.splitlines() == [
+        "[1/2] a: ok in 1.0 s",
+        "  progress: 1/2 done, 0 running, 1 waiting; 0:00 elapsed, about 0:01 left",
+        "  progress: 2/2 done, 0 running, 0 waiting; 0:00 elapsed, finished",
+    ]
 
 
 def test_live_lines_fit_the_terminal_and_are_cleared_at_the_end(monkeypatch):
-    monkeypatch.setattr(prog.shutil, "get_terminal_size", lambda fallback=None: __import__("os").terminal_size((40, 20)))
+    monkeypatch.setattr(
+        prog.shutil, "get_terminal_size", lambda fallback=None: __import__("os").terminal_size((40, 20))
+    )
     clock = Clock()
     out = io.StringIO()
     p = prog.Progress(out, live=True, interval=60, clock=clock)
@@ -74,7 +78,7 @@ def test_live_lines_fit_the_terminal_and_are_cleared_at_the_end(monkeypatch):
 
 
 def test_pipeline_reports_each_run_to_the_progress(make_notebook, write_config, outputs):
-    from helpers import pipeline
+    from helpers.running import pipeline
 
     a = make_notebook("a.ipynb", "print('a')")
     cfg = write_config({"runs": [{"id": "a", "notebook": a}], "workers": 1})

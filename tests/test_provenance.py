@@ -1,6 +1,7 @@
 """The data manifest lists every raw file with a correct sha256, and notices changes."""
 
-from helpers import files, provenance
+from helpers.core import files
+from helpers.data import provenance
 
 
 def test_shipped_raw_data_matches_manifest():

@@ -2,10 +2,11 @@
 
 The frames are built as the pipeline builds them: the rounds of config/pipeline.yaml are cleaned
 from the shipped example exports into a temporary processed folder, the usage panel comes from
-helpers.usage, and each notebook-03 run of the config (outcome and usage source) and each pair of
+helpers.data.usage, and each notebook-03 run of the config (outcome and usage source) and each pair of
 rounds of notebook 02 is refitted here with the package's helpers. The same frames are written
 to a temporary folder and fitted in R by tests/r/reference.R (MASS::glm.nb, glm + sandwich::vcovHC
-HC3 + lmtest::coeftest, lm + vcovHC HC3, the profile likelihood of a glm.nb fit, MASS::polr with ordinal::clm's standard errors,
+HC3 + lmtest::coeftest, lm + vcovHC HC3, the profile likelihood of a glm.nb fit, MASS::polr with ordinal::clm's standard
+errors,
 mcnemar.test for Bowker and McNemar, binom.test for the exact McNemar, coin::mh_test for
 Stuart-Maxwell). Documented conventions, shown beside R's value where they differ:
 
@@ -35,7 +36,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import compare, models, pipeline, reference, survey
+from helpers.analysis import compare, models
+from helpers.data import reference, survey
+from helpers.running import pipeline
 
 pytestmark = pytest.mark.slow  # about 100 s: some 150 fits in Python and in R
 
@@ -49,7 +52,9 @@ def _rscript() -> str:
     found = shutil.which("Rscript")
     why = None
     if found is None:
-        why = "Rscript not found (install r-base-core and r-cran-mass, -sandwich, -lmtest, -ordinal, -coin; .ci/run does)"
+        why = (
+            "Rscript not found (install r-base-core and r-cran-mass, -sandwich, -lmtest, -ordinal, -coin; .ci/run does)"
+        )
     else:
         names = ", ".join(f"'{p}'" for p in R_PACKAGES)
         check = f"for (p in c({names})) if (!requireNamespace(p, quietly = TRUE)) cat(p, '')"
@@ -69,7 +74,9 @@ class Jobs:
     def __init__(self, folder: Path):
         self.folder, self.rows, self.ours = folder, [], {}
 
-    def add(self, id_: str, kind: str, frame: pd.DataFrame, ours: dict, formula: str = "", profile: bool = False) -> None:
+    def add(
+        self, id_: str, kind: str, frame: pd.DataFrame, ours: dict, formula: str = "", profile: bool = False
+    ) -> None:
         if id_ in self.ours:
             return  # the same fit published by more than one run
         name = f"{id_}.csv"
@@ -96,15 +103,27 @@ def _count_jobs(jobs: Jobs, key: str, df: pd.DataFrame, outcome: str, spec: str,
     ours = {"theta": [nb.theta], "coef": nb.params, "se": nb.bse, "p": nb.pvalues, "loglik": [nb.llf]}
     if spec == "categorical":  # notebook 03 publishes the profile-likelihood intervals of these fits
         prof = models.profile_irr_table(nb, pattern="model")
-        ours |= {"profile_low": np.log(prof["profile_low"].to_numpy()), "profile_high": np.log(prof["profile_high"].to_numpy())}
+        ours |= {
+            "profile_low": np.log(prof["profile_low"].to_numpy()),
+            "profile_high": np.log(prof["profile_high"].to_numpy()),
+        }
     jobs.add(f"{key}_nb", "negbin", data[cols], ours, formula, profile=spec == "categorical")
     if spec == "categorical":
         po = models.fit_count(df, outcome, family="poisson", ordering=ordering)
-        jobs.add(f"{key}_poisson", "poisson_hc3", data[cols], {"coef": po.params, "se": po.bse, "p": po.pvalues, "loglik": [po.llf]}, formula)
+        jobs.add(
+            f"{key}_poisson",
+            "poisson_hc3",
+            data[cols],
+            {"coef": po.params, "se": po.bse, "p": po.pvalues, "loglik": [po.llf]},
+            formula,
+        )
 
 
 def _model_jobs(jobs: Jobs, rounds: list[int], outcome: str, source: str, ordering: str) -> None:
-    """What one run of notebook 03 publishes: per round the count models and the sensitivity fits; the change and ordinal models."""
+    """What one run of notebook 03 publishes.
+
+    Per round the count models and the sensitivity fits; the change and ordinal models.
+    """
     inputs = models.model_inputs(rounds, outcome, source)
     frames = inputs["frames"]
     for year in rounds:
@@ -112,40 +131,74 @@ def _model_jobs(jobs: Jobs, rounds: list[int], outcome: str, source: str, orderi
         base = f"{outcome}_{source}_{year}"
         _count_jobs(jobs, f"{base}_cat", df, outcome, "categorical", ordering)
         _count_jobs(jobs, f"{base}_score", df, outcome, "score", ordering)
-        for oname, order in models.ORDERINGS.items():  # the sensitivity table's fits
+        for order in models.ORDERINGS.values():  # the sensitivity table's fits
             for i, codes in enumerate(models.EXCLUSIONS.values()):
-                _count_jobs(jobs, f"{base}_sens_{order[2]}{order[3]}_{i}", df[~df["kommunekode"].isin(codes)], outcome, "score", order)
+                _count_jobs(
+                    jobs,
+                    f"{base}_sens_{order[2]}{order[3]}_{i}",
+                    df[~df["kommunekode"].isin(codes)],
+                    outcome,
+                    "score",
+                    order,
+                )
             flagged = inputs["frames_with_flagged"][year]
             if len(flagged) > len(df):
                 _count_jobs(jobs, f"{base}_sens_{order[2]}{order[3]}_flagged", flagged, outcome, "score", order)
     first, last = rounds[0], rounds[-1]
     changes = models.change_frame(frames[first], frames[last], ordering)
     ch = models.fit_change(changes)
-    jobs.add(f"{outcome}_{source}_{first}_{last}_change", "ols_hc3", changes[["d_log_rate", "d_score"]],
-             {"coef": ch.params, "se": ch.bse, "p": ch.pvalues}, "d_log_rate ~ d_score")
+    jobs.add(
+        f"{outcome}_{source}_{first}_{last}_change",
+        "ols_hc3",
+        changes[["d_log_rate", "d_score"]],
+        {"coef": ch.params, "se": ch.bse, "p": ch.pvalues},
+        "d_log_rate ~ d_score",
+    )
     ordinal_frame = inputs["frames_with_flagged"][last]
     o = models.fit_ordinal(ordinal_frame, ordering)
     k = o.model.k_levels - 1
     design = models.ordinal_design(ordinal_frame)
     design.columns = [f"x{i}" for i in range(design.shape[1])]
     cuts = models.cut_points(o)
-    jobs.add(f"{outcome}_{source}_{last}_ordinal", "polr", design.assign(level=np.asarray(o.model.endog, dtype=int)),
-             {"coef": o.params.iloc[:-k].to_numpy(), "se": o.bse.iloc[:-k].to_numpy(), "cut": cuts["cut point"].to_numpy(), "cut_se": cuts["se"].to_numpy(),
-              "loglik": [o.llf], "converged": o.converged})
+    jobs.add(
+        f"{outcome}_{source}_{last}_ordinal",
+        "polr",
+        design.assign(level=np.asarray(o.model.endog, dtype=int)),
+        {
+            "coef": o.params.iloc[:-k].to_numpy(),
+            "se": o.bse.iloc[:-k].to_numpy(),
+            "cut": cuts["cut point"].to_numpy(),
+            "cut_se": cuts["se"].to_numpy(),
+            "loglik": [o.llf],
+            "converged": o.converged,
+        },
+    )
 
 
 def _table_frame(t: pd.DataFrame) -> pd.DataFrame:
-    return t.reset_index(drop=True).rename(columns=str).rename_axis(None, axis=1).assign(row=list(t.index))[["row", *map(str, t.columns)]]
+    return (
+        t.reset_index(drop=True)
+        .rename(columns=str)
+        .rename_axis(None, axis=1)
+        .assign(row=list(t.index))[["row", *map(str, t.columns)]]
+    )
 
 
 def _compare_jobs(jobs: Jobs, aligned: pd.DataFrame, year_a: int, year_b: int) -> None:
-    """What one run of notebook 02 publishes: Bowker, Stuart-Maxwell, McNemar (cooperation) and the non-response McNemar."""
+    """What one run of notebook 02 publishes: Bowker, Stuart-Maxwell, McNemar (cooperation) and the non-response
+    McNemar.
+    """
     a, b = compare.models_of(aligned, year_a), compare.models_of(aligned, year_b)
     transitions = compare.transition_matrix(a, b)
     bw = compare.bowker(transitions)
     kept = transitions.loc[bw["categories"], bw["categories"]]  # without models nobody reported, as bowker() does
     jobs.add(f"bowker_{year_a}_{year_b}", "bowker", _table_frame(kept), bw)
-    jobs.add(f"stuart_maxwell_{year_a}_{year_b}", "stuart_maxwell", _table_frame(transitions), compare.stuart_maxwell(transitions))
+    jobs.add(
+        f"stuart_maxwell_{year_a}_{year_b}",
+        "stuart_maxwell",
+        _table_frame(transitions),
+        compare.stuart_maxwell(transitions),
+    )
     coop = compare.mcnemar_cooperation(a, b)
     jobs.add(f"mcnemar_cooperation_{year_a}_{year_b}", "mcnemar", _table_frame(coop["table"]), coop)
     nr = compare.nonresponse(aligned, year_a, year_b)
@@ -176,20 +229,26 @@ def reference_values(tmp_path_factory):
             if run.notebook == NOTEBOOK_02:
                 _compare_jobs(jobs, aligned, int(p["year_a"]), int(p["year_b"]))
             else:
-                _model_jobs(jobs, [int(y) for y in p["rounds"]], p["outcome"], p["usage_source"], p.get("ordering", "5<1<2<3<4"))
+                _model_jobs(
+                    jobs, [int(y) for y in p["rounds"]], p["outcome"], p["usage_source"], p.get("ordering", "5<1<2<3<4")
+                )
     jobs.write()
     done = subprocess.run([rscript, str(R_SCRIPT), str(folder)], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"R failed:\n{done.stderr[-3000:]}"
     r = pd.read_csv(folder / "r_results.csv", keep_default_na=False, na_values=["NaN", "NA"])
-    theirs = {i: {q: g.sort_values("i").set_index("name")["value"].astype(float) for q, g in part.groupby("quantity")}
-              for i, part in r.groupby("id")}
+    theirs = {
+        i: {q: g.sort_values("i").set_index("name")["value"].astype(float) for q, g in part.groupby("quantity")}
+        for i, part in r.groupby("id")
+    }
     missing = set(jobs.ours) - set(theirs)
     assert not missing, f"R returned nothing for {sorted(missing)}"
     return {i: (jobs.ours[i], theirs[i]) for i in jobs.ours}
 
 
 def r_name(term: str) -> str:
-    """A patsy term name as R's model.matrix names it (patsy puts categorical terms before numeric ones, R keeps the formula's order)."""
+    """A patsy term name as R's model.matrix names it (patsy puts categorical terms before numeric ones, R keeps the
+    formula's order).
+    """
     if term == "Intercept":
         return "(Intercept)"
     if term.startswith("C(model"):
@@ -214,12 +273,18 @@ def _rel(ours, theirs, *, p_values: bool = False) -> float:
         # A tiny p-value's relative error is that of its statistic times z^2 (an intercept's z of 31 turns
         # 1e-8 in a standard error into 1e-5 in p = 1e-217): below TINY_P compare log(p), to the same tolerance.
         tiny = (ours < TINY_P) & (theirs < TINY_P) & (ours > 0) & (theirs > 0)
-        ours, theirs = np.where(tiny, np.log(np.where(tiny, ours, 1.0)), ours), np.where(tiny, np.log(np.where(tiny, theirs, 1.0)), theirs)
+        ours, theirs = (
+            np.where(tiny, np.log(np.where(tiny, ours, 1.0)), ours),
+            np.where(tiny, np.log(np.where(tiny, theirs, 1.0)), theirs),
+        )
     return float(np.max(np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-300))) if len(ours) else 0.0
 
 
 def _check(values: dict, kind_prefix: str, quantities: dict[str, str]) -> dict[str, float]:
-    """Largest relative difference per quantity over the jobs whose id contains ``kind_prefix``; asserts each <= RTOL."""
+    """Largest relative difference per quantity over the jobs whose id contains ``kind_prefix``.
+
+    Asserts each <= RTOL.
+    """
     worst: dict[str, float] = {}
     failures = []
     for id_, (ours, theirs) in values.items():
@@ -265,7 +330,9 @@ def test_change_model_equals_lm_with_hc3(reference_values):
 
 
 def test_ordinal_logit_equals_polr(reference_values):
-    _check(reference_values, "_ordinal", {"coef": "coef", "cut": "cut", "loglik": "loglik", "se": "se", "cut_se": "cut_se"})
+    _check(
+        reference_values, "_ordinal", {"coef": "coef", "cut": "cut", "loglik": "loglik", "se": "se", "cut_se": "cut_se"}
+    )
     for id_, (ours, theirs) in reference_values.items():
         if id_.endswith("_ordinal"):
             assert ours["converged"]
@@ -282,7 +349,10 @@ def test_bowker_equals_mcnemar_test_or_its_formula(reference_values):
             continue
         stat, df, p = theirs["informative"]
         assert ours["df"] == df and ours["df_all_pairs"] == theirs["all_pairs"].iat[1]
-        worst = max(worst, _rel([ours["statistic"], ours["pvalue"], ours["pvalue_all_pairs"]], [stat, p, theirs["all_pairs"].iat[2]]))
+        worst = max(
+            worst,
+            _rel([ours["statistic"], ours["pvalue"], ours["pvalue_all_pairs"]], [stat, p, theirs["all_pairs"].iat[2]]),
+        )
         r_stat, r_df, r_p = theirs["mcnemar_test"]
         if ours["empty_pairs"]:
             assert np.isnan(r_stat), "mcnemar.test returns NaN when a pair of models has no moves"

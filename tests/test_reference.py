@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from helpers import reference
-from helpers.errors import DataError
+from helpers.core.errors import DataError
+from helpers.data import reference
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,20 @@
 
 import pytest
 
-from helpers import pipeline, survey
+from helpers.data import survey
+from helpers.running import pipeline
 
 
 def test_2014_round_is_configured_like_2011():
     rounds = pipeline.load_rounds()
     assert rounds[2014] == {"input_path": "survey/example_survey_2014.xlsx", "codebook": "2014"}
     ids = {r.id for r in pipeline.load_config().runs}
-    assert {"01_clean_survey_2014", "02_compare_2011_2014", "03_model_visits_2011_2014", "03_model_loans_2011_2014"} <= ids
+    assert {
+        "01_clean_survey_2014",
+        "02_compare_2011_2014",
+        "03_model_visits_2011_2014",
+        "03_model_loans_2011_2014",
+    } <= ids
 
 
 def test_2014_example_matches_published_figures(outputs):

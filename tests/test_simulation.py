@@ -13,7 +13,7 @@ import statsmodels.api as sm
 from scipy.optimize import minimize_scalar
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
-from helpers import models, reference, simulation
+from helpers.analysis import models, simulation
 
 TRUTH = {1: 1.05, 2: 1.10, 3: 1.10, 4: 1.20}
 
@@ -33,14 +33,17 @@ def _statsmodels_reference(X, offset, y):
     Newton on the discrete model diverges from a Poisson start with exposures this large, so it
     starts from a coarse profile search over statsmodels' GLM log-likelihood (to 1e-3 in log alpha).
     """
+
     def glm(alpha, **kw):
         return sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=alpha), offset=offset).fit(**kw)
 
-    coarse = minimize_scalar(lambda la: -glm(np.exp(la)).llf, bounds=(np.log(1e-4), np.log(1.0)), method="bounded",
-                             options={"xatol": 1e-3})
+    coarse = minimize_scalar(
+        lambda la: -glm(np.exp(la)).llf, bounds=(np.log(1e-4), np.log(1.0)), method="bounded", options={"xatol": 1e-3}
+    )
     start = glm(np.exp(coarse.x))
     nb = NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(
-        start_params=np.r_[start.params.to_numpy(), np.exp(coarse.x)], method="newton", tol=1e-13, maxiter=200, disp=0)
+        start_params=np.r_[start.params.to_numpy(), np.exp(coarse.x)], method="newton", tol=1e-13, maxiter=200, disp=0
+    )
     assert nb.mle_retvals["converged"]
     alpha = float(nb.params.iloc[-1])
     return alpha, glm(alpha, tol=1e-14, maxiter=200)
@@ -87,8 +90,12 @@ def test_profile_limits_are_where_the_deviance_rises_by_the_chi2_quantile(stack)
         for k, j in enumerate(cols):
             rest = X.drop(columns=X.columns[j])
             for b in (low[r, k], high[r, k]):
-                glm = sm.GLM(Y[r], rest, family=sm.families.NegativeBinomial(alpha=fit.alpha[r]),
-                             offset=offset + b * X.iloc[:, j].to_numpy()).fit(tol=1e-14, maxiter=200)
+                glm = sm.GLM(
+                    Y[r],
+                    rest,
+                    family=sm.families.NegativeBinomial(alpha=fit.alpha[r]),
+                    offset=offset + b * X.iloc[:, j].to_numpy(),
+                ).fit(tol=1e-14, maxiter=200)
                 assert 2 * (fit.llf[r] - glm.llf) == pytest.approx(1.959963984540054**2, rel=1e-7)
             # the likelihood interval is not the Wald interval, but close to it with counts this large
             assert low[r, k] < fit.params[r, j] < high[r, k]
@@ -96,7 +103,9 @@ def test_profile_limits_are_where_the_deviance_rises_by_the_chi2_quantile(stack)
 
 
 def _rows(fit, rows):
-    return models.BatchFit(fit.params[rows], fit.bse[rows], fit.alpha[rows], fit.llf[rows], fit.mu[rows], fit.status[rows])
+    return models.BatchFit(
+        fit.params[rows], fit.bse[rows], fit.alpha[rows], fit.llf[rows], fit.mu[rows], fit.status[rows]
+    )
 
 
 def _rscript_or_skip():
@@ -114,13 +123,14 @@ def test_profile_intervals_equal_r_confint_on_glm_nb(stack, base, tmp_path):
     r = 5
     base.assign(y=Y[r]).to_csv(tmp_path / "frame.csv", index=False)
     (tmp_path / "fit.R").write_text(
-        'suppressMessages(library(MASS))\n'
+        "suppressMessages(library(MASS))\n"
         'd <- read.csv("frame.csv")\n'
         'd$model <- relevel(factor(d$model), ref = "5"); d$kommunegruppe <- factor(d$kommunegruppe)\n'
-        'f <- glm.nb(y ~ model + kommunegruppe + merged_2007 + offset(log(population)), data = d,\n'
-        '            control = glm.control(epsilon = 1e-12, maxit = 100))\n'
-        'ci <- suppressWarnings(suppressMessages(confint(f, parm = 2:5)))\n'
-        'write.csv(data.frame(alpha = 1 / f$theta, low = ci[, 1], high = ci[, 2]), "ci.csv", row.names = FALSE)\n')
+        "f <- glm.nb(y ~ model + kommunegruppe + merged_2007 + offset(log(population)), data = d,\n"
+        "            control = glm.control(epsilon = 1e-12, maxit = 100))\n"
+        "ci <- suppressWarnings(suppressMessages(confint(f, parm = 2:5)))\n"
+        'write.csv(data.frame(alpha = 1 / f$theta, low = ci[, 1], high = ci[, 2]), "ci.csv", row.names = FALSE)\n'
+    )
     subprocess.run([rscript, "fit.R"], cwd=tmp_path, check=True, capture_output=True)
     r_ci = pd.read_csv(tmp_path / "ci.csv")
     cols = [list(X.columns).index(simulation.model_term(m)) for m in (1, 2, 3, 4)]
@@ -213,7 +223,8 @@ def test_power_is_the_test_size_without_effect_and_grows(base):
 
 def test_minimal_detectable_effect_has_a_monte_carlo_error():
     curve = pd.DataFrame({"irr": [1.0, 1.1, 1.2], "power": [0.05, 0.6, 1.0], "mc_se": [0.01, 0.02, 0.0]})
-    # x* = x0 + (0.8 - y0) / (y1 - y0) * 0.1 at (1.1, 0.6), (1.2, 1.0): dx*/dy0 = -0.1 (1.0 - 0.8) / 0.4², dx*/dy1 = -0.1 (0.8 - 0.6) / 0.4²
+    # x* = x0 + (0.8 - y0) / (y1 - y0) * 0.1 at (1.1, 0.6), (1.2, 1.0): dx*/dy0 = -0.1 (1.0 - 0.8) / 0.4², dx*/dy1 =
+    # -0.1 (0.8 - 0.6) / 0.4²
     expected = np.hypot(0.125 * 0.02, 0.125 * 0.0)
     assert simulation.minimal_detectable_mc_se(curve) == pytest.approx(expected)
     assert simulation.minimal_detectable_mc_se(curve.iloc[:2]) is None
@@ -226,7 +237,9 @@ def test_profile_irr_table_of_a_single_fit_matches_the_batched_intervals(stack, 
     assert list(table.index) == [f"model {m} ({models.SHORT_NAMES[m]})" for m in (1, 2, 3, 4)]
     assert table["profile_converged"].all()
     np.testing.assert_allclose(table["irr"], np.exp(single.params.iloc[1:5]))
-    np.testing.assert_allclose(np.log(table["wald_high"]), single.params.iloc[1:5] + 1.959963984540054 * single.bse.iloc[1:5])
+    np.testing.assert_allclose(
+        np.log(table["wald_high"]), single.params.iloc[1:5] + 1.959963984540054 * single.bse.iloc[1:5]
+    )
     # the same limits as the batched engine at the single fit's dispersion
     sub = models.fit_negbin_batch(X.to_numpy(), Y[7], offset)
     low, high, _ = models.profile_intervals_batch(X.to_numpy(), Y[7], offset, sub, [1, 2, 3, 4])
@@ -236,7 +249,9 @@ def test_profile_irr_table_of_a_single_fit_matches_the_batched_intervals(stack, 
 
 
 def test_better_interval_needs_more_than_twice_the_monte_carlo_error():
-    study = pd.DataFrame({"coverage_wald": [0.93, 0.94], "coverage_profile": [0.94, 0.95], "profile_minus_wald_mc_se": [0.001, 0.001]})
+    study = pd.DataFrame(
+        {"coverage_wald": [0.93, 0.94], "coverage_profile": [0.94, 0.95], "profile_minus_wald_mc_se": [0.001, 0.001]}
+    )
     best = simulation.better_interval(study)
     assert best["better"] == "profile" and best["clear"]
     assert best["difference"] == pytest.approx(0.01) and best["difference_mc_se"] == pytest.approx(np.sqrt(2e-6) / 2)

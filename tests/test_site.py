@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-
-from helpers import paths, site
 from site_fixture import build_reports
+
+from helpers.core import paths
+from helpers.outputs import site
 
 
 @pytest.fixture
@@ -21,7 +21,9 @@ def built(outputs):
 
 
 def _pages(root: Path) -> dict[str, str]:
-    return {p["path"]: (root / p["path"]).read_text(encoding="utf-8") for p in json.loads((root / "pages.json").read_text())}
+    return {
+        p["path"]: (root / p["path"]).read_text(encoding="utf-8") for p in json.loads((root / "pages.json").read_text())
+    }
 
 
 def test_index_summarises_every_run_from_its_results(built):
@@ -36,16 +38,30 @@ def test_index_summarises_every_run_from_its_results(built):
 def test_every_page_from_synthetic_input_is_marked_and_code_is_folded(built):
     root, _ = built
     pages = _pages(root)
-    assert set(pages) == {"index.html", "notebooks/00_reference.html", "notebooks/01_clean_survey_2011.html",
-                          "gallery.html", "tables.html", "provenance.html", "data_dictionary.html", "references.html"}
+    assert set(pages) == {
+        "index.html",
+        "notebooks/00_reference.html",
+        "notebooks/01_clean_survey_2011.html",
+        "gallery.html",
+        "tables.html",
+        "provenance.html",
+        "data_dictionary.html",
+        "references.html",
+    }
     for path, text in pages.items():
         if path == "notebooks/00_reference.html":
-            assert 'class="synthetic-mark"' not in text and "real data only" in text  # a real run is not marked synthetic
+            assert (
+                'class="synthetic-mark"' not in text and "real data only" in text
+            )  # a real run is not marked synthetic
         else:
             assert 'class="synthetic-mark"' in text, path
     nb = pages["notebooks/01_clean_survey_2011.html"]
-    assert re.search(r'<details class="code"><summary>show code</summary>((?!</details>).)*answer', nb, re.S)  # code hidden by default
-    assert "43" in nb and "cdnjs" not in nb and "mathjax" not in nb.lower()  # outputs shown; nothing fetched from the network
+    assert re.search(
+        r'<details class="code"><summary>show code</summary>((?!</details>).)*answer', nb, re.S
+    )  # code hidden by default
+    assert (
+        "43" in nb and "cdnjs" not in nb and "mathjax" not in nb.lower()
+    )  # outputs shown; nothing fetched from the network
 
 
 def test_every_local_link_and_image_resolves(built):
@@ -57,7 +73,10 @@ def test_every_local_link_and_image_resolves(built):
             assert (root / path).parent.joinpath(target).resolve().is_file(), f"{path}: broken link {target}"
     gallery = (root / "gallery.html").read_text()
     run = "01_clean_survey_2011"
-    assert f'src="figures/{run}/survey_2011_models_synthetic.png"' in gallery and f"figures/{run}/survey_2011_models_synthetic.svg" in gallery
+    assert (
+        f'src="figures/{run}/survey_2011_models_synthetic.png"' in gallery
+        and f"figures/{run}/survey_2011_models_synthetic.svg" in gallery
+    )
     assert f'href="tables/{run}/survey_2011_models_synthetic.csv"' in (root / "tables.html").read_text()
 
 
@@ -86,9 +105,16 @@ def test_pdf_holds_every_page(built):
     assert "5,560,534 inhabitants" in text and "Provenance" in text and "SYNTHETIC EXAMPLE DATA" in text
     assert "answer = 6" not in text  # code stays folded in print
     # Chromium records the pages' relative links as file:// URLs of this machine; the PDF keeps them relative
-    uris = [str(a.get_object()["/A"].get_object()["/URI"]) for page in reader.pages for a in page.get("/Annots") or []
-            if "/A" in a.get_object() and "/URI" in a.get_object()["/A"].get_object()]
-    assert "site/notebooks/00_reference.html" in uris and "site/tables/01_clean_survey_2011/survey_2011_models_synthetic.csv" in uris
+    uris = [
+        str(a.get_object()["/A"].get_object()["/URI"])
+        for page in reader.pages
+        for a in page.get("/Annots") or []
+        if "/A" in a.get_object() and "/URI" in a.get_object()["/A"].get_object()
+    ]
+    assert (
+        "site/notebooks/00_reference.html" in uris
+        and "site/tables/01_clean_survey_2011/survey_2011_models_synthetic.csv" in uris
+    )
     assert not [u for u in uris if u.startswith("file:") or str(paths.root()) in u or str(root) in u]
     assert all((pdf.parent / u.split("#")[0]).is_file() for u in uris if not u.startswith(("http:", "https:")))
 
@@ -107,7 +133,10 @@ def test_the_gallery_prints_svgs_or_small_pngs_and_shows_the_300_dpi_png_on_scre
     root = site.build()
     gallery = (root / "gallery.html").read_text()
     assert f'<img class="print-only" src="print/{run}/{name}.png"' in gallery
-    with Image.open(paths.reports() / "figures" / run / f"{name}.png") as full, Image.open(root / "print" / run / f"{name}.png") as small:
+    with (
+        Image.open(paths.reports() / "figures" / run / f"{name}.png") as full,
+        Image.open(root / "print" / run / f"{name}.png") as small,
+    ):
         assert full.width > 300 and small.width == 300 and small.mode == "RGB"
         assert small.height == round(full.height * 300 / full.width)
 

@@ -16,10 +16,11 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-
-from helpers import paths, site
 from site_fixture import build_reports
 from test_browser import CHROMIUM, CHROMIUM_FLAGS, browser_available  # noqa: F401  (the fixture skips or fails as there)
+
+from helpers.core import paths
+from helpers.outputs import site
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +67,9 @@ def crawl(base: str) -> dict[str, int]:
             text = page.inner_text("body")
             seen[url] = len(text.strip())
             assert seen[url] > 200, f"{url}: almost empty page ({seen[url]} characters)"
-            broken = page.evaluate("Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+            broken = page.evaluate(
+                "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+            )
             assert not broken, f"{url}: images that do not load: {broken}"
             for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
                 href = href.split("#")[0]
@@ -84,8 +87,16 @@ def test_site_opens_and_every_link_works(browser_available, outputs, serve):  # 
     root = site.build()
     seen = crawl(serve(root))
     pages = {urlparse(u).path.lstrip("/") for u in seen if u.endswith(".html")}
-    assert pages == {"index.html", "notebooks/00_reference.html", "notebooks/01_clean_survey_2011.html",
-                     "gallery.html", "tables.html", "provenance.html", "data_dictionary.html", "references.html"}
+    assert pages == {
+        "index.html",
+        "notebooks/00_reference.html",
+        "notebooks/01_clean_survey_2011.html",
+        "gallery.html",
+        "tables.html",
+        "provenance.html",
+        "data_dictionary.html",
+        "references.html",
+    }
     assert any(u.endswith(".png") for u in seen) and any(u.endswith(".csv") for u in seen)
 
 

@@ -6,26 +6,26 @@ Fixtures in tests/fixtures/statbank/ are recorded real DST answers (see PROVENAN
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
-import itertools
 import json
 import re
-import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from statbank_fake import (  # the fake server; its fixture ``fake`` is in conftest.py
+    FAST,
+    FIXTURES,
+    FOLK1A_INFO,
+    TABLEINFOS,
+    make_info,
+)
 
-from helpers import files, paths, provenance, statbank
-from helpers.errors import DataError
+from helpers.core import files, paths
+from helpers.core.errors import DataError
+from helpers.data import provenance, statbank
 
-FIXTURES = Path(__file__).parent / "fixtures" / "statbank"
-FOLK1A_INFO = (FIXTURES / "tableinfo_FOLK1A_da_2025-08.json").read_bytes()
-FAST = {"timeout": 2.0, "retries": 2, "base_delay": 0.01}
 FOLK1A_VARS = {"OMRÅDE": ["101"], "KØN": "TOT", "ALDER": "IALT", "CIVILSTAND": "TOT", "Tid": "*K1"}
 K1_PERIODS = 18  # 2008K1..2025K1 in the tableinfo fixture: the rows FOLK1A_VARS selects
 
@@ -55,195 +55,7 @@ SBS1_BODY = (
     "147;14150;2010;812\n"
     "147;14140;2010;-\n"
     "151;14150;2008;300\n"
-).encode("utf-8")
-
-
-AREAS = [("000", "All Denmark"), ("084", "Region Hovedstaden"), ("101", "Copenhagen"), ("147", "Frederiksberg"),
-         ("151", "Ballerup"), ("411", "Christiansø"), ("563", "Fanø")]
-
-
-def make_info(table: str, measure_var: str, measures: dict[str, str], years=range(2009, 2018)) -> bytes:
-    """A tableinfo answer in the recorded shape (id, text, variables[{id, text, elimination, time, values}])."""
-    def var(vid, values, is_time=False):
-        return {"id": vid, "text": vid.lower(), "elimination": not is_time, "time": is_time,
-                "values": [{"id": i, "text": t} for i, t in values]}
-    doc = {"id": table, "text": f"{table} (test)", "unit": "Number", "variables": [
-        var("OMRÅDE", AREAS), var(measure_var, list(measures.items())),
-        var("Tid", [(str(y), str(y)) for y in years], is_time=True)]}
-    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
-
-
-TABLEINFOS = {
-    "FOLK1A": FOLK1A_INFO,
-    "BIB1": make_info("BIB1", "BNØGLE", {"15110": "Loans, total", "15120": "Loans. Books", "15250": "Downloads"}),
-    "SBS1": make_info("SBS1", "BNØGLE", {"14110": "Population (1,000)", "14140": "Active borrowers", "14150": "Physical visits (1,000)"}),
-    # deliberately NOT the assumed code AKTIVI: the client must find the variable by its values
-    "BIB2B": make_info("BIB2B", "AKTIVITET", {"10310": "All service points", "10300": "With collection", "10340": "Population"}),
-    "BIB6": make_info("BIB6", "INDTUDG", {"17110": "Gross", "17180": "Net"}),
-}
-
-
-# --------------------------------------------------------------------------- the fault-injecting server
-# What the fake holds per table: cells keyed by {VARIABLE: value id} (upper-cased codes, all variables);
-# every other cell of a selection is answered `..`, as DST writes a missing value.
-
-
-def cells(*rows: tuple[dict[str, str], str]) -> dict[frozenset, str]:
-    return {frozenset(codes.items()): value for codes, value in rows}
-
-
-def area_measure_year(var: str, *rows: tuple[str, str, str, str]) -> list[tuple[dict[str, str], str]]:
-    return [({"OMRÅDE": a, var: m, "TID": y}, v) for a, m, y, v in rows]
-
-
-CELLS = {
-    "BIB1": cells(*area_measure_year(
-        "BNØGLE", ("000", "15110", "2010", "48123456"), ("084", "15110", "2010", "15000000"),
-        ("101", "15110", "2010", "5123456"), ("101", "15120", "2010", "3456789"), ("147", "15110", "2010", "812345"),
-        ("147", "15120", "2011", "600000,0"), ("411", "15110", "2010", "12"))),
-    "SBS1": cells(*area_measure_year(
-        "BNØGLE", ("000", "14150", "2010", "36123,4"), ("101", "14150", "2010", "4321,5"),
-        ("101", "14140", "2010", "180000"), ("147", "14150", "2010", "812"), ("147", "14140", "2010", "-"))),
-    "BIB2B": cells(*area_measure_year(
-        "AKTIVITET", ("000", "10310", "2010", "525"), ("101", "10310", "2010", "21"), ("101", "10300", "2010", "20"))),
-    "BIB6": cells(*area_measure_year("INDTUDG", ("101", "17110", "2010", "350000,5"), ("101", "17180", "2010", "300000"))),
-    "FOLK1A": cells(*[({"OMRÅDE": a, "KØN": "TOT", "ALDER": "IALT", "CIVILSTAND": "TOT", "TID": t}, v)
-                                for a, t, v in [("000", "2010K1", "5534738"), ("101", "2010K1", "528208"),
-                                                ("101", "2008K1", "509861"), ("411", "2010K1", "95")]]),
-}
-
-
-class FakeStatBank:
-    """HTTP server on 127.0.0.1 serving tableinfo and /v1/data answers, recording every request.
-
-    A data request is answered with every cell of its selection (the product of the values selected
-    per variable, resolved against the served tableinfo by the fake's own simple rules), values from
-    ``cells`` or `..`. ``script`` actions, consumed one per data request (then that answer), where
-    ``body`` None stands for the answer the request deserves:
-    ("ok", body), ("status", code, body), ("headers", code, {header: value}, body),
-    ("slow", seconds, body), ("truncated", body) (declares 100 bytes more than it sends),
-    ("drip", pause, body) (headers at once, then 16 bytes per ``pause``), ("drip-headers", pause) (one
-    header line per ``pause``, 90 of them), ("undeclared", body) (no
-    Content-Length; the end is the closed connection), ("redirect", code, location),
-    ("edit", function) (the deserved answer passed through ``function``).
-    """
-
-    def __init__(self, tableinfos: dict[str, bytes], table_cells: dict[str, dict[frozenset, str]] | None = None):
-        self.tableinfos, self.cells = dict(tableinfos), dict(CELLS if table_cells is None else table_cells)
-        self.script, self.requests, self.served, self.targets = [], [], [], []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.server.handle_error = lambda request, address: None  # clients that time out close early
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def data_requests(self) -> list[dict]:
-        return [body for path, body in self.requests if path != "/v1/tableinfo"]
-
-    def answer(self, query: dict) -> bytes:
-        """The complete BULK answer to ``query``: header of upper-cased codes + INDHOLD, CRLF, one row per cell."""
-        info = json.loads(self.tableinfos[query["table"].upper()])
-        columns, chosen = [], []
-        for selection in query["variables"]:
-            var = next(v for v in info["variables"] if v["id"].upper() == selection["code"].upper())
-            ids = [v["id"] for v in var["values"]]
-            picked = []
-            for s in selection["values"]:
-                picked += [i for i in ids if (i >= s[2:] if s.startswith(">=") else fnmatch.fnmatchcase(i, s))]
-            columns.append(selection["code"].upper())
-            chosen.append(picked)
-        held = self.cells.get(query["table"].upper(), {})
-        lines = [";".join([*columns, "INDHOLD"])]
-        lines += [";".join([*combo, held.get(frozenset(zip(columns, combo)), "..")]) for combo in itertools.product(*chosen)]
-        return ("\r\n".join(lines) + "\r\n").encode("utf-8")
-
-    def _handler(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8"))
-                fake.targets.append(self.path)  # absolute when the fake is used as an HTTP proxy
-                path = urllib.parse.urlsplit(self.path).path
-                fake.requests.append((path, body))
-                if path == "/v1/tableinfo":
-                    info = fake.tableinfos.get(body["table"].upper())
-                    err = b'{"errorTypeCode":"TABLE-NOTFOUND","message":"Tabellen findes ikke"}'
-                    return self.send(200, info) if info else self.send(400, err)
-                action = fake.script.pop(0) if fake.script else ("ok", None)
-                if action[0] == "edit":
-                    action = ("ok", action[1](fake.answer(body)))
-                payload = action[-1] if action[-1] is not None else fake.answer(body)
-                if action[0] in ("ok", "slow", "drip", "undeclared", "truncated"):
-                    fake.served.append((body["table"], payload))
-                if action[0] == "ok":
-                    self.send(200, payload)
-                elif action[0] == "status":
-                    self.send(action[1], payload)
-                elif action[0] == "headers":
-                    self.send(action[1], payload, headers=action[2])
-                elif action[0] == "redirect":
-                    self.send(action[1], b"", headers={"Location": action[2]})
-                elif action[0] == "slow":
-                    time.sleep(action[1])
-                    self.send(200, payload)
-                elif action[0] == "truncated":
-                    self.send(200, payload, length=len(payload) + 100)
-                elif action[0] == "undeclared":
-                    self.send(200, payload, length=False)
-                elif action[0] == "drip":
-                    self.send(200, payload, pause=action[1])
-                elif action[0] == "drip-headers":
-                    self.drip_headers(action[1])
-
-            def drip_headers(self, pause):
-                try:
-                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
-                    for i in range(90):
-                        self.wfile.write(f"X-Pad-{i}: {i}\r\n".encode())
-                        self.wfile.flush()
-                        time.sleep(pause)
-                    self.wfile.write(b"Content-Length: 0\r\n\r\n")
-                    self.close_connection = True
-                except OSError:
-                    pass
-
-            def send(self, status, payload, length=None, headers=None, pause=None):
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json" if payload[:1] == b"{" else "text/csv")
-                    if length is not False:
-                        self.send_header("Content-Length", str(len(payload) if length is None else length))
-                    for name, value in (headers or {}).items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    if pause is None:
-                        self.wfile.write(payload)
-                    else:
-                        for i in range(0, len(payload), 16):
-                            self.wfile.write(payload[i:i + 16])
-                            self.wfile.flush()
-                            time.sleep(pause)
-                    self.close_connection = True
-                except OSError:
-                    pass
-
-        return Handler
-
-
-@pytest.fixture
-def fake():
-    server = FakeStatBank(TABLEINFOS)
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+).encode()
 
 
 # --------------------------------------------------------------------------- fixtures: provenance and parsing
@@ -251,8 +63,12 @@ def fake():
 
 def test_fixture_hashes_match_provenance():
     """Every copied fixture is byte-identical to what PROVENANCE.md lists."""
-    listed = dict((name, sha) for sha, name in re.findall(r"^([0-9a-f]{64})  fixtures/(\S+)$",
-                                                          (FIXTURES / "PROVENANCE.md").read_text(encoding="utf-8"), re.M))
+    listed = dict(
+        (name, sha)
+        for sha, name in re.findall(
+            r"^([0-9a-f]{64})  fixtures/(\S+)$", (FIXTURES / "PROVENANCE.md").read_text(encoding="utf-8"), re.M
+        )
+    )
     on_disk = {p.name for p in FIXTURES.iterdir() if p.name != "PROVENANCE.md"}
     assert set(listed) == on_disk
     for name, sha in listed.items():
@@ -334,7 +150,12 @@ def test_every_recorded_error_is_surfaced_without_retry(fake, error):
     with pytest.raises(statbank.StatbankAPIError) as caught:
         statbank.data("FOLK1A", FOLK1A_VARS, base_url=fake.url, **FAST)
     exc = caught.value
-    assert (exc.status, exc.error_type_code, exc.message, exc.table) == (400, error["errorTypeCode"], error["message"], "FOLK1A")
+    assert (exc.status, exc.error_type_code, exc.message, exc.table) == (
+        400,
+        error["errorTypeCode"],
+        error["message"],
+        "FOLK1A",
+    )
     assert error["message"] in str(exc) and error["errorTypeCode"] in str(exc)
     assert len(fake.data_requests()) == 1  # a 4xx is not retried
 
@@ -348,10 +169,14 @@ def test_error_body_that_is_not_json():
 
 
 def test_danish_thousands_separators():
-    body = ("A;INDHOLD\r\n1;1.234.567\r\n2;1.234,5\r\n3;-12.345.678,25\r\n4;1.234\r\n5;..\r\n6;37,7\r\n"
-            "7;5475791\r\n")
+    body = "A;INDHOLD\r\n1;1.234.567\r\n2;1.234,5\r\n3;-12.345.678,25\r\n4;1.234\r\n5;..\r\n6;37,7\r\n7;5475791\r\n"
     values = statbank.parse_csv(body)["INDHOLD"].tolist()
-    assert values[:4] == [1234567.0, 1234.5, -12345678.25, 1234.0]  # "1.234" is Danish here: the column writes 1.234.567
+    assert values[:4] == [
+        1234567.0,
+        1234.5,
+        -12345678.25,
+        1234.0,
+    ]  # "1.234" is Danish here: the column writes 1.234.567
     assert pd.isna(values[4]) and values[5:] == [37.7, 5475791.0]
     assert statbank.parse_csv("A;INDHOLD\n1;1.234\n2;0.5\n")["INDHOLD"].tolist() == [1.234, 0.5]  # English answer
 
@@ -373,13 +198,16 @@ def test_lowercase_header_is_upper_cased():
     assert list(statbank.parse_csv("omrÅde;tid;indhold\n101;2010;1\n").columns) == ["OMRÅDE", "TID", "INDHOLD"]
 
 
-@pytest.mark.parametrize("body, needle", [
-    (b'{"errorTypeCode":"X","message":"y"}', "INDHOLD"),
-    (b"", "empty"),
-    (b"A;INDHOLD\n1;2;3\n", "row 2"),
-    (b"A;INDHOLD\n1;12a\n2;inf\n", "row 2"),
-    (b"A;INDHOLD\n\xff\xfe;1\n", "UTF-8"),
-])
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        (b'{"errorTypeCode":"X","message":"y"}', "INDHOLD"),
+        (b"", "empty"),
+        (b"A;INDHOLD\n1;2;3\n", "row 2"),
+        (b"A;INDHOLD\n1;12a\n2;inf\n", "row 2"),
+        (b"A;INDHOLD\n\xff\xfe;1\n", "UTF-8"),
+    ],
+)
 def test_bad_bodies_give_data_errors(body, needle):
     with pytest.raises(DataError, match=needle):
         statbank.parse_csv(body, source="answer")
@@ -400,18 +228,33 @@ def folk1a_info():
 
 
 def test_query_shape_and_canonical_codes(folk1a_info):
-    query = statbank.build_query(folk1a_info, {"område": "*", "køn": "TOT", "alder": "IALT", "civilstand": "TOT", "tid": "*K1"})
-    assert {k: query[k] for k in ("table", "format", "lang", "valuePresentation")} == \
-        {"table": "FOLK1A", "format": "BULK", "lang": "en", "valuePresentation": "Code"}
+    query = statbank.build_query(
+        folk1a_info, {"område": "*", "køn": "TOT", "alder": "IALT", "civilstand": "TOT", "tid": "*K1"}
+    )
+    assert {k: query[k] for k in ("table", "format", "lang", "valuePresentation")} == {
+        "table": "FOLK1A",
+        "format": "BULK",
+        "lang": "en",
+        "valuePresentation": "Code",
+    }
     assert [v["code"] for v in query["variables"]] == ["OMRÅDE", "KØN", "ALDER", "CIVILSTAND", "Tid"]
 
 
-@pytest.mark.parametrize("tid, first, last, n", [
-    ("*", "2008K1", "2025K3", 71), ("*K1", "2008K1", "2025K1", 18), ("202*K1", "2020K1", "2025K1", 6),
-    (">=2009K1<=2011K1", "2009K1", "2011K1", 9), (">=2024K1", "2024K1", "2025K3", 7), ("<=2020K1", "2008K1", "2020K1", 49),
-    (">2020K1<2021K1", "2020K2", "2020K4", 3), ("(1)", "2025K3", "2025K3", 1), ("(-n+5)", "2024K3", "2025K3", 5),
-    ("2010K1", "2010K1", "2010K1", 1),
-])
+@pytest.mark.parametrize(
+    "tid, first, last, n",
+    [
+        ("*", "2008K1", "2025K3", 71),
+        ("*K1", "2008K1", "2025K1", 18),
+        ("202*K1", "2020K1", "2025K1", 6),
+        (">=2009K1<=2011K1", "2009K1", "2011K1", 9),
+        (">=2024K1", "2024K1", "2025K3", 7),
+        ("<=2020K1", "2008K1", "2020K1", 49),
+        (">2020K1<2021K1", "2020K2", "2020K4", 3),
+        ("(1)", "2025K3", "2025K3", 1),
+        ("(-n+5)", "2024K3", "2025K3", 5),
+        ("2010K1", "2010K1", "2010K1", 1),
+    ],
+)
 def test_selections_pass_the_check_and_resolve(folk1a_info, tid, first, last, n):
     """Each selection form is accepted, sent as given, and resolves to the periods the row count uses."""
     query = statbank.build_query(folk1a_info, {**FOLK1A_VARS, "Tid": tid})
@@ -435,13 +278,19 @@ def test_unknown_value_names_table_variable_value_and_accepted(folk1a_info):
         assert part in text
 
 
-@pytest.mark.parametrize("variables, needle", [
-    ({**FOLK1A_VARS, "KØN": "IALT"}, "KØN: unknown value 'IALT'; accepted values include: TOT, 1, 2"),
-    ({**FOLK1A_VARS, "Tid": "*X9"}, "no value matches the wildcard '*X9'"),
-    ({**FOLK1A_VARS, "REGION": "1"}, "unknown variable 'REGION'; the table has: OMRÅDE, KØN, ALDER, CIVILSTAND, Tid"),
-    ({k: v for k, v in FOLK1A_VARS.items() if k != "CIVILSTAND"}, "missing: CIVILSTAND"),
-    ({**FOLK1A_VARS, "ALDER": []}, "no values selected"),
-])
+@pytest.mark.parametrize(
+    "variables, needle",
+    [
+        ({**FOLK1A_VARS, "KØN": "IALT"}, "KØN: unknown value 'IALT'; accepted values include: TOT, 1, 2"),
+        ({**FOLK1A_VARS, "Tid": "*X9"}, "no value matches the wildcard '*X9'"),
+        (
+            {**FOLK1A_VARS, "REGION": "1"},
+            "unknown variable 'REGION'; the table has: OMRÅDE, KØN, ALDER, CIVILSTAND, Tid",
+        ),
+        ({k: v for k, v in FOLK1A_VARS.items() if k != "CIVILSTAND"}, "missing: CIVILSTAND"),
+        ({**FOLK1A_VARS, "ALDER": []}, "no values selected"),
+    ],
+)
 def test_bad_queries_fail_clearly(folk1a_info, variables, needle):
     with pytest.raises(statbank.UnknownCodeError, match=re.escape(needle)):
         statbank.build_query(folk1a_info, variables)
@@ -503,7 +352,11 @@ def test_slow_answer_is_retried_then_fails_clearly(fake):
         statbank.data("FOLK1A", FOLK1A_VARS, base_url=fake.url, timeout=0.2, retries=2, base_delay=0.01)
     assert time.monotonic() - started < 5
     text = str(caught.value)
-    assert "3 attempts" in text and "no complete answer within 0.2 s (the deadline per attempt)" in text and "FOLK1A" in text
+    assert (
+        "3 attempts" in text
+        and "no complete answer within 0.2 s (the deadline per attempt)" in text
+        and "FOLK1A" in text
+    )
     assert len(fake.data_requests()) == 3
 
 
@@ -543,9 +396,20 @@ def test_unknown_table_is_a_4xx_error(fake):
 
 def test_declared_requests_are_one_clear_structure():
     assert [r.table for r in statbank.REQUESTS] == ["BIB1", "SBS1", "BIB2B", "BIB6", "FOLK1A"]
-    assert sorted(statbank.MEASURES) == sorted([
-        "loans", "book_loans", "downloads", "visits", "active_borrowers", "service_points",
-        "service_points_with_collection", "expenditure_gross", "expenditure_net", "population"])
+    assert sorted(statbank.MEASURES) == sorted(
+        [
+            "loans",
+            "book_loans",
+            "downloads",
+            "visits",
+            "active_borrowers",
+            "service_points",
+            "service_points_with_collection",
+            "expenditure_gross",
+            "expenditure_net",
+            "population",
+        ]
+    )
     by = {r.table: r for r in statbank.REQUESTS}
     assert by["SBS1"].measures["14150"] == ("visits", 1000.0)
     assert by["BIB6"].measures["17180"] == ("expenditure_net", 1000.0)
@@ -575,7 +439,10 @@ def test_fetch_usage_caches_everything_with_provenance(fake, raw_copy, capsys):
     entry = entries["usage/statbank/BIB1.csv"]
     assert entry.synthetic is False and entry.licence == statbank.LICENCE
     assert entry.source.startswith("Statistics Denmark StatBank API v1, POST /v1/data {")
-    assert json.loads(entry.source.split("POST /v1/data ", 1)[1]) == json.loads((folder / "BIB1.query.json").read_text())["query"]
+    assert (
+        json.loads(entry.source.split("POST /v1/data ", 1)[1])
+        == json.loads((folder / "BIB1.query.json").read_text())["query"]
+    )
     assert entry.sha256 == files.sha256(folder / "BIB1.csv") and "(UTC)" in entry.description
     assert "usage/statbank/BIB1.query.json" in entries and "usage/statbank/BIB1.tableinfo.json" in entries
     assert [p for p in provenance.check() if "statbank" in p] == []  # other folders are not this test's business
@@ -591,17 +458,26 @@ def test_fetch_usage_caches_everything_with_provenance(fake, raw_copy, capsys):
 
 
 def test_fetch_usage_for_given_years_and_tables(fake, tmp_path):
-    written = statbank.fetch_usage(years=[2010, 2011], tables=["folk1a", "BIB1"], base_url=fake.url,
-                                   cache_dir=tmp_path / "cache", progress=False, **FAST)
+    written = statbank.fetch_usage(
+        years=[2010, 2011],
+        tables=["folk1a", "BIB1"],
+        base_url=fake.url,
+        cache_dir=tmp_path / "cache",
+        progress=False,
+        **FAST,
+    )
     assert [p.name for p in written] == ["FOLK1A.csv", "BIB1.csv"]
     tids = [next(v["values"] for v in q["variables"] if v["code"] == "Tid") for q in fake.data_requests()]
     assert tids == [["2010K1", "2011K1"], ["2010", "2011"]]
 
 
-@pytest.mark.parametrize("kwargs, needle", [
-    ({"tables": ["BIB99"]}, "no declared request for table(s) BIB99"),
-    ({"tables": ["BIB1"], "years": [1990]}, "none of the years"),
-])
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        ({"tables": ["BIB99"]}, "no declared request for table(s) BIB99"),
+        ({"tables": ["BIB1"], "years": [1990]}, "none of the years"),
+    ],
+)
 def test_fetch_usage_rejects_unknown_tables_and_years(fake, tmp_path, kwargs, needle):
     with pytest.raises(statbank.UnknownCodeError, match=re.escape(needle)):
         statbank.fetch_usage(base_url=fake.url, cache_dir=tmp_path, progress=False, **kwargs, **FAST)
@@ -610,14 +486,17 @@ def test_fetch_usage_rejects_unknown_tables_and_years(fake, tmp_path, kwargs, ne
 
 def test_measure_variable_that_cannot_be_found(fake, tmp_path):
     fake.tableinfos["BIB6"] = make_info("BIB6", "INDTUDG", {"17110": "Gross"})  # 17180 missing
-    with pytest.raises(statbank.UnknownCodeError, match="cannot tell which variable holds the measure ids 17110, 17180"):
+    with pytest.raises(
+        statbank.UnknownCodeError, match="cannot tell which variable holds the measure ids 17110, 17180"
+    ):
         statbank.fetch_usage(tables="BIB6", base_url=fake.url, cache_dir=tmp_path, progress=False, **FAST)
 
 
 def test_undeclared_variable_is_reported(fake, tmp_path):
     info = json.loads(TABLEINFOS["BIB1"])
-    info["variables"].insert(2, {"id": "TYPE", "text": "type", "elimination": True, "time": False,
-                                 "values": [{"id": "1", "text": "a"}]})
+    info["variables"].insert(
+        2, {"id": "TYPE", "text": "type", "elimination": True, "time": False, "values": [{"id": "1", "text": "a"}]}
+    )
     fake.tableinfos["BIB1"] = json.dumps(info).encode()
     with pytest.raises(statbank.UnknownCodeError, match="variable\\(s\\) TYPE that REQUESTS does not pin"):
         statbank.fetch_usage(tables="BIB1", base_url=fake.url, cache_dir=tmp_path, progress=False, **FAST)
@@ -639,7 +518,13 @@ def test_cached_usage_contract_from_hand_written_answers(raw_copy):
     assert folder == raw_copy / "usage" / "statbank"
     usage = statbank.cached_usage()
     assert list(usage.columns) == ["kommunekode", "year", "measure", "value", "table"]
-    assert usage.dtypes.to_dict() == {"kommunekode": "int64", "year": "int64", "measure": "str", "value": "float64", "table": "str"}
+    assert usage.dtypes.to_dict() == {
+        "kommunekode": "int64",
+        "year": "int64",
+        "measure": "str",
+        "value": "float64",
+        "table": "str",
+    }
     got = {(r.kommunekode, r.year, r.measure): (r.value, r.table) for r in usage.itertuples()}
     assert got == {
         (101, 2010, "loans"): (5123456.0, "BIB1"),
@@ -685,12 +570,15 @@ def test_cached_usage_on_empty_cache_names_the_command(raw_copy, tmp_path):
         statbank.cached_usage(tmp_path / "nothing")
 
 
-@pytest.mark.parametrize("body, needle", [
-    (b"OMR\xc3\x85DE;TID;INDHOLD\n101;2010;1\n", "missing column(s) BN\u00d8GLE"),
-    (b"OMR\xc3\x85DE;BN\xc3\x98GLE;TID;INDHOLD\n101;15110;2010M01;1\n", "period is not a year"),
-    (b"OMR\xc3\x85DE;BN\xc3\x98GLE;TID;INDHOLD\n101;15110;2010;1\n101;15110;2010;2\n", "unique"),
-    (b"OMR\xc3\x85DE;BN\xc3\x98GLE;TID;INDHOLD\n101;15110;2010;lots\n", "not a number"),
-])
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        (b"OMR\xc3\x85DE;TID;INDHOLD\n101;2010;1\n", "missing column(s) BN\u00d8GLE"),
+        (b"OMR\xc3\x85DE;BN\xc3\x98GLE;TID;INDHOLD\n101;15110;2010M01;1\n", "period is not a year"),
+        (b"OMR\xc3\x85DE;BN\xc3\x98GLE;TID;INDHOLD\n101;15110;2010;1\n101;15110;2010;2\n", "unique"),
+        (b"OMR\xc3\x85DE;BN\xc3\x98GLE;TID;INDHOLD\n101;15110;2010;lots\n", "not a number"),
+    ],
+)
 def test_broken_cache_gives_data_errors_not_pandas_tracebacks(raw_copy, body, needle):
     write_cache(raw_copy, {"BIB1": body})
     with pytest.raises(DataError, match=re.escape(needle)):

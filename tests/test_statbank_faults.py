@@ -12,14 +12,14 @@ from __future__ import annotations
 import email.utils
 import ssl
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from statbank_fake import CELLS, FAST, TABLEINFOS, FakeStatBank, cells
 
-from helpers import cli, statbank
-from helpers.errors import DataError
-from test_statbank import CELLS, FAST, TABLEINFOS, FakeStatBank, cells
-from test_statbank import fake  # noqa: F401  (the fixture: a fresh fake server per test)
+from helpers.core.errors import DataError
+from helpers.data import statbank
+from helpers.running import cli
 
 FAULT = {"timeout": 0.4, "retries": 1, "base_delay": 0.01, "max_bytes": 100_000, "max_wait": 0.05}
 BIB1_ROWS = 7 * 3 * 9  # areas x measures x years 2009-2017 of the test tableinfo
@@ -74,42 +74,107 @@ def oversized_stream() -> bytes:
 
 # id -> (script as a function of the server, error type, phrases the message must hold)
 FAULTS = {
-    "truncated body": (lambda f: [("truncated", None)] * 2, statbank.StatbankUnavailable,
-                       ["truncated body", "bytes (Content-Length)", "2 attempts", "no cache file was changed"]),
-    "wrong table, same variables": (lambda f: [("edit", another_table)], statbank.StatbankAnswerError,
-                                    ["not cached; the cache is as it was", "value(s) not asked for in BNØGLE", "14150, an answer for another table than BIB1?", "accepted: 15110, 15120, 15250"]),
-    "wrong table, other variables": (lambda f: [("edit", other_variables)], statbank.StatbankAnswerError,
-                                     ["asked for but not in the answer: BNØGLE", "not asked for: KØN", "another table"]),
-    "missing variable": (lambda f: [("edit", drop_column)], statbank.StatbankAnswerError,
-                         ["variable(s) asked for but not in the answer: BNØGLE", "header is OMRÅDE;TID;INDHOLD"]),
-    "too few rows": (lambda f: [("edit", first_rows)], statbank.StatbankAnswerError,
-                     [f"100 rows, but the selection implies {BIB1_ROWS} (7 OMRÅDE x 3 BNØGLE x 9 Tid)", "cut short"]),
-    "row cut mid-way": (lambda f: [("edit", cut_mid_row)], DataError, [f"row {BIB1_ROWS + 1}: 2 fields, the header has 4"]),
-    "empty field": (lambda f: [("edit", empty_field)], statbank.StatbankAnswerError,
-                    ["row 6, column 'OMRÅDE': incomplete row: empty field"]),
-    "empty value": (lambda f: [("edit", empty_value)], statbank.StatbankAnswerError,
-                    [f"row {BIB1_ROWS + 1}, column 'INDHOLD': incomplete row: empty value"]),
-    "oversized, declared": (lambda f: [("ok", b"x" * 150_000)], statbank.StatbankAnswerError,
-                            ["larger than the maximum of 100,000 bytes", "Content-Length 150,000"]),
-    "oversized, streamed": (lambda f: [("undeclared", oversized_stream())], statbank.StatbankAnswerError,
-                            ["larger than the maximum of 100,000 bytes", "more than"]),
-    "slow drip beyond the deadline": (lambda f: [("drip", 0.02, None)] * 2, statbank.StatbankUnavailable,
-                                      ["no complete answer within 0.4 s (the deadline per attempt)", "2 attempts"]),
-    "429 with Retry-After": (lambda f: [("headers", 429, {"Retry-After": "1"}, b"")] * 2, statbank.StatbankRateLimited,
-                             ["rate limited", "HTTP 429 Too Many Requests", "asked to wait 1 s", "2 attempts"]),
-    "503": (lambda f: [("headers", 503, {"Retry-After": "2"}, b"")] * 2, statbank.StatbankUnavailable,
-            ["HTTP 503 Service Unavailable, asked to wait 2 s", "2 attempts"]),
+    "truncated body": (
+        lambda f: [("truncated", None)] * 2,
+        statbank.StatbankUnavailable,
+        ["truncated body", "bytes (Content-Length)", "2 attempts", "no cache file was changed"],
+    ),
+    "wrong table, same variables": (
+        lambda f: [("edit", another_table)],
+        statbank.StatbankAnswerError,
+        [
+            "not cached; the cache is as it was",
+            "value(s) not asked for in BNØGLE",
+            "14150, an answer for another table than BIB1?",
+            "accepted: 15110, 15120, 15250",
+        ],
+    ),
+    "wrong table, other variables": (
+        lambda f: [("edit", other_variables)],
+        statbank.StatbankAnswerError,
+        ["asked for but not in the answer: BNØGLE", "not asked for: KØN", "another table"],
+    ),
+    "missing variable": (
+        lambda f: [("edit", drop_column)],
+        statbank.StatbankAnswerError,
+        ["variable(s) asked for but not in the answer: BNØGLE", "header is OMRÅDE;TID;INDHOLD"],
+    ),
+    "too few rows": (
+        lambda f: [("edit", first_rows)],
+        statbank.StatbankAnswerError,
+        [f"100 rows, but the selection implies {BIB1_ROWS} (7 OMRÅDE x 3 BNØGLE x 9 Tid)", "cut short"],
+    ),
+    "row cut mid-way": (
+        lambda f: [("edit", cut_mid_row)],
+        DataError,
+        [f"row {BIB1_ROWS + 1}: 2 fields, the header has 4"],
+    ),
+    "empty field": (
+        lambda f: [("edit", empty_field)],
+        statbank.StatbankAnswerError,
+        ["row 6, column 'OMRÅDE': incomplete row: empty field"],
+    ),
+    "empty value": (
+        lambda f: [("edit", empty_value)],
+        statbank.StatbankAnswerError,
+        [f"row {BIB1_ROWS + 1}, column 'INDHOLD': incomplete row: empty value"],
+    ),
+    "oversized, declared": (
+        lambda f: [("ok", b"x" * 150_000)],
+        statbank.StatbankAnswerError,
+        ["larger than the maximum of 100,000 bytes", "Content-Length 150,000"],
+    ),
+    "oversized, streamed": (
+        lambda f: [("undeclared", oversized_stream())],
+        statbank.StatbankAnswerError,
+        ["larger than the maximum of 100,000 bytes", "more than"],
+    ),
+    "slow drip beyond the deadline": (
+        lambda f: [("drip", 0.02, None)] * 2,
+        statbank.StatbankUnavailable,
+        ["no complete answer within 0.4 s (the deadline per attempt)", "2 attempts"],
+    ),
+    "429 with Retry-After": (
+        lambda f: [("headers", 429, {"Retry-After": "1"}, b"")] * 2,
+        statbank.StatbankRateLimited,
+        ["rate limited", "HTTP 429 Too Many Requests", "asked to wait 1 s", "2 attempts"],
+    ),
+    "503": (
+        lambda f: [("headers", 503, {"Retry-After": "2"}, b"")] * 2,
+        statbank.StatbankUnavailable,
+        ["HTTP 503 Service Unavailable, asked to wait 2 s", "2 attempts"],
+    ),
     "500": (lambda f: [("status", 500, b"oops")] * 2, statbank.StatbankUnavailable, ["HTTP 500 Internal Server Error"]),
-    "400 from DST": (lambda f: [("status", 400, b'{"errorTypeCode":"EXTRACT-NOTFOUND","message":"Kan ikke finde"}')],
-                     statbank.StatbankAPIError, ["HTTP 400 EXTRACT-NOTFOUND", "Kan ikke finde"]),
-    "html maintenance page": (lambda f: [("ok", b"<html>maintenance</html>")], DataError,
-                              ["last header column must be INDHOLD"]),
-    "redirect to another host": (lambda f: [("redirect", 307, f.url.replace("127.0.0.1", "localhost") + "/v1/data")],
-                                 statbank.StatbankRedirectError, ["redirects to http://localhost:", "outside the API's own host"]),
-    "redirect to https": (lambda f: [("redirect", 301, f.url.replace("http:", "https:") + "/v1/data")],
-                          statbank.StatbankRedirectError, ["outside the API's own host http://127.0.0.1:"]),
-    "redirect without Location": (lambda f: [("headers", 302, {}, b"")], statbank.StatbankRedirectError, ["no Location"]),
-    "redirect loop": (lambda f: [("redirect", 307, "/v1/data")] * 6, statbank.StatbankRedirectError, ["more than 5 redirects"]),
+    "400 from DST": (
+        lambda f: [("status", 400, b'{"errorTypeCode":"EXTRACT-NOTFOUND","message":"Kan ikke finde"}')],
+        statbank.StatbankAPIError,
+        ["HTTP 400 EXTRACT-NOTFOUND", "Kan ikke finde"],
+    ),
+    "html maintenance page": (
+        lambda f: [("ok", b"<html>maintenance</html>")],
+        DataError,
+        ["last header column must be INDHOLD"],
+    ),
+    "redirect to another host": (
+        lambda f: [("redirect", 307, f.url.replace("127.0.0.1", "localhost") + "/v1/data")],
+        statbank.StatbankRedirectError,
+        ["redirects to http://localhost:", "outside the API's own host"],
+    ),
+    "redirect to https": (
+        lambda f: [("redirect", 301, f.url.replace("http:", "https:") + "/v1/data")],
+        statbank.StatbankRedirectError,
+        ["outside the API's own host http://127.0.0.1:"],
+    ),
+    "redirect without Location": (
+        lambda f: [("headers", 302, {}, b"")],
+        statbank.StatbankRedirectError,
+        ["no Location"],
+    ),
+    "redirect loop": (
+        lambda f: [("redirect", 307, "/v1/data")] * 6,
+        statbank.StatbankRedirectError,
+        ["more than 5 redirects"],
+    ),
 }
 
 
@@ -120,13 +185,17 @@ def good_cache(fake, raw_copy):
     folder = raw_copy / "usage" / "statbank"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     manifest = (raw_copy / "usage" / "MANIFEST.yaml").read_bytes()
-    assert set(before) == {"BIB1.csv", "BIB1.query.json", "BIB1.tableinfo.json"} and b";5123456\r\n" in before["BIB1.csv"]
+    assert (
+        set(before) == {"BIB1.csv", "BIB1.query.json", "BIB1.tableinfo.json"} and b";5123456\r\n" in before["BIB1.csv"]
+    )
     fake.cells["BIB1"] = {**CELLS["BIB1"], **cells(({"OMRÅDE": "101", "BNØGLE": "15110", "TID": "2010"}, "5200000"))}
     fake.requests.clear()
 
     def unchanged() -> bool:
-        return ({p.name: p.read_bytes() for p in folder.iterdir()} == before
-                and (raw_copy / "usage" / "MANIFEST.yaml").read_bytes() == manifest)
+        return {p.name: p.read_bytes() for p in folder.iterdir()} == before and (
+            raw_copy / "usage" / "MANIFEST.yaml"
+        ).read_bytes() == manifest
+
     return unchanged
 
 
@@ -148,8 +217,13 @@ def test_fault_leaves_good_cache_identical(fake, good_cache, name):
 @pytest.mark.parametrize("name", FAULTS)
 def test_fault_through_the_command_is_a_message_not_a_traceback(fake, good_cache, monkeypatch, capsys, name):
     script, _, phrases = FAULTS[name]
-    for setting, value in {"DEFAULT_TIMEOUT": 0.4, "DEFAULT_RETRIES": 1, "DEFAULT_BASE_DELAY": 0.01,
-                           "DEFAULT_MAX_BYTES": 100_000, "DEFAULT_MAX_WAIT": 0.05}.items():
+    for setting, value in {
+        "DEFAULT_TIMEOUT": 0.4,
+        "DEFAULT_RETRIES": 1,
+        "DEFAULT_BASE_DELAY": 0.01,
+        "DEFAULT_MAX_BYTES": 100_000,
+        "DEFAULT_MAX_WAIT": 0.05,
+    }.items():
         monkeypatch.setattr(statbank, setting, value)
     fake.script = script(fake)
     code = cli.main(["fetch-usage", "--tables", "BIB1", "--url", fake.url])
@@ -174,10 +248,20 @@ def test_slow_drip_would_pass_a_per_read_timeout(fake, drip):
     fake.script = [drip]
     started = time.monotonic()
     with pytest.raises(statbank.StatbankUnavailable, match=r"within 0\.3 s \(the deadline per attempt\)"):
-        statbank.post("data", {"table": "BIB1", "variables": [{"code": "OMRÅDE", "values": ["*"]},
-                                                              {"code": "BNØGLE", "values": ["*"]},
-                                                              {"code": "Tid", "values": ["*"]}]},
-                      url=fake.url, timeout=0.3, retries=0)
+        statbank.post(
+            "data",
+            {
+                "table": "BIB1",
+                "variables": [
+                    {"code": "OMRÅDE", "values": ["*"]},
+                    {"code": "BNØGLE", "values": ["*"]},
+                    {"code": "Tid", "values": ["*"]},
+                ],
+            },
+            url=fake.url,
+            timeout=0.3,
+            retries=0,
+        )
     assert 0.25 < time.monotonic() - started < 1.0
 
 
@@ -198,18 +282,22 @@ def test_absolute_redirect_to_the_same_host_is_followed(fake, tmp_path):
     assert (tmp_path / "BIB1.csv").read_bytes() == dict(fake.served)["BIB1"]
 
 
-@pytest.mark.parametrize("header, cap, waited", [
-    ("7", 30.0, 7.0),  # seconds form, honoured
-    ("7", 2.0, 2.0),  # capped by max_wait
-    ("0", 30.0, 0.01),  # never less than the backoff
-    ("soon", 30.0, 0.01),  # unreadable: the backoff
-])
+@pytest.mark.parametrize(
+    "header, cap, waited",
+    [
+        ("7", 30.0, 7.0),  # seconds form, honoured
+        ("7", 2.0, 2.0),  # capped by max_wait
+        ("0", 30.0, 0.01),  # never less than the backoff
+        ("soon", 30.0, 0.01),  # unreadable: the backoff
+    ],
+)
 def test_retry_after_is_honoured_and_capped(fake, monkeypatch, tmp_path, header, cap, waited):
     slept = []
     monkeypatch.setattr(statbank, "_sleep", slept.append)
     fake.script = [("headers", 429, {"Retry-After": header}, b"")]
-    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False,
-                         **{**FAULT, "max_wait": cap})
+    statbank.fetch_usage(
+        tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **{**FAULT, "max_wait": cap}
+    )
     assert slept == [waited] and (tmp_path / "BIB1.csv").exists()
 
 
@@ -217,20 +305,27 @@ def test_retry_after_http_date_on_503(fake, monkeypatch, tmp_path):
     slept = []
     monkeypatch.setattr(statbank, "_sleep", slept.append)
     fake.script = [("headers", 503, {"Retry-After": email.utils.formatdate(time.time() + 20, usegmt=True)}, b"")]
-    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **{**FAULT, "max_wait": 60})
+    statbank.fetch_usage(
+        tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **{**FAULT, "max_wait": 60}
+    )
     assert len(slept) == 1 and 18 <= slept[0] <= 20
 
 
 def test_retry_after_really_waits_the_capped_time(fake, tmp_path):
     fake.script = [("headers", 429, {"Retry-After": "5"}, b"")]
     started = time.monotonic()
-    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False,
-                         **{**FAULT, "base_delay": 0.0, "max_wait": 0.2})
+    statbank.fetch_usage(
+        tables=["BIB1"],
+        base_url=fake.url,
+        cache_dir=tmp_path,
+        progress=False,
+        **{**FAULT, "base_delay": 0.0, "max_wait": 0.2},
+    )
     assert 0.2 <= time.monotonic() - started < 1.5
 
 
 def test_retry_after_parsing():
-    now = datetime(2026, 12, 1, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
     assert statbank.retry_after("120", now) == 120.0
     assert statbank.retry_after("Tue, 01 Dec 2026 12:01:30 GMT", now) == 90.0
     assert statbank.retry_after("Tue, 01 Dec 2026 11:00:00 GMT", now) == 0.0  # in the past
@@ -241,7 +336,9 @@ def test_retry_after_parsing():
 def test_rate_limited_then_answered(fake, monkeypatch, tmp_path):
     monkeypatch.setattr(statbank, "_sleep", lambda s: None)
     fake.script = [("headers", 429, {"Retry-After": "1"}, b""), ("status", 503, b"")]
-    statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **{**FAULT, "retries": 2})
+    statbank.fetch_usage(
+        tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **{**FAULT, "retries": 2}
+    )
     assert len(fake.data_requests()) == 3
 
 
@@ -260,7 +357,9 @@ def test_localhost_reaches_the_same_fake(fake):
 
 def test_answer_with_labels_instead_of_codes_is_accepted(fake, tmp_path):
     """One test found BULK ignoring valuePresentation=Code: labels of the selected values pass the check."""
-    fake.script = [("edit", lambda b: b.replace(b"\r\n101;", b"\r\nCopenhagen;").replace(b";15110;", b";Loans, total;"))]
+    fake.script = [
+        ("edit", lambda b: b.replace(b"\r\n101;", b"\r\nCopenhagen;").replace(b";15110;", b";Loans, total;"))
+    ]
     statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **FAULT)
     assert b"Copenhagen;Loans, total;2010;5123456\r\n" in (tmp_path / "BIB1.csv").read_bytes()
     usage = statbank.cached_usage(tmp_path).set_index(["kommunekode", "year", "measure"])["value"]
@@ -272,7 +371,16 @@ def test_answer_with_labels_instead_of_codes_is_accepted(fake, tmp_path):
 
 @pytest.fixture
 def no_proxy_env(monkeypatch):
-    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+    for name in (
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -317,8 +425,9 @@ def test_https_fetch_and_deadline(tls_fake, tmp_path):
     fake.script = [("drip", 0.02, None)]
     started = time.monotonic()
     with pytest.raises(statbank.StatbankUnavailable, match=r"within 0\.3 s \(the deadline per attempt\)"):
-        statbank.fetch_usage(tables=["BIB1"], base_url=url, cache_dir=tmp_path, progress=False,
-                             **{**FAULT, "timeout": 0.3, "retries": 0})
+        statbank.fetch_usage(
+            tables=["BIB1"], base_url=url, cache_dir=tmp_path, progress=False, **{**FAULT, "timeout": 0.3, "retries": 0}
+        )
     assert time.monotonic() - started < 1.5
 
 
@@ -349,16 +458,22 @@ def test_fetch_killed_before_its_query_file_is_reported_not_read(fake, good_cach
         if str(target).endswith(".query.json"):
             raise KeyboardInterrupt  # the process dies here
         return real_write_json(target, obj)
+
     monkeypatch.setattr(statbank.files, "write_json", killed)
     with pytest.raises(KeyboardInterrupt):
         statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **FAULT)
     assert b";5200000\r\n" in (folder / "BIB1.csv").read_bytes()  # the new answer landed, its record did not
-    with pytest.raises(DataError, match=r"(?s)BIB1\.csv: .*differs from the sha256 recorded in BIB1\.query\.json.*"
-                                        r"borgerservice fetch-usage --tables BIB1"):
+    with pytest.raises(
+        DataError,
+        match=r"(?s)BIB1\.csv: .*differs from the sha256 recorded in BIB1\.query\.json.*"
+        r"borgerservice fetch-usage --tables BIB1",
+    ):
         statbank.cached_usage()
     monkeypatch.setattr(statbank.files, "write_json", real_write_json)
     statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **FAULT)  # the next fetch repairs it
-    assert statbank.cached_usage().set_index(["kommunekode", "year", "measure"])["value"][(101, 2010, "loans")] == 5200000
+    assert (
+        statbank.cached_usage().set_index(["kommunekode", "year", "measure"])["value"][(101, 2010, "loans")] == 5200000
+    )
 
 
 def test_hand_edited_tableinfo_is_reported(fake, good_cache, raw_copy):

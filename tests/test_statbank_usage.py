@@ -8,11 +8,17 @@ kommune code of the FOLK1A tableinfo fixture (Fanø included, as DST would send 
 import json
 
 import pytest
+from statbank_fake import FAST, FOLK1A_INFO, TABLEINFOS, FakeStatBank, cells
 
-from helpers import models, pipeline, statbank, survey, usage
-from test_statbank import FAST, FOLK1A_INFO, TABLEINFOS, FakeStatBank, cells
+from helpers.analysis import models
+from helpers.data import statbank, survey, usage
+from helpers.running import pipeline
 
-KOMMUNER = [v["id"] for v in json.loads(FOLK1A_INFO)["variables"][0]["values"] if v["id"].isdigit() and 101 <= int(v["id"]) <= 860 and v["id"] != "411"]
+KOMMUNER = [
+    v["id"]
+    for v in json.loads(FOLK1A_INFO)["variables"][0]["values"]
+    if v["id"].isdigit() and 101 <= int(v["id"]) <= 860 and v["id"] != "411"
+]
 YEARS = range(2009, 2016)
 
 
@@ -50,7 +56,9 @@ def test_panel_takes_visits_from_the_cache(statbank_cache):
     assert row["visits_source"] == "statbank cache" and not row["visits_synthetic"]
     esbjerg = panel.set_index(["kommunekode", "year"]).loc[(561, 2012), "visits"]
     fano = float(visits_thousands("563", 2012).replace(",", ".")) * 1000
-    assert esbjerg == pytest.approx(float(visits_thousands("561", 2012).replace(",", ".")) * 1000 + fano)  # Fanø inside Esbjerg
+    assert esbjerg == pytest.approx(
+        float(visits_thousands("561", 2012).replace(",", ".")) * 1000 + fano
+    )  # Fanø inside Esbjerg
     assert panel["loans_source"].str.startswith("real").all()  # untouched outcomes keep their source
 
 

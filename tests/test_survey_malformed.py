@@ -12,12 +12,13 @@ import zipfile
 import openpyxl
 import pandas as pd
 import pytest
-import yaml
-
 import survey_variants as sv
-from helpers import paths, survey
-from helpers.errors import DataError
+import yaml
 from survey_raw import make_raw
+
+from helpers.core import paths
+from helpers.core.errors import DataError
+from helpers.data import survey
 
 X = "survey/example_survey_2011.xlsx"
 COURSES = "Antal it-kurser det seneste år"
@@ -104,41 +105,165 @@ def _short_row(g):
 
 # name -> (file name, bytes or callable(tmp) -> bytes, year, expectation, keyword arguments for clean)
 CASES = {
-    "html_saved_as_xls": ("e.xls", b"<html><head><meta charset='utf-8'></head><body><table><tr><td>Kommune</td></tr></table></body></html>", 2011, dict(message="HTML page"), {}),
-    "html_doctype_as_xlsx": ("e.xlsx", b"\xef\xbb\xbf<!DOCTYPE html>\n<html><table><tr><td>x</td></tr></table></html>", 2011, dict(message="HTML page"), {}),
+    "html_saved_as_xls": (
+        "e.xls",
+        b"<html><head><meta charset='utf-8'></head><body><table><tr><td>Kommune</td></tr></table></body></html>",
+        2011,
+        dict(message="HTML page"),
+        {},
+    ),
+    "html_doctype_as_xlsx": (
+        "e.xlsx",
+        b"\xef\xbb\xbf<!DOCTYPE html>\n<html><table><tr><td>x</td></tr></table></html>",
+        2011,
+        dict(message="HTML page"),
+        {},
+    ),
     "truncated_xlsx": ("e.xlsx", _example()[:3000], 2011, dict(message="damaged"), {}),
     "broken_sheet_xml": ("e.xlsx", _broken_sheet_xml(), 2011, dict(message="cannot be read"), {}),
-    "zip_without_workbook": ("e.xlsx", _zip({"data.csv": b"Kommune;Model\n"}), 2011, dict(message="not a workbook"), {}),
-    "docx_as_xlsx": ("e.xlsx", _zip({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<w/>"}), 2011, dict(message="word-processor"), {}),
+    "zip_without_workbook": (
+        "e.xlsx",
+        _zip({"data.csv": b"Kommune;Model\n"}),
+        2011,
+        dict(message="not a workbook"),
+        {},
+    ),
+    "docx_as_xlsx": (
+        "e.xlsx",
+        _zip({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<w/>"}),
+        2011,
+        dict(message="word-processor"),
+        {},
+    ),
     "pdf": ("e.xlsx", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", 2011, dict(message="PDF"), {}),
-    "excel_2003_xml": ("e.xls", b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>', 2011, dict(message="Excel 2003 XML"), {}),
+    "excel_2003_xml": (
+        "e.xls",
+        b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>',
+        2011,
+        dict(message="Excel 2003 XML"),
+        {},
+    ),
     "binary_garbage": ("e.csv", bytes(range(256)) * 20, 2011, dict(message="binary"), {}),
     "ole2_garbage": ("e.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00\x01" * 300, 2011, dict(message="OLE2"), {}),
     "sav_garbage": ("e.sav", b"$FL2@(#) SPSS DATA FILE" + b"\x00" * 50, 2011, dict(message="SPSS"), {}),
     "json_export": ("e.csv", b'[{"Kommune": "Aarhus", "Model": 3}]', 2011, dict(message="JSON"), {}),
     "utf16_bom_only": ("e.txt", b"\xff\xfe", 2011, dict(message="empty"), {}),
-    "formula_cells_without_values": ("e.xlsx", _wb_bytes(_formulas), 2011, dict(message=f"formula cell(s) without a stored value: R{R[0]}, R{R[1]}, R{R[2]}"), {}),
-    "spreadsheet_error_value": ("e.xlsx", _wb_bytes(_set(COURSES, R[2], "#REF!")), 2011, dict(message=f"R{R[2]} #REF!"), {}),
+    "formula_cells_without_values": (
+        "e.xlsx",
+        _wb_bytes(_formulas),
+        2011,
+        dict(message=f"formula cell(s) without a stored value: R{R[0]}, R{R[1]}, R{R[2]}"),
+        {},
+    ),
+    "spreadsheet_error_value": (
+        "e.xlsx",
+        _wb_bytes(_set(COURSES, R[2], "#REF!")),
+        2011,
+        dict(message=f"R{R[2]} #REF!"),
+        {},
+    ),
     "flood_one_kommune": ("e.xlsx", _wb_bytes(_flood), 2011, dict(message=": 6 responses", column="Kommune"), {}),
     "flood_too_many_rows": ("e.xlsx", _wb_bytes(_many_rows), 2011, dict(message="more than the 196"), {}),
-    "another_rounds_file": ("e.xlsx", _example(), 2014, dict(message="outside the fieldwork window of round 2014", column="Afsluttet"), dict(codebook="2014")),
-    "fieldwork_window_of_codebook": ("e.xlsx", _wb_bytes(_set("Afsluttet", R[1], "2012-02-01 10:00")), 2011,
-                                     dict(message=f"in rows {R[1]}", column="Afsluttet"), {}),
-    "fieldwork_override_is_logged": ("e.xlsx", _example(), 2014, dict(rule="fieldwork_override"), dict(codebook="2014", ignore_fieldwork=True)),
-    "model_label_disagrees_with_code": ("e.xlsx", _wb_bytes(_set(sv.MODEL_2011, R[3], "Model 3: Vi flytter sammen")), 2011,
-                                        dict(message="disagree", row=R[3], column=sv.MODEL_2011), {}),
-    "kommune_code_disagrees_with_name": ("e.xlsx", _wb_bytes(_set("Kommune", R[4], "101 Aarhus")), 2011, dict(message="disagree", row=R[4], column="Kommune"), {}),
-    "absurd_integer_text": ("e.xlsx", _wb_bytes(_set(COURSES, R[5], "99999999999999999999999")), 2011, dict(message="above the maximum", row=R[5], column=COURSES), {}),
-    "absurd_float": ("e.xlsx", _wb_bytes(_set(COURSES, R[6], 1e300)), 2011, dict(message="above the maximum", row=R[6], column=COURSES), {}),
-    "absurd_model_code": ("e.xlsx", _wb_bytes(_set(sv.MODEL_2011, R[7], 10 ** 20)), 2011, dict(message="unknown model code", row=R[7], column=sv.MODEL_2011), {}),
-    "decimal_count": ("e.xlsx", _wb_bytes(_set(COURSES, R[8], "2,5")), 2011, dict(message="not a whole number", row=R[8], column=COURSES), {}),
-    "serial_out_of_range": ("e.xlsx", _wb_bytes(_set("Afsluttet", R[9], "5")), 2011, dict(message="not an Excel date", row=R[9], column="Afsluttet"), {}),
-    "unreadable_date": ("e.xlsx", _wb_bytes(_set("Afsluttet", R[10], "i går ved 14-tiden")), 2011, dict(message="not a date", row=R[10], column="Afsluttet"), {}),
-    "sheet_named_in_codebook_missing": ("e.xlsx", _example(), 2011, dict(message="no sheet named 'Data'", column="sheet"), dict(codebook_keys={"sheet": "Data"})),
+    "another_rounds_file": (
+        "e.xlsx",
+        _example(),
+        2014,
+        dict(message="outside the fieldwork window of round 2014", column="Afsluttet"),
+        dict(codebook="2014"),
+    ),
+    "fieldwork_window_of_codebook": (
+        "e.xlsx",
+        _wb_bytes(_set("Afsluttet", R[1], "2012-02-01 10:00")),
+        2011,
+        dict(message=f"in rows {R[1]}", column="Afsluttet"),
+        {},
+    ),
+    "fieldwork_override_is_logged": (
+        "e.xlsx",
+        _example(),
+        2014,
+        dict(rule="fieldwork_override"),
+        dict(codebook="2014", ignore_fieldwork=True),
+    ),
+    "model_label_disagrees_with_code": (
+        "e.xlsx",
+        _wb_bytes(_set(sv.MODEL_2011, R[3], "Model 3: Vi flytter sammen")),
+        2011,
+        dict(message="disagree", row=R[3], column=sv.MODEL_2011),
+        {},
+    ),
+    "kommune_code_disagrees_with_name": (
+        "e.xlsx",
+        _wb_bytes(_set("Kommune", R[4], "101 Aarhus")),
+        2011,
+        dict(message="disagree", row=R[4], column="Kommune"),
+        {},
+    ),
+    "absurd_integer_text": (
+        "e.xlsx",
+        _wb_bytes(_set(COURSES, R[5], "99999999999999999999999")),
+        2011,
+        dict(message="above the maximum", row=R[5], column=COURSES),
+        {},
+    ),
+    "absurd_float": (
+        "e.xlsx",
+        _wb_bytes(_set(COURSES, R[6], 1e300)),
+        2011,
+        dict(message="above the maximum", row=R[6], column=COURSES),
+        {},
+    ),
+    "absurd_model_code": (
+        "e.xlsx",
+        _wb_bytes(_set(sv.MODEL_2011, R[7], 10**20)),
+        2011,
+        dict(message="unknown model code", row=R[7], column=sv.MODEL_2011),
+        {},
+    ),
+    "decimal_count": (
+        "e.xlsx",
+        _wb_bytes(_set(COURSES, R[8], "2,5")),
+        2011,
+        dict(message="not a whole number", row=R[8], column=COURSES),
+        {},
+    ),
+    "serial_out_of_range": (
+        "e.xlsx",
+        _wb_bytes(_set("Afsluttet", R[9], "5")),
+        2011,
+        dict(message="not an Excel date", row=R[9], column="Afsluttet"),
+        {},
+    ),
+    "unreadable_date": (
+        "e.xlsx",
+        _wb_bytes(_set("Afsluttet", R[10], "i går ved 14-tiden")),
+        2011,
+        dict(message="not a date", row=R[10], column="Afsluttet"),
+        {},
+    ),
+    "sheet_named_in_codebook_missing": (
+        "e.xlsx",
+        _example(),
+        2011,
+        dict(message="no sheet named 'Data'", column="sheet"),
+        dict(codebook_keys={"sheet": "Data"}),
+    ),
     "mixed_encoding_line": ("e.csv", _mixed_line(_csv_2011()), 2011, dict(rule="line_encoding_differs"), {}),
     "short_row": ("e.csv", _csv_2011(_short_row), 2011, dict(rule="short_row_padded"), {}),
-    "free_text_dropped_by_codebook": ("e.xlsx", _example(), 2011, dict(rule="free_text_dropped"), dict(codebook_keys={"free_text": "drop"})),
-    "bad_free_text_policy": ("e.xlsx", _example(), 2011, dict(message="unknown free-text policy", column="free_text"), dict(codebook_keys={"free_text": "keep"})),
+    "free_text_dropped_by_codebook": (
+        "e.xlsx",
+        _example(),
+        2011,
+        dict(rule="free_text_dropped"),
+        dict(codebook_keys={"free_text": "drop"}),
+    ),
+    "bad_free_text_policy": (
+        "e.xlsx",
+        _example(),
+        2011,
+        dict(message="unknown free-text policy", column="free_text"),
+        dict(codebook_keys={"free_text": "keep"}),
+    ),
 }
 
 
@@ -211,7 +336,12 @@ def test_input_outside_data_raw_is_refused(raw_survey, tmp_path):
 
 def test_log_csv_is_spreadsheet_safe(raw_survey, outputs):
     g = sv.base(2011)
-    g.rows[sv.HEADER_2011] += ["=SUM(A1:A2)", "@intern note", "-kontrol", "+1 felt"]  # unmapped headers are quoted in the log
+    g.rows[sv.HEADER_2011] += [
+        "=SUM(A1:A2)",
+        "@intern note",
+        "-kontrol",
+        "+1 felt",
+    ]  # unmapped headers are quoted in the log
     path = raw_survey.put("export_formula_header.csv", sv.to_csv(g))
     _, log_target = survey.clean_to_files(2011, path)
     text = log_target.read_text(encoding="utf-8")

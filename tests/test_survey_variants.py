@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import yaml
-
 import survey_variants as sv
-from helpers import paths, survey
-from helpers.errors import DataError
-from helpers.synthetic import truth
+import yaml
 from survey_raw import make_raw
+
+from helpers.core import paths
+from helpers.core.errors import DataError
+from helpers.data import survey
+from helpers.data.synthetic import truth
 
 VARIANTS = {v.name: v for v in sv.variants()}
 EXAMPLES = {2009: ("survey/example_survey_2009.csv", "2009"), 2011: ("survey/example_survey_2011.xlsx", "2011")}
@@ -28,7 +29,10 @@ def raw_survey(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def expected():
-    return {year: survey.clean(year, path, cb)[0].set_index("kommunekode", drop=False) for year, (path, cb) in EXAMPLES.items()}
+    return {
+        year: survey.clean(year, path, cb)[0].set_index("kommunekode", drop=False)
+        for year, (path, cb) in EXAMPLES.items()
+    }
 
 
 def test_at_least_40_variants_in_every_format():

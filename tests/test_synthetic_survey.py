@@ -6,9 +6,10 @@ import zipfile
 
 import pytest
 
-from helpers import files, paths, provenance, survey
-from helpers.synthetic import SEED, truth
-from helpers.synthetic import survey as gen
+from helpers.core import files, paths
+from helpers.data import provenance, survey
+from helpers.data.synthetic import SEED, truth
+from helpers.data.synthetic import survey as gen
 
 
 def test_write_examples_is_byte_for_byte_reproducible(raw_copy):
@@ -40,7 +41,7 @@ def test_manifest_entries_are_synthetic():
     for name in ("survey/example_survey_2009.csv", "survey/example_survey_2011.xlsx"):
         e = entries[name]
         assert e.synthetic is True
-        assert e.source == f"synthetic: helpers.synthetic.survey, seed {SEED}"
+        assert e.source == f"synthetic: helpers.data.synthetic.survey, seed {SEED}"
         assert e.sha256 == files.sha256(paths.raw() / name)
 
 
@@ -96,11 +97,20 @@ def test_calibration_2009_fewer_than_half_cooperate():
 def test_mess_is_present():
     r11, r09 = gen.responses(2011), gen.responses(2009)
     written = set(r11["name_written"]) | set(r09["name_written"])
-    for name in ["Århus", "Aarhus Kommune", "Lyngby-Tårbæk", "Brønderslev-Dronninglund", "Bornholms Regionskommune",
-                 "Høje Taastrup", "Kbh."]:
+    for name in [
+        "Århus",
+        "Aarhus Kommune",
+        "Lyngby-Tårbæk",
+        "Brønderslev-Dronninglund",
+        "Bornholms Regionskommune",
+        "Høje Taastrup",
+        "Kbh.",
+    ]:
         assert name in written
     assert r11["draft"].sum() == 1 and r09["draft"].sum() == 1
-    assert (r11["kommunekode"] == 563).sum() == 1 and "Fanø" in r11.loc[r11["kommunekode"] == 563, "name_written"].item()
+    assert (r11["kommunekode"] == 563).sum() == 1 and "Fanø" in r11.loc[
+        r11["kommunekode"] == 563, "name_written"
+    ].item()
     assert r11["email"].str.endswith("@example.dk").all()
 
 

@@ -1,4 +1,4 @@
-"""helpers.synthetic.usage: calibration, reproducibility and a recoverable true effect."""
+"""helpers.data.synthetic.usage: calibration, reproducibility and a recoverable true effect."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from helpers import files, paths, provenance, usage
-from helpers.synthetic import SEED
-from helpers.synthetic import usage as synth
-from helpers.synthetic.truth import true_models
+from helpers.core import files, paths
+from helpers.data import provenance, usage
+from helpers.data.synthetic import SEED
+from helpers.data.synthetic import usage as synth
+from helpers.data.synthetic.truth import true_models
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,15 @@ def test_shape_units_and_years(example):
     assert set(example["year"]) == set(range(2009, 2016))
     assert example["kommunekode"].nunique() == 97
     assert 563 not in set(example["kommunekode"]) and 561 in set(example["kommunekode"])
-    assert list(example.columns) == ["kommunekode", "year", "loans", "visits", "downloads", "service_points", "expenditure"]
+    assert list(example.columns) == [
+        "kommunekode",
+        "year",
+        "loans",
+        "visits",
+        "downloads",
+        "service_points",
+        "expenditure",
+    ]
 
 
 def test_visits_and_downloads_calibrated(totals):
@@ -76,7 +85,9 @@ def test_generate_is_deterministic():
 
 
 def test_write_examples_byte_for_byte(raw_copy):
-    shipped = {n: files.sha256(paths.root() / "data" / "raw" / "usage" / n) for n in (usage.EXAMPLE_FILE, usage.TRUTH_FILE)}
+    shipped = {
+        n: files.sha256(paths.root() / "data" / "raw" / "usage" / n) for n in (usage.EXAMPLE_FILE, usage.TRUTH_FILE)
+    }
     for n in shipped:
         (raw_copy / "usage" / n).unlink()
     out = synth.write_examples()
@@ -112,8 +123,12 @@ def _with_models(outcome: str) -> pd.DataFrame:
 def test_true_rate_ratios_recoverable(outcome):
     """Poisson with unit and year fixed effects and exposure = population recovers the rate ratios."""
     p = _with_models(outcome)
-    fit = smf.glm(f"{outcome} ~ C(model, Treatment('5')) + C(year) + C(kommunekode)", data=p,
-                  family=sm.families.Poisson(), exposure=p["population"]).fit()
+    fit = smf.glm(
+        f"{outcome} ~ C(model, Treatment('5')) + C(year) + C(kommunekode)",
+        data=p,
+        family=sm.families.Poisson(),
+        exposure=p["population"],
+    ).fit()
     truth = usage.load_truth()["rate_ratios"][outcome]
     for m in (1, 2, 3, 4):
         est = float(np.exp(fit.params[f"C(model, Treatment('5'))[T.{m}]"]))

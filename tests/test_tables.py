@@ -6,14 +6,20 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from helpers import tables
+from helpers.outputs import tables
 
 
 @pytest.fixture
 def fits():
     rng = np.random.default_rng(3)
-    df = pd.DataFrame({"model": np.tile([5, 1, 2, 3, 4], 20), "kommunegruppe": np.repeat([1, 2, 3, 4, 5], 20),
-                       "merged_2007": np.tile([0, 1], 50), "population": rng.integers(10_000, 100_000, 100)})
+    df = pd.DataFrame(
+        {
+            "model": np.tile([5, 1, 2, 3, 4], 20),
+            "kommunegruppe": np.repeat([1, 2, 3, 4, 5], 20),
+            "merged_2007": np.tile([0, 1], 50),
+            "population": rng.integers(10_000, 100_000, 100),
+        }
+    )
     df["y"] = rng.poisson(df["population"] * 0.005 * df["model"].map({5: 1.0, 1: 1.1, 2: 1.2, 3: 1.2, 4: 1.3}))
     formula = "y ~ C(model, Treatment(reference=5)) + C(kommunegruppe) + merged_2007"
     poisson = smf.glm(formula, data=df, family=sm.families.Poisson(), exposure=df["population"]).fit()
@@ -62,14 +68,20 @@ YEARS = [2010, 2011, 2012, 2013, 2014, 2015, 2018, 2019, 2020, 2021, 2022, 2023]
 @pytest.fixture(scope="module")
 def panel():
     """36 library units, 12 never treated and two cohorts, log loans per inhabitant from adoption.simulate_panels."""
-    from helpers import adoption
+    from helpers.analysis import adoption
 
     rng = np.random.default_rng(4)
     g = np.array([0] * 12 + [2012] * 12 + [2015] * 12)
     log_rate = adoption.simulate_panels(g, YEARS, lambda gg, y: 0.1 if gg and y >= gg else 0.0, reps=1, seed=4)[0]
     pop = rng.uniform(2e4, 2e5, len(g))
-    df = pd.DataFrame({"kommunekode": np.repeat(np.arange(1, len(g) + 1), len(YEARS)), "year": np.tile(YEARS, len(g)),
-                       "g": np.repeat(g, len(YEARS)), "population": np.repeat(pop, len(YEARS))})
+    df = pd.DataFrame(
+        {
+            "kommunekode": np.repeat(np.arange(1, len(g) + 1), len(YEARS)),
+            "year": np.tile(YEARS, len(g)),
+            "g": np.repeat(g, len(YEARS)),
+            "population": np.repeat(pop, len(YEARS)),
+        }
+    )
     df["loans"] = rng.poisson(df["population"] * 5 * np.exp(log_rate.ravel()))
     df["log_pop"] = np.log(df["population"])
     df["event_time"] = np.where(df["g"] > 0, df["year"] - df["g"], np.nan)
@@ -78,7 +90,7 @@ def panel():
 
 @pytest.fixture(scope="module")
 def twfe(panel):
-    from helpers import adoption
+    from helpers.analysis import adoption
 
     static = adoption.fit_twfe_static(panel)
     event = adoption.fit_twfe_event(panel, window=(-3, 4))
@@ -87,8 +99,12 @@ def twfe(panel):
 
 def _twfe_table(twfe):
     static, event = twfe
-    return tables.regression_table({"static": static["fit"], "event study": event["fit"]}, title="TWFE", scale="rate ratio",
-                                   term_labels=tables.event_time_labels((-3, 4)))
+    return tables.regression_table(
+        {"static": static["fit"], "event study": event["fit"]},
+        title="TWFE",
+        scale="rate ratio",
+        term_labels=tables.event_time_labels((-3, 4)),
+    )
 
 
 def test_fit_twfe_static_returns_its_fit_beside_the_old_keys(twfe):
@@ -107,7 +123,11 @@ def test_pyfixest_table_numbers_are_the_fits_rate_ratios_and_intervals(twfe):
         assert sorted(est.loc[name].index) == sorted(tidy.index)
         for term, r in tidy.iterrows():
             row = est.loc[(name, term)]
-            assert row["coefficient"] == r["Estimate"] and row["std_error"] == r["Std. Error"] and row["p_value"] == r["Pr(>|t|)"]
+            assert (
+                row["coefficient"] == r["Estimate"]
+                and row["std_error"] == r["Std. Error"]
+                and row["p_value"] == r["Pr(>|t|)"]
+            )
             assert row["estimate"] == pytest.approx(np.exp(r["Estimate"]), rel=1e-15)
             assert row["estimate_low"] == pytest.approx(np.exp(r["2.5%"]), rel=1e-15)
             assert row["estimate_high"] == pytest.approx(np.exp(r["97.5%"]), rel=1e-15)
@@ -137,7 +157,9 @@ def test_pyfixest_table_states_crv1_fixed_effects_n_clusters_and_fit_statistics(
     assert cells.loc["N", "static"] == f"{36 * len(YEARS):,}" and cells.loc["clusters", "event study"] == "36"
     # log-likelihood and deviance equal statsmodels' Poisson GLM with the fixed effects as dummies
     d = panel.assign(treated_a=((panel["g"] > 0) & (panel["year"] >= panel["g"])).astype(float))
-    ref = smf.glm("loans ~ treated_a + C(kommunekode) + C(year)", data=d, family=sm.families.Poisson(), offset=d["log_pop"]).fit()
+    ref = smf.glm(
+        "loans ~ treated_a + C(kommunekode) + C(year)", data=d, family=sm.families.Poisson(), offset=d["log_pop"]
+    ).fit()
     fit_rows = t.tidy[(t.tidy["kind"] == "fit") & (t.tidy["model"] == "static")].set_index("term")
     assert fit_rows.loc["log-likelihood", "estimate"] == pytest.approx(ref.llf, rel=1e-9)
     assert fit_rows.loc["deviance", "estimate"] == pytest.approx(ref.deviance, rel=1e-7)

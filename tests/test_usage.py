@@ -1,4 +1,4 @@
-"""helpers.usage: real loans, library units (Fanø in Esbjerg), the panel and its sources."""
+"""helpers.data.usage: real loans, library units (Fanø in Esbjerg), the panel and its sources."""
 
 from __future__ import annotations
 
@@ -6,12 +6,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import paths, provenance, reference, statbank, usage
-from helpers.errors import DataError
+from helpers.core import paths
+from helpers.core.errors import DataError
+from helpers.data import provenance, reference, statbank, usage
 
 # PROVENANCE.md, check 1: implied national physical loans, million
-PROVENANCE_MILLIONS = {2010: 45.98, 2011: 44.60, 2012: 42.29, 2013: 39.79, 2014: 37.33, 2015: 35.45,
-                       2018: 29.92, 2019: 29.42, 2020: 21.59, 2021: 17.44, 2022: 23.29, 2023: 24.90}
+PROVENANCE_MILLIONS = {
+    2010: 45.98,
+    2011: 44.60,
+    2012: 42.29,
+    2013: 39.79,
+    2014: 37.33,
+    2015: 35.45,
+    2018: 29.92,
+    2019: 29.42,
+    2020: 21.59,
+    2021: 17.44,
+    2022: 23.29,
+    2023: 24.90,
+}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +88,9 @@ def test_esbjerg_count_uses_own_population_rate_uses_unit_population(panel):
 
 
 def test_to_library_units_is_the_one_place():
-    df = pd.DataFrame({"kommunekode": [561, 563, 101], "year": [2010] * 3, "n": [10.0, 2.0, 5.0], "label": ["e", "f", "k"]})
+    df = pd.DataFrame(
+        {"kommunekode": [561, 563, 101], "year": [2010] * 3, "n": [10.0, 2.0, 5.0], "label": ["e", "f", "k"]}
+    )
     out = usage.to_library_units(df, ["n"]).set_index("kommunekode")
     assert list(out.index) == [101, 561]
     assert out.loc[561, "n"] == 12.0 and out.loc[561, "label"] == "e" and out.loc[561, "unit_members"] == "561,563"
@@ -185,7 +200,7 @@ def test_unknown_source_or_outcome():
 
 
 def _fake_statbank(monkeypatch, frame):
-    """Point helpers.statbank.cached_usage at ``frame`` (the real module: an import error must fail here)."""
+    """Point helpers.data.statbank.cached_usage at ``frame`` (the real module: an import error must fail here)."""
     monkeypatch.setattr(statbank, "cached_usage", lambda *a, **k: frame.copy())
 
 
@@ -202,7 +217,7 @@ def _contract_frame(value_visits=1000.0):
 
 
 def test_statbank_measures_exist_in_the_client():
-    """The fake frames below use measure names by hand; they must be ones helpers.statbank really delivers."""
+    """The fake frames below use measure names by hand; they must be ones helpers.data.statbank really delivers."""
     assert set(usage.STATBANK_MEASURES.values()) <= set(statbank.MEASURES)
     assert {"visits", "service_points_with_collection", "expenditure_gross"} <= set(statbank.MEASURES)
 
@@ -269,8 +284,15 @@ def test_notebook_runs(outputs, tmp_path):
     import papermill as pm
 
     nb = paths.notebooks() / "01_usage_panel.ipynb"
-    pm.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), kernel_name=paths.KERNEL_NAME, cwd=str(paths.notebooks()),
-                        parameters={"loans_source": "real"}, progress_bar=False, execution_timeout=600)
+    pm.execute_notebook(
+        str(nb),
+        str(tmp_path / "out.ipynb"),
+        kernel_name=paths.KERNEL_NAME,
+        cwd=str(paths.notebooks()),
+        parameters={"loans_source": "real"},
+        progress_bar=False,
+        execution_timeout=600,
+    )
     assert (paths.processed() / usage.PANEL_FILE).is_file()
     assert (paths.figures() / "usage_national_loans_real.png").is_file()
     assert (paths.figures() / "usage_loans_change_2010_2019_real.svg").is_file()

@@ -1,0 +1,81 @@
+"""Every option's allowed values, declared once, and the one check that enforces them.
+
+Each choice a notebook parameter, a config key or a helper argument can take is a ``Literal`` alias
+here; code and error messages read the values from the alias (``typing.get_args``), so a value is
+never typed twice. :func:`check_choice` is the only hand-written check of a choice: its error names
+what was found and what is accepted, in the house style of ``errors.Problem``. Typed models of the
+config files (pydantic) use the same aliases, so a YAML key and a notebook parameter cannot drift
+apart.
+
+Model codes are the survey's: 0 did not answer, 1-4 the four models of cooperation, 5 no
+cooperation. Their names, and the parser of a level ordering such as ``"5<1<2<3<4"``, live in
+:mod:`helpers.core.cooperation`, which takes its codes from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal, get_args
+
+# --------------------------------------------------------------------------- cooperation models
+ModelCode = Literal[0, 1, 2, 3, 4, 5]  # 0 did not answer, 1-4 cooperation models, 5 no cooperation
+AnsweredModel = Literal[1, 2, 3, 4, 5]  # a model a kommune reported (the codes a level ordering ranks)
+CooperatingModel = Literal[1, 2, 3, 4]  # some cooperation between library and borgerservice
+NO_ANSWER: ModelCode = 0
+NO_COOPERATION: ModelCode = 5
+
+# --------------------------------------------------------------------------- figures and texts
+Language = Literal["en", "da"]  # the language of every text drawn on a figure
+
+# --------------------------------------------------------------------------- usage data
+UsageOutcome = Literal["loans", "visits", "downloads", "service_points", "expenditure"]  # the usage panel's columns
+ModelOutcome = Literal["visits", "loans", "downloads"]  # outcomes notebook 03 models
+UsageSource = Literal["synthetic", "real", "statbank"]  # where a usage series comes from
+AdoptionSource = Literal["real", "synthetic"]  # notebook 04: the real loans or the synthetic adoption panel
+QualityFlagKind = Literal["reporting_failure", "level_shift"]  # known problems of the real loans series
+
+# --------------------------------------------------------------------------- count models (notebook 03)
+Family = Literal["negbin", "poisson"]
+Spec = Literal["categorical", "score"]  # cooperation as categories (vs no cooperation) or as a level score
+
+# --------------------------------------------------------------------------- adoption (notebook 04)
+Estimator = Literal["cs", "twfe"]  # Callaway & Sant'Anna (csdid) | two-way fixed-effects Poisson (pyfixest)
+ControlGroup = Literal["notyettreated", "nevertreated"]
+TimingRule = Literal["round", "earliest"]  # adoption dated at the first treated round | the interval's earlier bound
+Reversals = Literal["absorbing", "exclude"]
+Covid = Literal["include", "exclude"]
+Treatment = Literal["any", "staff", "level1+", "level2+", "level3+", "level4+"]
+
+# --------------------------------------------------------------------------- survey codebooks
+FreeTextPolicy = Literal["redact", "drop"]
+ColumnType = Literal["kommune", "datetime", "label", "model", "integer", "text"]
+
+# --------------------------------------------------------------------------- pipeline config
+Pairs = Literal["consecutive", "all"]  # which pairs of survey rounds the per_pair templates run for
+
+
+def choices(allowed: Any) -> tuple:
+    """The values a ``Literal`` alias (or any iterable of values) admits, in declared order."""
+    args = get_args(allowed)
+    if args:
+        return tuple(args)
+    if isinstance(allowed, Iterable) and not isinstance(allowed, str | bytes):
+        return tuple(allowed)
+    raise TypeError(f"not a Literal alias or a collection of values: {allowed!r}")
+
+
+def accepted(allowed: Any) -> str:
+    """The accepted values as an error message shows them: ``'en', 'da'``."""
+    return ", ".join(repr(v) for v in choices(allowed))
+
+
+def check_choice(name: str, value: Any, allowed: Any) -> Any:
+    """``value`` if ``allowed`` admits it; otherwise a ValueError naming what was found and what is accepted.
+
+    ``allowed`` is a ``Literal`` alias of this module (or a collection, for values known only at run
+    time such as the rounds of a config). Booleans are never taken for the integers 0 and 1.
+    """
+    options = choices(allowed)
+    if not any(value == o and type(value) is not bool for o in options):
+        raise ValueError(f"{name} {value!r} is not accepted; accepted: {accepted(allowed)}")
+    return value

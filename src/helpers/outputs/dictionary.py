@@ -1,0 +1,560 @@
+"""The data dictionary of the exports, generated from the codebooks, the schemas and helpers.outputs.exports.
+
+Never written by hand: :func:`markdown` builds ``docs/data_dictionary.md`` (committed; a test
+fails when it is stale) and :func:`html` the same content for the report site. Run
+``borgerservice export --dictionary`` after changing a codebook, a schema or an exported variable.
+
+Sources of each part:
+
+* variables, labels, kinds and missing-value rules: :data:`helpers.outputs.exports.TABLES`;
+* value labels and the source column of each variable in each round's export: the round's
+  codebook (read by :func:`helpers.data.survey.load_codebook`), for the rounds in ``config/pipeline.yaml``;
+* processed types and allowed values: the pandera schemas (:func:`helpers.data.survey.clean_schema`,
+  the usage panel schema in :mod:`helpers.data.usage`);
+* the Fanø/Esbjerg rule and the flagged values: :mod:`helpers.data.usage` (``SERVED_BY``, ``QUALITY_FLAGS``).
+
+The document is a list of blocks (heading, paragraph, list, table) rendered twice, as Markdown
+and as HTML, so the two cannot drift apart. Only the standard library's ``html.escape`` is used:
+the content is our own tables and short text, which needs no Markdown parser.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.core import cooperation, files, paths
+from helpers.core.cooperation import DEFAULT_ORDERING
+from helpers.data import usage
+from helpers.outputs import exports
+
+DOC_PATH = ("docs", "data_dictionary.md")
+REGENERATE = "borgerservice export --dictionary"
+
+
+def path() -> Path:
+    """The committed Markdown dictionary: docs/data_dictionary.md."""
+    return paths.root().joinpath(*DOC_PATH)
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # h1 | h2 | h3 | p | ul | table
+    text: str = ""
+    items: tuple = ()  # ul: strings; table: rows (tuples of strings)
+    header: tuple = ()  # table header
+
+
+def _h(level: int, text: str) -> Block:
+    return Block(f"h{level}", text)
+
+
+def _p(text: str) -> Block:
+    return Block("p", text)
+
+
+def _ul(*items: str) -> Block:
+    return Block("ul", items=tuple(items))
+
+
+def _table(header, rows) -> Block:
+    return Block("table", header=tuple(header), items=tuple(tuple(str(c) for c in r) for r in rows))
+
+
+# --------------------------------------------------------------------------------------------
+# Facts from the schemas and codebooks
+# --------------------------------------------------------------------------------------------
+
+
+def _dtype_word(dtype) -> str:
+    """A pandera dtype in words that do not depend on the pandas version ("string[pyarrow]" -> text)."""
+    name = str(dtype)
+    if name.startswith(("string", "str", "object")):
+        return "text"
+    if name in ("Int64", "Int32"):
+        return "integer (nullable)"
+    if name.startswith("int"):
+        return "integer"
+    if name.startswith(("float", "Float")):
+        return "float"
+    if name in ("bool", "boolean"):
+        return "boolean" if name == "bool" else "boolean (nullable)"
+    if name.startswith("datetime"):
+        return "datetime"
+    if name == "category":
+        return "ordered categorical"
+    return name
+
+
+def _check_words(check) -> str:
+    st = check.statistics or {}
+    name = check.name
+    if name == "in_range":
+        return f"{st['min_value']} to {st['max_value']}"
+    if name == "isin":
+        values = list(st["allowed_values"])
+        if len(values) > 8:
+            return f"one of {len(values)} codes"
+        return "one of " + ", ".join(f"`{v}`" for v in values)
+    words = {
+        "greater_than_or_equal_to": "≥",
+        "greater_than": ">",
+        "less_than_or_equal_to": "≤",
+        "less_than": "<",
+        "equal_to": "=",
+    }
+    if name in words:
+        return f"{words[name]} {st.get('min_value', st.get('max_value', st.get('value')))}"
+    if name == "str_length":
+        return f"at least {st['min_value']} character(s)" if st.get("min_value") else "text"
+    return name
+
+
+def _schema_facts(schema) -> dict[str, str]:
+    """Column -> "type; allowed values" from a pandera schema."""
+    out = {}
+    for name, col in schema.columns.items():
+        parts = [_dtype_word(col.dtype)]
+        parts += [_check_words(c) for c in col.checks]
+        if col.unique:
+            parts.append("unique")
+        out[name] = "; ".join(parts)
+    return out
+
+
+def _schemas() -> dict[str, dict[str, str]]:
+    from helpers.data import survey
+
+    return {"survey": _schema_facts(survey.clean_schema()), "usage_panel": _schema_facts(usage._panel_schema())}
+
+
+_KIND_WORDS = {
+    "integer": "integer",
+    "float": "float",
+    "string": "text",
+    "datetime": "datetime",
+    "yesno": "integer 1/0",
+    "code": "integer code",
+}
+
+
+def _values(v: exports.Variable, sets: dict) -> str:
+    if not v.labels:
+        return ""
+    labels = sets[v.labels]
+    if len(labels) > 12:
+        return f"{len(labels)} codes, labelled with their names ({v.labels})"
+    return "; ".join(f"{k} = {t}" for k, t in labels.items())
+
+
+def _round_source(cb, var: str) -> str:
+    """How a canonical variable appears in one round's export, from its codebook."""
+    if var in exports.cb_not_asked(cb):
+        return "not asked"
+    spec = exports.cb_columns(cb).get(var)
+    if not spec:
+        return ""
+    text = f"`{spec['header']}`"
+    if spec.get("type") == "label":
+        mapping = exports.cb_label_set(cb, var)
+        codes = exports.canonical_codes()
+        shown = []
+        for raw, value in mapping.items():
+            if isinstance(value, bool):
+                value = int(value)
+            else:
+                value = next((c.get(value) for c in codes.values() if value in c), value)
+            shown.append(f"{raw} → {value}")
+        text += " (" + ", ".join(shown) + ")"
+    elif spec.get("type") == "model":
+        text += " (crosswalk below)" if _crosswalk_changes(cb) else " (codes as in the 2011 legend)"
+    elif spec.get("type") == "text":
+        text += (
+            " (free text redacted: CPR numbers, e-mails, phone numbers and the respondent's names → [CPR], [e-mail], "
+            "[telefon], [navn])"
+            if exports.cb_free_text(cb) == "redact"
+            else " (free text dropped: always empty)"
+        )
+    elif spec.get("type") == "kommune":
+        text += " (name matched to kommunekode)"
+    if spec.get("required", True) is False:
+        text += "; optional column"
+    return text
+
+
+def _crosswalk_changes(cb) -> bool:
+    codes = (exports.cb_doc(cb).get("models") or {}).get("codes") or {}
+    return any(int(k) != int(v) for k, v in codes.items())
+
+
+_DERIVED_FROM = {"kommunekode": "kommune_navn", "answered_by_kommunekode": "kommune_navn", "model_level": "model"}
+
+
+def _survey_var(name: str) -> str:
+    """The codebook variable behind an exported survey variable (or "")."""
+    name = _DERIVED_FROM.get(name, name)
+    return name if name in exports._SURVEY_BY_NAME else ""
+
+
+# --------------------------------------------------------------------------------------------
+# The document
+# --------------------------------------------------------------------------------------------
+
+
+def _variable_table(table: str, variables, sets, cbs, schema: dict[str, str] | None) -> Block:
+    years = list(cbs)
+    header = [
+        "variable",
+        "label",
+        "type in the exports",
+        "values and labels",
+        "source",
+        *[f"column in the {y} export" for y in years],
+        "missing",
+    ]
+    if schema is not None:
+        header.insert(3, "processed type and allowed values")
+    rows = []
+    for v in variables:
+        var = _survey_var(v.name) if table != "usage_panel" else ""
+        per_round = [_round_source(cb, var) if var else "" for cb in cbs.values()]
+        source = v.source or ("the survey export (codebook)" if any(per_round) else "")
+        if any(per_round) and table == "analysis":
+            source = f"`survey_<round>.{var}`"
+        row = [
+            f"`{v.name}`",
+            v.label,
+            _KIND_WORDS[v.kind],
+            _values(v, sets),
+            source,
+            *[r or "–" for r in per_round],
+            v.missing,
+        ]
+        if schema is not None:
+            row.insert(3, schema.get(v.name, "derived in the export"))
+        rows.append(row)
+    return _table(header, rows)
+
+
+def _cooperation_blocks(cbs, sets) -> list[Block]:
+    ordering = cooperation.parse_ordering(DEFAULT_ORDERING)
+    swapped = cooperation.swap(ordering)
+    level = cooperation.level_scores(ordering)
+    level_sw = cooperation.level_scores(swapped)
+    orders = {y: cooperation.format_ordering(exports.cb_model_order(cb)) for y, cb in cbs.items()}
+    rows = []
+    for code in [cooperation.NO_ANSWER, *cooperation.MODELS]:
+        answered = code in cooperation.MODELS
+        rows.append(
+            [
+                code,
+                sets["model"].get(code, cooperation.LABELS[code]),
+                level[code] + 1 if answered else "missing",
+                level[code] if answered else "missing",
+                level_sw[code] if answered else "missing",
+                (1 if code in cooperation.COOPERATING else 0) if answered else "missing",
+            ]
+        )
+    blocks = [
+        _h(2, "Codings of cooperation and how they relate"),
+        _p(
+            "Every survey round is coded into the **2011 legend** (`model`, codes 0-5) when it is cleaned; the other "
+            "codings "
+            "are functions of `model`. A kommune that did not submit a response at all has no row in `survey_<year>` "
+            "and "
+            "`responded = 0` (every coding missing) in `analysis`."
+        ),
+        _ul(
+            "`model`: nominal, 0 = the model question was left blank, 1-5 the models. Use it for categories "
+            "(models compare each model with 5, no cooperation).",
+            "`model_level`: 1-5, the position of `model` in the round's codebook `model_order` (lowest first); "
+            "missing for 0. "
+            "Orderings in the codebooks: " + ", ".join(f"{y}: `{o}`" for y, o in orders.items()) + ".",
+            "`score` (analysis file): 0-4, the position of `model` in the analysis ordering (default "
+            f"`{cooperation.format_ordering(ordering)}`), "
+            "as `helpers.analysis.models.score`; with equal orderings `score = model_level - 1`.",
+            "`score_swap23` (analysis file): the same with models 2 and 3 exchanged "
+            f"(`{cooperation.format_ordering(swapped)}`): "
+            "2 (co-location) and 3 (library staff do the tasks) are not obviously ordered, so results on `score` "
+            "should be "
+            "checked on it.",
+            "`cooperating` (analysis file): 1 for models 1-4, 0 for model 5, missing for 0 (as the McNemar test of "
+            "`helpers.analysis.compare`).",
+        ),
+        _table(["model", "label", "model_level", "score", "score_swap23", "cooperating"], rows),
+    ]
+    for year, cb in cbs.items():
+        if not _crosswalk_changes(cb):
+            continue
+        doc = exports.cb_doc(cb).get("models") or {}
+        scheme = {int(k): str(t) for k, t in (doc.get("scheme_labels") or {}).items()}
+        header = exports.cb_columns(cb).get("model", {}).get("header", "model")
+        blocks.append(_h(3, f"The {year} numbering and its crosswalk"))
+        blocks.append(
+            _p(
+                f"The {year} export (column `{header}`) used an earlier numbering; its codebook maps each code to "
+                "a 2011 model. A blank answer becomes "
+                + f"{doc.get('blank', 0)}. Only the crosswalked `model` is exported."
+            )
+        )
+        blocks.append(
+            _table(
+                [f"{year} code", f"{year} label", "model", "model label"],
+                [
+                    [k, scheme.get(int(k), "not stated in the codebook"), v, sets["model"].get(int(v), "")]
+                    for k, v in sorted((doc.get("codes") or {}).items(), key=lambda kv: int(kv[0]))
+                ],
+            )
+        )
+    return blocks
+
+
+def _fanoe_blocks() -> list[Block]:
+    served = ", ".join(f"{k} by {v}" for k, v in usage.SERVED_BY.items())
+    return [
+        _h(2, "Fanø and Esbjerg"),
+        _p(
+            "Statistics Denmark reports library use for 97 **library units**, not 98 kommuner: Fanø (563) has no "
+            "library "
+            f"system of its own and is served by Esbjerg (561) (`helpers.data.usage.SERVED_BY`: {served}). In the "
+            "usage panel, "
+            "unit 561 stands for Esbjerg and Fanø together: their populations are added, and the loans reported for "
+            "Esbjerg "
+            "(which include Fanø's borrowers) are divided by the joint population; `unit_members` is `561,563`."
+        ),
+        _ul(
+            "`survey_<year>`: Fanø keeps its own row when it answered; when Esbjerg answered for it, "
+            "`answered_by_kommunekode = 561` (config/aliases.yaml).",
+            "`analysis`: Fanø has its survey answers, `library_unit = 561` and **no usage values** (they are in "
+            "Esbjerg's "
+            "row), so sums over rows count Esbjerg's use once. The models leave Fanø out for the same reason.",
+            "`usage_panel`: there is no row for 563.",
+        ),
+    ]
+
+
+def _flag_blocks() -> list[Block]:
+    rows = [[f.kommunekode, f.year, f.value, f.kind, f.note] for f in usage.QUALITY_FLAGS]
+    return [
+        _h(2, "Flagged values"),
+        _p(
+            "Values of the real loans series that the source's PROVENANCE lists as suspicious are **kept as "
+            "reported** and "
+            "flagged: `outlier = 1` and `quality_flag` = 1 (`reporting_failure`: almost certainly not real use; the "
+            "models of "
+            "`03_model_usage` leave these out unless `keep_flagged` is set, and show the fit with them as a "
+            "sensitivity check) "
+            "or 2 (`level_shift`: a jump that may be a reporting artefact; kept in the models). The exports keep "
+            "every value: "
+            "filter on `quality_flag` to do as the models do. The flags apply to the loans only and only when loans "
+            "come from "
+            "the real file; the list is checked against the file on every load."
+        ),
+        _table(["kommunekode", "year", "value in the source", "kind", "note"], rows),
+    ]
+
+
+def _missing_blocks() -> list[Block]:
+    return [
+        _h(2, "Missing values"),
+        _ul(
+            "CSV: an empty field. Stata: system missing `.`. SPSS: system missing. Parquet and R (haven): `NA`/null. "
+            "No numeric code stands for missing.",
+            "Text variables are empty strings in Stata and SPSS where they are missing elsewhere (neither format has a "
+            "missing string).",
+            "A survey question a round did not ask (codebook `not_asked`) is missing for every kommune of that round.",
+            "Usage: 2009 and 2016-2017 have no real loans (not in the source file / not published by Statistics "
+            "Denmark); "
+            "population, hence counts, ends in 2023; each panel row's `notes` says why its values are missing.",
+        ),
+    ]
+
+
+def _files_blocks() -> list[Block]:
+    return [
+        _h(2, "Files"),
+        _p(
+            "The pipeline's run `05_export_data` writes `data/processed/05_export_data/exports/`; `borgerservice "
+            "export` "
+            "writes `data/processed/scratch/exports/` (outside the pipeline, so it never replaces the pipeline's "
+            "files). Each "
+            "table is written in five formats holding the same values:"
+        ),
+        _ul(
+            "`<table>.csv`: UTF-8, comma-separated, decimal point.",
+            "`<table>_excel.csv`: UTF-8 with BOM, semicolon-separated, decimal comma (Excel with Danish regional "
+            "settings).",
+            "`<table>.dta`: Stata 14 or later (format 118), variable labels (at most 80 characters), value labels, "
+            "file label.",
+            "`<table>.sav`: SPSS, variable labels, value labels, measurement levels, file label (at most 64 bytes) "
+            "and a "
+            "document note.",
+            "`<table>.parquet`: the same columns; labels in the pandas metadata (`DataFrame.attrs`).",
+        ),
+        _p(
+            "The CSV and parquet files are identical byte for byte when the inputs are; the `.dta` and `.sav` "
+            "headers carry "
+            "the time they were written (ReadStat sets it and pyreadstat offers no option), so only their values "
+            "repeat."
+        ),
+        _p(
+            "Tables: `survey_<year>` (each cleaned round: one row per responding kommune), `usage_panel` (library "
+            "unit × "
+            "year) and `analysis` (the 98 kommuner × every round, with the usage of the paired year: round + "
+            "`usage_year_offset`, default 1). `exports_manifest.json` lists every file with rows, columns, sha256 and "
+            "the synthetic flag; a copy of this dictionary is written beside them."
+        ),
+        _h(2, "Synthetic data"),
+        _p(
+            "Whatever is made from synthetic example data says so three times: `_synthetic` at the end of the file "
+            "name, "
+            "a `synthetic` variable (1 = synthetic; per outcome `<outcome>_synthetic`, per round "
+            "`survey_synthetic`), and "
+            "a file label beginning `SYNTHETIC EXAMPLE DATA`. Numbers in such files illustrate the method; they are "
+            "not findings."
+        ),
+    ]
+
+
+def blocks() -> list[Block]:
+    """The dictionary as blocks, from the codebooks of the rounds in config/pipeline.yaml and the schemas."""
+    cbs = exports.codebooks()
+    sets = exports.value_label_sets(cbs)
+    schemas = _schemas()
+    out = [
+        _h(1, "Data dictionary"),
+        _p(
+            f"Generated by `{REGENERATE}` from the codebooks (`config/codebooks/`, rounds "
+            + ", ".join(str(y) for y in cbs)
+            + " of `config/pipeline.yaml`), the pandera schemas and `helpers.outputs.exports`. "
+            "Do not edit by hand: a test fails when this file differs from what the code generates."
+        ),
+        *_files_blocks(),
+        *_missing_blocks(),
+        *_cooperation_blocks(cbs, sets),
+        *_fanoe_blocks(),
+        *_flag_blocks(),
+        _h(2, "Variables: survey_<year>"),
+        _p(
+            "One row per kommune that submitted a response (among several: the complete one, then the latest; "
+            "helpers.data.survey logs the others). Columns of "
+            "personal data (names, e-mails, phone numbers) were removed during cleaning and exist in no export; in "
+            "the free-text "
+            "`comment`, personal data the cleaning recognises are replaced by placeholders "
+            "(helpers.data.survey.privacy), so a "
+            "comment is still worth reading before a file is shared. The *column in the <year> export* cells give the "
+            "header in each round's raw export and how its values were coded (export value → exported code)."
+        ),
+        _variable_table("survey", exports.SURVEY_VARIABLES, sets, cbs, schemas["survey"]),
+        _h(2, "Variables: usage_panel"),
+        _p("One row per library unit (97) and year."),
+        _variable_table("usage_panel", exports.PANEL_VARIABLES, sets, {}, schemas["usage_panel"]),
+        _h(2, "Variables: analysis"),
+        _p(
+            "One row per kommune (98) and survey round. Survey variables are those of `survey_<round>`; usage "
+            "variables "
+            "are those of `usage_panel` for the library unit and the usage year."
+        ),
+        _variable_table("analysis", exports.ANALYSIS_VARIABLES, sets, cbs, None),
+    ]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(doc: list[Block]) -> str:
+    lines: list[str] = []
+    for b in doc:
+        if b.kind.startswith("h"):
+            lines += ["#" * int(b.kind[1]) + " " + b.text, ""]
+        elif b.kind == "p":
+            lines += [b.text, ""]
+        elif b.kind == "ul":
+            lines += [f"- {i}" for i in b.items] + [""]
+        elif b.kind == "table":
+            lines.append("| " + " | ".join(_md_cell(h) for h in b.header) + " |")
+            lines.append("|" + "---|" * len(b.header))
+            lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in b.items]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_INLINE = [
+    (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
+    (re.compile(r"\*\*([^*]+)\*\*"), r"<strong>\1</strong>"),
+    (re.compile(r"(?<![\w*])\*([^*]+)\*(?![\w*])"), r"<em>\1</em>"),
+]
+
+
+def _inline_html(text: str) -> str:
+    out = _html.escape(str(text), quote=False)
+    for pattern, repl in _INLINE:
+        out = pattern.sub(repl, out)
+    return out
+
+
+def render_html(doc: list[Block]) -> str:
+    parts = []
+    for b in doc:
+        if b.kind.startswith("h"):
+            parts.append(f"<{b.kind}>{_inline_html(b.text)}</{b.kind}>")
+        elif b.kind == "p":
+            parts.append(f"<p>{_inline_html(b.text)}</p>")
+        elif b.kind == "ul":
+            parts.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.items) + "</ul>")
+        elif b.kind == "table":
+            head = "".join(f"<th>{_inline_html(h)}</th>" for h in b.header)
+            body = "".join("<tr>" + "".join(f"<td>{_inline_html(c)}</td>" for c in r) + "</tr>" for r in b.items)
+            parts.append(f'<table class="data-dictionary"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+    return "\n".join(parts) + "\n"
+
+
+_STYLE = (
+    "body{font-family:sans-serif;max-width:110em;margin:1em auto;padding:0 1em;line-height:1.4}"
+    "table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}"
+    "th,td{border:1px solid #bbb;padding:3px 6px;vertical-align:top;text-align:left}th{background:#eee}"
+    "code{background:#f4f4f4;padding:0 2px}"
+)
+
+
+def markdown() -> str:
+    """The data dictionary as Markdown (the content of docs/data_dictionary.md)."""
+    return render_markdown(blocks())
+
+
+def html(fragment: bool = False) -> str:
+    """The data dictionary as HTML: a whole page, or with ``fragment=True`` the body only (for the report site)."""
+    body = render_html(blocks())
+    if fragment:
+        return body
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Data dictionary</title>'
+        f"<style>{_STYLE}</style></head><body>\n{body}</body></html>\n"
+    )
+
+
+def write(target: Path | None = None) -> Path:
+    """Regenerate docs/data_dictionary.md (atomically)."""
+    return files.write_text(Path(target) if target is not None else path(), markdown())
+
+
+def stale() -> str | None:
+    """None when docs/data_dictionary.md is what the code generates; else a message saying how to fix it."""
+    f = path()
+    if not f.is_file():
+        return f"{paths.relative(f)} is missing; run `{REGENERATE}` and commit it"
+    if f.read_text(encoding="utf-8") != markdown():
+        return (
+            f"{paths.relative(f)} is stale (a codebook, schema or exported variable changed); "
+            f"run `{REGENERATE}` and commit the result"
+        )
+    return None

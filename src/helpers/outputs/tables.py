@@ -1,0 +1,392 @@
+"""Regression tables in the usual layout, written as CSV (full precision), HTML, LaTeX and Word.
+
+One column per model; per term the estimate (incidence-rate ratio, or coefficient) with its 95 %
+interval beneath; then which controls are in, N, dispersion, fit statistics, and the type of the
+standard errors as the fit itself reports it (``models.covariance_label`` when the models module
+has it, else the fit's ``cov_type``), so a relabelled covariance shows up here without an edit.
+
+Layout and HTML/LaTeX come from great_tables (Posit's table library, MIT); Word from python-docx.
+great_tables writes no .docx, and statsmodels' ``summary_col`` neither exponentiates nor shows
+intervals, so the cells are built here from the fits and handed to those two writers.
+
+pyfixest fits (``feols``/``fepois``, notebook 04's PPML two-way fixed-effects models) are read
+through :class:`FixestFit`: estimates, standard errors, p-values and intervals from ``fit.tidy()``
+(pyfixest's own intervals: t with the fit's ``_df_t`` degrees of freedom, G - 1 when clustered), N
+from ``_N``, the covariance as pyfixest records it (``_vcov_type_detail``, ``_clustervar``), the
+fixed effects as yes/no rows, the log-likelihood and deviance (both equal statsmodels' Poisson GLM
+with the fixed effects as dummies). pyfixest's ``_pseudo_r2`` is not shown: its null model is a
+constant *without* the offset (tests/test_tables.py checks), so with log population as offset it
+credits the model with explaining population size (in one test panel 0.94, where McFadden's R²
+against the offset-only null is 0.14).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers.core import files, paths
+from helpers.core.cooperation import SHORT_NAMES
+
+# Controls are shown as yes/no rows, not as coefficients: label -> prefix of their parameter names.
+CONTROLS = {"kommunegruppe (Statistics Denmark)": "C(kommunegruppe)", "merged in the 2007 reform": "merged_2007"}
+ORDINAL_CONTROLS = {"kommunegruppe (Statistics Denmark)": "kommunegruppe_", "merged in the 2007 reform": "merged_2007"}
+FIT_ROWS = (
+    "N",
+    "clusters",
+    "NB dispersion \u03b1",
+    "Pearson \u03c7\u00b2/df",
+    "log-likelihood",
+    "deviance",
+    "AIC",
+    "R\u00b2",
+    "standard errors",
+)
+# Fixed effects (pyfixest's ``| a + b``) are shown as yes/no rows: variable -> label.
+FIXED_EFFECTS = {"kommunekode": "kommune (library unit)", "year": "year"}
+
+
+class FixestFit:
+    """A pyfixest fit seen through the statsmodels attributes :func:`regression_table` reads.
+
+    Everything comes from the fit: ``tidy()`` for the estimates and intervals, ``_N``, ``_G``,
+    ``_vcov_type_detail``/``_clustervar``, ``_fixef``, ``_loglik``, ``deviance``. pyfixest has no
+    public accessor for N, the clusters or the covariance type (``summary`` prints them from the
+    same attributes), hence the underscores; a pyfixest release that renames them fails
+    tests/test_tables.py rather than giving a wrong table.
+    """
+
+    def __init__(self, fit):
+        tidy = fit.tidy()
+        self.fit = fit
+        self.params = tidy["Estimate"].astype(float)
+        self.params.index = [str(i) for i in tidy.index]
+        self.bse = tidy["Std. Error"].to_numpy(float)
+        self.pvalues = tidy["Pr(>|t|)"].to_numpy(float)
+        self._ci = tidy[["2.5%", "97.5%"]].to_numpy(float)
+        self.nobs = int(fit._N)
+        self.llf = float(fit._loglik) if getattr(fit, "_loglik", None) is not None else np.nan
+        self.deviance = (
+            float(np.asarray(fit.deviance).squeeze()) if getattr(fit, "deviance", None) is not None else np.nan
+        )
+        fixef = getattr(fit, "_fixef", None)
+        self.fixed_effects = [v.strip() for v in fixef.split("+")] if fixef and fixef != "0" else []
+        self.clustervar = list(getattr(fit, "_clustervar", None) or [])
+        self.clusters = int(np.min(fit._G)) if self.clustervar and len(getattr(fit, "_G", [])) else None
+        self.df_t = int(fit._df_t)
+
+    def conf_int(self):
+        return self._ci
+
+    @property
+    def covariance(self) -> str:
+        kind = str(self.fit._vcov_type_detail)
+        if self.clustervar:
+            return f"{kind} clustered by {', '.join(self.clustervar)} (pyfixest; intervals t with {self.df_t} df)"
+        names = {"iid": "model-based (iid)", "hetero": "heteroskedasticity-robust (HC1)"}
+        return f"{names.get(kind, kind)} (pyfixest; intervals t with {self.df_t} df)"
+
+
+def _is_fixest(result) -> bool:
+    return type(result).__module__.startswith("pyfixest")
+
+
+def _adapt(result):
+    return FixestFit(result) if _is_fixest(result) else result
+
+
+def term_label(term: str) -> str:
+    """A readable name for a parameter: model codes get their names, internal prefixes go."""
+    if "[T." in term and term.startswith("C(model"):
+        m = int(term.split("[T.")[1].rstrip("]"))
+        return f"model {m} ({SHORT_NAMES[m]})"
+    event = re.fullmatch(r"(pre|post)(\d+)", term)  # helpers.analysis.adoption's event-time dummies
+    if event:
+        k = int(event.group(2))
+        sign = "\u2212" if event.group(1) == "pre" else "+" if k else ""
+        return f"event time {sign}{k}"
+    return {
+        "treated_a": "adopted (static: one effect for all years from adoption)",
+        "score": "cooperation score (per level)",
+        "Intercept": "constant",
+        "const": "constant",
+        "d_score": "change in cooperation score",
+        "log_population_vs_50000": "log population (vs 50,000)",
+    }.get(term, term)
+
+
+def event_time_labels(window) -> dict[str, str]:
+    """Labels of the event-time dummies of ``window`` (lo, hi) whose endpoints bin all earlier/later years."""
+    lo, hi = int(window[0]), int(window[1])
+    return {f"pre{-lo}": f"event time \u2264 \u2212{-lo} (binned)", f"post{hi}": f"event time \u2265 +{hi} (binned)"}
+
+
+def covariance_label(result) -> str:
+    """The type of standard errors, as the fit reports it."""
+    if isinstance(result, FixestFit) or _is_fixest(result):
+        return _adapt(result).covariance
+    from helpers.analysis import models
+
+    label = getattr(models, "covariance_label", None)
+    if label is not None:
+        return label(result)
+    kind = getattr(result, "cov_type", "nonrobust")
+    return "model-based" if kind == "nonrobust" else str(kind)
+
+
+def _fit_stats(result) -> dict[str, float | str]:
+    stats: dict[str, float | str] = {"N": int(result.nobs)}
+    if isinstance(result, FixestFit):
+        if result.clusters is not None:
+            stats["clusters"] = result.clusters
+        if np.isfinite(result.llf):
+            stats["log-likelihood"] = result.llf
+        if np.isfinite(result.deviance):
+            stats["deviance"] = result.deviance
+        stats["standard errors"] = result.covariance
+        return stats
+    alpha = getattr(result, "alpha", None)
+    if alpha is not None:
+        stats["NB dispersion \u03b1"] = float(alpha)
+    if hasattr(result, "resid_pearson") and hasattr(result, "df_resid") and hasattr(result, "family"):
+        stats["Pearson \u03c7\u00b2/df"] = float(np.sum(np.asarray(result.resid_pearson) ** 2) / result.df_resid)
+    if np.isfinite(getattr(result, "llf", np.nan)):
+        stats["log-likelihood"] = float(result.llf)
+    if np.isfinite(getattr(result, "aic", np.nan)):
+        stats["AIC"] = float(result.aic)
+    if hasattr(result, "rsquared"):
+        stats["R\u00b2"] = float(result.rsquared)
+    stats["standard errors"] = covariance_label(result)
+    return stats
+
+
+def _is_threshold(name: str) -> bool:
+    return "/" in name  # statsmodels' OrderedModel names its thresholds "5/1", "1/2", ...
+
+
+@dataclass
+class RegressionTable:
+    """``tidy``: one row per model and term or statistic, full precision; ``cells``: the display strings."""
+
+    title: str
+    tidy: pd.DataFrame
+    cells: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def gt(self):
+        from great_tables import GT
+
+        t = GT(self.cells, rowname_col="row", groupname_col="section").tab_header(title=self.title)
+        for note in self.notes:
+            t = t.tab_source_note(note)
+        return t
+
+    def html(self) -> str:
+        return self.gt().as_raw_html()
+
+    def latex(self) -> str:
+        return self.gt().as_latex()
+
+    def docx(self, target: Path) -> None:
+        import docx
+        from docx.shared import Pt
+
+        doc = docx.Document()
+        doc.add_heading(self.title, level=2)
+        models = [c for c in self.cells.columns if c not in ("section", "row")]
+        table = doc.add_table(rows=1, cols=1 + len(models))
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, ["", *models], strict=False):
+            cell.text = text
+            cell.paragraphs[0].runs[0].bold = True
+        section = None
+        for _, r in self.cells.iterrows():
+            if r["section"] != section:
+                section = r["section"]
+                row = table.add_row().cells
+                merged = row[0].merge(row[-1])
+                merged.text = section
+                merged.paragraphs[0].runs[0].italic = True
+            row = table.add_row().cells
+            for cell, text in zip(row, [r["row"], *[r[m] for m in models]], strict=False):
+                cell.text = str(text)
+        for row in table.rows:
+            for cell in row.cells:
+                for p in cell.paragraphs:
+                    for run in p.runs:
+                        run.font.size = Pt(9)
+        for note in self.notes:
+            doc.add_paragraph(note).runs[0].font.size = Pt(8)
+        doc.save(str(target))
+
+
+def _fmt(x: float, digits: int) -> str:
+    return "" if x is None or not np.isfinite(x) else f"{x:,.{digits}f}"
+
+
+def regression_table(
+    fits: dict,
+    *,
+    title: str,
+    exponentiate: bool = True,
+    controls: dict[str, str] = CONTROLS,
+    cut_points: dict[str, pd.Series] | None = None,
+    digits: int = 3,
+    notes: list[str] | None = None,
+    term_labels: dict[str, str] | None = None,
+    fixed_effects: dict[str, str] = FIXED_EFFECTS,
+    scale: str | None = None,
+) -> RegressionTable:
+    """A table of several fits (dict name -> statsmodels result or pyfixest fit) side by side.
+
+    ``exponentiate``: show exp(coefficient) and its interval (IRR for count models, odds ratio for
+    logits); otherwise the coefficient. Parameters matching a ``controls`` prefix are summarised as
+    yes/no rows, and so are a pyfixest fit's fixed effects (``fixed_effects``: variable -> label).
+    ``cut_points`` (fit name -> series) adds an ordinal model's cut points, which are shown on their
+    own scale without intervals. ``term_labels`` (parameter -> label) overrides :func:`term_label`;
+    ``scale`` names the exponentiated estimate (default "IRR").
+    """
+    fits = {name: _adapt(res) for name, res in fits.items()}
+    labels = term_labels or {}
+    rows, stats = [], {}
+    for name, res in fits.items():
+        ci = np.asarray(res.conf_int())
+        params = pd.Series(np.asarray(res.params), index=list(res.params.index))
+        bse = np.asarray(res.bse)
+        pvalues = np.asarray(res.pvalues)
+        for i, term in enumerate(params.index):
+            if _is_threshold(term):
+                continue
+            control = next((label for label, prefix in controls.items() if term.startswith(prefix)), None)
+            coef = float(params.iloc[i])
+            rows.append(
+                {
+                    "model": name,
+                    "term": labels.get(term, term_label(term)),
+                    "parameter": term,
+                    "control": control,
+                    "coefficient": coef,
+                    "std_error": float(bse[i]),
+                    "ci_low": float(ci[i][0]),
+                    "ci_high": float(ci[i][1]),
+                    "p_value": float(pvalues[i]),
+                    "estimate": float(np.exp(coef)) if exponentiate else coef,
+                    "estimate_low": float(np.exp(ci[i][0])) if exponentiate else float(ci[i][0]),
+                    "estimate_high": float(np.exp(ci[i][1])) if exponentiate else float(ci[i][1]),
+                }
+            )
+        for label, value in (cut_points or {}).get(name, pd.Series(dtype=float)).items():
+            rows.append(
+                {
+                    "model": name,
+                    "term": f"cut point {label}",
+                    "parameter": f"cut {label}",
+                    "control": None,
+                    "coefficient": float(value),
+                    "estimate": float(value),
+                }
+            )
+        stats[name] = _fit_stats(res)
+    est = pd.DataFrame(rows)
+    names = list(fits)
+    # tidy: estimates, then fit statistics, one row per model and statistic
+    fit_rows = [
+        {
+            "model": n,
+            "term": k,
+            "statistic": v if isinstance(v, str) else np.nan,
+            "estimate": v if not isinstance(v, str) else np.nan,
+        }
+        for n in names
+        for k, v in stats[n].items()
+    ]
+    fit_rows += [
+        {"model": n, "term": f"fixed effects: {fixed_effects.get(v, v)}", "statistic": "yes", "estimate": np.nan}
+        for n in names
+        for v in getattr(fits[n], "fixed_effects", [])
+    ]
+    tidy = pd.concat([est.assign(kind="estimate"), pd.DataFrame(fit_rows).assign(kind="fit")], ignore_index=True)
+
+    scale = (scale or "IRR") if exponentiate else "coefficient"
+    cells = []
+    shown = est[est["control"].isna()]
+    for term in dict.fromkeys(shown["term"]):
+        sub = shown[shown["term"] == term].set_index("model")
+        section = "cut points (logit scale)" if term.startswith("cut point") else f"{scale} [95 % interval]"
+        cells.append(
+            {
+                "section": section,
+                "row": term,
+                **{n: _fmt(sub["estimate"].get(n, np.nan), digits) if n in sub.index else "" for n in names},
+            }
+        )
+        if not term.startswith("cut point"):
+            cells.append(
+                {
+                    "section": section,
+                    "row": "",
+                    **{
+                        n: f"[{_fmt(sub.loc[n, 'estimate_low'], digits)}, {_fmt(sub.loc[n, 'estimate_high'], digits)}]"
+                        if n in sub.index
+                        else ""
+                        for n in names
+                    },
+                }
+            )
+    for label in controls:
+        has = {n: bool(((est["model"] == n) & (est["control"] == label)).any()) for n in names}
+        if any(has.values()):
+            cells.append({"section": "controls", "row": label, **{n: "yes" if has[n] else "no" for n in names}})
+    used = {n: getattr(fits[n], "fixed_effects", []) for n in names}
+    for var in dict.fromkeys(v for n in names for v in used[n]):
+        cells.append(
+            {
+                "section": "fixed effects",
+                "row": fixed_effects.get(var, var),
+                **{n: "yes" if var in used[n] else "no" for n in names},
+            }
+        )
+    for stat in FIT_ROWS:
+        if any(stat in stats[n] for n in names):
+            cells.append({"section": "fit", "row": stat, **{n: _stat_text(stats[n].get(stat)) for n in names}})
+    se_note = "; ".join(f"{n}: {stats[n]['standard errors']}" for n in names)
+    all_notes = [f"{scale}s with 95 % confidence intervals in brackets. Standard errors: {se_note}.", *(notes or [])]
+    return RegressionTable(title, tidy, pd.DataFrame(cells), all_notes)
+
+
+def _stat_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.split(" (")[0]  # the short name; the note gives the full description
+    if isinstance(value, (int, np.integer)) or float(value).is_integer() and abs(value) > 10:
+        return f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
+    return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
+
+
+def mark(table: RegressionTable, synthetic: bool) -> RegressionTable:
+    """The table with the synthetic mark in its title and notes when ``synthetic`` (as :func:`save` writes it)."""
+    from helpers.outputs.reports import SYNTHETIC_MARK
+
+    if not synthetic or SYNTHETIC_MARK in table.title:
+        return table
+    return RegressionTable(f"{table.title} [{SYNTHETIC_MARK}]", table.tidy, table.cells, [*table.notes, SYNTHETIC_MARK])
+
+
+def save(table: RegressionTable, name: str, *, synthetic: bool) -> list[Path]:
+    """Write ``reports/tables/<name>[_synthetic]`` as .csv (tidy, full precision), .html, .tex and .docx."""
+    stem = f"{name}_synthetic" if synthetic and not name.endswith("_synthetic") else name
+    table = mark(table, synthetic)
+    folder = paths.tables()
+    out = [files.write_csv(folder / f"{stem}.csv", table.tidy.assign(synthetic=bool(synthetic)), index=False)]
+    out.append(files.write_text(folder / f"{stem}.html", table.html()))
+    out.append(files.write_text(folder / f"{stem}.tex", table.latex()))
+    target = folder / f"{stem}.docx"
+    with files.atomic_path(target) as tmp:
+        table.docx(tmp)
+    out.append(target)
+    return out
