@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from helpers.core import files, results
+from helpers import results
+from helpers.core import files
 from helpers.core.vocabulary import Language, ModelCode, check_choice
 
 

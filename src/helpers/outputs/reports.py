@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from helpers.core import files, paths
-from helpers.core.results import KeyResults, family
 from helpers.outputs import labels, style
+from helpers.results import KeyResults, family
 
 SYNTHETIC_MARK = labels.TEXTS["synthetic_mark"][
     "en"
@@ -136,7 +136,7 @@ def save_table(df: pd.DataFrame, name: str, *, synthetic: bool, index: bool = Tr
 def write_results(name: str, results: KeyResults, *, synthetic: bool, parameters: dict | None = None) -> Path:
     """Write ``reports/results/<run id>/<name>.json`` with the synthetic flag and the parameters that made it.
 
-    ``results`` is the family's typed key results (``helpers.core.results``): its class must be the one
+    ``results`` is the family's typed key results (``helpers.results``): its class must be the one
     declared for ``name``, and what is written is read back into it before the file is replaced.
 
     No time stamp: the same inputs give the same bytes (the run manifest records when each run ran)."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 
+from helpers import results
 from helpers.core import paths
 from helpers.outputs.brief import adoption, compare, exports, models, reference, survey, usage  # noqa: F401 (register)
 from helpers.outputs.brief.adoption import treatment_words
 from helpers.outputs.brief.registry import WRITERS, writer
+from helpers.results import Document
 
 SYNTHETIC_CAVEAT = (
     "These numbers come from synthetic example data: they show how the method works and are "
@@ -22,24 +24,37 @@ SYNTHETIC_CAVEAT = (
 __all__ = ["SYNTHETIC_CAVEAT", "WRITERS", "load", "markdown", "sentences", "show", "treatment_words"]
 
 
-def load(name: str) -> dict:
-    """The results document ``reports/results/<name>.json``."""
-    f = paths.results() / f"{name}.json"
-    if not f.is_file():
-        raise FileNotFoundError(f"{paths.relative(f)}: no results; run the notebook that writes {name!r} first")
-    return json.loads(f.read_text(encoding="utf-8"))
+def load(name: str) -> Document | dict:
+    """The results document of run ``name``: a typed :class:`~helpers.results.Document` once its family
+    declares its key results (``helpers.results``); until then the raw JSON (issue 21 converts them all)."""
+    try:
+        results.family(name)
+    except ValueError:
+        f = paths.results() / f"{name}.json"
+        if not f.is_file():
+            raise FileNotFoundError(
+                f"{paths.relative(f)}: no results; run the notebook that writes {name!r} first"
+            ) from None
+        return json.loads(f.read_text(encoding="utf-8"))
+    return results.load(name)
 
 
-def sentences(doc: dict) -> list[str]:
+def _name_and_flag(doc: Document | dict) -> tuple[str, bool]:
+    if isinstance(doc, Document):
+        return doc.name, doc.synthetic
+    return doc["name"], bool(doc.get("synthetic"))
+
+
+def sentences(doc: Document | dict) -> list[str]:
     """The sentences for a results document, the synthetic caveat first when it applies."""
-    name = doc["name"]
+    name, synthetic = _name_and_flag(doc)
     body = writer(name)(doc)
     if name.startswith("01_usage_panel"):  # real loans beside synthetic outcomes: its sentences say which is which
         return body
-    return ([SYNTHETIC_CAVEAT] if doc.get("synthetic") else []) + body
+    return ([SYNTHETIC_CAVEAT] if synthetic else []) + body
 
 
-def markdown(doc: dict) -> str:
+def markdown(doc: Document | dict) -> str:
     return "### Results in brief\n\n" + "\n".join(f"- {s}" for s in sentences(doc))
 
 

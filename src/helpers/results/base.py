@@ -1,4 +1,4 @@
-"""Typed key results: what a notebook family writes to its results JSON, and how it is read back.
+"""The base of typed key results: what a notebook family writes to its results JSON, and how it is read back.
 
 Each notebook family declares one frozen dataclass, a subclass of :class:`KeyResults` with the
 run-name ``prefix`` it belongs to (``"02_compare"``, ``"03_model"``, ...). Its fields are plain data
