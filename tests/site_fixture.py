@@ -14,8 +14,9 @@ import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 
-from helpers.core import paths
+from helpers.core import cooperation, paths
 from helpers.outputs import reports
+from helpers.results.survey import CleanSurveyResults, ModelCount, Response
 
 REFERENCE = {
     "n_kommuner": 98,
@@ -29,13 +30,22 @@ REFERENCE = {
         "Region Nordjylland": 11,
     },
 }
-SURVEY = {
-    "rows": 88,
-    "answered_model": 86,
-    "response_rate": 0.878,
-    "models": {"0": 2, "5": 32, "1": 16, "2": 15, "3": 14, "4": 9},
-    "changes_by_rule": {"kommune_name_variant": 16, "label_variant": 9},
-}
+SURVEY = CleanSurveyResults(
+    year=2011,
+    response=Response(
+        rows=88,
+        answered_model=86,
+        response_rate=0.878,
+        cooperating=54,
+        digital_strategy_yes=32,
+        digital_strategy_answered=86,
+    ),
+    models=tuple(
+        ModelCount(m, cooperation.LABELS[m], n, round(n / 88, 3), round(n / 98, 3))
+        for m, n in {0: 2, 5: 32, 1: 16, 2: 15, 3: 14, 4: 9}.items()
+    ),
+    changes_by_rule={"kommune_name_variant": 16, "label_variant": 9},
+)
 
 
 def executed_notebook(path, title: str, value: str) -> None:

@@ -119,7 +119,7 @@ def real(tmp_path_factory):
         inputs = models.model_inputs([2009, 2011], "loans", "real")
         table, fits = models.round_models(inputs["frames"][2011], "loans")
         yield {
-            "summary": survey.summary(survey.load_clean(2011)),
+            "summary": survey.model_table(survey.load_clean(2011)),
             "aligned": aligned,
             "inputs": inputs,
             "table": table,

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from survey_raw import make_raw
 
-from helpers.core import files, paths
+from helpers import results
+from helpers.core import cooperation, files, paths
 from helpers.core.errors import DataError
 from helpers.data import survey
 from helpers.data.synthetic import survey as gen
@@ -51,8 +52,8 @@ def test_2011_rows_and_response(cleaned):
     assert len(df) == 88
     assert df["kommunekode"].is_unique
     r = survey.response(df)
-    assert r["answered_model"] == 86
-    assert r["digital_strategy_yes"] == 32 and r["digital_strategy_answered"] == 86  # 37 %
+    assert r.answered_model == 86
+    assert r.digital_strategy_yes == 32 and r.digital_strategy_answered == 86  # 37 %
     assert (df["model"] == 0).sum() == 2
     assert df["synthetic"].all() and (df["year"] == 2011).all()
 
@@ -164,7 +165,7 @@ def test_clean_to_files_and_load_clean(outputs):
     assert target == paths.processed() / "survey_2011.parquet"
     assert log_target == paths.processed() / "survey_2011_cleaning_log.csv"
     df = survey.load_clean(2011)
-    assert df["model"].dtype == survey.model_dtype((5, 1, 2, 3, 4))
+    assert df["model"].dtype == cooperation.model_dtype((5, 1, 2, 3, 4), include_no_answer=True)
     log = pd.read_csv(log_target)
     assert list(log.columns) == ["row", "column", "old_value", "new_value", "rule", "detail"]
     assert {"label_variant", "number_from_text", "blank_row_dropped", "duplicate_kept_latest"} <= set(log["rule"])
@@ -674,8 +675,6 @@ def test_notebook_is_output_free_with_one_parameters_cell():
 
 @pytest.mark.slow
 def test_notebook_runs_for_2009(outputs, tmp_path):
-    import json
-
     import papermill as pm
 
     pm.execute_notebook(
@@ -689,5 +688,30 @@ def test_notebook_runs_for_2009(outputs, tmp_path):
     )
     assert (paths.processed() / "survey_2009.parquet").is_file()
     assert (paths.figures() / "survey_2009_models_synthetic.png").is_file()
-    res = json.loads((paths.results() / "01_clean_survey_2009.json").read_text(encoding="utf-8"))
-    assert res["synthetic"] is True and res["results"]["answered_model"] == 90
+    res = results.read(paths.results() / "01_clean_survey_2009.json")
+    assert res.synthetic is True and res.results.response.answered_model == 90
+
+
+# ---------------------------------------------------------------------------------------------
+# Key results of notebook 01_clean_survey
+# ---------------------------------------------------------------------------------------------
+
+
+def test_key_results_of_the_2011_example(cleaned, outputs):
+    from helpers.outputs import brief, reports
+    from helpers.results.survey import CleanSurveyResults
+
+    df, log = cleaned[2011]
+    r = survey.key_results(df, log, 2011)
+    assert isinstance(r, CleanSurveyResults) and r.year == 2011
+    assert (r.response.rows, r.response.answered_model, r.response.response_rate) == (88, 86, 0.878)
+    assert r.response.cooperating == 61 and r.kommuner(0) == 2 and r.kommuner(5) == 25
+    assert [m.model for m in r.models] == [0, 5, 1, 2, 3, 4]  # no answer first, then the level order
+    assert sum(m.kommuner for m in r.models) == 88 and r.models[1].share_of_98 == round(25 / 98, 3)
+    assert r.models[1].label == "Intet samarbejde"
+    assert r.changes_by_rule == log["rule"].value_counts().to_dict()
+    path = reports.write_results("01_clean_survey_2011", r, synthetic=True, parameters={"year": 2011})
+    doc = results.read(path)
+    assert doc.results == r
+    text = " ".join(brief.sentences(doc))
+    assert "61 of the 86 that answered (71%) reported some cooperation" in text

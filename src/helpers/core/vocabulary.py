@@ -47,8 +47,29 @@ Covid = Literal["include", "exclude"]
 Treatment = Literal["any", "staff", "level1+", "level2+", "level3+", "level4+"]
 
 # --------------------------------------------------------------------------- survey codebooks
+ColumnType = Literal["kommune", "datetime", "label", "model", "integer", "text"]  # how a codebook column is read
 FreeTextPolicy = Literal["redact", "drop"]
-ColumnType = Literal["kommune", "datetime", "label", "model", "integer", "text"]
+RespondentRole = Literal[
+    "library_head", "citizen_service_head", "joint_head", "department_head", "culture_head", "other"
+]  # who answered for the kommune (canonical values of respondent_role)
+SurveyVariable = Literal[
+    "kommune_navn",
+    "respondent_role",
+    "model",
+    "task_driving_licence",
+    "task_passport",
+    "task_nemid",
+    "task_health_card",
+    "task_change_of_address",
+    "task_pension_benefit",
+    "task_it_courses",
+    "n_it_courses",
+    "digital_strategy",
+    "org_change_planned",
+    "comment",
+    "submitted_at",
+]  # the canonical variables a codebook maps (or lists under not_asked), in output order
+YesNo = Literal["yes", "no", "dont_know"]  # canonical values of the yes/no questions
 
 # --------------------------------------------------------------------------- pipeline config
 Pairs = Literal["consecutive", "all"]  # which pairs of survey rounds the per_pair templates run for

@@ -26,7 +26,7 @@ MODEL_COLOURS = style.MODEL_COLOURS  # one palette for the cooperation model in 
 
 
 def model_counts(table: pd.DataFrame, year: int, ax: plt.Axes | None = None, *, language: str = "en") -> plt.Figure:
-    """Bar chart of a ``survey.summary`` table (kommuner per model, in level order); returns the figure.
+    """Bar chart of a ``survey.model_table`` table (kommuner per model, in level order); returns the figure.
 
     Bars are named by model code and its name in ``language`` (``labels.model_name``), not by the
     table's ``label`` column (the Danish names of the codebook)."""

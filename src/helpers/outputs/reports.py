@@ -10,6 +10,7 @@ Whatever is computed from any synthetic input is synthetic. Every function here 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -180,9 +181,11 @@ def relative_papermill_paths(notebook: Path):
     return nb
 
 
-def key_values(values: dict, *, name: str = "value", percent: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A flat dict of results as a readable two-column table (not a raw dict): whole numbers stay whole
-    (no ``85.0``), keys in ``percent`` are shown as per cent, names lose their underscores."""
+def key_values(values, *, name: str = "value", percent: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A flat dict (or a flat dataclass) of results as a readable two-column table (not a raw dict): whole
+    numbers stay whole (no ``85.0``), keys in ``percent`` are shown as per cent, names lose their underscores."""
+    if dataclasses.is_dataclass(values) and not isinstance(values, type):
+        values = {f.name: getattr(values, f.name) for f in dataclasses.fields(values)}
 
     def text(key, v):
         if key in percent and isinstance(v, (int, float)):

@@ -74,7 +74,7 @@ class Cleaner:
         self.problems: list[Problem] = []
         self.log: list[dict] = sheet.log
         self.resolver = resolver()
-        self.datetime_formats = list(cb.doc.get("file", {}).get("datetime_formats") or ["%d-%m-%Y %H:%M"])
+        self.datetime_formats = list(cb.spec.file.datetime_formats)
         self._counts: dict[tuple[str, str], list] = {}  # (rule, column) -> rows, for one summary log row each
 
     def problem(self, message, row, column, value=None, accepted=None):
@@ -246,18 +246,15 @@ class Cleaner:
     # --- model ---------------------------------------------------------------------------------
 
     def model(self, v, row, col):
-        models = self.cb.doc["models"]
-        codes = {int(k): int(val) for k, val in models["codes"].items()}
-        names = models.get("scheme_labels") or {
-            k: lab for k, lab in (self.cb.doc.get("model_labels") or {}).items() if int(k) in codes
-        }
-        names = {int(k): str(lab) for k, lab in names.items()}
+        models = self.cb.spec.models
+        codes = dict(models.codes)
+        names = models.scheme_labels or {k: lab for k, lab in self.cb.spec.model_labels.items() if k in codes}
         accepted = (
             ", ".join(f"{k} ({names.get(k, '')})".replace(" ()", "") for k in codes)
             + ", the label with or without its number, or blank (no answer)"
         )
         if blank(v):
-            return int(models.get("blank", 0))
+            return models.blank
         code = None
         if isinstance(v, Labelled):
             code = self._model_code(v.value, row, col, codes, names, quiet=True)
@@ -281,7 +278,7 @@ class Cleaner:
                     str(code),
                     str(new),
                     "model_crosswalk",
-                    f"{names.get(code, code)} -> {self.cb.doc.get('model_labels', {}).get(new, new)} "
+                    f"{names.get(code, code)} -> {self.cb.spec.model_labels.get(new, new)} "
                     f"({paths.relative(self.cb.path)})",
                 )
             )
@@ -439,7 +436,7 @@ def flood_problems(df: pd.DataFrame, cb: Codebook, names: dict[int, str], n_rows
             Problem(
                 f"{len(over)} kommune(r) answered more than {cb.max_per_kommune} times ({shown}): "
                 "a flood of responses is a wrong file, not duplicates to drop",
-                column=cb.columns["kommune_navn"]["header"],
+                column=cb.columns["kommune_navn"].header,
                 accepted=f"at most {cb.max_per_kommune} responses per kommune (codebook `max_responses_per_kommune`)",
             )
         )
@@ -452,7 +449,7 @@ def fieldwork_problems(df: pd.DataFrame, cb: Codebook, year: int) -> tuple[list[
         return [], [log_row(None, None, None, None, "fieldwork_unchecked", "the round has no submission time column")]
     start, end, source = cb.fieldwork(year)
     ts = pd.to_datetime(df["submitted_at"])
-    col = cb.columns["submitted_at"]["header"]
+    col = cb.columns["submitted_at"].header
     if ts.notna().sum() == 0:
         return [], [log_row(None, col, None, None, "fieldwork_unchecked", "no submission times in the file")]
     outside = df[(ts < start) | (ts > end)]
@@ -479,7 +476,7 @@ def drop_duplicates(df: pd.DataFrame, cb: Codebook, log: list) -> pd.DataFrame:
 
     Completeness is the survey tool's status (codebook ``completion``) when the file has it, else
     the number of answered questions. In an exact tie the lower row in the file is kept."""
-    col = cb.columns["kommune_navn"]["header"]
+    col = cb.columns["kommune_navn"].header
     if "submitted_at" not in df:
         df["submitted_at"] = pd.NaT
     df = df.assign(_ts=pd.to_datetime(df["submitted_at"]).fillna(pd.Timestamp.min))

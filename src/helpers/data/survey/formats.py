@@ -85,7 +85,7 @@ def log_row(row, column, old, new, rule, detail="") -> dict:
 
 
 def expected_headers(cb: Codebook) -> set[str]:
-    return {key(s["header"]) for s in cb.columns.values()}
+    return {key(s.header) for s in cb.columns.values()}
 
 
 def header_score(cells, expected: set[str]) -> int:
@@ -187,7 +187,7 @@ def _read_zip(path: Path, data: bytes, cb: Codebook) -> Sheet:
 def _choose_sheet(path: Path, cb: Codebook, sheets: list[tuple[str, list]], kind: str) -> tuple[str, list, list[dict]]:
     """The sheet named in the codebook, else the one whose header row matches the codebook best."""
     names = [n for n, _ in sheets]
-    wanted = cb.doc.get("sheet")
+    wanted = cb.spec.sheet
     if wanted is not None:
         if isinstance(wanted, int) and not isinstance(wanted, bool):
             if not 1 <= wanted <= len(sheets):
@@ -401,11 +401,7 @@ def _decode(path: Path, data: bytes, cb: Codebook) -> tuple[str, str, list[dict]
             pass
     if b"\x00" in sample:
         raise _fail(path, "binary data (zero bytes) that is no known spreadsheet or text encoding")
-    encodings = [
-        e
-        for e in (cb.doc.get("file", {}).get("encodings") or ["utf-8-sig", "utf-8", "cp1252"])
-        if e.replace("_", "-").lower() != "utf-8-sig"
-    ]
+    encodings = [e for e in cb.spec.file.encodings if e.replace("_", "-").lower() != "utf-8-sig"]
     try:
         return data.decode("utf-8"), "UTF-8", []
     except UnicodeDecodeError as exc:

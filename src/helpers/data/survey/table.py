@@ -16,18 +16,20 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pandera.pandas as pa
 
-from helpers.core import files, paths
+from helpers.core import cooperation, files, paths
 from helpers.core.errors import DataError, Problem
 from helpers.core.validation import validate
 from helpers.data import provenance, reference
+from helpers.results.survey import CleanSurveyResults, ModelCount, Response
 
 from . import formats, privacy
 from .cleaning import Cleaner, drop_duplicates, fieldwork_problems, flood_problems
-from .codebooks import MODEL_ORDER_DEFAULT, ROLES, TASKS, YES_NO, Codebook, check_model_order, load_codebook
+from .codebooks import ROLES, TASKS, YES_NO, Codebook, check_model_order, load_codebook
 from .formats import EXCEL_ERRORS, HEADER_SEARCH_ROWS, Sheet, log_row
 from .text import blank, key, letter, padded
 
@@ -79,8 +81,8 @@ def is_synthetic(path: Path) -> bool:
 def _find_header(sheet: Sheet, cb: Codebook, file: Path):
     """Index (into sheet.rows) of the header row, and the header cells (merged rows combined)."""
     expected = formats.expected_headers(cb)
-    known = expected | {key(h) for h in (cb.doc.get("personal_data") or []) + (cb.doc.get("ignore") or [])}
-    all_headers = [s["header"] for s in cb.columns.values()]
+    known = expected | {key(h) for h in (*cb.spec.personal_data, *cb.spec.ignore)}
+    all_headers = [s.header for s in cb.columns.values()]
     scores = [
         (formats.header_score(cells, expected), i) for i, (_, cells) in enumerate(sheet.rows[:HEADER_SEARCH_ROWS])
     ]
@@ -134,7 +136,7 @@ def _cell_ref(sheet: Sheet, row_no: int, k: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def clean_schema(model_order=MODEL_ORDER_DEFAULT) -> pa.DataFrameSchema:
+def clean_schema(model_order=cooperation.DEFAULT_ORDERING) -> pa.DataFrameSchema:
     codes = sorted(reference.load_municipalities()["kommunekode"].astype(int))
     yn = pa.Column(str, pa.Check.isin(YES_NO), nullable=True)
     return pa.DataFrameSchema(
@@ -144,7 +146,7 @@ def clean_schema(model_order=MODEL_ORDER_DEFAULT) -> pa.DataFrameSchema:
             "kommune_navn": pa.Column(str, pa.Check.str_length(min_value=1)),
             "answered_by_kommunekode": pa.Column("Int64", pa.Check.isin(codes), nullable=True),
             "respondent_role": pa.Column(str, pa.Check.isin(ROLES), nullable=True),
-            "model": pa.Column(model_dtype(model_order)),
+            "model": pa.Column(cooperation.model_dtype(model_order, include_no_answer=True)),
             "model_level": pa.Column("Int64", pa.Check.in_range(1, 5), nullable=True),
             **{t: pa.Column("boolean", nullable=True) for t in TASKS},
             "n_it_courses": pa.Column("Int64", pa.Check.ge(0), nullable=True),
@@ -160,16 +162,13 @@ def clean_schema(model_order=MODEL_ORDER_DEFAULT) -> pa.DataFrameSchema:
     )
 
 
-def model_dtype(model_order=MODEL_ORDER_DEFAULT) -> pd.CategoricalDtype:
-    """Ordered categorical of the models: 0 (no answer) first, then ``model_order`` lowest to highest."""
-    return pd.CategoricalDtype([0, *check_model_order(model_order)], ordered=True)
-
-
 def set_model_order(df: pd.DataFrame, model_order) -> pd.DataFrame:
     """A copy of a clean round with ``model`` re-ordered and ``model_level`` (1 = lowest) recomputed."""
     order = check_model_order(model_order)
     out = df.copy()
-    out["model"] = pd.Categorical(out["model"].astype(int), dtype=model_dtype(order))
+    out["model"] = pd.Categorical(
+        out["model"].astype(int), dtype=cooperation.model_dtype(order, include_no_answer=True)
+    )
     level = {m: i for i, m in enumerate(order, start=1)}
     out["model_level"] = out["model"].astype(int).map(level).astype("Int64")
     return out
@@ -213,55 +212,53 @@ def clean(
         if not blank(c):
             positions.setdefault(key(c), []).append(k)
     problems, log = [], sheet.log
-    listed_personal = {key(x) for x in cb.doc.get("personal_data") or []}
-    ignore = {key(x) for x in cb.doc.get("ignore") or []}
-    completion = cb.doc.get("completion") or {}
+    listed_personal = {key(x) for x in cb.spec.personal_data}
+    ignore = {key(x) for x in cb.spec.ignore}
+    completion = cb.spec.completion
     where: dict[str, int] = {}
     for var, spec in cb.columns.items():
-        hk = key(spec["header"])
+        hk = key(spec.header)
         found = positions.get(hk, [])
         if len(found) > 1:
             problems.append(
                 Problem(
                     "the same header appears in more than one column",
                     row=header_row_no,
-                    column=spec["header"],
+                    column=spec.header,
                     value=[letter(k) for k in found],
                     accepted="each header once",
                 )
             )
         elif not found:
-            if spec.get("required", True):
+            if spec.required:
                 close = difflib.get_close_matches(hk, list(positions), n=2, cutoff=0.6)
                 problems.append(
                     Problem(
                         "required column missing",
                         row=header_row_no,
-                        column=spec["header"],
+                        column=spec.header,
                         value=[header[positions[c][0]] for c in close] or None,
-                        accepted=f"a column headed {spec['header']!r} (codebook {paths.relative(cb.path)})",
+                        accepted=f"a column headed {spec.header!r} (codebook {paths.relative(cb.path)})",
                     )
                 )
             else:
                 log.append(
-                    log_row(
-                        header_row_no, spec["header"], None, None, "optional_column_missing", f"{var} set to missing"
-                    )
+                    log_row(header_row_no, spec.header, None, None, "optional_column_missing", f"{var} set to missing")
                 )
         else:
             where[var] = found[0]
-            if header[found[0]] != spec["header"] and str(header[found[0]]).strip() != spec["header"]:
+            if header[found[0]] != spec.header and str(header[found[0]]).strip() != spec.header:
                 log.append(
                     log_row(
                         header_row_no,
-                        spec["header"],
+                        spec.header,
                         None,
                         None,
                         "header_normalised",
                         "header matched after Unicode/space/case normalisation",
                     )
                 )
-    status_at = positions.get(key(completion["header"]), [None])[0] if completion else None
+    status_at = positions.get(key(completion.header), [None])[0] if completion else None
     used = set(where.values())
     personal_at: dict[int, str] = {}
     for hk, ks in positions.items():
@@ -329,20 +326,20 @@ def clean(
         rec = {"source_row": row_no}
         for var, k in where.items():
             spec = cb.columns[var]
-            v, col = cells[k], spec["header"]
+            v, col = cells[k], spec.header
             if padded(v):
                 padded_counts[col] += 1
-            t = spec["type"]
+            t = spec.type
             if t == "kommune":
                 rec["kommunekode"], rec["answered_by_kommunekode"] = cleaner.kommune(v, row_no, col)
                 rec[var] = cleaner.text(v)
             elif t == "datetime":
                 rec[var] = cleaner.datetime(v, row_no, col)
             elif t == "label" and var == "model":  # the model question mapped through a label set: label -> export code
-                code = cleaner.label(v, row_no, col, cb.doc["labels"][spec["labels"]])
+                code = cleaner.label(v, row_no, col, cb.label_set(var))
                 rec[var] = cleaner.model(code, row_no, col) if code is not None or blank(v) else None
             elif t == "label":
-                rec[var] = cleaner.label(v, row_no, col, cb.doc["labels"][spec["labels"]])
+                rec[var] = cleaner.label(v, row_no, col, cb.label_set(var))
             elif t == "model":
                 rec[var] = cleaner.model(v, row_no, col)
             elif t == "integer":
@@ -350,16 +347,16 @@ def clean(
                     v,
                     row_no,
                     col,
-                    accepted=f"a whole number >= {spec.get('min', 0)}",
-                    minimum=spec.get("min"),
-                    maximum=spec.get("max"),
+                    accepted=f"a whole number >= {spec.min or 0}",
+                    minimum=spec.min,
+                    maximum=spec.max,
                 )
             else:
                 rec[var] = cleaner.text(v)
         rec["_answered"] = sum(1 for var, k in where.items() if var not in _NOT_ANSWERS and not blank(cells[k]))
         rec["_status"] = None if status_at is None else cleaner.text(cells[status_at])
         rec["_complete"] = (
-            (key(rec["_status"]) in {key(c) for c in completion.get("complete", [])}) if status_at is not None else True
+            (key(rec["_status"]) in {key(c) for c in completion.complete}) if status_at is not None else True
         )
         rec["_identity"] = privacy.row_identity({personal_at[k]: cells[k] for k in personal_at})
         records.append(rec)
@@ -399,7 +396,7 @@ def clean(
             log.append(
                 log_row(
                     None,
-                    cb.columns["submitted_at"]["header"],
+                    cb.columns["submitted_at"].header,
                     None,
                     None,
                     "fieldwork_override",
@@ -447,7 +444,7 @@ def _check_error_cells(file: Path, sheet: Sheet, data_rows, where: dict, header)
 def _free_text(df: pd.DataFrame, cb: Codebook, free_text: set[str], log: list) -> pd.DataFrame:
     """Redact (default) or drop free text; the log counts what was found, never what it was."""
     for var in sorted(free_text & set(df.columns)):
-        col = cb.columns[var]["header"]
+        col = cb.columns[var].header
         has = df[var].notna()
         if cb.free_text_policy == "drop":
             df[var] = None
@@ -487,7 +484,7 @@ def _assemble(df: pd.DataFrame, year: int, synthetic: bool, order) -> pd.DataFra
     out["kommune_navn"] = df["kommune_navn"].astype("str")
     out["answered_by_kommunekode"] = pd.array(df["answered_by_kommunekode"], dtype="Int64")
     out["respondent_role"] = _strs(df.get("respondent_role"), len(df))
-    out["model"] = pd.Categorical(df["model"].astype(int), dtype=model_dtype(order))
+    out["model"] = pd.Categorical(df["model"].astype(int), dtype=cooperation.model_dtype(order, include_no_answer=True))
     out["model_level"] = pd.NA
     for t in TASKS:
         out[t] = pd.array(df[t] if t in df else [pd.NA] * len(df), dtype="boolean")
@@ -549,9 +546,20 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+class Written(NamedTuple):
+    """The files a clean wrote (a named pair: ``written.data``, ``written.log``, or ``data, log = ...``).
+
+    data: ``survey_<year>.parquet``, the clean table.
+    log: ``survey_<year>_cleaning_log.csv``, one row per change.
+    """
+
+    data: Path
+    log: Path
+
+
 def clean_to_files(
     year: int, input_path, codebook=None, *, model_order=None, ignore_fieldwork: bool = False
-) -> tuple[Path, Path]:
+) -> Written:
     """Clean and write the parquet and the cleaning log, both or neither (atomic).
 
     A failed clean first removes the round's earlier outputs, then raises."""
@@ -564,7 +572,7 @@ def clean_to_files(
     with files.atomic_path(target) as tmp, files.atomic_path(log_target) as tmp_log:
         df.to_parquet(tmp, index=False)
         spreadsheet_safe(log_df).to_csv(tmp_log, index=False)
-    return target, log_target
+    return Written(target, log_target)
 
 
 def load_log(year: int) -> pd.DataFrame:
@@ -592,7 +600,7 @@ def load_clean(year: int, model_order=None) -> pd.DataFrame:
             ),
         )
     df = pd.read_parquet(target)
-    order = model_order or (df.attrs or {}).get("model_order") or MODEL_ORDER_DEFAULT
+    order = model_order or (df.attrs or {}).get("model_order") or cooperation.DEFAULT_ORDERING
     return set_model_order(df, order)
 
 
@@ -601,21 +609,14 @@ def for_display(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=[c for c in ("comment",) if c in df.columns])
 
 
-def summary(df: pd.DataFrame, n_kommuner: int = reference.N_KOMMUNER) -> pd.DataFrame:
-    """Response rate and model distribution of a clean round: one row per model (in level order)."""
-    labels = {
-        0: "Har ikke svaret (blank model)",
-        1: "Den spæde start",
-        2: "Vi flytter sammen",
-        3: "Vi arbejder sammen",
-        4: "Vi er borgernes fælles indgang til kommunen",
-        5: "Intet samarbejde",
-    }
+def model_table(df: pd.DataFrame, n_kommuner: int = reference.N_KOMMUNER) -> pd.DataFrame:
+    """Kommuner per model of a clean round: one row per model reported (0 first, then the round's level
+    order), with its name (``cooperation.LABELS``) and its share of the rows and of the 98 kommuner."""
     counts = df["model"].value_counts(sort=False)
     t = pd.DataFrame(
         {
             "model": counts.index.astype(int),
-            "label": [labels[int(m)] for m in counts.index],
+            "label": [cooperation.LABELS[int(m)] for m in counts.index],
             "kommuner": counts.to_numpy(),
         }
     )
@@ -624,18 +625,32 @@ def summary(df: pd.DataFrame, n_kommuner: int = reference.N_KOMMUNER) -> pd.Data
     return t
 
 
-def response(df: pd.DataFrame, n_kommuner: int = reference.N_KOMMUNER) -> dict:
+def response(df: pd.DataFrame, n_kommuner: int = reference.N_KOMMUNER) -> Response:
     """Rows, kommuner that answered the model question, and rates over the 98 kommuner."""
-    answered = int((df["model"].astype(int) != 0).sum())
-    coop = int(df["model"].astype(int).isin([1, 2, 3, 4]).sum())
-    return {
-        "rows": len(df),
-        "answered_model": answered,
-        "response_rate": round(answered / n_kommuner, 3),
-        "cooperating": coop,
-        "digital_strategy_yes": int((df["digital_strategy"] == "yes").sum()),
-        "digital_strategy_answered": int(df["digital_strategy"].notna().sum()),
-    }
+    model = df["model"].astype(int)
+    answered = int((model != cooperation.NO_ANSWER).sum())
+    return Response(
+        rows=len(df),
+        answered_model=answered,
+        response_rate=round(answered / n_kommuner, 3),
+        cooperating=int(model.isin(cooperation.COOPERATING).sum()),
+        digital_strategy_yes=int((df["digital_strategy"] == "yes").sum()),
+        digital_strategy_answered=int(df["digital_strategy"].notna().sum()),
+    )
+
+
+def key_results(df: pd.DataFrame, log_df: pd.DataFrame, year: int) -> CleanSurveyResults:
+    """The key results of notebook 01_clean_survey from a clean round and its cleaning log."""
+    table = model_table(df)
+    return CleanSurveyResults(
+        year=int(year),
+        response=response(df),
+        models=tuple(
+            ModelCount(int(r.model), str(r.label), int(r.kommuner), float(r.share_of_rows), float(r.share_of_98))
+            for r in table.itertuples(index=False)
+        ),
+        changes_by_rule={str(k): int(v) for k, v in log_summary(log_df)["changes"].items()},
+    )
 
 
 def log_summary(log_df: pd.DataFrame) -> pd.DataFrame:

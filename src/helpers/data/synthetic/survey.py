@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from helpers.core import paths
+from helpers.core import cooperation, paths
 from helpers.data import provenance
 
 from . import SEED
@@ -224,7 +224,7 @@ def responses(year: int, layout: str | None = None, seed: int = SEED) -> pd.Data
     rows = []
     full = sorted(answered)
     # Digital strategy: exactly STRATEGY_YES "Ja" among complete responses, weighted toward higher models.
-    level = {mm: i for i, mm in enumerate(_truth.LEVEL_ORDER)}
+    level = cooperation.level_scores()  # the default ordering, lowest level 0
     w = np.array([1.0 + level[int(t.at[k, "model_reported"])] for k in full])
     yes = set(rng.choice(full, size=min(STRATEGY_YES.get(year, 0), len(full)), replace=False, p=w / w.sum()))
     others = [k for k in rng.permutation(full) if k not in yes]

@@ -46,11 +46,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from helpers.core.cooperation import DEFAULT_ORDERING
 from helpers.data import reference
 
 from . import SEED
-
-LEVEL_ORDER = [5, 1, 2, 3, 4]  # lowest to highest cooperation (2 and 3 are not obviously ordered)
 
 TARGETS: dict[int, dict] = {
     2009: {"counts": {5: 58, 1: 12, 2: 14, 3: 9, 4: 5}, "non_response": 8},
@@ -83,7 +82,7 @@ def _assign(score: pd.Series, counts: dict[int, int]) -> pd.Series:
     if sum(counts.values()) != len(score):
         raise ValueError(f"model counts {counts} do not add up to {len(score)} kommuner")
     order = score.sort_values(kind="stable").index
-    labels = np.concatenate([[model] * counts[model] for model in LEVEL_ORDER])
+    labels = np.concatenate([[model] * counts[model] for model in DEFAULT_ORDERING])  # lowest level first
     return pd.Series(labels, index=order).reindex(score.index)
 
 

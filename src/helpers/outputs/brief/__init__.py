@@ -45,8 +45,21 @@ def _name_and_flag(doc: Document | dict) -> tuple[str, bool]:
     return doc["name"], bool(doc.get("synthetic"))
 
 
+def _typed(doc: Document | dict) -> Document | dict:
+    """A raw results document of a family that declares its key results, read as that family's Document."""
+    if isinstance(doc, Document):
+        return doc
+    try:
+        cls = results.family(doc["name"])
+    except ValueError:
+        return doc
+    return Document(doc["name"], bool(doc["synthetic"]), str(doc["note"]), dict(doc["parameters"]),
+                    cls.from_json(doc["results"]))  # fmt: skip
+
+
 def sentences(doc: Document | dict) -> list[str]:
     """The sentences for a results document, the synthetic caveat first when it applies."""
+    doc = _typed(doc)
     name, synthetic = _name_and_flag(doc)
     body = writer(name)(doc)
     if name.startswith("01_usage_panel"):  # real loans beside synthetic outcomes: its sentences say which is which
