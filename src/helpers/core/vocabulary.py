@@ -31,6 +31,7 @@ Language = Literal["en", "da"]  # the language of every text drawn on a figure
 UsageOutcome = Literal["loans", "visits", "downloads", "service_points", "expenditure"]  # the usage panel's columns
 ModelOutcome = Literal["visits", "loans", "downloads"]  # outcomes notebook 03 models
 UsageSource = Literal["synthetic", "real", "statbank"]  # where a usage series comes from
+UsageSourceWithoutReal = Literal["synthetic", "statbank"]  # the outcomes with no real series (all but loans)
 AdoptionSource = Literal["real", "synthetic"]  # notebook 04: the real loans or the synthetic adoption panel
 QualityFlagKind = Literal["reporting_failure", "level_shift"]  # known problems of the real loans series
 
@@ -49,6 +50,9 @@ Treatment = Literal["any", "staff", "level1+", "level2+", "level3+", "level4+"]
 # --------------------------------------------------------------------------- survey codebooks
 FreeTextPolicy = Literal["redact", "drop"]
 ColumnType = Literal["kommune", "datetime", "label", "model", "integer", "text"]
+
+# --------------------------------------------------------------------------- paired tests (notebook 02)
+McNemarMethod = Literal["exact binomial", "chi-square", "chi-square, continuity-corrected"]
 
 # --------------------------------------------------------------------------- pipeline config
 Pairs = Literal["consecutive", "all"]  # which pairs of survey rounds the per_pair templates run for
