@@ -193,9 +193,9 @@ def test_switch_loans_to_synthetic():
 
 
 def test_unknown_source_or_outcome():
-    with pytest.raises(ValueError, match="accepted: synthetic, statbank"):
+    with pytest.raises(ValueError, match="visits source 'real' is not accepted; accepted: 'synthetic', 'statbank'$"):
         usage.build_panel({"visits": "real"})
-    with pytest.raises(ValueError, match="unknown outcome"):
+    with pytest.raises(ValueError, match="outcome 'borrowers' is not accepted; accepted: 'loans', 'visits'"):
         usage.build_panel({"borrowers": "real"})
 
 

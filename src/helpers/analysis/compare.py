@@ -41,7 +41,7 @@ from helpers.core.cooperation import (
     swap,
 )
 from helpers.core.vocabulary import check_choice
-from helpers.data.reference import KOMMUNEGRUPPER, REGION_ORDER
+from helpers.data.reference import KOMMUNEGRUPPER, REGION_ORDER, TOTAL_ROW
 from helpers.results.compare import (
     BOWKER_DF_CONVENTION,
     BOWKER_DF_OTHER,
@@ -92,7 +92,7 @@ __all__ = [
 ]
 
 EXACT_BELOW = 25  # McNemar: exact binomial test when fewer discordant pairs than this
-TOTAL = "Hele landet"
+TOTAL = TOTAL_ROW  # "Hele landet", the national row of the tables by region
 GROUP_ORDERS = {"regionsnavn": REGION_ORDER, "kommunegruppe_navn": list(KOMMUNEGRUPPER.values())}
 
 

@@ -45,8 +45,24 @@ def _name_and_flag(doc: Document | dict) -> tuple[str, bool]:
     return doc["name"], bool(doc.get("synthetic"))
 
 
+def _typed(doc: Document | dict) -> Document | dict:
+    """A results document read as raw JSON (the report site reads them so) as its typed :class:`Document`
+    when its family declares key results; an invalid one is a ValueError naming the field."""
+    if isinstance(doc, Document):
+        return doc
+    try:
+        cls = results.family(doc["name"])
+    except ValueError:
+        return doc
+    parameters = dict(doc.get("parameters") or {})
+    return Document(
+        doc["name"], bool(doc.get("synthetic")), str(doc.get("note", "")), parameters, cls.from_json(doc["results"])
+    )
+
+
 def sentences(doc: Document | dict) -> list[str]:
     """The sentences for a results document, the synthetic caveat first when it applies."""
+    doc = _typed(doc)
     name, synthetic = _name_and_flag(doc)
     body = writer(name)(doc)
     if name.startswith("01_usage_panel"):  # real loans beside synthetic outcomes: its sentences say which is which
