@@ -17,6 +17,7 @@ from statsmodels.stats.contingency_tables import SquareTable
 from helpers.analysis import compare
 from helpers.data import reference
 from helpers.outputs import maps
+from helpers.results.compare import ChangeCounts
 
 
 @pytest.fixture(scope="module")
@@ -371,3 +372,120 @@ def test_interpret_claims_nothing_for_synthetic_data():
     assert "Synthetic" not in real and "in the survey answers" in real
     assert "2 started and 10 stopped cooperating" in real  # c = 2, b = 10
     assert "not proof that nothing changed" in real  # Bowker p = 0.096, Stuart-Maxwell p = 0.85
+
+
+# --------------------------------------------------------------------------- key results of a notebook-02 run
+
+
+@pytest.fixture(scope="module")
+def example_rounds(tmp_path_factory):
+    """The shipped example exports of 2009 and 2011, cleaned into a temporary folder, as the pipeline cleans them."""
+    from helpers.data import survey
+    from helpers.running import pipeline
+
+    folder = tmp_path_factory.mktemp("compare_rounds")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BORGERSERVICE_PROCESSED", str(folder / "processed"))
+        mp.setenv("BORGERSERVICE_REPORTS", str(folder / "reports"))
+        rounds = pipeline.load_rounds()
+        for year in (2009, 2011):
+            survey.clean_to_files(year, rounds[year]["input_path"], rounds[year]["codebook"])
+        return {year: survey.load_clean(year) for year in (2009, 2011)}
+
+
+def _answers(clean: pd.DataFrame) -> dict[int, int]:
+    """kommunekode -> model code of the kommuner that answered the model question (code 0 = blank left out)."""
+    codes = dict(zip(clean["kommunekode"].astype(int), clean["model"].astype(int), strict=True))
+    return {k: m for k, m in codes.items() if m != 0}
+
+
+def test_key_results_of_the_example_rounds_round_trip_with_values_counted_by_hand(
+    example_rounds, municipalities, outputs
+):
+    from scipy.stats import binomtest
+
+    from helpers import results
+    from helpers.outputs import reports
+    from helpers.results.compare import CompareResults
+
+    comparison = compare.compare_rounds(example_rounds, municipalities, 2009, 2011, "5<1<2<3<4")
+    key = compare.key_results(comparison)
+    path = reports.write_results("02_compare_2009_2011", key, synthetic=comparison.synthetic, parameters={})
+    doc = results.read(path)
+    assert isinstance(doc.results, CompareResults) and doc.results == key and doc.synthetic is True
+
+    # the same numbers counted from the cleaned rounds directly, without the compare module
+    a, b = _answers(example_rounds[2009]), _answers(example_rounds[2011])
+    cooperating = {1, 2, 3, 4}
+    assert key.n_kommuner == len(municipalities) == 98
+    assert key.answered == {2009: len(a), 2011: len(b)}
+    assert key.cooperating == {
+        2009: sum(m in cooperating for m in a.values()),
+        2011: sum(m in cooperating for m in b.values()),
+    }
+    assert key.model_counts[2009] == {0: 98 - len(a), **{m: list(a.values()).count(m) for m in (5, 1, 2, 3, 4)}}
+    assert list(key.model_counts[2011]) == [0, 5, 1, 2, 3, 4]
+    both = sorted(set(a) & set(b))
+    assert key.paired_n == len(both)
+    moves = pd.Series([(a[k], b[k]) for k in both]).value_counts().to_dict()
+    assert key.transitions == {i: {j: moves.get((i, j), 0) for j in (5, 1, 2, 3, 4)} for i in (5, 1, 2, 3, 4)}
+
+    # McNemar, cooperation: b = cooperating in 2009 only, c = in 2011 only; exact two-sided binomial below 25
+    stop = sum(a[k] in cooperating and b[k] not in cooperating for k in both)
+    start = sum(a[k] not in cooperating and b[k] in cooperating for k in both)
+    mc = key.tests.mcnemar_cooperation
+    assert (mc.b, mc.c, mc.n) == (stop, start, len(both))
+    assert mc.method == ("exact binomial" if stop + start < 25 else "chi-square")
+    if mc.method == "exact binomial":
+        assert mc.pvalue == pytest.approx(binomtest(min(stop, start), stop + start).pvalue, rel=1e-12)
+
+    # Bowker by its formula over the pairs of models with moves
+    pairs = [(i, j) for i in (5, 1, 2, 3, 4) for j in (5, 1, 2, 3, 4) if i < j]
+    terms = [(moves.get((i, j), 0), moves.get((j, i), 0)) for i, j in pairs]
+    statistic = sum((x - y) ** 2 / (x + y) for x, y in terms if x + y)
+    assert key.tests.bowker.statistic == pytest.approx(statistic, rel=1e-12)
+    assert key.tests.bowker.df == sum(x + y > 0 for x, y in terms)
+    assert key.tests.bowker.empty_pairs == sum(x + y == 0 for x, y in terms)
+    # Stuart-Maxwell: d' S^-1 d on the table (every model exchanges with another here, so none is dropped)
+    table = np.array([[moves.get((i, j), 0) for j in (5, 1, 2, 3, 4)] for i in (5, 1, 2, 3, 4)])
+    assert key.tests.stuart_maxwell.categories == (5, 1, 2, 3, 4)
+    assert key.tests.stuart_maxwell.statistic == pytest.approx(_d_s_inv_d(table, 0), rel=1e-9)
+
+    # non-response of all 98: answered only in 2009 (b) and only in 2011 (c)
+    nr = key.nonresponse_test
+    assert (nr.b, nr.c, nr.n) == (len(set(a) - set(b)), len(set(b) - set(a)), 98)
+    assert nr.pvalue == pytest.approx(binomtest(min(nr.b, nr.c), nr.b + nr.c).pvalue, rel=1e-12)
+
+    # change in level: the index in the ordering; 2 and 3 swapped in the second ordering
+    for ordering in ("5<1<2<3<4", "5<1<3<2<4"):
+        level = {int(m): i for i, m in enumerate(ordering.split("<"))}
+        steps = [np.sign(level[b[k]] - level[a[k]]) for k in both]
+        assert key.change_by_ordering[ordering] == ChangeCounts(
+            up=steps.count(1), same=steps.count(0), down=steps.count(-1), not_comparable=98 - len(both)
+        )
+    assert key.ordering == "5<1<2<3<4" and (key.year_a, key.year_b) == (2009, 2011)
+
+
+def test_compare_rounds_refuses_one_round_twice(example_rounds, municipalities):
+    with pytest.raises(ValueError, match="year_a and year_b are both 2009"):
+        compare.compare_rounds(example_rounds, municipalities, 2009, 2009)
+    with pytest.raises(ValueError, match="round 2014 is not accepted; accepted: 2009, 2011"):
+        compare.models_of(compare.align_rounds(example_rounds, municipalities), 2014)
+
+
+def test_tests_table_has_one_row_per_test_and_the_other_df_convention():
+    tests = compare.PairedTests(
+        compare.bowker(np.array([[3, 0, 2], [0, 4, 1], [3, 4, 5]])),
+        compare.stuart_maxwell(BOWKER_3X3),
+        compare.mcnemar_test([[30, 20], [5, 40]]),
+    )
+    t = compare.tests_table(tests)
+    assert list(t.index) == ["bowker", "stuart_maxwell", "mcnemar_cooperation"]
+    assert t.loc["bowker", ["df", "df (all pairs)", "df convention"]].tolist() == [2, 3, "informative pairs"]
+    assert t.loc["mcnemar_cooperation", "method"] == "chi-square" and t.loc["mcnemar_cooperation", "df"] == 1
+    assert pd.isna(t.loc["stuart_maxwell", "df (all pairs)"]) and t.loc["stuart_maxwell", "dropped"] == []
+
+
+def test_interpret_refuses_what_is_not_a_paired_test():
+    with pytest.raises(TypeError, match="not a paired test: dict"):
+        compare.interpret([{"b": 1, "c": 2, "pvalue": 0.5}], synthetic=False)
