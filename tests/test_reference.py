@@ -124,8 +124,3 @@ def test_key_results_round_trip_and_equal_the_population_file(outputs):
         "On 1 January 2011 they had 5,560,534 inhabitants; Statistics Denmark's national figure is 5,560,628, 94 "
         "more, the people who live outside any kommune (Christiansø).",
     ]
-
-
-def test_population_year_outside_the_file_names_the_accepted_years():
-    with pytest.raises(ValueError, match="population year 2024 is not accepted; accepted: 2005, 2006, .*, 2023$"):
-        reference.population_by_region(2024)

@@ -17,7 +17,6 @@ import pandera.pandas as pa
 from helpers.core import paths
 from helpers.core.errors import DataError, Problem
 from helpers.core.validation import validate
-from helpers.core.vocabulary import check_choice
 from helpers.results.reference import ReferenceResults
 
 N_KOMMUNER = 98
@@ -180,9 +179,12 @@ def load_municipalities() -> pd.DataFrame:
 
 def population_density(year: int) -> pd.DataFrame:
     """Inhabitants per km2 per kommune in ``year``."""
-    check_choice("population year", year, POPULATION_YEARS)
     m = load_municipalities()
     col = f"population_{year}"
+    if col not in m:  # a range of years, not a choice: the message gives the range
+        raise ValueError(
+            f"no population for {year}; accepted years: {POPULATION_YEARS.start}-{POPULATION_YEARS.stop - 1}"
+        )
     return m[["kommunekode", "navn", "regionsnavn", "areal_km2", col]].assign(density=m[col] / m["areal_km2"])
 
 
