@@ -489,3 +489,24 @@ def test_tests_table_has_one_row_per_test_and_the_other_df_convention():
 def test_interpret_refuses_what_is_not_a_paired_test():
     with pytest.raises(TypeError, match="not a paired test: dict"):
         compare.interpret([{"b": 1, "c": 2, "pvalue": 0.5}], synthetic=False)
+
+
+def test_the_two_maps_of_notebook_02_count_the_kommuner_of_each_class(example_rounds, municipalities):
+    from helpers.outputs import labels
+
+    comparison = compare.compare_rounds(example_rounds, municipalities, 2009, 2011)
+    a, b = _answers(example_rounds[2009]), _answers(example_rounds[2011])
+    boundaries = reference.load_boundaries()
+    fig = maps.cooperation_rounds(boundaries, compare.wide_models(comparison.aligned), [2009, 2011], language="en")
+    legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes if ax.get_legend()]
+    silent = labels.text("did_not_answer", "en")
+    assert [legend[-1] for legend in legends] == [f"{silent} ({98 - len(a)})", f"{silent} ({98 - len(b)})"]
+    assert legends[0][0] == f"{labels.model_name(5, 'en', with_code=True)} ({list(a.values()).count(5)})"
+    fig2, ax = matplotlib.pyplot.subplots()
+    maps.cooperation_change(boundaries, comparison.change, ax, years=(2009, 2011), language="en")
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    paired = len(set(a) & set(b))
+    assert texts[-1] == f"{labels.text('did_not_answer_one_or_both', 'en')} ({98 - paired})"
+    assert len(texts) == 9 + 1  # every step from -4 to +4 levels, and the kommuner not compared
+    matplotlib.pyplot.close(fig)
+    matplotlib.pyplot.close(fig2)

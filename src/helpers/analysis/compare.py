@@ -22,7 +22,7 @@ results in :mod:`helpers.results.compare`, since they are plain numbers), the ta
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -456,10 +456,12 @@ def tests_table(tests: PairedTests) -> pd.DataFrame:
     statistic, df, pvalue, the Bowker df under both conventions, n, the categories dropped, McNemar's method.
     A field a test does not have is empty."""
     rows = {}
-    for key, t in zip(("bowker", "stuart_maxwell", "mcnemar_cooperation"), tests, strict=True):
-        row = {f: getattr(t, f, None) for f in TEST_COLUMNS}
-        row["dropped"] = list(t.dropped) if t.dropped or not isinstance(t, McNemar) else None
-        rows[key] = row
+    for f in fields(tests):
+        test = getattr(tests, f.name)
+        values = asdict(test)
+        row = {column: values.get(column) for column in TEST_COLUMNS}
+        row["dropped"] = None if isinstance(test, McNemar) else list(test.dropped)  # a 2x2 table drops nothing
+        rows[f.name] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename(columns=TEST_COLUMNS)
 
 
