@@ -16,20 +16,22 @@ import pandas as pd
 
 from helpers.core import cooperation, paths
 from helpers.outputs import reports
+from helpers.results.reference import ReferenceResults
 from helpers.results.survey import CleanSurveyResults, ModelCount, Response
 
-REFERENCE = {
-    "n_kommuner": 98,
-    "population_sum_of_kommuner": 5_560_534,
-    "population_national_dst": 5_560_628,
-    "kommuner_per_region": {
+REFERENCE = ReferenceResults(
+    year=2011,
+    n_kommuner=98,
+    population_sum_of_kommuner=5_560_534,
+    population_national_dst=5_560_628,
+    kommuner_per_region={
         "Region Hovedstaden": 29,
         "Region Sjælland": 17,
         "Region Syddanmark": 22,
         "Region Midtjylland": 19,
         "Region Nordjylland": 11,
     },
-}
+)
 SURVEY = CleanSurveyResults(
     year=2011,
     response=Response(

@@ -4,6 +4,8 @@ synthetic caveat when the input is synthetic."""
 import pytest
 
 from helpers.outputs import brief
+from helpers.results import Document
+from helpers.results.compare import Bowker, ChangeCounts, CompareResults, McNemar, PairedTests, StuartMaxwell
 
 
 def _model_doc(irr, low, high, synthetic):
@@ -46,28 +48,74 @@ def test_model_brief_states_number_direction_interval_and_caveat():
     assert "9.0 % lower" in lower[1] and "excludes 1" in lower[1]
 
 
+def _compare_doc() -> Document:
+    """A 02_compare results document: the numbers the brief reads, and plausible values elsewhere."""
+    mcnemar = McNemar(
+        statistic=1.0,
+        df=None,
+        pvalue=7.6e-05,
+        n=78,
+        method="exact binomial",
+        chi2=15.2,
+        b=1,
+        c=18,
+        categories=("cooperation", "no cooperation"),
+        table=((36, 1), (18, 23)),
+    )
+    tests = PairedTests(
+        bowker=Bowker(statistic=25.0, df=8, pvalue=0.002, n=78, df_all_pairs=10, pvalue_all_pairs=0.005, empty_pairs=2),
+        stuart_maxwell=StuartMaxwell(statistic=6.0, df=4, pvalue=0.2, n=78),
+        mcnemar_cooperation=mcnemar,
+    )
+    nonresponse = McNemar(
+        statistic=8.0,
+        df=None,
+        pvalue=0.5,
+        n=98,
+        method="exact binomial",
+        chi2=0.8,
+        b=12,
+        c=8,
+        categories=("answered", "did not answer"),
+        table=((78, 12), (8, 0)),
+    )
+    results = CompareResults(
+        year_a=2009,
+        year_b=2011,
+        ordering="5<1<2<3<4",
+        n_kommuner=98,
+        answered={2009: 90, 2011: 86},
+        cooperating={2009: 37, 2011: 54},
+        model_counts={2009: {0: 8, 5: 53, 1: 11, 2: 13, 3: 9, 4: 4}, 2011: {0: 12, 5: 32, 1: 16, 2: 15, 3: 14, 4: 9}},
+        paired_n=78,
+        transitions={5: {5: 23, 1: 13}, 1: {1: 1}},
+        tests=tests,
+        nonresponse_test=nonresponse,
+        change_by_ordering={"5<1<2<3<4": ChangeCounts(up=35, same=39, down=4, not_comparable=20)},
+    )
+    parameters = {"year_a": 2009, "year_b": 2011, "ordering": "5<1<2<3<4"}
+    return Document("02_compare_2009_2011", False, "computed from real data", parameters, results)
+
+
 def test_compare_brief_reads_the_paired_tests():
-    doc = {
-        "name": "02_compare_2009_2011",
-        "synthetic": False,
-        "parameters": {"year_a": 2009, "year_b": 2011, "ordering": "5<1<2<3<4"},
-        "results": {
-            "n_kommuner": 98,
-            "answered": {"2009": 90, "2011": 86},
-            "cooperating": {"2009": 37, "2011": 54},
-            "paired_n": 78,
-            "tests": {
-                "mcnemar_cooperation": {"b": 1, "c": 18, "pvalue": 7.6e-05, "method": "exact binomial"},
-                "stuart_maxwell": {"pvalue": 0.2},
-            },
-            "nonresponse_test": {"pvalue": 0.5},
-            "change_by_ordering": {"5<1<2<3<4": {"up": 35, "same": 39, "down": 4, "not comparable": 20}},
-        },
-    }
+    doc = _compare_doc()
     s = brief.sentences(doc)
     assert s[0].startswith("54 kommuner reported cooperation in 2011 against 37 in 2009 (more)")
     assert "18 started and 1 stopped cooperating (McNemar exact binomial, p < 0.001): clear evidence" in s[1]
     assert "does not clearly differ" in s[2] and "p = 0.20" in s[2]
+
+
+def test_compare_brief_reads_the_results_file_the_notebook_writes(outputs):
+    from helpers.outputs import reports
+
+    doc = _compare_doc()
+    reports.write_results(doc.name, doc.results, synthetic=True, parameters=doc.parameters)
+    loaded = brief.load(doc.name)
+    assert loaded.results == doc.results
+    s = brief.sentences(loaded)
+    assert s[0] == brief.SYNTHETIC_CAVEAT
+    assert s[1:] == brief.sentences(doc)
+    assert s[-1] == "Non-response changed with p = 0.50 (paired), so non-response is unlikely to drive the comparison."
 
 
 def test_unknown_results_are_refused_with_the_known_prefixes():

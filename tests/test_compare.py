@@ -17,6 +17,7 @@ from statsmodels.stats.contingency_tables import SquareTable
 from helpers.analysis import compare
 from helpers.data import reference
 from helpers.outputs import maps
+from helpers.results.compare import ChangeCounts
 
 
 @pytest.fixture(scope="module")
@@ -52,22 +53,22 @@ def test_mcnemar_chi2_by_hand():
     # b = 10, c = 2: chi2 = (10 - 2)^2 / (10 + 2) = 64 / 12 = 5.3333; corrected (8 - 1)^2 / 12 = 49 / 12
     table = [[20, 10], [2, 15]]
     r = compare.mcnemar_test(table, exact=False)
-    assert r["statistic"] == pytest.approx(64 / 12, rel=1e-12)
-    assert r["pvalue"] == pytest.approx(chi2_sf_df1(64 / 12), rel=1e-9)
-    assert (r["b"], r["c"], r["n"]) == (10, 2, 47)
+    assert r.statistic == pytest.approx(64 / 12, rel=1e-12)
+    assert r.pvalue == pytest.approx(chi2_sf_df1(64 / 12), rel=1e-9)
+    assert (r.b, r.c, r.n) == (10, 2, 47)
     r = compare.mcnemar_test(table, exact=False, correction=True)
-    assert r["statistic"] == pytest.approx(49 / 12, rel=1e-12)
+    assert r.statistic == pytest.approx(49 / 12, rel=1e-12)
 
 
 def test_mcnemar_exact_when_few_discordant():
     # 12 discordant < 25 -> exact: p = 2 P(X <= 2 | n=12, 1/2) = 2 (1 + 12 + 66) / 4096 = 158 / 4096
     r = compare.mcnemar_test([[20, 10], [2, 15]])
-    assert r["method"] == "exact binomial"
-    assert r["pvalue"] == pytest.approx(158 / 4096, rel=1e-12)
-    assert r["chi2"] == pytest.approx(64 / 12)
+    assert r.method == "exact binomial"
+    assert r.pvalue == pytest.approx(158 / 4096, rel=1e-12)
+    assert r.chi2 == pytest.approx(64 / 12)
     # 25 discordant -> chi-square (uncorrected): (20 - 5)^2 / 25 = 9
     r = compare.mcnemar_test([[30, 20], [5, 40]])
-    assert r["method"] == "chi-square" and r["statistic"] == pytest.approx(9.0)
+    assert r.method == "chi-square" and r.statistic == pytest.approx(9.0)
 
 
 def test_mcnemar_cooperation_from_two_rounds():
@@ -77,12 +78,12 @@ def test_mcnemar_cooperation_from_two_rounds():
     b = [4] * 20 + [5] * 15 + [1] * 10 + [5] * 2 + [1, 0, 0]
     idx = range(1, len(a) + 1)
     r = compare.mcnemar_cooperation(pd.Series(a, index=idx, name=2009), pd.Series(b, index=idx, name=2011), exact=False)
-    assert r["table"].to_numpy().tolist() == [[20, 2], [10, 15]]  # rows 2009 yes/no, columns 2011 yes/no
-    assert r["n"] == 47
+    assert [list(row) for row in r.table] == [[20, 2], [10, 15]]  # rows 2009 yes/no, columns 2011 yes/no
+    assert r.n == 47
     # b = 2 (yes -> no), c = 10 (no -> yes): chi2 = (2 - 10)^2 / 12
-    assert r["statistic"] == pytest.approx(64 / 12)
+    assert r.statistic == pytest.approx(64 / 12)
     r_auto = compare.mcnemar_cooperation(pd.Series(a, index=idx), pd.Series(b, index=idx))
-    assert r_auto["pvalue"] == pytest.approx(158 / 4096)
+    assert r_auto.pvalue == pytest.approx(158 / 4096)
 
 
 # --------------------------------------------------------------------------- Bowker
@@ -93,37 +94,37 @@ BOWKER_3X3 = np.array([[10, 4, 1], [2, 8, 3], [5, 0, 6]])
 def test_bowker_by_hand():
     # pairs: (4-2)^2/6 + (1-5)^2/6 + (3-0)^2/3 = 4/6 + 16/6 + 3 = 19/3; three non-empty pairs
     r = compare.bowker(BOWKER_3X3)
-    assert r["statistic"] == pytest.approx(19 / 3, rel=1e-12)
-    assert r["df"] == 3
-    assert r["pvalue"] == pytest.approx(chi2_sf_df3(19 / 3), rel=1e-9)
-    assert r["n"] == 39
+    assert r.statistic == pytest.approx(19 / 3, rel=1e-12)
+    assert r.df == 3
+    assert r.pvalue == pytest.approx(chi2_sf_df3(19 / 3), rel=1e-9)
+    assert r.n == 39
 
 
 def test_bowker_zeros_without_shift_and_empty_pair_not_counted():
     # pair (0,1) is 0/0: contributes nothing and no df; (2-3)^2/5 + (1-4)^2/5 = 1/5 + 9/5 = 2; df = 2
     t = np.array([[3, 0, 2], [0, 4, 1], [3, 4, 5]])
     r = compare.bowker(t)
-    assert r["statistic"] == pytest.approx(2.0, rel=1e-12)
-    assert r["df"] == 2
-    assert r["pvalue"] == pytest.approx(math.exp(-1), rel=1e-12)
+    assert r.statistic == pytest.approx(2.0, rel=1e-12)
+    assert r.df == 2
+    assert r.pvalue == pytest.approx(math.exp(-1), rel=1e-12)
     assert SquareTable(t, shift_zeros=False).symmetry().df == 3  # statsmodels counts the empty pair too
     # the other convention, shown beside: all k(k-1)/2 = 3 pairs; P(chi2_3 > 2) by hand
-    assert r["df_convention"] == "informative pairs" and r["empty_pairs"] == 1
-    assert r["df_all_pairs"] == 3
-    assert r["pvalue_all_pairs"] == pytest.approx(chi2_sf_df3(2.0), rel=1e-12)
-    assert r["pvalue_all_pairs"] == pytest.approx(SquareTable(t, shift_zeros=False).symmetry().pvalue, rel=1e-12)
+    assert r.df_convention == "informative pairs" and r.empty_pairs == 1
+    assert r.df_all_pairs == 3
+    assert r.pvalue_all_pairs == pytest.approx(chi2_sf_df3(2.0), rel=1e-12)
+    assert r.pvalue_all_pairs == pytest.approx(SquareTable(t, shift_zeros=False).symmetry().pvalue, rel=1e-12)
 
 
 def test_bowker_conventions_agree_without_empty_pairs():
     r = compare.bowker(BOWKER_3X3)
-    assert (r["df"], r["df_all_pairs"], r["empty_pairs"]) == (3, 3, 0)
-    assert r["pvalue_all_pairs"] == r["pvalue"]
+    assert (r.df, r.df_all_pairs, r.empty_pairs) == (3, 3, 0)
+    assert r.pvalue_all_pairs == r.pvalue
 
 
 def test_bowker_zero_cell_not_shifted():
     # cell (2,1) is 0: unshifted (3-0)^2/3 = 3 is part of 19/3; the default +0.5 shift would give
     # (3-0.5)^2/3.5 = 1.7857 for that pair instead
-    assert compare.bowker(BOWKER_3X3)["statistic"] == pytest.approx(19 / 3, rel=1e-12)
+    assert compare.bowker(BOWKER_3X3).statistic == pytest.approx(19 / 3, rel=1e-12)
     shifted = SquareTable(BOWKER_3X3).symmetry().statistic
     assert shifted == pytest.approx(4 / 6 + 16 / 6 + 2.5**2 / 3.5, rel=1e-9)
 
@@ -132,15 +133,15 @@ def test_bowker_drops_empty_categories():
     t = pd.DataFrame(np.zeros((4, 4), dtype=int), index=[5, 1, 2, 3], columns=[5, 1, 2, 3])
     t.loc[[5, 1, 3], [5, 1, 3]] = BOWKER_3X3
     r = compare.bowker(t)
-    assert r["dropped"] == [2] and r["categories"] == [5, 1, 3]
-    assert r["statistic"] == pytest.approx(19 / 3) and r["df"] == 3
+    assert list(r.dropped) == [2] and list(r.categories) == [5, 1, 3]
+    assert r.statistic == pytest.approx(19 / 3) and r.df == 3
 
 
 def test_bowker_symmetric_table():
     r = compare.bowker([[3, 2], [2, 4]])
-    assert r["statistic"] == 0 and r["df"] == 1 and r["pvalue"] == pytest.approx(1.0)
+    assert r.statistic == 0 and r.df == 1 and r.pvalue == pytest.approx(1.0)
     r = compare.bowker([[3, 0], [0, 4]])
-    assert r["statistic"] == 0 and r["df"] == 0 and r["pvalue"] == 1.0
+    assert r.statistic == 0 and r.df == 0 and r.pvalue == 1.0
 
 
 def test_square_table_required():
@@ -168,9 +169,9 @@ def test_stuart_maxwell_by_hand():
     # rows 15 13 11, columns 17 12 10: d = (-2, 1); S = [[12, -6], [-6, 9]], det 72,
     # S^-1 = [[9, 6], [6, 12]] / 72; d' S^-1 d = (36 - 24 + 12) / 72 = 1/3; df = 2
     r = compare.stuart_maxwell(BOWKER_3X3)
-    assert r["statistic"] == pytest.approx(1 / 3, rel=1e-12)
-    assert r["df"] == 2
-    assert r["pvalue"] == pytest.approx(math.exp(-1 / 6), rel=1e-12)
+    assert r.statistic == pytest.approx(1 / 3, rel=1e-12)
+    assert r.df == 2
+    assert r.pvalue == pytest.approx(math.exp(-1 / 6), rel=1e-12)
     for drop in range(3):  # the same whichever category is left out
         assert _d_s_inv_d(BOWKER_3X3, drop) == pytest.approx(1 / 3, rel=1e-12)
 
@@ -179,13 +180,13 @@ def test_stuart_maxwell_zeros_without_shift():
     # rows 5 5 12, columns 6 8 8: d = (-1, -3); S = [[5, 0], [0, 5]]: 1/5 + 9/5 = 2
     t = np.array([[3, 0, 2], [0, 4, 1], [3, 4, 5]])
     r = compare.stuart_maxwell(t)
-    assert r["statistic"] == pytest.approx(2.0, rel=1e-12)
-    assert r["df"] == 2
+    assert r.statistic == pytest.approx(2.0, rel=1e-12)
+    assert r.df == 2
     assert SquareTable(t).homogeneity().statistic != pytest.approx(2.0)  # the +0.5 shift would change it
 
 
 def test_stuart_maxwell_2x2_is_mcnemar():
-    assert compare.stuart_maxwell([[20, 10], [2, 15]])["statistic"] == pytest.approx(64 / 12, rel=1e-12)
+    assert compare.stuart_maxwell([[20, 10], [2, 15]]).statistic == pytest.approx(64 / 12, rel=1e-12)
 
 
 def test_stuart_maxwell_empty_and_diagonal_only_categories_dropped():
@@ -198,19 +199,19 @@ def test_stuart_maxwell_empty_and_diagonal_only_categories_dropped():
         warnings.simplefilter("ignore")
         assert np.isnan(SquareTable(t.to_numpy(), shift_zeros=False).homogeneity().statistic)
     r = compare.stuart_maxwell(t)
-    assert r["dropped"] == [9, 7] and r["categories"] == [5, 1, 2]
-    assert r["statistic"] == pytest.approx(1 / 3) and r["df"] == 2
-    assert r["n"] == 39 + 6
+    assert list(r.dropped) == [9, 7] and list(r.categories) == [5, 1, 2]
+    assert r.statistic == pytest.approx(1 / 3) and r.df == 2
+    assert r.n == 39 + 6
     b = compare.bowker(t)
-    assert b["dropped"] == [9] and b["statistic"] == pytest.approx(19 / 3) and b["df"] == 3
+    assert list(b.dropped) == [9] and b.statistic == pytest.approx(19 / 3) and b.df == 3
 
 
 def test_stuart_maxwell_blocks_without_exchange_add_up():
     # {a, b} and {c, d} never exchange: McNemar per block (3-1)^2/4 = 1 and (4-1)^2/5 = 1.8
     t = np.array([[5, 3, 0, 0], [1, 4, 0, 0], [0, 0, 2, 4], [0, 0, 1, 7]])
     r = compare.stuart_maxwell(t)
-    assert r["statistic"] == pytest.approx(2.8) and r["df"] == 2
-    assert r["pvalue"] == pytest.approx(math.exp(-1.4))
+    assert r.statistic == pytest.approx(2.8) and r.df == 2
+    assert r.pvalue == pytest.approx(math.exp(-1.4))
 
 
 # --------------------------------------------------------------------------- aligning, distribution, transitions
@@ -305,11 +306,11 @@ def test_nonresponse_paired_by_hand(municipalities):
     }
     al = compare.align_rounds(rounds, municipalities)
     r = compare.nonresponse(al)
-    assert r["paired"].to_numpy().tolist() == [[98 - 8 - 9, 9], [5, 3]]
+    assert r.paired.to_numpy().tolist() == [[98 - 8 - 9, 9], [5, 3]]
     # b = 9 (answered 2009 only), c = 5: exact p = 2 P(X <= 5 | 14) = 2 (1+14+91+364+1001+2002) / 16384
-    assert r["test"]["method"] == "exact binomial"
-    assert r["test"]["pvalue"] == pytest.approx(2 * 3473 / 16384, rel=1e-12)
-    t = r["table"]
+    assert r.test.method == "exact binomial"
+    assert r.test.pvalue == pytest.approx(2 * 3473 / 16384, rel=1e-12)
+    t = r.table
     assert t.index[0] == compare.TOTAL and list(t.index[1:]) == reference.REGION_ORDER
     assert t.loc[compare.TOTAL, ["kommuner", "no_answer_2009", "no_answer_2011"]].tolist() == [98, 8, 12]
     assert t.drop(index=compare.TOTAL)[["kommuner", "no_answer_2009", "no_answer_2011"]].sum().tolist() == [98, 8, 12]
@@ -359,11 +360,11 @@ def test_distribution_groups_in_their_usual_order(municipalities):
 
 
 def test_interpret_claims_nothing_for_synthetic_data():
-    tests = {
-        "bowker": compare.bowker(BOWKER_3X3),
-        "stuart_maxwell": compare.stuart_maxwell(BOWKER_3X3),
-        "mcnemar_cooperation": compare.mcnemar_test([[20, 10], [2, 15]]),
-    }
+    tests = compare.PairedTests(
+        bowker=compare.bowker(BOWKER_3X3),
+        stuart_maxwell=compare.stuart_maxwell(BOWKER_3X3),
+        mcnemar_cooperation=compare.mcnemar_test([[20, 10], [2, 15]]),
+    )
     fake = compare.interpret(tests, synthetic=True)
     assert fake.startswith("**Synthetic example data") and "not findings" in fake
     assert "survey answers" not in fake and "in the synthetic example data" in fake
@@ -371,3 +372,141 @@ def test_interpret_claims_nothing_for_synthetic_data():
     assert "Synthetic" not in real and "in the survey answers" in real
     assert "2 started and 10 stopped cooperating" in real  # c = 2, b = 10
     assert "not proof that nothing changed" in real  # Bowker p = 0.096, Stuart-Maxwell p = 0.85
+
+
+# --------------------------------------------------------------------------- key results of a notebook-02 run
+
+
+@pytest.fixture(scope="module")
+def example_rounds(tmp_path_factory):
+    """The shipped example exports of 2009 and 2011, cleaned into a temporary folder, as the pipeline cleans them."""
+    from helpers.data import survey
+    from helpers.running import pipeline
+
+    folder = tmp_path_factory.mktemp("compare_rounds")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BORGERSERVICE_PROCESSED", str(folder / "processed"))
+        mp.setenv("BORGERSERVICE_REPORTS", str(folder / "reports"))
+        rounds = pipeline.load_rounds()
+        for year in (2009, 2011):
+            survey.clean_to_files(year, rounds[year]["input_path"], rounds[year]["codebook"])
+        return {year: survey.load_clean(year) for year in (2009, 2011)}
+
+
+def _answers(clean: pd.DataFrame) -> dict[int, int]:
+    """kommunekode -> model code of the kommuner that answered the model question (code 0 = blank left out)."""
+    codes = dict(zip(clean["kommunekode"].astype(int), clean["model"].astype(int), strict=True))
+    return {k: m for k, m in codes.items() if m != 0}
+
+
+def test_key_results_of_the_example_rounds_round_trip_with_values_counted_by_hand(
+    example_rounds, municipalities, outputs
+):
+    from scipy.stats import binomtest
+
+    from helpers import results
+    from helpers.outputs import reports
+    from helpers.results.compare import CompareResults
+
+    comparison = compare.compare_rounds(example_rounds, municipalities, 2009, 2011, "5<1<2<3<4")
+    key = compare.key_results(comparison)
+    path = reports.write_results("02_compare_2009_2011", key, synthetic=comparison.synthetic, parameters={})
+    doc = results.read(path)
+    assert isinstance(doc.results, CompareResults) and doc.results == key and doc.synthetic is True
+
+    # the same numbers counted from the cleaned rounds directly, without the compare module
+    a, b = _answers(example_rounds[2009]), _answers(example_rounds[2011])
+    cooperating = {1, 2, 3, 4}
+    assert key.n_kommuner == len(municipalities) == 98
+    assert key.answered == {2009: len(a), 2011: len(b)}
+    assert key.cooperating == {
+        2009: sum(m in cooperating for m in a.values()),
+        2011: sum(m in cooperating for m in b.values()),
+    }
+    assert key.model_counts[2009] == {0: 98 - len(a), **{m: list(a.values()).count(m) for m in (5, 1, 2, 3, 4)}}
+    assert list(key.model_counts[2011]) == [0, 5, 1, 2, 3, 4]
+    both = sorted(set(a) & set(b))
+    assert key.paired_n == len(both)
+    moves = pd.Series([(a[k], b[k]) for k in both]).value_counts().to_dict()
+    assert key.transitions == {i: {j: moves.get((i, j), 0) for j in (5, 1, 2, 3, 4)} for i in (5, 1, 2, 3, 4)}
+
+    # McNemar, cooperation: b = cooperating in 2009 only, c = in 2011 only; exact two-sided binomial below 25
+    stop = sum(a[k] in cooperating and b[k] not in cooperating for k in both)
+    start = sum(a[k] not in cooperating and b[k] in cooperating for k in both)
+    mc = key.tests.mcnemar_cooperation
+    assert (mc.b, mc.c, mc.n) == (stop, start, len(both))
+    assert mc.method == ("exact binomial" if stop + start < 25 else "chi-square")
+    if mc.method == "exact binomial":
+        assert mc.pvalue == pytest.approx(binomtest(min(stop, start), stop + start).pvalue, rel=1e-12)
+
+    # Bowker by its formula over the pairs of models with moves
+    pairs = [(i, j) for i in (5, 1, 2, 3, 4) for j in (5, 1, 2, 3, 4) if i < j]
+    terms = [(moves.get((i, j), 0), moves.get((j, i), 0)) for i, j in pairs]
+    statistic = sum((x - y) ** 2 / (x + y) for x, y in terms if x + y)
+    assert key.tests.bowker.statistic == pytest.approx(statistic, rel=1e-12)
+    assert key.tests.bowker.df == sum(x + y > 0 for x, y in terms)
+    assert key.tests.bowker.empty_pairs == sum(x + y == 0 for x, y in terms)
+    # Stuart-Maxwell: d' S^-1 d on the table (every model exchanges with another here, so none is dropped)
+    table = np.array([[moves.get((i, j), 0) for j in (5, 1, 2, 3, 4)] for i in (5, 1, 2, 3, 4)])
+    assert key.tests.stuart_maxwell.categories == (5, 1, 2, 3, 4)
+    assert key.tests.stuart_maxwell.statistic == pytest.approx(_d_s_inv_d(table, 0), rel=1e-9)
+
+    # non-response of all 98: answered only in 2009 (b) and only in 2011 (c)
+    nr = key.nonresponse_test
+    assert (nr.b, nr.c, nr.n) == (len(set(a) - set(b)), len(set(b) - set(a)), 98)
+    assert nr.pvalue == pytest.approx(binomtest(min(nr.b, nr.c), nr.b + nr.c).pvalue, rel=1e-12)
+
+    # change in level: the index in the ordering; 2 and 3 swapped in the second ordering
+    for ordering in ("5<1<2<3<4", "5<1<3<2<4"):
+        level = {int(m): i for i, m in enumerate(ordering.split("<"))}
+        steps = [np.sign(level[b[k]] - level[a[k]]) for k in both]
+        assert key.change_by_ordering[ordering] == ChangeCounts(
+            up=steps.count(1), same=steps.count(0), down=steps.count(-1), not_comparable=98 - len(both)
+        )
+    assert key.ordering == "5<1<2<3<4" and (key.year_a, key.year_b) == (2009, 2011)
+
+
+def test_compare_rounds_refuses_one_round_twice(example_rounds, municipalities):
+    with pytest.raises(ValueError, match="year_a and year_b are both 2009"):
+        compare.compare_rounds(example_rounds, municipalities, 2009, 2009)
+    with pytest.raises(ValueError, match="round 2014 is not accepted; accepted: 2009, 2011"):
+        compare.models_of(compare.align_rounds(example_rounds, municipalities), 2014)
+
+
+def test_tests_table_has_one_row_per_test_and_the_other_df_convention():
+    tests = compare.PairedTests(
+        compare.bowker(np.array([[3, 0, 2], [0, 4, 1], [3, 4, 5]])),
+        compare.stuart_maxwell(BOWKER_3X3),
+        compare.mcnemar_test([[30, 20], [5, 40]]),
+    )
+    t = compare.tests_table(tests)
+    assert list(t.index) == ["bowker", "stuart_maxwell", "mcnemar_cooperation"]
+    assert t.loc["bowker", ["df", "df (all pairs)", "df convention"]].tolist() == [2, 3, "informative pairs"]
+    assert t.loc["mcnemar_cooperation", "method"] == "chi-square" and t.loc["mcnemar_cooperation", "df"] == 1
+    assert pd.isna(t.loc["stuart_maxwell", "df (all pairs)"]) and t.loc["stuart_maxwell", "dropped"] == []
+
+
+def test_interpret_refuses_what_is_not_a_paired_test():
+    with pytest.raises(TypeError, match="not a paired test: dict"):
+        compare.interpret([{"b": 1, "c": 2, "pvalue": 0.5}], synthetic=False)
+
+
+def test_the_two_maps_of_notebook_02_count_the_kommuner_of_each_class(example_rounds, municipalities):
+    from helpers.outputs import labels
+
+    comparison = compare.compare_rounds(example_rounds, municipalities, 2009, 2011)
+    a, b = _answers(example_rounds[2009]), _answers(example_rounds[2011])
+    boundaries = reference.load_boundaries()
+    fig = maps.cooperation_rounds(boundaries, compare.wide_models(comparison.aligned), [2009, 2011], language="en")
+    legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes if ax.get_legend()]
+    silent = labels.text("did_not_answer", "en")
+    assert [legend[-1] for legend in legends] == [f"{silent} ({98 - len(a)})", f"{silent} ({98 - len(b)})"]
+    assert legends[0][0] == f"{labels.model_name(5, 'en', with_code=True)} ({list(a.values()).count(5)})"
+    fig2, ax = matplotlib.pyplot.subplots()
+    maps.cooperation_change(boundaries, comparison.change, ax, years=(2009, 2011), language="en")
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    paired = len(set(a) & set(b))
+    assert texts[-1] == f"{labels.text('did_not_answer_one_or_both', 'en')} ({98 - paired})"
+    assert len(texts) == 9 + 1  # every step from -4 to +4 levels, and the kommuner not compared
+    matplotlib.pyplot.close(fig)
+    matplotlib.pyplot.close(fig2)

@@ -10,6 +10,10 @@ from helpers.core import paths
 
 NOTEBOOKS = sorted(paths.notebooks().glob("*.ipynb"))
 MAX_CELL_LINES = 40  # longer than a screen: it belongs in a helper
+# Code lines (non-blank, non-comment lines of code cells) a notebook may hold: logic lives in helpers (issue 21).
+MAX_CODE_LINES = {
+    "02_compare_rounds.ipynb": 70,
+}
 
 
 def test_there_are_notebooks():
@@ -39,6 +43,22 @@ def test_notebook_conventions(path):
         if "=" in line:
             assert "#" in line, f"{path.name}: parameter without a comment: {line}"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "a title first"
+
+
+def code_lines(path) -> int:
+    """Non-blank lines of a notebook's code cells that are not comments."""
+    nb = nbformat.read(path, as_version=4)
+    lines = (line.strip() for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines())
+    return sum(1 for line in lines if line and not line.startswith("#"))
+
+
+@pytest.mark.parametrize("name", sorted(MAX_CODE_LINES))
+def test_notebook_stays_within_its_code_line_limit(name):
+    path = paths.notebooks() / name
+    assert path.is_file(), f"{name}: no such notebook"
+    assert code_lines(path) <= MAX_CODE_LINES[name], (
+        f"{name}: {code_lines(path)} code lines, limit {MAX_CODE_LINES[name]}"
+    )
 
 
 def test_pipeline_runs_only_known_notebooks_with_declared_parameters():

@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -191,18 +192,20 @@ def _compare_jobs(jobs: Jobs, aligned: pd.DataFrame, year_a: int, year_b: int) -
     a, b = compare.models_of(aligned, year_a), compare.models_of(aligned, year_b)
     transitions = compare.transition_matrix(a, b)
     bw = compare.bowker(transitions)
-    kept = transitions.loc[bw["categories"], bw["categories"]]  # without models nobody reported, as bowker() does
-    jobs.add(f"bowker_{year_a}_{year_b}", "bowker", _table_frame(kept), bw)
+    kept = transitions.loc[list(bw.categories), list(bw.categories)]  # without models nobody reported, as bowker()
+    jobs.add(f"bowker_{year_a}_{year_b}", "bowker", _table_frame(kept), asdict(bw))
     jobs.add(
         f"stuart_maxwell_{year_a}_{year_b}",
         "stuart_maxwell",
         _table_frame(transitions),
-        compare.stuart_maxwell(transitions),
+        asdict(compare.stuart_maxwell(transitions)),
     )
     coop = compare.mcnemar_cooperation(a, b)
-    jobs.add(f"mcnemar_cooperation_{year_a}_{year_b}", "mcnemar", _table_frame(coop["table"]), coop)
+    jobs.add(
+        f"mcnemar_cooperation_{year_a}_{year_b}", "mcnemar", _table_frame(compare.cooperation_table(a, b)), asdict(coop)
+    )
     nr = compare.nonresponse(aligned, year_a, year_b)
-    jobs.add(f"mcnemar_nonresponse_{year_a}_{year_b}", "mcnemar", _table_frame(nr["paired"]), nr["test"])
+    jobs.add(f"mcnemar_nonresponse_{year_a}_{year_b}", "mcnemar", _table_frame(nr.paired), asdict(nr.test))
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.data import reference
 
@@ -92,3 +93,34 @@ def test_join_failure_names_the_kommune():
     right = pd.DataFrame({"kommunekode": [101], "x": [1]})
     with pytest.raises(DataError, match="147"):
         reference._join_1to1(left, right, "x")
+
+
+def test_key_results_round_trip_and_equal_the_population_file(outputs):
+    from helpers import results
+    from helpers.outputs import brief, reports
+    from helpers.results.reference import ReferenceResults
+
+    key = reference.key_results(2011)
+    path = reports.write_results("00_reference", key, synthetic=False, parameters={"year": 2011})
+    doc = results.read(path)
+    assert isinstance(doc.results, ReferenceResults) and doc.results == key
+    # the same numbers read from the raw Statistics Denmark file and the published region sizes
+    raw = pd.read_csv(paths.reference() / "dst/population_1jan_kommune_2005-2023.csv")
+    y = raw[raw["year"] == 2011]
+    assert key.population_sum_of_kommuner == y.loc[y["area_level"] == "kommune", "population"].sum() == 5_560_534
+    assert key.population_national_dst == y.loc[y["area_level"] == "country", "population"].item() == 5_560_628
+    assert key.kommuner_per_region == {
+        "Region Hovedstaden": 29,
+        "Region Sjælland": 17,
+        "Region Syddanmark": 22,
+        "Region Midtjylland": 19,
+        "Region Nordjylland": 11,
+    }
+    assert list(key.kommuner_per_region) == reference.REGION_ORDER
+    assert (key.year, key.n_kommuner) == (2011, 98)
+    assert brief.sentences(doc) == [
+        "The study units are the 98 kommuner of the 2007 reform in 5 regions, from 11 in Region Nordjylland to 29 "
+        "in Region Hovedstaden.",
+        "On 1 January 2011 they had 5,560,534 inhabitants; Statistics Denmark's national figure is 5,560,628, 94 "
+        "more, the people who live outside any kommune (Christiansø).",
+    ]

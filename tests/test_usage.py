@@ -193,9 +193,9 @@ def test_switch_loans_to_synthetic():
 
 
 def test_unknown_source_or_outcome():
-    with pytest.raises(ValueError, match="accepted: synthetic, statbank"):
+    with pytest.raises(ValueError, match="visits source 'real' is not accepted; accepted: 'synthetic', 'statbank'$"):
         usage.build_panel({"visits": "real"})
-    with pytest.raises(ValueError, match="unknown outcome"):
+    with pytest.raises(ValueError, match="outcome 'borrowers' is not accepted; accepted: 'loans', 'visits'"):
         usage.build_panel({"borrowers": "real"})
 
 
@@ -300,3 +300,49 @@ def test_notebook_runs(outputs, tmp_path):
 
     res = json.loads((paths.results() / "01_usage_panel.json").read_text(encoding="utf-8"))
     assert res["synthetic"] is True and res["results"]["units"] == 97
+
+
+def test_key_results_round_trip_and_equal_the_raw_files(panel, outputs):
+    from helpers import results
+    from helpers.outputs import brief, reports
+    from helpers.results.usage import UsageResults
+
+    key = usage.key_results(panel, 2010, 2019)
+    path = reports.write_results("01_usage_panel", key, synthetic=True, parameters={"loans_source": "real"})
+    doc = results.read(path)
+    assert isinstance(doc.results, UsageResults) and doc.results == key
+    assert (key.rows, key.units) == (97 * len(usage.DEFAULT_YEARS), 97)
+    assert key.sources == {
+        "loans": "real: Statistics Denmark loans per capita",
+        **{o: "synthetic: example panel" for o in ("visits", "downloads", "service_points", "expenditure")},
+    }
+    assert key.synthetic_outcomes == ("visits", "downloads", "service_points", "expenditure")
+    assert key.flagged_unit_years == len(usage.QUALITY_FLAGS) == 17  # every flag lies in 2009-2025
+
+    # national loans = per-capita value x the kommune's own population, summed (the source's definition)
+    per_capita = pd.read_csv(paths.usage_raw() / usage.REAL_KOMMUNE_FILE)
+    pop = pd.read_csv(paths.reference() / "dst/population_1jan_kommune_2005-2023.csv")
+    pop = pop[pop["area_level"] == "kommune"].rename(columns={"area_code": "kommune_kode", "year": "aar"})
+    joined = per_capita.merge(pop[["kommune_kode", "aar", "population"]], on=["kommune_kode", "aar"])
+    millions = (joined["vaerdi"] * joined["population"]).groupby(joined["aar"]).sum() / 1e6
+    assert sorted(key.real_national_loans_million) == sorted(PROVENANCE_MILLIONS)
+    for year, value in key.real_national_loans_million.items():
+        assert value == pytest.approx(millions[year], abs=0.005 + 1e-9), year
+        assert value == pytest.approx(PROVENANCE_MILLIONS[year], abs=0.05), year
+
+    # the median unit's change 2010-2019 without flagged values; Esbjerg's unit rate is over Esbjerg + Fanø
+    v = per_capita.set_index(["kommune_kode", "aar"])["vaerdi"]
+    p = pop.set_index(["kommune_kode", "aar"])["population"]
+    share = {y: p[(561, y)] / (p[(561, y)] + p[(563, y)]) for y in (2010, 2019)}
+    flagged = {f.kommunekode for f in usage.QUALITY_FLAGS if f.year in (2010, 2019)}
+    change = [
+        (v[(k, 2019)] * (share[2019] if k == 561 else 1)) / (v[(k, 2010)] * (share[2010] if k == 561 else 1)) * 100
+        - 100
+        for k in sorted(set(per_capita["kommune_kode"]) - flagged)
+    ]
+    assert key.real_median_change_pct == pytest.approx(np.median(change), abs=0.05 + 1e-9)
+    assert (key.change_year_a, key.change_year_b) == (2010, 2019)
+    s = brief.sentences(doc)
+    assert s[0].startswith(f"Physical library loans in Denmark fell from {key.real_national_loans_million[2010]:.1f}")
+    assert f"changed by {key.real_median_change_pct:+.1f} % over 2010-2019" in s[1]
+    assert s[-1] == "Its visits, downloads, service points, expenditure are synthetic example data, not measurements."

@@ -10,11 +10,19 @@ categories.
 
 The paired tests (Bowker, Stuart-Maxwell, McNemar) compare the SAME kommuner in two rounds.
 They are wrong for two independent samples; use a chi-square test of independence there.
+
+Every result is a frozen dataclass whose docstring lists its fields: the tests are
+:class:`PairedTest` (:class:`Bowker`, :class:`StuartMaxwell`, :class:`McNemar`, declared with the key
+results in :mod:`helpers.results.compare`, since they are plain numbers), the tables around them
+:class:`Distribution`, :class:`NonResponse` and, for a whole notebook-02 run, :class:`Comparison`
+(:func:`compare_rounds`), from which :func:`key_results` builds the published
+:class:`~helpers.results.compare.CompareResults`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -26,14 +34,65 @@ from helpers.core.cooperation import (
     COOPERATING,
     LABELS,
     NO_ANSWER,
+    format_ordering,
     level_scores,
     model_labels,
     parse_ordering,
+    swap,
 )
-from helpers.data.reference import KOMMUNEGRUPPER, REGION_ORDER
+from helpers.core.vocabulary import check_choice
+from helpers.data.reference import KOMMUNEGRUPPER, REGION_ORDER, TOTAL_ROW
+from helpers.results.compare import (
+    BOWKER_DF_CONVENTION,
+    BOWKER_DF_OTHER,
+    Bowker,
+    ChangeCounts,
+    CompareResults,
+    McNemar,
+    PairedTest,
+    PairedTests,
+    StuartMaxwell,
+)
+
+__all__ = [
+    "BOWKER_DF_CONVENTION",
+    "BOWKER_DF_OTHER",
+    "EXACT_BELOW",
+    "TOTAL",
+    "Bowker",
+    "Comparison",
+    "Distribution",
+    "McNemar",
+    "NonResponse",
+    "PairedTest",
+    "PairedTests",
+    "StuartMaxwell",
+    "align_rounds",
+    "as_model_codes",
+    "bowker",
+    "change",
+    "change_by_ordering",
+    "change_summary",
+    "compare_rounds",
+    "cooperation_table",
+    "distribution",
+    "distribution_table",
+    "interpret",
+    "key_results",
+    "mcnemar_cooperation",
+    "mcnemar_test",
+    "model_distribution",
+    "models_of",
+    "nonresponse",
+    "paired_tests",
+    "stuart_maxwell",
+    "tests_table",
+    "transition_matrix",
+    "wide_models",
+]
 
 EXACT_BELOW = 25  # McNemar: exact binomial test when fewer discordant pairs than this
-TOTAL = "Hele landet"
+TOTAL = TOTAL_ROW  # "Hele landet", the national row of the tables by region
 GROUP_ORDERS = {"regionsnavn": REGION_ORDER, "kommunegruppe_navn": list(KOMMUNEGRUPPER.values())}
 
 
@@ -114,9 +173,8 @@ def align_rounds(rounds: Mapping[int, pd.DataFrame], municipalities: pd.DataFram
 
 def models_of(aligned: pd.DataFrame, year: int) -> pd.Series:
     """The model codes (0-5) of one round as a Series indexed by kommunekode, named by the year."""
+    check_choice("round", year, sorted(aligned["year"].unique().tolist()))
     part = aligned[aligned["year"] == year]
-    if part.empty:
-        raise ValueError(f"no round {year}; accepted: {sorted(aligned['year'].unique().tolist())}")
     return part.set_index("kommunekode")["model"].rename(year)
 
 
@@ -174,6 +232,27 @@ def distribution_table(dist: pd.DataFrame, value: str = "n") -> pd.DataFrame:
     return t.reindex(columns=labels).rename_axis(columns=None)
 
 
+@dataclass(frozen=True)
+class Distribution:
+    """The models reported per round, overall or by group (:func:`model_distribution`).
+
+    Fields: ``by`` (the group column, or None for all kommuner); ``long`` (the :func:`distribution`
+    table: [group,] year, model, label, n, share, share_answered); ``counts`` and ``shares`` (the same
+    as wide tables, :func:`distribution_table`: rows [group,] round, one column per model label).
+    """
+
+    by: str | None
+    long: pd.DataFrame
+    counts: pd.DataFrame
+    shares: pd.DataFrame
+
+
+def model_distribution(aligned: pd.DataFrame, by: str | None = None, ordering=None) -> Distribution:
+    """:func:`distribution` with its wide tables of counts and shares."""
+    long = distribution(aligned, by=by, ordering=ordering)
+    return Distribution(by, long, distribution_table(long), distribution_table(long, "share"))
+
+
 # --------------------------------------------------------------------------- paired tables and tests
 
 
@@ -213,8 +292,8 @@ def _square(table) -> pd.DataFrame:
     return t
 
 
-def _drop_categories(t: pd.DataFrame, keep: np.ndarray) -> tuple[pd.DataFrame, list]:
-    dropped = [_plain(c) for c, k in zip(t.index, keep, strict=False) if not k]
+def _drop_categories(t: pd.DataFrame, keep: np.ndarray) -> tuple[pd.DataFrame, tuple]:
+    dropped = tuple(_plain(c) for c, k in zip(t.index, keep, strict=False) if not k)
     return t.loc[keep, keep], dropped
 
 
@@ -222,11 +301,7 @@ def _plain(x):
     return x.item() if hasattr(x, "item") else x
 
 
-BOWKER_DF_CONVENTION = "informative pairs"  # df = pairs of models with at least one move between them
-BOWKER_DF_OTHER = "all pairs"  # df = k(k-1)/2 over the models reported in either round (statsmodels; R's mcnemar.test)
-
-
-def bowker(table) -> dict:
+def bowker(table) -> Bowker:
     """Bowker's test of symmetry (n_ij = n_ji) of a square PAIRED table (same kommuner, two rounds).
 
     Uses statsmodels SquareTable(table, shift_zeros=False).symmetry() after dropping categories whose
@@ -237,8 +312,7 @@ def bowker(table) -> dict:
     and carries no information); statsmodels counts all k(k-1)/2 pairs of the k models kept
     (``df_all_pairs`` and ``pvalue_all_pairs``, :data:`BOWKER_DF_OTHER`), and R's mcnemar.test
     counts them too but returns NaN, because an empty pair is 0/0 in its sum. The two conventions
-    agree when no pair is empty. Returns test, statistic, df, pvalue, df_convention, df_all_pairs,
-    pvalue_all_pairs, empty_pairs, n, categories, dropped.
+    agree when no pair is empty. Returns a :class:`Bowker` (its docstring lists the fields).
     """
     t = _square(table)
     v = t.to_numpy(dtype=float)
@@ -251,22 +325,21 @@ def bowker(table) -> dict:
     pvalue = float(stats.chi2.sf(statistic, informative)) if informative else 1.0
     all_pairs = k * (k - 1) // 2
     p_all = float(stats.chi2.sf(statistic, all_pairs)) if all_pairs else 1.0
-    return {
-        "test": "Bowker symmetry",
-        "statistic": statistic,
-        "df": informative,
-        "pvalue": pvalue,
-        "df_convention": BOWKER_DF_CONVENTION,
-        "df_all_pairs": all_pairs,
-        "pvalue_all_pairs": p_all,
-        "empty_pairs": all_pairs - informative,
-        "n": int(v.sum()),
-        "categories": [_plain(c) for c in t.index],
-        "dropped": dropped,
-    }
+    return Bowker(
+        statistic=statistic,
+        df=informative,
+        pvalue=pvalue,
+        n=int(v.sum()),
+        categories=tuple(_plain(c) for c in t.index),
+        dropped=dropped,
+        df_convention=BOWKER_DF_CONVENTION,
+        df_all_pairs=all_pairs,
+        pvalue_all_pairs=p_all,
+        empty_pairs=all_pairs - informative,
+    )
 
 
-def stuart_maxwell(table) -> dict:
+def stuart_maxwell(table) -> StuartMaxwell:
     """Stuart-Maxwell test of marginal homogeneity (same model distribution in both rounds), PAIRED data.
 
     Uses statsmodels SquareTable(table, shift_zeros=False).homogeneity(). The statistic is d' S^-1 d
@@ -274,7 +347,8 @@ def stuart_maxwell(table) -> dict:
     it depends on the off-diagonal cells only. Categories with no off-diagonal counts (including
     empty ones) are dropped first, since they make S singular and add nothing; if the remaining
     categories fall into groups with no exchanges between them, the test is done per group and the
-    statistics and df added. Returns statistic, df, pvalue, n, categories, dropped.
+    statistics and df added. Returns a :class:`StuartMaxwell` (statistic, df, pvalue, n, categories,
+    dropped).
     """
     t = _square(table)
     v = t.to_numpy(dtype=float)
@@ -291,23 +365,24 @@ def stuart_maxwell(table) -> dict:
             statistic += float(res.statistic)
             df += int(res.df)
     pvalue = float(stats.chi2.sf(statistic, df)) if df else 1.0
-    return {
-        "test": "Stuart-Maxwell marginal homogeneity",
-        "statistic": statistic,
-        "df": df,
-        "pvalue": pvalue,
-        "n": n,
-        "categories": [_plain(c) for c in t.index],
-        "dropped": dropped,
-    }
+    return StuartMaxwell(
+        statistic=statistic,
+        df=df,
+        pvalue=pvalue,
+        n=n,
+        categories=tuple(_plain(c) for c in t.index),
+        dropped=dropped,
+    )
 
 
-def mcnemar_test(table, exact: bool | None = None, correction: bool = False) -> dict:
+def mcnemar_test(table, exact: bool | None = None, correction: bool = False) -> McNemar:
     """McNemar's test on a paired 2x2 table (statsmodels ``mcnemar``).
 
     ``exact`` None: the exact binomial test when the discordant pairs b + c number fewer than 25,
     else the chi-square (b - c)^2 / (b + c), uncorrected unless ``correction``. For the exact test
-    statsmodels reports min(b, c) as the statistic; ``chi2`` always holds the uncorrected value.
+    statsmodels reports min(b, c) as the statistic and there is no df; ``chi2`` always holds the
+    uncorrected value. ``categories`` are the table's row labels (0, 1 for an array). Returns a
+    :class:`McNemar` (its docstring lists the fields).
     """
     t = _square(table)
     v = t.to_numpy(dtype=float)
@@ -318,16 +393,19 @@ def mcnemar_test(table, exact: bool | None = None, correction: bool = False) -> 
     res = mcnemar(v, exact=use_exact, correction=correction)
     chi2 = float((b - c) ** 2 / (b + c)) if b + c else 0.0
     method = "exact binomial" if use_exact else ("chi-square, continuity-corrected" if correction else "chi-square")
-    return {
-        "test": "McNemar",
-        "method": method,
-        "statistic": float(res.statistic),
-        "chi2": chi2,
-        "pvalue": float(res.pvalue),
-        "b": int(b),
-        "c": int(c),
-        "n": int(v.sum()),
-    }
+    counts = v.astype("int64")
+    return McNemar(
+        method=method,
+        statistic=float(res.statistic),
+        df=None if use_exact else 1,
+        chi2=chi2,
+        pvalue=float(res.pvalue),
+        b=int(b),
+        c=int(c),
+        n=int(v.sum()),
+        categories=tuple(_plain(x) for x in t.index),
+        table=((int(counts[0, 0]), int(counts[0, 1])), (int(counts[1, 0]), int(counts[1, 1]))),
+    )
 
 
 def cooperation_table(a: pd.Series, b: pd.Series) -> pd.DataFrame:
@@ -342,26 +420,85 @@ def cooperation_table(a: pd.Series, b: pd.Series) -> pd.DataFrame:
     return t
 
 
-def mcnemar_cooperation(a: pd.Series, b: pd.Series, exact: bool | None = None, correction: bool = False) -> dict:
+def mcnemar_cooperation(a: pd.Series, b: pd.Series, exact: bool | None = None, correction: bool = False) -> McNemar:
     """McNemar's test of cooperation yes (1-4) / no (5) for kommuner that answered both rounds.
 
-    Returns the 2x2 ``table`` (a DataFrame), ``statistic``, ``chi2``, ``pvalue``, ``method`` and counts.
+    A :class:`McNemar` on :func:`cooperation_table`: ``b`` cooperated in round ``a`` only, ``c`` in round
+    ``b`` only; ``table`` holds the 2x2 counts (rows round ``a``), ``categories`` its labels.
     """
-    table = cooperation_table(a, b)
-    return {"table": table, **mcnemar_test(table, exact=exact, correction=correction)}
+    return mcnemar_test(cooperation_table(a, b), exact=exact, correction=correction)
+
+
+def paired_tests(a: pd.Series, b: pd.Series, categories: Sequence[int] | str | None = None) -> PairedTests:
+    """Bowker, Stuart-Maxwell and McNemar (cooperation yes/no) of two rounds' model codes (indexed by
+    kommunekode; only kommuner that answered both count). None depends on a level ordering; ``categories``
+    (an ordering) only sets the order of the models in the tests' ``categories``."""
+    transitions = transition_matrix(a, b, categories)
+    return PairedTests(bowker(transitions), stuart_maxwell(transitions), mcnemar_cooperation(a, b))
+
+
+TEST_COLUMNS = {  # the columns of tests_table, named as the saved table shows them
+    "test": "test",
+    "statistic": "statistic",
+    "df": "df",
+    "pvalue": "pvalue",
+    "df_convention": "df convention",
+    "df_all_pairs": "df (all pairs)",
+    "pvalue_all_pairs": "pvalue (all pairs)",
+    "n": "n",
+    "dropped": "dropped",
+    "method": "method",
+}
+
+
+def tests_table(tests: PairedTests) -> pd.DataFrame:
+    """The paired tests as one table, a row each (bowker, stuart_maxwell, mcnemar_cooperation): test,
+    statistic, df, pvalue, the Bowker df under both conventions, n, the categories dropped, McNemar's method.
+    A field a test does not have is empty."""
+    rows = {}
+    for f in fields(tests):
+        test = getattr(tests, f.name)
+        values = asdict(test)
+        row = {column: values.get(column) for column in TEST_COLUMNS}
+        row["dropped"] = None if isinstance(test, McNemar) else list(test.dropped)  # a 2x2 table drops nothing
+        rows[f.name] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename(columns=TEST_COLUMNS)
 
 
 # --------------------------------------------------------------------------- non-response
 
 
-def nonresponse(aligned: pd.DataFrame, year_a: int | None = None, year_b: int | None = None) -> dict:
+@dataclass(frozen=True)
+class NonResponse:
+    """Non-response in two rounds and the paired test of its change (:func:`nonresponse`).
+
+    Fields: ``year_a``, ``year_b``: the rounds; ``table``: per region (and "Hele landet" first) the
+    number of kommuner and, per round, how many did not answer (``no_answer_<year>``) and the share
+    (``share_no_answer_<year>``); ``paired``: answered / did not answer in ``year_a`` (rows) against
+    ``year_b`` for the same kommuner; ``test``: McNemar's test on it (:class:`McNemar`, exact when fewer
+    than 25 discordant; ``b`` answered in ``year_a`` only, ``c`` in ``year_b`` only).
+    """
+
+    year_a: int
+    year_b: int
+    table: pd.DataFrame
+    paired: pd.DataFrame
+    test: McNemar
+
+    def summary(self) -> str:
+        """One line: the test, who answered in one round only, and the p-value."""
+        t = self.test
+        return (
+            f"McNemar ({t.method}): {t.b} answered only in {self.year_a}, {t.c} only in {self.year_b}; "
+            f"p = {t.pvalue:.3g}"
+        )
+
+
+def nonresponse(aligned: pd.DataFrame, year_a: int | None = None, year_b: int | None = None) -> NonResponse:
     """Non-response per round, overall and by region, and a paired test of its change.
 
-    ``table``: per region (and "Hele landet") the number of kommuner and, per round, how many did
-    not answer and the share. ``paired``: answered / not answered in ``year_a`` (rows) against
-    ``year_b`` for the same kommuner; ``test``: McNemar's test on it (exact when < 25 discordant),
-    which is right here because the two rounds are the same 98 kommuner, not independent samples.
-    Years default to the first and last round.
+    McNemar's test is right here because the two rounds are the same 98 kommuner, not independent
+    samples. Years default to the first and last round. Returns a :class:`NonResponse`.
     """
     years = sorted(aligned["year"].unique().tolist())
     year_a = years[0] if year_a is None else year_a
@@ -387,7 +524,7 @@ def nonresponse(aligned: pd.DataFrame, year_a: int | None = None, year_b: int | 
     paired = pd.crosstab(ans_a.map({True: names[0], False: names[1]}), ans_b.map({True: names[0], False: names[1]}))
     paired = paired.reindex(index=names, columns=names, fill_value=0).astype("int64")
     paired.index.name, paired.columns.name = str(year_a), str(year_b)
-    return {"table": table, "paired": paired, "test": mcnemar_test(paired)}
+    return NonResponse(int(year_a), int(year_b), table, paired, mcnemar_test(paired))
 
 
 # --------------------------------------------------------------------------- change per kommune
@@ -414,17 +551,142 @@ def change(a: pd.Series, b: pd.Series, ordering: str | Sequence[int] | None = No
     return out.sort_values("kommunekode", ignore_index=True)
 
 
+CHANGE_ROWS = ["up", "same", "down", "not comparable"]
+
+
 def change_summary(ch: pd.DataFrame) -> pd.Series:
     """Number of kommuner moving up, staying, moving down, or not comparable (non-response in a round)."""
     d = ch["direction"].astype(object).where(ch["direction"].notna(), "not comparable")
-    return d.value_counts().reindex(["up", "same", "down", "not comparable"], fill_value=0).rename("kommuner")
+    return d.value_counts().reindex(CHANGE_ROWS, fill_value=0).rename("kommuner")
+
+
+def change_by_ordering(a: pd.Series, b: pd.Series, orderings: Iterable) -> pd.DataFrame:
+    """:func:`change_summary` under each ordering: rows up, same, down, not comparable; a column per
+    ordering ("5<1<2<3<4"), in the order given."""
+    return pd.DataFrame({format_ordering(o): change_summary(change(a, b, o)) for o in orderings})
+
+
+# --------------------------------------------------------------------------- one comparison of two rounds
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two survey rounds of the same kommuner compared: everything notebook 02 shows (:func:`compare_rounds`).
+
+    Fields:
+
+    * ``year_a``, ``year_b``: the rounds; ``ordering``: the level ordering, lowest first (model codes);
+    * ``synthetic``: whether either round is synthetic example data;
+    * ``aligned``: :func:`align_rounds` of the two rounds (every kommune in both, 0 = did not answer);
+    * ``distribution``: the models reported per round (:class:`Distribution`, all kommuner);
+    * ``transitions``: :func:`transition_matrix` (kommuner that answered both rounds);
+    * ``cooperation_table``: :func:`cooperation_table`, the 2x2 table of ``tests.mcnemar_cooperation``;
+    * ``tests``: Bowker, Stuart-Maxwell and McNemar (:class:`PairedTests`);
+    * ``nonresponse``: :class:`NonResponse`;
+    * ``change``: :func:`change` per kommune under ``ordering``;
+    * ``change_by_ordering``: :func:`change_by_ordering` under ``ordering`` and with models 2 and 3 swapped.
+    """
+
+    year_a: int
+    year_b: int
+    ordering: tuple[int, ...]
+    synthetic: bool
+    aligned: pd.DataFrame
+    distribution: Distribution
+    transitions: pd.DataFrame
+    cooperation_table: pd.DataFrame
+    tests: PairedTests
+    nonresponse: NonResponse
+    change: pd.DataFrame
+    change_by_ordering: pd.DataFrame
+
+
+def compare_rounds(
+    rounds: Mapping[int, pd.DataFrame], municipalities: pd.DataFrame, year_a: int, year_b: int, ordering=None
+) -> Comparison:
+    """Compare round ``year_a`` with round ``year_b`` (both in ``rounds``, processed survey tables) over the
+    kommuner of ``municipalities``: the distribution of models, the transitions, the paired tests, non-response
+    and the change in level under ``ordering`` (default 5<1<2<3<4) and with 2 and 3 swapped."""
+    if year_a == year_b:
+        raise ValueError(f"year_a and year_b are both {year_a}; compare two different rounds")
+    order = parse_ordering(ordering)
+    aligned = align_rounds({y: rounds[y] for y in (year_a, year_b)}, municipalities)
+    a, b = models_of(aligned, year_a), models_of(aligned, year_b)
+    transitions = transition_matrix(a, b, order)
+    return Comparison(
+        year_a=int(year_a),
+        year_b=int(year_b),
+        ordering=tuple(order),
+        synthetic=bool(aligned["synthetic"].any()),
+        aligned=aligned,
+        distribution=model_distribution(aligned, ordering=order),
+        transitions=transitions,
+        cooperation_table=cooperation_table(a, b),
+        tests=paired_tests(a, b, order),
+        nonresponse=nonresponse(aligned, year_a, year_b),
+        change=change(a, b, order),
+        change_by_ordering=change_by_ordering(a, b, (order, swap(order, 2, 3))),
+    )
+
+
+def key_results(comparison: Comparison) -> CompareResults:
+    """The key results of a notebook-02 run (:class:`~helpers.results.compare.CompareResults`), plain data."""
+    c = comparison
+    by_year = dict(tuple(c.aligned.groupby("year")))
+    long = c.distribution.long
+    return CompareResults(
+        year_a=c.year_a,
+        year_b=c.year_b,
+        ordering=format_ordering(c.ordering),
+        n_kommuner=int(len(by_year[c.year_a])),
+        answered={int(y): int(g["answered"].sum()) for y, g in by_year.items()},
+        cooperating={int(y): int(g["model"].isin(COOPERATING).sum()) for y, g in by_year.items()},
+        model_counts={
+            int(y): {int(m): int(n) for m, n in zip(g["model"], g["n"], strict=True)} for y, g in long.groupby("year")
+        },
+        paired_n=int(c.transitions.to_numpy().sum()),
+        transitions={int(i): {int(j): int(v) for j, v in row.items()} for i, row in c.transitions.iterrows()},
+        tests=c.tests,
+        nonresponse_test=c.nonresponse.test,
+        change_by_ordering={
+            str(o): ChangeCounts(
+                up=int(col["up"]),
+                same=int(col["same"]),
+                down=int(col["down"]),
+                not_comparable=int(col["not comparable"]),
+            )
+            for o, col in c.change_by_ordering.items()
+        },
+    )
 
 
 # --------------------------------------------------------------------------- plain words
 
+_WORDS: tuple[tuple[type[PairedTest], str, str, str], ...] = (
+    (
+        Bowker,
+        "Bowker (symmetry)",
+        "as many kommuner moved from one model to another as moved back",
+        "moves between models are not balanced in both directions",
+    ),
+    (
+        StuartMaxwell,
+        "Stuart-Maxwell (marginal homogeneity)",
+        "the distribution of models is the same in both rounds",
+        "the distribution of models differs between the rounds",
+    ),
+    (
+        McNemar,
+        "McNemar (cooperation yes/no)",
+        "as many kommuner started cooperating as stopped",
+        "the share of kommuner that cooperate differs between the rounds",
+    ),
+)
 
-def interpret(tests: Mapping[str, dict], synthetic: bool, alpha: float = 0.05) -> str:
-    """Plain-words Markdown reading of the ``bowker``, ``stuart_maxwell`` and ``mcnemar_cooperation`` results.
+
+def interpret(tests: Iterable[PairedTest], synthetic: bool, alpha: float = 0.05) -> str:
+    """Plain-words Markdown reading of paired tests: :class:`PairedTests`, or any of :class:`Bowker`,
+    :class:`StuartMaxwell` and :class:`McNemar` (on cooperation yes/no), told apart by their type.
 
     Says what each test asks and whether its p-value is below ``alpha``; never more. With synthetic
     input it opens with a warning and speaks of "the example data", so nothing reads as a finding.
@@ -436,46 +698,30 @@ def interpret(tests: Mapping[str, dict], synthetic: bool, alpha: float = 0.05) -
             "**Synthetic example data: the sentences below describe how the method behaves on made-up "
             "answers. They are not findings about Danish kommuner.**\n"
         )
-    what = {
-        "bowker": (
-            "Bowker (symmetry)",
-            "as many kommuner moved from one model to another as moved back",
-            "moves between models are not balanced in both directions",
-        ),
-        "stuart_maxwell": (
-            "Stuart-Maxwell (marginal homogeneity)",
-            "the distribution of models is the same in both rounds",
-            "the distribution of models differs between the rounds",
-        ),
-        "mcnemar_cooperation": (
-            "McNemar (cooperation yes/no)",
-            "as many kommuner started cooperating as stopped",
-            "the share of kommuner that cooperate differs between the rounds",
-        ),
-    }
-    for key, (name, null, alternative) in what.items():
-        r = tests.get(key)
-        if r is None:
-            continue
-        if "b" in r:  # McNemar: b = cooperated in the first round only, c = in the second only
-            stat = f"{r['c']} started and {r['b']} stopped cooperating, {r['method']}, p = {r['pvalue']:.3g}"
+    for r in tests:
+        kind = next((w for w in _WORDS if isinstance(r, w[0])), None)
+        if kind is None:
+            raise TypeError(f"not a paired test: {type(r).__name__}; accepted: Bowker, StuartMaxwell, McNemar")
+        _, name, null, alternative = kind
+        if isinstance(r, McNemar):  # b = cooperated in the first round only, c = in the second only
+            stat = f"{r.c} started and {r.b} stopped cooperating, {r.method}, p = {r.pvalue:.3g}"
         else:
-            stat = f"statistic {r['statistic']:.2f}, df {r['df']}, p = {r['pvalue']:.3g}"
-            if r.get("empty_pairs"):
+            stat = f"statistic {r.statistic:.2f}, df {r.df}, p = {r.pvalue:.3g}"
+            if isinstance(r, Bowker) and r.empty_pairs:
                 stat += (
-                    f" (df counts the {r['df']} pairs of models with moves; counting all {r['df_all_pairs']} pairs "
-                    f"as statsmodels does: p = {r['pvalue_all_pairs']:.3g})"
+                    f" (df counts the {r.df} pairs of models with moves; counting all {r.df_all_pairs} pairs "
+                    f"as statsmodels does: p = {r.pvalue_all_pairs:.3g})"
                 )
-        if r["pvalue"] < alpha:
+        if r.pvalue < alpha:
             verdict = (
                 f'in {where}, p is below {alpha}: the data are hard to reconcile with "{null}"; read as: {alternative}.'
             )
         else:
             verdict = (
                 f'in {where}, p is not below {alpha}: no clear sign against "{null}". This is not proof that '
-                f"nothing changed; with {r['n']} paired kommuner only sizeable shifts can be detected."
+                f"nothing changed; with {r.n} paired kommuner only sizeable shifts can be detected."
             )
-        lines.append(f"- **{name}** ({stat}; {r['n']} kommuner that answered both rounds): {verdict}")
+        lines.append(f"- **{name}** ({stat}; {r.n} kommuner that answered both rounds): {verdict}")
     lines.append(
         "\nAll three tests use only kommuner that answered both rounds; kommuner that did not answer in one "
         "round are left out, which can bias the comparison if non-response is related to cooperation."

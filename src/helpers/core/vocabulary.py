@@ -31,6 +31,7 @@ Language = Literal["en", "da"]  # the language of every text drawn on a figure
 UsageOutcome = Literal["loans", "visits", "downloads", "service_points", "expenditure"]  # the usage panel's columns
 ModelOutcome = Literal["visits", "loans", "downloads"]  # outcomes notebook 03 models
 UsageSource = Literal["synthetic", "real", "statbank"]  # where a usage series comes from
+UsageSourceWithoutReal = Literal["synthetic", "statbank"]  # the outcomes with no real series (all but loans)
 AdoptionSource = Literal["real", "synthetic"]  # notebook 04: the real loans or the synthetic adoption panel
 QualityFlagKind = Literal["reporting_failure", "level_shift"]  # known problems of the real loans series
 
@@ -70,6 +71,9 @@ SurveyVariable = Literal[
     "submitted_at",
 ]  # the canonical variables a codebook maps (or lists under not_asked), in output order
 YesNo = Literal["yes", "no", "dont_know"]  # canonical values of the yes/no questions
+
+# --------------------------------------------------------------------------- paired tests (notebook 02)
+McNemarMethod = Literal["exact binomial", "chi-square", "chi-square, continuity-corrected"]
 
 # --------------------------------------------------------------------------- pipeline config
 Pairs = Literal["consecutive", "all"]  # which pairs of survey rounds the per_pair templates run for

@@ -17,11 +17,13 @@ import pandera.pandas as pa
 from helpers.core import paths
 from helpers.core.errors import DataError, Problem
 from helpers.core.validation import validate
+from helpers.results.reference import ReferenceResults
 
 N_KOMMUNER = 98
 CHRISTIANSOE = 411  # not a kommune; administered by the state
 PLOT_CRS = "EPSG:25832"  # ETRS89 / UTM 32N, for maps and areas
 POPULATION_YEARS = range(2005, 2024)
+TOTAL_ROW = "Hele landet"  # the national row of the tables by region
 
 REGION_ORDER = [
     "Region Hovedstaden",
@@ -179,7 +181,7 @@ def population_density(year: int) -> pd.DataFrame:
     """Inhabitants per km2 per kommune in ``year``."""
     m = load_municipalities()
     col = f"population_{year}"
-    if col not in m:
+    if col not in m:  # a range of years, not a choice: the message gives the range
         raise ValueError(
             f"no population for {year}; accepted years: {POPULATION_YEARS.start}-{POPULATION_YEARS.stop - 1}"
         )
@@ -194,9 +196,24 @@ def population_by_region(year: int) -> pd.DataFrame:
         kommuner=("kommunekode", "size"), population=(col, "sum"), areal_km2=("areal_km2", "sum")
     )
     t = t.reindex(REGION_ORDER)
-    t.loc["Hele landet"] = t.sum()
+    t.loc[TOTAL_ROW] = t.sum()
     t["density"] = (t["population"] / t["areal_km2"]).round(1)
     return t.astype({"kommuner": int, "population": int}).rename_axis("region")
+
+
+def key_results(year: int) -> ReferenceResults:
+    """The key results of notebook 00_reference for the population on 1 January ``year``
+    (:class:`~helpers.results.reference.ReferenceResults`)."""
+    regions = population_by_region(year)
+    pop = load_population()
+    national = pop.loc[(pop["area_level"] == "country") & (pop["year"] == year), "population"]
+    return ReferenceResults(
+        year=int(year),
+        n_kommuner=len(load_municipalities()),
+        kommuner_per_region={str(r): int(n) for r, n in regions["kommuner"].drop(TOTAL_ROW).items()},
+        population_sum_of_kommuner=int(regions.loc[TOTAL_ROW, "population"]),
+        population_national_dst=int(national.item()),
+    )
 
 
 @lru_cache(maxsize=1)

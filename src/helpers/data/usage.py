@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,7 +44,16 @@ import yaml
 from helpers.core import files, paths
 from helpers.core.errors import DataError, Problem
 from helpers.core.validation import validate
+from helpers.core.vocabulary import (
+    QualityFlagKind,
+    UsageOutcome,
+    UsageSource,
+    UsageSourceWithoutReal,
+    check_choice,
+    choices,
+)
 from helpers.data import provenance, reference
+from helpers.results.usage import UsageResults
 
 # --- files -------------------------------------------------------------------------------
 REAL_KOMMUNE_FILE = "library_use_per_capita_kommune_2010-2025.csv"
@@ -60,7 +70,7 @@ SERVED_LABELS = {FANOE: "Fanø: served by Esbjerg (counted in Esbjerg)"}  # for 
 N_UNITS = 97
 
 # --- outcomes and sources ----------------------------------------------------------------
-OUTCOMES = ("loans", "visits", "downloads", "service_points", "expenditure")
+OUTCOMES: tuple[UsageOutcome, ...] = choices(UsageOutcome)  # loans, visits, downloads, service_points, expenditure
 OUTCOME_UNITS = {
     "loans": "physical loans (first loans, all materials, no renewals)",
     "visits": "physical visits",
@@ -68,21 +78,22 @@ OUTCOME_UNITS = {
     "service_points": "service points with a collection (main libraries + branches + bookmobiles; BIB2B 10300)",
     "expenditure": "gross operating expenditure, DKK (BIB6 17110)",
 }
-SOURCE_CHOICES = {
-    "loans": ("real", "synthetic", "statbank"),
-    "visits": ("synthetic", "statbank"),
-    "downloads": ("synthetic", "statbank"),
-    "service_points": ("synthetic", "statbank"),
-    "expenditure": ("synthetic", "statbank"),
+# The sources each outcome can come from (a Literal alias each): only loans have a real series.
+SOURCE_CHOICES: dict[UsageOutcome, Any] = {
+    "loans": UsageSource,
+    "visits": UsageSourceWithoutReal,
+    "downloads": UsageSourceWithoutReal,
+    "service_points": UsageSourceWithoutReal,
+    "expenditure": UsageSourceWithoutReal,
 }
-DEFAULT_SOURCES = {
+DEFAULT_SOURCES: dict[UsageOutcome, UsageSource] = {
     "loans": "real",
     "visits": "synthetic",
     "downloads": "synthetic",
     "service_points": "synthetic",
     "expenditure": "synthetic",
 }
-SOURCE_LABELS = {
+SOURCE_LABELS: dict[UsageSource, str] = {
     "real": "real: Statistics Denmark loans per capita",
     "synthetic": "synthetic: example panel",
     "statbank": "statbank cache",
@@ -122,7 +133,7 @@ class QualityFlag:
     kommunekode: int
     year: int
     value: float
-    kind: str
+    kind: QualityFlagKind
     note: str
 
 
@@ -512,21 +523,16 @@ def _panel_schema() -> pa.DataFrameSchema:
         cols[f"{o}_source"] = pa.Column(str, pa.Check.isin(list(SOURCE_LABELS.values())))
         cols[f"{o}_synthetic"] = pa.Column(bool)
     cols["outlier"] = pa.Column(bool)
-    cols["quality_flag"] = pa.Column(str, pa.Check.isin(["reporting_failure", "level_shift"]), nullable=True)
+    cols["quality_flag"] = pa.Column(str, pa.Check.isin(list(choices(QualityFlagKind))), nullable=True)
     cols["notes"] = pa.Column(str, nullable=True)
     return pa.DataFrameSchema(cols, strict=True, ordered=True, unique=["kommunekode", "year"])
 
 
-def _check_sources(sources: dict | None) -> dict[str, str]:
+def _check_sources(sources: dict | None) -> dict[UsageOutcome, UsageSource]:
     out = dict(DEFAULT_SOURCES)
     for outcome, src in (sources or {}).items():
-        if outcome not in SOURCE_CHOICES:
-            raise ValueError(f"unknown outcome {outcome!r}; accepted: {', '.join(OUTCOMES)}")
-        if src not in SOURCE_CHOICES[outcome]:
-            raise ValueError(
-                f"source {src!r} is not available for {outcome}; accepted: {', '.join(SOURCE_CHOICES[outcome])}"
-            )
-        out[outcome] = src
+        check_choice("outcome", outcome, UsageOutcome)
+        out[outcome] = check_choice(f"{outcome} source", src, SOURCE_CHOICES[outcome])
     return out
 
 
@@ -714,10 +720,29 @@ def loans_change(year_a: int = 2010, year_b: int = 2019) -> pd.DataFrame:
     codes = unit_codes()
     out = pd.DataFrame({"kommunekode": codes})
     for tag, y in (("a", year_a), ("b", year_b)):
-        if y not in REAL_LOANS_YEARS:
-            raise ValueError(f"no real loans for {y}; accepted: {', '.join(map(str, REAL_LOANS_YEARS))}")
+        check_choice("real loans year", y, REAL_LOANS_YEARS)
         out[f"per_1000_{tag}"] = [r["loans_per_1000"].get((k, y), np.nan) for k in codes]
         out[f"flag_{tag}"] = [bool(r["outlier"].get((k, y), False)) for k in codes]
     out["change_pct"] = (out["per_1000_b"] / out["per_1000_a"] - 1) * 100
     out["flagged"] = out["flag_a"] | out["flag_b"]
     return out
+
+
+def key_results(panel: pd.DataFrame, change_year_a: int = 2010, change_year_b: int = 2019) -> UsageResults:
+    """The key results of notebook 01_usage_panel (:class:`~helpers.results.usage.UsageResults`): the panel
+    built (its size, sources, synthetic outcomes and flagged unit-years), the real national loans in
+    millions per year (2 decimals) and the median kommune's change in real loans per inhabitant from
+    ``change_year_a`` to ``change_year_b`` (per cent, 1 decimal; flagged values left out, as on the map)."""
+    national = national_real_loans().set_index("year")["loans"].dropna()
+    change = loans_change(change_year_a, change_year_b)
+    return UsageResults(
+        rows=len(panel),
+        units=int(panel["kommunekode"].nunique()),
+        sources={o: str(panel[f"{o}_source"].iat[0]) for o in OUTCOMES},
+        synthetic_outcomes=tuple(o for o in OUTCOMES if panel[f"{o}_synthetic"].any()),
+        flagged_unit_years=int(panel["outlier"].sum()),
+        real_national_loans_million={int(y): round(v / 1e6, 2) for y, v in national.items()},
+        change_year_a=int(change_year_a),
+        change_year_b=int(change_year_b),
+        real_median_change_pct=round(float(change.loc[~change["flagged"], "change_pct"].median()), 1),
+    )

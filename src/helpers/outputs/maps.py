@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.colors import Colormap
 from matplotlib.patches import Patch, Rectangle
 
+from helpers.core.cooperation import format_ordering, parse_ordering
 from helpers.outputs import labels as texts
 from helpers.outputs import style
 
@@ -379,6 +380,70 @@ def rounds_side_by_side(
         fig.suptitle(suptitle, fontweight="bold")
     fig.tight_layout()
     return fig
+
+
+def cooperation_rounds(
+    boundaries: gpd.GeoDataFrame,
+    models: pd.DataFrame,
+    years: Sequence[int],
+    *,
+    ordering: Sequence[int] | str | None = None,
+    language: str = "en",
+) -> plt.Figure:
+    """The cooperation model of each round side by side (notebook 02), on one legend.
+
+    ``models`` is ``compare.wide_models``: kommunekode and ``model_<year>`` (non-response missing, drawn
+    hatched as "did not answer"). The models take their colours from ``style.MODEL_COLOURS`` and appear in
+    the legend in ``ordering`` (lowest level first), named in ``language``.
+    """
+    order = parse_ordering(ordering)
+    g = boundaries.merge(models, on="kommunekode", validate="one_to_one")
+    return rounds_side_by_side(
+        g,
+        [f"model_{y}" for y in years],
+        titles=[str(y) for y in years],
+        categories=order,
+        labels=texts.model_names(order, language, with_code=True),
+        colours=style.MODEL_COLOURS,
+        legend_title=texts.text("maps_legend", language, ordering=format_ordering(order)),
+        missing_label=texts.text("did_not_answer", language),
+        suptitle=texts.text("maps_suptitle", language),
+        figsize=(15, 8),
+        language=language,
+    )
+
+
+def cooperation_change(
+    boundaries: gpd.GeoDataFrame,
+    change: pd.DataFrame,
+    ax: plt.Axes,
+    *,
+    years: tuple[int, int],
+    ordering: Sequence[int] | str | None = None,
+    language: str = "en",
+) -> plt.Axes:
+    """The change in cooperation level per kommune between the two ``years`` (a, b; notebook 02).
+
+    ``change`` is ``compare.change`` (kommunekode, change); every possible step from -4 to +4 levels is a
+    class of a diverging palette, and kommuner that did not answer in one round or both are hatched.
+    """
+    order = parse_ordering(ordering)
+    year_a, year_b = years
+    g = boundaries.merge(change[["kommunekode", "change"]], on="kommunekode", validate="one_to_one")
+    g["change"] = g["change"].astype("float64")
+    steps = list(range(1 - len(order), len(order)))
+    return choropleth(
+        g,
+        "change",
+        ax,
+        categories=steps,
+        labels=texts.level_changes(steps, language),
+        cmap=style.palette("change in level"),
+        title=texts.text("change_title", language, year_a=year_a, year_b=year_b, ordering=format_ordering(order)),
+        legend_title=texts.text("change_legend", language),
+        missing_label=texts.text("did_not_answer_one_or_both", language),
+        language=language,
+    )
 
 
 SERVED_STYLE = {"facecolor": "#fbe3c0", "edgecolor": "#8c6d31", "hatch": "..", "linewidth": 0.6}

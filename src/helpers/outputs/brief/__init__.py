@@ -46,15 +46,18 @@ def _name_and_flag(doc: Document | dict) -> tuple[str, bool]:
 
 
 def _typed(doc: Document | dict) -> Document | dict:
-    """A raw results document of a family that declares its key results, read as that family's Document."""
+    """A results document read as raw JSON (the report site reads them so) as its typed :class:`Document`
+    when its family declares key results; an invalid one is a ValueError naming the field."""
     if isinstance(doc, Document):
         return doc
     try:
         cls = results.family(doc["name"])
     except ValueError:
         return doc
-    return Document(doc["name"], bool(doc["synthetic"]), str(doc["note"]), dict(doc["parameters"]),
-                    cls.from_json(doc["results"]))  # fmt: skip
+    parameters = dict(doc.get("parameters") or {})
+    return Document(
+        doc["name"], bool(doc.get("synthetic")), str(doc.get("note", "")), parameters, cls.from_json(doc["results"])
+    )
 
 
 def sentences(doc: Document | dict) -> list[str]:
