@@ -10,6 +10,8 @@ from helpers.core import paths
 
 NOTEBOOKS = sorted(paths.notebooks().glob("*.ipynb"))
 MAX_CELL_LINES = 40  # longer than a screen: it belongs in a helper
+# Code lines (non-blank, non-comment lines of code cells, parameters included) per notebook: issue 21's targets
+MAX_CODE_LINES = {"04_adoption_panel.ipynb": 70}
 
 
 def test_there_are_notebooks():
@@ -39,6 +41,23 @@ def test_notebook_conventions(path):
         if "=" in line:
             assert "#" in line, f"{path.name}: parameter without a comment: {line}"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "a title first"
+
+
+def code_lines(nb) -> int:
+    """Non-blank lines of the code cells that are not comments."""
+    return sum(
+        1
+        for c in nb.cells
+        if c.cell_type == "code"
+        for line in c.source.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MAX_CODE_LINES))
+def test_notebook_stays_within_its_code_lines(name):
+    nb = nbformat.read(paths.notebooks() / name, as_version=4)
+    assert code_lines(nb) <= MAX_CODE_LINES[name], f"{name}: {code_lines(nb)} code lines; move logic into helpers"
 
 
 def test_pipeline_runs_only_known_notebooks_with_declared_parameters():

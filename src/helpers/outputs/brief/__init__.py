@@ -45,8 +45,27 @@ def _name_and_flag(doc: Document | dict) -> tuple[str, bool]:
     return doc["name"], bool(doc.get("synthetic"))
 
 
+def typed(doc: Document | dict) -> Document | dict:
+    """A results document read as JSON (a dict, as the report site holds it) as the typed :class:`Document` when
+    its family declares its key results; anything else unchanged."""
+    if isinstance(doc, Document):
+        return doc
+    try:
+        cls = results.family(doc["name"])
+    except ValueError:
+        return doc
+    return Document(
+        doc["name"],
+        bool(doc["synthetic"]),
+        str(doc.get("note", "")),
+        dict(doc.get("parameters") or {}),
+        cls.from_json(doc["results"]),
+    )
+
+
 def sentences(doc: Document | dict) -> list[str]:
     """The sentences for a results document, the synthetic caveat first when it applies."""
+    doc = typed(doc)
     name, synthetic = _name_and_flag(doc)
     body = writer(name)(doc)
     if name.startswith("01_usage_panel"):  # real loans beside synthetic outcomes: its sentences say which is which
