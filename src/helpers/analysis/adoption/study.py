@@ -123,6 +123,9 @@ class Estimates:
     static: StaticFit
     headline: Estimator
 
+    def __post_init__(self):
+        vocabulary.check_choice("estimator", self.headline, Estimator)
+
     @property
     def studies(self) -> dict[Estimator, EventStudy]:
         """The event studies by estimator (Callaway & Sant'Anna first)."""
