@@ -11,6 +11,8 @@ import pandas as pd
 import papermill as pm
 import pytest
 
+from helpers import results
+from helpers.analysis import adoption
 from helpers.core import paths
 from helpers.data import survey
 from helpers.outputs import brief
@@ -60,6 +62,17 @@ def test_pipeline_runs_04_for_every_set_of_rounds_on_real_and_synthetic_loans():
     assert "04_adoption_real_2009_2014" in chosen and "04_adoption_real_2009_2011" not in chosen
 
 
+def test_parameters_cell_declares_exactly_the_specification_and_the_figure_language():
+    """The notebook reads its parameters by name (``Specification.from_parameters(globals())``): the cell and the
+    class declare the same names, with the same defaults."""
+    import dataclasses
+
+    declared = _declared()
+    fields = {f.name for f in dataclasses.fields(adoption.Specification)}
+    assert set(declared) == fields | {"language"}
+    assert adoption.Specification.from_parameters(declared) == adoption.Specification()
+
+
 def test_parameter_comments_have_no_equals_sign():
     """papermill cannot parse a parameter line whose comment holds '=' and silently ignores its override."""
     nb = nbformat.read(paths.notebooks() / f"{NOTEBOOK}.ipynb", as_version=4)
@@ -102,18 +115,19 @@ def test_notebook_runs_with_non_default_parameters(outputs):
     nb = nbformat.read(executed, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors, f"{errors[0].ename}: {errors[0].evalue}"
-    doc = json.loads((paths.results() / "04_adoption_synthetic_2011_2014.json").read_text())
-    assert doc["synthetic"] is True and doc["results"]["synthetic_usage"] is True
+    path = paths.results() / "04_adoption_synthetic_2011_2014.json"
+    doc = results.read(path)  # the typed document: every field below is declared
+    assert doc.synthetic is True and doc.results.synthetic_usage is True
     for key, value in parameters.items():
-        assert doc["parameters"][key] == value, key
-    res = doc["results"]
-    events = [row["event_time"] for row in res["event_study"]["TWFE Poisson"]]
+        assert doc.parameters[key] == value, key
+    res = doc.results
+    events = [row.event_time for row in res.event_studies["twfe"].effects]
     assert min(events) == -3 and max(events) == 6
-    ref = [row for row in res["event_study"]["TWFE Poisson"] if row["reference"]]
-    assert [row["event_time"] for row in ref] == [-2]  # anticipation 1 moves the reference period
-    assert not any(y["used"] for y in res["years"] if y["year"] in (2020, 2021))
-    assert res["vs_truth"], "the synthetic source shows estimates against the truth"
-    assert res["simulation"]["reps"] == 30
+    ref = [row for row in res.event_studies["twfe"].effects if row.reference]
+    assert [row.event_time for row in ref] == [-2]  # anticipation 1 moves the reference period
+    assert not any(y.used for y in res.years if y.year in (2020, 2021))
+    assert res.vs_truth, "the synthetic source shows estimates against the truth"
+    assert res.simulation.reps == 30
     assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_synthetic.png").is_file()
     assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_synthetic.svg").is_file()
     assert (paths.tables() / "adoption_timing_synthetic_2011_2014_synthetic.csv").is_file()
@@ -125,13 +139,13 @@ def test_notebook_runs_with_non_default_parameters(outputs):
         0
     ]
     assert (
-        static["coefficient"] == pytest.approx(res["twfe_static"]["estimate"], rel=1e-12)
-        and "fit" not in res["twfe_static"]
+        static["coefficient"] == pytest.approx(res.twfe_static.estimate, rel=1e-12)
+        and "fit" not in json.loads(path.read_text())["results"]["twfe_static"]
     )
     event = twfe_table[(twfe_table["model"] == "event study") & (twfe_table["kind"] == "estimate")].set_index(
         "parameter"
     )
-    by_time = {row["event_time"]: row["estimate"] for row in res["event_study"]["TWFE Poisson"] if not row["reference"]}
+    by_time = {row.event_time: row.estimate for row in res.event_studies["twfe"].effects if not row.reference}
     assert (
         event.loc["post1", "coefficient"] == pytest.approx(by_time[1], rel=1e-12) and "pre2" not in event.index
     )  # reference

@@ -154,3 +154,89 @@ def test_adoption_treatment_is_named_in_words_not_as_a_parameter_value():
     assert brief.treatment_words("any") == "any cooperation (models 1-4)"
     assert brief.treatment_words("staff") == "library staff doing the tasks (models 3-4)"
     assert brief.treatment_words("level3+") == "cooperation level 3 or higher"
+
+
+def _adoption_doc(synthetic: bool, *, vs_truth=()):
+    from helpers.results import Document
+    from helpers.results import adoption as keys
+
+    def effect(e, est, se=0.02):
+        if e == -1:
+            return keys.EventTimeEffect(e, 0.0, None, None, None, None, True)
+        return keys.EventTimeEffect(e, est, se, est - 1.96 * se, est + 1.96 * se, 0.5, False)
+
+    def study(estimator, label, shift, p):
+        effects = tuple(effect(e, 0.01 * e + shift) for e in (-2, -1, 0, 1, 2))
+        return keys.EventStudyResult(estimator, label, 59, 708, effects, keys.PretrendTest(3.2, None, p, "test"))
+
+    results = keys.AdoptionResults(
+        rounds=(2009, 2011, 2014),
+        treatment="staff",
+        source="real",
+        synthetic_usage=False,
+        synthetic_survey=synthetic,
+        years=(keys.YearUse(2010, True, True, False, True, ""),),
+        left_out={"unit: always treated": 518},
+        timing=(
+            keys.TimingGroup("adopter", 2012, 2011, 29, 29, 0),
+            keys.TimingGroup("always treated", 2010, 2010, 37, 0, 0),
+            keys.TimingGroup("never treated", 0, 0, 8, 8, 0),
+        ),
+        cohorts={0: 8, 2012: 29, 2015: 23},
+        reversals=keys.ReversalRule("absorbing", ()),
+        event_studies={
+            "cs": study("cs", "Callaway & Sant'Anna", 0.02, 0.056),
+            "twfe": study("twfe", "TWFE Poisson", 0.0, None),
+        },
+        headline="cs",
+        twfe_static=keys.StaticEffect(0.0118, 0.028, -0.0436, 0.0671, 0.68, 719),
+        sensitivity=(),
+        simulation=keys.SimulationResult(10, (), keys.TwfeBias(0.09, 0.03, -0.06, 0.008)),
+        vs_truth=vs_truth,
+    )
+    return Document("04_adoption_real_2009_2011_2014", synthetic, "", {"treatment": "staff"}, results)
+
+
+def test_adoption_brief_reads_the_typed_results():
+    s = brief.sentences(_adoption_doc(synthetic=False))
+    assert s[0] == (
+        "Adoption of library staff doing the tasks (models 3-4), dated by the rounds 2009, 2011, 2014: 29 first "
+        "treated in 2012, 23 first treated in 2015; 8 never treated; 37 already treated at the first round are left "
+        "out (their effect is not identified)."
+    )
+    assert s[1] == (
+        "Callaway & Sant'Anna: in the first treated year loans per inhabitant differ by +2.0 % (95 % interval -1.9 "
+        "to +5.9 %); averaged over event times 0-2, +3.0 % (log scale)."
+    )
+    assert s[2].startswith("Pre-trend test (Callaway & Sant'Anna): p = 0.056, no clear evidence")
+    assert s[3].startswith("Naive two-way fixed effects (one effect for all): +1.2 % (-4.4 to +6.7 %)")
+    assert not any("truth" in x for x in s) and "parallel trends" in s[-1]
+
+
+def test_adoption_brief_with_the_twfe_headline_and_the_truth():
+    from dataclasses import replace
+
+    from helpers.results import adoption as keys
+
+    truth = (keys.TruthRow(-1, 0.0, None, None, 0.0, None), keys.TruthRow(0, 0.02, 0.0, 0.04, 0.03, True))
+    doc = _adoption_doc(synthetic=True, vs_truth=truth)
+    doc = replace(doc, results=replace(doc.results, headline="twfe"))
+    s = brief.sentences(doc)
+    assert s[0] == brief.SYNTHETIC_CAVEAT
+    assert s[2].startswith("TWFE Poisson: in the first treated year loans per inhabitant differ by +0.0 %")
+    assert not any(x.startswith("Pre-trend test") for x in s)  # TWFE reported no p-value here
+    assert "intervals cover 1 of 1 event times" in s[-2]
+
+
+def test_adoption_brief_from_the_json_the_site_reads(outputs):
+    """The report site hands the brief the results JSON as read from disk: it is read as the typed document."""
+    import json
+
+    from helpers.outputs import reports
+
+    doc = _adoption_doc(synthetic=True)
+    path = reports.write_results(doc.name, doc.results, synthetic=True, parameters=doc.parameters)
+    raw = json.loads(path.read_text())
+    assert raw["results"]["event_studies"]["cs"]["effects"][1]["se"] is None  # null, not NaN
+    assert brief.sentences(raw) == brief.sentences(doc)
+    assert brief.show(doc.name).data.startswith("### Results in brief\n\n- " + brief.SYNTHETIC_CAVEAT)

@@ -13,6 +13,7 @@ MAX_CELL_LINES = 40  # longer than a screen: it belongs in a helper
 # Code lines (non-blank, non-comment lines of code cells) a notebook may hold: logic lives in helpers (issue 21).
 MAX_CODE_LINES = {
     "02_compare_rounds.ipynb": 70,
+    "04_adoption_panel.ipynb": 70,
 }
 
 

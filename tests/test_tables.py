@@ -1,5 +1,7 @@
 """Regression tables: the numbers are the fit's, at full precision in the CSV; every format is written."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,7 +102,7 @@ def twfe(panel):
 def _twfe_table(twfe):
     static, event = twfe
     return tables.regression_table(
-        {"static": static["fit"], "event study": event["fit"]},
+        {"static": static, "event study": event},  # the typed results; the table reads their pyfixest fits
         title="TWFE",
         scale="rate ratio",
         term_labels=tables.event_time_labels((-3, 4)),
@@ -109,16 +111,17 @@ def _twfe_table(twfe):
 
 def test_fit_twfe_static_returns_its_fit_beside_the_old_keys(twfe):
     static, _ = twfe
-    tidy = static["fit"].tidy().loc["treated_a"]
-    assert static["estimate"] == tidy["Estimate"] and static["low"] == tidy["2.5%"] and static["high"] == tidy["97.5%"]
-    assert {"estimate", "se", "low", "high", "p", "n"} <= set(static) and static["n"] == 36 * len(YEARS)
+    tidy = static.fit.tidy().loc["treated_a"]
+    assert static.estimate == tidy["Estimate"] and static.low == tidy["2.5%"] and static.high == tidy["97.5%"]
+    fields = {f.name for f in dataclasses.fields(static)}
+    assert {"estimate", "se", "low", "high", "p", "n"} <= fields and static.n == 36 * len(YEARS)
 
 
 def test_pyfixest_table_numbers_are_the_fits_rate_ratios_and_intervals(twfe):
     static, event = twfe
     t = _twfe_table(twfe)
     est = t.tidy[t.tidy["kind"] == "estimate"].set_index(["model", "parameter"])
-    for name, fit in (("static", static["fit"]), ("event study", event["fit"])):
+    for name, fit in (("static", static.fit), ("event study", event.fit)):
         tidy = fit.tidy()
         assert sorted(est.loc[name].index) == sorted(tidy.index)
         for term, r in tidy.iterrows():
@@ -132,11 +135,11 @@ def test_pyfixest_table_numbers_are_the_fits_rate_ratios_and_intervals(twfe):
             assert row["estimate_low"] == pytest.approx(np.exp(r["2.5%"]), rel=1e-15)
             assert row["estimate_high"] == pytest.approx(np.exp(r["97.5%"]), rel=1e-15)
     cells = t.cells.set_index("row")
-    r = static["fit"].tidy().loc["treated_a"]
+    r = static.fit.tidy().loc["treated_a"]
     i = list(t.cells["row"]).index("adopted (static: one effect for all years from adoption)")
     assert t.cells.iloc[i]["static"] == f"{np.exp(r['Estimate']):.3f}" and t.cells.iloc[i]["event study"] == ""
     assert t.cells.iloc[i + 1]["static"] == f"[{np.exp(r['2.5%']):.3f}, {np.exp(r['97.5%']):.3f}]"
-    r = event["fit"].tidy().loc["post2"]
+    r = event.fit.tidy().loc["post2"]
     assert cells.loc["event time +2", "event study"] == f"{np.exp(r['Estimate']):.3f}"
     assert "event time \u2264 \u22123 (binned)" in cells.index and "event time \u2265 +4 (binned)" in cells.index
     assert "event time 0" in cells.index and "event time \u22121" not in cells.index  # the reference has no dummy
@@ -168,8 +171,8 @@ def test_pyfixest_table_states_crv1_fixed_effects_n_clusters_and_fit_statistics(
     # pyfixest's pseudo R² ignores the offset in its null model, so it is not shown (module docstring)
     constant = smf.glm("loans ~ 1", data=d, family=sm.families.Poisson()).fit()
     offset_only = smf.glm("loans ~ 1", data=d, family=sm.families.Poisson(), offset=d["log_pop"]).fit()
-    assert static["fit"]._loglik_null == pytest.approx(constant.llf, rel=1e-9)
-    assert abs(static["fit"]._loglik_null - offset_only.llf) > 1e3
+    assert static.fit._loglik_null == pytest.approx(constant.llf, rel=1e-9)
+    assert abs(static.fit._loglik_null - offset_only.llf) > 1e3
     assert not any("R\u00b2" in r for r in t.cells["row"])
 
 
@@ -182,7 +185,7 @@ def test_pyfixest_table_in_every_format_with_the_se_type_and_synthetic_mark(twfe
     assert all(p.stat().st_size > 500 for p in out)
     tidy = pd.read_csv(out[0])
     row = tidy[(tidy["model"] == "static") & (tidy["parameter"] == "treated_a")].iloc[0]
-    assert row["coefficient"] == pytest.approx(twfe[0]["estimate"], rel=1e-14) and tidy["synthetic"].all()
+    assert row["coefficient"] == pytest.approx(twfe[0].estimate, rel=1e-14) and tidy["synthetic"].all()
     html, tex = out[1].read_text(), out[2].read_text()
     assert "CRV1 clustered by kommunekode" in html and "SYNTHETIC" in html and "event time +2" in html
     assert "\\begin{tabular" in tex and "CRV1 clustered by kommunekode" in tex
@@ -192,3 +195,34 @@ def test_pyfixest_table_in_every_format_with_the_se_type_and_synthetic_mark(twfe
     assert any("SYNTHETIC" in p.text for p in doc.paragraphs)
     shown = tables.mark(_twfe_table(twfe), True)
     assert "SYNTHETIC" in shown.title and tables.mark(_twfe_table(twfe), False).title == "TWFE"
+
+
+def test_pyfixest_table_reads_the_typed_result_or_its_fit_alike(twfe):
+    static, event = twfe
+    typed = _twfe_table(twfe).tidy
+    raw = tables.regression_table(
+        {"static": static.fit, "event study": event.fit},
+        title="TWFE",
+        scale="rate ratio",
+        term_labels=tables.event_time_labels((-3, 4)),
+    ).tidy
+    pd.testing.assert_frame_equal(typed, raw)
+    read = tables.FixestFit.read(static)
+    assert read.params.equals(tables.FixestFit.read(static.fit).params)
+    assert (read.nobs, read.clusters, read.df_t, read.vcov_type) == (36 * len(YEARS), 36, 35, "CRV1")
+    assert read.fixed_effects == ("kommunekode", "year") and read.clustervar == ("kommunekode",)
+
+
+def test_adoption_twfe_table_titles_the_treatment_and_rounds(twfe):
+    from helpers.analysis import adoption
+
+    static, event = twfe
+    estimates = adoption.Estimates(cs=None, twfe=event, static=static, headline="twfe")
+    t = tables.adoption_twfe_table(estimates, adoption.PanelSpec((2011, 2014), treatment="level>=3"))
+    assert t.title == (
+        "Loans per inhabitant around adoption (cooperation level 3 or higher; rounds 2011, 2014): "
+        "two-way fixed-effects Poisson"
+    )
+    assert list(t.tidy["model"].unique()) == ["static (one effect)", "event study"]
+    assert "Event time -1 (the last year before adoption) is the reference" in t.notes[1]
+    assert "event time \u2264 \u22123 (binned)" in set(t.cells["row"])

@@ -40,6 +40,7 @@ Family = Literal["negbin", "poisson"]
 Spec = Literal["categorical", "score"]  # cooperation as categories (vs no cooperation) or as a level score
 
 # --------------------------------------------------------------------------- adoption (notebook 04)
+AdoptionOutcome = Literal["loans"]  # physical loans: the one outcome with a real series in every year
 Estimator = Literal["cs", "twfe"]  # Callaway & Sant'Anna (csdid) | two-way fixed-effects Poisson (pyfixest)
 ControlGroup = Literal["notyettreated", "nevertreated"]
 TimingRule = Literal["round", "earliest"]  # adoption dated at the first treated round | the interval's earlier bound

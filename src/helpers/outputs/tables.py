@@ -50,53 +50,87 @@ FIT_ROWS = (
 FIXED_EFFECTS = {"kommunekode": "kommune (library unit)", "year": "year"}
 
 
+@dataclass(frozen=True, eq=False)
 class FixestFit:
-    """A pyfixest fit seen through the statsmodels attributes :func:`regression_table` reads.
+    """A pyfixest fit as :func:`regression_table` reads it (the statsmodels attributes it uses, and the rest).
 
-    Everything comes from the fit: ``tidy()`` for the estimates and intervals, ``_N``, ``_G``,
-    ``_vcov_type_detail``/``_clustervar``, ``_fixef``, ``_loglik``, ``deviance``. pyfixest has no
-    public accessor for N, the clusters or the covariance type (``summary`` prints them from the
-    same attributes), hence the underscores; a pyfixest release that renames them fails
-    tests/test_tables.py rather than giving a wrong table.
+    Fields: ``params`` (estimates by term), ``bse``, ``pvalues``, ``ci`` (95 % interval, one row per term),
+    ``nobs``, ``llf`` and ``deviance`` (NaN when the fit has none), ``fixed_effects`` and ``clustervar`` (variable
+    names), ``clusters`` (G, None when not clustered), ``df_t`` (the t degrees of freedom of the intervals),
+    ``vcov_type`` (pyfixest's name of the covariance, e.g. "CRV1").
+
+    Made by :meth:`read` from the fit, and only there: ``tidy()`` for the estimates and intervals, ``_N``,
+    ``_G``, ``_vcov_type_detail``/``_clustervar``, ``_fixef``, ``_loglik``, ``deviance``, ``_df_t``. pyfixest has
+    no public accessor for N, the clusters or the covariance type (``summary`` prints them from the same
+    attributes), hence the underscores; a pyfixest release that renames them fails tests/test_tables.py rather
+    than giving a wrong table. The fit itself is only read.
     """
 
-    def __init__(self, fit):
+    params: pd.Series
+    bse: np.ndarray
+    pvalues: np.ndarray
+    ci: np.ndarray
+    nobs: int
+    llf: float
+    deviance: float
+    fixed_effects: tuple[str, ...]
+    clustervar: tuple[str, ...]
+    clusters: int | None
+    df_t: int
+    vcov_type: str
+
+    @classmethod
+    def read(cls, fit) -> FixestFit:
+        """Read a pyfixest fit (``feols``/``fepois``), or a result holding one as ``fit`` (the adoption fits)."""
+        fit = _fixest_of(fit)
         tidy = fit.tidy()
-        self.fit = fit
-        self.params = tidy["Estimate"].astype(float)
-        self.params.index = [str(i) for i in tidy.index]
-        self.bse = tidy["Std. Error"].to_numpy(float)
-        self.pvalues = tidy["Pr(>|t|)"].to_numpy(float)
-        self._ci = tidy[["2.5%", "97.5%"]].to_numpy(float)
-        self.nobs = int(fit._N)
-        self.llf = float(fit._loglik) if getattr(fit, "_loglik", None) is not None else np.nan
-        self.deviance = (
-            float(np.asarray(fit.deviance).squeeze()) if getattr(fit, "deviance", None) is not None else np.nan
-        )
+        params = tidy["Estimate"].astype(float)
+        params.index = [str(i) for i in tidy.index]
         fixef = getattr(fit, "_fixef", None)
-        self.fixed_effects = [v.strip() for v in fixef.split("+")] if fixef and fixef != "0" else []
-        self.clustervar = list(getattr(fit, "_clustervar", None) or [])
-        self.clusters = int(np.min(fit._G)) if self.clustervar and len(getattr(fit, "_G", [])) else None
-        self.df_t = int(fit._df_t)
+        clustervar = tuple(getattr(fit, "_clustervar", None) or ())
+        loglik = getattr(fit, "_loglik", None)
+        deviance = getattr(fit, "deviance", None)
+        return cls(
+            params=params,
+            bse=tidy["Std. Error"].to_numpy(float),
+            pvalues=tidy["Pr(>|t|)"].to_numpy(float),
+            ci=tidy[["2.5%", "97.5%"]].to_numpy(float),
+            nobs=int(fit._N),
+            llf=float(loglik) if loglik is not None else np.nan,
+            deviance=float(np.asarray(deviance).squeeze()) if deviance is not None else np.nan,
+            fixed_effects=tuple(v.strip() for v in fixef.split("+")) if fixef and fixef != "0" else (),
+            clustervar=clustervar,
+            clusters=int(np.min(fit._G)) if clustervar and len(getattr(fit, "_G", [])) else None,
+            df_t=int(fit._df_t),
+            vcov_type=str(fit._vcov_type_detail),
+        )
 
     def conf_int(self):
-        return self._ci
+        return self.ci
 
     @property
     def covariance(self) -> str:
-        kind = str(self.fit._vcov_type_detail)
+        interval = f"(pyfixest; intervals t with {self.df_t} df)"
         if self.clustervar:
-            return f"{kind} clustered by {', '.join(self.clustervar)} (pyfixest; intervals t with {self.df_t} df)"
+            return f"{self.vcov_type} clustered by {', '.join(self.clustervar)} {interval}"
         names = {"iid": "model-based (iid)", "hetero": "heteroskedasticity-robust (HC1)"}
-        return f"{names.get(kind, kind)} (pyfixest; intervals t with {self.df_t} df)"
+        return f"{names.get(self.vcov_type, self.vcov_type)} {interval}"
+
+
+def _fixest_of(result):
+    """The pyfixest fit ``result`` is or holds as ``fit`` (``adoption.EventStudy``, ``adoption.StaticFit``), or None."""
+    for candidate in (result, getattr(result, "fit", None)):
+        if type(candidate).__module__.startswith("pyfixest"):
+            return candidate
+    return None
 
 
 def _is_fixest(result) -> bool:
-    return type(result).__module__.startswith("pyfixest")
+    return _fixest_of(result) is not None
 
 
 def _adapt(result):
-    return FixestFit(result) if _is_fixest(result) else result
+    return FixestFit.read(result) if _is_fixest(result) else result
 
 
 def term_label(term: str) -> str:
@@ -123,6 +157,27 @@ def event_time_labels(window) -> dict[str, str]:
     """Labels of the event-time dummies of ``window`` (lo, hi) whose endpoints bin all earlier/later years."""
     lo, hi = int(window[0]), int(window[1])
     return {f"pre{-lo}": f"event time \u2264 \u2212{-lo} (binned)", f"post{hi}": f"event time \u2265 +{hi} (binned)"}
+
+
+def adoption_twfe_table(estimates, spec) -> RegressionTable:
+    """Notebook 04's two-way fixed-effects Poisson fits side by side, as rate ratios: the static effect and the
+    event study of ``estimates`` (``adoption.Estimates``), titled with the treatment and rounds of ``spec``
+    (``adoption.PanelSpec``)."""
+    from helpers.results.adoption import TREATMENT_WORDS
+
+    event = estimates.twfe
+    return regression_table(
+        {"static (one effect)": estimates.static, "event study": event},
+        scale="rate ratio",
+        term_labels=event_time_labels(event.window),
+        title=f"Loans per inhabitant around adoption ({TREATMENT_WORDS[spec.treatment]}; "
+        f"rounds {', '.join(map(str, spec.rounds))}): two-way fixed-effects Poisson",
+        notes=[
+            "Poisson (PPML) of the loans count with kommune and year fixed effects and log population as offset: "
+            f"rate ratios of loans per inhabitant. Event time {-1 - event.anticipation} (the last year before "
+            "adoption) is the reference (rate ratio 1); the endpoints bin all earlier or later years."
+        ],
+    )
 
 
 def covariance_label(result) -> str:

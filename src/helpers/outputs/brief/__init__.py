@@ -45,7 +45,7 @@ def _name_and_flag(doc: Document | dict) -> tuple[str, bool]:
     return doc["name"], bool(doc.get("synthetic"))
 
 
-def _typed(doc: Document | dict) -> Document | dict:
+def typed(doc: Document | dict) -> Document | dict:
     """A results document read as raw JSON (the report site reads them so) as its typed :class:`Document`
     when its family declares key results; an invalid one is a ValueError naming the field."""
     if isinstance(doc, Document):
@@ -62,7 +62,7 @@ def _typed(doc: Document | dict) -> Document | dict:
 
 def sentences(doc: Document | dict) -> list[str]:
     """The sentences for a results document, the synthetic caveat first when it applies."""
-    doc = _typed(doc)
+    doc = typed(doc)
     name, synthetic = _name_and_flag(doc)
     body = writer(name)(doc)
     if name.startswith("01_usage_panel"):  # real loans beside synthetic outcomes: its sentences say which is which
