@@ -12,6 +12,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ import pytest
 from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.data import survey, usage
-from helpers.outputs import dictionary, exports
+from helpers.outputs import dictionary, exports, variables
 from helpers.running import cli, pipeline
 
 
@@ -359,22 +360,22 @@ def test_export_without_processed_data_names_what_to_run(outputs, capsys):
 
 def test_a_category_without_a_code_is_a_named_error():
     df = pd.DataFrame({"digital_strategy": ["yes", "maybe"]})
-    var = exports.Variable("digital_strategy", "x", "code", "yes_no")
+    var = variables.Variable("digital_strategy", "x", "code", "yes_no")
     with pytest.raises(DataError) as exc:
         exports._encode(df, [var], "survey_2011")
     assert "digital_strategy" in str(exc.value) and "maybe" in str(exc.value) and "dont_know" in str(exc.value)
 
 
 def test_variable_names_and_labels_fit_stata_and_spss():
-    for name, variables in exports.TABLES.items():
-        names = [v.name for v in variables]
+    for name, described in variables.TABLES.items():
+        names = [v.name for v in described]
         assert len(names) == len(set(names)), name
-        for v in variables:
+        for v in described:
             assert v.name.isidentifier() and v.name.isascii() and len(v.name) <= 32, v.name
             assert v.kind in ("integer", "float", "string", "datetime", "yesno", "code"), v.name
             assert (v.labels is not None) == (v.kind in ("code", "yesno")), v.name
-    sets = exports.value_label_sets()
-    assert all(v.labels in sets for vs in exports.TABLES.values() for v in vs if v.labels)
+    sets = variables.value_label_sets()
+    assert all(v.labels in sets for vs in variables.TABLES.values() for v in vs if v.labels)
     assert paths.relative(exports.folder()).endswith("exports")
 
 
@@ -414,3 +415,20 @@ def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monke
         and "25 files" in said[1]
     )
     assert said[2] == "The data dictionary matches the codebooks and schemas."
+
+
+def test_a_variable_of_an_unknown_kind_or_measure_is_refused():
+    with pytest.raises(ValueError, match=r"variable x: kind 'bool' is not accepted; accepted: 'integer', 'float'"):
+        variables.Variable("x", "x", "bool")
+    with pytest.raises(ValueError, match=r"variable x: measure 'interval' is not accepted; accepted: 'nominal'"):
+        variables.Variable("x", "x", "float", measure="interval")
+
+
+def test_dictionary_and_exports_do_not_import_each_other():
+    """The exports write the dictionary beside their files; the dictionary reads only the shared description."""
+    code = (
+        "import sys; import helpers.outputs.dictionary; "
+        "assert 'helpers.outputs.exports' not in sys.modules, 'dictionary imports exports'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

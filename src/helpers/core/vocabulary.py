@@ -46,6 +46,10 @@ Reversals = Literal["absorbing", "exclude"]
 Covid = Literal["include", "exclude"]
 Treatment = Literal["any", "staff", "level1+", "level2+", "level3+", "level4+"]
 
+# --------------------------------------------------------------------------- exports (notebook 05)
+MeasureLevel = Literal["nominal", "ordinal", "scale"]  # SPSS measurement level of an exported variable
+VariableKind = Literal["integer", "float", "string", "datetime", "yesno", "code"]  # yesno 1/0; code: labelled integer
+
 # --------------------------------------------------------------------------- survey codebooks
 FreeTextPolicy = Literal["redact", "drop"]
 ColumnType = Literal["kommune", "datetime", "label", "model", "integer", "text"]
