@@ -19,6 +19,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from helpers import results
 from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.data import survey, usage
@@ -83,6 +84,21 @@ def test_every_table_is_written_in_every_format(built):
     assert not any("/" in n for n in names), "file names only, no machine paths"
     assert (folder / "data_dictionary.md").read_text(encoding="utf-8") == dictionary.markdown()
     assert not list(folder.glob(".*.tmp")), "no temporary files left behind"
+
+
+def test_key_results_count_the_files_rows_and_responses_of_the_export(built):
+    folder, tables = built
+    listing = pd.DataFrame(json.loads((folder / exports.MANIFEST_FILE).read_text(encoding="utf-8"))["files"])
+    r = exports.key_results(list(tables.values()), listing, dictionary_up_to_date=False)
+    assert isinstance(r, results.family("05_export_data"))
+    assert r.files == 25 and r.rounds == (2009, 2011, 2014) and r.analysis_rows == 98 * 3 == 294
+    # every row of a cleaned round is one responding kommune; read from each round's own table
+    assert r.responded == {y: len(tables[f"survey_{y}_synthetic"].frame) for y in (2009, 2011, 2014)}
+    assert r.responded[2011] == 88
+    assert r.panel_rows == len(tables["usage_panel_synthetic"].frame) == len(usage.read_panel())
+    assert r.tables["survey_2011_synthetic"] == results.exports.ExportedTable(88, 21, True)
+    assert set(r.tables) == set(tables) and r.dictionary_up_to_date is False
+    assert type(r).from_json(r.to_json()) == r  # what notebook 05 writes reads back as the same results
 
 
 def test_survey_round_values_match_the_cleaned_round(built, monkeypatch):
@@ -403,9 +419,9 @@ def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monke
     df = pd.read_parquet(exports.folder() / "analysis_synthetic.parquet")
     assert (df["usage_year"] == df["round"]).all()
     assert df.loc[df["model"] == 2, "score"].eq(3).all() and df.loc[df["model"] == 2, "score_swap23"].eq(2).all()
-    result = json.loads((paths.results() / "05_export_data.json").read_text(encoding="utf-8"))
-    assert result["synthetic"] is True and result["parameters"] == {"usage_year_offset": 0, "ordering": "5<1<3<2<4"}
-    assert result["results"]["dictionary_up_to_date"] is True
+    result = results.load("05_export_data")
+    assert result.synthetic is True and result.parameters == {"usage_year_offset": 0, "ordering": "5<1<3<2<4"}
+    assert result.results.dictionary_up_to_date is True
     from helpers.outputs import brief
 
     said = brief.sentences(result)

@@ -52,6 +52,7 @@ from helpers.outputs.variables import (
     config_rounds,
     value_label_sets,
 )
+from helpers.results.exports import ExportedTable, ExportResults
 
 FOLDER = "exports"
 FORMATS = ("csv", "excel.csv", "dta", "sav", "parquet")
@@ -478,3 +479,36 @@ def _listed(target_folder: Path) -> set[str]:
     except (OSError, ValueError):
         return set()
     return {Path(r["file"]).name for r in doc.get("files", []) if isinstance(r, dict) and r.get("file")}
+
+
+# --------------------------------------------------------------------------------------------
+# Key results of notebook 05
+# --------------------------------------------------------------------------------------------
+
+
+def key_results(tables: Sequence[Table], listing: pd.DataFrame, *, dictionary_up_to_date: bool) -> ExportResults:
+    """The key results of ``05_export_data`` from the exported ``tables`` and the ``listing`` of
+    :func:`write_exports` (one row per file written); ``dictionary_up_to_date`` is ``dictionary.stale() is None``.
+
+    Rounds and responses are read from the analysis table (``responded`` summed per round), the
+    row counts from each table's frame.
+    """
+    analysis = _one(tables, "analysis")
+    responded = analysis.frame.groupby("round")["responded"].sum()
+    return ExportResults(
+        files=len(listing),
+        tables={t.stem: ExportedTable(len(t.frame), t.frame.shape[1], bool(t.synthetic)) for t in tables},
+        rounds=tuple(int(y) for y in sorted(analysis.frame["round"].unique())),
+        responded={int(y): int(n) for y, n in responded.items()},
+        panel_rows=len(_one(tables, "usage_panel").frame),
+        analysis_rows=len(analysis.frame),
+        dictionary_up_to_date=bool(dictionary_up_to_date),
+    )
+
+
+def _one(tables: Sequence[Table], name: str) -> Table:
+    """The table ``name`` (``analysis``, ``usage_panel``; with or without ``_synthetic``) among ``tables``."""
+    found = [t for t in tables if t.stem in (name, f"{name}_synthetic")]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} tables named {name!r} among {[t.stem for t in tables]}; accepted: exactly one")
+    return found[0]

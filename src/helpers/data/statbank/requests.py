@@ -99,7 +99,8 @@ def _measure_variable(req: UsageRequest, info: dict) -> dict:
     found = ", ".join(v["id"] for v in holders) or "none"
     raise UnknownCodeError(
         f"table {req.table}: cannot tell which variable holds the measure ids {', '.join(sorted(wanted))} "
-        f"(declared {req.variable!r}; variables holding them: {found}); update REQUESTS in helpers/data/statbank/requests.py"
+        f"(declared {req.variable!r}; variables holding them: {found}); "
+        "update REQUESTS in helpers/data/statbank/requests.py"
     )
 
 
