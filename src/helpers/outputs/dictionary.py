@@ -14,13 +14,13 @@ Sources of each part:
 * the Fanø/Esbjerg rule and the flagged values: :mod:`helpers.data.usage` (``SERVED_BY``, ``QUALITY_FLAGS``).
 
 The document is a list of blocks (heading, paragraph, list, table) rendered twice, as Markdown
-and as HTML, so the two cannot drift apart. Only the standard library's ``html.escape`` is used:
-the content is our own tables and short text, which needs no Markdown parser.
+(:func:`render_markdown`) and as HTML (the templates ``templates/dictionary/``), so the two cannot
+drift apart. The content is our own tables and short text, whose inline code, strong and emphasis
+:func:`inline` reads; it needs no Markdown parser.
 """
 
 from __future__ import annotations
 
-import html as _html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,7 @@ from pathlib import Path
 from helpers.core import cooperation, files, paths
 from helpers.core.cooperation import DEFAULT_ORDERING
 from helpers.data import usage
-from helpers.outputs import variables
+from helpers.outputs import render, variables
 
 DOC_PATH = ("docs", "data_dictionary.md")
 REGENERATE = "borgerservice export --dictionary"
@@ -488,42 +488,31 @@ def render_markdown(doc: list[Block]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-_INLINE = [
-    (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
-    (re.compile(r"\*\*([^*]+)\*\*"), r"<strong>\1</strong>"),
-    (re.compile(r"(?<![\w*])\*([^*]+)\*(?![\w*])"), r"<em>\1</em>"),
-]
+_INLINE = re.compile(r"`(?P<code>[^`]+)`|\*\*(?P<strong>[^*]+)\*\*|(?<![\w*])\*(?P<em>[^*]+)\*(?![\w*])")
 
 
-def _inline_html(text: str) -> str:
-    out = _html.escape(str(text), quote=False)
-    for pattern, repl in _INLINE:
-        out = pattern.sub(repl, out)
+def inline(text) -> list[tuple[str, str]]:
+    """A text's inline Markdown as (kind, text) segments: ``text``, ``code`` (`` `x` ``), ``strong`` (``**x**``)
+    or ``em`` (``*x*``, not inside a word); the templates render them (``templates/_inline.html.j2``).
+
+    Only these three, never nested: the dictionary's texts are our own, and a Markdown library's
+    output would be a second rendering to keep equal to :func:`render_markdown`'s.
+    """
+    text, out, at = str(text), [], 0
+    for m in _INLINE.finditer(text):
+        if m.start() > at:
+            out.append(("text", text[at : m.start()]))
+        out.append((m.lastgroup, m.group(m.lastgroup)))
+        at = m.end()
+    if at < len(text):
+        out.append(("text", text[at:]))
     return out
 
 
 def render_html(doc: list[Block]) -> str:
-    parts = []
-    for b in doc:
-        if b.kind.startswith("h"):
-            parts.append(f"<{b.kind}>{_inline_html(b.text)}</{b.kind}>")
-        elif b.kind == "p":
-            parts.append(f"<p>{_inline_html(b.text)}</p>")
-        elif b.kind == "ul":
-            parts.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.items) + "</ul>")
-        elif b.kind == "table":
-            head = "".join(f"<th>{_inline_html(h)}</th>" for h in b.header)
-            body = "".join("<tr>" + "".join(f"<td>{_inline_html(c)}</td>" for c in r) + "</tr>" for r in b.items)
-            parts.append(f'<table class="data-dictionary"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
-    return "\n".join(parts) + "\n"
-
-
-_STYLE = (
-    "body{font-family:sans-serif;max-width:110em;margin:1em auto;padding:0 1em;line-height:1.4}"
-    "table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}"
-    "th,td{border:1px solid #bbb;padding:3px 6px;vertical-align:top;text-align:left}th{background:#eee}"
-    "code{background:#f4f4f4;padding:0 2px}"
-)
+    """The blocks as HTML, one line each (``templates/dictionary/blocks.html.j2``; markup, so a page
+    template includes it as it is)."""
+    return render.render("dictionary/blocks.html.j2", blocks=doc, inline=inline)
 
 
 def markdown() -> str:
@@ -536,10 +525,7 @@ def html(fragment: bool = False) -> str:
     body = render_html(blocks())
     if fragment:
         return body
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Data dictionary</title>'
-        f"<style>{_STYLE}</style></head><body>\n{body}</body></html>\n"
-    )
+    return render.render("dictionary/page.html.j2", body=body)
 
 
 def write(target: Path | None = None) -> Path:
