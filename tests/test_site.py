@@ -242,3 +242,33 @@ def test_pages_escape_what_they_show():
     assert "<td>a&lt;b&gt;&amp;&quot;c&quot; <strong>(synthetic)</strong></td>" in page
     assert 'href="x&quot; onclick=&quot;y"' in page and 'onclick="y' not in page
     assert "run manifest of &lt;now&gt;, commit abc." in page
+
+
+def test_a_family_with_typed_results_is_summarised_from_its_document_and_a_broken_one_says_why(outputs):
+    from helpers.outputs import reports
+    from helpers.results.exports import ExportedTable, ExportResults
+
+    typed = ExportResults(
+        files=25,
+        tables={"analysis": ExportedTable(294, 52, False)},
+        rounds=(2009, 2011, 2014),
+        responded={2009: 91, 2011: 88, 2014: 98},
+        panel_rows=1649,
+        analysis_rows=294,
+        dictionary_up_to_date=True,
+    )
+    path = reports.write_results("05_export_data", typed, synthetic=False, parameters={})
+    docs = site._results(paths.reports())
+    assert docs["05_export_data"].results == typed and docs["05_export_data"].synthetic is False
+    summary = site._summary({"id": "05_export_data", "status": "ok"}, "notebooks/05_export_data.html", docs[path.stem])
+    assert not summary.failed and summary.problem is None and not summary.synthetic
+    assert summary.sentences[0].startswith("25 files: the 3 survey rounds (2009, 2011, 2014)")
+
+    broken = json.loads(path.read_text(encoding="utf-8"))
+    broken["results"]["files"] = "many"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    summary = site._summary(
+        {"id": "05_export_data", "status": "ok"}, "x.html", site._results(paths.reports())[path.stem]
+    )
+    assert summary.sentences is None and "05_export_data.json: not a valid results document" in summary.problem
+    assert "files" in summary.problem and not summary.synthetic

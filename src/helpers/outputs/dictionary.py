@@ -27,6 +27,7 @@ from pathlib import Path
 
 from helpers.core import cooperation, files, paths
 from helpers.core.cooperation import DEFAULT_ORDERING
+from helpers.core.vocabulary import VariableKind
 from helpers.data import usage
 from helpers.outputs import render, variables
 
@@ -130,7 +131,7 @@ def _schemas() -> dict[str, dict[str, str]]:
     return {"survey": _schema_facts(survey.clean_schema()), "usage_panel": _schema_facts(usage._panel_schema())}
 
 
-_KIND_WORDS = {
+_KIND_WORDS: dict[VariableKind, str] = {
     "integer": "integer",
     "float": "float",
     "string": "text",
