@@ -240,3 +240,40 @@ def test_adoption_brief_from_the_json_the_site_reads(outputs):
     assert raw["results"]["event_studies"]["cs"]["effects"][1]["se"] is None  # null, not NaN
     assert brief.sentences(raw) == brief.sentences(doc)
     assert brief.show(doc.name).data.startswith("### Results in brief\n\n- " + brief.SYNTHETIC_CAVEAT)
+
+
+def _export_results(up_to_date: bool):
+    from helpers.results.exports import ExportedTable, ExportResults
+
+    return ExportResults(
+        files=25,
+        tables={
+            "analysis_synthetic": ExportedTable(294, 52, True),
+            "usage_panel_synthetic": ExportedTable(1649, 33, True),
+        },
+        rounds=(2009, 2011, 2014),
+        responded={2009: 91, 2011: 88, 2014: 98},
+        panel_rows=1649,
+        analysis_rows=294,
+        dictionary_up_to_date=up_to_date,
+    )
+
+
+def test_export_brief_reads_the_typed_results_written_by_the_notebook(outputs):
+    from helpers.outputs import reports
+
+    parameters = {"usage_year_offset": 1, "ordering": "5<1<2<3<4"}
+    reports.write_results("05_export_data", _export_results(True), synthetic=True, parameters=parameters)
+    doc = brief.load("05_export_data")
+    assert doc.results == _export_results(True) and doc.parameters == parameters
+    said = brief.sentences(doc)
+    assert said[0] == brief.SYNTHETIC_CAVEAT
+    assert said[1] == (
+        "25 files: the 3 survey rounds (2009, 2011, 2014), the usage panel (1,649 library unit-years) and the "
+        "analysis file (294 kommune-rounds; responses: 91 in 2009, 88 in 2011, 98 in 2014), each as CSV, Excel CSV, "
+        "Stata, SPSS and parquet, with the codebooks' value labels."
+    )
+    assert said[2] == "The data dictionary matches the codebooks and schemas."
+    reports.write_results("05_export_data", _export_results(False), synthetic=False, parameters=parameters)
+    said = brief.sentences(brief.load("05_export_data"))
+    assert len(said) == 2 and "stale: run `borgerservice export --dictionary`" in said[1]

@@ -12,16 +12,18 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
 
+from helpers import results
 from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.data import survey, usage
-from helpers.outputs import dictionary, exports
+from helpers.outputs import dictionary, exports, variables
 from helpers.running import cli, pipeline
 
 
@@ -82,6 +84,21 @@ def test_every_table_is_written_in_every_format(built):
     assert not any("/" in n for n in names), "file names only, no machine paths"
     assert (folder / "data_dictionary.md").read_text(encoding="utf-8") == dictionary.markdown()
     assert not list(folder.glob(".*.tmp")), "no temporary files left behind"
+
+
+def test_key_results_count_the_files_rows_and_responses_of_the_export(built):
+    folder, tables = built
+    listing = pd.DataFrame(json.loads((folder / exports.MANIFEST_FILE).read_text(encoding="utf-8"))["files"])
+    r = exports.key_results(list(tables.values()), listing, dictionary_up_to_date=False)
+    assert isinstance(r, results.family("05_export_data"))
+    assert r.files == 25 and r.rounds == (2009, 2011, 2014) and r.analysis_rows == 98 * 3 == 294
+    # every row of a cleaned round is one responding kommune; read from each round's own table
+    assert r.responded == {y: len(tables[f"survey_{y}_synthetic"].frame) for y in (2009, 2011, 2014)}
+    assert r.responded[2011] == 88
+    assert r.panel_rows == len(tables["usage_panel_synthetic"].frame) == len(usage.read_panel())
+    assert r.tables["survey_2011_synthetic"] == results.exports.ExportedTable(88, 21, True)
+    assert set(r.tables) == set(tables) and r.dictionary_up_to_date is False
+    assert type(r).from_json(r.to_json()) == r  # what notebook 05 writes reads back as the same results
 
 
 def test_survey_round_values_match_the_cleaned_round(built, monkeypatch):
@@ -359,22 +376,22 @@ def test_export_without_processed_data_names_what_to_run(outputs, capsys):
 
 def test_a_category_without_a_code_is_a_named_error():
     df = pd.DataFrame({"digital_strategy": ["yes", "maybe"]})
-    var = exports.Variable("digital_strategy", "x", "code", "yes_no")
+    var = variables.Variable("digital_strategy", "x", "code", "yes_no")
     with pytest.raises(DataError) as exc:
         exports._encode(df, [var], "survey_2011")
     assert "digital_strategy" in str(exc.value) and "maybe" in str(exc.value) and "dont_know" in str(exc.value)
 
 
 def test_variable_names_and_labels_fit_stata_and_spss():
-    for name, variables in exports.TABLES.items():
-        names = [v.name for v in variables]
+    for name, described in variables.TABLES.items():
+        names = [v.name for v in described]
         assert len(names) == len(set(names)), name
-        for v in variables:
+        for v in described:
             assert v.name.isidentifier() and v.name.isascii() and len(v.name) <= 32, v.name
             assert v.kind in ("integer", "float", "string", "datetime", "yesno", "code"), v.name
             assert (v.labels is not None) == (v.kind in ("code", "yesno")), v.name
-    sets = exports.value_label_sets()
-    assert all(v.labels in sets for vs in exports.TABLES.values() for v in vs if v.labels)
+    sets = variables.value_label_sets()
+    assert all(v.labels in sets for vs in variables.TABLES.values() for v in vs if v.labels)
     assert paths.relative(exports.folder()).endswith("exports")
 
 
@@ -402,9 +419,9 @@ def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monke
     df = pd.read_parquet(exports.folder() / "analysis_synthetic.parquet")
     assert (df["usage_year"] == df["round"]).all()
     assert df.loc[df["model"] == 2, "score"].eq(3).all() and df.loc[df["model"] == 2, "score_swap23"].eq(2).all()
-    result = json.loads((paths.results() / "05_export_data.json").read_text(encoding="utf-8"))
-    assert result["synthetic"] is True and result["parameters"] == {"usage_year_offset": 0, "ordering": "5<1<3<2<4"}
-    assert result["results"]["dictionary_up_to_date"] is True
+    result = results.load("05_export_data")
+    assert result.synthetic is True and result.parameters == {"usage_year_offset": 0, "ordering": "5<1<3<2<4"}
+    assert result.results.dictionary_up_to_date is True
     from helpers.outputs import brief
 
     said = brief.sentences(result)
@@ -414,3 +431,20 @@ def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monke
         and "25 files" in said[1]
     )
     assert said[2] == "The data dictionary matches the codebooks and schemas."
+
+
+def test_a_variable_of_an_unknown_kind_or_measure_is_refused():
+    with pytest.raises(ValueError, match=r"variable x: kind 'bool' is not accepted; accepted: 'integer', 'float'"):
+        variables.Variable("x", "x", "bool")
+    with pytest.raises(ValueError, match=r"variable x: measure 'interval' is not accepted; accepted: 'nominal'"):
+        variables.Variable("x", "x", "float", measure="interval")
+
+
+def test_dictionary_and_exports_do_not_import_each_other():
+    """The exports write the dictionary beside their files; the dictionary reads only the shared description."""
+    code = (
+        "import sys; import helpers.outputs.dictionary; "
+        "assert 'helpers.outputs.exports' not in sys.modules, 'dictionary imports exports'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -415,6 +415,12 @@ def test_unknown_language_is_refused_naming_the_accepted_ones(real):
         reports.save_figure(plt.figure(), "x", synthetic=False, language=None)
 
 
+def test_every_language_of_the_vocabulary_has_a_name_and_no_other():
+    from helpers.core.vocabulary import Language, choices
+
+    assert tuple(labels.LANGUAGES) == choices(Language) == ("en", "da")
+
+
 def test_unknown_key_names_the_nearest():
     with pytest.raises(KeyError, match=r"no figure text 'inset.copenhagn'.*did you mean 'inset.copenhagen'"):
         labels.text("inset.copenhagn", "da")

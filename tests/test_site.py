@@ -181,3 +181,94 @@ def test_manifest_paths_under_reports_are_read_from_the_redirected_reports(outpu
     manifest_file.write_text(json.dumps(manifest))
     page = (site.build() / "notebooks" / "01_clean_survey_2011.html").read_text(encoding="utf-8")
     assert "01 · Clean survey" in page and "43" in page
+
+
+def test_templates_ship_with_the_package():
+    """Every file under helpers/outputs/templates/ matches a package-data glob of pyproject.toml (as setuptools
+    expands them), so an installed (non-editable) package can render the site."""
+    import glob
+    import tomllib
+
+    from helpers.outputs import render
+
+    package = render.TEMPLATES.parent.parent  # src/helpers
+    patterns = tomllib.loads((paths.root() / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = {Path(f) for p in patterns["helpers"] for f in glob.glob(p, root_dir=package, recursive=True)}
+    templates = {f.relative_to(package) for f in render.TEMPLATES.rglob("*") if f.is_file()}
+    assert len(templates) >= 15 and templates <= shipped, sorted(templates - shipped)
+
+
+def test_no_html_is_built_in_python_strings():
+    """The site, the dictionary and the references write HTML only in templates (docstrings may name a tag; a
+    regex's named group is not one)."""
+    import ast
+
+    names = "html head body div nav main footer table thead tbody tr td th p ul li a h1 h2 h3 span strong em code"
+    names += " figure figcaption img br style title meta details summary"
+    tag = re.compile(rf"(?<!\?P)</?({'|'.join(names.split())})[\s>/]")
+    from helpers.outputs import dictionary, references, render
+
+    for module in (site, dictionary, references, render):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        docstrings = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef) and n.body and isinstance(n.body[0], ast.Expr)
+        }
+        found = [
+            (n.lineno, n.value)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant)
+            and isinstance(n.value, str)
+            and id(n) not in docstrings
+            and tag.search(re.sub(r"`[^`]*`", "", n.value))  # Markdown code (`<table>.csv`) is text, not a tag
+        ]
+        assert not found, f"{module.__name__}: HTML in Python strings: {found}"
+
+
+def test_pages_escape_what_they_show():
+    from helpers.outputs import render
+
+    page = render.render(
+        "site/tables.html.j2",
+        title="<Tables>",
+        tables=[site.TableFiles('a<b>&"c"', [("CSV", 'x" onclick="y')], synthetic=True)],
+        synthetic=True,
+        synthetic_mark="SYNTHETIC",
+        finished="<now>",
+        commit="abc",
+    )
+    assert "<title>&lt;Tables&gt;</title>" in page and "<h1>&lt;Tables&gt;</h1>" in page
+    assert "<td>a&lt;b&gt;&amp;&quot;c&quot; <strong>(synthetic)</strong></td>" in page
+    assert 'href="x&quot; onclick=&quot;y"' in page and 'onclick="y' not in page
+    assert "run manifest of &lt;now&gt;, commit abc." in page
+
+
+def test_a_family_with_typed_results_is_summarised_from_its_document_and_a_broken_one_says_why(outputs):
+    from helpers.outputs import reports
+    from helpers.results.exports import ExportedTable, ExportResults
+
+    typed = ExportResults(
+        files=25,
+        tables={"analysis": ExportedTable(294, 52, False)},
+        rounds=(2009, 2011, 2014),
+        responded={2009: 91, 2011: 88, 2014: 98},
+        panel_rows=1649,
+        analysis_rows=294,
+        dictionary_up_to_date=True,
+    )
+    path = reports.write_results("05_export_data", typed, synthetic=False, parameters={})
+    docs = site._results(paths.reports())
+    assert docs["05_export_data"].results == typed and docs["05_export_data"].synthetic is False
+    summary = site._summary({"id": "05_export_data", "status": "ok"}, "notebooks/05_export_data.html", docs[path.stem])
+    assert not summary.failed and summary.problem is None and not summary.synthetic
+    assert summary.sentences[0].startswith("25 files: the 3 survey rounds (2009, 2011, 2014)")
+
+    broken = json.loads(path.read_text(encoding="utf-8"))
+    broken["results"]["files"] = "many"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    summary = site._summary(
+        {"id": "05_export_data", "status": "ok"}, "x.html", site._results(paths.reports())[path.stem]
+    )
+    assert summary.sentences is None and "05_export_data.json: not a valid results document" in summary.problem
+    assert "files" in summary.problem and not summary.synthetic

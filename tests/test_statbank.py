@@ -25,6 +25,7 @@ from statbank_fake import (  # the fake server; its fixture ``fake`` is in conft
 from helpers.core import files, paths
 from helpers.core.errors import DataError
 from helpers.data import provenance, statbank
+from helpers.data.statbank import answer, transport
 
 FOLK1A_VARS = {"OMRÅDE": ["101"], "KØN": "TOT", "ALDER": "IALT", "CIVILSTAND": "TOT", "Tid": "*K1"}
 K1_PERIODS = 18  # 2008K1..2025K1 in the tableinfo fixture: the rows FOLK1A_VARS selects
@@ -259,15 +260,15 @@ def test_selections_pass_the_check_and_resolve(folk1a_info, tid, first, last, n)
     """Each selection form is accepted, sent as given, and resolves to the periods the row count uses."""
     query = statbank.build_query(folk1a_info, {**FOLK1A_VARS, "Tid": tid})
     assert {"code": "Tid", "values": [tid]} in query["variables"]
-    periods = statbank._selected(folk1a_info["variables"][-1], [tid])
+    periods = answer._selected(folk1a_info["variables"][-1], [tid])
     assert (periods[0], periods[-1], len(periods)) == (first, last, n)
 
 
 def test_selection_of_a_list_and_of_an_unknown_form(folk1a_info):
     area = folk1a_info["variables"][0]
-    assert statbank._selected(area, ["101", "000", "101"]) == ["101", "000"]
-    assert sorted(statbank._selected(area, ["08*"])) == ["081", "082", "083", "084", "085"]  # tableinfo order
-    assert statbank._selected(area, ["(x)"]) is None and statbank._selected(area, ["999"]) is None
+    assert answer._selected(area, ["101", "000", "101"]) == ["101", "000"]
+    assert sorted(answer._selected(area, ["08*"])) == ["081", "082", "083", "084", "085"]  # tableinfo order
+    assert answer._selected(area, ["(x)"]) is None and answer._selected(area, ["999"]) is None
 
 
 def test_unknown_value_names_table_variable_value_and_accepted(folk1a_info):
@@ -338,7 +339,7 @@ def test_500_then_success_is_retried(fake):
 
 def test_backoff_is_exponential(fake, monkeypatch):
     slept = []
-    monkeypatch.setattr(statbank, "_sleep", slept.append)
+    monkeypatch.setattr(transport, "_sleep", slept.append)
     fake.script = [("status", 500, b"")] * 4
     with pytest.raises(statbank.StatbankUnavailable, match="4 attempts"):
         statbank.post("data", {"table": "FOLK1A"}, url=fake.url, timeout=2, retries=3, base_delay=0.5)

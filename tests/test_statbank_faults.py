@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 import pytest
 from statbank_fake import CELLS, FAST, TABLEINFOS, FakeStatBank, cells
 
+from helpers.core import files
 from helpers.core.errors import DataError
 from helpers.data import statbank
+from helpers.data.statbank import transport
 from helpers.running import cli
 
 FAULT = {"timeout": 0.4, "retries": 1, "base_delay": 0.01, "max_bytes": 100_000, "max_wait": 0.05}
@@ -224,7 +226,7 @@ def test_fault_through_the_command_is_a_message_not_a_traceback(fake, good_cache
         "DEFAULT_MAX_BYTES": 100_000,
         "DEFAULT_MAX_WAIT": 0.05,
     }.items():
-        monkeypatch.setattr(statbank, setting, value)
+        monkeypatch.setattr(transport, setting, value)
     fake.script = script(fake)
     code = cli.main(["fetch-usage", "--tables", "BIB1", "--url", fake.url])
     err = capsys.readouterr().err
@@ -293,7 +295,7 @@ def test_absolute_redirect_to_the_same_host_is_followed(fake, tmp_path):
 )
 def test_retry_after_is_honoured_and_capped(fake, monkeypatch, tmp_path, header, cap, waited):
     slept = []
-    monkeypatch.setattr(statbank, "_sleep", slept.append)
+    monkeypatch.setattr(transport, "_sleep", slept.append)
     fake.script = [("headers", 429, {"Retry-After": header}, b"")]
     statbank.fetch_usage(
         tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **{**FAULT, "max_wait": cap}
@@ -303,7 +305,7 @@ def test_retry_after_is_honoured_and_capped(fake, monkeypatch, tmp_path, header,
 
 def test_retry_after_http_date_on_503(fake, monkeypatch, tmp_path):
     slept = []
-    monkeypatch.setattr(statbank, "_sleep", slept.append)
+    monkeypatch.setattr(transport, "_sleep", slept.append)
     fake.script = [("headers", 503, {"Retry-After": email.utils.formatdate(time.time() + 20, usegmt=True)}, b"")]
     statbank.fetch_usage(
         tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **{**FAULT, "max_wait": 60}
@@ -334,7 +336,7 @@ def test_retry_after_parsing():
 
 
 def test_rate_limited_then_answered(fake, monkeypatch, tmp_path):
-    monkeypatch.setattr(statbank, "_sleep", lambda s: None)
+    monkeypatch.setattr(transport, "_sleep", lambda s: None)
     fake.script = [("headers", 429, {"Retry-After": "1"}, b""), ("status", 503, b"")]
     statbank.fetch_usage(
         tables=["BIB1"], base_url=fake.url, cache_dir=tmp_path, progress=False, **{**FAULT, "retries": 2}
@@ -452,14 +454,14 @@ def test_untrusted_certificate_is_a_clear_error_without_retries(tls_fake, tmp_pa
 def test_fetch_killed_before_its_query_file_is_reported_not_read(fake, good_cache, raw_copy, monkeypatch):
     """The query file (with the others' sha256) is written last; files that disagree with it are not read."""
     folder = raw_copy / "usage" / "statbank"
-    real_write_json = statbank.files.write_json
+    real_write_json = files.write_json
 
     def killed(target, obj):
         if str(target).endswith(".query.json"):
             raise KeyboardInterrupt  # the process dies here
         return real_write_json(target, obj)
 
-    monkeypatch.setattr(statbank.files, "write_json", killed)
+    monkeypatch.setattr(files, "write_json", killed)
     with pytest.raises(KeyboardInterrupt):
         statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **FAULT)
     assert b";5200000\r\n" in (folder / "BIB1.csv").read_bytes()  # the new answer landed, its record did not
@@ -469,7 +471,7 @@ def test_fetch_killed_before_its_query_file_is_reported_not_read(fake, good_cach
         r"borgerservice fetch-usage --tables BIB1",
     ):
         statbank.cached_usage()
-    monkeypatch.setattr(statbank.files, "write_json", real_write_json)
+    monkeypatch.setattr(files, "write_json", real_write_json)
     statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, **FAULT)  # the next fetch repairs it
     assert (
         statbank.cached_usage().set_index(["kommunekode", "year", "measure"])["value"][(101, 2010, "loans")] == 5200000

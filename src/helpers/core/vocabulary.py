@@ -14,7 +14,7 @@ cooperation. Their names, and the parser of a level ordering such as ``"5<1<2<3<
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, get_args
 
 # --------------------------------------------------------------------------- cooperation models
@@ -47,6 +47,10 @@ TimingRule = Literal["round", "earliest"]  # adoption dated at the first treated
 Reversals = Literal["absorbing", "exclude"]
 Covid = Literal["include", "exclude"]
 Treatment = Literal["any", "staff", "level1+", "level2+", "level3+", "level4+"]
+
+# --------------------------------------------------------------------------- exports (notebook 05)
+MeasureLevel = Literal["nominal", "ordinal", "scale"]  # SPSS measurement level of an exported variable
+VariableKind = Literal["integer", "float", "string", "datetime", "yesno", "code"]  # yesno 1/0; code: labelled integer
 
 # --------------------------------------------------------------------------- survey codebooks
 ColumnType = Literal["kommune", "datetime", "label", "model", "integer", "text"]  # how a codebook column is read
@@ -90,18 +94,24 @@ def choices(allowed: Any) -> tuple:
     raise TypeError(f"not a Literal alias or a collection of values: {allowed!r}")
 
 
-def accepted(allowed: Any) -> str:
-    """The accepted values as an error message shows them: ``'en', 'da'``."""
-    return ", ".join(repr(v) for v in choices(allowed))
+def accepted(allowed: Any, names: Mapping[Any, str] | None = None) -> str:
+    """The accepted values as an error message shows them: ``'en', 'da'``; with ``names`` (value -> what it
+    means), ``'en' (English), 'da' (Danish)``."""
+    names = names or {}
+    return ", ".join(repr(v) + (f" ({names[v]})" if v in names else "") for v in choices(allowed))
 
 
-def check_choice(name: str, value: Any, allowed: Any) -> Any:
+def check_choice(
+    name: str, value: Any, allowed: Any, *, names: Mapping[Any, str] | None = None, verb: str = "accepted"
+) -> Any:
     """``value`` if ``allowed`` admits it; otherwise a ValueError naming what was found and what is accepted.
 
     ``allowed`` is a ``Literal`` alias of this module (or a collection, for values known only at run
     time such as the rounds of a config). Booleans are never taken for the integers 0 and 1.
+    ``names`` shows what each accepted value means; ``verb`` words the refusal ("language 'de' is
+    not supported").
     """
     options = choices(allowed)
     if not any(value == o and type(value) is not bool for o in options):
-        raise ValueError(f"{name} {value!r} is not accepted; accepted: {accepted(allowed)}")
+        raise ValueError(f"{name} {value!r} is not {verb}; accepted: {accepted(allowed, names)}")
     return value

@@ -1,4 +1,4 @@
-"""The data dictionary of the exports, generated from the codebooks, the schemas and helpers.outputs.exports.
+"""The data dictionary of the exports, generated from the codebooks, the schemas and helpers.outputs.variables.
 
 Never written by hand: :func:`markdown` builds ``docs/data_dictionary.md`` (committed; a test
 fails when it is stale) and :func:`html` the same content for the report site. Run
@@ -6,7 +6,7 @@ fails when it is stale) and :func:`html` the same content for the report site. R
 
 Sources of each part:
 
-* variables, labels, kinds and missing-value rules: :data:`helpers.outputs.exports.TABLES`;
+* variables, labels, kinds and missing-value rules: :data:`helpers.outputs.variables.TABLES`;
 * value labels and the source column of each variable in each round's export: the round's
   codebook (read by :func:`helpers.data.survey.load_codebook`), for the rounds in ``config/pipeline.yaml``;
 * processed types and allowed values: the pandera schemas (:func:`helpers.data.survey.clean_schema`,
@@ -14,21 +14,22 @@ Sources of each part:
 * the Fanø/Esbjerg rule and the flagged values: :mod:`helpers.data.usage` (``SERVED_BY``, ``QUALITY_FLAGS``).
 
 The document is a list of blocks (heading, paragraph, list, table) rendered twice, as Markdown
-and as HTML, so the two cannot drift apart. Only the standard library's ``html.escape`` is used:
-the content is our own tables and short text, which needs no Markdown parser.
+(:func:`render_markdown`) and as HTML (the templates ``templates/dictionary/``), so the two cannot
+drift apart. The content is our own tables and short text, whose inline code, strong and emphasis
+:func:`inline` reads; it needs no Markdown parser.
 """
 
 from __future__ import annotations
 
-import html as _html
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.core import cooperation, files, paths
 from helpers.core.cooperation import DEFAULT_ORDERING
+from helpers.core.vocabulary import VariableKind
 from helpers.data import usage
-from helpers.outputs import exports
+from helpers.outputs import render, variables
 
 DOC_PATH = ("docs", "data_dictionary.md")
 REGENERATE = "borgerservice export --dictionary"
@@ -130,7 +131,7 @@ def _schemas() -> dict[str, dict[str, str]]:
     return {"survey": _schema_facts(survey.clean_schema()), "usage_panel": _schema_facts(usage._panel_schema())}
 
 
-_KIND_WORDS = {
+_KIND_WORDS: dict[VariableKind, str] = {
     "integer": "integer",
     "float": "float",
     "string": "text",
@@ -140,7 +141,7 @@ _KIND_WORDS = {
 }
 
 
-def _values(v: exports.Variable, sets: dict) -> str:
+def _values(v: variables.Variable, sets: dict) -> str:
     if not v.labels:
         return ""
     labels = sets[v.labels]
@@ -151,15 +152,15 @@ def _values(v: exports.Variable, sets: dict) -> str:
 
 def _round_source(cb, var: str) -> str:
     """How a canonical variable appears in one round's export, from its codebook."""
-    if var in exports.cb_not_asked(cb):
+    if var in variables.cb_not_asked(cb):
         return "not asked"
-    spec = exports.cb_columns(cb).get(var)
+    spec = variables.cb_columns(cb).get(var)
     if not spec:
         return ""
     text = f"`{spec['header']}`"
     if spec.get("type") == "label":
-        mapping = exports.cb_label_set(cb, var)
-        codes = exports.canonical_codes()
+        mapping = variables.cb_label_set(cb, var)
+        codes = variables.canonical_codes()
         shown = []
         for raw, value in mapping.items():
             if isinstance(value, bool):
@@ -174,7 +175,7 @@ def _round_source(cb, var: str) -> str:
         text += (
             " (free text redacted: CPR numbers, e-mails, phone numbers and the respondent's names → [CPR], [e-mail], "
             "[telefon], [navn])"
-            if exports.cb_free_text(cb) == "redact"
+            if variables.cb_free_text(cb) == "redact"
             else " (free text dropped: always empty)"
         )
     elif spec.get("type") == "kommune":
@@ -185,7 +186,7 @@ def _round_source(cb, var: str) -> str:
 
 
 def _crosswalk_changes(cb) -> bool:
-    codes = (exports.cb_doc(cb).get("models") or {}).get("codes") or {}
+    codes = (variables.cb_doc(cb).get("models") or {}).get("codes") or {}
     return any(int(k) != int(v) for k, v in codes.items())
 
 
@@ -195,7 +196,7 @@ _DERIVED_FROM = {"kommunekode": "kommune_navn", "answered_by_kommunekode": "komm
 def _survey_var(name: str) -> str:
     """The codebook variable behind an exported survey variable (or "")."""
     name = _DERIVED_FROM.get(name, name)
-    return name if name in exports._SURVEY_BY_NAME else ""
+    return name if name in variables.SURVEY_BY_NAME else ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,7 +204,7 @@ def _survey_var(name: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _variable_table(table: str, variables, sets, cbs, schema: dict[str, str] | None) -> Block:
+def _variable_table(table: str, described, sets, cbs, schema: dict[str, str] | None) -> Block:
     years = list(cbs)
     header = [
         "variable",
@@ -217,7 +218,7 @@ def _variable_table(table: str, variables, sets, cbs, schema: dict[str, str] | N
     if schema is not None:
         header.insert(3, "processed type and allowed values")
     rows = []
-    for v in variables:
+    for v in described:
         var = _survey_var(v.name) if table != "usage_panel" else ""
         per_round = [_round_source(cb, var) if var else "" for cb in cbs.values()]
         source = v.source or ("the survey export (codebook)" if any(per_round) else "")
@@ -243,7 +244,7 @@ def _cooperation_blocks(cbs, sets) -> list[Block]:
     swapped = cooperation.swap(ordering)
     level = cooperation.level_scores(ordering)
     level_sw = cooperation.level_scores(swapped)
-    orders = {y: cooperation.format_ordering(exports.cb_model_order(cb)) for y, cb in cbs.items()}
+    orders = {y: cooperation.format_ordering(variables.cb_model_order(cb)) for y, cb in cbs.items()}
     rows = []
     for code in [cooperation.NO_ANSWER, *cooperation.MODELS]:
         answered = code in cooperation.MODELS
@@ -288,9 +289,9 @@ def _cooperation_blocks(cbs, sets) -> list[Block]:
     for year, cb in cbs.items():
         if not _crosswalk_changes(cb):
             continue
-        doc = exports.cb_doc(cb).get("models") or {}
+        doc = variables.cb_doc(cb).get("models") or {}
         scheme = {int(k): str(t) for k, t in (doc.get("scheme_labels") or {}).items()}
-        header = exports.cb_columns(cb).get("model", {}).get("header", "model")
+        header = variables.cb_columns(cb).get("model", {}).get("header", "model")
         blocks.append(_h(3, f"The {year} numbering and its crosswalk"))
         blocks.append(
             _p(
@@ -420,15 +421,15 @@ def _files_blocks() -> list[Block]:
 
 def blocks() -> list[Block]:
     """The dictionary as blocks, from the codebooks of the rounds in config/pipeline.yaml and the schemas."""
-    cbs = exports.codebooks()
-    sets = exports.value_label_sets(cbs)
+    cbs = variables.codebooks()
+    sets = variables.value_label_sets(cbs)
     schemas = _schemas()
     out = [
         _h(1, "Data dictionary"),
         _p(
             f"Generated by `{REGENERATE}` from the codebooks (`config/codebooks/`, rounds "
             + ", ".join(str(y) for y in cbs)
-            + " of `config/pipeline.yaml`), the pandera schemas and `helpers.outputs.exports`. "
+            + " of `config/pipeline.yaml`), the pandera schemas and `helpers.outputs.variables`. "
             "Do not edit by hand: a test fails when this file differs from what the code generates."
         ),
         *_files_blocks(),
@@ -447,17 +448,17 @@ def blocks() -> list[Block]:
             "comment is still worth reading before a file is shared. The *column in the <year> export* cells give the "
             "header in each round's raw export and how its values were coded (export value → exported code)."
         ),
-        _variable_table("survey", exports.SURVEY_VARIABLES, sets, cbs, schemas["survey"]),
+        _variable_table("survey", variables.SURVEY_VARIABLES, sets, cbs, schemas["survey"]),
         _h(2, "Variables: usage_panel"),
         _p("One row per library unit (97) and year."),
-        _variable_table("usage_panel", exports.PANEL_VARIABLES, sets, {}, schemas["usage_panel"]),
+        _variable_table("usage_panel", variables.PANEL_VARIABLES, sets, {}, schemas["usage_panel"]),
         _h(2, "Variables: analysis"),
         _p(
             "One row per kommune (98) and survey round. Survey variables are those of `survey_<round>`; usage "
             "variables "
             "are those of `usage_panel` for the library unit and the usage year."
         ),
-        _variable_table("analysis", exports.ANALYSIS_VARIABLES, sets, cbs, None),
+        _variable_table("analysis", variables.ANALYSIS_VARIABLES, sets, cbs, None),
     ]
     return out
 
@@ -488,42 +489,31 @@ def render_markdown(doc: list[Block]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-_INLINE = [
-    (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
-    (re.compile(r"\*\*([^*]+)\*\*"), r"<strong>\1</strong>"),
-    (re.compile(r"(?<![\w*])\*([^*]+)\*(?![\w*])"), r"<em>\1</em>"),
-]
+_INLINE = re.compile(r"`(?P<code>[^`]+)`|\*\*(?P<strong>[^*]+)\*\*|(?<![\w*])\*(?P<em>[^*]+)\*(?![\w*])")
 
 
-def _inline_html(text: str) -> str:
-    out = _html.escape(str(text), quote=False)
-    for pattern, repl in _INLINE:
-        out = pattern.sub(repl, out)
+def inline(text) -> list[tuple[str, str]]:
+    """A text's inline Markdown as (kind, text) segments: ``text``, ``code`` (`` `x` ``), ``strong`` (``**x**``)
+    or ``em`` (``*x*``, not inside a word); the templates render them (``templates/_inline.html.j2``).
+
+    Only these three, never nested: the dictionary's texts are our own, and a Markdown library's
+    output would be a second rendering to keep equal to :func:`render_markdown`'s.
+    """
+    text, out, at = str(text), [], 0
+    for m in _INLINE.finditer(text):
+        if m.start() > at:
+            out.append(("text", text[at : m.start()]))
+        out.append((m.lastgroup, m.group(m.lastgroup)))
+        at = m.end()
+    if at < len(text):
+        out.append(("text", text[at:]))
     return out
 
 
 def render_html(doc: list[Block]) -> str:
-    parts = []
-    for b in doc:
-        if b.kind.startswith("h"):
-            parts.append(f"<{b.kind}>{_inline_html(b.text)}</{b.kind}>")
-        elif b.kind == "p":
-            parts.append(f"<p>{_inline_html(b.text)}</p>")
-        elif b.kind == "ul":
-            parts.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.items) + "</ul>")
-        elif b.kind == "table":
-            head = "".join(f"<th>{_inline_html(h)}</th>" for h in b.header)
-            body = "".join("<tr>" + "".join(f"<td>{_inline_html(c)}</td>" for c in r) + "</tr>" for r in b.items)
-            parts.append(f'<table class="data-dictionary"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
-    return "\n".join(parts) + "\n"
-
-
-_STYLE = (
-    "body{font-family:sans-serif;max-width:110em;margin:1em auto;padding:0 1em;line-height:1.4}"
-    "table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}"
-    "th,td{border:1px solid #bbb;padding:3px 6px;vertical-align:top;text-align:left}th{background:#eee}"
-    "code{background:#f4f4f4;padding:0 2px}"
-)
+    """The blocks as HTML, one line each (``templates/dictionary/blocks.html.j2``; markup, so a page
+    template includes it as it is)."""
+    return render.render("dictionary/blocks.html.j2", blocks=doc, inline=inline)
 
 
 def markdown() -> str:
@@ -536,10 +526,7 @@ def html(fragment: bool = False) -> str:
     body = render_html(blocks())
     if fragment:
         return body
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Data dictionary</title>'
-        f"<style>{_STYLE}</style></head><body>\n{body}</body></html>\n"
-    )
+    return render.render("dictionary/page.html.j2", body=body)
 
 
 def write(target: Path | None = None) -> Path:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from helpers.core.vocabulary import Language, check_choice
+
 # The official Danish names of the models (helpers.core.cooperation.LABELS; a test checks they agree).
 # Written out here so that this module imports nothing heavy: the pipeline checks ``language`` with it.
 MODEL_LABELS = {
@@ -32,9 +34,8 @@ MODEL_LABELS = {
     5: "Intet samarbejde",
 }
 
-LANGUAGES = {"en": "English", "da": "Danish"}
-DEFAULT_LANGUAGE = "en"
-_ACCEPTED = ", ".join(f"{code!r} ({name})" for code, name in LANGUAGES.items())
+LANGUAGES: dict[Language, str] = {"en": "English", "da": "Danish"}  # the name of each Language, in its order
+DEFAULT_LANGUAGE: Language = "en"
 
 # key -> {language -> text}; texts with {placeholders} are filled by ``text(key, language, **values)``.
 TEXTS: dict[str, dict[str, str]] = {
@@ -258,11 +259,11 @@ class UnknownLabel(KeyError):
         return str(self.args[0])
 
 
-def check_language(language) -> str:
-    """``language`` if it is one of ``LANGUAGES``; otherwise a ValueError naming the accepted values."""
-    if isinstance(language, str) and language in LANGUAGES:
-        return language
-    raise ValueError(f"language {language!r} is not supported; accepted: {_ACCEPTED}")
+def check_language(language) -> Language:
+    """``language`` if :data:`~helpers.core.vocabulary.Language` admits it; otherwise a ValueError naming the
+    accepted values with their names (``vocabulary.check_choice``; kept because plots, maps, reports and
+    the pipeline all check the figure language through it)."""
+    return check_choice("language", language, Language, names=LANGUAGES, verb="supported")
 
 
 def text(key: str, language: str = DEFAULT_LANGUAGE, **values) -> str:

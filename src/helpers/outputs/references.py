@@ -11,7 +11,6 @@ tests fail when either is stale.
 
 from __future__ import annotations
 
-import html as _html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from helpers.core import files, paths
+from helpers.outputs import render
 
 NOT_STATED = "not stated"
 ADDED = "2026-11-29"  # first commit of data/raw in this repository (git log --diff-filter=A)
@@ -249,16 +249,19 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _emphasis(text: str) -> list[tuple[str, str]]:
+    """A title line as (kind, text) segments: ``*x*`` is emphasis (the work's title), the rest text."""
+    parts = re.split(r"\*([^*]+)\*", text)
+    return [("em" if i % 2 else "text", part) for i, part in enumerate(parts) if part]
+
+
 def html() -> str:
-    """The references as an HTML list, for the report site."""
+    """The references as an HTML list, for the report site (``templates/references.html.j2``)."""
     items = []
     for r in REFERENCES:
         parts = _parts(r)
-        head = _html.escape(parts[0][1], quote=False)
-        head = re.sub(r"\*([^*]+)\*", r"<em>\1</em>", head)
-        rest = " ".join(f"{_html.escape(k)}: {_html.escape(v, quote=False)}." for k, v in parts[1:])
-        items.append(f"<li>{head} {rest}</li>")
-    return '<ul class="references">\n' + "\n".join(items) + "\n</ul>\n"
+        items.append({"head": _emphasis(parts[0][1]), "details": parts[1:]})
+    return render.render("references.html.j2", references=items)
 
 
 def readme_section() -> str:

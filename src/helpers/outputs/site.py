@@ -5,25 +5,27 @@
 * ``index.html``: the question, the data (real or synthetic, with sources, from the data
   manifests), and "results in brief" for every notebook run, read from its results JSON;
 * ``notebooks/<run>.html``: every executed notebook, code hidden in a ``<details>`` toggle
-  (nbconvert's lab template, extended below; no JavaScript, no network);
+  (nbconvert's lab template, extended by ``templates/site/notebook.html.j2``; no JavaScript, no network);
 * ``gallery.html``: every figure (PNG shown, SVG and PNG to download). On screen the 300 dpi PNG;
   in print (the PDF) the SVG, which Chromium prints as vectors, or, where the SVG is heavy (the maps,
   several MB of paths), a PNG copy at most ``PRINT_WIDTH_PX`` wide made with Pillow in ``print/``.
   Printing the 300 dpi PNGs made the PDF 17.0 MB; this way it is 7.5 MB (README, *The report*);
 * ``tables.html``: every table file to download (CSV, HTML, LaTeX, Word);
-* ``provenance.html``: the run manifest (commit, versions, parameters, input sha256s, runs).
+* ``provenance.html``: the run manifest (commit, versions, parameters, input sha256s, runs);
+* ``data_dictionary.html`` and ``references.html``: from :mod:`helpers.outputs.dictionary` and
+  :mod:`helpers.outputs.references`.
 
-Every page built from synthetic input carries the synthetic mark. ``pdf()`` prints the pages with
+The HTML is in jinja2 templates, ``helpers/outputs/templates/site/`` (rendered by
+:mod:`helpers.outputs.render`, autoescaping on); this module gathers what the pages show. Every
+page built from synthetic input carries the synthetic mark. ``pdf()`` prints the pages with
 headless Chromium (``--print-to-pdf``; code stays folded) and joins them with pypdf into
 ``reports/report.pdf``; links that Chromium records as ``file://`` URLs of the site are rewritten
-relative to the PDF (``site/...``), so the PDF names no machine path. Quarto would do both, but its PyPI package
-downloads a binary when it is
-installed, which does not work offline.
+relative to the PDF (``site/...``), so the PDF names no machine path. Quarto would do both, but its PyPI
+package downloads a binary when it is installed, which does not work offline.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import shutil
@@ -32,10 +34,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers import results
 from helpers.core import files, paths
 from helpers.data import provenance
-from helpers.outputs import brief
+from helpers.outputs import brief, render
 from helpers.outputs.reports import SYNTHETIC_MARK
+from helpers.results import Document
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Figures in the PDF: the SVG up to PRINT_SVG_MAX_BYTES, else a PNG PRINT_WIDTH_PX wide (a gallery
@@ -61,49 +65,6 @@ QUESTION = (
     "compare the rounds, and model cooperation against library use from Statistics Denmark."
 )
 
-# The template: nbconvert's lab page with the code of each code cell folded into <details>, a
-# navigation bar and the synthetic mark; MathJax and require.js (fetched from a CDN) are left out.
-NOTEBOOK_TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{% block extra_css %}<style>{{ resources.site_css }}</style>{% endblock extra_css %}
-{%- block body_header -%}
-{{ super() }}
-{{ resources.site_header }}
-{%- endblock body_header -%}
-{% block input_group -%}
-{%- if cell.cell_type == 'code' -%}
-<details class="code"><summary>show code</summary>
-{{ super() }}
-</details>
-{%- else -%}
-{{ super() }}
-{%- endif -%}
-{%- endblock input_group %}
-{% block body_footer %}{{ resources.site_footer }}{{ super() }}{% endblock body_footer %}
-"""
-
-CSS = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; }
-nav.site { background: #1f4e79; padding: 8px 16px; margin: 0 0 12px 0; }
-nav.site a { color: #fff; margin-right: 18px; text-decoration: none; font-weight: 600; }
-.synthetic-mark { background: #fde2e1; border: 2px solid #c0392b; color: #7b1d14; padding: 6px 12px; margin: 8px 16px;
-                  font-weight: 600; border-radius: 4px; }
-.real-mark { background: #e8f4ea; border: 1px solid #2e7d32; padding: 6px 12px; margin: 8px 16px; border-radius: 4px; }
-details.code > summary { cursor: pointer; color: #555; font-size: 85%; margin: 2px 0; }
-main.page { max-width: 1100px; margin: 0 auto; padding: 0 16px 32px 16px; line-height: 1.45; }
-.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 16px; }
-.gallery figure { margin: 0; border: 1px solid #ddd; padding: 8px; break-inside: avoid; }
-.gallery img { width: 100%; height: auto; }
-.print-only { display: none; }
-table.list { border-collapse: collapse; font-size: 90%; }
-table.list td, table.list th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
-footer.site { color: #666; font-size: 80%; margin: 24px 16px; }
-@media print { nav.site { display: none; } details.code { display: none; } .screen-only { display: none; }
-               .print-only { display: block; } }
-"""
-
 
 @dataclass
 class Page:
@@ -112,53 +73,82 @@ class Page:
     synthetic: bool
 
 
-def _nav(depth: int) -> str:
-    up = "../" * depth
-    links = [
-        ("index.html", "Overview"),
-        ("gallery.html", "Figures"),
-        ("tables.html", "Tables"),
-        ("provenance.html", "Provenance"),
-        ("data_dictionary.html", "Data dictionary"),
-        ("references.html", "References"),
-    ]
-    return '<nav class="site">' + "".join(f'<a href="{up}{href}">{name}</a>' for href, name in links) + "</nav>"
+@dataclass(frozen=True)
+class Summary:
+    """A notebook run on the overview: its page, marks, and results in brief (``sentences``), or why there are none."""
+
+    run: str
+    page: str
+    synthetic: bool
+    status: str
+    error: str
+    sentences: list[str] | None  # None: no results JSON, or (``problem``) a layout the brief does not know
+    problem: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status not in ("ok", "skipped")
 
 
-def _mark(synthetic: bool, what: str = "This page") -> str:
-    if synthetic:
-        return (
-            f'<div class="synthetic-mark">{SYNTHETIC_MARK}. {what} is built from synthetic example data: it shows how '
-            "the method works; its numbers are not findings about Danish libraries.</div>"
-        )
-    return f'<div class="real-mark">{what} is built from real data only (see Provenance).</div>'
+@dataclass(frozen=True)
+class Figure:
+    """A figure in the gallery: the PNG shown on screen, the file printed, the SVG to download (if any)."""
+
+    name: str
+    png: str
+    printed: str
+    svg: str | None
+    synthetic: bool
 
 
-def _footer(manifest: dict) -> str:
+@dataclass(frozen=True)
+class TableFiles:
+    """A table in the tables page: its files to download, labelled by format (CSV, HTML, TEX, DOCX)."""
+
+    name: str
+    links: list[tuple[str, str]]
+    synthetic: bool
+
+
+def _frame(manifest: dict, synthetic: bool) -> dict:
+    """What every page's frame shows: the synthetic mark (or the real one) and the footer's run and commit."""
     commit = (manifest.get("git") or {}).get("commit") or "unknown"
-    finished = html.escape(str(manifest.get("finished", "")))
-    return f'<footer class="site">Built from run manifest of {finished}, commit {commit[:12]}.</footer>'
+    return {
+        "synthetic": synthetic,
+        "synthetic_mark": SYNTHETIC_MARK,
+        "finished": str(manifest.get("finished", "")),
+        "commit": commit[:12],
+    }
 
 
-def _page(title: str, body: str, *, synthetic: bool, manifest: dict, depth: int = 0) -> str:
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-        'content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>{_nav(depth)}{_mark(synthetic)}"
-        f'<main class="page"><h1>{html.escape(title)}</h1>{body}</main>{_footer(manifest)}</body></html>\n'
-    )
+def _page(template: str, title: str, *, synthetic: bool, manifest: dict, **content) -> str:
+    """A whole page of the site: ``templates/site/<template>`` in the site's frame."""
+    return render.render(f"site/{template}", title=title, **_frame(manifest, synthetic), **content)
 
 
-def _results(reports: Path) -> dict[str, dict]:
+@dataclass(frozen=True)
+class Unreadable:
+    """A results file of a family with declared key results that does not match its class (``problem`` says how)."""
+
+    name: str
+    synthetic: bool
+    problem: str
+
+
+Results = Document | Unreadable | dict  # a dict: a family that declares no key results yet
+
+
+def _results(reports: Path) -> dict[str, Results]:
     """Results documents by run id: ``reports/results/<run id>/<name>.json`` (the one named like the run
-    when a run wrote several), and by name for results written outside a run folder."""
-    out: dict[str, dict] = {}
+    when a run wrote several), and by name for results written outside a run folder. A family with
+    declared key results (``helpers.results``) is read as its typed :class:`~helpers.results.Document`."""
+    out: dict[str, Results] = {}
     for f in sorted((reports / "results").rglob("*.json")):
         try:
-            doc = json.loads(f.read_text(encoding="utf-8"))
+            doc = _read_results(f)
         except json.JSONDecodeError:
             continue
-        name = doc.get("name", f.stem)
+        name = doc.get("name", f.stem) if isinstance(doc, dict) else doc.name
         folder = f.parent.name if f.parent != reports / "results" else name
         if folder not in out or name == folder:
             out[folder] = doc
@@ -166,47 +156,63 @@ def _results(reports: Path) -> dict[str, dict]:
     return out
 
 
+def _read_results(f: Path) -> Results:
+    """One results file: typed when its family declares key results, else the JSON as it is."""
+    doc = json.loads(f.read_text(encoding="utf-8"))
+    name = str(doc.get("name", f.stem))
+    try:
+        results.family(name)
+    except ValueError:
+        return doc
+    try:
+        return results.read(f)
+    except ValueError as exc:
+        return Unreadable(name, bool(doc.get("synthetic", True)), str(exc))
+
+
+def _synthetic(doc: Results | None) -> bool:
+    """A run's synthetic flag; without results, synthetic (the site never claims real data it cannot vouch for)."""
+    if doc is None:
+        return True
+    return bool(doc.get("synthetic", True)) if isinstance(doc, dict) else doc.synthetic
+
+
 def _notebook_html(executed: Path, *, synthetic: bool, manifest: dict) -> str:
     import jinja2
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(
-        template_name="lab", extra_loaders=[jinja2.DictLoader({"site_notebook.html.j2": NOTEBOOK_TEMPLATE})]
-    )
-    exporter.template_file = "site_notebook.html.j2"
+    exporter = HTMLExporter(template_name="lab", extra_loaders=[jinja2.FileSystemLoader(render.TEMPLATES)])
+    exporter.template_file = "site/notebook.html.j2"
     nb = nbformat.read(executed, as_version=4)
+    frame = _frame(manifest, synthetic)
     resources = {
-        "site_css": CSS,
-        "site_header": _nav(1) + _mark(synthetic, "This notebook"),
-        "site_footer": _footer(manifest),
+        "site_css": render.render("site/site.css"),
+        "site_header": render.render("site/notebook_header.html.j2", **frame),
+        "site_footer": render.render("site/notebook_footer.html.j2", **frame),
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
 
 
-def _brief_html(doc: dict | None) -> str:
+def _summary(run: dict, page: str, doc: Results | None) -> Summary:
+    status, error = str(run.get("status")), str(run.get("error", ""))
     if doc is None:
-        return "<p><em>No results JSON for this run.</em></p>"
+        return Summary(run["id"], page, True, status, error, None)
+    if isinstance(doc, Unreadable):
+        return Summary(run["id"], page, doc.synthetic, status, error, None, problem=doc.problem)
     try:
-        items = brief.sentences(doc)
-    except (
-        KeyError,
-        ValueError,
-        TypeError,
-    ) as exc:  # a results layout the brief does not know: say so, do not fail the site
-        return f"<p><em>No summary: {html.escape(str(exc))}</em></p>"
-    return "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in items) + "</ul>"
+        said = brief.sentences(doc)
+    except (KeyError, ValueError, TypeError) as exc:  # a results layout the brief does not know: say so
+        return Summary(run["id"], page, _synthetic(doc), status, error, None, problem=str(exc))
+    return Summary(run["id"], page, _synthetic(doc), status, error, said)
 
 
-def _data_section() -> str:
-    rows = []
-    for rel, entry in sorted(provenance.load().items()):
-        kind = "<strong>synthetic</strong>" if entry.synthetic else "real"
-        rows.append(
-            f"<tr><td><code>data/raw/{html.escape(rel)}</code></td><td>{kind}</td><td>{html.escape(str(entry.source))}</td></tr>"
-        )
-    return '<table class="list"><tr><th>file</th><th>data</th><th>source</th></tr>' + "".join(rows) + "</table>"
+def _data_files() -> list[dict]:
+    return [
+        {"path": rel, "synthetic": entry.synthetic, "source": str(entry.source)}
+        for rel, entry in sorted(provenance.load().items())
+    ]
 
 
 def build(out: Path | None = None) -> Path:
@@ -218,11 +224,9 @@ def build(out: Path | None = None) -> Path:
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     site = Path(out or reports / "site")
     tmp = Path(tempfile.mkdtemp(prefix=".site-", dir=site.parent if site.parent.exists() else None))
-    results = _results(reports)
+    docs = _results(reports)
     runs = [r for r in manifest.get("runs", []) if r.get("executed")]
-    any_synthetic = bool(manifest.get("synthetic_inputs")) and any(
-        doc.get("synthetic", True) for doc in results.values()
-    )
+    any_synthetic = bool(manifest.get("synthetic_inputs")) and any(_synthetic(doc) for doc in docs.values())
     pages: list[Page] = []
 
     # notebooks
@@ -238,22 +242,12 @@ def build(out: Path | None = None) -> Path:
             executed = reports / "executed" / f"{r['id']}.ipynb"
         if not executed.is_file():
             continue
-        doc = results.get(r["id"])
-        synthetic = True if doc is None else bool(doc.get("synthetic", True))
+        doc = docs.get(r["id"])
+        synthetic = _synthetic(doc)
         page = f"notebooks/{r['id']}.html"
         files.write_text(tmp / page, _notebook_html(executed, synthetic=synthetic, manifest=manifest))
         pages.append(Page(page, r["id"], synthetic))
-        status = (
-            ""
-            if r.get("status") in ("ok", "skipped")
-            else f" <strong>({html.escape(r['status'])}: {html.escape(r.get('error', ''))})</strong>"
-        )
-        mark = (
-            ' <span class="synthetic-mark" style="display:inline;margin:0;padding:1px 6px">synthetic</span>'
-            if synthetic
-            else ""
-        )
-        summaries.append(f'<h3><a href="{page}">{html.escape(r["id"])}</a>{mark}{status}</h3>{_brief_html(doc)}')
+        summaries.append(_summary(r, page, doc))
 
     # figures and tables, copied so the site stands alone
     def copy(src: Path, kind: str) -> str:
@@ -263,26 +257,19 @@ def build(out: Path | None = None) -> Path:
         shutil.copy2(src, tmp / kind / rel)
         return f"{kind}/{rel}"
 
-    figures = sorted((reports / "figures").rglob("*.png")) if (reports / "figures").is_dir() else []
+    pngs = sorted((reports / "figures").rglob("*.png")) if (reports / "figures").is_dir() else []
     (tmp / "figures").mkdir()
-    cards = []
-    for png in figures:
+    figures = []
+    for png in pngs:
         link = copy(png, "figures")
-        links = f'<a href="{link}">PNG</a>'
         svg = png.with_suffix(".svg")
-        printed = None
+        svg_link = printed = None
         if svg.is_file():
-            links += f' · <a href="{(svg_link := copy(svg, "figures"))}">SVG</a>'
+            svg_link = copy(svg, "figures")
             printed = svg_link if svg.stat().st_size <= PRINT_SVG_MAX_BYTES else None
         if printed is None:
             printed = print_copy(png, tmp / "print" / png.relative_to(reports / "figures")).relative_to(tmp).as_posix()
-        flag = " <strong>(synthetic)</strong>" if png.stem.endswith("_synthetic") else ""
-        alt = html.escape(png.stem)
-        cards.append(
-            f'<figure><img class="screen-only" src="{link}" alt="{alt}">'
-            f'<img class="print-only" src="{printed}" alt="{alt}">'
-            f"<figcaption>{html.escape(png.stem)}{flag}<br>{links}</figcaption></figure>"
-        )
+        figures.append(Figure(png.stem, link, printed, svg_link, png.stem.endswith("_synthetic")))
     table_files = (
         sorted(p for p in (reports / "tables").rglob("*") if p.is_file()) if (reports / "tables").is_dir() else []
     )
@@ -292,50 +279,26 @@ def build(out: Path | None = None) -> Path:
         by_stem.setdefault(t.with_suffix("").relative_to(reports / "tables").as_posix(), []).append(
             (t, copy(t, "tables"))
         )
-    table_rows = "".join(
-        f"<tr><td>{html.escape(stem)}{' <strong>(synthetic)</strong>' if stem.endswith('_synthetic') else ''}</td><td>"
-        + " · ".join(
-            f'<a href="{link}">{f.suffix.lstrip(".").upper()}</a>' for f, link in sorted(fs, key=lambda x: x[0].suffix)
+    tables = [
+        TableFiles(
+            stem,
+            [(f.suffix.lstrip(".").upper(), link) for f, link in sorted(fs, key=lambda x: x[0].suffix)],
+            stem.endswith("_synthetic"),
         )
-        + "</td></tr>"
         for stem, fs in sorted(by_stem.items())
-    )
+    ]
 
     # pages
-    index = (
-        f"<h2>Question</h2><p>{html.escape(QUESTION)}</p><h2>Data</h2>{_data_section()}"
-        "<h2>Results in brief, notebook by notebook</h2>" + "".join(summaries)
-    )
+    common = {"synthetic": any_synthetic, "manifest": manifest}
+    title = "Borgerservice in Danish public libraries: report"
+    index = _page("index.html.j2", title, question=QUESTION, data_files=_data_files(), summaries=summaries, **common)
+    files.write_text(tmp / "index.html", index)
+    files.write_text(tmp / "gallery.html", _page("gallery.html.j2", "Figures", figures=figures, **common))
+    files.write_text(tmp / "tables.html", _page("tables.html.j2", "Tables", tables=tables, **common))
     files.write_text(
-        tmp / "index.html",
-        _page("Borgerservice in Danish public libraries: report", index, synthetic=any_synthetic, manifest=manifest),
+        tmp / "provenance.html", _page("provenance.html.j2", "Provenance", **_provenance(manifest), **common)
     )
-    files.write_text(
-        tmp / "gallery.html",
-        _page(
-            "Figures",
-            f'<div class="gallery">{"".join(cards)}</div>' if cards else "<p>No figures.</p>",
-            synthetic=any_synthetic,
-            manifest=manifest,
-        ),
-    )
-    files.write_text(
-        tmp / "tables.html",
-        _page(
-            "Tables",
-            "<p>CSV files hold full precision; regression tables also come as HTML, "
-            "LaTeX and Word.</p>"
-            + (f'<table class="list">{table_rows}</table>' if table_rows else "<p>No tables.</p>"),
-            synthetic=any_synthetic,
-            manifest=manifest,
-        ),
-    )
-    files.write_text(
-        tmp / "provenance.html", _page("Provenance", _provenance(manifest), synthetic=any_synthetic, manifest=manifest)
-    )
-    _dictionary_pages(
-        tmp, manifest, any_synthetic
-    )  # helpers.outputs.dictionary and helpers.outputs.references (issue 17)
+    _dictionary_pages(tmp, manifest, any_synthetic)  # helpers.outputs.dictionary and helpers.outputs.references
     pages = [
         Page("index.html", "Overview", any_synthetic),
         *pages,
@@ -382,61 +345,44 @@ def _dictionary_pages(tmp: Path, manifest: dict, synthetic: bool) -> None:
     """The data dictionary of the exports and the references, generated by their own modules."""
     from helpers.outputs import dictionary, references
 
-    body = dictionary.html(fragment=True).replace("<h1>Data dictionary</h1>", "", 1)
+    body = dictionary.render_html([b for b in dictionary.blocks() if b.kind != "h1"])  # the page has its own title
+    common = {"synthetic": synthetic, "manifest": manifest}
     files.write_text(
-        tmp / "data_dictionary.html", _page("Data dictionary", body, synthetic=synthetic, manifest=manifest)
+        tmp / "data_dictionary.html", _page("data_dictionary.html.j2", "Data dictionary", dictionary=body, **common)
     )
     files.write_text(
-        tmp / "references.html",
-        _page(
-            "References",
-            "<p>The works and data this package cites; details the sources do "
-            'not state are written "not stated". Cite the package with CITATION.cff.</p>' + references.html(),
-            synthetic=synthetic,
-            manifest=manifest,
-        ),
+        tmp / "references.html", _page("references.html.j2", "References", references=references.html(), **common)
     )
 
 
-def _provenance(m: dict) -> str:
-    def table(rows):
-        return (
-            '<table class="list">'
-            + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{v}</td></tr>" for k, v in rows)
-            + "</table>"
-        )
-
+def _provenance(m: dict) -> dict:
+    """The run manifest as the provenance page shows it: the run, packages, inputs and notebook runs."""
     git = m.get("git") or {}
-    head = table(
-        [
-            ("commit", html.escape(str(git.get("commit")))),
-            ("uncommitted changes", "yes" if git.get("dirty") else "no"),
-            ("started", html.escape(str(m.get("started")))),
-            ("finished", html.escape(str(m.get("finished")))),
-            ("Python", html.escape(str(m.get("python")))),
-            ("platform", html.escape(str(m.get("platform")))),
-            ("pipeline config", html.escape(json.dumps(m.get("config", {}), ensure_ascii=False))),
-        ]
-    )
-    packages = table([(k, html.escape(str(v))) for k, v in (m.get("packages") or {}).items()])
     synthetic = set(m.get("synthetic_inputs") or [])
-    inputs = table(
-        [
-            (k, f"<code>{html.escape(str(v))}</code>" + (" <strong>synthetic</strong>" if k in synthetic else ""))
-            for k, v in sorted((m.get("inputs") or {}).items())
-        ]
-    )
-    runs = (
-        '<table class="list"><tr><th>run</th><th>status</th><th>seconds</th><th>parameters</th></tr>'
-        + "".join(
-            f"<tr><td>{html.escape(str(r.get('id')))}</td><td>{html.escape(str(r.get('status')))}</td>"
-            f"<td>{r.get('seconds', '')}</td>"
-            f"<td><code>{html.escape(json.dumps(r.get('parameters', {}), ensure_ascii=False))}</code></td></tr>"
+    return {
+        "run": [
+            ("commit", git.get("commit")),
+            ("uncommitted changes", "yes" if git.get("dirty") else "no"),
+            ("started", m.get("started")),
+            ("finished", m.get("finished")),
+            ("Python", m.get("python")),
+            ("platform", m.get("platform")),
+            ("pipeline config", json.dumps(m.get("config", {}), ensure_ascii=False)),
+        ],
+        "packages": list((m.get("packages") or {}).items()),
+        "inputs": [
+            {"path": k, "sha256": v, "synthetic": k in synthetic} for k, v in sorted((m.get("inputs") or {}).items())
+        ],
+        "runs": [
+            {
+                "id": r.get("id"),
+                "status": r.get("status"),
+                "seconds": r.get("seconds", ""),
+                "parameters": json.dumps(r.get("parameters", {}), ensure_ascii=False),
+            }
             for r in m.get("runs", [])
-        )
-        + "</table>"
-    )
-    return f"<h2>Run</h2>{head}<h2>Packages</h2>{packages}<h2>Inputs (sha256)</h2>{inputs}<h2>Notebook runs</h2>{runs}"
+        ],
+    }
 
 
 def pdf(site: Path | None = None, target: Path | None = None, *, chromium: Path = CHROMIUM, timeout: int = 120) -> Path:
