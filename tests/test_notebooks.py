@@ -10,10 +10,31 @@ from helpers.core import paths
 
 NOTEBOOKS = sorted(paths.notebooks().glob("*.ipynb"))
 MAX_CELL_LINES = 40  # longer than a screen: it belongs in a helper
+# Code lines (non-blank, non-comment lines of code cells) per notebook: more means logic left the helpers.
+MAX_CODE_LINES = {
+    "03_model_usage.ipynb": 80,
+}
+
+
+def code_lines(path) -> int:
+    nb = nbformat.read(path, as_version=4)
+    return sum(
+        1
+        for c in nb.cells
+        if c.cell_type == "code"
+        for line in c.source.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    )
 
 
 def test_there_are_notebooks():
     assert any(nb.name == "00_reference.ipynb" for nb in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("name", sorted(MAX_CODE_LINES))
+def test_notebook_stays_within_its_code_lines(name):
+    lines = code_lines(paths.notebooks() / name)
+    assert lines <= MAX_CODE_LINES[name], f"{name}: {lines} code lines, limit {MAX_CODE_LINES[name]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

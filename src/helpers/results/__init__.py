@@ -9,6 +9,7 @@ modules here import nothing heavy, so reading results never imports a model libr
 
 from __future__ import annotations
 
-from helpers.results.base import Document, KeyResults, families, family, load, read
+from helpers.results import models  # noqa: F401 (registers 03_model)
+from helpers.results.base import Document, KeyResults, document, families, family, load, read
 
-__all__ = ["Document", "KeyResults", "families", "family", "load", "read"]
+__all__ = ["Document", "KeyResults", "document", "families", "family", "load", "read"]

@@ -39,6 +39,15 @@ def load(name: str) -> Document | dict:
     return results.load(name)
 
 
+def _declared(name) -> bool:
+    """Whether a key-results class is declared for run ``name``."""
+    try:
+        results.family(str(name))
+    except ValueError:
+        return False
+    return True
+
+
 def _name_and_flag(doc: Document | dict) -> tuple[str, bool]:
     if isinstance(doc, Document):
         return doc.name, doc.synthetic
@@ -46,7 +55,12 @@ def _name_and_flag(doc: Document | dict) -> tuple[str, bool]:
 
 
 def sentences(doc: Document | dict) -> list[str]:
-    """The sentences for a results document, the synthetic caveat first when it applies."""
+    """The sentences for a results document, the synthetic caveat first when it applies.
+
+    A raw document (a dict, e.g. read by the report site) of a family that declares its key results
+    is read as its typed :class:`~helpers.results.Document` first."""
+    if isinstance(doc, dict) and _declared(doc.get("name")):
+        doc = results.document(doc)
     name, synthetic = _name_and_flag(doc)
     body = writer(name)(doc)
     if name.startswith("01_usage_panel"):  # real loans beside synthetic outcomes: its sentences say which is which
