@@ -96,13 +96,13 @@ class CountFitsByRound:
     def __getitem__(self, year: int) -> RoundCountFits:
         return self.rounds[year]
 
-    @property
-    def last(self) -> RoundCountFits:
-        return self.rounds[list(self.rounds)[-1]]
-
     def irr(self) -> pd.DataFrame:
         """Every round's IRR table, indexed by (round, model, term)."""
         return pd.concat({year: r.table for year, r in self.rounds.items()}, names=["round"])
+
+    def rate_ratios(self) -> pd.DataFrame:
+        """Every round's rate ratios with their 95 % intervals and p-values (:meth:`irr`, those columns)."""
+        return self.irr()[["irr", "irr_low", "irr_high", "p"]]
 
     def summary(self) -> pd.DataFrame:
         """Every fit's summary, indexed by (round, fit)."""
