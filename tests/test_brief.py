@@ -5,33 +5,37 @@ import pytest
 
 from helpers.outputs import brief
 from helpers.results import Document
+from helpers.results import models as m
 from helpers.results.compare import Bowker, ChangeCounts, CompareResults, McNemar, PairedTests, StuartMaxwell
+from helpers.results.models import ModelResults
+
+
+def _model_results(irr, low, high) -> ModelResults:
+    """Key results of a notebook-03 run with one round (2014); the brief reads the sensitivity row of the
+    default ordering on all kommuner, the change model and the power curve."""
+    return ModelResults(
+        outcome="loans",
+        ordering="5<1<2<3<4",
+        pairing={2014: m.Pairing(usage_year=2015, n=97, dropped=(563,), reporting_failures=(), kept=False)},
+        flagged_reporting_failures=m.Flagged(kept_in_models=False, values=()),
+        rounds={2014: m.RoundFit({}, irr, 0.04, 25.0, True, -1194.5, {})},
+        change=m.Change(n=84, per_level=-0.021, ci=(-0.04, -0.002), standard_errors="HC3 (OLS), t on n - 2 df"),
+        ordinal=m.Ordinal(params={}, cut_points={}, converged=True, max_abs_score=1e-15, loglik=-126.9),
+        sensitivity=(m.SensitivityFit(2014, "5<1<2<3<4", "all kommuner", 97, irr, low, high, 0.07),),
+        coverage=m.Coverage(2000, 0, m.IntervalVerdict("profile", False, {"wald": 0.02, "profile": 0.02}, 0, 0.01), ()),
+        intervals=m.Intervals("profile", {}),
+        power=m.Power(1.2234, 0.004, 1000, 0.04, 97, 0, ()),
+    )
 
 
 def _model_doc(irr, low, high, synthetic):
-    return {
-        "name": "03_model_loans_2011_2014",
-        "synthetic": synthetic,
-        "parameters": {"outcome": "loans", "ordering": "5<1<2<3<4"},
-        "results": {
-            "pairing": {"2014": {"usage_year": 2015, "n": 97.0}},
-            "rounds": {"2014": {"score_irr": irr}},
-            "sensitivity": [
-                {
-                    "round": 2014,
-                    "ordering": "5<1<2<3<4",
-                    "sample": "all kommuner",
-                    "n": 97,
-                    "irr": irr,
-                    "irr_low": low,
-                    "irr_high": high,
-                    "p": 0.07,
-                }
-            ],
-            "change": {"n": 84, "per_level": -0.021, "ci": [-0.04, -0.002]},
-            "power": {"minimal_detectable_irr": 1.2234, "n": 97},
-        },
-    }
+    return Document(
+        "03_model_loans_2011_2014",
+        synthetic,
+        "",
+        {"outcome": "loans", "ordering": "5<1<2<3<4"},
+        _model_results(irr, low, high),
+    )
 
 
 def test_model_brief_states_number_direction_interval_and_caveat():
@@ -128,7 +132,7 @@ def test_show_reads_the_notebook_results(outputs):
 
     reports.write_results(
         "03_model_loans_2011_2014",
-        _model_doc(1.038, 0.998, 1.079, False)["results"],
+        _model_results(1.038, 0.998, 1.079),
         synthetic=False,
         parameters={"outcome": "loans", "ordering": "5<1<2<3<4"},
     )
@@ -277,3 +281,13 @@ def test_export_brief_reads_the_typed_results_written_by_the_notebook(outputs):
     reports.write_results("05_export_data", _export_results(False), synthetic=False, parameters=parameters)
     said = brief.sentences(brief.load("05_export_data"))
     assert len(said) == 2 and "stale: run `borgerservice export --dictionary`" in said[1]
+
+
+def test_a_raw_model_document_is_read_as_its_typed_results_first():
+    """The report site reads results files as JSON: the brief validates them against ModelResults."""
+    doc = _model_doc(1.038, 0.998, 1.079, synthetic=True)
+    raw = {"name": doc.name, "synthetic": True, "note": "", "parameters": {}, "results": doc.results.to_json()}
+    assert brief.sentences(raw) == brief.sentences(doc)
+    raw["results"].pop("change")
+    with pytest.raises(ValueError, match="change"):
+        brief.sentences(raw)

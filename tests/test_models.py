@@ -1,13 +1,17 @@
 """Statistical helpers: hand-computable cases, and recovery of known effects by simulation."""
 
+import warnings
+from dataclasses import FrozenInstanceError
+
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from scipy import stats
 from scipy.special import expit
 
-from helpers.analysis import models
+from helpers.analysis import models, simulation
 from helpers.core.errors import DataError
 
 
@@ -36,7 +40,7 @@ def test_negbin_recovers_dispersion_and_effects(base):
     rng = np.random.default_rng(11)
     big = pd.concat([base] * 10, ignore_index=True)  # 980 units: tight estimates
     truth = {1: 1.05, 2: 1.10, 3: 1.20, 4: 1.30}
-    big["visits"] = models.simulate_counts(big, 6.0, truth, 0.04, rng)
+    big["visits"] = simulation.simulate_counts(big, 6.0, truth, 0.04, rng)
     res = models.fit_count(big, "visits", controls=())
     assert res.alpha == pytest.approx(0.04, rel=0.15)
     t = models.irr_table(res)
@@ -81,10 +85,10 @@ def test_poisson_hc3_by_hand_and_not_hc0(base):
 
 def test_negbin_theta_is_the_profile_maximum(base):
     rng = np.random.default_rng(13)
-    df = base.assign(visits=models.simulate_counts(base, 6.0, {1: 1.1, 3: 1.2}, 0.04, rng))
+    df = base.assign(visits=simulation.simulate_counts(base, 6.0, {1: 1.1, 3: 1.2}, 0.04, rng))
     res = models.fit_count(df, "visits", controls=())
     assert res.theta_converged and res.theta == pytest.approx(1 / res.alpha)
-    score, info = models._theta_score_info(res.model.endog, res.fittedvalues.to_numpy(), res.theta)
+    score, info = models.count._theta_score_info(res.model.endog, res.fittedvalues.to_numpy(), res.theta)
     assert abs(score) * res.theta < 1e-6 and info > 0  # profile score zero, curvature negative
 
     def profile(theta):  # refit the means at a fixed theta: the profile log-likelihood
@@ -104,12 +108,12 @@ def test_every_glm_of_a_count_fit_converges_on_its_coefficients(base, monkeypatc
     """IRLS stops when the coefficients settle (to 1e-12), in a handful of steps. With a 1e-12 criterion on
     the deviance it sat at rounding noise and ran to maxiter (200 steps, ``converged`` False) every time."""
     rng = np.random.default_rng(13)
-    df = base.assign(visits=models.simulate_counts(base, 6.0, {1: 1.1, 3: 1.2}, 0.04, rng))
+    df = base.assign(visits=simulation.simulate_counts(base, 6.0, {1: 1.1, 3: 1.2}, 0.04, rng))
     fits = []
     real_fit = sm.GLM.fit
     monkeypatch.setattr(sm.GLM, "fit", lambda self, *a, **k: fits.append(real_fit(self, *a, **k)) or fits[-1])
     res = models.fit_count(df, "visits")
-    assert len(fits) >= 3 and res is fits[-1]  # the Poisson start, the Newton refits, the final fit
+    assert len(fits) >= 3 and res.result is fits[-1]  # the Poisson start, the Newton refits, the final fit
     assert all(f.converged and f.fit_history["iteration"] < 40 for f in fits), [
         f.fit_history["iteration"] for f in fits
     ]
@@ -138,7 +142,7 @@ def test_negbin_without_overdispersion_warns(base):
 
 def test_overdispersion_is_visible_in_poisson_fit(base):
     rng = np.random.default_rng(3)
-    df = base.assign(visits=models.simulate_counts(base, 6.0, {}, 0.05, rng))
+    df = base.assign(visits=simulation.simulate_counts(base, 6.0, {}, 0.05, rng))
     assert models.dispersion(models.fit_count(df, "visits", family="poisson")) > 100
     nb = models.fit_count(df, "visits")
     assert models.dispersion(nb) == pytest.approx(1.0, abs=0.5)
@@ -176,7 +180,7 @@ def test_ordinal_thresholds_reproduce_predicted_probabilities(base):
     assert list(cuts.index) == ["5|1", "1|2", "2|3", "3|4"]
     xb = models.ordinal_design(df).to_numpy() @ res.params.iloc[: -len(cuts)].to_numpy()
     p_lowest = expit(cuts.iloc[0] - xb)  # P(model 5) = F(cut_1 - x'b)
-    assert np.allclose(p_lowest, np.asarray(res.predict())[:, 0])
+    assert np.allclose(p_lowest, np.asarray(res.result.predict())[:, 0])
     assert res.params["log_population_vs_50000"] > 0
     assert res.converged and res.max_abs_score < 1e-8
 
@@ -202,7 +206,7 @@ def test_ordinal_not_converged_warns(base, monkeypatch):
     rng = np.random.default_rng(6)
     latent = 0.8 * (base["log_population"] - base["log_population"].mean()) + rng.logistic(size=98)
     df = base.assign(model=pd.cut(latent, [-np.inf, -0.5, 0.3, 1.0, 1.8, np.inf], labels=[5, 1, 2, 3, 4]).astype(int))
-    monkeypatch.setattr(models, "ORDINAL_GRADIENT_TOL", 0.0)  # no score can pass: the fit must say so
+    monkeypatch.setattr(models.ordinal, "ORDINAL_GRADIENT_TOL", 0.0)  # no score can pass: the fit must say so
     with pytest.warns(RuntimeWarning, match="ordinal logit not converged"):
         res = models.fit_ordinal(df)
     # the fit is declared unconverged by the tolerance alone: its score at the solution is still the real, tiny one
@@ -226,9 +230,9 @@ def test_reporting_failures_leave_the_frame_only_for_their_outcome():
             "quality_flag": pd.Series([pd.NA, "reporting_failure", "level_shift"], dtype="str"),
         }
     )
-    loans = models.analysis_frame(survey, panel, 2012, "loans")
+    loans = models.analysis_frame(survey, panel, 2012, "loans").frame
     assert loans["reporting_failure"].tolist() == [False, True, False]  # a level shift stays in
-    visits = models.analysis_frame(survey, panel, 2012, "visits")
+    visits = models.analysis_frame(survey, panel, 2012, "visits").frame
     assert not visits["reporting_failure"].any()  # the flags describe the loans values
 
 
@@ -245,9 +249,10 @@ def test_analysis_frame_drops_non_response_and_fano():
             "merged_2007": False,
         }
     )
-    df = models.analysis_frame(survey, panel, 2012, "visits")
+    joined = models.analysis_frame(survey, panel, 2012, "visits")
+    df = joined.frame
     assert df["kommunekode"].tolist() == [101, 561]
-    assert df.attrs["dropped"] == [563]
+    assert joined.dropped == [563]
     with pytest.raises(ValueError, match="accepted"):
         models.analysis_frame(survey, panel, 2012, "nonsense")
     with pytest.raises(Exception, match="no usage data for 2030"):
@@ -260,8 +265,8 @@ def test_analysis_frame_drops_non_response_and_fano():
 
 def test_minimal_detectable_interpolates():
     curve = pd.DataFrame({"irr": [1.0, 1.1, 1.2], "power": [0.05, 0.6, 1.0]})
-    assert models.minimal_detectable(curve) == pytest.approx(1.1 + 0.2 / 0.4 * 0.1)
-    assert models.minimal_detectable(curve.iloc[:2]) is None
+    assert simulation.minimal_detectable(curve) == pytest.approx(1.1 + 0.2 / 0.4 * 0.1)
+    assert simulation.minimal_detectable(curve.iloc[:2]) is None
 
 
 def test_irr_in_words_marks_synthetic():
@@ -276,10 +281,117 @@ def test_published_fit_summary_labels_each_covariance_truly(base):
     the leverage-adjusted HC3 (equal to a hand HC3 in test_poisson_hc3_by_hand_and_not_hc0), model-based
     for the negative binomial fits."""
     rng = np.random.default_rng(21)
-    df = base.assign(visits=models.simulate_counts(base, 6.0, {1: 1.1, 3: 1.2}, 0.04, rng))
-    _, fits = models.round_models(df, "visits")
+    df = base.assign(visits=simulation.simulate_counts(base, 6.0, {1: 1.1, 3: 1.2}, 0.04, rng))
+    fits = models.round_models(df, "visits").fits
     summary = models.fit_summary(fits)
     assert summary.loc["Poisson, HC3", "standard errors"].startswith("HC3 (leverage-adjusted")
     assert np.allclose(fits["Poisson, HC3"].cov_params().to_numpy(), models.hc3_cov(fits["Poisson, HC3"]), rtol=1e-12)
     for name in ("negative binomial", "negative binomial, score"):
         assert summary.loc[name, "standard errors"] == "model-based (inverse information)"
+
+
+# --- typed results: nothing is set on a statsmodels object; the key results come from the typed fits ---------------
+
+
+def test_the_poisson_check_carries_hc3_and_leaves_the_statsmodels_result_as_fitted(base):
+    rng = np.random.default_rng(9)
+    df = base.assign(y=rng.poisson(base["population"] * 0.01 * np.where(base["model"] == 5, 1.0, 1.1)))
+    res = models.fit_count(df, "y", family="poisson", controls=())
+    # the statsmodels result keeps its own model-based covariance: the HC3 one lives in the dataclass
+    assert res.result.cov_type == "nonrobust" and not hasattr(res.result, "theta")
+    np.testing.assert_allclose(res.result.bse, np.sqrt(np.diag(res.result.normalized_cov_params)), rtol=1e-12)
+    np.testing.assert_allclose(res.cov_params().to_numpy(), models.hc3_cov(res.result), rtol=0, atol=0)
+    assert not np.allclose(res.bse, res.result.bse)
+    z = res.params / res.bse
+    np.testing.assert_allclose(res.pvalues, 2 * stats.norm.sf(np.abs(z)), rtol=1e-14)
+    np.testing.assert_allclose(res.conf_int()[1], res.params + stats.norm.ppf(0.975) * res.bse, rtol=1e-14)
+    with pytest.raises(FrozenInstanceError):
+        res.cov = None
+
+
+@pytest.fixture(scope="module")
+def run_03(tmp_path_factory):
+    """Notebook 03's steps on the example rounds 2011 and 2014 with the real loans, shortened simulations."""
+    from helpers.data import survey
+    from helpers.running import pipeline
+
+    folder = tmp_path_factory.mktemp("run_03")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BORGERSERVICE_PROCESSED", str(folder / "processed"))
+        mp.setenv("BORGERSERVICE_REPORTS", str(folder / "reports"))
+        specs = pipeline.load_rounds()
+        for year in (2011, 2014):
+            survey.clean_to_files(year, specs[year]["input_path"], specs[year]["codebook"])
+        inputs = models.model_inputs([2011, 2014], "loans", "real")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fits = models.fit_rounds(inputs)
+            sens = models.sensitivity_by_round(inputs)
+        change = models.change_between(inputs)
+        ordinal = models.fit_ordinal(inputs.frames_with_flagged[2014], year=2014)
+        base, alpha = inputs.frames[2014], fits[2014].negbin.alpha
+        rate = simulation.observed_rate(base, "loans")
+        coverage = simulation.coverage_study(base, simulation.COVERAGE_EFFECTS, alpha=alpha, rate=rate, reps=60)
+        power = simulation.power_curve(base, [1.0, 1.2, 1.4], alpha=alpha, rate=rate, reps=40)
+        intervals = models.reported_intervals(fits, coverage.verdict.better)
+        results = models.key_results(inputs, fits, change, ordinal, sens, coverage, intervals, power)
+        yield inputs, fits, change, ordinal, sens, coverage, intervals, power, results, mp
+
+
+def test_key_results_hold_the_typed_fits_numbers_as_published(run_03):
+    inputs, fits, change, ordinal, sens, coverage, intervals, power, r, _ = run_03
+    assert (r.outcome, r.ordering, list(r.rounds)) == ("loans", "5<1<2<3<4", [2011, 2014])
+    # the flagged reporting failure (Gribskov 2012 = 0) left the 2011 models and is named
+    assert r.pairing[2011].reporting_failures == (270,) and r.pairing[2011].n == len(inputs.frames[2011]) == 84
+    assert r.pairing[2014].usage_year == 2015 and r.pairing[2014].dropped == (563,)
+    (flag,) = r.flagged_reporting_failures.values
+    assert (flag.survey_round, flag.kommunekode, flag.usage_year, flag.value) == (2011, 270, 2012, 0.0)
+    assert not r.flagged_reporting_failures.kept_in_models
+    for year in (2011, 2014):
+        nb, published = fits[year].negbin, r.rounds[year]
+        assert published.alpha == nb.alpha and published.theta == nb.theta == 1 / nb.alpha
+        assert published.loglik == nb.llf and published.theta_converged
+        assert published.score_irr == round(float(np.exp(fits[year].negbin_score.params["score"])), 4)
+        term = "model 4 (Fælles indgang)"
+        assert published.irr[term] == round(float(np.exp(nb.params[models.model_term(4)])), 4)
+        assert published.standard_errors["Poisson, HC3"].startswith("HC3 (leverage-adjusted")
+        shown = r.intervals.rounds[year][term]
+        assert shown.low == getattr(shown, f"{r.intervals.reported}_low")
+        assert shown.wald_high == round(float(np.exp(nb.conf_int().loc[models.model_term(4), 1])), 4)
+    assert r.change.per_level == change.params["d_score"] and r.change.n == 84
+    assert r.change.ci == tuple(change.conf_int().loc["d_score"])  # t with n - 2 df, as the fit says
+    assert r.ordinal.converged and r.ordinal.max_abs_score == ordinal.max_abs_score < 1e-6
+    assert list(r.ordinal.cut_points.values()) == ordinal.cut_points["cut point"].round(4).tolist()
+    first = sens.iloc[0]
+    assert (r.sensitivity[0].round, r.sensitivity[0].sample, r.sensitivity[0].irr) == (
+        2011,
+        "all kommuner",
+        round(first["irr"], 4),
+    )
+    assert any(s.sample.startswith("with the flagged reporting failures (270)") for s in r.sensitivity)
+    assert r.coverage.reps == 60 and r.coverage.better_interval == coverage.verdict
+    assert [t.model for t in r.coverage.terms] == [1, 2, 3, 4]
+    assert r.coverage.terms[0].coverage_wald == round(coverage.terms.loc[1, "coverage_wald"], 5)
+    assert r.power.minimal_detectable_irr == power.minimal_detectable and r.power.n == len(inputs.frames[2014])
+    assert [p.irr for p in r.power.curve] == [1.0, 1.2, 1.4] and r.power.alpha == fits[2014].negbin.alpha
+
+
+def test_key_results_round_trip_through_the_results_file(run_03):
+    from helpers import results
+    from helpers.outputs import reports
+
+    inputs, *_, r, mp = run_03
+    name = f"03_model_{models.run_name('loans', inputs.rounds)}"
+    reports.write_results(name, r, synthetic=inputs.synthetic, parameters=inputs.parameters("5<1<2<3<4"))
+    doc = results.load(name)
+    assert doc.results == r  # every field survives the file, as the class declares it
+    assert doc.results.rounds[2014].alpha == r.rounds[2014].alpha and doc.results.pairing[2011].kept is False
+    assert doc.parameters == {
+        "rounds": [2011, 2014],
+        "outcome": "loans",
+        "usage_source": "real",
+        "ordering": "5<1<2<3<4",
+        "usage_year_offset": 1,
+        "exclude": [],
+        "keep_flagged": False,
+    }

@@ -13,12 +13,19 @@ MAX_CELL_LINES = 40  # longer than a screen: it belongs in a helper
 # Code lines (non-blank, non-comment lines of code cells) a notebook may hold: logic lives in helpers (issue 21).
 MAX_CODE_LINES = {
     "02_compare_rounds.ipynb": 70,
+    "03_model_usage.ipynb": 80,
     "04_adoption_panel.ipynb": 70,
 }
 
 
 def test_there_are_notebooks():
     assert any(nb.name == "00_reference.ipynb" for nb in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("name", sorted(MAX_CODE_LINES))
+def test_notebook_stays_within_its_code_lines(name):
+    lines = code_lines(paths.notebooks() / name)
+    assert lines <= MAX_CODE_LINES[name], f"{name}: {lines} code lines, limit {MAX_CODE_LINES[name]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -126,7 +126,7 @@ def _model_jobs(jobs: Jobs, rounds: list[int], outcome: str, source: str, orderi
     Per round the count models and the sensitivity fits; the change and ordinal models.
     """
     inputs = models.model_inputs(rounds, outcome, source)
-    frames = inputs["frames"]
+    frames = inputs.frames
     for year in rounds:
         df = frames[year]
         base = f"{outcome}_{source}_{year}"
@@ -142,7 +142,7 @@ def _model_jobs(jobs: Jobs, rounds: list[int], outcome: str, source: str, orderi
                     "score",
                     order,
                 )
-            flagged = inputs["frames_with_flagged"][year]
+            flagged = inputs.frames_with_flagged[year]
             if len(flagged) > len(df):
                 _count_jobs(jobs, f"{base}_sens_{order[2]}{order[3]}_flagged", flagged, outcome, "score", order)
     first, last = rounds[0], rounds[-1]
@@ -155,7 +155,7 @@ def _model_jobs(jobs: Jobs, rounds: list[int], outcome: str, source: str, orderi
         {"coef": ch.params, "se": ch.bse, "p": ch.pvalues},
         "d_log_rate ~ d_score",
     )
-    ordinal_frame = inputs["frames_with_flagged"][last]
+    ordinal_frame = inputs.frames_with_flagged[last]
     o = models.fit_ordinal(ordinal_frame, ordering)
     k = o.model.k_levels - 1
     design = models.ordinal_design(ordinal_frame)

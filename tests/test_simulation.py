@@ -14,6 +14,7 @@ from scipy.optimize import minimize_scalar
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
 from helpers.analysis import models, simulation
+from helpers.core.cooperation import SHORT_NAMES
 
 TRUTH = {1: 1.05, 2: 1.10, 3: 1.10, 4: 1.20}
 
@@ -170,23 +171,23 @@ def test_coverage_study_counts_fits_that_did_not_converge(base, monkeypatch):
         fit.status[::10] = 3
         return fit
 
-    monkeypatch.setattr(models, "fit_negbin_batch", every_tenth_fails)
-    study = simulation.coverage_study(base, TRUTH, alpha=0.04, rate=5.0, reps=100, seed=5, chunk=50)
+    monkeypatch.setattr(models.batch, "fit_negbin_batch", every_tenth_fails)
+    study = simulation.coverage_study(base, TRUTH, alpha=0.04, rate=5.0, reps=100, seed=5, chunk=50).terms
     assert (study["reps"] == 100).all() and (study["used"] == 90).all() and (study["not_converged"] == 10).all()
-    curve = simulation.power_curve(base, [1.0, 1.2], alpha=0.04, rate=5.0, reps=40, seed=5, chunk=20)
+    curve = simulation.power_curve(base, [1.0, 1.2], alpha=0.04, rate=5.0, reps=40, seed=5, chunk=20).curve
     assert curve["used"].tolist() == [36, 36] and curve["not_converged"].tolist() == [4, 4]
 
 
 def test_results_are_bit_identical_whatever_the_number_of_workers(base):
     kw = dict(alpha=0.04, rate=5.0, reps=60, seed=11, chunk=20)
-    one = simulation.coverage_study(base, TRUTH, workers=1, **kw)
-    two = simulation.coverage_study(base, TRUTH, workers=2, **kw)
+    one = simulation.coverage_study(base, TRUTH, workers=1, **kw).terms
+    two = simulation.coverage_study(base, TRUTH, workers=2, **kw).terms
     pd.testing.assert_frame_equal(one, two, check_exact=True)
-    p1 = simulation.power_curve(base, [1.0, 1.1], workers=1, **kw)
-    p2 = simulation.power_curve(base, [1.0, 1.1], workers=2, **kw)
+    p1 = simulation.power_curve(base, [1.0, 1.1], workers=1, **kw).curve
+    p2 = simulation.power_curve(base, [1.0, 1.1], workers=2, **kw).curve
     pd.testing.assert_frame_equal(p1, p2, check_exact=True)
     # a different seed gives different datasets
-    assert not simulation.coverage_study(base, TRUTH, workers=1, **(kw | {"seed": 12})).equals(one)
+    assert not simulation.coverage_study(base, TRUTH, workers=1, **(kw | {"seed": 12})).terms.equals(one)
 
 
 def test_chunks_depend_only_on_seed_and_reps():
@@ -200,7 +201,7 @@ def test_chunks_depend_only_on_seed_and_reps():
 
 @pytest.mark.slow
 def test_coverage_with_2000_repetitions_and_its_monte_carlo_error(base):
-    study = simulation.coverage_study(base, TRUTH, alpha=0.04, rate=5.0, reps=2000, seed=12)
+    study = simulation.coverage_study(base, TRUTH, alpha=0.04, rate=5.0, reps=2000, seed=12).terms
     assert (study["used"] == 2000).all()
     for kind in ("wald", "profile"):
         p = study[f"coverage_{kind}"]
@@ -209,12 +210,12 @@ def test_coverage_with_2000_repetitions_and_its_monte_carlo_error(base):
         assert p.between(0.915, 0.965).all(), study
     assert (study["bias"].abs() < 3.5 * study["bias_mc_se"]).all(), study
     best = simulation.better_interval(study)
-    assert best["better"] in ("wald", "profile") and best["difference_mc_se"] > 0
+    assert best.better in ("wald", "profile") and best.difference_mc_se > 0
 
 
 @pytest.mark.slow
 def test_power_is_the_test_size_without_effect_and_grows(base):
-    curve = simulation.power_curve(base, [1.0, 1.1, 1.3], alpha=0.04, rate=5.0, reps=1000, seed=4)
+    curve = simulation.power_curve(base, [1.0, 1.1, 1.3], alpha=0.04, rate=5.0, reps=1000, seed=4).curve
     assert curve.loc[0, "power"] == pytest.approx(0.05, abs=0.03)
     assert curve["power"].is_monotonic_increasing
     assert curve.loc[2, "power"] > 0.95
@@ -234,7 +235,7 @@ def test_profile_irr_table_of_a_single_fit_matches_the_batched_intervals(stack, 
     X, offset, Y, _ = stack
     single = models.fit_count(base.assign(y=Y[7]), "y")
     table = models.profile_irr_table(single)
-    assert list(table.index) == [f"model {m} ({models.SHORT_NAMES[m]})" for m in (1, 2, 3, 4)]
+    assert list(table.index) == [f"model {m} ({SHORT_NAMES[m]})" for m in (1, 2, 3, 4)]
     assert table["profile_converged"].all()
     np.testing.assert_allclose(table["irr"], np.exp(single.params.iloc[1:5]))
     np.testing.assert_allclose(
@@ -253,11 +254,11 @@ def test_better_interval_needs_more_than_twice_the_monte_carlo_error():
         {"coverage_wald": [0.93, 0.94], "coverage_profile": [0.94, 0.95], "profile_minus_wald_mc_se": [0.001, 0.001]}
     )
     best = simulation.better_interval(study)
-    assert best["better"] == "profile" and best["clear"]
-    assert best["difference"] == pytest.approx(0.01) and best["difference_mc_se"] == pytest.approx(np.sqrt(2e-6) / 2)
+    assert best.better == "profile" and best.clear
+    assert best.difference == pytest.approx(0.01) and best.difference_mc_se == pytest.approx(np.sqrt(2e-6) / 2)
     wald_better = study.assign(coverage_profile=[0.92, 0.93])
-    assert simulation.better_interval(wald_better)["better"] == "wald"
+    assert simulation.better_interval(wald_better).better == "wald"
     tie = study.assign(coverage_profile=[0.9305, 0.94])
     best = simulation.better_interval(tie)
-    assert best["better"] == "profile" and not best["clear"]
+    assert best.better == "profile" and not best.clear
     assert "cover equally well" in simulation.interval_verdict(best)

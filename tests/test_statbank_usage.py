@@ -67,8 +67,8 @@ def test_models_run_on_the_cache_without_code_change(statbank_cache, outputs):
         if year in (2009, 2011):
             survey.clean_to_files(year, spec["input_path"], spec["codebook"])
     inputs = models.model_inputs([2009, 2011], "visits", "statbank")
-    assert inputs["pairing"]["usage_year"].tolist() == [2010, 2012]
-    assert not inputs["panel"]["visits_synthetic"].any()
-    assert inputs["synthetic"]  # the survey rounds are still the synthetic examples, and it says so
-    table, _ = models.round_models(inputs["frames"][2011], "visits")
+    assert inputs.pairing_table()["usage_year"].tolist() == [2010, 2012]
+    assert not inputs.panel["visits_synthetic"].any()
+    assert inputs.synthetic  # the survey rounds are still the synthetic examples, and it says so
+    table = models.round_models(inputs.frames[2011], "visits").table
     assert table.loc["negative binomial"]["irr"].notna().all()

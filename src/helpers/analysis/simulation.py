@@ -1,9 +1,13 @@
 """Simulation studies of the count models: interval coverage and power, each with its Monte Carlo error.
 
+The studies return frozen dataclasses: :class:`CoverageStudy` (the per-term coverage table with its
+Monte Carlo errors and the :func:`better_interval` verdict) and :class:`PowerCurve` (the curve,
+its minimal detectable effect and that effect's Monte Carlo error).
+
 Every simulated dataset is fitted as the real analysis fits its data: a negative binomial (NB2)
 GLM with population as exposure, the same design (cooperation categories plus the controls) and
 the dispersion estimated by maximum likelihood in that dataset. The fits run through the batched
-engine in ``helpers.analysis.models`` (``fit_negbin_batch``: vectorised IRLS and a Newton solve of the
+engine in ``helpers.analysis.models.batch`` (``fit_negbin_batch``: vectorised IRLS and a Newton solve of the
 dispersion over a stack of outcome vectors sharing one design), so 2,000 repetitions take about a
 second instead of several minutes of statsmodels fits.
 
@@ -26,7 +30,7 @@ Reusing the engine for a panel simulation (e.g. the adoption event study): build
 design once (unit and year fixed effects as dummies, the event-time indicators, any controls)
 with patsy or pandas, as one (n_obs, p) matrix X and the log-exposure offset (n_obs,); simulate
 a (R, n_obs) matrix of counts from the true coefficients (``simulate_nb`` with the true mean);
-``models.fit_negbin_batch(X, Y, offset)`` (or ``fit_poisson_batch``) fits all R panels at once
+``batch.fit_negbin_batch(X, Y, offset)`` (or ``fit_poisson_batch``) fits all R panels at once
 and returns (R, p) coefficients and standard errors and the count of failed fits;
 ``profile_intervals_batch`` gives likelihood intervals for chosen columns; ``run_chunks`` with
 a chunk task like ``_coverage_chunk`` spreads the repetitions over seeds and workers.
@@ -39,6 +43,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -46,25 +51,100 @@ import patsy
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
-from helpers.analysis import models
+from helpers.analysis.models import batch
+from helpers.analysis.models.design import CONTROLS, formula, model_term, score
+from helpers.core.vocabulary import IntervalKind, Spec
+from helpers.results.models import IntervalVerdict
 
 CHUNK = 250  # datasets per chunk: the unit of seeding and of parallel work
+COVERAGE_EFFECTS = {1: 1.05, 2: 1.10, 3: 1.10, 4: 1.20}  # notebook 03's true rate ratios per model against 5
+POWER_EFFECTS = tuple(1.0 + 0.025 * i for i in range(13))  # notebook 03's power curve: rate ratios 1.0 to 1.3
+POWER_TARGET = 0.8  # the power a minimal detectable effect is defined by
+
+
+@dataclass(frozen=True)
+class CoverageStudy:
+    """Coverage of Wald and profile-likelihood intervals over simulated datasets (:func:`coverage_study`).
+
+    ``terms``: one row per model term (index ``model``): the true log rate ratio, mean and sd of the
+    estimates, bias and its Monte Carlo SE, each interval's coverage with its Monte Carlo SE, the
+    paired difference profile - Wald with its own, reps simulated, used and not converged;
+    ``reps``: datasets simulated; ``level``: the intervals' nominal level; ``verdict``: which
+    interval covers closer to ``level`` (:func:`better_interval`).
+    """
+
+    terms: pd.DataFrame
+    reps: int
+    level: float
+    verdict: IntervalVerdict
+
+    @property
+    def not_converged(self) -> int:
+        """The most datasets any term lost to a fit that did not converge."""
+        return int(self.terms["not_converged"].max())
+
+
+@dataclass(frozen=True)
+class PowerCurve:
+    """Power to detect a rate ratio between cooperating and other kommuner (:func:`power_curve`).
+
+    ``curve``: one row per effect: irr, power, mc_se (its Monte Carlo SE), reps, used,
+    not_converged; ``reps``: datasets per effect; ``n``: kommuner; ``alpha``: the dispersion
+    simulated; ``level``: the test's size; ``target``: the power that defines the minimal
+    detectable effect; ``minimal_detectable``: the smallest rate ratio reaching ``target``,
+    interpolated (None if never reached); ``minimal_detectable_mc_se``: its Monte Carlo SE (None
+    when it cannot be computed).
+    """
+
+    curve: pd.DataFrame
+    reps: int
+    n: int
+    alpha: float
+    level: float
+    target: float
+    minimal_detectable: float | None
+    minimal_detectable_mc_se: float | None
+
+    @property
+    def not_converged(self) -> int:
+        """Datasets not used over the whole curve (their fit did not converge)."""
+        return int(self.curve["not_converged"].sum())
+
+    def in_words(self) -> str:
+        """One sentence: the smallest effect detected with the target power, or that it is not reached."""
+        mde, se, target = self.minimal_detectable, self.minimal_detectable_mc_se, f"{self.target * 100:g} %"
+        if not mde:
+            return f"{target} power is not reached."
+        se_text = f" (Monte Carlo SE {se:.4f})" if se is not None else ""
+        return (
+            f"With the {self.n} responding municipalities, a rate ratio of about {mde:.3f}{se_text} is detected "
+            f"with {target} power."
+        )
 
 
 def count_design(
-    df: pd.DataFrame, *, spec: str = "categorical", controls: Sequence[str] = models.CONTROLS
+    df: pd.DataFrame, *, spec: Spec = "categorical", controls: Sequence[str] = CONTROLS
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The design matrix of ``models.fit_count`` for ``df`` (same formula and columns) and its log-population
     offset."""
-    data = df.assign(score=models.score(df["model"]), y=0.0)
-    rhs = models._formula("y", spec, controls).split("~", 1)[1]
+    data = df.assign(score=score(df["model"]), y=0.0)
+    rhs = formula("y", spec, controls).split("~", 1)[1]
     X = patsy.dmatrix(rhs, data, return_type="dataframe")
     return X, np.log(df["population"].to_numpy(dtype=float))
 
 
-def model_term(m: int) -> str:
-    """The design column of cooperation model ``m`` against model 5."""
-    return f"C(model, Treatment(reference=5))[T.{int(m)}]"
+def observed_rate(df: pd.DataFrame, outcome: str) -> float:
+    """Usage per inhabitant over all kommuner of ``df``: the overall rate the studies simulate at."""
+    return float(df[outcome].sum() / df["population"].sum())
+
+
+def simulate_counts(
+    df: pd.DataFrame, rate_per_person: float, irr: dict[int, float], alpha: float, rng: np.random.Generator
+) -> np.ndarray:
+    """One dataset of negative binomial counts (variance mu + alpha mu^2) with known rate ratios per model vs 5."""
+    mu = df["population"].to_numpy() * rate_per_person * df["model"].map(lambda m: irr.get(m, 1.0)).to_numpy()
+    n = 1.0 / alpha
+    return rng.negative_binomial(n, n / (n + mu))
 
 
 def simulate_nb(mu: np.ndarray, alpha: float, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -106,10 +186,10 @@ def _single_threaded(task: Callable, job: tuple):
 def _coverage_chunk(seq, size, X, offset, mu, alpha, cols, level):
     rng = np.random.default_rng(seq)
     Y = simulate_nb(mu, alpha, rng, size)
-    fit = models.fit_negbin_batch(X, Y, offset)
+    fit = batch.fit_negbin_batch(X, Y, offset)
     q = norm.ppf(0.5 + level / 2)
     est, se = fit.params[:, cols], fit.bse[:, cols]
-    low, high, prof_ok = models.profile_intervals_batch(X, Y, offset, fit, cols, level=level)
+    low, high, prof_ok = batch.profile_intervals_batch(X, Y, offset, fit, cols, level=level)
     return {
         "est": est,
         "wald_low": est - q * se,
@@ -129,11 +209,11 @@ def coverage_study(
     rate: float,
     reps: int = 2000,
     seed: int = 1,
-    controls: Sequence[str] = models.CONTROLS,
+    controls: Sequence[str] = CONTROLS,
     level: float = 0.95,
     workers: int = 1,
     chunk: int = CHUNK,
-) -> pd.DataFrame:
+) -> CoverageStudy:
     """Coverage of Wald and profile-likelihood intervals, and bias, over ``reps`` simulated datasets.
 
     Datasets keep ``df``'s populations, models and controls; counts are NB2 with rate ratio
@@ -141,7 +221,8 @@ def coverage_study(
     ``rate`` per inhabitant and dispersion ``alpha``. Each is fitted with the real analysis's
     design and its own estimated dispersion. One row per model term: the true log rate ratio,
     mean and sd of the estimates, bias, each interval's coverage with its Monte Carlo standard
-    error, reps simulated, used and not converged.
+    error, reps simulated, used and not converged; and which interval covers better
+    (:func:`better_interval`).
     """
     X, offset = count_design(df, controls=controls)
     names = list(X.columns)
@@ -177,12 +258,14 @@ def coverage_study(
         row["profile_minus_wald"] = paired.mean()
         row["profile_minus_wald_mc_se"] = paired.std(ddof=1) / math.sqrt(used)
         rows.append(row | {"reps": reps, "used": used, "not_converged": reps - used})
-    return pd.DataFrame(rows).set_index("model")
+    terms = pd.DataFrame(rows).set_index("model")
+    return CoverageStudy(terms, reps, level, better_interval(terms, level))
 
 
-def better_interval(study: pd.DataFrame, level: float = 0.95) -> dict:
+def better_interval(study: pd.DataFrame, level: float = 0.95) -> IntervalVerdict:
     """Which interval covers closer to ``level``, by how much, and whether that is beyond Monte Carlo noise.
 
+    ``study``: a coverage table (:attr:`CoverageStudy.terms`).
     ``difference``: the mean over terms of |coverage_wald - level| - |coverage_profile - level|
     (positive: the profile interval is closer); ``difference_mc_se``: its paired Monte Carlo
     standard error (from ``profile_minus_wald_mc_se``; the two intervals are computed on the same
@@ -195,40 +278,34 @@ def better_interval(study: pd.DataFrame, level: float = 0.95) -> dict:
     difference = err["wald"] - err["profile"]
     se = float(np.sqrt((study["profile_minus_wald_mc_se"] ** 2).sum()) / len(study))
     clear = abs(difference) > 2 * se
-    better = ("profile" if difference > 0 else "wald") if clear else "profile"
-    return {
-        "better": better,
-        "clear": bool(clear),
-        "mean_abs_error": err,
-        "difference": difference,
-        "difference_mc_se": se,
-    }
+    better: IntervalKind = ("profile" if difference > 0 else "wald") if clear else "profile"
+    return IntervalVerdict(better, bool(clear), err, difference, se)
 
 
-def interval_verdict(best: dict, level: float = 0.95) -> str:
+def interval_verdict(best: IntervalVerdict, level: float = 0.95) -> str:
     """Sentences for the notebook: which interval ``better_interval`` chose, and why."""
     names = {"wald": "Wald", "profile": "profile-likelihood"}
-    err, se = best["mean_abs_error"], best["difference_mc_se"]
+    err, se = best.mean_abs_error, best.difference_mc_se
     text = (
         f"Mean distance of the coverage from {level:.0%}: Wald {err['wald'] * 100:.2f} points, profile likelihood "
-        f"{err['profile'] * 100:.2f} points (difference {best['difference'] * 100:+.2f} ± {se * 100:.2f} points, "
+        f"{err['profile'] * 100:.2f} points (difference {best.difference * 100:+.2f} ± {se * 100:.2f} points, "
         "paired Monte Carlo SE). "
     )
-    if best["clear"]:
-        text += f"The {names[best['better']]} intervals cover better, by more than twice the Monte Carlo error."
+    if best.clear:
+        text += f"The {names[best.better]} intervals cover better, by more than twice the Monte Carlo error."
     else:
         text += (
             "The difference is within twice its Monte Carlo error: the two cover equally well. The profile-likelihood "
             "intervals are reported, because they follow the shape of the likelihood instead of assuming it symmetric, "
             "and they are what R's confint gives for glm.nb."
         )
-    return text + f" The table below reports the {names[best['better']]} intervals (both kinds shown)."
+    return text + f" The table below reports the {names[best.better]} intervals (both kinds shown)."
 
 
 def _power_chunk(seq, size, X, offset, mu, alpha, col, level):
     rng = np.random.default_rng(seq)
     Y = simulate_nb(mu, alpha, rng, size)
-    fit = models.fit_negbin_batch(X, Y, offset)
+    fit = batch.fit_negbin_batch(X, Y, offset)
     p = 2 * norm.sf(np.abs(fit.params[:, col] / fit.bse[:, col]))
     return {"hit": p < level, "ok": fit.converged}
 
@@ -242,15 +319,18 @@ def power_curve(
     reps: int = 1000,
     seed: int = 2,
     level: float = 0.05,
-    controls: Sequence[str] = models.CONTROLS,
+    controls: Sequence[str] = CONTROLS,
     workers: int = 1,
     chunk: int = CHUNK,
-) -> pd.DataFrame:
+    target: float = POWER_TARGET,
+) -> PowerCurve:
     """Power to detect a rate ratio between cooperating (models 1-4) and other kommuner, per effect size.
 
     Each dataset is fitted as the real analysis would fit it: the dispersion estimated in that
     dataset, the controls in the design, a Wald test of the cooperation coefficient at ``level``.
-    Columns: irr, power, mc_se (its Monte Carlo standard error), reps, used, not_converged.
+    The curve's columns: irr, power, mc_se (its Monte Carlo standard error), reps, used,
+    not_converged; with it the smallest effect reaching ``target`` power (:func:`minimal_detectable`)
+    and its Monte Carlo error (:func:`minimal_detectable_mc_se`).
     """
     coop = df.assign(model=np.where(df["model"] != 5, 1, 5))
     X, offset = count_design(coop, controls=controls)
@@ -279,11 +359,34 @@ def power_curve(
                 "not_converged": reps - used,
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return PowerCurve(
+        table,
+        reps,
+        len(df),
+        float(alpha),
+        level,
+        target,
+        minimal_detectable(table, target),
+        minimal_detectable_mc_se(table, target),
+    )
 
 
-def minimal_detectable_mc_se(curve: pd.DataFrame, target: float = 0.8) -> float | None:
-    """Monte Carlo standard error of ``models.minimal_detectable`` (delta method on the interpolation)."""
+def minimal_detectable(curve: pd.DataFrame, target: float = POWER_TARGET) -> float | None:
+    """Smallest rate ratio with power >= target, interpolated on the curve; None if never reached."""
+    above = curve[curve["power"] >= target]
+    if above.empty:
+        return None
+    i = above.index[0]
+    if i == curve.index[0]:
+        return float(curve.loc[i, "irr"])
+    prev = curve.loc[:i].iloc[-2]
+    x0, y0, x1, y1 = prev["irr"], prev["power"], curve.loc[i, "irr"], curve.loc[i, "power"]
+    return float(x0 + (target - y0) * (x1 - x0) / (y1 - y0))
+
+
+def minimal_detectable_mc_se(curve: pd.DataFrame, target: float = POWER_TARGET) -> float | None:
+    """Monte Carlo standard error of :func:`minimal_detectable` (delta method on the interpolation)."""
     above = curve.index[curve["power"] >= target]
     if len(above) == 0 or above[0] == curve.index[0]:
         return None

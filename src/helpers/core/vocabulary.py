@@ -37,6 +37,7 @@ QualityFlagKind = Literal["reporting_failure", "level_shift"]  # known problems 
 
 # --------------------------------------------------------------------------- count models (notebook 03)
 Family = Literal["negbin", "poisson"]
+IntervalKind = Literal["wald", "profile"]  # Wald (estimate +/- z se) | profile likelihood (as R's confint on glm.nb)
 Spec = Literal["categorical", "score"]  # cooperation as categories (vs no cooperation) or as a level score
 
 # --------------------------------------------------------------------------- adoption (notebook 04)

@@ -11,6 +11,7 @@ that draw only simple charts (01) do not pay for them in every kernel.
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,6 +20,10 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLo
 
 from helpers.core.cooperation import parse_ordering
 from helpers.outputs import labels, style
+
+if TYPE_CHECKING:  # notebook 03's typed results (helpers.analysis imports nothing from here)
+    from helpers.analysis.models import ChangeFit, CountFitsByRound, ModelInputs
+    from helpers.analysis.simulation import CoverageStudy, PowerCurve
 
 JITTER_SEED = 20091  # the jitter of usage_by_model's points: same figure on every run
 style.apply()
@@ -149,6 +154,23 @@ def usage_by_model(
     ax.set_title(title)
     labels.localize_ticks(ax, language)
     return ax
+
+
+def usage_by_round(inputs: ModelInputs, ordering, *, language: str = "en") -> plt.Figure:
+    """Notebook 03's descriptive figure: :func:`usage_by_model` of every round of ``inputs``, side by side."""
+    rounds = inputs.rounds
+    fig, axes = plt.subplots(1, len(rounds), figsize=(6 * len(rounds), 4.5), sharey=True, squeeze=False)
+    for ax, year in zip(axes[0], rounds, strict=True):
+        title = labels.text(
+            "descriptive_title",
+            language,
+            year=year,
+            outcome=outcome_name(inputs.outcome, language),
+            usage_year=inputs.pairing[year].usage_year,
+        )
+        usage_by_model(inputs.frames[year], ordering, ax, outcome=inputs.outcome, language=language, title=title)
+    fig.tight_layout()
+    return fig
 
 
 def outcome_name(outcome: str, language: str = "en") -> str:
@@ -308,11 +330,27 @@ def coefficients(
     return ax
 
 
-def residuals(resid: pd.DataFrame, axes, *, language: str = "en") -> None:
-    """Pearson residuals against fitted values (log scale) and a normal Q-Q plot."""
+def coefficients_by_round(
+    fits: CountFitsByRound, *, truth: dict[str, float] | None = None, language: str = "en"
+) -> plt.Figure:
+    """Notebook 03's rate ratios: :func:`coefficients` of every round's negative binomial fit, side by side."""
+    fig, axes = plt.subplots(1, len(fits.rounds), figsize=(6.5 * len(fits.rounds), 3.8), squeeze=False)
+    for ax, (year, r) in zip(axes[0], fits.rounds.items(), strict=True):
+        title = labels.text("irr_title", language, year=year)
+        coefficients(r.categories, ax, truth=truth, title=title, language=language)
+    fig.tight_layout()
+    return fig
+
+
+def residuals(resid: pd.DataFrame, axes=None, *, language: str = "en") -> plt.Figure:
+    """Pearson residuals against fitted values (log scale) and a normal Q-Q plot, on two ``axes`` (a new
+    figure when None); returns the figure."""
     from scipy import stats
 
     labels.check_language(language)
+    new = axes is None
+    if new:
+        _, axes = plt.subplots(1, 2, figsize=(11, 4))
     ax1, ax2 = axes
     ax1.scatter(resid["fitted"], resid["pearson"], s=12, color=style.ACCENT, alpha=0.7)
     ax1.axhline(0, color="grey", lw=0.8)
@@ -327,14 +365,21 @@ def residuals(resid: pd.DataFrame, axes, *, language: str = "en") -> None:
     ax2.set_ylabel(labels.text("qq_y", language))
     for ax in axes:
         labels.localize_ticks(ax, language)
+    if new:
+        ax1.figure.tight_layout()
+    return ax1.figure
 
 
-def change(
-    changes: pd.DataFrame, fit, ax: plt.Axes, *, first: int, last: int, outcome: str = "usage", language: str = "en"
-) -> plt.Axes:
+def change(fit: ChangeFit, ax: plt.Axes | None = None, *, outcome: str = "usage", language: str = "en") -> plt.Figure:
     """The change model of notebook 03: change in log usage per inhabitant against the change in
-    cooperation score per kommune (jittered sideways by code, so equal scores stay readable), with the fitted line."""
+    cooperation score per kommune (jittered sideways by code, so equal scores stay readable), with the fitted line.
+
+    ``fit``: :func:`helpers.analysis.models.fit_change` with its rounds (``first``, ``last``) and frame
+    (``changes``); ``ax``: a new 6 x 4 in figure when None. Returns the figure."""
     labels.check_language(language)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    changes, first, last = fit.changes, fit.first, fit.last
     ax.scatter(
         changes["d_score"] + (changes["kommunekode"] % 7 - 3) * 0.03,
         changes["d_log_rate"],
@@ -354,19 +399,23 @@ def change(
     )
     ax.legend(fontsize=8, frameon=False)
     labels.localize_ticks(ax, language)
-    return ax
+    return ax.figure
 
 
-def power(
-    curve: pd.DataFrame, mde: float | None, ax: plt.Axes, *, n: int, target: float = 0.8, language: str = "en"
-) -> plt.Axes:
-    """Power against the true rate ratio, with the 80 % line and the minimal detectable effect."""
+def power(study: PowerCurve, ax: plt.Axes | None = None, *, language: str = "en") -> plt.Figure:
+    """Power against the true rate ratio, with the target (80 %) line and the minimal detectable effect.
+
+    ``study``: :func:`helpers.analysis.simulation.power_curve`; ``ax``: a new 6 x 4 in figure when
+    None. Returns the figure."""
     labels.check_language(language)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    curve, mde, n, target = study.curve, study.minimal_detectable, study.n, study.target
     ax.plot(curve["irr"], curve["power"], "o-", color=style.ACCENT)
-    if "mc_se" in curve:  # the Monte Carlo error of each point (simulation.power_curve)
-        ax.errorbar(
-            curve["irr"], curve["power"], yerr=2 * curve["mc_se"], fmt="none", ecolor=style.ACCENT, capsize=2, lw=0.8
-        )
+    # the Monte Carlo error of each point, +/- 2 SE
+    ax.errorbar(
+        curve["irr"], curve["power"], yerr=2 * curve["mc_se"], fmt="none", ecolor=style.ACCENT, capsize=2, lw=0.8
+    )
     ax.axhline(target, color="grey", ls="--", lw=0.8)
     if mde is not None:
         ax.axvline(mde, color=style.TRUTH, ls=":", lw=1)
@@ -384,26 +433,25 @@ def power(
             color=style.TRUTH,
         )
     ax.set_xlabel(labels.text("power_x", language))
-    ax.set_ylabel(labels.text("power_y", language, alpha=labels.number("0.05", language)))
+    ax.set_ylabel(labels.text("power_y", language, alpha=labels.number(f"{study.level:g}", language)))
     ax.set_ylim(0, 1.02)
-    ax.set_title(labels.text("power_title", language, n=n))
-    if "reps" in curve:
-        ax.set_title(
-            labels.text(
-                "power_title_reps", language, n=n, reps=labels.number(f"{int(curve['reps'].iloc[0]):,}", language)
-            ),
-            fontsize=9,
-        )
+    reps = labels.number(f"{study.reps:,}", language)
+    ax.set_title(labels.text("power_title_reps", language, n=n, reps=reps), fontsize=9)
     labels.localize_ticks(ax, language)
-    return ax
+    return ax.figure
 
 
-def coverage(study: pd.DataFrame, ax: plt.Axes, *, level: float = 0.95, language: str = "en") -> plt.Axes:
+def coverage(study: CoverageStudy, ax: plt.Axes | None = None, *, language: str = "en") -> plt.Figure:
     """Coverage of the Wald and profile-likelihood intervals per model term, ±2 Monte Carlo SE.
 
-    ``study`` is ``simulation.coverage_study``'s table.
+    ``study``: :func:`helpers.analysis.simulation.coverage_study` (its ``terms`` at its ``level``);
+    ``ax``: a new 6.5 x 4 in figure when None (laid out tight). Returns the figure.
     """
     labels.check_language(language)
+    new = ax is None
+    if new:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    level, study = study.level, study.terms
     kinds = {
         "wald": (labels.text("wald", language), style.ACCENT),
         "profile": (labels.text("profile_likelihood", language), style.GREY),
@@ -436,7 +484,9 @@ def coverage(study: pd.DataFrame, ax: plt.Axes, *, level: float = 0.95, language
     ax.set_title(labels.text("coverage_title", language, fitted=fitted), fontsize=9)
     labels.localize_ticks(ax, language)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
-    return ax
+    if new:
+        ax.figure.tight_layout()
+    return ax.figure
 
 
 def event_study(

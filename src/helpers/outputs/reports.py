@@ -152,14 +152,10 @@ def write_results(name: str, results: KeyResults, *, synthetic: bool, parameters
 
 
 def _results_json(name: str, results: KeyResults) -> dict:
-    if isinstance(results, KeyResults):
-        expected = family(name)
-        if type(results) is not expected:
-            raise TypeError(f"{name}: results of type {type(results).__name__}; declared: {expected.__name__}")
-        return results.to_json()
-    if isinstance(results, dict):  # transitional: notebooks not yet on typed results (removed with issue 21)
-        return results
-    raise TypeError(f"{name}: results must be the family's KeyResults, not {type(results).__name__}")
+    expected = family(name)
+    if type(results) is not expected:
+        raise TypeError(f"{name}: results of type {type(results).__name__}; declared: {expected.__name__}")
+    return results.to_json()
 
 
 def relative_papermill_paths(notebook: Path):

@@ -2,8 +2,15 @@
 
 One column per model; per term the estimate (incidence-rate ratio, or coefficient) with its 95 %
 interval beneath; then which controls are in, N, dispersion, fit statistics, and the type of the
-standard errors as the fit itself reports it (``models.covariance_label`` when the models module
-has it, else the fit's ``cov_type``), so a relabelled covariance shows up here without an edit.
+standard errors as the fit itself reports it (``models.covariance_label``), so a relabelled
+covariance shows up here without an edit.
+
+statsmodels fits are read as notebook 03's typed fits (``helpers.analysis.models``: NegBinFit,
+PoissonHC3Fit, ChangeFit, OrdinalFit) or as bare statsmodels results: estimates, standard errors,
+p-values and intervals from the fit (a typed fit's from the covariance it carries, e.g. the true
+HC3 of the Poisson check), the NB dispersion from ``NegBinFit.alpha``, the Pearson statistic,
+R² and AIC from the statsmodels result inside. :func:`model_usage_tables` builds notebook 03's
+tables.
 
 Layout and HTML/LaTeX come from great_tables (Posit's table library, MIT); Word from python-docx.
 great_tables writes no .docx, and statsmodels' ``summary_col`` neither exponentiates nor shows
@@ -184,13 +191,9 @@ def covariance_label(result) -> str:
     """The type of standard errors, as the fit reports it."""
     if isinstance(result, FixestFit) or _is_fixest(result):
         return _adapt(result).covariance
-    from helpers.analysis import models
+    from helpers.analysis.models import covariance_label as label
 
-    label = getattr(models, "covariance_label", None)
-    if label is not None:
-        return label(result)
-    kind = getattr(result, "cov_type", "nonrobust")
-    return "model-based" if kind == "nonrobust" else str(kind)
+    return label(result)
 
 
 def _fit_stats(result) -> dict[str, float | str]:
@@ -204,17 +207,19 @@ def _fit_stats(result) -> dict[str, float | str]:
             stats["deviance"] = result.deviance
         stats["standard errors"] = result.covariance
         return stats
-    alpha = getattr(result, "alpha", None)
-    if alpha is not None:
-        stats["NB dispersion \u03b1"] = float(alpha)
-    if hasattr(result, "resid_pearson") and hasattr(result, "df_resid") and hasattr(result, "family"):
-        stats["Pearson \u03c7\u00b2/df"] = float(np.sum(np.asarray(result.resid_pearson) ** 2) / result.df_resid)
-    if np.isfinite(getattr(result, "llf", np.nan)):
-        stats["log-likelihood"] = float(result.llf)
-    if np.isfinite(getattr(result, "aic", np.nan)):
-        stats["AIC"] = float(result.aic)
-    if hasattr(result, "rsquared"):
-        stats["R\u00b2"] = float(result.rsquared)
+    from helpers.analysis.models import NegBinFit
+
+    fit = getattr(result, "result", result)  # the statsmodels result, inside a typed fit or bare
+    if isinstance(result, NegBinFit):
+        stats["NB dispersion \u03b1"] = float(result.alpha)
+    if hasattr(fit, "resid_pearson") and hasattr(fit, "df_resid") and hasattr(fit, "family"):
+        stats["Pearson \u03c7\u00b2/df"] = float(np.sum(np.asarray(fit.resid_pearson) ** 2) / fit.df_resid)
+    if np.isfinite(getattr(fit, "llf", np.nan)):
+        stats["log-likelihood"] = float(fit.llf)
+    if np.isfinite(getattr(fit, "aic", np.nan)):
+        stats["AIC"] = float(fit.aic)
+    if hasattr(fit, "rsquared"):
+        stats["R\u00b2"] = float(fit.rsquared)
     stats["standard errors"] = covariance_label(result)
     return stats
 
@@ -445,3 +450,51 @@ def save(table: RegressionTable, name: str, *, synthetic: bool) -> list[Path]:
         table.docx(tmp)
     out.append(target)
     return out
+
+
+@dataclass(frozen=True)
+class ModelUsageTables:
+    """Notebook 03's regression tables.
+
+    ``rounds``: per survey round, its three count models side by side; ``change``: the
+    first-difference model; ``ordinal``: the ordinal logit with its cut points.
+    """
+
+    rounds: dict[int, RegressionTable]
+    change: RegressionTable
+    ordinal: RegressionTable
+
+    def named(self, tag: str) -> dict[str, RegressionTable]:
+        """The tables by file name (``model_table_<tag>_<round>``, ``model_table_change_<tag>``,
+        ``model_table_ordinal_<tag>``)."""
+        return {
+            **{f"model_table_{tag}_{year}": t for year, t in self.rounds.items()},
+            f"model_table_change_{tag}": self.change,
+            f"model_table_ordinal_{tag}": self.ordinal,
+        }
+
+
+def model_usage_tables(fits, change, ordinal) -> ModelUsageTables:
+    """The tables of notebook 03 from its typed fits: ``fits`` (``models.fit_rounds``), ``change``
+    (``models.fit_change``, with its rounds) and ``ordinal`` (``models.fit_ordinal``, with its round)."""
+    outcome = fits.outcome
+    rounds = {
+        year: regression_table(
+            r.fits,
+            title=f"{outcome.capitalize()} per inhabitant by cooperation model, survey {year} (usage {r.usage_year})",
+        )
+        for year, r in fits.rounds.items()
+    }
+    change_table = regression_table(
+        {"first difference": change},
+        exponentiate=False,
+        title=f"Change in log {outcome} per inhabitant, {change.first} to {change.last}",
+    )
+    ordinal_table = regression_table(
+        {"ordinal logit": ordinal},
+        exponentiate=False,
+        controls=ORDINAL_CONTROLS,
+        cut_points={"ordinal logit": ordinal.cut_points["cut point"]},
+        title=f"Cooperation level ({ordinal.ordering}), survey {ordinal.year}: ordinal logit",
+    )
+    return ModelUsageTables(rounds, change_table, ordinal_table)

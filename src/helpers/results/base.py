@@ -94,11 +94,16 @@ def read(path: Path) -> Document:
 
     doc = json.loads(Path(path).read_text(encoding="utf-8"))
     try:
-        cls = family(doc["name"])
-        results = cls.from_json(doc["results"])
-        return Document(doc["name"], bool(doc["synthetic"]), str(doc["note"]), dict(doc["parameters"]), results)
+        return document(doc)
     except (KeyError, TypeError, ValueError, ValidationError) as exc:
         raise ValueError(f"{paths.relative(Path(path))}: not a valid results document: {exc}") from exc
+
+
+def document(doc: dict[str, Any]) -> Document:
+    """A results document already parsed from JSON (name, synthetic, note, parameters, results) as a typed
+    :class:`Document`; its results are validated against the class declared for its name."""
+    results = family(doc["name"]).from_json(doc["results"])
+    return Document(doc["name"], bool(doc["synthetic"]), str(doc["note"]), dict(doc["parameters"]), results)
 
 
 def load(name: str) -> Document:

@@ -8,10 +8,7 @@ never phrased as a finding.
 
 from __future__ import annotations
 
-import json
-
 from helpers import results
-from helpers.core import paths
 from helpers.outputs.brief import adoption, compare, exports, models, reference, survey, usage  # noqa: F401 (register)
 from helpers.outputs.brief.adoption import treatment_words
 from helpers.outputs.brief.registry import WRITERS, writer
@@ -21,53 +18,27 @@ SYNTHETIC_CAVEAT = (
     "These numbers come from synthetic example data: they show how the method works and are "
     "not findings about Danish libraries."
 )
-__all__ = ["SYNTHETIC_CAVEAT", "WRITERS", "load", "markdown", "sentences", "show", "treatment_words"]
+__all__ = ["SYNTHETIC_CAVEAT", "WRITERS", "load", "markdown", "sentences", "show", "treatment_words", "typed"]
 
 
-def load(name: str) -> Document | dict:
-    """The results document of run ``name``: a typed :class:`~helpers.results.Document` once its family
-    declares its key results (``helpers.results``); until then the raw JSON (issue 21 converts them all)."""
-    try:
-        results.family(name)
-    except ValueError:
-        f = paths.results() / f"{name}.json"
-        if not f.is_file():
-            raise FileNotFoundError(
-                f"{paths.relative(f)}: no results; run the notebook that writes {name!r} first"
-            ) from None
-        return json.loads(f.read_text(encoding="utf-8"))
+def load(name: str) -> Document:
+    """The typed results document of run ``name`` (``helpers.results.load``)."""
     return results.load(name)
 
 
-def _name_and_flag(doc: Document | dict) -> tuple[str, bool]:
-    if isinstance(doc, Document):
-        return doc.name, doc.synthetic
-    return doc["name"], bool(doc.get("synthetic"))
-
-
-def typed(doc: Document | dict) -> Document | dict:
-    """A results document read as raw JSON (the report site reads them so) as its typed :class:`Document`
-    when its family declares key results; an invalid one is a ValueError naming the field."""
-    if isinstance(doc, Document):
-        return doc
-    try:
-        cls = results.family(doc["name"])
-    except ValueError:
-        return doc
-    parameters = dict(doc.get("parameters") or {})
-    return Document(
-        doc["name"], bool(doc.get("synthetic")), str(doc.get("note", "")), parameters, cls.from_json(doc["results"])
-    )
+def typed(doc: Document | dict) -> Document:
+    """A results document as its typed :class:`~helpers.results.Document`; a dict (a results file parsed
+    as JSON) is validated against the class its family declares (a wrong field is a ValueError naming it)."""
+    return doc if isinstance(doc, Document) else results.document(doc)
 
 
 def sentences(doc: Document | dict) -> list[str]:
     """The sentences for a results document, the synthetic caveat first when it applies."""
     doc = typed(doc)
-    name, synthetic = _name_and_flag(doc)
-    body = writer(name)(doc)
-    if name.startswith("01_usage_panel"):  # real loans beside synthetic outcomes: its sentences say which is which
+    body = writer(doc.name)(doc)
+    if doc.name.startswith("01_usage_panel"):  # real loans beside synthetic outcomes: its sentences say which is which
         return body
-    return ([SYNTHETIC_CAVEAT] if synthetic else []) + body
+    return ([SYNTHETIC_CAVEAT] if doc.synthetic else []) + body
 
 
 def markdown(doc: Document | dict) -> str:

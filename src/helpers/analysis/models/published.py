@@ -1,0 +1,107 @@
+"""What notebook 03 publishes: its key results, built from the typed fits and simulation studies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from helpers.analysis.models.change import ChangeFit
+from helpers.analysis.models.fit import covariance_label
+from helpers.analysis.models.inputs import ModelInputs
+from helpers.analysis.models.ordinal import OrdinalFit
+from helpers.analysis.models.rounds import INTERVAL_COLUMNS, CountFitsByRound, ReportedIntervals
+from helpers.results.models import (
+    Change,
+    Coverage,
+    CoverageTerm,
+    Flagged,
+    Interval,
+    Intervals,
+    ModelResults,
+    Ordinal,
+    Power,
+    PowerPoint,
+    RoundFit,
+    SensitivityFit,
+)
+
+if TYPE_CHECKING:  # simulation imports this package
+    from helpers.analysis.simulation import CoverageStudy, PowerCurve
+
+CHANGE_STANDARD_ERRORS = "HC3 (OLS), t on n - 2 df"
+
+
+def run_name(outcome: str, rounds) -> str:
+    """The run's name stem: ``<outcome>_<round>_<round>...``; figures, tables and results carry it."""
+    return f"{outcome}_{'_'.join(map(str, rounds))}"
+
+
+def key_results(
+    inputs: ModelInputs,
+    fits: CountFitsByRound,
+    change: ChangeFit,
+    ordinal: OrdinalFit,
+    sensitivity: pd.DataFrame,
+    coverage: CoverageStudy,
+    intervals: ReportedIntervals,
+    power: PowerCurve,
+) -> ModelResults:
+    """The key results of one run of notebook 03, rounded as the notebook publishes them.
+
+    ``sensitivity`` is :func:`~helpers.analysis.models.sensitivity.sensitivity_by_round`'s table.
+    """
+    rounds = {
+        year: RoundFit(
+            irr=r.categories["irr"].round(4).to_dict(),
+            score_irr=round(float(r.per_level["irr"]), 4),
+            alpha=r.negbin.alpha,
+            theta=r.negbin.theta,
+            theta_converged=bool(r.negbin.theta_converged),
+            loglik=r.negbin.llf,
+            standard_errors={name: covariance_label(f) for name, f in r.fits.items()},
+        )
+        for year, r in fits.rounds.items()
+    }
+    low, high = change.interval
+    return ModelResults(
+        outcome=inputs.outcome,
+        ordering=fits.ordering,
+        pairing=dict(inputs.pairing),
+        flagged_reporting_failures=Flagged(inputs.keep_flagged, inputs.flagged_values()),
+        rounds=rounds,
+        change=Change(int(change.nobs), change.per_level, (low, high), CHANGE_STANDARD_ERRORS),
+        ordinal=Ordinal(
+            params=ordinal.params.round(4).to_dict(),
+            cut_points=ordinal.cut_points["cut point"].round(4).to_dict(),
+            converged=ordinal.converged,
+            max_abs_score=ordinal.max_abs_score,
+            loglik=ordinal.llf,
+        ),
+        sensitivity=tuple(SensitivityFit(**row) for row in sensitivity.reset_index().round(4).to_dict("records")),
+        coverage=Coverage(
+            reps=coverage.reps,
+            not_converged=coverage.not_converged,
+            better_interval=coverage.verdict,
+            terms=tuple(CoverageTerm(**row) for row in coverage.terms.round(5).reset_index().to_dict("records")),
+        ),
+        intervals=Intervals(
+            intervals.reported,
+            {
+                year: {
+                    term: Interval(**values)
+                    for term, values in intervals.table.loc[year, INTERVAL_COLUMNS].round(4).to_dict("index").items()
+                }
+                for year in fits.rounds
+            },
+        ),
+        power=Power(
+            minimal_detectable_irr=power.minimal_detectable,
+            minimal_detectable_mc_se=power.minimal_detectable_mc_se,
+            reps=power.reps,
+            alpha=power.alpha,
+            n=power.n,
+            not_converged=power.not_converged,
+            curve=tuple(PowerPoint(**row) for row in power.curve.to_dict("records")),
+        ),
+    )
