@@ -298,7 +298,13 @@ def clean(
     last_filled = max(filled, default=-1)
     filled_set = set(filled)
     padded_counts: Counter = Counter()
+    for var, k in where.items():
+        if cb.columns[var].type == "datetime":
+            cleaner.prepare_datetimes(cb.columns[var].header, [c[k] for _, c in data_rows if k < len(c)])
+    hidden_used = []
     for i, (row_no, cells) in enumerate(data_rows):
+        if i in filled_set and row_no in sheet.hidden_rows:
+            hidden_used.append(row_no)
         if i not in filled_set:
             if i < last_filled:  # trailing empty rows of a sheet are not worth a log line
                 log.append(log_row(row_no, None, None, None, "blank_row_dropped", "empty row removed"))
@@ -361,6 +367,10 @@ def clean(
         rec["_identity"] = privacy.row_identity({personal_at[k]: cells[k] for k in personal_at})
         records.append(rec)
     cleaner.flush()
+    for row_no in hidden_used:  # never used without a word: a hidden row may be an old answer kept out of sight
+        log.append(
+            log_row(row_no, None, None, None, "hidden_row_used", f"row {row_no} is hidden in sheet {sheet.name!r}")
+        )
     for col, n in padded_counts.items():
         log.append(
             log_row(
@@ -406,7 +416,7 @@ def clean(
         elif fw:
             raise DataError(file, fw)
     df = _free_text(df, cb, free_text, log)
-    df = drop_duplicates(df, cb, log)
+    df = drop_duplicates(df, cb, log, file)
     df = _assemble(df, year, synthetic, order)
     df = validate(df.set_index(df["source_row"].rename(None)), clean_schema(order), file).reset_index(drop=True)
     log_df = pd.DataFrame(log, columns=list(LOG_COLUMNS))
@@ -446,6 +456,19 @@ def _free_text(df: pd.DataFrame, cb: Codebook, free_text: set[str], log: list) -
     for var in sorted(free_text & set(df.columns)):
         col = cb.columns[var].header
         has = df[var].notna()
+        if cb.free_text_policy == "keep":
+            log.append(
+                log_row(
+                    None,
+                    col,
+                    None,
+                    None,
+                    "free_text_kept",
+                    f"{int(has.sum())} free-text answer(s) kept as written, not checked for personal data (codebook "
+                    "free_text: keep)",
+                )
+            )
+            continue
         if cb.free_text_policy == "drop":
             df[var] = None
             log.append(
