@@ -30,13 +30,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.core import paths
 from helpers.core.errors import DataError, Problem
 
+from . import privacy
 from .codebooks import LOCAL_TZ, MAX_INTEGER, Codebook
 from .formats import Labelled, Sheet, log_row
 from .names import aliases_path, resolver
-from .text import blank, loose, norm
+from .text import blank, loose, norm, shown_path
 
 TRUE_WORDS = {"1", "1.0", "ja", "j", "yes", "y", "true", "sand", "x", "valgt", "afkrydset", "sandt"}
 FALSE_WORDS = {"0", "0.0", "nej", "n", "no", "false", "falsk", "ikke valgt", "ikke afkrydset"}
@@ -119,6 +119,8 @@ class Cleaner:
         self._counts: dict[tuple[str, str], list] = {}  # (rule, column) -> rows, for one summary log row each
 
     def problem(self, message, row, column, value=None, accepted=None):
+        """A problem at a cell; its value is quoted only when it cannot hold personal data (privacy.shown_value)."""
+        value = privacy.shown_value(value)
         self.problems.append(Problem(message, row=row, column=column, value=value, accepted=accepted))
 
     def note(self, rule: str, row, column: str, detail: str):
@@ -165,7 +167,7 @@ class Cleaner:
                 col,
                 value=str(v),
                 accepted=("close matches: " + ", ".join(repr(c) for c in close) + "; " if close else "")
-                + f"any of the 98 official names or codes, or an alias added to {paths.relative(aliases_path())}",
+                + f"any of the 98 official names or codes, or an alias added to {shown_path(aliases_path())}",
             )
             return None, None
         code, by, rule, detail = hit
@@ -360,7 +362,7 @@ class Cleaner:
                     str(new),
                     "model_crosswalk",
                     f"{names.get(code, code)} -> {self.cb.spec.model_labels.get(new, new)} "
-                    f"({paths.relative(self.cb.path)})",
+                    f"({shown_path(self.cb.path)})",
                 )
             )
         return new

@@ -55,6 +55,8 @@ from helpers.core.vocabulary import (
     YesNo,
 )
 
+from .text import shown_path
+
 MAPPED: tuple[str, ...] = get_args(SurveyVariable)  # canonical variables a codebook maps, in output order
 TASKS = tuple(v for v in MAPPED if v.startswith("task_"))
 YES_NO: tuple[str, ...] = get_args(YesNo)
@@ -296,7 +298,7 @@ class Codebook:
         if fw is not None and self.spec.year == int(year):
             start = _dt.datetime.combine(fw.start, _dt.time())
             end = _dt.datetime.combine(fw.end, _dt.time(23, 59, 59))
-            return start, end, f"codebook {paths.relative(self.path)}"
+            return start, end, f"codebook {shown_path(self.path)}"
         return (
             _dt.datetime(year, 1, 1),
             _dt.datetime(year + 1, 6, 30, 23, 59, 59),
@@ -324,7 +326,7 @@ def load_codebook(codebook=None, year: int | None = None) -> Codebook:
     path = paths.codebook(codebook)
     if not path.is_file():
         raise DataError(
-            path,
+            shown_path(path),
             Problem(
                 f"no codebook for {codebook!r}: a new survey round needs config/codebooks/<round>.yaml "
                 "(copy the codebook of a round with the same questionnaire and change year/description)",
@@ -336,11 +338,11 @@ def load_codebook(codebook=None, year: int | None = None) -> Codebook:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DataError(
-            path,
+            shown_path(path),
             Problem(f"not valid YAML: {getattr(exc, 'problem', None) or 'unreadable'}", row=mark and mark.line + 1),
         ) from None
     if not isinstance(doc, dict):
-        raise DataError(path, Problem("a codebook is a mapping of keys", value=type(doc).__name__))
+        raise DataError(shown_path(path), Problem("a codebook is a mapping of keys", value=type(doc).__name__))
     return Codebook(path, path.stem, doc, validate_codebook(path, doc))
 
 
@@ -349,7 +351,7 @@ def validate_codebook(path: Path, doc: dict) -> CodebookSpec:
     try:
         return CodebookSpec.model_validate(doc)
     except ValidationError as exc:
-        raise DataError(path, [p for e in exc.errors() for p in _problems(e)]) from None
+        raise DataError(shown_path(path), [p for e in exc.errors() for p in _problems(e)]) from None
 
 
 def _problems(error: dict) -> list[Problem]:

@@ -35,11 +35,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.core import paths
 from helpers.core.errors import DataError, Problem
 
 from .codebooks import Codebook
-from .text import blank, key
+from .text import blank, key, shown_path
 
 HEADER_SEARCH_ROWS = 30  # the header row is looked for among the first rows of the file
 DELIMITERS = (";", ",", "\t", "|")
@@ -238,7 +237,7 @@ def _choose_sheet(path: Path, cb: Codebook, sheets: list[Candidate], kind: str) 
     and visibility (a region's subset, an old hidden backup), and a hidden sheet that is used is logged."""
     names = [c.name for c in sheets]
     wanted = cb.spec.sheet
-    where = f"codebook {paths.relative(cb.path)} key `sheet`"
+    where = f"codebook {shown_path(cb.path)} key `sheet`"
     if wanted is not None:
         if isinstance(wanted, int) and not isinstance(wanted, bool):
             if not 1 <= wanted <= len(sheets):
@@ -543,7 +542,8 @@ def _decode(path: Path, data: bytes, cb: Codebook) -> tuple[str, str, list[dict]
             return data.decode(enc), enc.upper().replace("UTF-16-", "UTF-16 ") + " without BOM", []
         except UnicodeDecodeError:
             pass
-    if b"\x00" in sample:
+    controls = sum(sample.count(b) for b in range(32) if b not in (9, 10, 13))
+    if controls > max(8, len(sample) // 100):  # a stray NUL in a cell is removed later; many mean binary data
         raise _fail(path, "binary data (zero bytes) that is no known spreadsheet or text encoding")
     encodings = [e for e in cb.spec.file.encodings if e.replace("_", "-").lower() != "utf-8-sig"]
     try:
@@ -625,7 +625,7 @@ def _best_8bit(path: Path, data: bytes, cb: Codebook, decoded: dict[str, str], e
         if eight
         else (0, 0)
     )
-    better = [e for e in others if others[e] > baseline]
+    better = [e for e in others if others[e] > baseline and others[e][0] >= 2]  # headers found, not noise
     if better:
         top = max(better, key=lambda e: others[e])
         likely = [LIKELY_8BIT[e] for e in sorted(better, key=lambda e: others[e], reverse=True)]
@@ -640,7 +640,7 @@ def _best_8bit(path: Path, data: bytes, cb: Codebook, decoded: dict[str, str], e
                 f"the text is probably in an 8-bit encoding the codebook does not list: likely {' or '.join(likely)} "
                 f"(it {read}; as {LIKELY_8BIT[top]} {others[top][0]})",
                 accepted=f"the export saved as UTF-8, or {top!r} added to the codebook's `file.encodings` "
-                f"({paths.relative(cb.path)})",
+                f"({shown_path(cb.path)})",
             ),
         )
     if best is not None:

@@ -14,6 +14,7 @@ respondent left the model question blank. Personal-data columns are dropped, fre
 from __future__ import annotations
 
 import difflib
+import os
 from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
@@ -31,7 +32,7 @@ from . import formats, privacy
 from .cleaning import Cleaner, drop_duplicates, fieldwork_problems, flood_problems
 from .codebooks import ROLES, TASKS, YES_NO, Codebook, check_model_order, load_codebook
 from .formats import EXCEL_ERRORS, HEADER_SEARCH_ROWS, Sheet, log_row
-from .text import blank, key, letter, padded
+from .text import blank, key, letter, padded, shown_path
 
 LOG_COLUMNS = ("row", "column", "old_value", "new_value", "rule", "detail")
 _NOT_ANSWERS = {"kommune_navn", "submitted_at", "comment"}  # not counted as answered questions
@@ -53,9 +54,9 @@ def resolve_input(input_path) -> Path:
     except ValueError:
         why = "it is a link that points outside data/raw" if candidate.is_symlink() else "it is not inside data/raw"
         raise DataError(
-            paths.relative(candidate),
+            shown_path(candidate),
             Problem(
-                f"refused: {why} (resolves to {paths.relative(real)})",
+                f"refused: {why} (resolves to {shown_path(real)})",
                 accepted="an export under data/raw (put it in data/raw/survey/ and record it with `borgerservice "
                 "add-data`)",
             ),
@@ -92,8 +93,7 @@ def _find_header(sheet: Sheet, cb: Codebook, file: Path):
         raise DataError(
             file,
             Problem(
-                f"no header row found in the first {HEADER_SEARCH_ROWS} rows{where} (codebook "
-                f"{paths.relative(cb.path)})",
+                f"no header row found in the first {HEADER_SEARCH_ROWS} rows{where} (codebook {shown_path(cb.path)})",
                 accepted="a row with the headers " + ", ".join(repr(x) for x in all_headers),
             ),
         )
@@ -184,7 +184,20 @@ def clean(
     codebook's ``model_order``. ``input_path``: under data/raw (absolute, or relative to it).
     ``ignore_fieldwork``: accept submissions outside the round's fieldwork window (logged).
     """
-    year = int(year)
+    try:
+        return _clean(int(year), input_path, codebook, model_order=model_order, ignore_fieldwork=ignore_fieldwork)
+    except DataError as exc:
+        raise shown_error(exc) from None
+
+
+def shown_error(exc: DataError) -> DataError:
+    """The error with its file shown as :func:`.text.shown_path` does (never an absolute path)."""
+    return DataError(shown_path(exc.file), exc.problems) if os.path.isabs(exc.file) else exc
+
+
+def _clean(
+    year: int, input_path, codebook, *, model_order, ignore_fieldwork: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     cb = load_codebook(codebook, year)
     order = check_model_order(model_order or cb.model_order)
     file = resolve_input(input_path)
@@ -238,7 +251,7 @@ def clean(
                         row=header_row_no,
                         column=spec.header,
                         value=[header[positions[c][0]] for c in close] or None,
-                        accepted=f"a column headed {spec.header!r} (codebook {paths.relative(cb.path)})",
+                        accepted=f"a column headed {spec.header!r} (codebook {shown_path(cb.path)})",
                     )
                 )
             else:
@@ -426,8 +439,8 @@ def clean(
     df.attrs = {
         "year": year,
         "model_order": list(order),
-        "source": paths.relative(file),
-        "codebook": paths.relative(cb.path),
+        "source": shown_path(file),
+        "codebook": shown_path(cb.path),
         "sheet": sheet.name,
         "format": sheet.kind,
     }
