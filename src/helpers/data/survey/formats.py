@@ -198,7 +198,8 @@ def _read_zip(path: Path, data: bytes, cb: Codebook) -> Sheet:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = zf.namelist()
         bad = zf.testzip()
-    except Exception as exc:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError, ...: the archive is damaged
+    except BaseException as exc:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError, ...: the archive is damaged
+        _reraise_interrupts(exc)
         raise _fail(
             path,
             f"the file starts like a ZIP archive (as XLSX and ODS workbooks do) but is damaged ({_why(exc)})",
@@ -214,7 +215,8 @@ def _read_zip(path: Path, data: bytes, cb: Codebook) -> Sheet:
         return _read_xlsx(path, data, cb)
     try:
         mimetype = zf.read("mimetype").decode("ascii", "replace").strip() if "mimetype" in names else ""
-    except Exception as exc:  # noqa: BLE001 - a damaged member
+    except BaseException as exc:  # noqa: BLE001 - a damaged member
+        _reraise_interrupts(exc)
         raise _fail(path, f"a damaged ZIP archive ({_why(exc)})", "save the workbook again") from None
     if mimetype == "application/vnd.oasis.opendocument.spreadsheet":
         return _read_calamine(path, data, cb, "ods")
@@ -373,7 +375,8 @@ def _read_xlsx(path: Path, data: bytes, cb: Codebook) -> Sheet:
             formula_sheets[ws.title] = [list(r) for r in wf.iter_rows(values_only=True)]
         values.close()
         formulas.close()
-    except Exception as exc:  # noqa: BLE001 - any failure inside a damaged workbook is reported, not raised
+    except BaseException as exc:  # noqa: BLE001 - any failure inside a damaged workbook is reported, not raised
+        _reraise_interrupts(exc)
         raise _fail(
             path,
             f"an XLSX workbook whose contents cannot be read (damaged sheet XML or parts: {_why(exc)})",
@@ -395,6 +398,13 @@ def _read_xlsx(path: Path, data: bytes, cb: Codebook) -> Sheet:
     sheet.formula_cells = missing
     sheet.hidden_rows = chosen.hidden_rows
     return sheet
+
+
+def _reraise_interrupts(exc: BaseException) -> None:
+    """Readers fail in their own ways on damaged bytes, some outside ``Exception`` (python-calamine's Rust
+    panics are ``BaseException``): every failure becomes a located error, except an interrupt."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
+        raise exc
 
 
 def _why(exc: BaseException) -> str:
@@ -433,7 +443,8 @@ def _read_calamine(path: Path, data: bytes, cb: Codebook, kind: str) -> Sheet:
             rows = wb.get_sheet_by_name(n).to_python(skip_empty_area=False)
             cells = [[None if (isinstance(c, str) and c == "") else c for c in r] for r in rows]
             sheets.append(Candidate(n, cells, visible=visible.get(n, True)))
-    except Exception as exc:  # noqa: BLE001 - the reader's errors are reported as what the file seems to be
+    except BaseException as exc:  # noqa: BLE001 - the reader's errors are reported as what the file seems to be
+        _reraise_interrupts(exc)
         what = (
             "an old Office (OLE2) file that is not a readable XLS workbook"
             if kind == "xls"
@@ -454,7 +465,8 @@ def _read_stat(path: Path, cb: Codebook, kind: str) -> Sheet:
     reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
     try:
         df, meta = reader(str(path), apply_value_formats=False)
-    except Exception as exc:  # noqa: BLE001 - pyreadstat raises its own error types for damaged files
+    except BaseException as exc:  # noqa: BLE001 - pyreadstat raises its own error types for damaged files
+        _reraise_interrupts(exc)
         raise _fail(
             path,
             f"a {_KIND_NAMES[kind]} file that cannot be read ({_why(exc)})",
