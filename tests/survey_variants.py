@@ -192,9 +192,12 @@ def to_ods(g: Grid) -> bytes:
     return buf.getvalue()
 
 
-def to_stat(g: Grid, kind: str, tmp_path) -> bytes:
+def to_stat(g: Grid, kind: str, tmp_path, model_codes: dict | None = None, model_labels: dict | None = None) -> bytes:
     """SPSS .sav or Stata .dta as a statistics department saves an export: short variable names,
-    the question text as variable label, kommune and answers coded with value labels."""
+    the question text as variable label, kommune and answers coded with value labels.
+
+    ``model_codes`` stores each 2011 model under another number (``{1: 5, ...}``), its value label
+    still naming it (``model_labels``, default the 2011 names): the label, not the number, is the answer."""
     import pyreadstat
 
     header = g.rows[g.header]
@@ -222,7 +225,9 @@ def to_stat(g: Grid, kind: str, tmp_path) -> bytes:
         ):
             columns[name] = [float(v) if v is not None else np.nan for v in vals]
             if h == MODEL_2011:
-                value_labels[name] = {float(c): lab for c, lab in MODEL_LABELS.items()}
+                codes = model_codes or {c: c for c in MODEL_LABELS}
+                columns[name] = [float(codes[int(v)]) if v is not None else np.nan for v in vals]
+                value_labels[name] = {float(codes[c]): (model_labels or MODEL_LABELS)[c] for c in MODEL_LABELS}
         else:
             columns[name] = ["" if v is None else str(v) for v in vals]
         names.append(name)

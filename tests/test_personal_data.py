@@ -191,3 +191,48 @@ def test_planted_free_text_reaches_no_export_file(planted, outputs):
         if found:
             leaks[f.name] = found[:3]
     assert leaks == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Third parties' names: measured on the labelled comments, and the README states the figures
+# ---------------------------------------------------------------------------------------------
+
+import free_text_eval  # noqa: E402
+
+
+def test_name_redaction_figures_are_measured_and_stated_in_the_readme():
+    dev, held = free_text_eval.evaluate("comments_dev.txt"), free_text_eval.evaluate("comments_test.txt")
+    assert dev.comments + held.comments >= 200 and dev.names + held.names >= 120
+    assert held.recall >= 0.90 and held.precision >= 0.95 and dev.recall >= 0.95
+    readme = (paths.root() / "README.md").read_text(encoding="utf-8")
+    for label, s in (("development", dev), ("held out", held)):
+        shares = " | ".join(f"{100 * x:.1f} %" for x in (s.recall, s.precision, s.name_recall))
+        row = f"| {s.comments} | {s.names} | {shares} |"
+        assert row in next(line for line in readme.splitlines() if line.startswith(f"| {label}")), (label, row)
+
+
+@pytest.mark.parametrize(
+    "text,kept",
+    [
+        ("Kontakt Mette Hansen i borgerservice.", "Kontakt [navn] i borgerservice."),
+        ("Tak for skemaet. Hilsen Birthe", "Tak for skemaet. Hilsen [navn]"),
+        ("Tovholder: Xiaoling Wu", "Tovholder: [navn]"),
+        ("fru Jensen og Borgmester Nielsen deltager.", "fru [navn] og Borgmester [navn] deltager."),
+        ("Bemærkning fra H.C. Møller: tallet er skønnet.", "Bemærkning fra [navn]: tallet er skønnet."),
+        ("Talk to Anne-Marie Poulsen in the citizen service.", "Talk to [navn] in the citizen service."),
+        ("Skriv til kirsten.holm (at) odense.dk", "Skriv til [e-mail]"),
+        ("mail lars at randers dot dk", "mail [e-mail]"),
+        ("cpr 2409111234 og 240911.1234", "cpr [CPR] og [CPR]"),
+        ("Per uge kommer 300 borgere. Hans kontor er i Aarhus Kommune.", None),
+        ("Borgerservice i Silkeborg og Jobcenteret deler skranke med Udbetaling Danmark.", None),
+    ],
+)
+def test_redact_finds_third_party_names_and_leaves_other_capitalised_words(text, kept):
+    assert privacy.redact(text)[0] == (text if kept is None else kept)
+
+
+def test_an_error_value_is_quoted_only_when_it_cannot_hold_personal_data():
+    assert privacy.shown_value("Skivee") == "Skivee" and privacy.shown_value(7) == 7
+    hidden = privacy.shown_value("Bibliotekar Mette Hansen")
+    assert "Mette" not in hidden and "24 characters" in hidden
+    assert "Bibliotek" not in privacy.shown_value("Bibliotekschef og leder af borgerservice siden 2009")

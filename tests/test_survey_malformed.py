@@ -262,7 +262,7 @@ CASES = {
         _example(),
         2011,
         dict(message="unknown free-text policy", column="free_text"),
-        dict(codebook_keys={"free_text": "keep"}),
+        dict(codebook_keys={"free_text": "hide"}),  # `keep` became a policy (issue 25)
     ),
 }
 

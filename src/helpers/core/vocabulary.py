@@ -55,7 +55,7 @@ VariableKind = Literal["integer", "float", "string", "datetime", "yesno", "code"
 
 # --------------------------------------------------------------------------- survey codebooks
 ColumnType = Literal["kommune", "datetime", "label", "model", "integer", "text"]  # how a codebook column is read
-FreeTextPolicy = Literal["redact", "drop"]
+FreeTextPolicy = Literal["keep", "redact", "drop"]  # free text as written | personal data redacted | emptied
 RespondentRole = Literal[
     "library_head", "citizen_service_head", "joint_head", "department_head", "culture_head", "other"
 ]  # who answered for the kommune (canonical values of respondent_role)
@@ -76,6 +76,7 @@ SurveyVariable = Literal[
     "comment",
     "submitted_at",
 ]  # the canonical variables a codebook maps (or lists under not_asked), in output order
+TieRule = Literal["error", "first", "last"]  # two equally complete answers of a kommune at the same time
 YesNo = Literal["yes", "no", "dont_know"]  # canonical values of the yes/no questions
 
 # --------------------------------------------------------------------------- paired tests (notebook 02)

@@ -172,12 +172,12 @@ def _round_source(cb, var: str) -> str:
     elif spec.get("type") == "model":
         text += " (crosswalk below)" if _crosswalk_changes(cb) else " (codes as in the 2011 legend)"
     elif spec.get("type") == "text":
-        text += (
-            " (free text redacted: CPR numbers, e-mails, phone numbers and the respondent's names → [CPR], [e-mail], "
-            "[telefon], [navn])"
-            if variables.cb_free_text(cb) == "redact"
-            else " (free text dropped: always empty)"
-        )
+        policy = variables.cb_free_text(cb)
+        text += {
+            "redact": " (free text redacted: CPR numbers, e-mails, phone numbers and person names → [CPR], [e-mail], "
+            "[telefon], [navn])",
+            "keep": " (free text kept as written: not checked for personal data)",
+        }.get(policy, " (free text dropped: always empty)")
     elif spec.get("type") == "kommune":
         text += " (name matched to kommunekode)"
     if spec.get("required", True) is False:

@@ -80,7 +80,7 @@ def family(name: str) -> type[KeyResults]:
     for prefix in sorted(_FAMILIES, key=len, reverse=True):
         if name.startswith(prefix):
             return _FAMILIES[prefix]
-    raise ValueError(f"no key-results class for {name!r}; declared prefixes: {sorted(_FAMILIES)}")
+    raise ValueError(f"no key-results class for {name!r}; known prefixes: {sorted(_FAMILIES)}")
 
 
 def families() -> dict[str, type[KeyResults]]:

@@ -18,8 +18,16 @@ Keys beyond ``columns``/``labels``/``models`` (all optional):
   file (a flood), not duplicates; the clean stops with the counts.
 * ``fieldwork``: ``{start: 2011-09-01, end: 2011-12-31}`` for the codebook's own ``year``; any
   other round uses the default window 1 January of the round's year to 30 June of the next.
-* ``free_text``: ``redact`` (default: CPR numbers, e-mail addresses, phone numbers and the row's
-  respondent names are replaced by placeholders) or ``drop`` (free-text columns become empty).
+* ``free_text``: ``redact`` (default: CPR numbers, e-mail addresses, phone numbers and person names,
+  the row's respondent's and anyone else's, are replaced by placeholders; :mod:`.privacy`), ``drop``
+  (free-text columns become empty) or ``keep`` (as written: only for exports known to hold no
+  personal data; logged).
+* ``duplicate_tie``: two answers of one kommune that are equally complete, submitted at the same
+  time and differ are an error naming both rows (``error``, default), unless the codebook states a
+  rule: ``first`` or ``last`` (the row kept, in file order; logged).
+* ``file.timezone``: the IANA time zone of timestamps written without an offset (default
+  ``Europe/Copenhagen``; e.g. ``UTC`` for a tool that exports UTC); ``file.datetime_formats``: the
+  export's own timestamp formats, tried before the formats the cleaner knows.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from pathlib import Path
 from typing import Annotated, Any, get_args
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from helpers.core import paths
@@ -43,8 +51,11 @@ from helpers.core.vocabulary import (
     ModelCode,
     RespondentRole,
     SurveyVariable,
+    TieRule,
     YesNo,
 )
+
+from .text import shown_path
 
 MAPPED: tuple[str, ...] = get_args(SurveyVariable)  # canonical variables a codebook maps, in output order
 TASKS = tuple(v for v in MAPPED if v.startswith("task_"))
@@ -73,6 +84,7 @@ MAX_INTEGER = 1_000_000  # an integer answer above this (or the column's `max`) 
 N_KOMMUNER = 98
 DEFAULT_ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
 DEFAULT_DATETIME_FORMATS = ("%d-%m-%Y %H:%M",)
+LOCAL_TZ = "Europe/Copenhagen"  # Danish local time: what the clean table holds
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,12 +107,27 @@ class ColumnSpec(_Strict):
     max: int | None = Field(None, description="largest accepted whole number (type integer)")
 
 
+def _timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}; accepted: an IANA name such as 'UTC' or 'Europe/Copenhagen'"
+        ) from None
+    return name
+
+
 class FileSpec(_Strict):
     """How a text export is decoded and its timestamps written."""
 
     encodings: tuple[str, ...] = Field(DEFAULT_ENCODINGS, description="text encodings tried in order")
     header_row: int | str = Field("auto", description="'auto' (the row that matches the headers)")
     datetime_formats: tuple[str, ...] = Field(DEFAULT_DATETIME_FORMATS, description="strptime formats")
+    timezone: Annotated[str, AfterValidator(_timezone)] = Field(
+        LOCAL_TZ, description="the IANA time zone of times written without an offset, e.g. UTC or Europe/Copenhagen"
+    )
 
 
 class ModelsSpec(_Strict):
@@ -148,6 +175,7 @@ class CodebookSpec(_Strict):
     completion: Completion | None = Field(None, description="{header: Status, complete: [Gennemført]}")
     fieldwork: Fieldwork | None = Field(None, description="{start: 2011-09-01, end: 2011-12-31}")
     free_text: FreeTextPolicy = Field("redact", description="free-text policy")
+    duplicate_tie: TieRule = Field("error", description="rule for exact ties between two answers of a kommune")
     max_responses_per_kommune: int = Field(MAX_RESPONSES_PER_KOMMUNE, ge=1, description="a whole number >= 1")
     max_rows: int = Field(2 * N_KOMMUNER, ge=1, description="a whole number >= 1")
     personal_data: tuple[str, ...] = ()
@@ -270,7 +298,7 @@ class Codebook:
         if fw is not None and self.spec.year == int(year):
             start = _dt.datetime.combine(fw.start, _dt.time())
             end = _dt.datetime.combine(fw.end, _dt.time(23, 59, 59))
-            return start, end, f"codebook {paths.relative(self.path)}"
+            return start, end, f"codebook {shown_path(self.path)}"
         return (
             _dt.datetime(year, 1, 1),
             _dt.datetime(year + 1, 6, 30, 23, 59, 59),
@@ -298,7 +326,7 @@ def load_codebook(codebook=None, year: int | None = None) -> Codebook:
     path = paths.codebook(codebook)
     if not path.is_file():
         raise DataError(
-            path,
+            shown_path(path),
             Problem(
                 f"no codebook for {codebook!r}: a new survey round needs config/codebooks/<round>.yaml "
                 "(copy the codebook of a round with the same questionnaire and change year/description)",
@@ -310,11 +338,11 @@ def load_codebook(codebook=None, year: int | None = None) -> Codebook:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DataError(
-            path,
+            shown_path(path),
             Problem(f"not valid YAML: {getattr(exc, 'problem', None) or 'unreadable'}", row=mark and mark.line + 1),
         ) from None
     if not isinstance(doc, dict):
-        raise DataError(path, Problem("a codebook is a mapping of keys", value=type(doc).__name__))
+        raise DataError(shown_path(path), Problem("a codebook is a mapping of keys", value=type(doc).__name__))
     return Codebook(path, path.stem, doc, validate_codebook(path, doc))
 
 
@@ -323,7 +351,7 @@ def validate_codebook(path: Path, doc: dict) -> CodebookSpec:
     try:
         return CodebookSpec.model_validate(doc)
     except ValidationError as exc:
-        raise DataError(path, [p for e in exc.errors() for p in _problems(e)]) from None
+        raise DataError(shown_path(path), [p for e in exc.errors() for p in _problems(e)]) from None
 
 
 def _problems(error: dict) -> list[Problem]:

@@ -31,14 +31,14 @@ import io
 import math
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.core import paths
 from helpers.core.errors import DataError, Problem
 
 from .codebooks import Codebook
-from .text import blank, key
+from .text import blank, key, shown_path
 
 HEADER_SEARCH_ROWS = 30  # the header row is looked for among the first rows of the file
 DELIMITERS = (";", ",", "\t", "|")
@@ -78,6 +78,17 @@ class Sheet:
     log: list[dict] = field(default_factory=list)
     formula_cells: list[str] = field(default_factory=list)  # cells holding a formula without a stored value
     text: bool = False  # every cell came as text (CSV/TSV)
+    hidden_rows: frozenset[int] = frozenset()  # rows hidden in the workbook (row numbers as a person sees them)
+
+
+@dataclass
+class Candidate:
+    """One sheet of a workbook: its name, rows, whether it is visible, and which of its rows are hidden."""
+
+    name: str
+    rows: list
+    visible: bool = True
+    hidden_rows: frozenset[int] = frozenset()
 
 
 def log_row(row, column, old, new, rule, detail="") -> dict:
@@ -112,14 +123,46 @@ def read(path: Path, cb: Codebook) -> Sheet:
         )
     kind = sniff(data, path.suffix.lower())
     if kind == "zip":
-        return _read_zip(path, data, cb)
-    if kind == "ole2":
-        return _read_calamine(path, data, cb, "xls")
-    if kind in ("sav", "dta"):
-        return _read_stat(path, cb, kind)
-    if kind != "text":
+        sheet = _read_zip(path, data, cb)
+    elif kind == "ole2":
+        sheet = _read_ole2(path, data, cb)
+    elif kind in ("sav", "dta"):
+        sheet = _read_stat(path, cb, kind)
+    elif kind != "text":
         raise DataError(path, Problem(f"the file seems to be {kind}, not a survey export", accepted=FORMATS))
-    return _read_text(path, data, cb)
+    else:
+        sheet = _read_text(path, data, cb)
+    return _strip_controls(sheet)
+
+
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls but tab, line feed and return; DEL
+
+
+def _strip_controls(sheet: Sheet) -> Sheet:
+    """Control characters (NUL, ...) removed from every text cell, logged by row (never the text itself)."""
+    rows_hit: dict[int, int] = {}
+    for i, (row_no, cells) in enumerate(sheet.rows):
+        changed = False
+        for j, c in enumerate(cells):
+            if isinstance(c, str) and CONTROL.search(c):
+                cells[j] = CONTROL.sub("", c)
+                rows_hit[row_no] = rows_hit.get(row_no, 0) + 1
+                changed = True
+        if changed:
+            sheet.rows[i] = (row_no, cells)
+    if rows_hit:
+        shown = ", ".join(str(r) for r in list(rows_hit)[:15]) + (", ..." if len(rows_hit) > 15 else "")
+        sheet.log.append(
+            log_row(
+                None,
+                None,
+                None,
+                None,
+                "control_characters_removed",
+                f"control characters (NUL and the like) removed from {sum(rows_hit.values())} cell(s) in rows {shown}",
+            )
+        )
+    return sheet
 
 
 def sniff(data: bytes, suffix: str = "") -> str:
@@ -155,10 +198,11 @@ def _read_zip(path: Path, data: bytes, cb: Codebook) -> Sheet:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = zf.namelist()
         bad = zf.testzip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+    except BaseException as exc:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError, ...: the archive is damaged
+        _reraise_interrupts(exc)
         raise _fail(
             path,
-            f"the file starts like a ZIP archive (as XLSX and ODS workbooks do) but is damaged: {type(exc).__name__}",
+            f"the file starts like a ZIP archive (as XLSX and ODS workbooks do) but is damaged ({_why(exc)})",
             "save the workbook again from Excel or the survey tool",
         ) from None
     if bad is not None:
@@ -169,7 +213,11 @@ def _read_zip(path: Path, data: bytes, cb: Codebook) -> Sheet:
         )
     if "xl/workbook.xml" in names:
         return _read_xlsx(path, data, cb)
-    mimetype = zf.read("mimetype").decode("ascii", "replace").strip() if "mimetype" in names else ""
+    try:
+        mimetype = zf.read("mimetype").decode("ascii", "replace").strip() if "mimetype" in names else ""
+    except BaseException as exc:  # noqa: BLE001 - a damaged member
+        _reraise_interrupts(exc)
+        raise _fail(path, f"a damaged ZIP archive ({_why(exc)})", "save the workbook again") from None
     if mimetype == "application/vnd.oasis.opendocument.spreadsheet":
         return _read_calamine(path, data, cb, "ods")
     if "word/document.xml" in names or "text" in mimetype:
@@ -184,10 +232,14 @@ def _read_zip(path: Path, data: bytes, cb: Codebook) -> Sheet:
     )
 
 
-def _choose_sheet(path: Path, cb: Codebook, sheets: list[tuple[str, list]], kind: str) -> tuple[str, list, list[dict]]:
-    """The sheet named in the codebook, else the one whose header row matches the codebook best."""
-    names = [n for n, _ in sheets]
+def _choose_sheet(path: Path, cb: Codebook, sheets: list[Candidate], kind: str) -> tuple[Candidate, list[dict]]:
+    """The sheet named in the codebook, else the one sheet whose header row matches the codebook best.
+
+    Never a silent choice: sheets that fit equally well are an error listing each with its row count
+    and visibility (a region's subset, an old hidden backup), and a hidden sheet that is used is logged."""
+    names = [c.name for c in sheets]
     wanted = cb.spec.sheet
+    where = f"codebook {shown_path(cb.path)} key `sheet`"
     if wanted is not None:
         if isinstance(wanted, int) and not isinstance(wanted, bool):
             if not 1 <= wanted <= len(sheets):
@@ -199,49 +251,106 @@ def _choose_sheet(path: Path, cb: Codebook, sheets: list[tuple[str, list]], kind
                         accepted="sheets " + ", ".join(repr(n) for n in names),
                     ),
                 )
-            name, rows = sheets[wanted - 1]
+            chosen = sheets[wanted - 1]
         else:
-            hit = [s for s in sheets if key(s[0]) == key(wanted)]
+            hit = [c for c in sheets if key(c.name) == key(wanted)]
             if not hit:
                 raise DataError(
                     path,
                     Problem(
-                        f"no sheet named {wanted!r} (codebook {paths.relative(cb.path)} key `sheet`)",
+                        f"no sheet named {wanted!r} ({where})",
                         column="sheet",
                         accepted="sheets " + ", ".join(repr(n) for n in names),
                     ),
                 )
-            name, rows = hit[0]
-        return (
-            name,
-            rows,
-            [
-                log_row(None, None, None, None, "read_as", f"{_KIND_NAMES[kind]}, sheet {name!r}"),
-                log_row(
-                    None, None, None, name, "sheet_chosen", f"sheet {name!r} named by the codebook (of {len(sheets)})"
-                ),
-            ],
-        )
+            chosen = hit[0]
+        log = [
+            log_row(None, None, None, None, "read_as", f"{_KIND_NAMES[kind]}, sheet {chosen.name!r}"),
+            log_row(
+                None,
+                None,
+                None,
+                chosen.name,
+                "sheet_chosen",
+                f"sheet {chosen.name!r} named by the codebook (of {len(sheets)})",
+            ),
+        ]
+        return chosen, log + _hidden_sheet_log(chosen)
     expected = expected_headers(cb)
-    scored = [
-        (max((header_score(r, expected) for r in rows[:HEADER_SEARCH_ROWS]), default=0), -i)
-        for i, (_, rows) in enumerate(sheets)
-    ]
-    best, neg_i = max(scored)
-    name, rows = sheets[-neg_i]
-    log = [log_row(None, None, None, None, "read_as", f"{_KIND_NAMES[kind]}, sheet {name!r}")]
+    fits = [_fit(c, expected) for c in sheets]
+    best = max(score for score, _ in fits)
+    top = [(c, n) for c, (score, n) in zip(sheets, fits, strict=True) if score == best]
+    if len(top) > 1 and best > 0:
+        listed = "; ".join(
+            f"{c.name!r} ({n} rows below the header, {'visible' if c.visible else 'hidden'})" for c, n in top
+        )
+        raise DataError(
+            path,
+            Problem(
+                f"{len(top)} sheets fit the codebook equally well ({best} of its headers each): {listed}. "
+                "Which one holds the answers cannot be decided from the file",
+                column="sheet",
+                accepted=f"the sheet to read named in the codebook: `sheet: <name>` ({where})",
+            ),
+        )
+    chosen = top[0][0]
+    log = [log_row(None, None, None, None, "read_as", f"{_KIND_NAMES[kind]}, sheet {chosen.name!r}")]
     if len(sheets) > 1:
         log.append(
             log_row(
                 None,
                 None,
                 None,
-                name,
+                chosen.name,
                 "sheet_chosen",
-                f"sheet {name!r} of {len(sheets)} ({', '.join(names)}): its header row matches {best} codebook headers",
+                f"sheet {chosen.name!r} of {len(sheets)} ({', '.join(names)}): its header row matches {best} codebook "
+                "headers, more than any other sheet",
             )
         )
-    return name, rows, log
+    return chosen, log + _hidden_sheet_log(chosen)
+
+
+def _fit(c: Candidate, expected: set[str]) -> tuple[int, int]:
+    """How many codebook headers the sheet's best header row holds, and its filled rows below that row."""
+    scores = [header_score(r, expected) for r in c.rows[:HEADER_SEARCH_ROWS]]
+    if not scores:
+        return 0, 0
+    best = max(scores)
+    h = scores.index(best)
+    return best, sum(1 for r in c.rows[h + 1 :] if not all(blank(x) for x in r))
+
+
+def _hidden_sheet_log(c: Candidate) -> list[dict]:
+    if c.visible:
+        return []
+    return [
+        log_row(
+            None,
+            None,
+            None,
+            c.name,
+            "hidden_sheet_used",
+            f"sheet {c.name!r} is hidden in the workbook; it is the only sheet that fits the codebook",
+        )
+    ]
+
+
+def _hidden_rows(zf: zipfile.ZipFile, member: str | None) -> frozenset[int]:
+    """Row numbers marked hidden in a worksheet's XML (openpyxl's read-only mode does not report them)."""
+    if not member:
+        return frozenset()
+    try:
+        xml = zf.read(member.lstrip("/"))
+    except KeyError:
+        return frozenset()
+    out = set()
+    for tag in re.finditer(rb"<(?:\w+:)?row\b[^>]*>", xml):
+        t = tag.group(0)
+        if re.search(rb'\bhidden="(?:1|true)"', t):
+            r = re.search(rb'\br="(\d+)"', t)
+            if r:
+                out.add(int(r.group(1)))
+    return frozenset(out)
 
 
 def _read_xlsx(path: Path, data: bytes, cb: Codebook) -> Sheet:
@@ -250,25 +359,34 @@ def _read_xlsx(path: Path, data: bytes, cb: Codebook) -> Sheet:
     try:
         values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        zf = zipfile.ZipFile(io.BytesIO(data))
         sheets, formula_sheets = [], {}
         for ws, wf in zip(values.worksheets, formulas.worksheets, strict=False):
             ws.reset_dimensions()  # a stale <dimension> would truncate rows or columns
             wf.reset_dimensions()
-            sheets.append((ws.title, [list(r) for r in ws.iter_rows(values_only=True)]))
+            sheets.append(
+                Candidate(
+                    ws.title,
+                    [list(r) for r in ws.iter_rows(values_only=True)],
+                    visible=getattr(ws, "sheet_state", "visible") == "visible",
+                    hidden_rows=_hidden_rows(zf, getattr(ws, "_worksheet_path", None)),
+                )
+            )
             formula_sheets[ws.title] = [list(r) for r in wf.iter_rows(values_only=True)]
         values.close()
         formulas.close()
-    except Exception as exc:  # noqa: BLE001 - any failure inside a damaged workbook is reported, not raised
+    except BaseException as exc:  # noqa: BLE001 - any failure inside a damaged workbook is reported, not raised
+        _reraise_interrupts(exc)
         raise _fail(
             path,
-            f"an XLSX workbook whose contents cannot be read (damaged sheet XML or parts: {type(exc).__name__})",
+            f"an XLSX workbook whose contents cannot be read (damaged sheet XML or parts: {_why(exc)})",
             "open it in Excel and save it again",
         ) from None
     if not sheets:
         raise _fail(path, "an XLSX workbook without worksheets")
-    name, rows, log = _choose_sheet(path, cb, sheets, "xlsx")
+    chosen, log = _choose_sheet(path, cb, sheets, "xlsx")
     missing = []
-    for i, (vrow, frow) in enumerate(zip(rows, formula_sheets[name], strict=False), start=1):
+    for i, (vrow, frow) in enumerate(zip(chosen.rows, formula_sheets[chosen.name], strict=False), start=1):
         for j, (v, f) in enumerate(zip(vrow, frow, strict=False)):
             if (
                 v is None
@@ -276,9 +394,42 @@ def _read_xlsx(path: Path, data: bytes, cb: Codebook) -> Sheet:
                 and (isinstance(f, str) and f.startswith("=") or type(f).__name__.endswith("Formula"))
             ):
                 missing.append(f"{_letter(j)}{i}")
-    sheet = Sheet([(i, r) for i, r in enumerate(rows, start=1)], "xlsx", None, name, log)
+    sheet = Sheet([(i, r) for i, r in enumerate(chosen.rows, start=1)], "xlsx", None, chosen.name, log)
     sheet.formula_cells = missing
+    sheet.hidden_rows = chosen.hidden_rows
     return sheet
+
+
+def _reraise_interrupts(exc: BaseException) -> None:
+    """Readers fail in their own ways on damaged bytes, some outside ``Exception`` (python-calamine's Rust
+    panics are ``BaseException``): every failure becomes a located error, except an interrupt."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
+        raise exc
+
+
+def _why(exc: BaseException) -> str:
+    """An exception as a cause a person can read: its type, and its message when that names no path."""
+    text = str(exc).strip()
+    if not text or "/" in text or "\\" in text or len(text) > 120:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+ENCRYPTED_STREAMS = ("EncryptedPackage", "EncryptionInfo")  # an OOXML file saved with a password (MS-OFFCRYPTO)
+
+
+def _read_ole2(path: Path, data: bytes, cb: Codebook) -> Sheet:
+    """An OLE2 compound file: an XLS workbook, or an encrypted (password-protected) workbook of any kind."""
+    if any(name.encode("utf-16-le") in data for name in ENCRYPTED_STREAMS):
+        raise DataError(
+            path,
+            Problem(
+                "an encrypted, password-protected workbook: its contents cannot be read without the password",
+                accepted="the workbook saved again without a password (Excel: File > Info > Protect Workbook > "
+                "Encrypt with Password, clear it), or a CSV export",
+            ),
+        )
+    return _read_calamine(path, data, cb, "xls")
 
 
 def _read_calamine(path: Path, data: bytes, cb: Codebook, kind: str) -> Sheet:
@@ -286,23 +437,26 @@ def _read_calamine(path: Path, data: bytes, cb: Codebook, kind: str) -> Sheet:
 
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        visible = {m.name: "hidden" not in str(m.visible).lower() for m in wb.sheets_metadata}
         sheets = []
         for n in wb.sheet_names:
             rows = wb.get_sheet_by_name(n).to_python(skip_empty_area=False)
-            sheets.append((n, [[None if (isinstance(c, str) and c == "") else c for c in r] for r in rows]))
-    except Exception as exc:  # noqa: BLE001 - the reader's errors are reported as what the file seems to be
+            cells = [[None if (isinstance(c, str) and c == "") else c for c in r] for r in rows]
+            sheets.append(Candidate(n, cells, visible=visible.get(n, True)))
+    except BaseException as exc:  # noqa: BLE001 - the reader's errors are reported as what the file seems to be
+        _reraise_interrupts(exc)
         what = (
             "an old Office (OLE2) file that is not a readable XLS workbook"
             if kind == "xls"
             else "an ODS workbook that cannot be read"
         )
-        raise _fail(
-            path, f"{what} ({type(exc).__name__})", "open it in a spreadsheet program and save it as .xlsx"
-        ) from None
+        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+            what = f"an encrypted, password-protected {kind.upper()} workbook"
+        raise _fail(path, f"{what} ({_why(exc)})", "open it in a spreadsheet program and save it as .xlsx") from None
     if not sheets:
         raise _fail(path, f"an {kind.upper()} workbook without sheets")
-    name, rows, log = _choose_sheet(path, cb, sheets, kind)
-    return Sheet([(i, r) for i, r in enumerate(rows, start=1)], kind, None, name, log)
+    chosen, log = _choose_sheet(path, cb, sheets, kind)
+    return Sheet([(i, r) for i, r in enumerate(chosen.rows, start=1)], kind, None, chosen.name, log)
 
 
 def _read_stat(path: Path, cb: Codebook, kind: str) -> Sheet:
@@ -311,10 +465,11 @@ def _read_stat(path: Path, cb: Codebook, kind: str) -> Sheet:
     reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
     try:
         df, meta = reader(str(path), apply_value_formats=False)
-    except Exception as exc:  # noqa: BLE001 - pyreadstat raises its own error types for damaged files
+    except BaseException as exc:  # noqa: BLE001 - pyreadstat raises its own error types for damaged files
+        _reraise_interrupts(exc)
         raise _fail(
             path,
-            f"a {_KIND_NAMES[kind]} file that cannot be read ({type(exc).__name__})",
+            f"a {_KIND_NAMES[kind]} file that cannot be read ({_why(exc)})",
             "save it again from SPSS/Stata",
         ) from None
     expected = expected_headers(cb)
@@ -399,7 +554,8 @@ def _decode(path: Path, data: bytes, cb: Codebook) -> tuple[str, str, list[dict]
             return data.decode(enc), enc.upper().replace("UTF-16-", "UTF-16 ") + " without BOM", []
         except UnicodeDecodeError:
             pass
-    if b"\x00" in sample:
+    controls = sum(sample.count(b) for b in range(32) if b not in (9, 10, 13))
+    if controls > max(8, len(sample) // 100):  # a stray NUL in a cell is removed later; many mean binary data
         raise _fail(path, "binary data (zero bytes) that is no known spreadsheet or text encoding")
     encodings = [e for e in cb.spec.file.encodings if e.replace("_", "-").lower() != "utf-8-sig"]
     try:
@@ -432,13 +588,75 @@ def _decode(path: Path, data: bytes, cb: Codebook) -> tuple[str, str, list[dict]
         else:
             return "\n".join(out), "UTF-8 (some lines Windows-1252)", log
     bad_at = first_bad
+    decoded: dict[str, str] = {}
     for e in encodings:
         if e.lower().replace("_", "-") == "utf-8":
             continue
         try:
-            return data.decode(e), e, []
+            decoded[e] = data.decode(e)
         except UnicodeDecodeError as exc:
             bad_at = exc.start
+    return _best_8bit(path, data, cb, decoded, encodings, bad_at)
+
+
+# 8-bit encodings Danish text is found in besides Windows-1252: old Macs, and DOS/Windows console exports.
+LIKELY_8BIT = {"mac_roman": "Mac Roman", "cp850": "DOS (cp850)", "cp865": "DOS Nordic (cp865)"}
+_DANISH = set("æøåÆØÅéü")
+
+
+def _plausibility(text: str, expected: set[str]) -> tuple[int, int]:
+    """How well decoded text reads as the codebook's Danish export: headers found, then Danish letters
+    against characters that only appear when bytes are read in the wrong 8-bit encoding."""
+    head = key(text[:20000])
+    headers = sum(1 for h in expected if h and h in head)
+    letters = sum(1 for ch in text if ch in _DANISH)
+    odd = sum(1 for ch in text if 0x80 <= ord(ch) < 0x250 and ch not in _DANISH)
+    return headers, letters - 2 * odd
+
+
+def _best_8bit(path: Path, data: bytes, cb: Codebook, decoded: dict[str, str], encodings, bad_at: int):
+    """The codebook's 8-bit encoding that reads the file as the codebook's export; an error naming the likely
+    encoding when the file reads right only in one the codebook does not list (Mac Roman, cp850, ...)."""
+    expected = expected_headers(cb)
+    fit = {e: _plausibility(t, expected) for e, t in decoded.items()}
+    others = {}
+    for e in LIKELY_8BIT:
+        if e in decoded or any(e == x.lower().replace("_", "-") for x in decoded):
+            continue
+        try:
+            others[e] = _plausibility(data.decode(e), expected)
+        except UnicodeDecodeError:
+            continue
+    best = max(fit, key=lambda e: fit[e], default=None)  # ties: the codebook's order
+    # Nothing decodes: the codebook's first 8-bit encoding with bad bytes replaced is the baseline to beat.
+    eight = [e for e in encodings if e.lower().replace("_", "-") not in ("utf-8", "utf-8-sig")]
+    baseline = (
+        fit[best]
+        if best is not None
+        else _plausibility(data.decode(eight[0], "replace"), expected)
+        if eight
+        else (0, 0)
+    )
+    better = [e for e in others if others[e] > baseline and others[e][0] >= 2]  # headers found, not noise
+    if better:
+        top = max(better, key=lambda e: others[e])
+        likely = [LIKELY_8BIT[e] for e in sorted(better, key=lambda e: others[e], reverse=True)]
+        read = (
+            f"reads as {best} with {fit[best][0]} codebook header(s) found"
+            if best
+            else "does not decode as " + (", ".join(encodings))
+        )
+        raise DataError(
+            path,
+            Problem(
+                f"the text is probably in an 8-bit encoding the codebook does not list: likely {' or '.join(likely)} "
+                f"(it {read}; as {LIKELY_8BIT[top]} {others[top][0]})",
+                accepted=f"the export saved as UTF-8, or {top!r} added to the codebook's `file.encodings` "
+                f"({shown_path(cb.path)})",
+            ),
+        )
+    if best is not None:
+        return decoded[best], best, []
     raise DataError(
         path,
         Problem(
@@ -516,7 +734,16 @@ def _read_text(path: Path, data: bytes, cb: Codebook) -> Sheet:
         )
     delimiter = forced or _delimiter(lines[skip : skip + HEADER_SEARCH_ROWS], cb)
     body = "\n".join(lines[skip:]) if skip else text
-    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    rows = _split(path, body, delimiter, skip, quoting=csv.QUOTE_MINIMAL)
+    rows = _check_quotes(path, body, delimiter, skip, rows, log)
+    kind = "tsv" if delimiter == "\t" else "csv"
+    log.insert(0, log_row(None, None, None, None, "read_as", f"{_KIND_NAMES[kind]}, {enc}, delimiter {delimiter!r}"))
+    return Sheet(rows, kind, enc, None, log, text=True)
+
+
+def _split(path: Path, body: str, delimiter: str, skip: int, quoting: int) -> list[tuple[int, list]]:
+    """Rows of fields, each with the line it starts on (as a person counts lines in the file)."""
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, quoting=quoting)
     rows, start = [], 1 + skip
     try:
         for cells in reader:
@@ -531,9 +758,72 @@ def _read_text(path: Path, data: bytes, cb: Codebook) -> Sheet:
                 accepted=f'fields separated by {delimiter!r}, quoted with "',
             ),
         ) from None
-    kind = "tsv" if delimiter == "\t" else "csv"
-    log.insert(0, log_row(None, None, None, None, "read_as", f"{_KIND_NAMES[kind]}, {enc}, delimiter {delimiter!r}"))
-    return Sheet(rows, kind, enc, None, log, text=True)
+    return rows
+
+
+def _check_quotes(path: Path, body: str, delimiter: str, skip: int, rows, log: list) -> list[tuple[int, list]]:
+    """The parsed rows checked against the physical lines: a quote that swallows rows never passes silently.
+
+    A field may hold line breaks (a comment written on several lines, quoted as it should be). But a
+    field whose lines look like rows of the file (half as many delimiters as a row has fields, or more)
+    is a stray quote character in a file written without quoting: every line up to the next quote
+    went into one cell. The file is then read again with quotes taken as text; if that gives no row
+    with more fields than the header, it is used and logged, otherwise the clean stops naming the line
+    where the quote opens."""
+    physical = sum(1 for ln in body.splitlines() if ln.strip())
+    width = Counter(len(c) for _, c in rows if any(not blank(x) for x in c)).most_common(1)
+    width = width[0][0] if width else 0
+    swallowed, multiline = [], 0
+    for line, cells in rows:
+        for c in cells:
+            if isinstance(c, str) and "\n" in c:
+                multiline += 1
+                inner = c.split("\n")[1:]
+                if any(ln.count(delimiter) >= max(2, width // 2) for ln in inner):
+                    swallowed.append((line, len(inner)))
+                    break
+    if not swallowed:
+        if multiline:
+            log.append(
+                log_row(
+                    None,
+                    None,
+                    None,
+                    None,
+                    "multiline_cells",
+                    f"{multiline} quoted cell(s) written on several lines; {len(rows)} rows from {physical} non-blank "
+                    "lines",
+                )
+            )
+        return rows
+    line, n = swallowed[0]
+    again = _split(path, body, delimiter, skip, quoting=csv.QUOTE_NONE)
+    too_wide = [r for r, c in again if len(c) > width and any(not blank(x) for x in c[width:])]
+    if too_wide:
+        raise DataError(
+            path,
+            Problem(
+                f'a quote character (") opens a field here and swallows the following {n} line(s) into one cell '
+                f"(the file has {physical} non-blank lines, {len(rows)} rows were read); read without quoting, line "
+                f"{too_wide[0]} has more fields than the header",
+                row=line,
+                accepted="a file with every quote closed on its line (export it again with quoting on), or the "
+                "stray quote removed",
+            ),
+        )
+    log.append(
+        log_row(
+            line,
+            None,
+            None,
+            None,
+            "stray_quote_ignored",
+            f'a quote character (") in a file written without quoting would have swallowed {n} line(s) into one '
+            f"cell ({len(rows)} rows from {physical} non-blank lines); read again with quotes as text: {len(again)} "
+            "rows",
+        )
+    )
+    return again
 
 
 def _delimiter(lines: list[str], cb: Codebook) -> str:

@@ -14,6 +14,7 @@ respondent left the model question blank. Personal-data columns are dropped, fre
 from __future__ import annotations
 
 import difflib
+import os
 from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
@@ -31,7 +32,7 @@ from . import formats, privacy
 from .cleaning import Cleaner, drop_duplicates, fieldwork_problems, flood_problems
 from .codebooks import ROLES, TASKS, YES_NO, Codebook, check_model_order, load_codebook
 from .formats import EXCEL_ERRORS, HEADER_SEARCH_ROWS, Sheet, log_row
-from .text import blank, key, letter, padded
+from .text import blank, key, letter, padded, shown_path
 
 LOG_COLUMNS = ("row", "column", "old_value", "new_value", "rule", "detail")
 _NOT_ANSWERS = {"kommune_navn", "submitted_at", "comment"}  # not counted as answered questions
@@ -53,9 +54,9 @@ def resolve_input(input_path) -> Path:
     except ValueError:
         why = "it is a link that points outside data/raw" if candidate.is_symlink() else "it is not inside data/raw"
         raise DataError(
-            paths.relative(candidate),
+            shown_path(candidate),
             Problem(
-                f"refused: {why} (resolves to {paths.relative(real)})",
+                f"refused: {why} (resolves to {shown_path(real)})",
                 accepted="an export under data/raw (put it in data/raw/survey/ and record it with `borgerservice "
                 "add-data`)",
             ),
@@ -92,8 +93,7 @@ def _find_header(sheet: Sheet, cb: Codebook, file: Path):
         raise DataError(
             file,
             Problem(
-                f"no header row found in the first {HEADER_SEARCH_ROWS} rows{where} (codebook "
-                f"{paths.relative(cb.path)})",
+                f"no header row found in the first {HEADER_SEARCH_ROWS} rows{where} (codebook {shown_path(cb.path)})",
                 accepted="a row with the headers " + ", ".join(repr(x) for x in all_headers),
             ),
         )
@@ -184,7 +184,20 @@ def clean(
     codebook's ``model_order``. ``input_path``: under data/raw (absolute, or relative to it).
     ``ignore_fieldwork``: accept submissions outside the round's fieldwork window (logged).
     """
-    year = int(year)
+    try:
+        return _clean(int(year), input_path, codebook, model_order=model_order, ignore_fieldwork=ignore_fieldwork)
+    except DataError as exc:
+        raise shown_error(exc) from None
+
+
+def shown_error(exc: DataError) -> DataError:
+    """The error with its file shown as :func:`.text.shown_path` does (never an absolute path)."""
+    return DataError(shown_path(exc.file), exc.problems) if os.path.isabs(exc.file) else exc
+
+
+def _clean(
+    year: int, input_path, codebook, *, model_order, ignore_fieldwork: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     cb = load_codebook(codebook, year)
     order = check_model_order(model_order or cb.model_order)
     file = resolve_input(input_path)
@@ -238,7 +251,7 @@ def clean(
                         row=header_row_no,
                         column=spec.header,
                         value=[header[positions[c][0]] for c in close] or None,
-                        accepted=f"a column headed {spec.header!r} (codebook {paths.relative(cb.path)})",
+                        accepted=f"a column headed {spec.header!r} (codebook {shown_path(cb.path)})",
                     )
                 )
             else:
@@ -298,7 +311,13 @@ def clean(
     last_filled = max(filled, default=-1)
     filled_set = set(filled)
     padded_counts: Counter = Counter()
+    for var, k in where.items():
+        if cb.columns[var].type == "datetime":
+            cleaner.prepare_datetimes(cb.columns[var].header, [c[k] for _, c in data_rows if k < len(c)])
+    hidden_used = []
     for i, (row_no, cells) in enumerate(data_rows):
+        if i in filled_set and row_no in sheet.hidden_rows:
+            hidden_used.append(row_no)
         if i not in filled_set:
             if i < last_filled:  # trailing empty rows of a sheet are not worth a log line
                 log.append(log_row(row_no, None, None, None, "blank_row_dropped", "empty row removed"))
@@ -361,6 +380,10 @@ def clean(
         rec["_identity"] = privacy.row_identity({personal_at[k]: cells[k] for k in personal_at})
         records.append(rec)
     cleaner.flush()
+    for row_no in hidden_used:  # never used without a word: a hidden row may be an old answer kept out of sight
+        log.append(
+            log_row(row_no, None, None, None, "hidden_row_used", f"row {row_no} is hidden in sheet {sheet.name!r}")
+        )
     for col, n in padded_counts.items():
         log.append(
             log_row(
@@ -406,7 +429,7 @@ def clean(
         elif fw:
             raise DataError(file, fw)
     df = _free_text(df, cb, free_text, log)
-    df = drop_duplicates(df, cb, log)
+    df = drop_duplicates(df, cb, log, file)
     df = _assemble(df, year, synthetic, order)
     df = validate(df.set_index(df["source_row"].rename(None)), clean_schema(order), file).reset_index(drop=True)
     log_df = pd.DataFrame(log, columns=list(LOG_COLUMNS))
@@ -416,8 +439,8 @@ def clean(
     df.attrs = {
         "year": year,
         "model_order": list(order),
-        "source": paths.relative(file),
-        "codebook": paths.relative(cb.path),
+        "source": shown_path(file),
+        "codebook": shown_path(cb.path),
         "sheet": sheet.name,
         "format": sheet.kind,
     }
@@ -446,6 +469,19 @@ def _free_text(df: pd.DataFrame, cb: Codebook, free_text: set[str], log: list) -
     for var in sorted(free_text & set(df.columns)):
         col = cb.columns[var].header
         has = df[var].notna()
+        if cb.free_text_policy == "keep":
+            log.append(
+                log_row(
+                    None,
+                    col,
+                    None,
+                    None,
+                    "free_text_kept",
+                    f"{int(has.sum())} free-text answer(s) kept as written, not checked for personal data (codebook "
+                    "free_text: keep)",
+                )
+            )
+            continue
         if cb.free_text_policy == "drop":
             df[var] = None
             log.append(

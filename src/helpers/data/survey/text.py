@@ -9,8 +9,12 @@ and, where case does not matter, :func:`key` (``norm`` + casefold).
 from __future__ import annotations
 
 import math
+import os
 import re
 import unicodedata
+from pathlib import Path
+
+from helpers.core import paths
 
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 
@@ -53,3 +57,18 @@ def letter(i: int) -> str:
         i, r = divmod(i - 1, 26)
         s = chr(65 + r) + s
     return s
+
+
+def shown_path(path) -> str:
+    """A path as messages show it, never absolute: relative to the project inside it; under data/raw as
+    ``data/raw/...`` even when data/raw is redirected (``BORGERSERVICE_RAW``); elsewhere only its name."""
+    if not os.path.isabs(str(path)):
+        return str(path)
+    p = Path(path).resolve()
+    for base, shown in ((paths.raw(), "data/raw"), (paths.root(), "")):
+        try:
+            rel = p.relative_to(Path(base).resolve()).as_posix()
+        except ValueError:
+            continue
+        return f"{shown}/{rel}" if shown else rel
+    return f"{p.name} (outside the project)"
