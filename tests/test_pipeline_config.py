@@ -93,6 +93,10 @@ def test_a_parameter_value_outside_the_vocabulary_names_the_run_and_where_it_is_
         "run '00_reference': language 'de' is not supported; accepted: 'en' (English), 'da' (Danish); "
         "set in defaults.language"
     )
+    assert refused(lambda d: d["runs"][0]["parameters"].update(language=None)) == (
+        "run '00_reference': language None is not supported; accepted: 'en' (English), 'da' (Danish); "
+        "set in runs[0].parameters.language"
+    )
     assert refused(lambda d: d["per_pair"][1]["parameters"].update(usage_source="cache")) == (
         "run '03_model_visits_2009_2011': usage_source 'cache' is not accepted; accepted: 'synthetic', 'real', "
         "'statbank'; set in per_pair[1].parameters.usage_source"

@@ -179,23 +179,24 @@ def _choice(name: str, alias) -> BeforeValidator:
 class RunParameters(BaseModel):
     """The notebook parameters whose values the config is checked for before anything runs (the
     notebooks check them again): those with a vocabulary, by name, in whichever notebook declares
-    them. Any other parameter passes as it is (``extra="allow"``)."""
+    them; a value given as nothing (``language:``) is refused too. Any other parameter passes as it
+    is (``extra="allow"``)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    language: Annotated[vocabulary.Language, BeforeValidator(_language)] | None = None
-    usage_source: Annotated[UsageSource, _choice("usage_source", UsageSource)] | None = None
-    outcome: Annotated[ModelOutcome, _choice("outcome", ModelOutcome)] | None = None
-    estimator: Annotated[Estimator, _choice("estimator", Estimator)] | None = None
-    control_group: Annotated[ControlGroup, _choice("control_group", ControlGroup)] | None = None
-    timing: Annotated[TimingRule, _choice("timing", TimingRule)] | None = None
-    reversals: Annotated[Reversals, _choice("reversals", Reversals)] | None = None
-    covid: Annotated[Covid, _choice("covid", Covid)] | None = None
-    loans_source: Annotated[UsageSource, _choice("loans_source", UsageSource)] | None = None
-    visits_source: Annotated[UsageSource, _choice("visits_source", UsageSource)] | None = None
-    downloads_source: Annotated[UsageSource, _choice("downloads_source", UsageSource)] | None = None
-    service_points_source: Annotated[UsageSource, _choice("service_points_source", UsageSource)] | None = None
-    expenditure_source: Annotated[UsageSource, _choice("expenditure_source", UsageSource)] | None = None
+    language: Annotated[vocabulary.Language | None, BeforeValidator(_language)] = None
+    usage_source: Annotated[UsageSource | None, _choice("usage_source", UsageSource)] = None
+    outcome: Annotated[ModelOutcome | None, _choice("outcome", ModelOutcome)] = None
+    estimator: Annotated[Estimator | None, _choice("estimator", Estimator)] = None
+    control_group: Annotated[ControlGroup | None, _choice("control_group", ControlGroup)] = None
+    timing: Annotated[TimingRule | None, _choice("timing", TimingRule)] = None
+    reversals: Annotated[Reversals | None, _choice("reversals", Reversals)] = None
+    covid: Annotated[Covid | None, _choice("covid", Covid)] = None
+    loans_source: Annotated[UsageSource | None, _choice("loans_source", UsageSource)] = None
+    visits_source: Annotated[UsageSource | None, _choice("visits_source", UsageSource)] = None
+    downloads_source: Annotated[UsageSource | None, _choice("downloads_source", UsageSource)] = None
+    service_points_source: Annotated[UsageSource | None, _choice("service_points_source", UsageSource)] = None
+    expenditure_source: Annotated[UsageSource | None, _choice("expenditure_source", UsageSource)] = None
 
 
 # --- errors in the house style -------------------------------------------------------------------

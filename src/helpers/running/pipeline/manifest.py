@@ -25,6 +25,7 @@ from helpers.running.pipeline.config import Config
 
 MANIFEST = "run_manifest.json"
 SUCCEEDED: tuple[RunStatus, ...] = ("ok", "skipped")  # statuses whose outputs later runs may read
+EXECUTED: tuple[RunStatus, ...] = ("ok", "failed")  # statuses of runs whose notebook ran (their outputs are collected)
 
 
 @dataclass

@@ -32,7 +32,7 @@ from helpers.running.pipeline.config import (
     select,
 )
 from helpers.running.pipeline.execution import execute
-from helpers.running.pipeline.manifest import SUCCEEDED, Outcome, RunManifest, git_state, previous_runs
+from helpers.running.pipeline.manifest import EXECUTED, SUCCEEDED, Outcome, RunManifest, git_state, previous_runs
 from helpers.running.pipeline.outputs import (
     clear_outputs,
     collect_outputs,
@@ -240,13 +240,13 @@ def _schedule(
             **static[r.id][1],
             **{k: v for n in r.needs if n in outcomes for k, v in processed_outputs(outcomes[n]).items()},
         }
-        if o.status in ("ok", "failed"):
+        if o.status in EXECUTED:
             o.outputs = collect_outputs(o.id, cache)
         o.finished = o.finished or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         outcomes[o.id] = o
         if manifest is not None:
             manifest.put(o, defer=o.status == "skipped")  # nothing ran: written with the next record or at the end
-        took = f" in {o.seconds:.1f} s" if o.status in ("ok", "failed") else ""
+        took = f" in {o.seconds:.1f} s" if o.status in EXECUTED else ""
         echo(
             f"[{len(outcomes)}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {o.id}: {o.status}{took}"
             + (f" -> {o.error}" if o.error else "")
