@@ -12,8 +12,10 @@ that the machine's drift touches both alike; the ratio after/before is taken pai
    execution, the executed notebook written, its HTML. The first run of a process also pays the
    imports of papermill, nbclient and nbconvert (once per worker in the pipeline); it is reported
    apart, and the per-run figure is the median of the others.
-2. **cli**: ``borgerservice run --force --workers 1`` (as a subprocess, wall time) of a config with
-   ``--cli-runs`` such trivial notebooks: config loading and checks, keys, manifest, every run.
+2. **cli**: ``borgerservice run --force --workers 1`` (a subprocess: wall time, and CPU time of it and
+   its kernels) of a config with ``--cli-runs`` such trivial notebooks (config loading and checks,
+   keys, manifest, every run), then ``--warm`` re-runs of it with nothing changed (every run skipped:
+   the fixed cost of a command, start-up, imports and config checks included).
 
 Outputs go to a temporary folder (``BORGERSERVICE_PROCESSED``/``REPORTS``); data/raw is only read.
 Writes benchmarks/results/runner_overhead.json.
@@ -115,7 +117,20 @@ def sample_execute(tree: Path | None, tmp: Path, runs: int, cells: int) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def sample_cli(tree: Path | None, tmp: Path, runs: int, cells: int) -> dict:
+def _timed(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and its children) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode:
+        raise RuntimeError(proc.stdout[-2000:] + proc.stderr[-2000:])
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def sample_cli(tree: Path | None, tmp: Path, runs: int, cells: int, warm: int) -> dict:
+    """A forced run of ``runs`` trivial notebooks, then ``warm`` re-runs with nothing changed (all skipped)."""
     out = _fresh(tmp, "cli")
     nb = _notebook(out / "trivial.ipynb", cells)
     config = out / "pipeline.yaml"
@@ -126,18 +141,16 @@ def sample_cli(tree: Path | None, tmp: Path, runs: int, cells: int) -> dict:
         "runs": [{"id": f"t{i}", "notebook": str(nb), "parameters": {"x": i}} for i in range(runs)],
     }
     config.write_text(json.dumps(doc))  # JSON is YAML
-    t = time.perf_counter()
-    proc = subprocess.run(
-        [str(PY), "-m", "helpers.running.cli", "run", "--config", str(config), "--force", "--workers", "1"],
-        env=_env(tree, out),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    seconds = time.perf_counter() - t
-    if proc.returncode:
-        raise RuntimeError(proc.stdout[-2000:] + proc.stderr[-2000:])
-    return {"seconds": seconds}
+    cmd = [str(PY), "-m", "helpers.running.cli", "run", "--config", str(config)]
+    env = _env(tree, out)
+    cold, cold_cpu = _timed([*cmd, "--force", "--workers", "1"], env)
+    warm_runs = [_timed(cmd, env) for _ in range(warm)]
+    return {
+        "seconds": cold,
+        "cpu_seconds": cold_cpu,
+        "warm_seconds": statistics.median(w for w, _ in warm_runs),
+        "warm_cpu_seconds": statistics.median(c for _, c in warm_runs),
+    }
 
 
 def _summary(values: list[float]) -> dict:
@@ -151,6 +164,7 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=6, help="executions of the notebook per interpreter")
     p.add_argument("--cells", type=int, nargs="+", default=[1, 20], help="code cells of the trivial notebook")
     p.add_argument("--cli-runs", type=int, default=6, help="notebooks in the config of the cli measurement")
+    p.add_argument("--warm", type=int, default=3, help="warm re-runs (nothing changed) after each forced cli run")
     p.add_argument("--output", type=Path, default=RESULTS)
     p.add_argument("--child", type=int, help=argparse.SUPPRESS)
     p.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -200,15 +214,23 @@ def main() -> int:
         cli = {"after": [], "before": []}
         for i in range(args.pairs):
             for side in ("after", "before"):
-                cli[side].append(sample_cli(None if side == "after" else tree, tmp, args.cli_runs, 1)["seconds"])
+                cli[side].append(sample_cli(None if side == "after" else tree, tmp, args.cli_runs, 1, args.warm))
             print(f"cli, pair {i + 1}/{args.pairs}", file=sys.stderr)
+
+        def ratio(measure: str) -> dict:
+            return _summary([a[measure] / b[measure] for a, b in zip(cli["after"], cli["before"], strict=True)])
+
         result["cli"] = {
             "runs_in_config": args.cli_runs,
+            "warm_reruns_per_sample": args.warm,
             **{
-                side: {"seconds": _summary(v), "per_run_seconds": _summary([x / args.cli_runs for x in v])}
+                side: {
+                    m: _summary([s[m] for s in v])
+                    for m in ("seconds", "cpu_seconds", "warm_seconds", "warm_cpu_seconds")
+                }
                 for side, v in cli.items()
             },
-            "ratio_after_before": _summary([a / b for a, b in zip(cli["after"], cli["before"], strict=True)]),
+            "ratio_after_before": {m: ratio(m) for m in ("seconds", "cpu_seconds", "warm_seconds", "warm_cpu_seconds")},
         }
     result["load_at_end"] = os.getloadavg()
     args.output.parent.mkdir(parents=True, exist_ok=True)
