@@ -23,10 +23,11 @@ from helpers.data import provenance
 from helpers.running import lock
 from helpers.running.pipeline import keys, signals
 from helpers.running.pipeline.config import (
+    CHECKED,
     Config,
     Run,
     effective_parameters,
-    load_config,
+    load_checked,
     notebook_path,
     order,
     select,
@@ -168,7 +169,7 @@ def run(
     SIGTERM/SIGINT, or when an output folder cannot be written, stops workers and kernels and raises
     ``Interrupted`` with what finished; the run manifest already holds every finished run.
     """
-    cfg = load_config(config)
+    cfg = load_checked(config, paths.reports() / CHECKED)
     todo = order(select(cfg.runs, only, rounds))
     workers = max(1, workers or cfg.workers)
     started = dt.datetime.now(dt.UTC)
