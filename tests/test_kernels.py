@@ -105,7 +105,8 @@ def test_a_forked_kernel_gives_the_outputs_of_a_kernel_started_afresh(
 import warnings
 import matplotlib.pyplot as plt
 import pandas as pd
-record()
+from helpers.analysis import adoption  # scipy.stats: imported when first used (helpers.core.lazy)
+record(stats=type(sys.modules["scipy.stats"]).__name__)
 print("printed")
 warnings.warn("a warning on stderr")
 fig, ax = plt.subplots()
@@ -125,8 +126,10 @@ pd.Series([1.5])
     assert [t for t, *_ in seen["1"][0]] == ["stream", "stream", "display_data", "display_data", "execute_result"]
     assert ("display_data", "", ["image/png", "text/plain"]) == seen["1"][0][2][:3]
     assert "kernel_fork.py" not in seen["0"][1]["parent"]
+    assert seen["0"][1]["stats"] == "_LazyModule"  # a kernel of its own imports it when a cell first uses it
     if FORKS:
         assert "kernel_fork.py serve" in seen["1"][1]["parent"]
+        assert seen["1"][1]["stats"] == "module"  # the template imported it before it forked
 
 
 @pytest.mark.slow
@@ -179,3 +182,20 @@ def test_the_template_runs_the_notebooks_import_statements(tmp_path, make_notebo
         "from pathlib import Path",
         "import matplotlib.pyplot as plt",
     ]
+
+
+def test_a_lazy_module_is_imported_when_first_used_and_is_the_module_itself():
+    code = """
+import sys
+from helpers.core import lazy
+stats = lazy.module("scipy.stats")
+before = type(sys.modules["scipy.stats"]).__name__
+value = round(float(stats.norm.ppf(0.975)), 4)
+import scipy
+import scipy.stats
+from scipy import stats as again
+same = scipy.stats is stats and again is stats and lazy.module("scipy.stats") is stats
+print(before, type(stats).__name__, value, same)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["_LazyModule", "module", "1.96", "True"]

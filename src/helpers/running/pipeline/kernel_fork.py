@@ -8,8 +8,8 @@ no module a notebook did not ask for besides ipykernel's.
 :class:`helpers.running.pipeline.kernels.Template` with the interpreter and options of the kernel
 spec): removes its own folder from ``sys.path`` as ``ipykernel_launcher`` does, imports ipykernel and
 runs the notebooks' import statements (IMPORTS, a JSON file: ``statements`` and the ``interpreter``
-command it was started with), then waits on the UNIX socket SOCKET. For each launcher that connects it forks a child
-which becomes the kernel:
+command it was started with) and the imports they left waiting (helpers.core.lazy), then waits on
+the UNIX socket SOCKET. For each launcher that connects it forks a child which becomes the kernel:
 
 * in its own session, with the launcher's stdin/stdout/stderr, working folder and *whole*
   environment (the run id, the runs it reads, the config: exactly what jupyter_client gives a
@@ -137,6 +137,12 @@ def serve(path: str, imports_file: str) -> None:
             exec(compile(statement, "<notebook imports>", "exec"), {"__name__": "__template__"})
         except BaseException:  # noqa: BLE001  (the notebook meets the same error itself, in its own cell)
             pass
+    for module in list(sys.modules.values()):  # modules whose import waits for their first use (helpers.core.lazy)
+        if type(module).__name__ == "_LazyModule":
+            try:
+                getattr(module, "__name__", None)  # reading any attribute runs the import
+            except BaseException:  # noqa: BLE001  (as above: the notebook meets it where it uses the module)
+                pass
     os.environ.clear()
     os.environ.update(baseline)
     import gc
