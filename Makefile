@@ -15,6 +15,7 @@ help:
 	@echo "make lab       start JupyterLab with the project's kernel"
 	@echo "make examples  regenerate the synthetic example data (byte for byte)"
 	@echo "make check-data  verify data/raw against its manifests"
+	@echo "make benchmark   time the pipeline against its floor, interactive work, the report and the tests"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,10 +32,13 @@ run: $(STAMP)
 report: $(STAMP)
 	$(BIN)/borgerservice report
 
+# The tests run in parallel, one pytest-xdist worker per core; each test module stays on one worker
+# (--dist loadscope), so a module's expensive fixtures (a whole pipeline run, the R reference fits) are
+# built once. `.venv/bin/python -m pytest tests/test_x.py` runs serially.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 # JupyterLab from notebooks/, new notebooks and kernel pickers default to the project kernel, and
 # notebooks are saved without outputs (config/jupyter_lab_config.py: a pre-save hook, helpers.running.lab).
@@ -47,6 +51,9 @@ examples: $(STAMP)
 
 check-data: $(STAMP)
 	$(BIN)/borgerservice check-data
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/run_benchmark.py
 
 clean-reports:
 	rm -rf reports/executed reports/figures reports/tables reports/results reports/run_manifest.json reports/site reports/report.pdf

@@ -15,8 +15,10 @@ are paid once for all runs instead of once per kernel.
 
     .venv/bin/python benchmarks/plain_pipeline.py [--config PATH] [--only ID ...] [--timings FILE]
 
-Outputs follow BORGERSERVICE_PROCESSED / BORGERSERVICE_REPORTS / BORGERSERVICE_RAW like the
-pipeline; run it with those pointing at temporary folders (run_benchmark.py does).
+Each run sees what the pipeline gives its kernel: the config (BORGERSERVICE_CONFIG, which
+05_export_data reads its rounds from), its run id and the runs it reads (so it writes and reads the
+same folders). Outputs follow BORGERSERVICE_PROCESSED / BORGERSERVICE_REPORTS / BORGERSERVICE_RAW
+like the pipeline; run it with those pointing at temporary folders (run_benchmark.py does).
 """
 
 from __future__ import annotations
@@ -36,17 +38,15 @@ T_START = time.perf_counter()
 
 
 def code_cells(notebook: Path) -> tuple[list[str], list[str]]:
-    """(parameters cell sources, other code cell sources) of a notebook, in order."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
+    """(parameters cell sources, other code cell sources) of a notebook, in order (read as JSON: the floor
+    pays no notebook validation)."""
     params, body = [], []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
             continue
-        src = cell.source
+        src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         lines = [ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!"))]  # no magics
-        (params if "parameters" in cell.metadata.get("tags", []) else body).append("\n".join(lines))
+        (params if "parameters" in (cell.get("metadata", {}).get("tags") or []) else body).append("\n".join(lines))
     return params, body
 
 
@@ -85,14 +85,20 @@ def main(argv=None) -> int:
 
     plt.show = lambda *a, **k: plt.close("all")  # noqa: E731  (Agg: nothing to show)
 
+    from helpers.core import paths
     from helpers.running import pipeline
 
     t_imports = time.perf_counter()
     cfg = pipeline.load_config(Path(args.config) if args.config else None)
     runs = pipeline.order(pipeline.select(cfg.runs, args.only))
+    by_id = {r.id: r for r in cfg.runs}
+    os.environ[paths.CONFIG_ENV] = str(Path(cfg.path).resolve())  # the run's config, as the pipeline sets it
     timings = {"startup_seconds": round(t_imports - T_START, 3), "runs": {}}
     failed = []
     for r in runs:
+        # what the pipeline tells each kernel: its run id (its output folders) and the runs whose outputs it reads
+        os.environ[paths.RUN_ID_ENV] = r.id
+        os.environ[paths.READS_ENV] = ",".join(pipeline.ancestors(r, by_id))
         t = time.perf_counter()
         try:
             detail = run_one(pipeline.notebook_path(r), r.parameters)

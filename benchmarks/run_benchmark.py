@@ -1,33 +1,47 @@
-"""Benchmark the notebook pipeline: cold run, plain-script floor, warm re-run, scaling with rounds.
+"""Benchmark what users wait for: the pipeline against its floor, interactive work, the report, the tests.
 
-    .venv/bin/python benchmarks/run_benchmark.py            # full (~10 minutes on 2 cores)
-    .venv/bin/python benchmarks/run_benchmark.py --quick    # smaller (~3 minutes; indicative only)
+    .venv/bin/python benchmarks/run_benchmark.py            # full: ~30 min on a quiet 2-core machine
+    .venv/bin/python benchmarks/run_benchmark.py --quick    # ~10 min, fewer repetitions: indicative only
+    make benchmark                                          # the full run
 
-Every measurement runs ``borgerservice run`` (or benchmarks/plain_pipeline.py) as a subprocess with
-BORGERSERVICE_RAW / _PROCESSED / _REPORTS pointing into a temporary folder, so data/raw,
-data/processed and reports/ are never touched. The raw data is a temporary copy taken at the
-start (a snapshot: the scaling rounds add files to it); the pipeline config is a copy of
-config/pipeline.yaml with its rounds replaced by 2009 and 2011 only, so edits to the
-project's rounds while the benchmark runs do not change what it measures. Notebooks and helpers
-come from the working tree.
+Every pipeline measurement runs ``borgerservice run`` (or benchmarks/plain_pipeline.py) as a
+subprocess with BORGERSERVICE_RAW / _PROCESSED / _REPORTS pointing into a temporary folder, so
+data/raw, data/processed and reports/ are never touched. The code, notebooks and config are a
+snapshot taken at the start (put first on PYTHONPATH), so edits made meanwhile change nothing.
+Each measurement records wall time, the CPU time of the command and everything it started (user +
+system, from the kernel's accounting of waited-for children), and how much CPU other processes took
+meanwhile (``other_cpu_share``: the machine is shared, so wall times are noisy and CPU times firmer).
 
-Measures (see README.md): 1. cold run (--force), parallel (workers = cores) and serial;
-2. the same work as one plain Python process (plain_pipeline.py) and the ratios 1/2;
-3. warm re-run with nothing changed (wall time of the CLI subprocess); 4. 1, 2, 4, 8 synthetic
-rounds (per-round clean + per-pair compare), serial against 2 workers. Plus a profile: per-run
-times, kernel start, notebook imports, HTML export, slowest cells. Results go to
-benchmarks/results/benchmark.json (benchmark-quick.json with --quick); a summary is printed.
+1. **Cold run of the shipped config against its floor**, in alternating pairs (cold, floor; then
+   floor, cold; ...): ``borgerservice run --force`` with workers = cores, and plain_pipeline.py
+   doing the same work in one Python process (same runs, parameters, config, outputs; no kernels,
+   no executed notebooks, no HTML). Ratios cold/floor in wall and CPU time, per pair.
+   ``--fresh-kernels`` adds a cold run with BORGERSERVICE_KERNEL_FORK=0 to each pair (every kernel
+   started and importing the stack itself, as before the kernel template).
+2. **Warm re-run** with nothing changed, 5 times, in the last cold run's folders: all must be skipped.
+3. **Growth with rounds**: the shipped per-round clean and per-pair comparison templates for 3, 4,
+   5 and 6 rounds (copies of the 2009 CSV and the 2011 XLSX, their submission times moved into
+   each new round's year so that the fieldwork check passes), cold and floor, alternating.
+4. **Interactive**: Run All of notebooks 03 and 04 with their defaults in a fresh kernel (as in
+   JupyterLab: a kernel started as its spec says, nothing forked), twice (the second with a warm file
+   cache), and the import cell (the first cell after the parameters) of every notebook.
+5. **make report** (``borgerservice report`` on the last cold run's outputs) and **make test**.
+
+Results: benchmarks/results/benchmark.json (``--quick``: benchmark-quick.json), with the targets
+of issue 28 and whether each is met; a summary is printed. The exit code is 1 when a measured
+command failed (then its times are not comparable: ``"valid": false``).
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
 import datetime as dt
 import json
 import os
 import platform
+import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,38 +55,75 @@ import yaml
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PY = Path(sys.executable)
-CLI = (
-    [str(PY.parent / "borgerservice")]
-    if (PY.parent / "borgerservice").exists()
-    else [str(PY), "-m", "helpers.running.cli"]
-)
+CLI = [str(PY), "-m", "helpers.running.cli"]
 CORES = os.cpu_count() or 1
-COLD_ROUNDS = {
-    2009: {"input_path": "survey/example_survey_2009.csv", "codebook": "2009"},
-    2011: {"input_path": "survey/example_survey_2011.xlsx", "codebook": "2011"},
+KERNEL = "borgerservice"
+QUICK_REPS = 20  # coverage_reps and power_reps of 03_model_usage in --quick (notebook defaults 2000, 1000)
+SCALE_SOURCES = [("survey/example_survey_2009.csv", "2009", 2009), ("survey/example_survey_2011.xlsx", "2011", 2011)]
+SCALE_FIRST_YEAR = 2015  # scaling rounds 2015, 2016, ... (no shipped round has these years)
+TARGETS = {  # issue 28
+    "cold_over_floor_wall": 1.2,  # workers = cores, shipped config
+    "warm_rerun_seconds": 0.3,
+    "import_cell_seconds": 1.0,  # every notebook, warm file cache
+    "run_all_03_seconds": 7.0,
+    "report_seconds": 30.0,
+    "test_seconds": 240.0,  # make test on 2 cores
 }
-# Scaling rounds alternate the contents of the two example exports (consecutive rounds differ,
-# so every comparison has transitions to test), each cleaned with its own codebook.
-SCALE_SOURCES = [("survey/example_survey_2009.csv", "2009"), ("survey/example_survey_2011.xlsx", "2011")]
-SCALE_FIRST_YEAR = 2011
-TARGETS = {"warm_rerun_seconds": 1.0, "cold_over_plain": 2.0, "speedup_4_rounds": 1.6}
-TARGET_ROUNDS = 4  # the scaling round count the speed-up target is about
-QUICK_REPS = 20  # coverage_reps and power_reps for 03_model_usage in --quick (notebook defaults 2000, 1000)
-
-
-SNAPSHOT: Path | None = None  # a copy of the project's code, notebooks and config (see snapshot())
-QUIET_IDLE = 0.80  # wait before a measurement until at least this share of the CPUs is idle ...
-QUIET_MAX_WAIT = 90  # ... but no longer than this many seconds
+INTERACTIVE = ["03_model_usage", "04_adoption_panel"]
+SNAPSHOT: Path | None = None
+LOAD: dict = {}
 
 
 def log(msg: str) -> None:
     print(msg, flush=True)
 
 
+def summary_of(values: list[float]) -> dict:
+    values = [v for v in values if v is not None]
+    if not values:
+        return {}
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+        "n": len(values),
+    }
+
+
+# --- measuring ---------------------------------------------------------------------------------------------
+
+
+def _cpu_jiffies() -> tuple[int, int]:
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    return sum(v) - idle, sum(v)
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def measure(name: str, cmd: list[str], env: dict, folder: Path, cwd: Path = ROOT) -> dict:
+    """Run ``cmd``; its wall and CPU seconds (itself and every process it waited for), exit code and the load."""
+    have_proc = Path("/proc/stat").exists()
+    b0, j0 = _cpu_jiffies() if have_proc else (0, 0)
+    c0, load0 = _children_cpu(), os.getloadavg()[0]
+    t = time.perf_counter()
+    with open(folder / f"{name}.log", "w") as out:
+        rc = subprocess.run(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT).returncode
+    wall = time.perf_counter() - t
+    cpu = _children_cpu() - c0
+    other = 0.0
+    if have_proc:
+        b1, j1 = _cpu_jiffies()
+        other = max(0.0, (b1 - b0) / os.sysconf("SC_CLK_TCK") - cpu) / (wall * CORES)
+    LOAD[name] = {"loadavg_1min_before": round(load0, 2), "other_cpu_share": round(other, 2)}
+    return {"wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "exit_code": rc, **LOAD[name]}
+
+
 def snapshot(tmp: Path) -> Path:
-    """Copy pyproject.toml, src/helpers, notebooks/ and config/ so that edits made while the benchmark
-    runs do not change (or invalidate the content keys of) what it measures. PYTHONPATH puts the copy's
-    src/ before the editable install, so the CLI, the kernels and the plain script all import it."""
     tree = tmp / "tree"
     tree.mkdir()
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
@@ -83,47 +134,8 @@ def snapshot(tmp: Path) -> Path:
     return tree
 
 
-def _cpu_jiffies() -> tuple[int, int]:
-    """(busy, total) CPU time of the whole machine from /proc/stat, in clock ticks."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    idle = v[3] + (v[4] if len(v) > 4 else 0)
-    return sum(v) - idle, sum(v)
-
-
-def _children_cpu() -> float:
-    import resource
-
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
-
-
-def wait_quiet() -> float:
-    """Wait (up to QUIET_MAX_WAIT s) until the machine is mostly idle; the busy share seen last."""
-    if not Path("/proc/stat").exists():
-        return 0.0
-    deadline = time.monotonic() + QUIET_MAX_WAIT
-    warned = False
-    while True:
-        b0, t0 = _cpu_jiffies()
-        time.sleep(1.0)
-        b1, t1 = _cpu_jiffies()
-        busy = (b1 - b0) / max(t1 - t0, 1)
-        if busy <= 1 - QUIET_IDLE or time.monotonic() > deadline:
-            if busy > 1 - QUIET_IDLE:
-                log(f"  note: machine still {busy:.0%} busy with other work after {QUIET_MAX_WAIT} s; measuring anyway")
-            return round(busy, 2)
-        if not warned:
-            log(f"  waiting for other work to finish (machine {busy:.0%} busy) ...")
-            warned = True
-        time.sleep(4.0)
-
-
-# --- setup -------------------------------------------------------------------------------------
-
-
-def env_for(case: Path, raw: Path) -> dict:
-    env = dict(os.environ)
+def env_for(case: Path, raw: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BORGERSERVICE_")}
     if SNAPSHOT is not None:
         env["PYTHONPATH"] = os.pathsep.join(
             [str(SNAPSHOT / "src")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
@@ -134,95 +146,9 @@ def env_for(case: Path, raw: Path) -> dict:
         BORGERSERVICE_REPORTS=str(case / "reports"),
         PYTHONUNBUFFERED="1",
     )
-    env.pop("MPLBACKEND", None)  # the kernel's inline backend, as in a normal run
+    env.pop("MPLBACKEND", None)  # kernels use the inline backend, as in a normal run
+    env.update(extra)
     return env
-
-
-def write_config(folder: Path, doc: dict, rounds: dict) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pipeline.yaml").write_text(yaml.safe_dump({**doc, "rounds": rounds}, sort_keys=False), encoding="utf-8")
-    return folder / "pipeline.yaml"
-
-
-def cold_config(doc: dict, quick: bool) -> dict:
-    """The project's pipeline config as it is (quick: fewer simulation repetitions in 03)."""
-    doc = copy.deepcopy(doc)
-    if quick:
-        for item in (doc.get("runs") or []) + (doc.get("per_round") or []) + (doc.get("per_pair") or []):
-            if item.get("notebook") == "03_model_usage.ipynb":
-                item.setdefault("parameters", {}).update(coverage_reps=QUICK_REPS, power_reps=QUICK_REPS)
-    return doc
-
-
-def scaling_config(doc: dict) -> dict:
-    """Only the per-round clean and the per-pair compare templates, consecutive pairs: work grows with N."""
-    clean = [copy.deepcopy(t) for t in doc.get("per_round") or [] if t.get("notebook") == "01_clean_survey.ipynb"]
-    compare = [copy.deepcopy(t) for t in doc.get("per_pair") or [] if t.get("notebook") == "02_compare_rounds.ipynb"]
-    if not clean or not compare:
-        raise SystemExit("config/pipeline.yaml has no per_round 01_clean_survey or per_pair 02_compare_rounds template")
-    for t in clean:
-        t["needs"] = []  # 00_reference is not part of the scaling config (it does not grow with N)
-    return {
-        "kernel": doc.get("kernel", "borgerservice"),
-        "timeout_seconds": doc.get("timeout_seconds", 1200),
-        "workers": 2,
-        "pairs": "consecutive",
-        "per_round": clean,
-        "per_pair": compare,
-    }
-
-
-def add_scaling_rounds(raw: Path, n: int) -> dict:
-    """Copy the example exports under new names into the raw copy (recorded in its manifest); the rounds for the
-    config.
-    """
-    from helpers.data import provenance
-
-    os.environ["BORGERSERVICE_RAW"] = str(raw)
-    try:
-        rounds = {}
-        for k in range(n):
-            src, codebook = SCALE_SOURCES[k % len(SCALE_SOURCES)]
-            year = SCALE_FIRST_YEAR + k
-            rel = f"survey/bench_survey_{year}{Path(src).suffix}"
-            shutil.copyfile(raw / src, raw / rel)
-            provenance.record(
-                raw / rel,
-                source=f"copy of {src} (benchmark)",
-                licence="CC0-1.0 (synthetic)",
-                synthetic=True,
-                description=f"SYNTHETIC benchmark round {year}: a copy of {src}",
-                provenance="benchmarks/run_benchmark.py",
-            )
-            rounds[year] = {"input_path": rel, "codebook": codebook}
-        return rounds
-    finally:
-        del os.environ["BORGERSERVICE_RAW"]
-
-
-# --- measuring ---------------------------------------------------------------------------------
-
-LOAD: dict = {}  # per measurement: busy share before, CPU share used by other processes during it
-
-
-def timed(cmd: list[str], env: dict, logfile: Path, quiet: bool = True) -> tuple[float, int]:
-    before = wait_quiet() if quiet else None
-    b0, j0 = _cpu_jiffies()
-    c0 = _children_cpu()
-    t = time.perf_counter()
-    with open(logfile, "w") as out:
-        rc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
-    wall = time.perf_counter() - t
-    b1, j1 = _cpu_jiffies()
-    hz = os.sysconf("SC_CLK_TCK")
-    other = max(0.0, (b1 - b0) / hz - (_children_cpu() - c0))  # CPU seconds not spent by this measurement
-    LOAD[logfile.stem] = {"busy_before": before, "other_cpu_share": round(other / (wall * CORES), 2)}
-    if LOAD[logfile.stem]["other_cpu_share"] > 0.15:
-        log(
-            f"  note: other processes used {LOAD[logfile.stem]['other_cpu_share']:.0%} of the CPUs during "
-            f"{logfile.stem}"
-        )
-    return round(wall, 2), rc
 
 
 def manifest_runs(case: Path) -> dict:
@@ -240,321 +166,248 @@ def manifest_runs(case: Path) -> dict:
     }
 
 
-FLAKES: list = []  # failed measurements that were repeated (e.g. a kernel that died at start)
-
-
-def pipeline_run(
-    name: str,
-    tmp: Path,
-    raw: Path,
-    config: Path,
-    workers: int,
-    force: bool = True,
-    case: Path | None = None,
-    retry: bool = True,
-) -> dict:
-    """One timed `borgerservice run`; a run with failures is recorded in FLAKES and repeated once in fresh folders."""
-    result = _pipeline_run(name, tmp, raw, config, workers, force, case)
-    if not result["ok"] and retry and force and case is None:
-        FLAKES.append(
-            {
-                "measurement": name,
-                "wall_seconds": result["wall_seconds"],
-                "failed": {
-                    k: r.get("error", r["status"])
-                    for k, r in result["runs"].items()
-                    if r["status"] not in ("ok", "skipped")
-                },
-            }
-        )
-        log(f"  repeating {name} once")
-        result = _pipeline_run(name + "_retry", tmp, raw, config, workers, force, None)
-        result["retried"] = True
-    return result
-
-
-def _pipeline_run(name: str, tmp: Path, raw: Path, config: Path, workers: int, force: bool, case: Path | None) -> dict:
-    case = case or tmp / name
-    case.mkdir(parents=True, exist_ok=True)
-    cmd = CLI + ["run", "--config", str(config), "--workers", str(workers)] + (["--force"] if force else [])
-    seconds, rc = timed(cmd, env_for(case, raw), tmp / f"{name}.log")
+def cold(name: str, tmp: Path, raw: Path, config: Path, workers: int, **env_extra) -> dict:
+    """``borgerservice run --force`` in fresh output folders."""
+    case = tmp / name
+    case.mkdir()
+    cmd = CLI + ["run", "--config", str(config), "--workers", str(workers), "--force"]
+    result = measure(name, cmd, env_for(case, raw, **env_extra), tmp)
     runs = manifest_runs(case)
     statuses = [r["status"] for r in runs.values()]
-    ok = rc == 0 and all(s in ("ok", "skipped") for s in statuses)
-    result = {
-        "wall_seconds": seconds,
-        "workers": workers,
-        "exit_code": rc,
-        "ok": ok,
-        "status_counts": {s: statuses.count(s) for s in sorted(set(statuses))},
-        "runs": runs,
+    result |= {
+        "case": str(case),
+        "ok": result["exit_code"] == 0 and bool(runs) and set(statuses) <= {"ok"},
+        "runs": {k: v["seconds"] for k, v in runs.items()},
+        "failed": {k: v.get("error", v["status"]) for k, v in runs.items() if v["status"] != "ok"},
     }
-    if not ok:
-        log(f"  WARNING: {name} had failures (exit {rc}); see {tmp / (name + '.log')}")
-        for rid, r in runs.items():
-            if r["status"] not in ("ok", "skipped"):
-                log(f"    {rid}: {r['status']}: {r.get('error', '')[:160]}")
+    if not result["ok"]:
+        log(f"  WARNING: {name} failed (exit {result['exit_code']}): {result['failed']}; see {tmp / (name + '.log')}")
     return result
 
 
-def py_json(code: str, env: dict | None = None) -> dict:
-    """Run a Python snippet in a fresh interpreter; it prints one JSON object last."""
-    out = subprocess.run([str(PY), "-c", code], env=env or dict(os.environ), cwd=ROOT, capture_output=True, text=True)
-    if out.returncode != 0:
-        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def floor(name: str, tmp: Path, raw: Path, config: Path) -> dict:
+    """benchmarks/plain_pipeline.py: the same runs in one plain Python process."""
+    case = tmp / name
+    case.mkdir()
+    timings = case / "timings.json"
+    cmd = [str(PY), str(HERE / "plain_pipeline.py"), "--config", str(config), "--timings", str(timings)]
+    result = measure(name, cmd, env_for(case, raw, MPLBACKEND="Agg"), tmp)
+    doc = json.loads(timings.read_text()) if timings.is_file() else {"runs": {}}
+    result |= {
+        "ok": result["exit_code"] == 0,
+        "startup_seconds": doc.get("startup_seconds"),
+        "runs": {k: v["seconds"] for k, v in doc["runs"].items()},
+        "failed": {k: v["error"] for k, v in doc["runs"].items() if v["status"] != "ok"},
+    }
+    if not result["ok"]:
+        log(f"  WARNING: {name} failed: {result['failed']}; see {tmp / (name + '.log')}")
+    return result
 
 
-def notebook_imports() -> dict[str, str]:
-    """The top-level import statements of each notebook (what every kernel pays before any work)."""
-    import nbformat
-
-    found = {}
-    for nb_file in sorted(((SNAPSHOT or ROOT) / "notebooks").glob("*.ipynb")):
-        stmts = []
-        for cell in nbformat.read(nb_file, as_version=4).cells:
-            if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
-                continue
-            try:
-                tree = ast.parse(cell.source)
-            except SyntaxError:
-                continue
-            stmts += [
-                ast.get_source_segment(cell.source, n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
-            ]
-        found[nb_file.stem] = "\n".join(stmts)
-    return found
+def pairs_of(kinds: list[str], n: int) -> list[list[str]]:
+    """The order of the measurements in each of ``n`` groups: rotated, so that no kind always goes first."""
+    return [kinds[i % len(kinds) :] + kinds[: i % len(kinds)] for i in range(n)]
 
 
-def profile(tmp: Path, raw: Path, executed: Path, repeats: int) -> dict:
-    """Where a notebook run's time goes besides the notebook's own work."""
-    env = env_for(tmp / "profile", raw)
-    prof: dict = {}
-
-    # Imports each notebook's kernel pays (fresh interpreter, page cache warm; best of `repeats`).
-    prof["notebook_import_seconds"] = {}
-    for stem, stmts in notebook_imports().items():
-        code = (
-            f"import time, json\nt = time.perf_counter()\n{stmts}\nprint(json.dumps(round(time.perf_counter() - t, 3)))"
-        )
-        times = [py_json(code, env) for _ in range(repeats)]
-        prof["notebook_import_seconds"][stem] = (
-            min(t for t in times if isinstance(t, float)) if any(isinstance(t, float) for t in times) else times[0]
-        )
-
-    # Kernel start + papermill round trip for a one-cell notebook, and the imports of the pipeline worker.
-    trivial = tmp / "profile" / "trivial.ipynb"
-    trivial.parent.mkdir(parents=True, exist_ok=True)
-    code = f"""
-import json, time
-t = time.perf_counter(); import papermill as pm; t_pm = time.perf_counter() - t
-import nbformat
-nb = nbformat.v4.new_notebook(); nb.cells = [nbformat.v4.new_code_cell("x = 1")]
-nbformat.write(nb, {str(trivial)!r})
-runs = []
-for i in range({repeats + 1}):
-    t = time.perf_counter()
-    pm.execute_notebook(
-        {str(trivial)!r},
-        {str(trivial.with_name("trivial_out.ipynb"))!r},
-        kernel_name="borgerservice",
-        progress_bar=False,
-    )
-    runs.append(round(time.perf_counter() - t, 3))
-t = time.perf_counter()
-import nbconvert, nbconvert.exporters
-from nbconvert import HTMLExporter
-t_nbc = time.perf_counter() - t
-print(json.dumps({{
-    "import_papermill": round(t_pm, 3),
-    "import_nbconvert_after_papermill": round(t_nbc, 3),
-    "trivial_notebook_runs": runs,
-}}))
-"""
-    prof["papermill"] = py_json(code, env)
-    runs = prof["papermill"].get("trivial_notebook_runs") or []
-    if runs:
-        prof["papermill"]["kernel_roundtrip_seconds"] = statistics.median(runs[1:] or runs)
-
-    # HTML export of each executed notebook of the cold serial run (nbconvert already imported).
-    html_dir = tmp / "profile" / "html"
-    html_dir.mkdir(parents=True, exist_ok=True)
-    for f in sorted(executed.glob("*.ipynb")):
-        shutil.copy(f, html_dir / f.name)
-    code = f"""
-import json, time
-from pathlib import Path
-t = time.perf_counter()
-from helpers.running.pipeline import execution
-import nbformat
-from nbconvert import HTMLExporter
-t_imp = time.perf_counter() - t
-out = {{}}
-for f in sorted(Path({str(html_dir)!r}).glob("*.ipynb")):
-    t = time.perf_counter(); execution.export_html(f); out[f.stem] = round(time.perf_counter() - t, 3)
-print(json.dumps({{
-    "imports_seconds": round(t_imp, 3), "per_notebook_seconds": out, "total_seconds": round(sum(out.values()), 3)
-}}))
-"""
-    prof["html_export"] = py_json(code, env)
-
-    # Time inside the kernels: papermill records each cell's duration in the executed notebook.
-    import nbformat
-
-    kernel = {}
-    for f in sorted(executed.glob("*.ipynb")):
-        nb = nbformat.read(f, as_version=4)
-        cells = [c for c in nb.cells if c.cell_type == "code"]
-        durations = [float(c.metadata.get("papermill", {}).get("duration") or 0.0) for c in cells]
-        first_work = next(
-            (
-                i
-                for i, c in enumerate(cells)
-                if "parameters" not in c.metadata.get("tags", [])
-                and "injected-parameters" not in c.metadata.get("tags", [])
-            ),
-            None,
-        )
-        kernel[f.stem] = {
-            "cells_seconds": round(sum(durations), 2),
-            "imports_cell_seconds": round(durations[first_work], 2) if first_work is not None else None,
-            "papermill_seconds": round(float(nb.metadata.get("papermill", {}).get("duration") or 0.0), 2),
-            "cells_over_0.2s": [
-                {
-                    "seconds": round(d, 3),
-                    "first_line": next(
-                        (ln for ln in c.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), ""
-                    )[:100],
-                }
-                for d, c in zip(durations, cells, strict=False)
-                if d >= 0.2
-            ],
-        }
-    prof["kernel"] = kernel
-    return prof
-
-
-def warm_cprofile(tmp: Path, raw: Path, case: Path, config: Path) -> dict:
-    """A warm re-run under cProfile: where a run with nothing to do spends its time."""
-    pstats_file = tmp / "warm.pstats"
-    t = time.perf_counter()
-    subprocess.run(
-        [
-            str(PY),
-            "-m",
-            "cProfile",
-            "-o",
-            str(pstats_file),
-            "-m",
-            "helpers.running.cli",
-            "run",
-            "--config",
-            str(config),
-        ],
-        env=env_for(case, raw),
-        cwd=ROOT,
-        capture_output=True,
-    )
-    statuses = [r["status"] for r in manifest_runs(case).values()]
-    code = (
-        "import time, json\nt = time.perf_counter()\nimport helpers.running.cli, helpers.running.pipeline\n"
-        "print(json.dumps(round(time.perf_counter() - t, 3)))"
-    )
+def ratios(groups: list[dict], a: str, b: str) -> dict:
     return {
-        "wall_seconds_under_cprofile": round(time.perf_counter() - t, 2),
-        "all_skipped": set(statuses) == {"skipped"},
-        "import_helpers_pipeline_seconds": py_json(code, env_for(case, raw)),
-        "python_startup_seconds": _python_startup(),
-        "top_functions": top_functions(pstats_file),
+        "wall": summary_of([g[a]["wall_seconds"] / g[b]["wall_seconds"] for g in groups]),
+        "cpu": summary_of([g[a]["cpu_seconds"] / g[b]["cpu_seconds"] for g in groups]),
     }
 
 
-def _python_startup() -> float:
+# --- the configs -------------------------------------------------------------------------------------------
+
+
+def write_config(folder: Path, doc: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pipeline.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return folder / "pipeline.yaml"
+
+
+def shipped_config(doc: dict, quick: bool) -> dict:
+    """The project's config/pipeline.yaml as it is (quick: fewer simulation repetitions in 03)."""
+    doc = copy.deepcopy(doc)
+    if quick:
+        for item in (doc.get("runs") or []) + (doc.get("per_pair") or []):
+            if item.get("notebook") == "03_model_usage.ipynb":
+                item.setdefault("parameters", {}).update(coverage_reps=QUICK_REPS, power_reps=QUICK_REPS)
+    return doc
+
+
+def scaling_config(doc: dict, rounds: dict) -> dict:
+    """The shipped per-round clean and per-pair comparison templates: work that grows with the rounds."""
+    clean = [copy.deepcopy(t) for t in doc.get("per_round") or [] if t.get("notebook") == "01_clean_survey.ipynb"]
+    compare = [copy.deepcopy(t) for t in doc.get("per_pair") or [] if t.get("notebook") == "02_compare_rounds.ipynb"]
+    if not clean or not compare:
+        raise SystemExit("config/pipeline.yaml has no per_round 01_clean_survey or per_pair 02_compare_rounds template")
+    for t in clean:
+        t["needs"] = []
+    keep = {k: doc[k] for k in ("kernel", "timeout_seconds", "defaults") if k in doc}
+    return {
+        **keep,
+        "workers": "auto",
+        "pairs": "consecutive",
+        "rounds": rounds,
+        "per_round": clean,
+        "per_pair": compare,
+    }
+
+
+def _shift_year(value: dt.datetime, years: int) -> dt.datetime:
+    try:
+        return value.replace(year=value.year + years)
+    except ValueError:  # 29 February
+        return value.replace(year=value.year + years, day=28)
+
+
+def shifted_export(source: Path, target: Path, codebook: str, years: int) -> None:
+    """A copy of an example export with every submission time moved ``years`` years on (the other cells as they are).
+
+    The round's fieldwork check refuses submissions outside the round's year (1 January to 30 June
+    of the next year, unless the codebook says otherwise): a copy of the 2009 file used as round 2015
+    needs its submission times in 2015.
+    """
+    spec = yaml.safe_load((ROOT / "config" / "codebooks" / f"{codebook}.yaml").read_text(encoding="utf-8"))
+    header = spec["columns"]["submitted_at"]["header"]
+    if source.suffix == ".csv":
+        data = source.read_bytes()
+        text = data.decode("cp1252")
+        lines = text.splitlines(keepends=True)
+        delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+        names = lines[0].rstrip("\r\n").split(delimiter)
+        if names[0].strip('"') != header:
+            raise SystemExit(f"{source.name}: the submission time is not the first column ({names[0]!r})")
+
+        def move(m):
+            return m.group(1) + str(int(m.group(2)) + years)
+
+        out = [lines[0]] + [re.sub(r"^(\"?\d{1,2}[-./]\d{1,2}[-./])(\d{4})", move, ln) for ln in lines[1:]]
+        target.write_bytes("".join(out).encode("cp1252"))
+        return
+    import openpyxl
+
+    wb = openpyxl.load_workbook(source)
+    moved = 0
+    for ws in wb.worksheets:
+        column = None
+        for row in ws.iter_rows():
+            for cell in row:
+                if column is None and cell.value == header:
+                    column = cell.column
+                elif column is not None and cell.column == column and isinstance(cell.value, dt.datetime):
+                    cell.value = _shift_year(cell.value, years)
+                    moved += 1
+    if not moved:
+        raise SystemExit(f"{source.name}: no submission times under {header!r}")
+    wb.save(target)
+
+
+def add_scaling_rounds(raw: Path, n: int) -> dict:
+    """Rounds SCALE_FIRST_YEAR, ... as shifted copies of the two example exports, alternating (consecutive rounds
+    differ), recorded in the raw copy's manifest; the ``rounds`` of the config."""
+    from helpers.data import provenance
+
+    os.environ["BORGERSERVICE_RAW"] = str(raw)
+    try:
+        rounds = {}
+        for k in range(n):
+            src, codebook, src_year = SCALE_SOURCES[k % len(SCALE_SOURCES)]
+            year = SCALE_FIRST_YEAR + k
+            rel = f"survey/bench_survey_{year}{Path(src).suffix}"
+            shifted_export(raw / src, raw / rel, codebook, year - src_year)
+            provenance.record(
+                raw / rel,
+                source=f"copy of {src}, submission times moved to {year} (benchmark)",
+                licence="CC0-1.0 (synthetic)",
+                synthetic=True,
+                description=f"SYNTHETIC benchmark round {year}: {src} with its submission times in {year}",
+                provenance="benchmarks/run_benchmark.py",
+            )
+            rounds[year] = {"input_path": rel, "codebook": codebook}
+        return rounds
+    finally:
+        del os.environ["BORGERSERVICE_RAW"]
+
+
+# --- interactive -------------------------------------------------------------------------------------------
+
+INTERACTIVE_CODE = r"""
+import json, sys, time
+import nbformat
+from nbclient import NotebookClient
+from helpers.core import paths
+notebook, cells, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out = []
+for _ in range(repeats):
+    nb = nbformat.read(paths.notebooks() / f"{notebook}.ipynb", as_version=4)
+    client = NotebookClient(nb, kernel_name=sys.argv[4], timeout=1200,
+                            resources={"metadata": {"path": str(paths.notebooks())}})
     t = time.perf_counter()
-    subprocess.run([str(PY), "-c", "pass"])
-    return round(time.perf_counter() - t, 3)
+    with client.setup_kernel():
+        started = time.perf_counter() - t
+        code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        seconds = []
+        for i in code[: cells or None]:
+            t = time.perf_counter()
+            client.execute_cell(nb.cells[i], i)
+            seconds.append(round(time.perf_counter() - t, 3))
+    out.append({"kernel_start_seconds": round(started, 3), "cells_seconds": seconds})
+print(json.dumps(out))
+"""
 
 
-def top_functions(pstats_file: Path, n: int = 12) -> list[dict]:
-    import pstats
-
-    if not pstats_file.is_file():
-        return []
-    st = pstats.Stats(str(pstats_file))
-    rows = []
-    for (file, line, fn), (_cc, _nc, _tt, ct, _callers) in st.stats.items():
-        if (
-            "/helpers/" in file
-            or (fn == "run" and file.endswith("subprocess.py"))
-            or "{built-in method builtins.exec}" == fn
-        ):
-            rows.append({"function": f"{Path(file).name}:{line}({fn})", "cumulative_seconds": round(ct, 3)})
-    rows.sort(key=lambda r: -r["cumulative_seconds"])
-    return rows[:n]
+def interactive(notebook: str, cells: int, repeats: int, env: dict) -> list[dict]:
+    """Cells of ``notebook`` in a fresh kernel started as its spec says (``cells``: how many code cells, 0 = all),
+    ``repeats`` times; per repeat: the kernel start and each cell's seconds."""
+    done = subprocess.run(
+        [str(PY), "-c", INTERACTIVE_CODE, notebook, str(cells), str(repeats), KERNEL],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        return [{"error": done.stderr.strip()[-800:]}]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-# --- the benchmark -----------------------------------------------------------------------------
+# --- the benchmark -----------------------------------------------------------------------------------------
 
 
 def git_state() -> dict:
     def git(*args):
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    return {
-        "commit": git("rev-parse", "HEAD") or None,
-        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-    }
-
-
-def warm_up(raw: Path, tmp: Path) -> None:
-    """Load the scientific stack and a kernel once so the first timed run does not pay a cold page cache."""
-    code = (
-        "import json, matplotlib.pyplot, seaborn, statsmodels.api, geopandas, papermill, nbconvert\n"
-        "from helpers.analysis import compare, models\nfrom helpers.data import reference, survey, usage\nfrom "
-        "helpers.outputs import maps, reports\nfrom helpers.running import pipeline\n"
-        "print(json.dumps(1))"
-    )
-    py_json(code, env_for(tmp / "warmup", raw))
+    return {"commit": git("rev-parse", "--short", "HEAD") or None, "dirty": bool(git("status", "--porcelain", "-uno"))}
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Benchmark the notebook pipeline (see benchmarks/README.md).")
-    ap.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"smaller: scaling 1 and 4 rounds, simulation_reps={QUICK_REPS}, fewer repeats",
-    )
-    ap.add_argument(
-        "--rounds", nargs="+", type=int, default=None, help="scaling round counts (default 1 2 4 8; quick 1 4)"
-    )
-    ap.add_argument(
-        "--output",
-        default=None,
-        help="JSON results (default benchmarks/results/benchmark.json, quick: benchmark-quick.json)",
-    )
-    ap.add_argument(
-        "--live",
-        action="store_true",
-        help="use the working tree's code/notebooks/config directly (default: a snapshot copy)",
-    )
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help=f"1 pair, rounds 3 and 4, simulation reps {QUICK_REPS}")
+    ap.add_argument("--pairs", type=int, default=None, help="alternating cold/floor pairs (default 3; quick 1)")
+    ap.add_argument("--rounds", nargs="+", type=int, default=None, help="scaling round counts (default 3 4 5 6)")
+    ap.add_argument("--fresh-kernels", action="store_true", help="add a cold run without the kernel template per pair")
+    ap.add_argument("--skip-tests", action="store_true", help="do not time make test")
+    ap.add_argument("--only", nargs="+", default=None, help="sections: cold warm scaling interactive report tests")
+    ap.add_argument("--output", default=None, help="JSON results (default benchmarks/results/benchmark[-quick].json)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
     args = ap.parse_args(argv)
+    sections = set(args.only or ["cold", "warm", "scaling", "interactive", "report", "tests"])
+    if args.skip_tests:
+        sections.discard("tests")
+    n_pairs = args.pairs or (1 if args.quick else 3)
+    scale_ns = args.rounds or ([3, 4] if args.quick else [3, 4, 5, 6])
+    output = Path(args.output) if args.output else HERE / "results" / f"benchmark{'-quick' if args.quick else ''}.json"
+    global SNAPSHOT
 
-    scale_ns = args.rounds or ([1, 4] if args.quick else [1, 2, 4, 8])
-    repeats = 2 if args.quick else 3
-    output = (
-        Path(args.output)
-        if args.output
-        else HERE / "results" / ("benchmark-quick.json" if args.quick else "benchmark.json")
-    )
-    started = dt.datetime.now(dt.UTC)
-    t_all = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="borgerservice-bench-"))
-    log(f"benchmark ({'quick' if args.quick else 'full'}) in {tmp}; {CORES} cores")
+    t_all = time.perf_counter()
+    log(f"benchmark ({'quick' if args.quick else 'full'}) in {tmp}; {CORES} cores, load {os.getloadavg()}")
     result: dict = {
-        "benchmark": "borgerservice notebook pipeline",
+        "benchmark": "borgerservice: what users wait for (issue 28)",
         "mode": "quick" if args.quick else "full",
-        "started": started.isoformat(timespec="seconds"),
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "git": git_state(),
         "machine": {
             "cores": CORES,
@@ -563,227 +416,252 @@ def main(argv=None) -> int:
             "loadavg_start": [round(x, 2) for x in os.getloadavg()],
         },
         "settings": {
-            "cold_rounds": sorted(COLD_ROUNDS),
-            "parallel_workers": CORES,
+            "pairs": n_pairs,
+            "workers": CORES,
             "scaling_rounds": scale_ns,
-            "scaling_parallel_workers": 2,
-            "simulation_reps": QUICK_REPS if args.quick else "notebook defaults (coverage 2000, power 1000)",
-            "repeats": repeats,
+            "simulation_reps": QUICK_REPS if args.quick else "notebook defaults",
+            "sections": sorted(sections),
         },
+        "targets": {},
     }
+    valid = True
     try:
-        global SNAPSHOT
-        if not args.live:
-            SNAPSHOT = snapshot(tmp)
-        result["settings"]["code"] = (
-            "live working tree" if args.live else "snapshot of the working tree taken at the start"
-        )
+        SNAPSHOT = snapshot(tmp)
         raw = tmp / "raw"
-        shutil.copytree(paths_raw(), raw)
-        project_doc = yaml.safe_load(((SNAPSHOT or ROOT) / "config" / "pipeline.yaml").read_text(encoding="utf-8"))
-        cold_cfg = write_config(tmp / "cold_config", cold_config(project_doc, args.quick), COLD_ROUNDS)
-        log("warming up (imports, page cache)")
-        warm_up(raw, tmp)
+        from helpers.core import paths
 
-        # 1. cold runs
-        log(f"1. cold run, {CORES} workers (--force)")
-        par = pipeline_run("cold_parallel", tmp, raw, cold_cfg, CORES)
-        log(f"   {par['wall_seconds']:.1f} s {par['status_counts']}")
-        log("1. cold run, 1 worker (--force)")
-        ser = pipeline_run("cold_serial", tmp, raw, cold_cfg, 1)
-        log(f"   {ser['wall_seconds']:.1f} s {ser['status_counts']}")
-        result["cold_run"] = {"parallel": par, "serial": ser}
+        shutil.copytree(paths.raw(), raw)
+        project = yaml.safe_load((SNAPSHOT / "config" / "pipeline.yaml").read_text(encoding="utf-8"))
+        shipped = write_config(tmp / "shipped", shipped_config(project, args.quick))
+        last_cold: Path | None = None
 
-        # 3. warm re-runs (before the plain script, in the parallel case's folders)
-        log("3. warm re-run, nothing changed (no --force)")
-        warm = [
-            pipeline_run(f"warm_{i}", tmp, raw, cold_cfg, CORES, force=False, case=tmp / "cold_parallel")
-            for i in range(repeats)
-        ]
-        warm_secs = [w["wall_seconds"] for w in warm]
-        all_skipped = all(set(w["status_counts"]) == {"skipped"} for w in warm)
-        result["warm_rerun"] = {
-            "wall_seconds": warm_secs,
-            "median_seconds": statistics.median(warm_secs),
-            "all_skipped": all_skipped,
-            "status_counts": warm[-1]["status_counts"],
-        }
-        log(f"   {warm_secs} s; all skipped: {all_skipped}")
-        result["warm_rerun"]["profile"] = warm_cprofile(tmp, raw, tmp / "cold_parallel", cold_cfg)
-
-        # 2. plain floor
-        log("2. plain script (one process, serial)")
-        plain_case = tmp / "plain"
-        plain_case.mkdir()
-        timings_file = tmp / "plain_timings.json"
-        env = env_for(plain_case, raw)
-        env["MPLBACKEND"] = "Agg"
-        secs, rc = timed(
-            [str(PY), str(HERE / "plain_pipeline.py"), "--config", str(cold_cfg), "--timings", str(timings_file)],
-            env,
-            tmp / "plain.log",
-        )
-        timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {"runs": {}}
-        plain_ok = rc == 0
-        if not plain_ok:
-            log(f"  WARNING: plain script failed (exit {rc}); see {tmp / 'plain.log'}")
-        result["plain_script"] = {
-            "wall_seconds": secs,
-            "exit_code": rc,
-            "ok": plain_ok,
-            "startup_seconds": timings.get("startup_seconds"),
-            "runs": {k: {"status": v["status"], "seconds": v["seconds"]} for k, v in timings["runs"].items()},
-        }
-        log(f"   {secs:.1f} s")
-        result["ratios"] = {
-            "cold_parallel_over_plain": round(par["wall_seconds"] / secs, 2),
-            "cold_serial_over_plain": round(ser["wall_seconds"] / secs, 2),
-        }
-
-        # 4. scaling
-        scale_raw = tmp / "raw_scaling"
-        shutil.copytree(raw, scale_raw)
-        all_rounds = add_scaling_rounds(scale_raw, max(scale_ns))
-        scale_doc = scaling_config(project_doc)
-        scaling = {}
-        for n in scale_ns:
-            rounds = dict(list(all_rounds.items())[:n])
-            cfg = write_config(tmp / f"scale_{n}" / "config", scale_doc, rounds)
-            log(f"4. scaling, {n} round(s): {n} clean + {max(n - 1, 0)} compare notebooks")
-            # The target's round count is measured twice (best of 2): its speed-up sits close to the limit.
-            times = 2 if n == TARGET_ROUNDS and not args.quick else 1
-            s1s, s2s = [], []
-            for i in range(times):
-                s1s.append(pipeline_run(f"scale_{n}_serial_{i}", tmp, scale_raw, cfg, 1))
-                s2s.append(pipeline_run(f"scale_{n}_parallel_{i}", tmp, scale_raw, cfg, 2))
-            s1 = min(s1s, key=lambda x: x["wall_seconds"])
-            s2 = min(s2s, key=lambda x: x["wall_seconds"])
-            scaling[str(n)] = {
-                "notebooks": len(s1["runs"]),
-                "serial_seconds": s1["wall_seconds"],
-                "parallel_seconds": s2["wall_seconds"],
-                "speedup": round(s1["wall_seconds"] / s2["wall_seconds"], 2),
-                "ok": all(x["ok"] for x in s1s + s2s),
-                "serial_all_seconds": [x["wall_seconds"] for x in s1s],
-                "parallel_all_seconds": [x["wall_seconds"] for x in s2s],
-                "serial_runs": {k: v["seconds"] for k, v in s1["runs"].items()},
-                "parallel_runs": {k: v["seconds"] for k, v in s2["runs"].items()},
+        if sections & {"cold", "warm", "interactive", "report"}:
+            kinds = ["cold", "floor"] + (["fresh"] if args.fresh_kernels else [])
+            groups = []
+            for i, order in enumerate(pairs_of(kinds, n_pairs if "cold" in sections else 1)):
+                group = {}
+                for kind in order:
+                    name = f"{kind}_{i}"
+                    log(f"1. {name}: {'floor (plain Python)' if kind == 'floor' else 'borgerservice run --force'}")
+                    if kind == "floor":
+                        group[kind] = floor(name, tmp, raw, shipped)
+                    else:
+                        extra = {"BORGERSERVICE_KERNEL_FORK": "0"} if kind == "fresh" else {}
+                        group[kind] = cold(name, tmp, raw, shipped, CORES, **extra)
+                        if kind == "cold":
+                            last_cold = Path(group[kind]["case"])
+                    log(f"   {group[kind]['wall_seconds']:.1f} s wall, {group[kind]['cpu_seconds']:.1f} s CPU")
+                    valid &= group[kind]["ok"]
+                groups.append(group)
+            cold_result = {
+                "runs_in_config": len(groups[0]["cold"]["runs"]),
+                "groups": groups,
+                "cold_wall": summary_of([g["cold"]["wall_seconds"] for g in groups]),
+                "cold_cpu": summary_of([g["cold"]["cpu_seconds"] for g in groups]),
+                "floor_wall": summary_of([g["floor"]["wall_seconds"] for g in groups]),
+                "floor_cpu": summary_of([g["floor"]["cpu_seconds"] for g in groups]),
+                "cold_over_floor": ratios(groups, "cold", "floor"),
             }
-            log(
-                f"   serial {s1['wall_seconds']:.1f} s, parallel {s2['wall_seconds']:.1f} s, speed-up "
-                f"{scaling[str(n)]['speedup']:.2f}x"
+            if args.fresh_kernels:
+                cold_result["fresh_kernels_wall"] = summary_of([g["fresh"]["wall_seconds"] for g in groups])
+                cold_result["fresh_kernels_cpu"] = summary_of([g["fresh"]["cpu_seconds"] for g in groups])
+                cold_result["fresh_over_floor"] = ratios(groups, "fresh", "floor")
+                cold_result["cold_over_fresh"] = ratios(groups, "cold", "fresh")
+            per_run = {}
+            for rid in groups[0]["cold"]["runs"]:
+                per_run[rid] = {
+                    "pipeline": summary_of([g["cold"]["runs"].get(rid) for g in groups]),
+                    "floor": summary_of([g["floor"]["runs"].get(rid) for g in groups]),
+                }
+            cold_result["per_run_seconds"] = per_run
+            result["cold"] = cold_result
+            ratio = cold_result["cold_over_floor"]["wall"].get("median")
+            result["targets"]["cold_over_floor_wall"] = {
+                "value": ratio,
+                "range": [
+                    cold_result["cold_over_floor"]["wall"].get("min"),
+                    cold_result["cold_over_floor"]["wall"].get("max"),
+                ],
+                "cpu_ratio": cold_result["cold_over_floor"]["cpu"].get("median"),
+                "limit": TARGETS["cold_over_floor_wall"],
+                "pass": ratio is not None and ratio <= TARGETS["cold_over_floor_wall"],
+            }
+
+        if "warm" in sections and last_cold is not None:
+            log("2. warm re-run, nothing changed (5 times)")
+            warm = []
+            for i in range(5):
+                cmd = CLI + ["run", "--config", str(shipped), "--workers", str(CORES)]
+                m = measure(f"warm_{i}", cmd, env_for(last_cold, raw), tmp)
+                m["all_skipped"] = set(r["status"] for r in manifest_runs(last_cold).values()) == {"skipped"}
+                warm.append(m)
+            code = (
+                "import time; t = time.process_time(); import helpers.running.pipeline; print(time.process_time() - t)"
             )
-        result["scaling"] = scaling
-
-        # profile
-        log("profile: imports, kernel round trip, HTML export, warm re-run")
-        prof = profile(tmp, raw, tmp / "cold_serial" / "reports" / "executed", repeats)
-        per_run = {}
-        for rid, r in ser["runs"].items():
-            plain = timings["runs"].get(rid, {}).get("seconds")
-            k = prof["kernel"].get(rid, {})
-            per_run[rid] = {
-                "pipeline_seconds": r["seconds"],
-                "kernel_cells_seconds": k.get("cells_seconds"),
-                "kernel_imports_cell_seconds": k.get("imports_cell_seconds"),
-                "plain_seconds": plain,
-                "overhead_seconds": round(r["seconds"] - plain, 2) if plain is not None else None,
+            imp = [
+                float(
+                    subprocess.run(
+                        [str(PY), "-c", code], env=env_for(last_cold, raw), capture_output=True, text=True
+                    ).stdout
+                    or "nan"
+                )
+                for _ in range(5)
+            ]
+            result["warm_rerun"] = {
+                "wall": summary_of([w["wall_seconds"] for w in warm]),
+                "cpu": summary_of([w["cpu_seconds"] for w in warm]),
+                "all_skipped": all(w["all_skipped"] for w in warm),
+                "import_pipeline_cpu_seconds": summary_of(imp),
+                "measurements": warm,
             }
-        prof["per_run_serial"] = per_run
-        cells = [{"run": rid, **c} for rid, v in timings["runs"].items() for c in v.get("cells", [])]
-        prof["slowest_cells_plain"] = sorted(cells, key=lambda c: -c["seconds"])[:8]
-        sum_runs = sum(r["seconds"] for r in ser["runs"].values())
-        prof["serial_outside_runs_seconds"] = round(ser["wall_seconds"] - sum_runs, 2)
-        result["profile"] = prof
-        result["flakes"] = FLAKES  # measurements that failed once and were repeated: report them
-        result["load"] = LOAD  # per measurement: machine busy share before it, CPU share other processes took during it
-
-        # targets
-        sp4 = scaling.get(str(TARGET_ROUNDS), {}).get("speedup")
-        valid = par["ok"] and ser["ok"] and plain_ok and all(v["ok"] for v in scaling.values())
-        result["targets"] = {
-            "warm_rerun_at_most_1s": {
-                "value": result["warm_rerun"]["median_seconds"],
+            valid &= result["warm_rerun"]["all_skipped"]
+            wall, cpu = result["warm_rerun"]["wall"]["median"], result["warm_rerun"]["cpu"]["median"]
+            result["targets"]["warm_rerun_seconds"] = {
+                "value": wall,
+                "cpu": cpu,
                 "limit": TARGETS["warm_rerun_seconds"],
-                "pass": result["warm_rerun"]["median_seconds"] <= TARGETS["warm_rerun_seconds"] and all_skipped,
-            },
-            "cold_within_2x_plain": {
-                "value": result["ratios"]["cold_parallel_over_plain"],
-                "limit": TARGETS["cold_over_plain"],
-                "pass": result["ratios"]["cold_parallel_over_plain"] <= TARGETS["cold_over_plain"],
-                "serial_value": result["ratios"]["cold_serial_over_plain"],
-                "serial_pass": result["ratios"]["cold_serial_over_plain"] <= TARGETS["cold_over_plain"],
-            },
-            "speedup_4_rounds_at_least_1.6": {
-                "value": sp4,
-                "limit": TARGETS["speedup_4_rounds"],
-                "pass": None if sp4 is None else sp4 >= TARGETS["speedup_4_rounds"],
-            },
-        }
-        result["valid"] = valid  # False when a notebook failed: its times are then not comparable
+                "pass": wall < TARGETS["warm_rerun_seconds"] and result["warm_rerun"]["all_skipped"],
+            }
+            log(f"   wall {result['warm_rerun']['wall']}, CPU {result['warm_rerun']['cpu']}")
+
+        if "scaling" in sections:
+            scale_raw = tmp / "raw_scaling"
+            shutil.copytree(raw, scale_raw)
+            all_rounds = add_scaling_rounds(scale_raw, max(scale_ns))
+            scaling = {}
+            for k, n in enumerate(scale_ns):
+                cfg = write_config(tmp / f"scale_{n}", scaling_config(project, dict(list(all_rounds.items())[:n])))
+                group = {}
+                for kind in pairs_of(["cold", "floor"], k + 1)[k]:
+                    name = f"scale_{n}_{kind}"
+                    log(f"3. {n} rounds: {kind}")
+                    group[kind] = (
+                        cold(name, tmp, scale_raw, cfg, CORES) if kind == "cold" else floor(name, tmp, scale_raw, cfg)
+                    )
+                    valid &= group[kind]["ok"]
+                scaling[str(n)] = {
+                    "notebooks": len(group["cold"]["runs"]),
+                    "cold_wall_seconds": group["cold"]["wall_seconds"],
+                    "cold_cpu_seconds": group["cold"]["cpu_seconds"],
+                    "floor_wall_seconds": group["floor"]["wall_seconds"],
+                    "floor_cpu_seconds": group["floor"]["cpu_seconds"],
+                    "cold_over_floor_wall": round(group["cold"]["wall_seconds"] / group["floor"]["wall_seconds"], 2),
+                    "cold_over_floor_cpu": round(group["cold"]["cpu_seconds"] / group["floor"]["cpu_seconds"], 2),
+                    "load": {kind: LOAD[f"scale_{n}_{kind}"] for kind in group},
+                }
+                log(f"   {scaling[str(n)]}")
+            result["scaling"] = scaling
+
+        if "interactive" in sections and last_cold is not None:
+            env = env_for(last_cold, raw)
+            env["BORGERSERVICE_REPORTS"] = str(tmp / "interactive_reports")
+            runs = {}
+            for nb in INTERACTIVE:
+                log(f"4. Run All of {nb} in a fresh kernel (twice)")
+                reps = interactive(nb, 0, 2, env)
+                if "error" in reps[0]:
+                    log(f"   WARNING: {reps[0]['error'][-300:]}")
+                    valid = False
+                    runs[nb] = reps
+                    continue
+                runs[nb] = {
+                    "run_all_seconds": [round(sum(r["cells_seconds"]), 2) for r in reps],
+                    "kernel_start_seconds": [r["kernel_start_seconds"] for r in reps],
+                    "cells_seconds": [r["cells_seconds"] for r in reps],
+                }
+                log(f"   Run All {runs[nb]['run_all_seconds']} s")
+            imports = {}
+            for nb in sorted(p.stem for p in (SNAPSHOT / "notebooks").glob("*.ipynb")):
+                reps = interactive(nb, 2, 2, env)  # the parameters cell and the cell after it
+                imports[nb] = reps[-1]["cells_seconds"][1] if "error" not in reps[0] else reps[0]["error"][-300:]
+            log(f"   import cells (warm file cache): {imports}")
+            result["interactive"] = {"run_all": runs, "import_cell_seconds_warm": imports}
+            if "03_model_usage" in runs and isinstance(runs["03_model_usage"], dict):
+                v = runs["03_model_usage"]["run_all_seconds"][-1]
+                result["targets"]["run_all_03_seconds"] = {
+                    "value": v,
+                    "limit": TARGETS["run_all_03_seconds"],
+                    "pass": v < TARGETS["run_all_03_seconds"],
+                }
+            timed = {k: v for k, v in imports.items() if isinstance(v, float)}
+            if timed:
+                worst = max(timed, key=timed.get)
+                result["targets"]["import_cell_seconds"] = {
+                    "value": timed[worst],
+                    "notebook": worst,
+                    "limit": TARGETS["import_cell_seconds"],
+                    "pass": timed[worst] < TARGETS["import_cell_seconds"] and len(timed) == len(imports),
+                }
+
+        if "report" in sections and last_cold is not None:
+            log("5. make report (borgerservice report)")
+            rep = measure("report", CLI + ["report"], env_for(last_cold, raw), tmp)
+            result["report"] = rep
+            valid &= rep["exit_code"] == 0
+            result["targets"]["report_seconds"] = {
+                "value": rep["wall_seconds"],
+                "cpu": rep["cpu_seconds"],
+                "limit": TARGETS["report_seconds"],
+                "pass": rep["exit_code"] == 0 and rep["wall_seconds"] < TARGETS["report_seconds"],
+            }
+            log(f"   {rep['wall_seconds']} s wall, {rep['cpu_seconds']} s CPU")
+
+        if "tests" in sections:
+            log("5. make test (ruff, then pytest in parallel)")
+            env = {k: v for k, v in os.environ.items() if not k.startswith("BORGERSERVICE_")}
+            test = measure("make_test", ["make", "test"], env, tmp)
+            tail = (tmp / "make_test.log").read_text(errors="replace").strip().splitlines()[-1:]
+            test["summary"] = tail[0] if tail else ""
+            result["tests"] = test
+            valid &= test["exit_code"] == 0
+            result["targets"]["test_seconds"] = {
+                "value": test["wall_seconds"],
+                "cpu": test["cpu_seconds"],
+                "limit": TARGETS["test_seconds"],
+                "pass": test["exit_code"] == 0 and test["wall_seconds"] <= TARGETS["test_seconds"],
+            }
+            log(f"   {test['wall_seconds']} s wall, {test['cpu_seconds']} s CPU: {test['summary']}")
     finally:
+        result["valid"] = bool(valid)
+        result["load"] = LOAD
         result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
         result["duration_seconds"] = round(time.perf_counter() - t_all, 1)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        if args.keep or FLAKES or not result.get("valid"):
-            log(f"kept {tmp} (logs of every measurement)")
+        if args.keep or not valid:
+            log(f"kept {tmp} (every measurement's log and outputs)")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     print_summary(result, output)
-    for f in FLAKES:
-        log(f"  note: {f['measurement']} failed once and was repeated: {f['failed']}")
-    return 0 if result.get("valid") else 1
-
-
-def paths_raw() -> Path:
-    from helpers.core import paths
-
-    return paths.raw()
+    return 0 if result["valid"] else 1
 
 
 def print_summary(r: dict, output: Path) -> None:
-    if "targets" not in r:
-        log(f"benchmark incomplete; partial results in {output}")
-        return
-    c, p, w = r["cold_run"], r["plain_script"], r["warm_rerun"]
     lines = [
         "",
-        f"Benchmark ({r['mode']}, {r['machine']['cores']} cores, "
-        f"git {str(r['git']['commit'])[:8]}{' dirty' if r['git']['dirty'] else ''}), "
-        f"{r['duration_seconds']:.0f} s in all"
-        + ("" if r["valid"] else "  ** SOME RUNS FAILED: numbers not comparable **"),
-        f"  1. cold run 2009+2011, {c['parallel']['workers']} workers: {c['parallel']['wall_seconds']:6.1f} s   (1 "
-        f"worker: {c['serial']['wall_seconds']:.1f} s)",
-        f"  2. plain script floor:            {p['wall_seconds']:6.1f} s   ratio cold/plain: "
-        f"{r['ratios']['cold_parallel_over_plain']:.2f} parallel, "
-        f"{r['ratios']['cold_serial_over_plain']:.2f} serial",
-        f"  3. warm re-run (nothing changed): {w['median_seconds']:6.2f} s   (runs {w['wall_seconds']}; all skipped: "
-        f"{w['all_skipped']})",
-        "  4. scaling (clean per round + compare per consecutive pair):",
+        f"Benchmark ({r['mode']}, {r['machine']['cores']} cores, git {r['git']['commit']}"
+        f"{' dirty' if r['git']['dirty'] else ''}), {r['duration_seconds']:.0f} s, load average "
+        f"{r['machine']['loadavg_start'][0]} -> {r['machine']['loadavg_end'][0]}"
+        + ("" if r["valid"] else "  ** A MEASURED COMMAND FAILED: times not comparable **"),
     ]
-    for n, s in r["scaling"].items():
+    if "cold" in r:
+        c = r["cold"]
         lines.append(
-            f"     {n:>2} round(s), {s['notebooks']:>2} notebooks: serial {s['serial_seconds']:6.1f} s, 2 workers "
-            f"{s['parallel_seconds']:6.1f} s, "
-            f"speed-up {s['speedup']:.2f}x"
+            f"  cold {c['cold_wall']} s wall, {c['cold_cpu']} s CPU; "
+            f"floor {c['floor_wall']} s wall, {c['floor_cpu']} s CPU"
         )
-    lines.append("  targets:")
+        lines.append(f"  cold/floor: wall {c['cold_over_floor']['wall']}, CPU {c['cold_over_floor']['cpu']}")
+        if "cold_over_fresh" in c:
+            lines.append(f"  with the template / fresh kernels: {c['cold_over_fresh']}")
+    for n, s in (r.get("scaling") or {}).items():
+        lines.append(
+            f"  {n} rounds ({s['notebooks']} notebooks): "
+            f"cold {s['cold_wall_seconds']} s ({s['cold_cpu_seconds']} CPU), "
+            f"floor {s['floor_wall_seconds']} s ({s['floor_cpu_seconds']} CPU)"
+        )
     for name, t in r["targets"].items():
-        verdict = {True: "PASS", False: "FAIL", None: "n/a"}[t["pass"]]
-        lines.append(f"     {verdict}  {name}: {t['value']} (limit {t['limit']})")
-    prof = r["profile"]
-    pm = prof.get("papermill", {})
-    lines.append(
-        f"  profile: kernel round trip {pm.get('kernel_roundtrip_seconds')} s; imports per notebook "
-        f"{prof.get('notebook_import_seconds')}; HTML export total {prof.get('html_export', {}).get('total_seconds')} s"
-    )
-    lines.append(
-        "  slowest cells (plain): "
-        + "; ".join(
-            f"{c['run']} `{c['first_line'][:40]}` {c['seconds']:.1f} s" for c in prof.get("slowest_cells_plain", [])[:4]
-        )
-    )
+        verdict = {True: "PASS", False: "FAIL"}[bool(t["pass"])]
+        lines.append(f"  {verdict}  {name}: {t['value']} (limit {t['limit']})")
     lines.append(f"results: {output}")
     log("\n".join(lines))
 
