@@ -47,7 +47,7 @@ ALLOWED: tuple[tuple[str, str], ...] = (
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")  # one line: a placeholder never spans lines
-_STEP = re.compile(r"\.([A-Za-z0-9_]+)|\[([^\]]*)\]")
+_STEP = re.compile(r"\.([^.\[\]]+)|\[([^\]]*)\]")  # a dict key may hold spaces and letters: .Region Sjælland
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -221,7 +221,7 @@ def parse_path(expr: str) -> tuple[str, tuple[Step, ...]]:
         if not m:
             raise ValueError(f"cannot read the path from {expr[pos:]!r}: steps are .field, [key=value] or [index]")
         if m.group(1) is not None:
-            steps.append(Step(field=m.group(1)))
+            steps.append(Step(field=m.group(1).strip()))
         else:
             inner = m.group(2).strip()
             if re.fullmatch(r"-?\d+", inner):

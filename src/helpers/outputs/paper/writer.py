@@ -4,7 +4,7 @@ Tools (both from PyPI, both install offline as wheels): pandoc from ``pypandoc-b
 pandoc binary (Debian 12's pandoc, 2.17, has no Typst writer), and the Typst compiler from ``typst``,
 which ships it with its fonts. The PDF is pandoc's Typst output compiled by Typst: no TeX installation
 is needed for it. The ``.tex`` is pandoc's standalone LaTeX, for journals; it compiles with pdflatex and
-with lualatex (symbols outside Latin-1 are declared with ``newunicodechar`` as LaTeX macros, so neither
+with lualatex (symbols outside Latin-1 are written as LaTeX macros, ``\\ensuremath{\\alpha}``, so neither
 engine drops them; a character without a LaTeX form is an error here, never a silent gap).
 
 What is written (``reports/paper/`` by default, replaced as a whole only when everything built):
@@ -61,7 +61,7 @@ LATEX_SYMBOLS: dict[str, str] = {
     "\u2009": r"\,",  # thin space
     "\u202f": r"\,",  # narrow no-break space
 }
-"""Symbols outside :data:`LATEX_SAFE` as LaTeX macros (``\\newunicodechar``), the same under both engines."""
+"""Symbols outside :data:`LATEX_SAFE` as LaTeX macros, the same under both engines and without extra packages."""
 PAGE = {
     "latex": {"papersize": "a4", "geometry": "margin=25mm", "colorlinks": True},
     "typst": {"papersize": "a4", "margin": {"x": "25mm", "y": "25mm"}},
@@ -279,15 +279,14 @@ def reference_docx(target: Path, synthetic: bool) -> Path:
     return target
 
 
-def latex_header(text: str) -> str:
-    """The LaTeX preamble lines that declare the symbols of ``text`` (``\\newunicodechar``); a ValueError names any
-    character that neither engine would set and that has no macro here."""
-    unknown = sorted({c for c in text if ord(c) not in LATEX_SAFE and c not in LATEX_SYMBOLS})
+def latex_symbols(tex: str) -> str:
+    """``tex`` with every symbol of :data:`LATEX_SYMBOLS` written as its macro; a ValueError names any character
+    that neither engine would set and that has no macro here (pdflatex stops on it, lualatex drops it)."""
+    unknown = sorted({c for c in tex if ord(c) not in LATEX_SAFE and c not in LATEX_SYMBOLS})
     if unknown:
         shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in unknown)
         raise ValueError(f"no LaTeX form for {shown}: add it to helpers.outputs.paper.writer.LATEX_SYMBOLS")
-    used = [c for c in LATEX_SYMBOLS if c in text]
-    return "\\usepackage{newunicodechar}\n" + "".join(f"\\newunicodechar{{{c}}}{{{LATEX_SYMBOLS[c]}}}\n" for c in used)
+    return tex.translate({ord(c): macro for c, macro in LATEX_SYMBOLS.items()})
 
 
 def _write_docx(md: Path, target: Path, synthetic: bool, work: Path) -> None:
@@ -296,13 +295,9 @@ def _write_docx(md: Path, target: Path, synthetic: bool, work: Path) -> None:
 
 
 def _write_tex(md: Path, target: Path, work: Path) -> None:
-    header = work / "unicode.tex"
-    files.write_text(header, latex_header(md.read_text(encoding="utf-8")))
     settings = files.write_text(work / "latex.yaml", yaml.safe_dump(PAGE["latex"]))
-    pandoc(
-        [md.name, "-s", "-t", "latex", "-o", str(target), "-H", str(header), f"--metadata-file={settings}"],
-        cwd=md.parent,
-    )
+    tex = pandoc([md.name, "-s", "-t", "latex", f"--metadata-file={settings}"], cwd=md.parent)
+    files.write_text(target, latex_symbols(tex))
 
 
 def _write_pdf(md: Path, target: Path, work: Path) -> None:
