@@ -282,9 +282,8 @@ def test_a_figure_the_run_did_not_record_is_named_with_the_figures_it_has(projec
     ]
 
 
-def test_a_run_whose_inputs_changed_is_not_up_to_date(project, raw_copy):
-    """The key check: a run is up to date only when `borgerservice run` would skip it. The manifest here records the
-    keys the pipeline computes; then one input changes."""
+def record_keys() -> None:
+    """Record in the run manifest each run's key and what it read, as `borgerservice run` computes them now."""
     manifest = json.loads((paths.reports() / "run_manifest.json").read_text(encoding="utf-8"))
     cfg = pipeline.load_config()
     cache = files.HashCache()
@@ -293,7 +292,15 @@ def test_a_run_whose_inputs_changed_is_not_up_to_date(project, raw_copy):
         record["key"] = pipeline.final_key(static[record["id"]][0], {})
         record["reads"] = static[record["id"]][1]
     (paths.reports() / "run_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_a_run_whose_inputs_changed_is_not_up_to_date(project, raw_copy):
+    """The key check: a run is up to date only when `borgerservice run` would skip it. The manifest here records the
+    keys the pipeline computes; then one input changes. A manifest without keys is not taken as up to date."""
     target = manuscript(project)
+    with pytest.raises(paper.ManuscriptError, match="records no key for it"):
+        paper.check(target)
+    record_keys()
     assert len(paper.check(target).values) == 8  # up to date
     codebook = raw_copy / "survey" / "example_survey_2011.xlsx"
     codebook.write_bytes(codebook.read_bytes() + b"\0")  # the 2011 export changes; the reference run does not read it
@@ -444,3 +451,39 @@ def test_end_to_end_the_paper_is_bound_to_a_real_run_until_an_input_changes(outp
     assert problems[0].startswith("line 12: {{ref.n_kommuner}} (and 4 more of 'ref'): run 00_reference is not up")
     assert f"raw:reference/dst/{population.name}" in problems[0] and problems[0].endswith("run it again (make run)")
     assert built.pdf.is_file()  # the last good build stays until a new one succeeds
+
+
+# --- the command line and the author's guide -------------------------------------------------------------------------
+
+
+def test_the_command_checks_and_builds_and_names_every_problem(project, capsys):
+    from helpers.running import cli
+
+    target = manuscript(project)
+    record_keys()
+    manifest = json.loads((paths.reports() / "run_manifest.json").read_text(encoding="utf-8"))
+    manifest["runs"][0].update(status="failed", error="cell 3")
+    (paths.reports() / "run_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert cli.main(["paper", "--manuscript", str(target), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "manuscript.md: 1 problem(s)" in err
+    assert "  - line 12: {{ref.n_kommuner}} (and 3 more of 'ref'): run 00_reference did not succeed" in err
+    assert "Traceback" not in err
+    assert cli.main(["paper", "--formats", "rtf"]) == 2
+    assert "format 'rtf' is not accepted; accepted: 'docx', 'tex', 'pdf'" in capsys.readouterr().err
+    manifest["runs"][0].update(status="ok", error="")
+    (paths.reports() / "run_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert cli.main(["paper", "--manuscript", str(target), "--formats", "docx"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("wrote ") and out[0].endswith("paper/manuscript.docx")
+    assert (
+        out[-1] == "8 values, 1 figure and 1 table bound to the run; synthetic example data: marked on the title page"
+    )
+
+
+def test_the_authors_guide_lists_the_formats_and_the_allowlist():
+    guide = (paths.root() / "paper" / "README.md").read_text(encoding="utf-8")
+    table = guide.split("<!-- formats:start -->\n", 1)[1].split("<!-- formats:end -->", 1)[0]
+    assert table == bind.formats_markdown()
+    assert all(f"`{name}`" in table for name in choices(ValueFormat))
+    assert "[models 1-4]{.literal}" in guide and "1900-2099" in guide

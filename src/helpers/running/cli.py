@@ -64,21 +64,28 @@ def _cmd_report(args) -> int:
 
 def _cmd_paper(args) -> int:
     from helpers.outputs import paper
+    from helpers.outputs.brief.words import counted
 
     if args.check:
         bound = paper.check(args.manuscript)
+        assets = counted(len(bound.assets), "figure or table", "figures and tables")
         print(
-            f"{paths.relative(bound.manuscript.path)}: {len(bound.values)} values from {len(bound.sources)} runs, "
-            f"{len(bound.assets)} figures and tables: ok" + (" (synthetic example data)" if bound.synthetic else "")
+            f"{paths.relative(bound.manuscript.path)}: {counted(len(bound.values), 'value')} from "
+            f"{counted(len(bound.sources), 'run')}, {assets}: ok"
+            + (" (synthetic example data)" if bound.synthetic else "")
         )
         return 0
-    built = paper.build(args.manuscript, args.out, tuple(args.formats))
+    try:
+        built = paper.build(args.manuscript, args.out, tuple(args.formats))
+    except RuntimeError as exc:  # pandoc or Typst stopped: their message, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     for f in (built.docx, built.tex, built.pdf, built.markdown, built.bindings):
         if f is not None:
             print(f"wrote {paths.relative(f)}")
     print(
-        f"{built.values} values, {built.figures} figures and {built.tables} tables bound to the run"
-        + ("; synthetic example data: marked on the title page" if built.synthetic else "")
+        f"{counted(built.values, 'value')}, {counted(built.figures, 'figure')} and {counted(built.tables, 'table')} "
+        "bound to the run" + ("; synthetic example data: marked on the title page" if built.synthetic else "")
     )
     return 0
 

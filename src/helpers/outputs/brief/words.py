@@ -67,3 +67,8 @@ def ratio_with_interval(value: float, low: float, high: float) -> str:
 def million(x: float) -> str:
     """A number of millions to 1 decimal: ``37.3 million``."""
     return f"{x:.1f} million"
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """``n`` and the noun in the number that fits it: ``1 figure``, ``2 figures``, ``0 figures``."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"

@@ -123,6 +123,12 @@ FORMATS: dict[str, Format] = {  # keys: exactly vocabulary.ValueFormat (tests/te
 }
 
 
+def formats_markdown() -> str:
+    """The formats as the Markdown table of ``paper/README.md`` (a test keeps the two the same)."""
+    rows = [f"| `{f.name}` | {f.needs} | {f.example} |" for f in FORMATS.values()]
+    return "\n".join(["| format | writes a | example |", "|---|---|---|", *rows]) + "\n"
+
+
 @dataclass(frozen=True)
 class Source:
     """A run the manuscript reads: its ``alias`` and ``run`` id, its results ``file`` (as the run manifest
@@ -255,8 +261,11 @@ def out_of_date(manifest: dict, run_ids: list[str]) -> dict[str, str]:
         if run is None:
             stale[run_id] = f"it is no longer a run of {config}"
             continue
+        if not record.get("key"):
+            stale[run_id] = "the run manifest records no key for it (written by an older version?)"
+            continue
         needs = {n: pipeline.processed_outputs(records.get(n, {})) for n in run.needs}
-        if pipeline.final_key(static[run_id][0], needs) == record.get("key"):
+        if pipeline.final_key(static[run_id][0], needs) == record["key"]:
             continue
         now = {**static[run_id][1], **{k: v for outputs in needs.values() for k, v in outputs.items()}}
         then = record.get("reads") or {}

@@ -311,6 +311,8 @@ def _write_pdf(md: Path, target: Path, work: Path) -> None:
     )
     try:
         typst.compile(str(typ), output=str(target), root=str(md.parent))
+    except typst.TypstError as exc:
+        raise RuntimeError(f"typst could not compile {typ.name}: {exc}") from exc
     finally:
         typ.unlink(missing_ok=True)
 
