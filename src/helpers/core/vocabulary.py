@@ -106,6 +106,8 @@ ValueFormat = Literal[  # how a bound value is written (helpers.outputs.paper.bi
 
 # --------------------------------------------------------------------------- pipeline config
 Pairs = Literal["consecutive", "all"]  # which pairs of survey rounds the per_pair templates run for
+RunStatus = Literal["ok", "skipped", "failed", "blocked", "running", "interrupted", "not started"]  # a run's record
+WorkersAuto = Literal["auto"]  # `workers: auto`: one notebook run per core (else a whole number)
 
 
 def choices(allowed: Any) -> tuple:
