@@ -310,6 +310,21 @@ def test_a_run_whose_inputs_changed_is_not_up_to_date(project, raw_copy):
         "line 14: {{survey.year}} (and 5 more of 'survey'): run 01_clean_survey_2011 is not up to date: what it "
         "reads changed since it ran (raw:survey/example_survey_2011.xlsx); run it again (make run)"
     ]
+    # what else the message can say, as specifically as the manifest allows
+    manifest = json.loads((paths.reports() / "run_manifest.json").read_text(encoding="utf-8"))
+    record = manifest["runs"][0]  # 00_reference, whose inputs did not change
+    record.update(key="an older key", parameters={"year": 2014})
+    manifest["packages"] = {p: pipeline.keys.package_version(p) for p in pipeline.KEY_PACKAGES}
+    stale = bind.out_of_date(manifest, ["00_reference"])
+    assert stale == {"00_reference": "its parameters in the pipeline config changed since it ran"}
+    record["parameters"] = next(r.parameters for r in pipeline.load_config().runs if r.id == "00_reference")
+    assert bind.out_of_date(manifest, ["00_reference"]) == {
+        "00_reference": "the helper code (src/helpers) or its notebook changed since it ran"
+    }
+    manifest["packages"]["pandas"] = "1.0.0"
+    assert bind.out_of_date(manifest, ["00_reference"])["00_reference"].startswith(
+        "package versions changed since it ran (pandas 1.0.0 -> "
+    )
 
 
 def test_the_manifest_must_exist(outputs, tmp_path):

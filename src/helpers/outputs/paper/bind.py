@@ -270,12 +270,29 @@ def out_of_date(manifest: dict, run_ids: list[str]) -> dict[str, str]:
         now = {**static[run_id][1], **{k: v for outputs in needs.values() for k, v in outputs.items()}}
         then = record.get("reads") or {}
         changed = sorted(k for k in set(now) | set(then) if now.get(k) != then.get(k))
-        if changed:
-            shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-            stale[run_id] = f"what it reads changed since it ran ({shown})"
-        else:
-            stale[run_id] = "the helper code, its notebook, its parameters or the package versions changed since it ran"
+        stale[run_id] = _why_stale(changed, run, record, manifest)
     return stale
+
+
+def _why_stale(changed: list[str], run, record: dict, manifest: dict) -> str:
+    """Why a run's key changed, as specifically as the run manifest allows: the inputs it read, its parameters, the
+    key packages' versions; else the helper code or the notebook (whose hashes the manifest does not record)."""
+    from helpers.running.pipeline import keys
+
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        return f"what it reads changed since it ran ({shown})"
+    if json.loads(json.dumps(run.parameters, default=str)) != record.get("parameters"):
+        return "its parameters in the pipeline config changed since it ran"
+    then = manifest.get("packages") or {}
+    moved = [
+        f"{p} {then.get(p)} -> {keys.package_version(p)}"
+        for p in keys.KEY_PACKAGES
+        if then.get(p) != keys.package_version(p)
+    ]
+    if moved:
+        return f"package versions changed since it ran ({', '.join(moved[:3])})"
+    return "the helper code (src/helpers) or its notebook changed since it ran"
 
 
 # --- values -----------------------------------------------------------------------------------------------------
