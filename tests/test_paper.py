@@ -502,3 +502,15 @@ def test_the_authors_guide_lists_the_formats_and_the_allowlist():
     assert table == bind.formats_markdown()
     assert all(f"`{name}`" in table for name in choices(ValueFormat))
     assert "[models 1-4]{.literal}" in guide and "1900-2099" in guide
+
+
+def test_a_per_cent_sign_is_never_broken_from_its_number(project):
+    target = manuscript(
+        project,
+        replace={"({{survey.response.response_rate | share}})": "({{survey.response.response_rate | signed_percent}})"},
+    )
+    built = paper.build(target, key_check=False, formats=("docx",))
+    assert "(+87.8\u00a0%)" in built.markdown.read_text(encoding="utf-8")  # the brief's "+87.8 %", set unbreakable
+    from docx import Document
+
+    assert any("+87.8\u00a0%" in p.text for p in Document(str(built.docx)).paragraphs)

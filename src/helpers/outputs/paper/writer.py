@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -62,6 +63,7 @@ LATEX_SYMBOLS: dict[str, str] = {
     "\u202f": r"\,",  # narrow no-break space
 }
 """Symbols outside :data:`LATEX_SAFE` as LaTeX macros, the same under both engines and without extra packages."""
+UNIT_SPACE = re.compile(r"(\d) %")
 PAGE = {
     "latex": {"papersize": "a4", "geometry": "margin=25mm", "colorlinks": True},
     "typst": {"papersize": "a4", "margin": {"x": "25mm", "y": "25mm"}},
@@ -197,9 +199,15 @@ def _figure_link(asset: binding.Asset) -> str:
     return f"figures/{asset.source.run}/{Path(asset.file).name}"
 
 
+def _typeset(text: str) -> str:
+    """A bound value as the page sets it: the brief's text with a no-break space before a per cent sign, so that
+    "+2.8 %" is never broken across lines."""
+    return UNIT_SPACE.sub("\\1\u00a0%", text)
+
+
 def _replacement(p: Placeholder, b: binding.Binding, tables: dict[Placeholder, str]) -> str:
     if p.kind == "value":
-        return b.text(p)
+        return _typeset(b.text(p))
     if p.kind == "figure":
         return f"![{p.caption}]({_figure_link(b.asset(p))}){{width=100%}}"
     if p.kind == "table":
@@ -241,7 +249,7 @@ def filled_markdown(b: binding.Binding, tables: dict[Placeholder, str]) -> str:
     body = m.text[start:]
     for p in sorted((p for p in m.placeholders if p.start >= start), key=lambda p: p.start, reverse=True):
         body = body[: p.start - start] + _replacement(p, b, tables) + body[p.end - start :]
-    texts = {v.placeholder.text: v.text for v in b.values}
+    texts = {v.placeholder.text: _typeset(v.text) for v in b.values}
     metadata = _fill_metadata(dict(m.metadata), texts)
     run = f"Numbers from the run of {b.finished[:10] or 'unknown date'}"
     if b.commit:
