@@ -68,7 +68,7 @@ def test_batched_fit_equals_the_package_single_fit(stack, base):
         assert list(single.params.index) == list(X.columns)  # same design, same column order
         assert single.alpha == pytest.approx(fit.alpha[r], rel=1e-8)
         np.testing.assert_allclose(single.params.to_numpy(), fit.params[r], rtol=1e-8, atol=1e-10)
-        np.testing.assert_allclose(single.bse.to_numpy(), fit.bse[r], rtol=1e-8)
+        np.testing.assert_allclose(single.result.bse.to_numpy(), fit.bse[r], rtol=1e-8)  # glm.nb's (ML dispersion)
 
 
 def test_batched_poisson_equals_statsmodels(stack):
@@ -239,7 +239,7 @@ def test_profile_irr_table_of_a_single_fit_matches_the_batched_intervals(stack, 
     assert table["profile_converged"].all()
     np.testing.assert_allclose(table["irr"], np.exp(single.params.iloc[1:5]))
     np.testing.assert_allclose(
-        np.log(table["wald_high"]), single.params.iloc[1:5] + 1.959963984540054 * single.bse.iloc[1:5]
+        np.log(table["wald_high"]), single.params.iloc[1:5] + 1.959963984540054 * single.result.bse.iloc[1:5]
     )
     # the same limits as the batched engine at the single fit's dispersion
     sub = models.fit_negbin_batch(X.to_numpy(), Y[7], offset)
