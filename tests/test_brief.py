@@ -10,6 +10,18 @@ from helpers.results.compare import Bowker, ChangeCounts, CompareResults, McNema
 from helpers.results.models import ModelResults
 
 
+_CHECK = m.IntervalCheck(
+    reported="cox_reid_t",
+    target=(0.94, 0.96),
+    coverage_range=(0.943, 0.951),
+    outside_target={},
+    mean_abs_error={"wald": 0.02, "profile": 0.02, "cox_reid_t": 0.004},
+    advantage={"wald": 0.016, "profile": 0.016},
+    advantage_mc_se={"wald": 0.003, "profile": 0.003},
+    closest="cox_reid_t",
+)
+
+
 def _model_results(irr, low, high) -> ModelResults:
     """Key results of a notebook-03 run with one round (2014); the brief reads the sensitivity row of the
     default ordering on all kommuner, the change model and the power curve."""
@@ -18,12 +30,19 @@ def _model_results(irr, low, high) -> ModelResults:
         ordering="5<1<2<3<4",
         pairing={2014: m.Pairing(usage_year=2015, n=97, dropped=(563,), reporting_failures=(), kept=False)},
         flagged_reporting_failures=m.Flagged(kept_in_models=False, values=()),
-        rounds={2014: m.RoundFit({}, irr, 0.04, 25.0, True, -1194.5, {})},
+        rounds={2014: m.RoundFit({}, irr, 0.04, 25.0, True, -1194.5, {}, 0.045, {})},
         change=m.Change(n=84, per_level=-0.021, ci=(-0.04, -0.002), standard_errors="HC3 (OLS), t on n - 2 df"),
         ordinal=m.Ordinal(params={}, cut_points={}, converged=True, max_abs_score=1e-15, loglik=-126.9),
         sensitivity=(m.SensitivityFit(2014, "5<1<2<3<4", "all kommuner", 97, irr, low, high, 0.07),),
-        coverage=m.Coverage(2000, 0, m.IntervalVerdict("profile", False, {"wald": 0.02, "profile": 0.02}, 0, 0.01), ()),
-        intervals=m.Intervals("profile", {}),
+        coverage=m.Coverage(
+            2000,
+            0,
+            m.IntervalVerdict("profile", False, {"wald": 0.02, "profile": 0.02}, 0, 0.01),
+            _CHECK,
+            1.11,
+            (),
+        ),
+        intervals=m.Intervals("cox_reid_t", {}, {}),
         power=m.Power(1.2234, 0.004, 1000, 0.04, 97, 0, ()),
     )
 
