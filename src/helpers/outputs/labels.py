@@ -213,8 +213,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Power with {n} municipalities, {reps} datasets per effect\n(bars: ±2 Monte Carlo standard errors)",
         "da": "Styrke med {n} kommuner, {reps} datasæt pr. effekt\n(streger: ±2 Monte Carlo-standardfejl)",
     },
-    "wald": {"en": "Wald", "da": "Wald"},
+    "wald": {"en": "Wald (glm.nb, z)", "da": "Wald (glm.nb, z)"},
     "profile_likelihood": {"en": "profile likelihood (R confint)", "da": "profillikelihood (R confint)"},
+    "cox_reid_t": {
+        "en": "Cox-Reid dispersion, t on n \u2212 p df (reported)",
+        "da": "Cox-Reid-dispersion, t med n \u2212 p frihedsgrader (rapporteret)",
+    },
+    "coverage_target": {"en": "target {low}\u2013{high}", "da": "m\u00e5l {low}\u2013{high}"},
     "coverage_x": {
         "en": "share of {level} intervals covering the true rate ratio",
         "da": "andel af {level}-intervaller, der dækker den sande rateratio",

@@ -442,27 +442,38 @@ def power(study: PowerCurve, ax: plt.Axes | None = None, *, language: str = "en"
 
 
 def coverage(study: CoverageStudy, ax: plt.Axes | None = None, *, language: str = "en") -> plt.Figure:
-    """Coverage of the Wald and profile-likelihood intervals per model term, ±2 Monte Carlo SE.
+    """Coverage of the three intervals per model term, ±2 Monte Carlo SE, with the target band shaded.
 
-    ``study``: :func:`helpers.analysis.simulation.coverage_study` (its ``terms`` at its ``level``);
-    ``ax``: a new 6.5 x 4 in figure when None (laid out tight). Returns the figure.
+    Wald and profile likelihood at the ML dispersion (glm.nb's) in greys, the reported interval
+    (Cox-Reid dispersion, t on n - p df) in the accent colour.
+    ``study``: :func:`helpers.analysis.simulation.coverage_study` (its ``terms`` at its ``level``, its
+    ``check.target``); ``ax``: a new 6.5 x 4.2 in figure when None (laid out tight). Returns the figure.
     """
     labels.check_language(language)
     new = ax is None
     if new:
-        _, ax = plt.subplots(figsize=(6.5, 4))
-    level, study = study.level, study.terms
+        _, ax = plt.subplots(figsize=(6.5, 4.2))
+    level, target, study = study.level, study.check.target, study.terms
     kinds = {
-        "wald": (labels.text("wald", language), style.ACCENT),
-        "profile": (labels.text("profile_likelihood", language), style.GREY),
+        "wald": (labels.text("wald", language), "#999999", "s"),
+        "profile": (labels.text("profile_likelihood", language), style.GREY, "D"),
+        "cox_reid_t": (labels.text("cox_reid_t", language), style.ACCENT, "o"),
     }
+    low, high = (labels.percent(v, language) for v in target)
+    ax.axvspan(
+        *target,
+        color=style.ACCENT,
+        alpha=0.08,
+        lw=0,
+        label=labels.text("coverage_target", language, low=low, high=high),
+    )
     y = np.arange(len(study))
-    for i, (kind, (label, colour)) in enumerate(kinds.items()):
+    for i, (kind, (label, colour, marker)) in enumerate(kinds.items()):
         ax.errorbar(
             study[f"coverage_{kind}"],
-            y + (i - 0.5) * 0.3,
+            y + (i - 1) * 0.22,
             xerr=2 * study[f"coverage_{kind}_mc_se"],
-            fmt="o",
+            fmt=marker,
             color=colour,
             capsize=3,
             label=label,
