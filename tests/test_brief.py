@@ -9,7 +9,6 @@ from helpers.results import models as m
 from helpers.results.compare import Bowker, ChangeCounts, CompareResults, McNemar, PairedTests, StuartMaxwell
 from helpers.results.models import ModelResults
 
-
 _CHECK = m.IntervalCheck(
     reported="cox_reid_t",
     target=(0.94, 0.96),

@@ -319,7 +319,7 @@ def test_the_reported_interval_is_the_ml_estimate_with_the_cox_reid_covariance_a
     # wider than glm.nb's own z interval, by the dispersion ratio and t against z
     ml_width = np.diff(single.result.conf_int().to_numpy(), axis=1)[:, 0]
     assert (np.diff(single.conf_int().to_numpy(), axis=1)[:, 0] > ml_width).all()
-    assert single.interval.startswith(f"t on {df} df") and single.covariance == "model-based (inverse information)"
+    assert single.reference.startswith(f"t on {df} df") and single.covariance == "model-based (inverse information)"
 
 
 def test_check_reported_names_terms_outside_the_target_and_pairs_the_others():

@@ -81,7 +81,7 @@ class NegBinFit(Fit):
         return MODEL_BASED
 
     @property
-    def interval(self) -> str:
+    def reference(self) -> str:
         return cox_reid_interval_label(self.df_resid)
 
     def cov_params(self) -> pd.DataFrame:
@@ -105,7 +105,7 @@ class NegBinFit(Fit):
 
 
 def cox_reid_interval_label(df: int) -> str:
-    """What the reported intervals of a negative binomial fit are, in words (``NegBinFit.interval``)."""
+    """What the reported intervals of a negative binomial fit are, in words (``NegBinFit.reference``)."""
     return f"t on {df} df (n - p), dispersion by Cox-Reid adjusted profile likelihood"
 
 

@@ -83,7 +83,7 @@ class Fit:
         return covariance_label(self.result)
 
     @property
-    def interval(self) -> str:
+    def reference(self) -> str:
         """The reference distribution of the tests and intervals, in words (:func:`interval_label` of the result)."""
         return interval_label(self.result)
 
@@ -119,7 +119,7 @@ class OwnCovarianceFit(Fit):
         return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
 
     @property
-    def interval(self) -> str:
+    def reference(self) -> str:
         return NORMAL
 
 
@@ -143,7 +143,7 @@ def interval_label(fit) -> str:
     """The reference distribution of a fit's tests and intervals: a typed fit's own, or a statsmodels result's
     (t on its residual df when it uses t, as OLS does; otherwise normal)."""
     if isinstance(fit, Fit):
-        return fit.interval
+        return fit.reference
     if getattr(fit, "use_t", False):
         return f"t on {fit.df_resid:g} df"
     return NORMAL

@@ -16,7 +16,7 @@ from helpers.analysis.models.count import (
     pearson_residuals,
     profile_irr_table,
 )
-from helpers.analysis.models.fit import covariance_label, irr_in_words, irr_table
+from helpers.analysis.models.fit import covariance_label, interval_label, irr_in_words, irr_table
 from helpers.analysis.models.inputs import ModelInputs, usage_year
 from helpers.core.cooperation import DEFAULT_ORDERING, format_ordering
 from helpers.core.vocabulary import IntervalKind
@@ -170,17 +170,19 @@ def fit_rounds(inputs: ModelInputs, ordering=DEFAULT_ORDERING) -> CountFitsByRou
 
 
 def fit_summary(fits: dict) -> pd.DataFrame:
-    """Each fit's n, dispersion (alpha, and theta = 1/alpha as glm.nb reports it), log-likelihood, Pearson
-    dispersion and covariance type."""
+    """Each fit's n, dispersion (alpha, and theta = 1/alpha as glm.nb reports it; the Cox-Reid alpha of the
+    reported intervals), log-likelihood, Pearson dispersion, covariance type and the intervals' reference."""
     return pd.DataFrame(
         {
             name: {
                 "n": int(res.nobs),
                 "alpha (NB)": res.alpha if isinstance(res, NegBinFit) else np.nan,
                 "theta (glm.nb)": res.theta if isinstance(res, NegBinFit) else np.nan,
+                "alpha (Cox-Reid)": res.alpha_cox_reid if isinstance(res, NegBinFit) else np.nan,
                 "log-likelihood": float(res.llf),
                 "Pearson chi2/df": dispersion(res),
                 "standard errors": covariance_label(res),
+                "intervals": interval_label(res),
             }
             for name, res in fits.items()
         }
@@ -234,7 +236,7 @@ class ReportedIntervals:
 def reported_intervals(fits: CountFitsByRound, kind: IntervalKind = "cox_reid_t") -> ReportedIntervals:
     """:func:`~helpers.analysis.models.count.profile_irr_table` of every round, reporting the ``kind`` interval."""
     t = pd.concat({y: profile_irr_table(r.negbin) for y, r in fits.rounds.items()}, names=["round"])
-    words = {y: r.negbin.interval if kind == "cox_reid_t" else ML_INTERVALS[kind] for y, r in fits.rounds.items()}
+    words = {y: r.negbin.reference if kind == "cox_reid_t" else ML_INTERVALS[kind] for y, r in fits.rounds.items()}
     return ReportedIntervals(kind, t.assign(low=t[f"{kind}_low"], high=t[f"{kind}_high"], interval=kind), words)
 
 

@@ -81,19 +81,19 @@ def _family_sentences(fit: RoundFit, year: int) -> list[str]:
     if family is None or not family.tests:
         return []
     size = len(family.tests)
-    which = f"one family of {size} tests: the cooperation models against none in survey {year}"
+    which = f"one family: the {size} cooperation models against none in this round's negative binomial model"
     differ = {term: t for term, t in family.tests.items() if t.p_holm < FAMILY_LEVEL}
     if differ:
         return [
-            f"In survey {year}, {term} differs from no cooperation: rate ratio {t.irr:.3f}, Holm-adjusted "
-            f"{p_value(t.p_holm)} (unadjusted {p_value(t.p)}; {which})."
+            f"In survey {year}, {term} differs from no cooperation: rate ratio {t.irr:.3f} (Holm-adjusted "
+            f"{p_value(t.p_holm)}, unadjusted {p_value(t.p)}; {which})."
             for term, t in differ.items()
         ]
     term, t = min(family.tests.items(), key=lambda kv: kv[1].p_holm)
     return [
-        f"In survey {year}, no cooperation model stands out from no cooperation once the {size} tests are taken "
-        f"together: the closest, {term} (rate ratio {t.irr:.3f}), does not clearly differ, Holm-adjusted "
-        f"{p_value(t.p_holm)} (unadjusted {p_value(t.p)}; {which})."
+        f"In survey {year}, no cooperation model stands out from no cooperation once its {size} tests are taken "
+        f"together: even the closest, {term} with rate ratio {t.irr:.3f}, does not clearly differ (Holm-adjusted "
+        f"{p_value(t.p_holm)}, unadjusted {p_value(t.p)}; {which})."
     ]
 
 
