@@ -5,8 +5,9 @@ from the shipped example exports into a temporary processed folder, the usage pa
 helpers.data.usage, and each notebook-03 run of the config (outcome and usage source) and each pair of
 rounds of notebook 02 is refitted here with the package's helpers. The same frames are written
 to a temporary folder and fitted in R by tests/r/reference.R (MASS::glm.nb, glm + sandwich::vcovHC
-HC3 + lmtest::coeftest, lm + vcovHC HC3, the profile likelihood of a glm.nb fit, MASS::polr with ordinal::clm's standard
-errors,
+HC3 + lmtest::coeftest, lm + vcovHC HC3, the profile likelihood of a glm.nb fit, the Cox-Reid dispersion and t intervals
+of a glm.nb fit (glm.fit at each theta, uniroot and optimize on the adjusted profile likelihood, pt/qt), MASS::polr
+with ordinal::clm's standard errors,
 mcnemar.test for Bowker and McNemar, binom.test for the exact McNemar, coin::mh_test for
 Stuart-Maxwell). Documented conventions, shown beside R's value where they differ:
 
@@ -41,7 +42,7 @@ from helpers.analysis import compare, models
 from helpers.data import reference, survey
 from helpers.running import pipeline
 
-pytestmark = pytest.mark.slow  # about 100 s: some 150 fits in Python and in R
+pytestmark = pytest.mark.slow  # about 3 minutes: some 150 fits in Python and in R, each with its Cox-Reid dispersion
 
 RTOL = 1e-6
 R_SCRIPT = Path(__file__).parent / "r" / "reference.R"
@@ -101,7 +102,19 @@ def _count_jobs(jobs: Jobs, key: str, df: pd.DataFrame, outcome: str, spec: str,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         nb = models.fit_count(df, outcome, spec=spec, ordering=ordering)
-    ours = {"theta": [nb.theta], "coef": nb.params, "se": nb.bse, "p": nb.pvalues, "loglik": [nb.llf]}
+    # glm.nb's own standard errors and p (ML dispersion, z) are the statsmodels result's; what the fit reports (the
+    # Cox-Reid dispersion, t on n - p df) is compared with R's computation of it in test_cox_reid_t_intervals_equal_r
+    ml = nb.result
+    ours = {"theta": [nb.theta], "coef": nb.params, "se": ml.bse, "p": ml.pvalues, "loglik": [nb.llf]}
+    ci = nb.conf_int()
+    ours |= {
+        "cr_theta": [1 / nb.alpha_cox_reid],
+        "cr_df": [nb.df_resid],
+        "cr_se": nb.bse,
+        "cr_p": nb.pvalues,
+        "cr_low": ci[0],
+        "cr_high": ci[1],
+    }
     if spec == "categorical":  # notebook 03 publishes the profile-likelihood intervals of these fits
         prof = models.profile_irr_table(nb, pattern="model")
         ours |= {
@@ -294,7 +307,7 @@ def _check(values: dict, kind_prefix: str, quantities: dict[str, str]) -> dict[s
         if kind_prefix not in id_:
             continue
         for ours_key, r_key in quantities.items():
-            d = _rel(ours[ours_key], theirs[r_key], p_values=ours_key == "p")
+            d = _rel(ours[ours_key], theirs[r_key], p_values=ours_key in ("p", "cr_p"))
             worst[ours_key] = max(worst.get(ours_key, 0.0), d)
             if d > RTOL:
                 failures.append(f"{id_} {ours_key}: relative difference {d:.2g}")
@@ -315,6 +328,33 @@ def test_negative_binomial_equals_glm_nb(reference_values):
 def test_profile_intervals_equal_the_profile_likelihood_in_r(reference_values):
     # the ends of the intervals, log scale, for the cooperation terms of each round's categorical NB fit
     _check(reference_values, "_cat_nb", {"profile_low": "profile_low", "profile_high": "profile_high"})
+
+
+def test_cox_reid_t_intervals_equal_r(reference_values):
+    """What notebook 03 reports for every negative binomial fit: the Cox-Reid dispersion (R: uniroot on the derivative
+    of the adjusted profile likelihood, glm.fit at each theta), the ML coefficients' standard errors at it, t p-values
+    and intervals on n - p df (pt, qt)."""
+    worst = _check(
+        reference_values,
+        "_nb",
+        {
+            "cr_theta": "cr_theta",
+            "cr_df": "cr_df",
+            "cr_se": "cr_se",
+            "cr_p": "cr_p",
+            "cr_low": "cr_low",
+            "cr_high": "cr_high",
+        },
+    )
+    assert worst
+    checked = 0
+    for id_, (ours, theirs) in reference_values.items():
+        if "cr_theta_optimize" in theirs:  # R's optimize() on the adjusted likelihood's values: the same maximum
+            assert _rel(ours["cr_theta"], theirs["cr_theta_optimize"]) < 1e-4, id_
+            checked += 1
+        if id_.endswith("_nb"):  # the adjustment moves the dispersion up: theta down
+            assert ours["cr_theta"][0] < ours["theta"][0], id_
+    assert checked, "optimize() ran for the categorical fits"
 
 
 def test_flagged_reporting_failure_is_why_glm_nb_fails(reference_values):

@@ -50,6 +50,46 @@ profile_ci <- function(fit, th, terms, level = 0.95) {
   })
   list(low = ends[1, ], high = ends[2, ])
 }
+# The Cox-Reid dispersion of a negative binomial fit and the intervals notebook 03 reports with it: theta at the
+# root of the derivative in log(theta) of the adjusted profile likelihood l(beta_theta, theta) - 1/2 log det(X'WX),
+# written out here (the profile score as MASS's theta.ml; the adjustment through the leverages and d beta / d theta),
+# with glm.fit for the coefficients at each theta and uniroot for the root; with `check`, also optimize() on the
+# adjusted likelihood's values (good to ~1e-5: the values are flat at the top). Then the ML coefficients over their
+# model-based standard errors at that theta, t on n - p df.
+cox_reid <- function(fit, th_ml, check = FALSE) {
+  X <- model.matrix(fit); y <- fit$y; off <- model.offset(model.frame(fit)); if (is.null(off)) off <- 0 * y
+  b <- coef(fit)
+  at <- function(th) {  # the ML coefficients at theta, IRLS restarted until the score in beta vanishes
+    f <- suppressWarnings(glm.fit(X, y, family = negative.binomial(th), offset = off, start = b,
+                                  control = glm.control(epsilon = 1e-14, maxit = 1000)))
+    for (k in 1:50) {
+      mu <- f$fitted.values
+      if (max(abs(colSums(X * (y - mu) / (1 + mu / th)))) < 1e-9) break
+      f <- suppressWarnings(glm.fit(X, y, family = negative.binomial(th), offset = off, start = coef(f),
+                                    control = glm.control(epsilon = 1e-15, maxit = 50)))
+    }
+    b <<- coef(f)
+    f$fitted.values
+  }
+  grad <- function(lt) {
+    th <- exp(lt); mu <- at(th); tm <- th + mu; w <- mu * th / tm
+    s <- th * sum(digamma(th + y) - digamma(th) + log(th) + 1 - log(tm) - (y + th) / tm)
+    h <- w * rowSums((X %*% solve(crossprod(X, w * X))) * X)
+    dbeta <- solve(crossprod(X, (th * mu * (th + y) / tm^2) * X), th * colSums(X * (mu * (y - mu) / tm^2)))
+    s - 0.5 * sum(h * (mu / tm + th / tm * drop(X %*% dbeta)))
+  }
+  apl <- function(lt) {
+    th <- exp(lt); mu <- at(th); w <- mu * th / (th + mu)
+    nb_loglik(y, mu, th) - 0.5 * as.numeric(determinant(crossprod(X, w * X))$modulus)
+  }
+  th <- exp(uniroot(grad, log(th_ml) + c(-0.7, 0), tol = 1e-13)$root)  # the adjustment only lowers theta
+  mu <- fitted(fit); w <- mu / (1 + mu / th)
+  se <- sqrt(diag(solve(crossprod(X, w * X)))); df <- nrow(X) - ncol(X)
+  out <- list(theta = th, se = se, df = df, p = 2 * pt(abs(coef(fit) / se), df, lower.tail = FALSE),
+              low = coef(fit) - qt(0.975, df) * se, high = coef(fit) + qt(0.975, df) * se)
+  if (check) out$theta_optimize <- exp(optimize(apl, log(th_ml) + c(-0.7, 0), maximum = TRUE, tol = 1e-10)$maximum)
+  out
+}
 table_of <- function(d) {
   m <- as.matrix(d[, -1])
   dimnames(m) <- list(a = as.character(d$row), b = as.character(d$row))
@@ -111,6 +151,10 @@ for (r in seq_len(nrow(jobs))) {
       ci <- profile_ci(fit, th, grep("^model", names(coef(fit))))
       put(id, "profile_low", ci$low); put(id, "profile_high", ci$high)
     }
+    cr <- cox_reid(fit, th, check = isTRUE(job$profile == 1))
+    put(id, "cr_theta", cr$theta); put(id, "cr_df", cr$df); put(id, "cr_se", cr$se); put(id, "cr_p", cr$p)
+    put(id, "cr_low", cr$low); put(id, "cr_high", cr$high)
+    if (!is.null(cr$theta_optimize)) put(id, "cr_theta_optimize", cr$theta_optimize)
   } else if (job$kind == "poisson_hc3") {
     d <- frame(job)
     fit <- quiet(glm(as.formula(job$formula), data = d, family = poisson, control = tight))
