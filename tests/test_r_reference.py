@@ -234,7 +234,7 @@ def _nonresponse_jobs(jobs: Jobs, aligned: pd.DataFrame, municipalities: pd.Data
     * raking: per response pattern (each round, both rounds) the weights and every weighted estimate of the
       sensitivity tables (key quantities and model shares), against survey::calibrate + svymean;
     * one imputation step (augmentation, the weighted logit and its covariance) against mice:::augment + glm.fit;
-    * Rubin's rules on the published imputations of the share cooperating in year_b, against mice::pool;
+    * Rubin's rules on the published imputations of the share cooperating in a round with gaps, against mice::pool;
     * the chained imputation of cooperation yes/no in both rounds against mice(method = "logreg"), in distribution.
     """
     sens = compare.nonresponse_sensitivity(aligned, municipalities, year_a, year_b)
@@ -269,16 +269,17 @@ def _nonresponse_jobs(jobs: Jobs, aligned: pd.DataFrame, municipalities: pd.Data
     jobs.add(f"mice_fit_{year_b}_of_{year_a}_{year_b}", "mice_fit", frame, ours)
 
     completed = treatments.imputations.completed
-    shares = [np.isin(c[year_b].to_numpy(), COOPERATING_CODES).astype(float) for c in completed]
+    year, quantity = (year_b, "cooperating_b") if coop[year_b].isna().any() else (year_a, "cooperating_a")
+    shares = [np.isin(c[year].to_numpy(), COOPERATING_CODES).astype(float) for c in completed]
     long = pd.concat(
-        [pd.DataFrame({".imp": 0, ".id": range(1, n + 1), "y": coop[year_b].astype("float").to_numpy()})]
+        [pd.DataFrame({".imp": 0, ".id": range(1, n + 1), "y": coop[year].astype("float").to_numpy()})]
         + [pd.DataFrame({".imp": j + 1, ".id": range(1, n + 1), "y": v}) for j, v in enumerate(shares)]
     )
-    pooled = published["cooperating_b"].imputed
+    pooled = published[quantity].imputed
     ours = {
         "pooled": [pooled.value, pooled.within, pooled.between, pooled.total, pooled.df_pooled, pooled.riv, pooled.fmi]
     }
-    jobs.add(f"mice_pool_{year_b}_of_{year_a}_{year_b}", "mice_pool", long, ours)
+    jobs.add(f"mice_pool_{year}_of_{year_a}_{year_b}", "mice_pool", long, ours)
 
     if coop.isna().to_numpy().any(axis=0).all():  # both rounds have gaps: the chained equations have work to do
         values = coop[[year_a, year_b]]
