@@ -669,6 +669,24 @@ class Sensitivities:
         """The model shares of each round four ways, in percent of all kommuner."""
         return nr.sensitivity_table([s for by_model in self.model_shares.values() for s in by_model.values()], scale)
 
+    def weights_table(self) -> pd.DataFrame:
+        """The raking weights of each response pattern (each round; both rounds), summarised: respondents,
+        sum, minimum, median, maximum, Kish's effective n, trimmed, collapsed categories."""
+        return nr.summary_table(list(self.treatments.weights.values()))
+
+    def weights_long(self) -> pd.DataFrame:
+        """Every respondent's weight per response pattern: kommunekode, rounds (a tuple of years), weight and
+        the implied probability of answering those rounds (1 / weight)."""
+        return pd.concat(
+            [
+                pd.DataFrame(
+                    {"kommunekode": w.weights.index, "rounds": [pattern] * len(w.weights), "weight": w.weights.values}
+                ).assign(propensity=lambda d: 1 / d["weight"])
+                for pattern, w in self.treatments.weights.items()
+            ],
+            ignore_index=True,
+        )
+
     def transition_bounds_table(self) -> pd.DataFrame:
         """The transition table's bounds as text, "fewest-most" kommuner per cell."""
         return self.transition_low.astype(str) + "-" + self.transition_high.astype(str)
@@ -899,12 +917,19 @@ _WORDS: tuple[tuple[type[PairedTest], str, str, str], ...] = (
 )
 
 
-def interpret(tests: Iterable[PairedTest], synthetic: bool, alpha: float = 0.05) -> str:
+_KEYS = ((Bowker, "bowker"), (StuartMaxwell, "stuart_maxwell"), (McNemar, "mcnemar_cooperation"))
+
+
+def interpret(
+    tests: Iterable[PairedTest], synthetic: bool, alpha: float = 0.05, family: multiplicity.Family | None = None
+) -> str:
     """Plain-words Markdown reading of paired tests: :class:`PairedTests`, or any of :class:`Bowker`,
     :class:`StuartMaxwell` and :class:`McNemar` (on cooperation yes/no), told apart by their type.
 
-    Says what each test asks and whether its p-value is below ``alpha``; never more. With synthetic
-    input it opens with a warning and speaks of "the example data", so nothing reads as a finding.
+    Says what each test asks and whether its p-value is below ``alpha``; never more. With ``family``
+    (:func:`test_family`) the verdict reads the Holm-adjusted p-value (familywise over the tests of the pair)
+    and says so; without it, it says that the p-value is unadjusted. With synthetic input it opens with a
+    warning and speaks of "the example data", so nothing reads as a finding.
     """
     where = "the synthetic example data" if synthetic else "the survey answers"
     lines = []
@@ -927,18 +952,26 @@ def interpret(tests: Iterable[PairedTest], synthetic: bool, alpha: float = 0.05)
                     f" (df counts the {r.df} pairs of models with moves; counting all {r.df_all_pairs} pairs "
                     f"as statsmodels does: p = {r.pvalue_all_pairs:.3g})"
                 )
-        if r.pvalue < alpha:
+        if family is None:
+            p, which = r.pvalue, "p (unadjusted for the other tests of this pair)"
+        else:
+            key = next(k for cls, k in _KEYS if isinstance(r, cls))
+            p = family.adjusted(key)[1]
+            which = f"the Holm-adjusted p ({p:.3g}, over the {family.size} tests of this pair)"
+        if p < alpha:
             verdict = (
-                f'in {where}, p is below {alpha}: the data are hard to reconcile with "{null}"; read as: {alternative}.'
+                f"in {where}, {which} is below {alpha}: the data are hard to reconcile with "
+                f'"{null}"; read as: {alternative}.'
             )
         else:
             verdict = (
-                f'in {where}, p is not below {alpha}: no clear sign against "{null}". This is not proof that '
-                f"nothing changed; with {r.n} paired kommuner only sizeable shifts can be detected."
+                f'in {where}, {which} is not below {alpha}: no clear sign against "{null}". This is not proof '
+                f"that nothing changed; with {r.n} paired kommuner only sizeable shifts can be detected."
             )
         lines.append(f"- **{name}** ({stat}; {r.n} kommuner that answered both rounds): {verdict}")
     lines.append(
         "\nAll three tests use only kommuner that answered both rounds; kommuner that did not answer in one "
-        "round are left out, which can bias the comparison if non-response is related to cooperation."
+        "round are left out, which can bias the comparison if non-response is related to cooperation (section 4 "
+        "shows how far)."
     )
     return "\n".join(lines)
