@@ -32,10 +32,10 @@ def write(doc: Document) -> list[str]:
         f"Of the {r.paired_n} kommuner that answered both {a} and {b}, {mc.c} started and {mc.b} stopped cooperating "
         f"(McNemar {mc.method}, Holm-adjusted {p_value(holm['mcnemar_cooperation'])} over the {size} tests of this "
         f"pair): {evidence(holm['mcnemar_cooperation'])} of a change in whether the same kommuner cooperate.",
-        f"As a share of all {n} kommuner, the net change (started minus stopped) is {points(cc.value)} estimated from "
-        f"those that answered both ({interval(cc.low, cc.high)}); weighted for kommunegruppe, region, population and the "
-        f"previous answer {points(w.value)} ({interval(w.low, w.high)}); imputed from the other round and the same "
-        f"covariates ({imp.m} data sets) {points(imp.value)} ({interval(imp.low, imp.high)}).",
+        f"As a share of all {n} kommuner, the net change (started minus stopped) is {points(cc.value)} estimated "
+        f"from those that answered both ({interval(cc.low, cc.high)}); weighted for kommunegruppe, region, population "
+        f"and the previous answer {points(w.value)} ({interval(w.low, w.high)}); imputed from the other round and "
+        f"the same covariates ({imp.m} data sets) {points(imp.value)} ({interval(imp.low, imp.high)}).",
     ]
     excludes = bounds.low > 0 or bounds.high < 0
     worst = (
