@@ -59,7 +59,8 @@ def _rscript() -> str:
     why = None
     if found is None:
         why = (
-            "Rscript not found (install r-base-core and r-cran-mass, -sandwich, -lmtest, -ordinal, -coin; .ci/run does)"
+            "Rscript not found (install r-base-core and r-cran-mass, -sandwich, -lmtest, -ordinal, -coin, -survey, "
+            "-mice; .ci/run does)"
         )
     else:
         names = ", ".join(f"'{p}'" for p in R_PACKAGES)
