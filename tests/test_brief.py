@@ -430,3 +430,88 @@ def test_a_raw_model_document_is_read_as_its_typed_results_first():
     raw["results"].pop("change")
     with pytest.raises(ValueError, match="change"):
         brief.sentences(raw)
+
+
+# --- notebook 03: every sentence against its own numbers, with results that include and exclude the null ------------
+
+DIRECTION = __import__("re").compile(
+    r"(?P<pct>\d+(?:\.\d+)?) % (?P<word>higher|lower) per level of cooperation \(rate ratio (?P<irr>\d+\.\d+)"
+)
+
+
+def _direction_problems(sentence: str) -> list[str]:
+    """03's own check beside brief_check: "x % higher/lower ... (rate ratio r" must agree with r."""
+    out = []
+    for hit in DIRECTION.finditer(sentence):
+        irr, pct = float(hit.group("irr")), float(hit.group("pct"))
+        if (hit.group("word") == "higher") != (irr >= 1) or abs(abs(irr - 1) * 100 - pct) > 0.051:
+            out.append(f"'{hit.group(0)}' does not follow the rate ratio {irr}")
+    return out
+
+
+def _family(p_holm: dict[str, float]) -> m.TestFamily:
+    tests = {
+        term: m.TermTest(irr=1.2 if p < 0.05 else 1.05, low=1.0, high=1.3, p=p / 4, p_holm=p, p_bh=p / 2)
+        for term, p in p_holm.items()
+    }
+    return m.TestFamily(name="the cooperation terms", interval="t on 87 df", tests=tests)
+
+
+def _nonresponse(low: float, high: float, incomplete: int = 12) -> Sensitivity:
+    import math
+
+    from helpers.results.nonresponse import Bounds, Estimate, Pooled
+
+    est = Estimate(value=0.03, se=0.02, low=-0.01, high=0.07, interval="t, df 84.0", n=84, df=84)
+    pooled = Pooled(
+        value=0.031, se=0.021, low=-0.01, high=0.072, interval="t, df 80.1", n=96, df=84, m=50, within=4e-4,
+        between=1e-5, total=4.1e-4, df_pooled=80.1, riv=0.02, fmi=0.02, mc_se=0.0005,
+    )  # fmt: skip
+    bounds = Bounds(low=math.log(low), high=math.log(high), incomplete=incomplete, method="search", exact=False)
+    return Sensitivity(
+        quantity="score_2014", description="x", rounds=(2014,), complete_case=est, bounds=bounds, weighted=est,
+        imputed=pooled,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("irr", "low", "high"),
+    [(1.038, 0.998, 1.079), (1.062, 1.012, 1.115), (0.91, 0.85, 0.97), (0.995, 0.96, 1.03), (1.0, 0.95, 1.05)],
+)
+@pytest.mark.parametrize(
+    "holm",
+    [{"model 1 (a)": 0.6, "model 4 (d)": 0.08}, {"model 1 (a)": 0.004, "model 4 (d)": 0.03, "model 2 (b)": 0.2}],
+)
+def test_every_model_sentence_follows_its_own_numbers(irr, low, high, holm):
+    r = _model_results(irr, low, high)
+    terms = tuple(
+        m.CoverageTerm(k, 0.1, 0.1, 0.05, 0.0, 0.001, 0.925, 0.006, 0.926, 0.006, 0.945, 0.005, 0.001, 0.001, 0.02,
+                       0.003, 2000, 2000, 0)
+        for k in (1, 4)
+    )  # fmt: skip
+    rounds = {2014: dataclasses.replace(r.rounds[2014], families={"negative binomial": _family(holm)})}
+    r = dataclasses.replace(
+        r,
+        rounds=rounds,
+        coverage=dataclasses.replace(r.coverage, terms=terms),
+        nonresponse=(_nonresponse(0.99 if low < 1 else 1.01, 1.08),),
+    )
+    said = brief.sentences(Document("03_model_loans_2011_2014", False, "", {}, r))
+    assert check(said) == [] and [p for s in said for p in _direction_problems(s)] == [], said
+    covers = low <= 1 <= high
+    assert ("the interval includes 1 (no difference)." in said[0]) == covers
+    assert ("the interval excludes 1, the value of no difference" in said[0]) == (not covers)
+    family = [s for s in said if "one family" in s]
+    singled = [t for t, p in holm.items() if p < 0.05]
+    if singled:  # one sentence per term whose Holm-adjusted p is below 0.05, each saying so
+        assert len(family) == len(singled) and all(f"{t} differs" in s for t, s in zip(singled, family, strict=True))
+    else:
+        assert len(family) == 1 and "does not clearly differ (Holm-adjusted p = 0.080, unadjusted" in family[0]
+    assert any("94.3-95.1 % of the time (target 94-96 %" in s and "z intervals covered 92.5-92.5 %" in s for s in said)
+    assert any("lies between" in s and "12 kommuner did not answer" in s for s in said)
+
+
+def test_the_old_reversed_sentence_would_fail_the_check():
+    old = "(rate ratio 1.062, 95 % interval 1.012 to 1.115); the interval excludes 1 (no difference)."
+    assert problems(old) and _direction_problems("6.2 % lower per level of cooperation (rate ratio 1.062")
+    assert _direction_problems("6.2 % higher per level of cooperation (rate ratio 1.062") == []

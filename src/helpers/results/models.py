@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from helpers.core.vocabulary import IntervalKind
 from helpers.results.base import KeyResults
+from helpers.results.nonresponse import Sensitivity
 
 
 @dataclass(frozen=True)
@@ -303,7 +304,10 @@ class ModelResults(KeyResults):
     ``outcome``, ``ordering``: what was modelled and the level ordering; ``pairing`` per round;
     ``flagged_reporting_failures``; ``rounds``: the count models per round; ``change``; ``ordinal``;
     ``sensitivity``: the score rate ratio per round, ordering and sample; ``coverage``: the
-    simulation of interval coverage; ``intervals``: the reported intervals per round; ``power``.
+    simulation of interval coverage; ``intervals``: the reported intervals per round; ``power``;
+    ``nonresponse``: each round's log rate ratio per level of cooperation under the four treatments of
+    non-response (complete case, bounds, weighted, imputed; ``helpers.results.nonresponse``), empty when
+    not computed.
     """
 
     prefix: ClassVar[str] = "03_model"
@@ -319,3 +323,4 @@ class ModelResults(KeyResults):
     coverage: Coverage
     intervals: Intervals
     power: Power
+    nonresponse: tuple[Sensitivity, ...] = ()

@@ -15,6 +15,8 @@
   profile intervals for stacks of simulated datasets (used by :mod:`helpers.analysis.simulation`,
   and by :func:`fit_negbin` for its one dataset).
 * :mod:`~helpers.analysis.models.sensitivity`: the score rate ratio under other orderings and samples.
+* :mod:`~helpers.analysis.models.response`: the score rate ratio under the four treatments of
+  non-response (complete case, bounds, weighted, imputed; :mod:`helpers.analysis.nonresponse`).
 * :mod:`~helpers.analysis.models.rounds`: the per-round fits and tables of notebook 03, and the
   intervals it reports.
 * :mod:`~helpers.analysis.models.published`: its key results (:func:`key_results` ->
@@ -83,6 +85,13 @@ from helpers.analysis.models.ordinal import (
     thresholds,
 )
 from helpers.analysis.models.published import key_results, run_name
+from helpers.analysis.models.response import (
+    ResponseSensitivity,
+    rate_ratio_table,
+    response_sensitivity,
+    score_statistic,
+    usage_frame,
+)
 from helpers.analysis.models.rounds import (
     FAMILY_IN_WORDS,
     CountFitsByRound,
@@ -126,6 +135,7 @@ __all__ = [
     "OwnCovarianceFit",
     "PoissonHC3Fit",
     "ReportedIntervals",
+    "ResponseSensitivity",
     "RoundCountFits",
     "adjusted_irr_table",
     "analysis_frame",
@@ -162,15 +172,19 @@ __all__ = [
     "pearson_residuals",
     "profile_intervals_batch",
     "profile_irr_table",
+    "rate_ratio_table",
     "reported_intervals",
     "reporting_failures",
+    "response_sensitivity",
     "round_models",
     "run_name",
     "score",
+    "score_statistic",
     "sensitivity",
     "sensitivity_by_round",
     "term_label",
     "thresholds",
     "truth_by_term",
+    "usage_frame",
     "usage_year",
 ]

@@ -10,6 +10,7 @@ from helpers.analysis.models.change import ChangeFit
 from helpers.analysis.models.fit import covariance_label, interval_label
 from helpers.analysis.models.inputs import ModelInputs
 from helpers.analysis.models.ordinal import OrdinalFit
+from helpers.analysis.models.response import ResponseSensitivity
 from helpers.analysis.models.rounds import (
     INTERVAL_COLUMNS,
     CountFitsByRound,
@@ -74,10 +75,12 @@ def key_results(
     coverage: CoverageStudy,
     intervals: ReportedIntervals,
     power: PowerCurve,
+    response: ResponseSensitivity | None = None,
 ) -> ModelResults:
     """The key results of one run of notebook 03, rounded as the notebook publishes them.
 
-    ``sensitivity`` is :func:`~helpers.analysis.models.sensitivity.sensitivity_by_round`'s table.
+    ``sensitivity`` is :func:`~helpers.analysis.models.sensitivity.sensitivity_by_round`'s table;
+    ``response`` the non-response sensitivity (:func:`~helpers.analysis.models.response.response_sensitivity`).
     """
     rounds = {
         year: RoundFit(
@@ -137,4 +140,5 @@ def key_results(
             not_converged=power.not_converged,
             curve=tuple(PowerPoint(**row) for row in power.curve.to_dict("records")),
         ),
+        nonresponse=() if response is None else response.rows,
     )

@@ -9,15 +9,19 @@ intervals include and exclude 1 and checks each sentence against the numbers it 
 * a term of the four cooperation models against none is singled out only by its Holm-adjusted
   p-value within that family, the unadjusted p beside it (``ModelResults.rounds[year].families``);
 * what the reported intervals are and how they covered in the run's own simulation;
+* each round's rate ratio under the four treatments of non-response (the bounds are of the estimate itself);
 * the change model, the power, and the caveat that these are associations.
 """
 
 from __future__ import annotations
 
+import math
+
 from helpers.outputs.brief.registry import writes
 from helpers.outputs.brief.words import p_value, pct
 from helpers.results import Document
 from helpers.results.models import ModelResults, RoundFit
+from helpers.results.nonresponse import Sensitivity
 
 ALL_KOMMUNER = "all kommuner"  # the sensitivity table's full sample (helpers.analysis.models.EXCLUSIONS)
 CATEGORIES = "negative binomial"  # the fit whose cooperation terms are the family singled out from
@@ -71,6 +75,7 @@ def write(doc: Document) -> list[str]:
             "with 80 % power: these data cannot rule out effects of that size."
         )
     out.extend(_coverage_sentence(r))
+    out.extend(_nonresponse_sentence(s) for s in r.nonresponse)
     out.append("These are associations across and within kommuner, not causal effects: kommuner chose their model.")
     return out
 
@@ -117,3 +122,19 @@ def _coverage_sentence(r: ModelResults) -> list[str]:
         f"{max(t.coverage_cox_reid_t_mc_se for t in terms) * 100:.1f} points), where glm.nb's z intervals covered "
         f"{min(wald) * 100:.1f}-{max(wald) * 100:.1f} %."
     ]
+
+
+def _nonresponse_sentence(s: Sensitivity) -> str:
+    """A round's rate ratio per level on the complete cases, weighted, imputed, and its bounds (log scale inside)."""
+    cc, w, imp, b = s.complete_case, s.weighted, s.imputed, s.bounds
+    e = math.exp
+    year = s.rounds[0]
+    if not b.incomplete:
+        return f"Every kommune with usage data answered survey {year}: non-response does not touch its estimates."
+    return (
+        f"Non-response in survey {year} ({b.incomplete} kommuner did not answer): the rate ratio per level of "
+        f"cooperation is {e(cc.value):.3f} on the complete cases, {e(w.value):.3f} with raking weights and "
+        f"{e(imp.value):.3f} imputed ({imp.m} data sets; 95 % interval {e(imp.low):.3f} to {e(imp.high):.3f}); "
+        "if the kommuner that did not answer could have answered any model, the estimate itself (before sampling "
+        f"error) lies between {e(b.low):.3f} and {e(b.high):.3f}."
+    )
