@@ -37,7 +37,9 @@ QualityFlagKind = Literal["reporting_failure", "level_shift"]  # known problems 
 
 # --------------------------------------------------------------------------- count models (notebook 03)
 Family = Literal["negbin", "poisson"]
-IntervalKind = Literal["wald", "profile"]  # Wald (estimate +/- z se) | profile likelihood (as R's confint on glm.nb)
+# Wald (ML dispersion, estimate +/- z se, as glm.nb) | profile likelihood (as R's confint on glm.nb) | Cox-Reid t
+# (the dispersion by Cox-Reid adjusted profile likelihood, estimate +/- t(n - p) se: what notebook 03 reports)
+IntervalKind = Literal["wald", "profile", "cox_reid_t"]
 Spec = Literal["categorical", "score"]  # cooperation as categories (vs no cooperation) or as a level score
 
 # --------------------------------------------------------------------------- adoption (notebook 04)

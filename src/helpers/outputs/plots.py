@@ -289,6 +289,33 @@ def transitions(table: pd.DataFrame, year_a: int, year_b: int, ax: plt.Axes, *, 
     return ax
 
 
+def response_weights(weights: pd.DataFrame, ax: plt.Axes, *, language: str = "en") -> plt.Axes:
+    """Strip plot of non-response weights, one row per response pattern (notebook 02).
+
+    ``weights``: one row per respondent and pattern, columns ``rounds`` (a tuple of the rounds answered,
+    e.g. (2009,) or (2009, 2011)) and ``weight``. Each weight is a dot (spread vertically so that equal
+    weights stay visible, with a fixed seed); the line at 1 marks a kommune that counts for itself."""
+    labels.check_language(language)
+    patterns = list(dict.fromkeys(weights["rounds"]))
+    rng = np.random.default_rng(JITTER_SEED)
+    names = []
+    for i, pattern in enumerate(patterns):
+        w = weights.loc[weights["rounds"] == pattern, "weight"].to_numpy()
+        ax.scatter(w, i + rng.uniform(-0.2, 0.2, len(w)), s=14, color=style.ACCENT, alpha=0.6, linewidths=0)
+        ax.plot([np.median(w)] * 2, [i - 0.3, i + 0.3], color="#333333", lw=2)
+        if len(pattern) == 1:
+            names.append(labels.text("answered_one", language, year=pattern[0], n=len(w)))
+        else:
+            names.append(labels.text("answered_both", language, year_a=pattern[0], year_b=pattern[-1], n=len(w)))
+    ax.axvline(1, color="#999999", lw=1, ls="--")
+    ax.set_yticks(range(len(patterns)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel(labels.text("weights_axis", language))
+    ax.set_title(labels.text("weights_title", language), fontsize=10)
+    labels.localize_ticks(ax, language)
+    return ax
+
+
 def coefficients(
     table: pd.DataFrame, ax: plt.Axes, *, truth: dict[str, float] | None = None, title: str = "", language: str = "en"
 ) -> plt.Axes:
@@ -442,27 +469,38 @@ def power(study: PowerCurve, ax: plt.Axes | None = None, *, language: str = "en"
 
 
 def coverage(study: CoverageStudy, ax: plt.Axes | None = None, *, language: str = "en") -> plt.Figure:
-    """Coverage of the Wald and profile-likelihood intervals per model term, ±2 Monte Carlo SE.
+    """Coverage of the three intervals per model term, ±2 Monte Carlo SE, with the target band shaded.
 
-    ``study``: :func:`helpers.analysis.simulation.coverage_study` (its ``terms`` at its ``level``);
-    ``ax``: a new 6.5 x 4 in figure when None (laid out tight). Returns the figure.
+    Wald and profile likelihood at the ML dispersion (glm.nb's) in greys, the reported interval
+    (Cox-Reid dispersion, t on n - p df) in the accent colour.
+    ``study``: :func:`helpers.analysis.simulation.coverage_study` (its ``terms`` at its ``level``, its
+    ``check.target``); ``ax``: a new 6.5 x 4.2 in figure when None (laid out tight). Returns the figure.
     """
     labels.check_language(language)
     new = ax is None
     if new:
-        _, ax = plt.subplots(figsize=(6.5, 4))
-    level, study = study.level, study.terms
+        _, ax = plt.subplots(figsize=(6.5, 4.2))
+    level, target, study = study.level, study.check.target, study.terms
     kinds = {
-        "wald": (labels.text("wald", language), style.ACCENT),
-        "profile": (labels.text("profile_likelihood", language), style.GREY),
+        "wald": (labels.text("wald", language), "#999999", "s"),
+        "profile": (labels.text("profile_likelihood", language), style.GREY, "D"),
+        "cox_reid_t": (labels.text("cox_reid_t", language), style.ACCENT, "o"),
     }
+    low, high = (labels.percent(v, language) for v in target)
+    ax.axvspan(
+        *target,
+        color=style.ACCENT,
+        alpha=0.08,
+        lw=0,
+        label=labels.text("coverage_target", language, low=low, high=high),
+    )
     y = np.arange(len(study))
-    for i, (kind, (label, colour)) in enumerate(kinds.items()):
+    for i, (kind, (label, colour, marker)) in enumerate(kinds.items()):
         ax.errorbar(
             study[f"coverage_{kind}"],
-            y + (i - 0.5) * 0.3,
+            y + (i - 1) * 0.22,
             xerr=2 * study[f"coverage_{kind}_mc_se"],
-            fmt="o",
+            fmt=marker,
             color=colour,
             capsize=3,
             label=label,

@@ -8,9 +8,11 @@ covariance shows up here without an edit.
 statsmodels fits are read as notebook 03's typed fits (``helpers.analysis.models``: NegBinFit,
 PoissonHC3Fit, ChangeFit, OrdinalFit) or as bare statsmodels results: estimates, standard errors,
 p-values and intervals from the fit (a typed fit's from the covariance it carries, e.g. the true
-HC3 of the Poisson check), the NB dispersion from ``NegBinFit.alpha``, the Pearson statistic,
-R² and AIC from the statsmodels result inside. :func:`model_usage_tables` builds notebook 03's
-tables.
+HC3 of the Poisson check, or the negative binomial's Cox-Reid t intervals), the NB dispersions
+from ``NegBinFit.alpha`` (ML) and ``alpha_cox_reid``, the reference distribution of the intervals
+(``models.interval_label``), the Pearson statistic, R² and AIC from the statsmodels result inside.
+With ``family``, the CSV has the Holm and Benjamini-Hochberg adjusted p-values of each fit's
+family of tests beside the raw ones. :func:`model_usage_tables` builds notebook 03's tables.
 
 Layout and HTML/LaTeX come from great_tables (Posit's table library, MIT); Word from python-docx.
 great_tables writes no .docx, and statsmodels' ``summary_col`` neither exponentiates nor shows
@@ -46,13 +48,17 @@ FIT_ROWS = (
     "N",
     "clusters",
     "NB dispersion \u03b1",
+    "NB dispersion \u03b1 (Cox-Reid)",
     "Pearson \u03c7\u00b2/df",
     "log-likelihood",
     "deviance",
     "AIC",
     "R\u00b2",
     "standard errors",
+    "intervals",
 )
+# The cooperation terms of a count model: one family of tests (helpers.analysis.models.FAMILY_IN_WORDS)
+COOPERATION_FAMILY = r"^C\(model|^score$|^d_score$"
 # Fixed effects (pyfixest's ``| a + b``) are shown as yes/no rows: variable -> label.
 FIXED_EFFECTS = {"kommunekode": "kommune (library unit)", "year": "year"}
 
@@ -207,11 +213,12 @@ def _fit_stats(result) -> dict[str, float | str]:
             stats["deviance"] = result.deviance
         stats["standard errors"] = result.covariance
         return stats
-    from helpers.analysis.models import NegBinFit
+    from helpers.analysis.models import NegBinFit, interval_label
 
     fit = getattr(result, "result", result)  # the statsmodels result, inside a typed fit or bare
     if isinstance(result, NegBinFit):
         stats["NB dispersion \u03b1"] = float(result.alpha)
+        stats["NB dispersion \u03b1 (Cox-Reid)"] = float(result.alpha_cox_reid)
     if hasattr(fit, "resid_pearson") and hasattr(fit, "df_resid") and hasattr(fit, "family"):
         stats["Pearson \u03c7\u00b2/df"] = float(np.sum(np.asarray(fit.resid_pearson) ** 2) / fit.df_resid)
     if np.isfinite(getattr(fit, "llf", np.nan)):
@@ -221,6 +228,7 @@ def _fit_stats(result) -> dict[str, float | str]:
     if hasattr(fit, "rsquared"):
         stats["R\u00b2"] = float(fit.rsquared)
     stats["standard errors"] = covariance_label(result)
+    stats["intervals"] = interval_label(result)
     return stats
 
 
@@ -300,6 +308,7 @@ def regression_table(
     term_labels: dict[str, str] | None = None,
     fixed_effects: dict[str, str] = FIXED_EFFECTS,
     scale: str | None = None,
+    family: str | None = None,
 ) -> RegressionTable:
     """A table of several fits (dict name -> statsmodels result or pyfixest fit) side by side.
 
@@ -308,7 +317,10 @@ def regression_table(
     yes/no rows, and so are a pyfixest fit's fixed effects (``fixed_effects``: variable -> label).
     ``cut_points`` (fit name -> series) adds an ordinal model's cut points, which are shown on their
     own scale without intervals. ``term_labels`` (parameter -> label) overrides :func:`term_label`;
-    ``scale`` names the exponentiated estimate (default "IRR").
+    ``scale`` names the exponentiated estimate (default "IRR"). ``family``: a regular expression of
+    the parameter names that form one family of tests in each fit (e.g. :data:`COOPERATION_FAMILY`);
+    the tidy table then has their Holm (``p_holm``) and Benjamini-Hochberg (``p_bh``) adjusted
+    p-values beside the raw ``p_value`` (``helpers.analysis.multiplicity``; NaN for the other terms).
     """
     fits = {name: _adapt(res) for name, res in fits.items()}
     labels = term_labels or {}
@@ -352,6 +364,8 @@ def regression_table(
             )
         stats[name] = _fit_stats(res)
     est = pd.DataFrame(rows)
+    if family is not None:
+        est = _adjust_families(est, family)
     names = list(fits)
     # tidy: estimates, then fit statistics, one row per model and statistic
     fit_rows = [
@@ -413,9 +427,31 @@ def regression_table(
     for stat in FIT_ROWS:
         if any(stat in stats[n] for n in names):
             cells.append({"section": "fit", "row": stat, **{n: _stat_text(stats[n].get(stat)) for n in names}})
-    se_note = "; ".join(f"{n}: {stats[n]['standard errors']}" for n in names)
-    all_notes = [f"{scale}s with 95 % confidence intervals in brackets. Standard errors: {se_note}.", *(notes or [])]
+    se_note = "; ".join(
+        f"{n}: {stats[n]['standard errors']}"
+        + (f", intervals {stats[n]['intervals']}" if "intervals" in stats[n] else "")
+        for n in names
+    )
+    all_notes = [f"{scale}s with 95 % confidence intervals in brackets. Standard errors: {se_note}."]
+    if family is not None:
+        all_notes.append(
+            "The CSV gives each p-value raw and adjusted within its family (the cooperation terms of one model): "
+            "Holm (familywise error) and Benjamini-Hochberg (false discovery rate)."
+        )
+    all_notes += notes or []
     return RegressionTable(title, tidy, pd.DataFrame(cells), all_notes)
+
+
+def _adjust_families(est: pd.DataFrame, family: str) -> pd.DataFrame:
+    """``est`` with ``p_holm`` and ``p_bh``: each fit's terms matching ``family`` adjusted as one family."""
+    from helpers.analysis import multiplicity
+
+    est = est.assign(p_holm=np.nan, p_bh=np.nan)
+    member = est["parameter"].str.contains(family) & est["p_value"].notna()
+    for name, rows in est[member].groupby("model", sort=False):
+        adjusted = multiplicity.adjust(rows["p_value"], f"the cooperation terms of {name}").table
+        est.loc[rows.index, ["p_holm", "p_bh"]] = adjusted[["p_holm", "p_bh"]].to_numpy()
+    return est
 
 
 def _stat_text(value) -> str:
@@ -482,12 +518,14 @@ def model_usage_tables(fits, change, ordinal) -> ModelUsageTables:
         year: regression_table(
             r.fits,
             title=f"{outcome.capitalize()} per inhabitant by cooperation model, survey {year} (usage {r.usage_year})",
+            family=COOPERATION_FAMILY,
         )
         for year, r in fits.rounds.items()
     }
     change_table = regression_table(
         {"first difference": change},
         exponentiate=False,
+        family=COOPERATION_FAMILY,
         title=f"Change in log {outcome} per inhabitant, {change.first} to {change.last}",
     )
     ordinal_table = regression_table(

@@ -72,3 +72,13 @@ def million(x: float) -> str:
 def counted(n: int, singular: str, plural: str | None = None) -> str:
     """``n`` and the noun in the number that fits it: ``1 figure``, ``2 figures``, ``0 figures``."""
     return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
+def points(share: float) -> str:
+    """A difference of two shares in percentage points, signed: 0.245 -> "+24.5 points"."""
+    return f"{share * 100:+.1f} points"
+
+
+def interval(low: float | None, high: float | None, unit=points) -> str:
+    """A 95 % interval in words, "95 % interval +3.1 points to +20.4 points" (or "no interval")."""
+    return "no interval" if low is None or high is None else f"95 % interval {unit(low)} to {unit(high)}"
