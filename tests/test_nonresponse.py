@@ -210,6 +210,11 @@ def test_trimming_caps_the_weights_and_keeps_their_total():
     assert trimmed.tolist() == pytest.approx([1.4, 1.4, 1.4, 3.0, 2.8])
 
 
+def test_a_share_of_zero_says_its_interval_is_degenerate():
+    e = nr.Estimate(**nr.wald(*nr.weighted_mean(np.zeros(78)), 78, df=77))
+    assert (e.value, e.se, e.low, e.high) == (0, 0, 0, 0) and "degenerate" in e.interval
+
+
 def test_weighted_mean_standard_error_is_that_of_a_mean_without_weights():
     y = np.array([1.0, 0, 0, 1, 1, 0, 1, 1])
     mean, se = nr.weighted_mean(y)

@@ -107,13 +107,16 @@ def net_change(name: str, year_a: int, year_b: int, models: Iterable[int], descr
 
 
 def wald(value: float, se: float | None, n: int, *, df: float | None = None, pooled_df: float | None = None) -> dict:
-    """The fields of an :class:`Estimate` with a 95 % Wald interval: z, or t with ``pooled_df``."""
+    """The fields of an :class:`Estimate` with a 95 % Wald interval: z, or t with ``pooled_df``. A standard
+    error of 0 (a share of 0 or 1 among the kommuner used) gives an interval of no width, and says so."""
     if se is None or not np.isfinite(se):
         return {"value": float(value), "se": None, "low": None, "high": None, "interval": "none", "n": int(n), "df": df}
     if pooled_df is None:
         q, words = Z, "z"
     else:
         q, words = float(stats.t.ppf(0.5 + LEVEL / 2, pooled_df)), f"t, df {pooled_df:.1f}"
+    if se == 0:  # e.g. no kommune stopped cooperating: a Wald interval has no width, which is not certainty
+        words += ", degenerate (standard error 0: every kommune alike; read the bounds)"
     return {
         "value": float(value),
         "se": float(se),
