@@ -4,6 +4,8 @@ was found and what is accepted, in words (never a pydantic dump with its URLs)."
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -151,3 +153,39 @@ def test_empty_sections_and_unquoted_codebooks_are_read_as_before(tmp_path):
     assert cfg.rounds == {2009: {"input_path": "survey/example_survey_2009.csv", "codebook": "2009"}}
     assert [(r.id, r.parameters, r.needs, r.entry) for r in cfg.runs] == [("a", {}, [], "runs[0]")]
     assert pipeline.load_rounds(path) == cfg.rounds
+
+
+def test_an_unchanged_config_is_taken_from_its_last_check_without_importing_pydantic(
+    tmp_path, make_notebook, write_config
+):
+    notebook = make_notebook("a.ipynb", "print(language)", params='language = "en"  # figure texts')
+    path = write_config({"runs": [{"id": "a", "notebook": notebook}], "defaults": {"language": "da"}})
+    store = tmp_path / "checked.json"
+    cfg = config.load_checked(path, store)
+    assert store.is_file() and cfg == pipeline.load_config(path)
+    assert cfg.runs[0].parameters == {"language": "da"}
+    code = (
+        "import sys; from helpers.running.pipeline import config; "
+        f"c = config.load_checked({str(path)!r}, {str(store)!r}); "
+        "print(c.runs[0].parameters, 'pydantic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "{'language': 'da'} False"
+
+
+def test_a_config_is_checked_again_when_it_or_its_notebooks_changed(tmp_path, make_notebook, write_config):
+    notebook = make_notebook("a.ipynb", "print(language)", params='language = "en"  # figure texts')
+    path = write_config({"runs": [{"id": "a", "notebook": notebook}], "defaults": {"language": "da"}})
+    store = tmp_path / "checked.json"
+    config.load_checked(path, store)
+    path.write_text(path.read_text().replace("language: da", "language: de"))  # the config: a refused value
+    with pytest.raises(pipeline.ConfigError, match="'de'"):
+        config.load_checked(path, store)
+    path.write_text(path.read_text().replace("language: de", "language: da"))
+    assert config.load_checked(path, store).runs[0].parameters == {"language": "da"}
+    make_notebook("a.ipynb", "print(1)")  # the notebook: it no longer declares the default's parameter
+    with pytest.raises(pipeline.ConfigError, match="defaults: 'language' is a parameter of none of the notebooks"):
+        config.load_checked(path, store)
+    store.write_text("{not json")  # a damaged record is not used
+    make_notebook("a.ipynb", "print(language)", params='language = "en"  # figure texts')
+    assert config.load_checked(path, store).runs[0].parameters == {"language": "da"}

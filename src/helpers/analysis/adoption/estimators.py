@@ -25,14 +25,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from helpers.core import vocabulary
+from helpers.core import lazy, vocabulary
 from helpers.core.errors import DataError, Problem
 from helpers.core.vocabulary import ControlGroup, Estimator
 from helpers.results.adoption import ESTIMATOR_LABELS
 
 from .panel import balanced
+
+stats = lazy.module("scipy.stats")  # about 0.7 s: imported by the first test or interval
 
 DEFAULT_WINDOW = (-4, 8)
 ESTIMATOR_WORDS: dict[str, str] = {

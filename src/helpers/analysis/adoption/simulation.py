@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from helpers.core import lazy
 
 from .arrays import cs_event_arrays, twfe_static_arrays
 from .estimators import DEFAULT_WINDOW, EstimationSpec
 from .panel import AdoptionPanel
 from .truth import synthetic_effect
+
+stats = lazy.module("scipy.stats")  # about 0.7 s: imported by the first interval
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,7 @@ to replace a function in a test, patch it in the module that owns it.
 from helpers.running.pipeline.config import (
     Config,
     ConfigError,
-    PipelineFile,
     Run,
-    RunParameters,
     add_round_entry,
     apply_defaults,
     effective_parameters,
@@ -76,6 +74,16 @@ from helpers.running.pipeline.outputs import (
 )
 from helpers.running.pipeline.schedule import Interrupted, ancestors, expected_seconds, run, start_order
 from helpers.running.pipeline.signals import Stopped
+
+
+def __getattr__(name: str):
+    """``PipelineFile`` and ``RunParameters`` (pydantic) are imported when first used; a warm re-run needs neither."""
+    if name in ("PipelineFile", "RunParameters"):
+        from helpers.running.pipeline import config_file
+
+        return getattr(config_file, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "HASH_CACHE",

@@ -6,7 +6,8 @@ What a run does, in a worker process (or in the main process with one worker):
    parameters by ``parameterize_notebook`` (an ``injected-parameters`` cell after the
    ``parameters`` cell), exactly as ``papermill.execute_notebook`` does;
 2. nbclient's ``NotebookClient`` starts the kernel (in notebooks/, over IPC sockets in a private
-   folder) and executes the cells one by one, stopping at the first error; papermill's
+   folder; on Linux forked from the run's kernel template, helpers.running.pipeline.kernels) and
+   executes the cells one by one, stopping at the first error; papermill's
    ``NotebookExecutionManager`` keeps papermill's metadata of the notebook and of each cell (start,
    end, duration, status, exception: what the benchmarks and readers of executed notebooks know),
    without ever writing (it is given no output path);
@@ -22,8 +23,9 @@ Only public APIs are used: ``papermill.iorw.load_notebook_node``, ``papermill.pa
 .parameterize_notebook``, ``papermill.execute.remove_error_markers`` and ``raise_for_execution_errors``
 (given no output path, they write nothing), papermill's engine protocol of
 ``NotebookExecutionManager``, nbclient's ``NotebookClient`` (``setup_kernel``, ``execute_cell``,
-``wait_for_reply``, ``set_widgets_metadata``) and jupyter_client's kernel manager configured through
-traitlets (``transport``, ``ip``) and asked to ``signal_kernel``. Nothing is subclassed.
+``wait_for_reply``, ``set_widgets_metadata``) and jupyter_client's kernel manager, given its kernel
+spec manager, configured through traitlets (``transport``, ``ip``) and asked to ``signal_kernel``.
+Nothing is subclassed.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import time
 from pathlib import Path
 
 from helpers.core import files, paths
-from helpers.running.pipeline import signals
+from helpers.running.pipeline import kernels, signals
 from helpers.running.pipeline.config import Run, notebook_path
 from helpers.running.pipeline.manifest import Outcome
 from helpers.running.pipeline.outputs import write_error
@@ -101,12 +103,16 @@ def _kill_kernel(client) -> None:
             run_sync(km.signal_kernel)(signal.SIGKILL)
 
 
-def run_notebook(source: Path, output: Path, parameters: dict, kernel: str, timeout: int | None):
+def run_notebook(
+    source: Path, output: Path, parameters: dict, kernel: str, timeout: int | None, kernel_specs: str = ""
+):
     """Execute ``source`` with ``parameters`` in a new ``kernel`` (``timeout``: seconds per cell).
 
-    Returns (the executed notebook, the error as "Name: message", or "" when every cell ran); the
-    notebook is not written (``execute`` writes it). ``output`` is only recorded in papermill's
-    metadata, as are both paths, relative to the project.
+    ``kernel_specs``: the folder of kernel specs of the run's kernel template
+    (helpers.running.pipeline.kernels), or "" for the kernel as installed. Returns (the executed
+    notebook, the error as "Name: message", or "" when every cell ran); the notebook is not written
+    (``execute`` writes it). ``output`` is only recorded in papermill's metadata, as are both paths,
+    relative to the project.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -127,17 +133,17 @@ def run_notebook(source: Path, output: Path, parameters: dict, kernel: str, time
     folder = tempfile.mkdtemp(prefix="bs-kernel-")
     client = NotebookClient(
         nb,
+        km=kernels.manager(kernel, kernel_specs, _kernel_config(folder)),
         timeout=timeout,
         startup_timeout=START_TIMEOUT,
         kernel_name=kernel,
         resources={"metadata": {"path": str(paths.notebooks())}},  # the kernel's working folder
         shutdown_kernel="immediate",
         raise_on_iopub_timeout=True,
-        config=_kernel_config(folder),
     )
     error = ""
     try:
-        with client.setup_kernel():
+        with client.setup_kernel(cleanup_kc=True):  # the client was given its kernel manager: it still cleans up
             try:
                 for index, cell in enumerate(nb.cells):
                     record.cell_start(cell, index)
@@ -174,12 +180,14 @@ def execute(
     reads: tuple[str, ...] = (),
     cell_timeout: int | None = None,
     config: str = "",
+    kernel_specs: str = "",
 ) -> Outcome:
     """Execute one run's notebook (in a worker process); the executed copy keeps any error visible.
 
     The notebook sees its run id, the runs it reads and the config in the environment
     (helpers.core.paths). ``timeout`` bounds the whole notebook (its kernel is stopped), ``cell_timeout``
-    each cell. ``reports/executed/<id>.ipynb`` is written once, when the notebook has ended, then its HTML.
+    each cell; ``kernel_specs``: see :func:`run_notebook`. ``reports/executed/<id>.ipynb`` is written once, when the
+    notebook has ended, then its HTML.
     """
     import_papermill()
     import nbformat
@@ -202,7 +210,7 @@ def execute(
     timer.start()
     nb = None
     try:
-        nb, error = run_notebook(notebook_path(run), out, run.parameters, kernel, cell_timeout or timeout)
+        nb, error = run_notebook(notebook_path(run), out, run.parameters, kernel, cell_timeout or timeout, kernel_specs)
     except Exception as exc:  # an unreadable notebook, a parameter papermill cannot write: failed, named
         error = f"{type(exc).__name__}: {exc}"
     finally:

@@ -21,12 +21,13 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from helpers.core import files, paths
 from helpers.data import provenance
 from helpers.running import lock
-from helpers.running.pipeline import keys, signals
+from helpers.running.pipeline import kernels, keys, signals
 from helpers.running.pipeline.config import (
+    CHECKED,
     Config,
     Run,
     effective_parameters,
-    load_config,
+    load_checked,
     notebook_path,
     order,
     select,
@@ -168,7 +169,7 @@ def run(
     SIGTERM/SIGINT, or when an output folder cannot be written, stops workers and kernels and raises
     ``Interrupted`` with what finished; the run manifest already holds every finished run.
     """
-    cfg = load_config(config)
+    cfg = load_checked(config, paths.reports() / CHECKED)
     todo = order(select(cfg.runs, only, rounds))
     workers = max(1, workers or cfg.workers)
     started = dt.datetime.now(dt.UTC)
@@ -189,18 +190,20 @@ def run(
                 manifest = RunManifest(cfg, started, inputs, recorded, git, entries)
             except OSError as exc:
                 raise Interrupted(f"{write_error(exc)}; nothing was run", [], 1) from None
-            outcomes = _schedule(
-                todo,
-                cfg,
-                static,
-                {} if force else recorded,
-                workers,
-                expected_seconds(todo, recorded),
-                echo,
-                manifest,
-                cache,
-                progress,
-            )
+            with kernels.Template(cfg.kernel, sorted({notebook_path(r) for r in todo})) as template:
+                outcomes = _schedule(
+                    todo,
+                    cfg,
+                    static,
+                    {} if force else recorded,
+                    workers,
+                    expected_seconds(todo, recorded),
+                    echo,
+                    manifest,
+                    cache,
+                    progress,
+                    template,
+                )
             cache.save()
     finally:
         for s, h in handlers.items():
@@ -219,9 +222,10 @@ def _schedule(
     manifest: RunManifest | None = None,
     cache: files.HashCache | None = None,
     progress=None,
+    template: kernels.Template | None = None,
 ) -> dict[str, Outcome]:
     """Start runs whose needs succeeded, up to ``workers`` at a time, in ``start_order``; block those whose needs
-    failed.
+    failed. ``template``: the kernel template (started with the first run), or None for kernels as installed.
     """
     cache = cache or files.HashCache()
     outcomes: dict[str, Outcome] = {}
@@ -269,6 +273,7 @@ def _schedule(
             tuple(ancestors(r, by_id)),
             cfg.cell_timeout_seconds,
             str(cfg.path),
+            template.start() if template is not None else "",
         )
 
     def settle() -> list[Run]:
