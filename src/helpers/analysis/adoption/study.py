@@ -43,9 +43,13 @@ class Specification:
     ``event_window``, ``anticipation``, ``control_group``, ``timing``, ``reversals``, ``covid``,
     ``exclude_flagged``, ``exclude``, ``usage_year_offset``, ``simulation_reps``; what each means is the comment
     beside it in the notebook. Making one checks every value (:attr:`panel` and :attr:`estimation` check theirs).
+
+    ``rounds`` empty (the default) means every round of the pipeline config. The panel always holds every round
+    of the config: a round not named in ``rounds`` is *unobserved* (:attr:`PanelSpec.left_out
+    <helpers.analysis.adoption.panel.PanelSpec>`), never "not treated".
     """
 
-    rounds: tuple[int, ...] = (2009, 2011, 2014)
+    rounds: tuple[int, ...] = ()
     treatment: str = "any"
     ordering: str = "5<1<2<3<4"
     outcome: AdoptionOutcome = "loans"
@@ -79,10 +83,20 @@ class Specification:
         return cls(**{n: namespace[n] for n in names})
 
     @property
+    def config_rounds(self) -> tuple[int, ...]:
+        """The survey rounds of the pipeline config (``helpers.running.pipeline.load_rounds``)."""
+        from helpers.running.pipeline import load_rounds
+
+        return tuple(sorted(load_rounds()))
+
+    @property
     def panel(self) -> PanelSpec:
-        """The data choices of the adoption panel."""
+        """The data choices of the adoption panel: every round of the config, those not in ``rounds`` left out."""
+        config = self.config_rounds
+        chosen = tuple(int(r) for r in self.rounds) or config
         return PanelSpec(
-            rounds=self.rounds,
+            rounds=tuple(sorted(set(config) | set(chosen))),
+            left_out=tuple(r for r in config if r not in chosen),
             treatment=self.treatment,
             ordering=self.ordering,
             source=self.usage_source,
