@@ -182,7 +182,6 @@ def aggregate(gt: GroupTimeArrays, kind: str = "dynamic", window=None) -> Aggreg
     """``did::aggte(type = kind)`` of the group-time effects ``gt``; ``window`` (min_e, max_e) limits the event times
     of "dynamic" (and of the cohorts' post-periods for "group", as did's ``max_e``)."""
     kind = vocabulary.check_choice("aggregation", kind, Aggregation)
-    R, n = gt.att.shape[0], gt.n
     cells = gt.cells
     lo, hi = (-np.inf, np.inf) if window is None else (int(window[0]), int(window[1]))
     labels: list[int] = []
@@ -459,3 +458,76 @@ def twfe_static_arrays(Y: np.ndarray, D: np.ndarray) -> np.ndarray:
 
     Dt = within(D)
     return (within(Y) * Dt).sum(axis=(1, 2)) / (Dt**2).sum()
+
+
+# --- the delete-one-unit jackknife -----------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Jackknife:
+    """Delete-one-kommune jackknife standard errors of Callaway & Sant'Anna aggregates (``R`` panels at once).
+
+    Fields: ``labels`` and ``se`` (R, m) of the event-time effects (did's dynamic aggregation) and their covariance
+    ``vcov`` (R, m, m), ``overall_se`` (R,) of their average over event times 0 and later, ``simple_se`` (R,) of the
+    simple ATT; ``n`` kommuner.
+    """
+
+    labels: tuple[int, ...]
+    se: np.ndarray = field(repr=False)
+    vcov: np.ndarray = field(repr=False)
+    overall_se: np.ndarray = field(repr=False)
+    simple_se: np.ndarray = field(repr=False)
+    n: int
+
+
+def jackknife(
+    Y: np.ndarray,
+    g: np.ndarray,
+    years: Sequence[int],
+    *,
+    control_group: str = "notyettreated",
+    anticipation: int = 0,
+    window=DEFAULT_WINDOW,
+    weights: np.ndarray | None = None,
+) -> Jackknife:
+    """sqrt((n - 1) / n * sum_i (theta_(i) - mean)^2) over the ``n`` refits leaving one kommune out (cohort weights
+    re-estimated in each). The analytic influence-function variance divides each group's squared deviations by its
+    size; the jackknife by its size less one, in effect, which is what the few never-treated comparison kommuner of
+    the late event times need (the recovery simulation measures both)."""
+    Y = np.asarray(Y, float)
+    if Y.ndim == 2:
+        Y = Y[None]
+    g = np.asarray(g).astype(int)
+    n = len(g)
+    full = aggregate(
+        group_time_arrays(Y, g, years, control_group=control_group, anticipation=anticipation, weights=weights),
+        "dynamic",
+        window,
+    )
+    labels = full.labels
+    outs, overall, simple = [], [], []
+    for i in range(n):
+        keep = np.arange(n) != i
+        gt = group_time_arrays(
+            Y[:, keep],
+            g[keep],
+            years,
+            control_group=control_group,
+            anticipation=anticipation,
+            weights=None if weights is None else np.asarray(weights)[keep],
+        )
+        d = aggregate(gt, "dynamic", window)
+        est = np.full((Y.shape[0], len(labels)), np.nan)
+        for j, e in enumerate(labels):
+            if e in d.labels:
+                est[:, j] = d.estimate[:, d.labels.index(e)]
+        outs.append(est)
+        overall.append(d.overall)
+        simple.append(aggregate(gt, "simple").overall)
+
+    def spread(a):
+        a = np.stack(a, axis=0)  # (n, R, ...)
+        return np.sqrt((n - 1) / n * np.nansum((a - np.nanmean(a, axis=0)) ** 2, axis=0))
+
+    a = np.stack(outs, axis=0)
+    dev = np.nan_to_num(a - np.nanmean(a, axis=0))
+    vcov = (n - 1) / n * np.einsum("irk,irl->rkl", dev, dev)
+    return Jackknife(labels, spread(outs), vcov, spread(overall), spread(simple), n)

@@ -80,7 +80,24 @@ CS_WEIGHTS_WORDS: dict[str, str] = {
     "population": "each kommune weighted by its mean population over the sample years",
 }
 """Each :data:`~helpers.core.vocabulary.CsWeights` in words (tests check it covers exactly the alias)."""
-EVENT_COLUMNS = ["estimate", "se", "low", "high", "p", "p_holm", "p_bh", "band_low", "band_high", "reference"]
+EVENT_COLUMNS = [
+    "estimate",
+    "se",
+    "low",
+    "high",
+    "p",
+    "se_jk",
+    "low_jk",
+    "high_jk",
+    "p_jk",
+    "p_holm",
+    "p_bh",
+    "band_low",
+    "band_high",
+    "band_jk_low",
+    "band_jk_high",
+    "reference",
+]
 Z95 = float(stats.norm.ppf(0.975))
 
 
@@ -157,16 +174,22 @@ class EventStudy:
 
     Fields:
         estimator: "cs" | "twfe" (``label`` gives its short name).
-        table: by event time: estimate, se, low, high (pointwise 95 %), p, p_holm and p_bh (adjusted within the
-            ``family``), band_low and band_high (the simultaneous 95 % band), reference (the reference period,
-            ``-1 - anticipation``, is 0 with no interval).
+        table: by event time: estimate; se, low, high, p (the pointwise 95 % interval as the library computes it:
+            analytic influence function for Callaway & Sant'Anna, CRV1 for TWFE, normal); se_jk, low_jk, high_jk,
+            p_jk (Callaway & Sant'Anna: the delete-one-kommune jackknife, normal; NaN for TWFE); p_holm and p_bh
+            (adjusted within the ``family``, from ``family_p``); band_low and band_high (the simultaneous 95 % band
+            of ``band``); band_jk_low and band_jk_high (Callaway & Sant'Anna: the sup-t band of the jackknife
+            covariance); reference (the reference period, ``-1 - anticipation``, is 0 with no interval).
         pretrend: the pre-trend test (:class:`PretrendTest`).
         n_units: kommuner in the data given to the fit.
         n_obs: unit-years the fit used.
         window: the event window (first, last).
         anticipation: years of anticipation allowed.
-        overall: the average of the event-time effects 0 to the window's end, with its standard error (:class:`Effect`).
-        family: the event times as a family of tests (:class:`helpers.analysis.multiplicity.Family`).
+        overall: the average of the event-time effects 0 to the window's end, with its standard error (:class:`Effect`;
+            Callaway & Sant'Anna: the jackknife one, which covers at the real design; its analytic one is
+            ``overall_by["dynamic"]``).
+        family: the event times as a family of tests (:class:`helpers.analysis.multiplicity.Family`) of the p-values
+            in column ``family_p`` ("p_jk" for Callaway & Sant'Anna, "p" for TWFE).
         vcov: the covariance of the non-reference event-time estimates (the Rambachan & Roth input).
         interval: what the pointwise intervals are, in words.
         band: what the simultaneous band is, in words (its method, draws and seed), and ``band_crit`` its critical
@@ -183,6 +206,7 @@ class EventStudy:
     anticipation: int
     overall: Effect
     family: multiplicity.Family = field(repr=False)
+    family_p: str
     vcov: pd.DataFrame = field(repr=False)
     interval: str
     band: str
@@ -210,8 +234,10 @@ class CSEventStudy(EventStudy):
         aggregates: did::aggte's four aggregations by kind ("dynamic", "simple", "group", "calendar"): each a
             table (index: event time, cohort or year; estimate, se, low, high, p; "simple" has one row, "overall")
             with normal 95 % intervals from the analytic influence function.
-        overall_by: the overall effect of each aggregation (:class:`Effect`; "dynamic" is :attr:`overall`).
+        overall_by: the overall effect of each aggregation with its analytic standard error (:class:`Effect`).
         influence: (n, m) influence functions of the non-reference event-time estimates (the band's input).
+        band_jk, band_jk_crit: the jackknife sup-t band in words and its critical value.
+        simple: the simple ATT (did's "simple") with its jackknife standard error.
     """
 
     attgt: pd.DataFrame = field(repr=False)
@@ -220,6 +246,9 @@ class CSEventStudy(EventStudy):
     aggregates: dict[Aggregation, pd.DataFrame] = field(repr=False)
     overall_by: dict[Aggregation, Effect] = field(repr=False)
     influence: np.ndarray = field(repr=False)
+    band_jk: str
+    band_jk_crit: float
+    simple: Effect
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,21 +315,23 @@ def wald(b: np.ndarray, V: np.ndarray, test: str) -> PretrendTest:
     return PretrendTest(W, len(b), float(stats.chi2.sf(W, len(b))), test)
 
 
-def family_of(table: pd.DataFrame, name: str) -> multiplicity.Family:
-    """The event times of one event study as a family of tests (the reference period is not a member)."""
-    p = table["p"].where(~table["reference"].astype(bool))
+def family_of(table: pd.DataFrame, name: str, column: str = "p") -> multiplicity.Family:
+    """The event times of one event study as a family of tests of the p-values in ``column`` (the reference period
+    is not a member)."""
+    p = table[column].where(~table["reference"].astype(bool))
     return multiplicity.adjust({int(e): v for e, v in p.items()}, name)
 
 
-def _finish(table: pd.DataFrame, family_name: str, crit: float) -> tuple[pd.DataFrame, multiplicity.Family]:
-    """The table with the adjusted p-values of its family and the band estimate +- crit * se."""
-    fam = family_of(table, family_name)
+def _finish(table: pd.DataFrame, family_name: str, column: str) -> tuple[pd.DataFrame, multiplicity.Family]:
+    """The table in :data:`EVENT_COLUMNS` with the adjusted p-values of its family (of the p-values in ``column``)."""
     table = table.copy()
+    for c in EVENT_COLUMNS:
+        if c not in table:
+            table[c] = np.nan
+    fam = family_of(table, family_name, column)
     table["p_holm"] = fam.table["p_holm"].reindex(table.index).to_numpy()
     table["p_bh"] = fam.table["p_bh"].reindex(table.index).to_numpy()
-    if "band_low" not in table:
-        table["band_low"] = table["estimate"] - crit * table["se"]
-        table["band_high"] = table["estimate"] + crit * table["se"]
+    table["reference"] = table["reference"].astype(bool)
     return table[EVENT_COLUMNS], fam
 
 
@@ -382,7 +413,9 @@ def fit_twfe_event(
         V.loc[[event_term(k) for k in est], [event_term(k) for k in est]].to_numpy(), index=est, columns=est
     )
     crit = sup_t_crit(vcov.to_numpy(), draws=draws, seed=seed)
-    table, fam = _finish(table, f"event times {window[0]} to {window[1]} of the TWFE Poisson event study", crit)
+    table["band_low"] = table["estimate"] - crit * table["se"]
+    table["band_high"] = table["estimate"] + crit * table["se"]
+    table, fam = _finish(table, f"event times {window[0]} to {window[1]} of the TWFE Poisson event study", "p")
     pre = [nm for k, nm in zip(times, names, strict=True) if k < -anticipation and nm in tidy.index]
     test = "joint Wald, pre-period coefficients = 0 (CRV1), chi-squared"
     pretrend = (
@@ -400,6 +433,7 @@ def fit_twfe_event(
         anticipation=int(anticipation),
         overall=_overall(table, vcov, TWFE_INTERVAL),
         family=fam,
+        family_p="p",
         vcov=vcov,
         interval=f"pointwise 95 %: {TWFE_INTERVAL}",
         band=f"simultaneous 95 %: sup-t band of the CRV1 covariance ({draws} normal draws, seed {seed})",
@@ -431,6 +465,25 @@ def fit_twfe_static(sample: pd.DataFrame, anticipation: int = 0) -> StaticFit:
 
 # --- Callaway & Sant'Anna (csdid) ----------------------------------------------------------------
 CS_INTERVAL = "normal (z), analytic influence-function standard errors (csdid, as R's did)"
+CS_JACKKNIFE = "normal (z), delete-one-kommune jackknife standard errors"
+
+
+def cs_jackknife(df: pd.DataFrame, control_group: str, anticipation: int, window):
+    """:func:`.arrays.jackknife` of the balanced csdid frame ``df`` (id, year, g, log_rate, w)."""
+    from .arrays import jackknife
+
+    wide = df.pivot(index="id", columns="year", values="log_rate").sort_index(axis=1)
+    units = df.groupby("id").agg(g=("g", "first"), w=("w", "first")).loc[wide.index]
+    weights = None if (units["w"] == 1).all() else units["w"].to_numpy(float)
+    return jackknife(
+        wide.to_numpy(float)[None],
+        units["g"].to_numpy(int),
+        [int(y) for y in wide.columns],
+        control_group=control_group,
+        anticipation=int(anticipation),
+        window=window,
+        weights=weights,
+    )
 
 
 def cs_frame(sample: pd.DataFrame, weights: str = "units") -> pd.DataFrame:
@@ -537,13 +590,27 @@ def fit_cs(
     table["band_low"], table["band_high"] = np.nan, np.nan
     table.loc[est_times, "band_low"] = table.loc[est_times, "estimate"] - crit * boot.se[0]
     table.loc[est_times, "band_high"] = table.loc[est_times, "estimate"] + crit * boot.se[0]
+    # the delete-one-kommune jackknife (the interval that covers at the real design: the recovery simulation)
+    jk = cs_jackknife(df, control_group, anticipation, window)
+    se_jk = pd.Series(jk.se[0], index=list(jk.labels)).reindex(table.index)
+    table["se_jk"] = se_jk.where(~table["reference"])
+    table["low_jk"] = table["estimate"] - Z95 * table["se_jk"]
+    table["high_jk"] = table["estimate"] + Z95 * table["se_jk"]
+    table["p_jk"] = 2 * stats.norm.sf(np.abs(table["estimate"] / table["se_jk"]))
+    jk_times = [e for e in jk.labels if e in set(est_times)]
+    idx = [list(jk.labels).index(e) for e in jk_times]
+    crit_jk = sup_t_crit(jk.vcov[0][np.ix_(idx, idx)], draws=draws, seed=seed)
+    table.loc[jk_times, "band_jk_low"] = table.loc[jk_times, "estimate"] - crit_jk * table.loc[jk_times, "se_jk"]
+    table.loc[jk_times, "band_jk_high"] = table.loc[jk_times, "estimate"] + crit_jk * table.loc[jk_times, "se_jk"]
     label = "Callaway & Sant'Anna" + (" (population-weighted)" if weights == "population" else "")
-    table, fam = _finish(table, f"event times {window[0]} to {window[1]} of the {label} event study", crit)
+    table, fam = _finish(table, f"event times {window[0]} to {window[1]} of the {label} event study", "p_jk")
     n = inf.shape[0]
     vcov = pd.DataFrame(inf.T @ inf / n / n, index=est_times, columns=est_times)
     aggregates, overall_by = {}, {}
     for kind, res in atte.items():
         aggregates[kind], overall_by[kind] = _aggregate_table(res, kind)
+    overall = Effect.normal(overall_by["dynamic"].estimate, float(jk.overall_se[0]), CS_JACKKNIFE)
+    simple_jk = Effect.normal(overall_by["simple"].estimate, float(jk.simple_se[0]), CS_JACKKNIFE)
     r = m.results
     attgt = pd.DataFrame(
         {"g": np.asarray(r["group"], int), "year": np.asarray(r["year"], int), "att": r["att"], "se": r["se"]}
@@ -563,13 +630,17 @@ def fit_cs(
         n_obs=len(df),
         window=(int(window[0]), int(window[1])),
         anticipation=int(anticipation),
-        overall=overall_by["dynamic"],
+        overall=overall,
         family=fam,
+        family_p="p_jk",
         vcov=vcov,
         interval=f"pointwise 95 %: {CS_INTERVAL}",
         band=f"simultaneous 95 %: did's multiplier bootstrap (Rademacher, {draws} draws, seed {seed}; "
         "bootstrap standard errors, sup-t critical value)",
         band_crit=crit,
+        band_jk=f"simultaneous 95 %: sup-t band of the jackknife covariance ({draws} normal draws, seed {seed})",
+        band_jk_crit=crit_jk,
+        simple=simple_jk,
         fit=m,
         attgt=attgt,
         control_group=control_group,
