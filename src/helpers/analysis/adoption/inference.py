@@ -193,3 +193,13 @@ def wild_bootstrap(
         method=f"{WILD_WORDS}; {draws} draws, seed {seed}; intervals by test inversion",
         clusters=len(d.units),
     )
+
+
+def twfe_wild(estimates, panel, spec) -> dict[str, WildBootstrap]:
+    """The wild score bootstrap beside CRV1 for both TWFE Poisson fits of ``estimates`` (``adoption.Estimates``) on
+    the panel's sample, with the draws and seed of ``spec`` (``adoption.EstimationSpec``): {"static", "event study"}."""
+    boot = {"draws": spec.draws, "seed": spec.seed}
+    return {
+        "static": wild_bootstrap(estimates.static, panel.sample, **boot),
+        "event study": wild_bootstrap(estimates.twfe, panel.sample, **boot),
+    }

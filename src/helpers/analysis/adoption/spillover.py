@@ -200,3 +200,18 @@ def neighbour_controls_dropped(panel: AdoptionPanel, spec: EstimationSpec, w=Non
         rows[name] = row
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("sample")
     return NeighbourSensitivity(dropped, table)
+
+
+@dataclass(frozen=True, eq=False)
+class Spillovers:
+    """Both spillover checks of one panel: ``clustering`` (:class:`Clustering`) and ``neighbours``
+    (:class:`NeighbourSensitivity`)."""
+
+    clustering: Clustering
+    neighbours: NeighbourSensitivity
+
+
+def spillovers(panel: AdoptionPanel, spec: EstimationSpec) -> Spillovers:
+    """:func:`clustering` and :func:`neighbour_controls_dropped` on one contiguity (seeded with ``spec.seed``)."""
+    w = contiguity()
+    return Spillovers(clustering(panel, w, seed=spec.seed), neighbour_controls_dropped(panel, spec, w))
