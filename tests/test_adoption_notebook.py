@@ -39,27 +39,44 @@ def test_round_sets():
     assert pipeline.round_sets([2009]) == []
 
 
-def test_pipeline_runs_04_for_every_set_of_rounds_on_real_and_synthetic_loans():
+def test_pipeline_runs_04_once_per_source_dating_adoption_by_every_round():
+    """Issue 22: adoption is dated by every round of the config (a round left out is unobserved, never "not
+    treated"); the round subsets became the leave-one-round-out table inside the run, so there are two 04 runs
+    (real and synthetic loans), each needing every round."""
     cfg = pipeline.load_config()
     runs = {r.id: r for r in cfg.runs if r.notebook == f"{NOTEBOOK}.ipynb"}
-    sets = pipeline.round_sets(sorted(cfg.rounds))
-    assert len(runs) == 2 * len(sets) == 8
+    assert sorted(runs) == ["04_adoption_real", "04_adoption_synthetic"]
     declared = _declared()
-    for years in sets:
-        tag = "_".join(map(str, years))
-        for source in ("real", "synthetic"):
-            run = runs[f"04_adoption_{source}_{tag}"]
-            assert run.parameters == {
-                "rounds": list(years),
-                "usage_source": source,
-                "language": run.parameters["language"],
-            }  # + the config's defaults
-            assert set(run.parameters) <= set(declared)
-            assert run.needs == [f"01_clean_survey_{y}" for y in years]
-            assert run.rounds == years
-    # `run --rounds 2014` selects the sets containing 2014 (plus what they need)
-    chosen = {r.id for r in pipeline.select(cfg.runs, rounds=[2014])}
-    assert "04_adoption_real_2009_2014" in chosen and "04_adoption_real_2009_2011" not in chosen
+    for source in ("real", "synthetic"):
+        run = runs[f"04_adoption_{source}"]
+        assert run.parameters == {"usage_source": source, "language": run.parameters["language"]}  # + defaults
+        assert set(run.parameters) <= set(declared) and declared["rounds"] == []  # [] = every round of the config
+        assert run.needs == [f"01_clean_survey_{y}" for y in sorted(cfg.rounds)]
+    spec = adoption.Specification()
+    assert spec.panel.rounds == tuple(sorted(cfg.rounds)) and spec.panel.left_out == ()
+    assert adoption.Specification(rounds=(2009, 2011)).panel.left_out == (2014,)  # unobserved, still in the panel
+
+
+def _rounds_config(n: int) -> dict:
+    doc = pipeline._read_yaml(paths.config() / "pipeline.yaml")
+    doc["rounds"] = {2009 + 2 * i: {"input_path": f"survey/r{i}.csv", "codebook": "2011"} for i in range(n)}
+    return doc
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_04_runs_and_fits_grow_linearly_with_the_rounds(n):
+    """The config's expansion for 3, 4 and 5 rounds: two 04 runs whatever the number of rounds (it was
+    2 (2^n - n - 1): 8, 22, 52), each with a leave-one-round-out table of n + 1 rows (all rounds, then each out)."""
+    doc = _rounds_config(n)
+    rounds = pipeline._rounds(doc, paths.config() / "pipeline.yaml")
+    runs = [r for r in pipeline.expand(doc, rounds, "test") if r.notebook == f"{NOTEBOOK}.ipynb"]
+    assert len(runs) == 2
+    assert all(r.needs == [f"01_clean_survey_{y}" for y in rounds] for r in runs)
+    old = 2 * (2**n - n - 1)
+    assert old == {3: 8, 4: 22, 5: 52}[n]
+    variants = adoption.round_variants(adoption.PanelSpec(tuple(rounds)))
+    assert len(variants) == n + 1
+    assert [v.left_out for v in variants.values()] == [(), *[(r,) for r in rounds]]
 
 
 def test_parameters_cell_declares_exactly_the_specification_and_the_figure_language():

@@ -94,7 +94,7 @@ from .estimators import (
     wald,
 )
 from .honest import HonestSensitivity, honest_sensitivity
-from .inference import WildBootstrap, twfe_wild, wild_bootstrap
+from .inference import WildBootstrap, twfe_wild, wild_bootstrap, wild_table
 from .panel import (
     COVID_YEARS,
     AdoptionPanel,
@@ -152,6 +152,7 @@ __all__ = [
     "spillovers",
     "twfe_wild",
     "wild_bootstrap",
+    "wild_table",
     "DEFAULT_WINDOW",
     "ESTIMATOR_WORDS",
     "AdoptionPanel",

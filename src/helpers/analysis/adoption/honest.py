@@ -72,6 +72,16 @@ class HonestSensitivity:
     post_periods: int
     points: int
 
+    def table(self) -> pd.DataFrame:
+        """The robust sets in one table: restriction (relative magnitudes | smoothness), bound, lb, ub; the original
+        interval first, and the breakdown values as the last rows' ``breakdown``."""
+        rows = [("parallel trends (original)", 0.0, *self.original)]
+        rows += [("relative magnitudes (Mbar)", m, r["lb"], r["ub"]) for m, r in self.relative_magnitudes.iterrows()]
+        rows += [("smoothness (M)", m, r["lb"], r["ub"]) for m, r in self.smoothness.iterrows()]
+        t = pd.DataFrame(rows, columns=["restriction", "bound", "lb", "ub"])
+        t["excludes_0"] = ~((t["lb"] <= 0) & (t["ub"] >= 0))
+        return t.set_index(["restriction", "bound"])
+
     @property
     def significant(self) -> bool:
         """The original interval excludes 0."""

@@ -203,3 +203,8 @@ def twfe_wild(estimates, panel, spec) -> dict[str, WildBootstrap]:
         "static": wild_bootstrap(estimates.static, panel.sample, **boot),
         "event study": wild_bootstrap(estimates.twfe, panel.sample, **boot),
     }
+
+
+def wild_table(wild: dict[str, WildBootstrap]) -> pd.DataFrame:
+    """The wild bootstraps of :func:`twfe_wild` as one table (index: model, term)."""
+    return pd.concat({k: w.table for k, w in wild.items()}, names=["model", "term"])

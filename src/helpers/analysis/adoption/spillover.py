@@ -210,6 +210,17 @@ class Spillovers:
     clustering: Clustering
     neighbours: NeighbourSensitivity
 
+    def summary(self) -> str:
+        """The clustering tests in one sentence."""
+        c = self.clustering
+        return (
+            f"Join count: {c.bb_joins:.0f} pairs of neighbours both cooperating at {c.early_round} against "
+            f"{c.bb_expected:.1f} expected at random ({c.early} of {c.answered} kommuner; one-sided permutation "
+            f"p = {c.p_bb:.3f}); Moran's I of the first treated round {c.moran_i:.3f} against {c.moran_expected:.3f} "
+            f"(p = {c.p_moran:.3f}; {c.permutations} permutations, seed {c.seed}). {len(self.neighbours.dropped)} "
+            "comparison kommuner border an earlier adopter."
+        )
+
 
 def spillovers(panel: AdoptionPanel, spec: EstimationSpec) -> Spillovers:
     """:func:`clustering` and :func:`neighbour_controls_dropped` on one contiguity (seeded with ``spec.seed``)."""

@@ -140,6 +140,11 @@ class Specification:
         )
 
     @property
+    def rounds_words(self) -> str:
+        """The rounds used, as a figure title names them ("2009, 2011, 2014")."""
+        return ", ".join(map(str, self.panel.used_rounds))
+
+    @property
     def tag(self) -> str:
         """Source and rounds, as output names carry them (``real_2009_2011_2014``)."""
         return self.panel.tag
