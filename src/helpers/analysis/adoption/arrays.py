@@ -251,7 +251,13 @@ class BootstrapBand:
 
 
 def multiplier_bootstrap(
-    inf: np.ndarray, *, draws: int = 999, rng: np.random.Generator | None = None, seed: int | None = None, alpha=0.05
+    inf: np.ndarray,
+    *,
+    draws: int = 999,
+    rng: np.random.Generator | None = None,
+    seed: int | None = None,
+    alpha=0.05,
+    multipliers: np.ndarray | None = None,
 ) -> BootstrapBand:
     """did's ``mboot`` (Rademacher multipliers, not clustered beyond the unit) on influence functions ``inf`` (n, m)
     or (R, n, m); the same multipliers serve every panel. Seeded: pass ``rng`` or ``seed``.
@@ -259,14 +265,19 @@ def multiplier_bootstrap(
     As did: the bootstrap standard error of each estimate is its draws' interquartile range over that of the
     standard normal; the simultaneous critical value is the ``1 - alpha`` quantile (inverse ECDF, R's type 1) of
     the largest absolute studentised draw; a critical value below the pointwise normal one is raised to it.
-    Columns without variation (a reference period) get NaN.
+    Columns without variation (a reference period) get NaN. ``multipliers`` (draws, n) replaces the draws (the
+    tests hand csdid's own to both).
     """
     inf = np.asarray(inf, float)
     if inf.ndim == 2:
         inf = inf[None]
     R, n, m = inf.shape
-    rng = rng if rng is not None else np.random.default_rng(seed)
-    V = rng.choice(np.array([-1.0, 1.0]), size=(int(draws), n))
+    if multipliers is None:  # Rademacher as csdid draws them: 1 - 2 U, U in {0, 1}
+        rng = rng if rng is not None else np.random.default_rng(seed)
+        V = 1.0 - 2.0 * rng.integers(0, 2, size=(int(draws), n))
+    else:
+        V = np.asarray(multipliers, float)
+        draws = len(V)
     se = np.full((R, m), np.nan)
     crit = np.full(R, np.nan)
     q = stats.norm.ppf(0.75) - stats.norm.ppf(0.25)

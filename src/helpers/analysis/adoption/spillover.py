@@ -187,7 +187,7 @@ def neighbour_controls_dropped(panel: AdoptionPanel, spec: EstimationSpec, w=Non
     ):
         row = {
             "units": int(sample["kommunekode"].nunique()),
-            "never_treated": int(sample.loc[sample["g"] == 0, "kommunekode"].nunique()),
+            "never_treated": int(sample.loc[sample["category"] == "never treated", "kommunekode"].nunique()),
         }
         try:
             cs = fit_cs(sample, spec.control_group, spec.anticipation, spec.window, draws=spec.draws, seed=spec.seed)

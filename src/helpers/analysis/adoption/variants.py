@@ -28,7 +28,7 @@ class Sensitivity:
 
     Fields:
         table: one row per variant (index ``variant``; the first is the specification as given): units, adopters and
-            never_treated in the headline estimator's sample, ``avg_post`` (its average of the event-time effects 0 to
+            never_treated (category "never treated", not censored) in the headline estimator's sample, ``avg_post`` (its average of the event-time effects 0 to
             the window's end) with ``avg_low``/``avg_high`` (its 95 % interval: jackknife for Callaway & Sant'Anna,
             CRV1 for TWFE, normal), ``twfe_static`` with ``twfe_low``/``twfe_high`` (95 %, CRV1, normal),
             ``pretrend_p`` (headline), ``note`` (why a variant could not be estimated; empty otherwise).
@@ -81,7 +81,7 @@ def _row(panel: AdoptionPanel, spec: EstimationSpec) -> dict:
     row = {
         "units": int(s["kommunekode"].nunique()),
         "adopters": int(s.loc[s["g"] > 0, "kommunekode"].nunique()),
-        "never_treated": int(s.loc[s["g"] == 0, "kommunekode"].nunique()),
+        "never_treated": int(s.loc[s["category"] == "never treated", "kommunekode"].nunique()),
     }
     try:
         if spec.estimator == "cs":
