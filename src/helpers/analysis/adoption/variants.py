@@ -28,10 +28,11 @@ class Sensitivity:
 
     Fields:
         table: one row per variant (index ``variant``; the first is the specification as given): units, adopters and
-            never_treated (category "never treated", not censored) in the headline estimator's sample, ``avg_post`` (its average of the event-time effects 0 to
-            the window's end) with ``avg_low``/``avg_high`` (its 95 % interval: jackknife for Callaway & Sant'Anna,
-            CRV1 for TWFE, normal), ``twfe_static`` with ``twfe_low``/``twfe_high`` (95 %, CRV1, normal),
-            ``pretrend_p`` (headline), ``note`` (why a variant could not be estimated; empty otherwise).
+            never_treated (category "never treated", not censored) in the headline estimator's sample, ``avg_post``
+            (its average of the event-time effects 0 to the window's end) with ``avg_low``/``avg_high`` (its 95 %
+            interval: jackknife for Callaway & Sant'Anna, CRV1 for TWFE, normal), ``twfe_static`` with
+            ``twfe_low``/``twfe_high`` (95 %, CRV1, normal), ``pretrend_p`` (headline), ``note`` (why a variant could
+            not be estimated; empty otherwise).
         estimator: the headline estimator whose effect the table shows.
         variants: each variant's data choices.
     """
