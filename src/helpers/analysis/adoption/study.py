@@ -82,7 +82,7 @@ class Specification:
     cs_weights: CsWeights = "units"
     bootstrap_draws: int = 999
     seed: int = 1
-    honest_points: int = 100
+    honest_points: int = 60
 
     def __post_init__(self):
         for name in ("rounds", "event_window", "exclude_flagged", "exclude"):  # lists from papermill, kept as given
