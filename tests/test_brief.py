@@ -1,11 +1,16 @@
 """Results in brief: sentences follow the numbers (direction, interval, p-value) and lead with the
 synthetic caveat when the input is synthetic."""
 
-import pytest
+import dataclasses
 
+import pytest
+from brief_check import check, problems
+
+from helpers.analysis import compare
 from helpers.outputs import brief
 from helpers.results import Document
 from helpers.results.compare import Bowker, ChangeCounts, CompareResults, McNemar, PairedTests, StuartMaxwell
+from helpers.results.nonresponse import Bounds, Estimate, ImputationSettings, Pooled, Sensitivity
 
 
 def _model_doc(irr, low, high, synthetic):
@@ -48,23 +53,58 @@ def test_model_brief_states_number_direction_interval_and_caveat():
     assert "9.0 % lower" in lower[1] and "excludes 1" in lower[1]
 
 
-def _compare_doc() -> Document:
+def _sensitivity(value, low, high, bound_low, bound_high, incomplete=20) -> Sensitivity:
+    """The net change four ways: the same estimate and interval for complete case, weighted and imputed."""
+    est = {"value": value, "se": (high - low) / 3.92, "low": low, "high": high, "interval": "z", "n": 78, "df": 77}
+    pooled = Pooled(
+        **{**est, "interval": "t, df 60.0", "n": 98},
+        m=50,
+        within=1e-3,
+        between=1e-4,
+        total=1.1e-3,
+        df_pooled=60.0,
+        riv=0.1,
+        fmi=0.1,
+        mc_se=1.4e-3,
+    )
+    bounds = Bounds(low=bound_low, high=bound_high, incomplete=incomplete, method="exact", exact=True)
+    return Sensitivity(
+        quantity="net_change",
+        description="net change: started minus stopped (paired)",
+        rounds=(2009, 2011),
+        complete_case=Estimate(**est),
+        bounds=bounds,
+        weighted=Estimate(**est),
+        imputed=pooled,
+    )
+
+
+def _compare_doc(
+    *,
+    started: int = 18,
+    stopped: int = 1,
+    p_mcnemar: float = 7.6e-05,
+    p_stuart_maxwell: float = 0.2,
+    net=(0.17, 0.08, 0.26),
+    bounds=(0.12, 0.30),
+    p_worst: float = 0.004,
+) -> Document:
     """A 02_compare results document: the numbers the brief reads, and plausible values elsewhere."""
     mcnemar = McNemar(
-        statistic=1.0,
+        statistic=float(min(started, stopped)),
         df=None,
-        pvalue=7.6e-05,
+        pvalue=p_mcnemar,
         n=78,
         method="exact binomial",
         chi2=15.2,
-        b=1,
-        c=18,
+        b=stopped,
+        c=started,
         categories=("cooperation", "no cooperation"),
-        table=((36, 1), (18, 23)),
+        table=((36, stopped), (started, 78 - 36 - stopped - started)),
     )
     tests = PairedTests(
         bowker=Bowker(statistic=25.0, df=8, pvalue=0.002, n=78, df_all_pairs=10, pvalue_all_pairs=0.005, empty_pairs=2),
-        stuart_maxwell=StuartMaxwell(statistic=6.0, df=4, pvalue=0.2, n=78),
+        stuart_maxwell=StuartMaxwell(statistic=6.0, df=4, pvalue=p_stuart_maxwell, n=78),
         mcnemar_cooperation=mcnemar,
     )
     nonresponse = McNemar(
@@ -92,6 +132,13 @@ def _compare_doc() -> Document:
         tests=tests,
         nonresponse_test=nonresponse,
         change_by_ordering={"5<1<2<3<4": ChangeCounts(up=35, same=39, down=4, not_comparable=20)},
+        family=compare.family_of_tests(compare.test_family(tests, nonresponse)),
+        sensitivity={"net_change": _sensitivity(*net, *bounds)},
+        model_shares={},
+        transition_bounds={5: {5: (23, 31)}},
+        mcnemar_bounds=Bounds(low=1e-9, high=p_worst, incomplete=20, method="search", exact=False),
+        weights=(),
+        imputation=ImputationSettings(m=50, iterations=10, seed=1, method="chained equations", predictors=()),
     )
     parameters = {"year_a": 2009, "year_b": 2011, "ordering": "5<1<2<3<4"}
     return Document("02_compare_2009_2011", False, "computed from real data", parameters, results)
@@ -100,9 +147,17 @@ def _compare_doc() -> Document:
 def test_compare_brief_reads_the_paired_tests():
     doc = _compare_doc()
     s = brief.sentences(doc)
-    assert s[0].startswith("54 kommuner reported cooperation in 2011 against 37 in 2009 (more)")
-    assert "18 started and 1 stopped cooperating (McNemar exact binomial, p < 0.001): clear evidence" in s[1]
-    assert "does not clearly differ" in s[2] and "p = 0.20" in s[2]
+    # the paired comparison of the same kommuner leads, singled out by its Holm-adjusted p-value (issue 23)
+    assert s[0].startswith("Of the 78 kommuner that answered both 2009 and 2011, 18 started and 1 stopped")
+    assert "18 started and 1 stopped cooperating (McNemar exact binomial, Holm-adjusted p < 0.001" in s[0]
+    assert "clear evidence" in s[0]
+    # the counts over each round's respondents come later, named as different respondents
+    counts = next(x for x in s if x.startswith("54 kommuner reported cooperation in 2011 against 37 in 2009 (more)"))
+    assert s.index(counts) > 0 and "different respondents" in counts
+    # Stuart-Maxwell raw p = 0.20; Holm over the four tests (0.002, 0.2, 7.6e-5, 0.5): 2 x 0.2 = 0.40
+    sm = next(x for x in s if "Stuart-Maxwell" in x)
+    assert "does not clearly differ" in sm and "p = 0.20" in sm and "Holm-adjusted p = 0.40" in sm
+    assert check(s) == []
 
 
 def test_compare_brief_reads_the_results_file_the_notebook_writes(outputs):
@@ -115,7 +170,73 @@ def test_compare_brief_reads_the_results_file_the_notebook_writes(outputs):
     s = brief.sentences(loaded)
     assert s[0] == brief.SYNTHETIC_CAVEAT
     assert s[1:] == brief.sentences(doc)
-    assert s[-1] == "Non-response changed with p = 0.50 (paired), so non-response is unlikely to drive the comparison."
+    assert s[-1] == (
+        "Whether a kommune answered at all changed between the rounds with Holm-adjusted p = 0.50 "
+        "(McNemar, paired: 12 answered only in 2009, 8 only in 2011)."
+    )
+
+
+@pytest.mark.parametrize(
+    "case, values, words",
+    [
+        (
+            "change, bounds exclude 0",
+            {"p_mcnemar": 7.6e-05, "net": (0.17, 0.08, 0.26), "bounds": (0.12, 0.30)},
+            ["clear evidence", "the bounds exclude 0", "even in the worst case", "p = 0.004 or less"],
+        ),
+        (
+            "no change: interval and bounds include 0",
+            {"started": 5, "stopped": 4, "p_mcnemar": 1.0, "net": (0.01, -0.05, 0.07), "bounds": (-0.15, 0.2)},
+            ["no clear evidence", "the bounds include 0", "depends on what they would have answered"],
+        ),
+        (
+            "raw p below 0.05, Holm-adjusted above",
+            {"started": 12, "stopped": 4, "p_mcnemar": 0.038, "p_stuart_maxwell": 0.3, "net": (0.1, 0.0, 0.2)},
+            ["no clear evidence", "Holm-adjusted p = 0.11"],  # 3 x 0.038 (Holm: second smallest of four)
+        ),
+        (
+            "fewer started than stopped",
+            {"started": 2, "stopped": 15, "p_mcnemar": 0.002, "net": (-0.17, -0.26, -0.08), "bounds": (-0.3, -0.05)},
+            ["clear evidence", "the bounds exclude 0", "fewer kommuner started than stopped"],
+        ),
+    ],
+)
+def test_compare_brief_says_what_its_numbers_say_with_and_without_the_null(case, values, words):
+    s = brief.sentences(_compare_doc(**values))
+    text = " ".join(s)
+    for w in words:
+        assert w in text, (case, w)
+    assert check(s) == [], case
+
+
+def test_the_brief_checker_catches_sentences_that_contradict_their_numbers():
+    assert problems("rate ratio 1.04 (95 % interval 0.998 to 1.079); the interval includes 1 (no difference).") == []
+    assert problems("rate ratio 1.04 (95 % interval 0.998 to 1.079); the interval excludes 1.")  # contains 1
+    assert problems("rate ratio 1.10 (95 % interval 1.02 to 1.19); the interval excludes 1 (no difference).")
+    assert problems("the net change lies between +2.0 points and +9.0 points: the bounds include 0.")
+    assert problems("(McNemar, Holm-adjusted p = 0.20): clear evidence of a change.")  # evidence with p > 0.05
+    assert problems("(McNemar, Holm-adjusted p = 0.03): clear evidence of a change.")  # clear needs p < 0.01
+    assert problems("(McNemar, p = 0.001): clear evidence of a change.")  # singled out by an unlabelled p
+    assert problems("the distribution differs (Stuart-Maxwell, Holm-adjusted p = 0.40; unadjusted p = 0.20).")
+    assert problems("(McNemar, unadjusted p = 0.004): clear evidence of a change.") == []
+    assert problems("the distribution does not clearly differ (Holm-adjusted p = 0.40; unadjusted p = 0.20).") == []
+    # the same checks through a whole brief: a sentence turned around is caught
+    s = brief.sentences(_compare_doc())
+    assert check(s) == []
+    assert check([x.replace("exclude 0", "include 0") for x in s])
+    assert check([x.replace("does not clearly differ", "differs") for x in s])
+
+
+def test_compare_brief_when_every_kommune_answered_both_rounds():
+    doc = _compare_doc(bounds=(0.17, 0.17))
+    r = doc.results
+    net = dataclasses.replace(
+        r.sensitivity["net_change"], bounds=Bounds(low=0.17, high=0.17, incomplete=0, method="exact", exact=True)
+    )
+    doc = dataclasses.replace(doc, results=dataclasses.replace(r, sensitivity={"net_change": net}))
+    s = brief.sentences(doc)
+    assert "Every kommune answered both 2009 and 2011: non-response cannot change these numbers." in s
+    assert check(s) == []
 
 
 def test_unknown_results_are_refused_with_the_known_prefixes():

@@ -181,6 +181,22 @@ def test_transitions(real, language):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_response_weights(language):
+    weights = pd.DataFrame({"rounds": [(2009,)] * 3 + [(2009, 2011)] * 2, "weight": [0.95, 1.1, 1.3, 1.2, 1.6]})
+    fig, ax = plt.subplots(figsize=(9, 3))
+    plots.response_weights(weights, ax, language=language)
+    assert_one_language(
+        fig,
+        language,
+        expect=(
+            t("weights_axis", language),
+            t("answered_one", language, year=2009, n=3),
+            t("answered_both", language, year_a=2009, year_b=2011, n=2),
+        ),
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_usage_by_model(real, language):
     fig, ax = plt.subplots()
     plots.usage_by_model(

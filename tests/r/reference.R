@@ -4,7 +4,7 @@
 # Writes <folder>/r_results.csv: id, quantity, i, name (R's coefficient name, if any), value (17 significant
 # digits; NaN kept as "NaN").
 suppressPackageStartupMessages({
-  library(MASS); library(sandwich); library(lmtest); library(ordinal); library(coin)
+  library(MASS); library(sandwich); library(lmtest); library(ordinal); library(coin); library(survey); library(mice)
 })
 args <- commandArgs(trailingOnly = TRUE)
 folder <- args[1]
@@ -157,6 +157,49 @@ for (r in seq_len(nrow(jobs))) {
     chi <- mcnemar.test(t, correct = FALSE)
     put(id, "chisq", c(chi$statistic, chi$parameter, chi$p.value))
     put(id, "exact", c(min(b, c), binom.test(b, b + c, 0.5)$p.value))
+  } else if (job$kind == "raking") {
+    # one raking step: svydesign on the respondents with their base weights, calibrate(calfun = "raking") to
+    # the totals, svymean of the statistics' scores on the calibrated design (its SEs account for the raking)
+    d <- read.csv(file.path(folder, job$data))
+    units <- d[d$role == "unit", ]; totals <- d[d$role == "total", ]
+    xs <- grep("^c[0-9]+$", names(d), value = TRUE); ys <- grep("^y[0-9]+$", names(d), value = TRUE)
+    design <- svydesign(ids = ~1, weights = ~base, data = units)
+    cal <- calibrate(design, as.formula(paste("~ 0 +", paste(xs, collapse = " + "))), population = unlist(totals[1, xs]),
+                     calfun = "raking", epsilon = 1e-13, maxit = 100)
+    est <- svymean(as.formula(paste("~", paste(ys, collapse = " + "))), cal)
+    put(id, "weights", unname(weights(cal))); put(id, "mean", unname(coef(est))); put(id, "se", unname(SE(est)))
+  } else if (job$kind == "mice_fit") {
+    # one step of mice.impute.logreg without its random draw: the augmented data and the weighted logit fit
+    d <- read.csv(file.path(folder, job$data))
+    y <- d$y; x <- as.matrix(d[, -1]); ry <- !is.na(y); n <- length(y)
+    aug <- mice:::augment(y, ry, x, !ry)
+    extra <- (n + 1):length(aug$y)
+    X <- cbind(1, as.matrix(aug$x[aug$ry, ])); fam <- quasibinomial(link = logit); tight <- glm.control(epsilon = 1e-14, maxit = 100)
+    fit <- glm.fit(X, aug$y[aug$ry], family = fam, weights = aug$w[aug$ry], control = tight)
+    # cov.unscaled comes from the working weights of the last IRLS iteration, i.e. the iterate before the
+    # solution (1e-5 off near separation, as in 2014); one restart at the solution puts it there
+    fit <- glm.fit(X, aug$y[aug$ry], family = fam, weights = aug$w[aug$ry], start = coef(fit), control = tight)
+    put(id, "aug_x", as.vector(t(as.matrix(aug$x[extra, ])))); put(id, "aug_w", aug$w[extra]); put(id, "aug_y", aug$y[extra])
+    put(id, "coef", unname(coef(fit))); put(id, "cov", as.vector(summary.glm(fit)$cov.unscaled))
+  } else if (job$kind == "mice_pool") {
+    # Rubin's rules with Barnard-Rubin df on completed data sets (.imp 0 = the data with gaps)
+    d <- read.csv(file.path(folder, job$data), check.names = FALSE)
+    d$unit <- d$.id  # as.mids needs a second column
+    p <- pool(with(as.mids(d), lm(y ~ 1)))$pooled
+    put(id, "pooled", c(p$estimate, p$ubar, p$b, p$t, p$df, p$riv, p$fmi))
+  } else if (job$kind == "mice_logreg") {
+    # the chained imputation of cooperation yes/no in two rounds: mice with logreg on both, the covariates as predictors
+    d <- read.csv(file.path(folder, job$data))
+    for (v in c("coop_a", "coop_b")) d[[v]] <- factor(d[[v]], levels = c(0, 1))
+    d$kommunegruppe <- factor(d$kommunegruppe)
+    d$regionsnavn <- factor(d$regionsnavn, levels = sort(unique(d$regionsnavn), method = "radix"))  # Python's order
+    s <- eval(parse(text = paste0("list(", job$formula, ")")))
+    imp <- mice(d, m = s$m, maxit = s$maxit, method = c("logreg", "logreg", "", "", ""), printFlag = FALSE, seed = s$seed)
+    if (!is.null(imp$loggedEvents)) stop(id, ": mice logged events (removed predictors?)")
+    frac <- c(rowMeans(imp$imp$coop_a == "1"), rowMeans(imp$imp$coop_b == "1"))
+    pa <- pool(with(imp, lm(as.numeric(coop_a == "1") ~ 1)))$pooled
+    pb <- pool(with(imp, lm(as.numeric(coop_b == "1") ~ 1)))$pooled
+    put(id, "frac", unname(frac)); put(id, "qbar", c(pa$estimate, pb$estimate)); put(id, "between", c(pa$b, pb$b))
   } else {
     stop("unknown job kind ", job$kind)
   }

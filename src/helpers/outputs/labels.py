@@ -167,6 +167,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "da": "Model i {year_a} og {year_b}: {n} kommuner, der svarede begge gange",
     },
     "model_in": {"en": "model {year}", "da": "model {year}"},
+    "weights_title": {
+        "en": "Raking weights for non-response: each respondent counts for this many kommuner",
+        "da": "Rakingvægte for manglende svar: hver besvarelse tæller for så mange kommuner",
+    },
+    "weights_axis": {
+        "en": "weight (1 / implied probability of answering)",
+        "da": "vægt (1 / implicit sandsynlighed for at svare)",
+    },
+    "answered_one": {"en": "answered {year}\n({n} kommuner)", "da": "svarede {year}\n({n} kommuner)"},
+    "answered_both": {
+        "en": "answered {year_a} and {year_b}\n({n} kommuner)",
+        "da": "svarede {year_a} og {year_b}\n({n} kommuner)",
+    },
     # --- national loans ----------------------------------------------------------------------------
     "not_published": {"en": "{years}\nnot published", "da": "{years}\nikke offentliggjort"},
     "covid_closures": {"en": "COVID-19\nclosures", "da": "COVID-19-\nnedlukninger"},

@@ -267,6 +267,33 @@ def transitions(table: pd.DataFrame, year_a: int, year_b: int, ax: plt.Axes, *, 
     return ax
 
 
+def response_weights(weights: pd.DataFrame, ax: plt.Axes, *, language: str = "en") -> plt.Axes:
+    """Strip plot of non-response weights, one row per response pattern (notebook 02).
+
+    ``weights``: one row per respondent and pattern, columns ``rounds`` (a tuple of the rounds answered,
+    e.g. (2009,) or (2009, 2011)) and ``weight``. Each weight is a dot (spread vertically so that equal
+    weights stay visible, with a fixed seed); the line at 1 marks a kommune that counts for itself."""
+    labels.check_language(language)
+    patterns = list(dict.fromkeys(weights["rounds"]))
+    rng = np.random.default_rng(JITTER_SEED)
+    names = []
+    for i, pattern in enumerate(patterns):
+        w = weights.loc[weights["rounds"] == pattern, "weight"].to_numpy()
+        ax.scatter(w, i + rng.uniform(-0.2, 0.2, len(w)), s=14, color=style.ACCENT, alpha=0.6, linewidths=0)
+        ax.plot([np.median(w)] * 2, [i - 0.3, i + 0.3], color="#333333", lw=2)
+        if len(pattern) == 1:
+            names.append(labels.text("answered_one", language, year=pattern[0], n=len(w)))
+        else:
+            names.append(labels.text("answered_both", language, year_a=pattern[0], year_b=pattern[-1], n=len(w)))
+    ax.axvline(1, color="#999999", lw=1, ls="--")
+    ax.set_yticks(range(len(patterns)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel(labels.text("weights_axis", language))
+    ax.set_title(labels.text("weights_title", language), fontsize=10)
+    labels.localize_ticks(ax, language)
+    return ax
+
+
 def coefficients(
     table: pd.DataFrame, ax: plt.Axes, *, truth: dict[str, float] | None = None, title: str = "", language: str = "en"
 ) -> plt.Axes:

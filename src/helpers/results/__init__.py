@@ -9,7 +9,14 @@ modules here import nothing heavy, so reading results never imports a model libr
 
 from __future__ import annotations
 
-from helpers.results import adoption, compare, reference, survey, usage  # noqa: F401 (each family registers its class)
+from helpers.results import (  # noqa: F401 (each family registers its class)
+    adoption,
+    compare,
+    nonresponse,
+    reference,
+    survey,
+    usage,
+)
 from helpers.results.base import Document, KeyResults, families, family, load, read
 
 __all__ = ["Document", "KeyResults", "families", "family", "load", "read"]

@@ -13,3 +13,13 @@ def pct(ratio: float) -> str:
 
 def evidence(p: float) -> str:
     return "clear evidence" if p < 0.01 else "some evidence" if p < 0.05 else "no clear evidence"
+
+
+def points(share: float) -> str:
+    """A difference of two shares in percentage points, signed: 0.245 -> "+24.5 points"."""
+    return f"{share * 100:+.1f} points"
+
+
+def interval(low: float | None, high: float | None, unit=points) -> str:
+    """A 95 % interval in words, "95 % interval +3.1 points to +20.4 points" (or "no interval")."""
+    return "no interval" if low is None or high is None else f"95 % interval {unit(low)} to {unit(high)}"
