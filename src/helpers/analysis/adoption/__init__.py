@@ -94,6 +94,7 @@ from .estimators import (
     wald,
 )
 from .honest import HonestSensitivity, honest_sensitivity
+from .imputed import ImputedTiming, imputed_timing
 from .inference import WildBootstrap, twfe_wild, wild_bootstrap, wild_table
 from .panel import (
     COVID_YEARS,
@@ -136,6 +137,7 @@ __all__ = [
     "ESTIMANDS",
     "Effect",
     "HonestSensitivity",
+    "ImputedTiming",
     "NoiseCalibration",
     "Spillovers",
     "WildBootstrap",
@@ -143,6 +145,7 @@ __all__ = [
     "calibrate_noise",
     "group_time_arrays",
     "honest_sensitivity",
+    "imputed_timing",
     "jackknife",
     "leave_one_round_out",
     "multiplier_bootstrap",

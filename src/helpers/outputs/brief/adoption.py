@@ -120,6 +120,17 @@ def _rounds(r: AdoptionResults) -> str | None:
     )
 
 
+def _imputed(r: AdoptionResults) -> str | None:
+    rows = [x for x in r.imputed_timing if x.variant.startswith("unanswered rounds imputed")]
+    if not rows or rows[0].avg_post is None or rows[0].avg_low is None:
+        return None
+    x = rows[0]
+    return (
+        f"With the unanswered rounds imputed instead ({x.variant.removeprefix('unanswered rounds imputed ')}), the "
+        f"headline is {_pc(x.avg_post)} % ({_pc(x.avg_low)} to {_pc(x.avg_high)} %, 95 %, Rubin's rules)."
+    )
+
+
 def _spillover(r: AdoptionResults) -> str | None:
     s = r.spillover
     if s is None:
@@ -152,10 +163,13 @@ def write(doc: Document) -> list[str]:
         "out (their effect is not identified)."
     )
     if unknown or censored:
-        timing = timing[:-1] + (
-            f"; an unanswered round widens a kommune's adoption interval: {unknown} first seen treated after "
-            f"unanswered rounds are left out (start unknown) and {censored} untreated at their last answer count as "
-            "untreated only until then."
+        parts = []
+        if unknown:
+            parts.append(f"{unknown} first seen treated after unanswered rounds are left out (start unknown)")
+        if censored:
+            parts.append(f"{censored} untreated at their last answer count as untreated only until then")
+        timing = (
+            timing[:-1] + "; an unanswered round widens a kommune's adoption interval: " + " and ".join(parts) + "."
         )
     out = [s for s in (_headline(r), timing) if s]  # the headline leads
     for sentence in (_first_year(r), _family(r)):
@@ -184,7 +198,7 @@ def write(doc: Document) -> list[str]:
             f"{_pc(w.low_wild)} to {_pc(w.high_wild)} %."
         )
     out.append(naive)
-    for sentence in (_rounds(r), _spillover(r)):
+    for sentence in (_rounds(r), _imputed(r), _spillover(r)):
         if sentence:
             out.append(sentence)
     if r.vs_truth:
