@@ -399,6 +399,21 @@ def _with_issue_22(doc, *, p_holm=(0.8, 0.01, 0.2), low=0.01):
         wild={"static": wild},
         leave_one_round_out=rounds,
         spillover=spill,
+        imputed_timing=(
+            keys.SensitivityRow("as specified", 54, 46, 0.03, 0.01, -0.04, 0.07, 0.5),
+            keys.SensitivityRow(
+                "unanswered rounds imputed (m = 20, Rubin's rules)",
+                55,
+                49,
+                0.034,
+                0.013,
+                -0.04,
+                0.06,
+                None,
+                -0.038,
+                0.107,
+            ),
+        ),
     )
     return replace(doc, results=results)
 
@@ -420,6 +435,10 @@ def test_adoption_brief_leads_with_the_headline_and_singles_out_by_adjusted_p():
     assert naive.endswith("gives -5.0 to +7.0 %.")
     assert any(x.startswith("Leaving out one survey round") and "without 2014: not estimable" in x for x in s)
     assert any(x.startswith("Neighbours: adoption by 2011 is not clustered") for x in s)
+    assert (
+        "With the unanswered rounds imputed instead (m = 20, Rubin's rules), the headline is +3.4 % (-3.8 to +10.7 %, "
+        "95 %, Rubin's rules)." in s
+    )
     assert "parallel trends" in s[-1]
 
 

@@ -126,7 +126,7 @@ def _imputed(r: AdoptionResults) -> str | None:
         return None
     x = rows[0]
     return (
-        f"With the unanswered rounds imputed instead ({x.variant.removeprefix('unanswered rounds imputed ')}), the "
+        f"With the unanswered rounds imputed instead {x.variant.removeprefix('unanswered rounds imputed ')}, the "
         f"headline is {_pc(x.avg_post)} % ({_pc(x.avg_low)} to {_pc(x.avg_high)} %, 95 %, Rubin's rules)."
     )
 
