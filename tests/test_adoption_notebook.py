@@ -115,6 +115,10 @@ def test_notebook_runs_with_non_default_parameters(outputs):
         "timing": "earliest",
         "event_window": [-3, 6],
         "simulation_reps": 30,
+        "cs_weights": "population",
+        "bootstrap_draws": 199,
+        "seed": 3,
+        "honest_points": 20,
     }
     defaults = _declared()
     assert set(parameters) <= set(defaults)
@@ -169,10 +173,23 @@ def test_notebook_runs_with_non_default_parameters(outputs):
     assert "SYNTHETIC" in stem.with_suffix(".html").read_text()
     said = brief.sentences(doc)  # the notebook's "Results in brief"
     assert (
-        said[0] == brief.SYNTHETIC_CAVEAT and "first treated in 2013" in said[1]
-    )  # timing at the earlier bound: 2011 -> 2013
+        said[0] == brief.SYNTHETIC_CAVEAT and "first treated in 2013" in said[2]
+    )  # timing at the earlier bound: 2011 -> 2013 (issue 22: the headline leads, the timing is second)
     assert any(s.startswith("TWFE Poisson: in the first treated year") for s in said)
     assert any("intervals cover" in s for s in said)  # the synthetic source is compared with the truth
+    # issue 22: aggregations, bands, families, like for like, wild bootstrap, Rambachan & Roth, rounds, neighbours
+    assert set(res.aggregations) == {"dynamic", "simple", "group", "calendar"} and res.overall is not None
+    assert res.rounds == (2011, 2014) and res.left_out_rounds == (2009,)  # 2009 unobserved, not "not treated"
+    twfe = res.event_studies["twfe"]
+    assert "normal (z)" in twfe.interval and "t with" not in twfe.interval
+    assert all(e.p_holm is not None for e in twfe.effects if not e.reference and e.p is not None)
+    assert res.wild and res.wild["static"].draws == 199 and res.honest and res.honest.points == 20
+    assert [x.variant for x in res.leave_one_round_out] == ["rounds 2011, 2014"]  # two rounds: none can go
+    assert res.spillover is not None and res.simulation.coverage and res.simulation.noise is not None
+    assert any(x.variant.startswith("unanswered rounds imputed") for x in res.imputed_timing)
+    assert any(lfl.weights.startswith("each kommune weighted by its mean population") for lfl in res.like_for_like)
+    assert said[1].startswith("Headline (TWFE Poisson): averaged over the event times 0-6")
+    assert (paths.figures() / "adoption_honest_synthetic_2011_2014_synthetic.png").is_file()
 
 
 def test_notebook_states_what_the_design_identifies():

@@ -258,7 +258,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "robust 95 % set of the average effect",
         "da": "robust 95 %-mængde for den gennemsnitlige effekt",
     },
-    "honest_breakdown": {"en": "breakdown value {value:.2g}", "da": "nedbrudsværdi {value:.2g}"},
+    "honest_breakdown": {"en": "breakdown value {value}", "da": "nedbrudsværdi {value}"},
     "reference_period": {"en": "reference period\n(0 by construction)", "da": "referenceperiode\n(0 pr. definition)"},
     "true_effect": {"en": "true effect (synthetic)", "da": "sand effekt (syntetisk)"},
     "event_time_axis": {

@@ -566,7 +566,7 @@ def honest(sensitivity, axes, *, language: str = "en") -> None:
     )
     for ax, (table, _name, breakdown, key) in zip(axes, panels, strict=True):
         xs = list(range(len(table) + 1))
-        ticks = [labels.text("honest_original", language)] + [f"{m:g}" for m in table.index]
+        ticks = [labels.text("honest_original", language)] + [labels.number(f"{m:g}", language) for m in table.index]
         lows = [sensitivity.original[0], *table["lb"]]
         highs = [sensitivity.original[1], *table["ub"]]
         for x, lo, hi in zip(xs, lows, highs, strict=True):
@@ -575,7 +575,11 @@ def honest(sensitivity, axes, *, language: str = "en") -> None:
         if breakdown is not None and np.isfinite(breakdown):
             pos = float(np.interp(breakdown, list(table.index), xs[1:]))
             ax.axvline(
-                pos, color="#333333", lw=0.8, ls=":", label=labels.text("honest_breakdown", language, value=breakdown)
+                pos,
+                color="#333333",
+                lw=0.8,
+                ls=":",
+                label=labels.text("honest_breakdown", language, value=labels.number(f"{breakdown:.2g}", language)),
             )
             ax.legend(fontsize=8, loc="upper left")
         ax.set_xticks(xs)
