@@ -154,12 +154,13 @@ def wild_bootstrap(
 
     The design is rebuilt from ``sample`` as the fit was; its Poisson fit equals pyfixest's (checked here: a
     difference above 1e-6 in any coefficient is an error, not a silent mismatch)."""
+    tidy = fit.fit.tidy()
     if isinstance(fit, StaticFit):
         d, model = static_design(sample, fit.anticipation), "static"
-    else:
-        d, model = event_design(sample, fit.window, fit.anticipation), "event study"
+    else:  # the event dummies pyfixest kept (it drops those without a unit or collinear with the fixed effects)
+        df, times = event_dummies(sample, fit.window, fit.anticipation)
+        d, model = design(df, [event_term(k) for k in times if event_term(k) in tidy.index]), "event study"
     full = ppml_arrays(d.Y[None], d.X, d.offset, d.mask)
-    tidy = fit.fit.tidy()
     ours = full.beta[0, d.first_term :]
     theirs = tidy.loc[list(d.terms), "Estimate"].to_numpy(float)
     if not np.allclose(ours, theirs, rtol=0, atol=1e-6):

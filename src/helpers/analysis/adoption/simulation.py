@@ -226,7 +226,23 @@ def _design(g, years, window, anticipation=0):
     year_dummies = np.zeros((len(g), T, T - 1))
     for t in range(1, T):
         year_dummies[:, t, t - 1] = 1
+    keep = _independent(np.concatenate([year_dummies, D], axis=2))[T - 1 :] - (T - 1)
+    times = [times[i] for i in keep]  # event times without a unit, or collinear with the fixed effects, dropped
+    D = D[:, :, keep]
     return times, np.concatenate([year_dummies, D], axis=2), np.concatenate([year_dummies, static], axis=2)
+
+
+def _independent(X: np.ndarray) -> np.ndarray:
+    """The columns of ``X`` (n, T, k) that are linearly independent given unit effects (within each unit, demeaned),
+    in order: a column is kept unless it is a combination of the columns before it (as pyfixest drops collinear
+    variables)."""
+    Xd = (X - X.mean(axis=1, keepdims=True)).reshape(-1, X.shape[2])
+    keep: list[int] = []
+    for j in range(X.shape[2]):
+        trial = Xd[:, [*keep, j]]
+        if np.linalg.matrix_rank(trial, tol=1e-9 * max(1.0, np.abs(trial).max())) == len(keep) + 1:
+            keep.append(j)
+    return np.array(keep, dtype=int)
 
 
 def simulation_study(
