@@ -150,9 +150,13 @@ def test_new_round_scaffolds_config(tmp_path):
         "03_model_visits_2014_2017",
         "03_model_loans_2014_2017",
     ]
+    # issue 22: the adoption study dates adoption by every round in its two runs (real and synthetic loans) and
+    # leaves each round out in turn inside them, so a new round adds no 04 run (it was 2 x 7 for every set of rounds)
+    assert [i for i in new_runs if i.startswith("04_adoption_")] == []
+    needs = {r.id: r.needs for r in pipeline.load_config(config / "pipeline.yaml").runs}
     assert (
-        len([i for i in new_runs if i.startswith("04_adoption_")]) == 2 * 7
-    )  # every set of >= 2 rounds with 2017, real + synthetic
+        "01_clean_survey_2017" in needs["04_adoption_real"] and "01_clean_survey_2017" in needs["04_adoption_synthetic"]
+    )
     # the file was edited, not re-dumped: every old line (comments included) is still there, in order
     assert [line for line in after.splitlines() if line in before.splitlines()] == before.splitlines()
     assert "  2017:\n    input_path: survey/example_survey_2017.xlsx\n    codebook: '2017'\n" in after
@@ -315,21 +319,25 @@ def test_run_keys_follow_each_runs_own_inputs(raw_copy, tmp_path, monkeypatch):
     )
     rounds.new_round(2017, like=2014, config_dir=config)
     k1 = keys()
-    assert {i: k1[i] for i in k0 if i != "05_export_data"} == {i: k for i, k in k0.items() if i != "05_export_data"}
-    assert k1["05_export_data"] != k0["05_export_data"]  # the export needs every round, the new one too
+    # the export and the adoption runs need every round (issue 22: 04 dates adoption by every round), the new one too
+    every_round = {"05_export_data"} | {i for i in k0 if i.startswith("04_adoption_")}
+    assert every_round >= {"05_export_data", "04_adoption_real", "04_adoption_synthetic"}
+    assert {i: k1[i] for i in k0 if i not in every_round} == {i: k for i, k in k0.items() if i not in every_round}
+    assert all(k1[i] != k0[i] for i in every_round)
     adoption_runs = {
-        r.id: r.rounds for r in pipeline.load_config(config / "pipeline.yaml").runs if r.id.startswith("04_adoption_")
+        r.id: r.needs for r in pipeline.load_config(config / "pipeline.yaml").runs if r.id.startswith("04_adoption_")
     }
 
-    def with_round(year):  # the adoption runs (every set of >= 2 rounds) whose set holds this round
-        return {i for i, rs in adoption_runs.items() if year in rs}
+    def with_round(year):  # the adoption runs whose panel holds this round (every run: they date by every round)
+        return {i for i, needs in adoption_runs.items() if f"01_clean_survey_{year}" in needs}
 
     assert set(k1) - set(k0) == {
         "01_clean_survey_2017",
         "02_compare_2014_2017",
         "03_model_visits_2014_2017",
         "03_model_loans_2014_2017",
-    } | with_round(2017)
+    }  # no new adoption run: the two runs now hold 2017 (with_round(2017) is both of them)
+    assert with_round(2017) == {"04_adoption_real", "04_adoption_synthetic"}
     # an edited codebook re-runs its round and what needs it, nothing else
     with open(config / "codebooks" / "2011.yaml", "a") as f:
         f.write("\n# edited\n")

@@ -305,6 +305,28 @@ def test_event_study(language):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_honest(language):
+    from types import SimpleNamespace
+
+    rm = pd.DataFrame({"lb": [0.01, -0.02, -0.1], "ub": [0.08, 0.1, 0.2]}, index=pd.Index([0.5, 1.0, 2.0], name="Mbar"))
+    sd = pd.DataFrame({"lb": [0.02, -0.01], "ub": [0.07, 0.12]}, index=pd.Index([0.0, 0.01], name="M"))
+    h = SimpleNamespace(
+        relative_magnitudes=rm, smoothness=sd, original=(0.02, 0.06), breakdown_rm=0.8, breakdown_sd=None
+    )
+    fig, axes = plt.subplots(1, 2)
+    plots.honest(h, axes, language=language)
+    assert_one_language(
+        fig,
+        language,
+        expect=(
+            t("honest_rm", language),
+            t("honest_axis", language),
+            t("honest_breakdown", language, value=labels.number("0.8", language)),
+        ),
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_choropleth_density(real, language):
     b = real["boundaries"].assign(density=lambda d: d["population_2011"] / d["areal_km2"])
     fig, ax = plt.subplots()

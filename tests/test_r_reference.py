@@ -322,6 +322,32 @@ def _nonresponse_jobs(jobs: Jobs, aligned: pd.DataFrame, municipalities: pd.Data
         jobs.add(f"mice_logreg_{year_a}_{year_b}", "mice_logreg", frame, ours, settings)
 
 
+def _adoption_jobs(jobs: Jobs, rounds: list[int]) -> None:
+    """Notebook 04's two-way fixed-effects Poisson fits (static and event study) on the real loans, against R's glm
+    with the fixed effects as dummies and sandwich::vcovCL; pyfixest's small-sample factor (N-1)/(N-K) is handed
+    to R (documented convention: vcovCL counts every dummy in K, fixest not those nested in the clusters)."""
+    from helpers.analysis import adoption
+
+    panel = adoption.build(rounds, source="real")
+    s = panel.sample
+    for name, fit in (
+        ("static", adoption.fit_twfe_static(s)),
+        ("event", adoption.fit_twfe_event(s, (-4, 8))),
+    ):
+        tidy = fit.fit.tidy()
+        terms = list(tidy.index)
+        if name == "static":
+            frame = s.assign(treated_a=((s["g"] > 0) & (s["year"] >= s["g"])).astype(float))
+        else:
+            frame, _ = adoption.event_dummies(s, (-4, 8))
+        G = s["kommunekode"].nunique()
+        nk = float(np.asarray(fit.fit._ssc).squeeze()) / (G / (G - 1))
+        data = frame[["loans", "kommunekode", "year", "log_pop", *terms]].assign(nk=nk)
+        formula = "loans ~ " + " + ".join(terms) + " + kommunekode + year + offset(log_pop)"
+        ours = {"coef": tidy["Estimate"], "se": tidy["Std. Error"], "p": tidy["Pr(>|t|)"]}
+        jobs.add(f"adoption_{name}_ppml", "ppml_crv1", data, ours, formula)
+
+
 COOPERATING_CODES = [1, 2, 3, 4]
 
 
@@ -353,6 +379,7 @@ def reference_values(tmp_path_factory):
                 _model_jobs(
                     jobs, [int(y) for y in p["rounds"]], p["outcome"], p["usage_source"], p.get("ordering", "5<1<2<3<4")
                 )
+        _adoption_jobs(jobs, sorted(rounds))
     jobs.write()
     done = subprocess.run([rscript, str(R_SCRIPT), str(folder)], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"R failed:\n{done.stderr[-3000:]}"
@@ -471,6 +498,12 @@ def test_flagged_reporting_failure_is_why_glm_nb_fails(reference_values):
 
 def test_poisson_hc3_equals_sandwich(reference_values):
     _check(reference_values, "_poisson", {"coef": "coef", "se": "se", "p": "p", "loglik": "loglik"})
+
+
+def test_adoption_ppml_equals_glm_with_vcovcl(reference_values):
+    """Notebook 04's TWFE Poisson (pyfixest at fixef_tol 1e-10, iwls_tol 1e-12): coefficients, CRV1 standard errors
+    and normal (z) p-values equal R's glm + sandwich::vcovCL."""
+    _check(reference_values, "_ppml", {"coef": "coef", "se": "se", "p": "p"})
 
 
 def test_change_model_equals_lm_with_hc3(reference_values):

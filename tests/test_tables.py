@@ -154,7 +154,14 @@ def test_pyfixest_table_states_crv1_fixed_effects_n_clusters_and_fit_statistics(
     t = _twfe_table(twfe)
     cells = t.cells.set_index("row")
     assert cells.loc["standard errors", "static"] == "CRV1 clustered by kommunekode"
-    assert "CRV1 clustered by kommunekode (pyfixest; intervals t with 35 df)" in t.notes[0]  # G - 1 = 35
+    # issue 22: pyfixest's fepois computes its intervals and p-values from N(0, 1) (not t with G - 1 = 35 df, as
+    # the label said before), and the label now says so
+    assert "CRV1 clustered by kommunekode (pyfixest; intervals and p-values normal (z))" in t.notes[0]
+    from scipy import stats
+
+    r = static.fit.tidy().loc["treated_a"]
+    assert r["Pr(>|t|)"] == pytest.approx(2 * stats.norm.sf(abs(r["Estimate"] / r["Std. Error"])), rel=1e-9)
+    assert r["97.5%"] == pytest.approx(r["Estimate"] + stats.norm.ppf(0.975) * r["Std. Error"], rel=1e-12)
     assert cells.loc["kommune (library unit)", "static"] == "yes" and cells.loc["year", "event study"] == "yes"
     assert set(t.cells.loc[t.cells["section"] == "fixed effects", "row"]) == {"kommune (library unit)", "year"}
     assert cells.loc["N", "static"] == f"{36 * len(YEARS):,}" and cells.loc["clusters", "event study"] == "36"

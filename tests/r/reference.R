@@ -164,6 +164,17 @@ for (r in seq_len(nrow(jobs))) {
     put(id, "coef", coef(fit)); put(id, "se", sqrt(diag(v))); put(id, "p", ct[, 4])
     # logLik.glm is -Inf for non-integer counts (dpois); the same sum with lgamma(y + 1)
     put(id, "loglik", sum(y * log(mu) - mu - lgamma(y + 1)))
+  } else if (job$kind == "ppml_crv1") {
+    # notebook 04's two-way fixed-effects Poisson: glm with the kommune and year effects as dummies and the offset;
+    # CRV1 by kommune as pyfixest/fixest compute it: HC0 clustered with G/(G-1) (cadjust), times (N-1)/(N-K) with
+    # K not counting the kommune effects nested in the clusters (the frame's column nk); intervals normal (z)
+    d <- frame(job)
+    d$kommunekode <- factor(d$kommunekode); d$year <- factor(d$year)
+    fit <- quiet(glm(as.formula(job$formula), data = d, family = poisson, control = glm.control(epsilon = 1e-14, maxit = 100)))
+    terms <- setdiff(names(d), c("loans", "kommunekode", "year", "log_pop", "nk"))
+    v <- vcovCL(fit, cluster = ~kommunekode, type = "HC0", cadjust = TRUE) * d$nk[1]
+    b <- coef(fit)[terms]; se <- sqrt(diag(v))[terms]
+    put(id, "coef", b); put(id, "se", se); put(id, "p", 2 * pnorm(-abs(b / se)))
   } else if (job$kind == "ols_hc3") {
     d <- frame(job)
     fit <- lm(as.formula(job$formula), data = d)

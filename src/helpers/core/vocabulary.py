@@ -44,6 +44,8 @@ Spec = Literal["categorical", "score"]  # cooperation as categories (vs no coope
 
 # --------------------------------------------------------------------------- adoption (notebook 04)
 AdoptionOutcome = Literal["loans"]  # physical loans: the one outcome with a real series in every year
+Aggregation = Literal["dynamic", "simple", "group", "calendar"]  # did::aggte's types: event time, overall, cohort, year
+CsWeights = Literal["units", "population"]  # Callaway & Sant'Anna: each kommune counts once | by its population
 Estimator = Literal["cs", "twfe"]  # Callaway & Sant'Anna (csdid) | two-way fixed-effects Poisson (pyfixest)
 ControlGroup = Literal["notyettreated", "nevertreated"]
 TimingRule = Literal["round", "earliest"]  # adoption dated at the first treated round | the interval's earlier bound

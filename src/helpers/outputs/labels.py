@@ -250,6 +250,21 @@ TEXTS: dict[str, dict[str, str]] = {
     "pre_periods": {"en": "pre-periods (before adoption)", "da": "perioder før indførelsen"},
     "anticipation": {"en": "anticipation ({k} year(s))", "da": "forventningseffekt ({k} år)"},
     "series_interval": {"en": "{name} (95 % interval)", "da": "{name} (95 %-interval)"},
+    "simultaneous_band": {"en": "{name}: simultaneous 95 % band", "da": "{name}: simultant 95 %-bånd"},
+    "honest_original": {"en": "parallel\ntrends", "da": "parallelle\ntrends"},
+    "honest_rm": {
+        "en": "Mbar: post-adoption violation at most Mbar x the largest pre-adoption one",
+        "da": "Mbar: brud efter indførelsen højst Mbar x det største før",
+    },
+    "honest_sd": {
+        "en": "M: change in the slope of the differential trend per year (log points)",
+        "da": "M: ændring i den differentielle trends hældning pr. år (log-point)",
+    },
+    "honest_axis": {
+        "en": "robust 95 % set of the average effect",
+        "da": "robust 95 %-mængde for den gennemsnitlige effekt",
+    },
+    "honest_breakdown": {"en": "breakdown value {value}", "da": "nedbrudsværdi {value}"},
     "reference_period": {"en": "reference period\n(0 by construction)", "da": "referenceperiode\n(0 pr. definition)"},
     "true_effect": {"en": "true effect (synthetic)", "da": "sand effekt (syntetisk)"},
     "event_time_axis": {

@@ -538,8 +538,10 @@ def event_study(
     language: str = "en",
 ) -> plt.Axes:
     """Event-study plot: one series per estimator (``tables``: name -> table indexed by event time with
-    estimate, low, high, reference), 95 % intervals as error bars, pre-periods shaded, the reference
-    period marked with an open symbol at 0, the true effects (synthetic data) as a dashed line."""
+    estimate, low, high, reference), 95 % intervals as error bars (the jackknife ones, ``low_jk``/``high_jk``,
+    where a table has them), pre-periods shaded, the reference period marked with an open symbol at 0, the
+    true effects (synthetic data) as a dashed line. The first table's simultaneous 95 % band (``band_low``,
+    ``band_high``), where it has one, is drawn behind its intervals as a light bar."""
     labels.check_language(language)
     colours = ["#1f4e79", "#c0392b", "#2e7d32", "#8e44ad"]
     width = 0.18 * (len(tables) - 1)
@@ -557,10 +559,22 @@ def event_study(
         x = t.index.to_numpy(dtype=float) + (i * 0.18 - width / 2 if len(tables) > 1 else 0)
         est = t.loc[~t["reference"]]
         xe = est.index.to_numpy(dtype=float) + (i * 0.18 - width / 2 if len(tables) > 1 else 0)
+        if i == 0 and {"band_low", "band_high"} <= set(t.columns) and est["band_low"].notna().any():
+            ax.bar(
+                xe,
+                est["band_high"] - est["band_low"],
+                bottom=est["band_low"],
+                width=0.16,
+                color=colours[0],
+                alpha=0.18,
+                zorder=1,
+                label=labels.text("simultaneous_band", language, name=name),
+            )
+        lo, hi = ("low_jk", "high_jk") if "low_jk" in t.columns and est["low_jk"].notna().any() else ("low", "high")
         ax.errorbar(
             xe,
             est["estimate"],
-            yerr=[est["estimate"] - est["low"], est["high"] - est["estimate"]],
+            yerr=[est["estimate"] - est[lo], est[hi] - est["estimate"]],
             fmt="o",
             ms=4,
             capsize=2,
@@ -600,3 +614,38 @@ def event_study(
     ax.grid(alpha=0.3)
     labels.localize_ticks(ax, language)
     return ax
+
+
+def honest(sensitivity, axes, *, language: str = "en") -> None:
+    """The Rambachan & Roth sensitivity (``adoption.HonestSensitivity``) on two axes: the robust 95 % sets by
+    relative magnitude Mbar (left) and by smoothness M (right), each beside the original interval under exact
+    parallel trends, with 0 marked and the breakdown value (where there is one) as a dotted line."""
+    labels.check_language(language)
+    panels = (
+        (sensitivity.relative_magnitudes, "Mbar", sensitivity.breakdown_rm, "honest_rm"),
+        (sensitivity.smoothness, "M", sensitivity.breakdown_sd, "honest_sd"),
+    )
+    for ax, (table, _name, breakdown, key) in zip(axes, panels, strict=True):
+        xs = list(range(len(table) + 1))
+        ticks = [labels.text("honest_original", language)] + [labels.number(f"{m:g}", language) for m in table.index]
+        lows = [sensitivity.original[0], *table["lb"]]
+        highs = [sensitivity.original[1], *table["ub"]]
+        for x, lo, hi in zip(xs, lows, highs, strict=True):
+            ax.plot([x, x], [lo, hi], color="#555555" if x == 0 else "#1f4e79", lw=3, solid_capstyle="butt")
+        ax.axhline(0, color="#c0392b", lw=0.8, ls="--")
+        if breakdown is not None and np.isfinite(breakdown):
+            pos = float(np.interp(breakdown, list(table.index), xs[1:]))
+            ax.axvline(
+                pos,
+                color="#333333",
+                lw=0.8,
+                ls=":",
+                label=labels.text("honest_breakdown", language, value=labels.number(f"{breakdown:.2g}", language)),
+            )
+            ax.legend(fontsize=8, loc="upper left")
+        ax.set_xticks(xs)
+        ax.set_xticklabels(ticks, fontsize=8)
+        ax.set_xlabel(labels.text(key, language))
+        ax.set_ylabel(labels.text("honest_axis", language))
+        ax.grid(alpha=0.3)
+        labels.localize_ticks(ax, language)

@@ -20,7 +20,9 @@ intervals, so the cells are built here from the fits and handed to those two wri
 
 pyfixest fits (``feols``/``fepois``, notebook 04's PPML two-way fixed-effects models) are read
 through :class:`FixestFit`: estimates, standard errors, p-values and intervals from ``fit.tidy()``
-(pyfixest's own intervals: t with the fit's ``_df_t`` degrees of freedom, G - 1 when clustered), N
+(pyfixest's own: **normal (z)** for ``fepois`` and ``feglm``, t with the fit's ``_df_t`` degrees of
+freedom for ``feols``, as pyfixest's ``get_inference`` decides by the fit's ``_method``; the column
+``Pr(>|t|)`` keeps its name either way, so the label says which), N
 from ``_N``, the covariance as pyfixest records it (``_vcov_type_detail``, ``_clustervar``), the
 fixed effects as yes/no rows, the log-likelihood and deviance (both equal statsmodels' Poisson GLM
 with the fixed effects as dummies). pyfixest's ``_pseudo_r2`` is not shown: its null model is a
@@ -69,8 +71,9 @@ class FixestFit:
 
     Fields: ``params`` (estimates by term), ``bse``, ``pvalues``, ``ci`` (95 % interval, one row per term),
     ``nobs``, ``llf`` and ``deviance`` (NaN when the fit has none), ``fixed_effects`` and ``clustervar`` (variable
-    names), ``clusters`` (G, None when not clustered), ``df_t`` (the t degrees of freedom of the intervals),
-    ``vcov_type`` (pyfixest's name of the covariance, e.g. "CRV1").
+    names), ``clusters`` (G, None when not clustered), ``df_t`` (the fit's t degrees of freedom), ``vcov_type``
+    (pyfixest's name of the covariance, e.g. "CRV1"), ``distribution`` of the intervals and p-values ("z" for a
+    Poisson or other GLM fit, "t" for OLS, as pyfixest computes them).
 
     Made by :meth:`read` from the fit, and only there: ``tidy()`` for the estimates and intervals, ``_N``,
     ``_G``, ``_vcov_type_detail``/``_clustervar``, ``_fixef``, ``_loglik``, ``deviance``, ``_df_t``. pyfixest has
@@ -91,6 +94,7 @@ class FixestFit:
     clusters: int | None
     df_t: int
     vcov_type: str
+    distribution: str = "t"
 
     @classmethod
     def read(cls, fit) -> FixestFit:
@@ -116,14 +120,20 @@ class FixestFit:
             clusters=int(np.min(fit._G)) if clustervar and len(getattr(fit, "_G", [])) else None,
             df_t=int(fit._df_t),
             vcov_type=str(fit._vcov_type_detail),
+            distribution="z" if str(getattr(fit, "_method", "feols")).startswith(("fepois", "feglm")) else "t",
         )
 
     def conf_int(self):
         return self.ci
 
     @property
+    def interval_words(self) -> str:
+        """What the intervals and p-values are: "normal (z)" or "t with 35 df"."""
+        return "normal (z)" if self.distribution == "z" else f"t with {self.df_t} df"
+
+    @property
     def covariance(self) -> str:
-        interval = f"(pyfixest; intervals t with {self.df_t} df)"
+        interval = f"(pyfixest; intervals and p-values {self.interval_words})"
         if self.clustervar:
             return f"{self.vcov_type} clustered by {', '.join(self.clustervar)} {interval}"
         names = {"iid": "model-based (iid)", "hetero": "heteroskedasticity-robust (HC1)"}
@@ -172,13 +182,24 @@ def event_time_labels(window) -> dict[str, str]:
     return {f"pre{-lo}": f"event time \u2264 \u2212{-lo} (binned)", f"post{hi}": f"event time \u2265 +{hi} (binned)"}
 
 
-def adoption_twfe_table(estimates, spec) -> RegressionTable:
+def adoption_twfe_table(estimates, spec, wild: dict | None = None) -> RegressionTable:
     """Notebook 04's two-way fixed-effects Poisson fits side by side, as rate ratios: the static effect and the
     event study of ``estimates`` (``adoption.Estimates``), titled with the treatment and rounds of ``spec``
-    (``adoption.PanelSpec``)."""
+    (``adoption.PanelSpec``); the notes state the estimand in words and, given ``wild`` (``adoption.twfe_wild``),
+    the wild score bootstrap interval of the static effect beside its CRV1 one."""
+    from helpers.analysis.adoption import ESTIMANDS
     from helpers.results.adoption import TREATMENT_WORDS
 
     event = estimates.twfe
+    extra = [f"Estimand: {ESTIMANDS['twfe']}."]
+    if wild and "static" in wild:
+        w = wild["static"]
+        r = w.table.iloc[0]
+        extra.append(
+            f"Few clusters: the {w.method}, gives the static effect a 95 % interval of "
+            f"[{np.exp(r['low_wild']):.3f}, {np.exp(r['high_wild']):.3f}] (rate ratio) and p = {r['p_wild']:.3f}, "
+            f"against CRV1 [{np.exp(r['low']):.3f}, {np.exp(r['high']):.3f}], p = {r['p']:.3f}."
+        )
     return regression_table(
         {"static (one effect)": estimates.static, "event study": event},
         scale="rate ratio",
@@ -188,7 +209,8 @@ def adoption_twfe_table(estimates, spec) -> RegressionTable:
         notes=[
             "Poisson (PPML) of the loans count with kommune and year fixed effects and log population as offset: "
             f"rate ratios of loans per inhabitant. Event time {-1 - event.anticipation} (the last year before "
-            "adoption) is the reference (rate ratio 1); the endpoints bin all earlier or later years."
+            "adoption) is the reference (rate ratio 1); the endpoints bin all earlier or later years.",
+            *extra,
         ],
     )
 
