@@ -41,6 +41,7 @@ IntervalKind = Literal["wald", "profile"]  # Wald (estimate +/- z se) | profile 
 Spec = Literal["categorical", "score"]  # cooperation as categories (vs no cooperation) or as a level score
 
 # --------------------------------------------------------------------------- adoption (notebook 04)
+AdoptionCategory = Literal["never treated", "adopter", "always treated", "no answer"]  # a unit's timing category
 AdoptionOutcome = Literal["loans"]  # physical loans: the one outcome with a real series in every year
 Estimator = Literal["cs", "twfe"]  # Callaway & Sant'Anna (csdid) | two-way fixed-effects Poisson (pyfixest)
 ControlGroup = Literal["notyettreated", "nevertreated"]
@@ -51,7 +52,9 @@ Treatment = Literal["any", "staff", "level1+", "level2+", "level3+", "level4+"]
 
 # --------------------------------------------------------------------------- exports (notebook 05)
 MeasureLevel = Literal["nominal", "ordinal", "scale"]  # SPSS measurement level of an exported variable
+Provenance = Literal["real", "synthetic", "derived"]  # where an exported variable's values come from
 VariableKind = Literal["integer", "float", "string", "datetime", "yesno", "code"]  # yesno 1/0; code: labelled integer
+VariableOrigin = Literal["reference", "survey", "usage", "derived"]  # the input an exported variable is read from
 
 # --------------------------------------------------------------------------- survey codebooks
 ColumnType = Literal["kommune", "datetime", "label", "model", "integer", "text"]  # how a codebook column is read
