@@ -253,16 +253,11 @@ def survey_source(df: pd.DataFrame) -> RawSource:
     return RawSource(str((df.attrs or {}).get("source") or "the round's export"), bool(df["synthetic"].any()))
 
 
-def panel_outcomes(panel: pd.DataFrame) -> tuple[str, ...]:
-    """The usage outcomes a panel holds (a real-only panel holds only those from real sources)."""
-    return tuple(o for o in usage.OUTCOMES if f"{o}_source" in panel.columns)
-
-
 def usage_sources(panel: pd.DataFrame) -> dict[str, RawSource]:
     """Each outcome's source in the panel (its ``<outcome>_source`` label) and whether it is synthetic."""
     return {
         o: RawSource(str(panel[f"{o}_source"].iat[0]), bool(panel[f"{o}_synthetic"].any()))
-        for o in panel_outcomes(panel)
+        for o in usage.panel_outcomes(panel)
     }
 
 
@@ -280,7 +275,7 @@ def _held(described: Sequence[Variable], outcomes: Iterable[str]) -> tuple[Varia
 
 def panel_table(panel: pd.DataFrame, sets: dict, sources: Sources | None = None) -> Table:
     """The usage panel (helpers.data.usage.read_panel) as an export table."""
-    outcomes = panel_outcomes(panel)
+    outcomes = usage.panel_outcomes(panel)
     sources = sources or Sources(usage=usage_sources(panel))
     years = f"{int(panel['year'].min())}-{int(panel['year'].max())}"
     return _table(
@@ -330,7 +325,7 @@ def analysis_frame(
         "digital_strategy",
         "org_change_planned",
     ]
-    outcomes = panel_outcomes(panel)
+    outcomes = usage.panel_outcomes(panel)
     usage_cols = ["population", *[c for o in outcomes for c in outcome_columns(o)], "outlier", "quality_flag"]
     parts = []
     for year, s in sorted(rounds.items()):
@@ -387,7 +382,7 @@ def analysis_table(
     sources: Sources | None = None,
 ) -> Table:
     df = analysis_frame(rounds, panel, usage_year_offset, ordering)
-    outcomes = panel_outcomes(panel)
+    outcomes = usage.panel_outcomes(panel)
     sources = sources or Sources({int(y): survey_source(s) for y, s in rounds.items()}, usage_sources(panel))
     title = f"kommune x round {min(rounds)}-{max(rounds)}, usage round+{usage_year_offset}"
     return _table(
@@ -445,7 +440,7 @@ def kommune_year_frame(
     from helpers.analysis.adoption.panel import COVID_YEARS
 
     years = series_years(panel)
-    outcomes = panel_outcomes(panel)
+    outcomes = usage.panel_outcomes(panel)
     loans = "loans" in outcomes
     unit_cols = ["kommunekode", "year", "navn", "unit_members", "regionsnavn", "kommunegruppe", "merged_2007"]
     cols = [*unit_cols, "population", *(outcome_columns("loans") if loans else ()), "outlier", "quality_flag"]
@@ -496,7 +491,7 @@ def kommune_year_table(
 ) -> Table:
     """The kommune x year panel (:func:`kommune_year_frame`) as an export table."""
     df = kommune_year_frame(rounds, panel, usage_year_offset, ordering)
-    outcomes = tuple(o for o in panel_outcomes(panel) if o == "loans")
+    outcomes = tuple(o for o in usage.panel_outcomes(panel) if o == "loans")
     sources = sources or Sources({int(y): survey_source(s) for y, s in rounds.items()}, usage_sources(panel))
     years = series_years(panel)
     return _table(
