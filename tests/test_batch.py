@@ -10,6 +10,7 @@ import yaml
 
 from helpers.core import paths
 from helpers.running import pipeline, rounds
+from helpers.running.pipeline import keys
 
 
 def test_templates_expand_per_round_and_per_pair(make_notebook, write_config):
@@ -96,7 +97,7 @@ def test_incremental_runs_skip_what_is_unchanged(make_notebook, write_config, ou
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "ok"}
     assert "a 3" in (outputs / "reports" / "executed" / "b.ipynb").read_text()
     # changed helper code re-runs everything
-    monkeypatch.setattr(pipeline, "code_hash", lambda cache=None: "different")
+    monkeypatch.setattr(keys, "code_hash", lambda cache=None: "different")
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "ok", "b": "ok"}
     assert status(pipeline.run(cfg, echo=quiet)) == {"a": "skipped", "b": "skipped"}
     # --force re-runs everything; a deleted output re-runs its notebook
@@ -178,7 +179,7 @@ SPEC = {"input_path": "survey/s 2020.xlsx", "codebook": "2011"}
     ],
 )
 def test_round_entry_is_added_to_the_rounds_section(text):
-    new = rounds.add_round_entry(text, 2020, SPEC)
+    new = pipeline.add_round_entry(text, 2020, SPEC)
     doc = yaml.safe_load(new)
     assert doc["rounds"][2020] == SPEC and doc["kernel"] == "k"
     assert {y for y in doc["rounds"]} == {y for y in (yaml.safe_load(text).get("rounds") or {})} | {2020}
@@ -188,7 +189,7 @@ def test_round_entry_that_cannot_be_placed_is_refused(tmp_path):
     # a flow-style section cannot be extended line by line: say so, write nothing
     text = "rounds: {2009: {input_path: a.csv, codebook: '2009'}}\nkernel: k\n"
     with pytest.raises(pipeline.ConfigError, match="add it by hand"):
-        rounds.add_round_entry(text, 2020, SPEC)
+        pipeline.add_round_entry(text, 2020, SPEC)
     config = tmp_path / "config"
     shutil.copytree(paths.config(), config)
     (config / "pipeline.yaml").write_text(text.replace("a.csv", "survey/example_survey_2009.csv") + "runs: []\n")
@@ -280,7 +281,7 @@ def test_expected_seconds_from_the_manifest():
 def test_papermill_is_imported_without_the_slow_iri_grammar():
     # a fresh interpreter: the test process may have imported jsonschema already
     code = (
-        "import sys\nfrom helpers.running import pipeline\npipeline._import_papermill()\nimport nbformat\n"
+        "import sys\nfrom helpers.running.pipeline import execution\nexecution.import_papermill()\nimport nbformat\n"
         "nb = nbformat.v4.new_notebook(); nbformat.validate(nb)\n"
         "nb.cells.append({'cell_type': 'code'})\n"
         "try:\n    nbformat.validate(nb)\nexcept nbformat.ValidationError:\n    print('invalid caught')\n"

@@ -25,6 +25,7 @@ import yaml
 from helpers.core import files, paths
 from helpers.data import provenance
 from helpers.running import lock, pipeline
+from helpers.running.pipeline import keys
 
 pytestmark = pytest.mark.slow
 
@@ -318,8 +319,8 @@ def test_other_output_folders_rerun_everything(clean_run, monkeypatch, tmp_path)
 
 def test_a_package_version_change_reruns_everything(clean_run, monkeypatch):
     project, clean = clean_run
-    real = pipeline._version
-    monkeypatch.setattr(pipeline, "_version", lambda p: "0.0-downgraded" if p == "pandas" else real(p))
+    real = keys.package_version
+    monkeypatch.setattr(keys, "package_version", lambda p: "0.0-downgraded" if p == "pandas" else real(p))
     assert set(project.run().values()) == {"ok"}
     assert project.manifest()["packages"]["pandas"] == "0.0-downgraded"
     assert project.snapshot() == clean

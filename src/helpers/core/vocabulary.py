@@ -87,6 +87,8 @@ McNemarMethod = Literal["exact binomial", "chi-square", "chi-square, continuity-
 
 # --------------------------------------------------------------------------- pipeline config
 Pairs = Literal["consecutive", "all"]  # which pairs of survey rounds the per_pair templates run for
+RunStatus = Literal["ok", "skipped", "failed", "blocked", "running", "interrupted", "not started"]  # a run's record
+WorkersAuto = Literal["auto"]  # `workers: auto`: one notebook run per core (else a whole number)
 
 
 def choices(allowed: Any) -> tuple:

@@ -163,25 +163,6 @@ def _results_json(name: str, results: KeyResults) -> dict:
     return results.to_json()
 
 
-def relative_papermill_paths(notebook: Path):
-    """Rewrite the absolute input and output paths papermill records in an executed notebook's
-    metadata as paths relative to the project, so no output names the machine it ran on; returns the
-    notebook as rewritten (the pipeline exports its HTML from it without reading the file again)."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    meta = nb.metadata.get("papermill", {})
-    changed = False
-    for key in ("input_path", "output_path"):
-        value = meta.get(key)
-        if value and Path(value).is_absolute():
-            meta[key] = paths.relative(Path(value))
-            changed = True
-    if changed:
-        files.write_text(notebook, nbformat.writes(nb))
-    return nb
-
-
 def key_values(values, *, name: str = "value", percent: tuple[str, ...] = ()) -> pd.DataFrame:
     """A flat dict (or a flat dataclass) of results as a readable two-column table (not a raw dict): whole
     numbers stay whole (no ``85.0``), keys in ``percent`` are shown as per cent, names lose their underscores."""

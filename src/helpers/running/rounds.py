@@ -11,52 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
-from helpers.core import files, paths
-from helpers.running.pipeline import ConfigError, load_rounds
-
-
-def add_round_entry(text: str, year: int, spec: dict, where: str = "pipeline.yaml") -> str:
-    """The pipeline config's text with ``year`` added at the end of its ``rounds`` section.
-
-    The file is edited as text, not re-dumped, so its comments and layout stay; the result is read
-    back and must give the old rounds plus the new one.
-    """
-    entry = yaml.safe_dump(
-        {int(year): {"input_path": spec["input_path"], "codebook": str(spec["codebook"])}},
-        sort_keys=False,
-        allow_unicode=True,
-    )
-    entry = "".join("  " + line for line in entry.splitlines(keepends=True))
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    start = next((i for i, line in enumerate(lines) if re.match(r"rounds:\s*(\{\s*\}|null|~)?\s*(#.*)?$", line)), None)
-    if start is None:
-        new = "".join(lines) + "\nrounds:\n" + entry
-    else:
-        lines[start] = "rounds:\n"
-        end = start + 1  # after the last indented line of the section
-        for i in range(start + 1, len(lines)):
-            if lines[i][:1] not in (" ", "\t", "#", "\n", ""):
-                break  # the next top-level key
-            if lines[i][:1] in (" ", "\t") and lines[i].strip():
-                end = i + 1
-        new = "".join(lines[:end]) + entry + "".join(lines[end:])
-    before = yaml.safe_load(text) or {}
-    after = yaml.safe_load(new) or {}
-    expected = {
-        **(before.get("rounds") or {}),
-        int(year): {"input_path": spec["input_path"], "codebook": str(spec["codebook"])},
-    }
-    if after.get("rounds") != expected or {k: v for k, v in after.items() if k != "rounds"} != {
-        k: v for k, v in before.items() if k != "rounds"
-    }:
-        raise ConfigError(
-            f"{where}: could not add round {year} to its `rounds:` section automatically; add it by hand:\n{entry}"
-        )
-    return new
+from helpers.core import files, paths, vocabulary
+from helpers.running.pipeline.config import add_round_entry, load_rounds
 
 
 def new_round(year: int, *, like: int, input_path: str | None = None, config_dir: Path | None = None) -> list[str]:
@@ -64,8 +20,7 @@ def new_round(year: int, *, like: int, input_path: str | None = None, config_dir
     config_dir = Path(config_dir or paths.config())
     path = config_dir / "pipeline.yaml"
     rounds = load_rounds(path)
-    if like not in rounds:
-        raise ValueError(f"--like {like}: no such round in {paths.relative(path)}; accepted: {sorted(rounds)}")
+    vocabulary.check_choice(f"--like (a round of {paths.relative(path)})", like, sorted(rounds))
     if year in rounds:
         raise ValueError(f"round {year} is already in {paths.relative(path)}: {rounds[year]}")
     ext = Path(rounds[like]["input_path"]).suffix
