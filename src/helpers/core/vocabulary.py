@@ -87,7 +87,9 @@ McNemarMethod = Literal["exact binomial", "chi-square", "chi-square, continuity-
 
 # --------------------------------------------------------------------------- pipeline config
 Pairs = Literal["consecutive", "all"]  # which pairs of survey rounds the per_pair templates run for
-RunStatus = Literal["ok", "skipped", "failed", "blocked", "running", "interrupted", "not started"]  # a run's record
+RunStatus = Literal[
+    "ok", "skipped", "not covered", "failed", "blocked", "running", "interrupted", "not started"
+]  # a run's record; "not covered": its data do not cover its years (skipped with the reason, not a failure)
 WorkersAuto = Literal["auto"]  # `workers: auto`: one notebook run per core (else a whole number)
 
 
