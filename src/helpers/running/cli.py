@@ -64,7 +64,9 @@ def _cmd_report(args) -> int:
 def _cmd_new_round(args) -> int:
     from helpers.running import rounds
 
-    created = rounds.new_round(args.year, like=args.like, input_path=args.input)
+    created = rounds.new_round(
+        args.year, like=args.like, input_path=args.input, codebook=args.codebook, config=args.config
+    )
     for line in created:
         print(line)
     return 0
@@ -196,6 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument(
         "--input", default=None, help="the export under data/raw (default survey/example_survey_<year>.<ext of --like>)"
     )
+    n.add_argument(
+        "--codebook",
+        default=None,
+        help="reuse this codebook of config/codebooks as it is (default: copy the --like round's to <year>.yaml)",
+    )
+    n.add_argument("--config", default=None, help="the pipeline config to edit (default config/pipeline.yaml)")
     n.set_defaults(func=_cmd_new_round)
 
     c = sub.add_parser(
