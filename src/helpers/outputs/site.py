@@ -97,7 +97,12 @@ class Summary:
 
     @property
     def failed(self) -> bool:
-        return self.status not in ("ok", "skipped")
+        return self.status not in ("ok", "skipped", "not covered")
+
+    @property
+    def not_covered(self) -> bool:
+        """The run's data do not cover its years: skipped with the reason (``error``), not failed."""
+        return self.status == "not covered"
 
 
 @dataclass(frozen=True)
