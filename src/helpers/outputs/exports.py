@@ -756,7 +756,7 @@ def write_exports(
             "synthetic": synthetic,
             "note": SYNTHETIC_MARK if synthetic else "computed from real data",
             "parameters": {
-                "rounds": sorted(int(t.frame["year"].iat[0]) for t in tables if t.variables is SURVEY_VARIABLES),
+                "rounds": sorted(int(t.frame["year"].iat[0]) for t in tables if t.variables == SURVEY_VARIABLES),
                 "usage_year_offset": int(usage_year_offset),
                 "ordering": cooperation.format_ordering(ordering),
                 "real_only": bool(export.real_only if export is not None else real_only),
