@@ -682,3 +682,18 @@ def test_spss_lines_are_at_most_80_bytes_and_keep_every_word():
     lines = exports.spss_lines([note, "short"])
     assert all(len(line.encode()) <= 80 for line in lines) and lines[-1] == "short"
     assert "".join(line.strip() for line in lines[:-1]).replace(" ", "") == note.replace(" ", "")
+
+
+def test_the_loans_label_says_how_the_count_was_made():
+    """Per inhabitant x population from the real per-capita file; a count as published from StatBank."""
+    loans = [v for v in variables.PANEL_VARIABLES if v.name == "loans"]
+    frame = pd.DataFrame({"loans": [1234.5]})
+    for label, synthetic, expected in (
+        (usage.SOURCE_LABELS["real"], False, variables.RECONSTRUCTED_LOANS_LABEL),
+        (usage.SOURCE_LABELS["statbank"], False, "Physical loans, count for the library unit"),
+        (usage.SOURCE_LABELS["synthetic"], True, "Physical loans, count for the library unit"),
+    ):
+        sources = variables.Sources(usage={"loans": variables.RawSource(label, synthetic)})
+        table = exports._table("t", "t", frame, loans, {}, sources, [])
+        assert table.variables[0].label == expected and table.provenance["loans"].synthetic is synthetic
+    assert "not a whole number" in variables.RECONSTRUCTED_LOANS_LABEL

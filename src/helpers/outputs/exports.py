@@ -56,6 +56,7 @@ from helpers.outputs.variables import (
     codebooks,
     config_rounds,
     kommune_year_variables,
+    loans_labelled,
     outcome_columns,
     resolve,
     treatment_suffix,
@@ -207,8 +208,10 @@ def _labels_for(variables: Sequence[Variable], sets: dict[str, dict[int, str]]) 
 
 
 def _table(name: str, title: str, df: pd.DataFrame, described, sets: dict, sources: Sources, rounds, notes=()):
-    """An export table: ``df`` encoded for ``described``, with each variable's provenance from ``sources``."""
-    described = tuple(described)
+    """An export table: ``df`` encoded for ``described``, with each variable's provenance from ``sources``
+    (and the label of ``loans`` saying how its count was made, from its source)."""
+    loans = sources.usage.get("loans")
+    described = loans_labelled(tuple(described), loans is None or loans.label == usage.SOURCE_LABELS["real"])
     return Table(
         name,
         title,

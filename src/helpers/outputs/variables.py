@@ -21,6 +21,7 @@ outcome came from and whether it is synthetic.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -204,13 +205,22 @@ LOANS_COUNT = (
     "real loans: loans per inhabitant (Statistics Denmark) x the kommune's own 1 January population, summed "
     "over the library unit, so **not a whole number**; count models take it as it is (Poisson/PPML: Stata "
     "`poisson`, `ppmlhdfe`, R `fixest::fepois`; `glm.nb` and Stata's `nbreg` warn about non-integers, so round "
-    "it there and say so); missing after 2023 (no population)"
+    "it there and say so); missing after 2023 (no population). From the Statistics Denmark cache or the "
+    "synthetic panel, loans are counts as published, and the label says so"
 )
+RECONSTRUCTED_LOANS_LABEL = "Physical loans: per inhabitant x population (not a whole number)"
+
+
+def loans_labelled(described: Sequence[Variable], reconstructed: bool) -> tuple[Variable, ...]:
+    """``described`` with the label of ``loans`` saying how its count was made: per inhabitant x population
+    (the real per-capita file; not a whole number) or a count as the source publishes it (StatBank, synthetic)."""
+    label = RECONSTRUCTED_LOANS_LABEL if reconstructed else f"{_OUTCOME_LABELS['loans']}, count for the library unit"
+    return tuple(dataclasses.replace(v, label=label) if v.name == "loans" else v for v in described)
 
 
 def _count_label(outcome: str) -> str:
     if outcome == "loans":
-        return "Physical loans: per inhabitant x population (not a whole number)"
+        return RECONSTRUCTED_LOANS_LABEL  # the default source; loans_labelled() says otherwise for the others
     return f"{_OUTCOME_LABELS[outcome]}, count for the library unit"
 
 
