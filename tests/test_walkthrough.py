@@ -30,7 +30,7 @@ from helpers.core import paths
 from helpers.running import cli, pipeline
 
 SHORT = {"coverage_reps": 40, "power_reps": 20, "simulation_reps": 20, "bootstrap_draws": 49, "honest_points": 10}
-SECTION = "## From your export to the report"
+SECTION = "### From your export to the report"
 
 
 def walkthrough() -> tuple[list[list[str]], dict, str]:

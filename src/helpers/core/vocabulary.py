@@ -85,6 +85,28 @@ YesNo = Literal["yes", "no", "dont_know"]  # canonical values of the yes/no ques
 # --------------------------------------------------------------------------- paired tests (notebook 02)
 McNemarMethod = Literal["exact binomial", "chi-square", "chi-square, continuity-corrected"]
 
+# --------------------------------------------------------------------------- manuscript (helpers.outputs.paper)
+PaperOutput = Literal["docx", "tex", "pdf"]  # the manuscript's output formats (`borgerservice paper --formats`)
+ValueFormat = Literal[  # how a bound value is written (helpers.outputs.paper.bind.FORMATS; brief.words)
+    "change_interval",
+    "count",
+    "effect_interval",
+    "evidence",
+    "list",
+    "million",
+    "number",
+    "p_value",
+    "pct",
+    "percent_interval",
+    "ratio",
+    "ratio_interval",
+    "rough_ratio",
+    "share",
+    "signed_percent",
+    "signed_points",
+    "text",
+]
+
 # --------------------------------------------------------------------------- pipeline config
 Pairs = Literal["consecutive", "all"]  # which pairs of survey rounds the per_pair templates run for
 RunStatus = Literal[

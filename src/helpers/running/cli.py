@@ -1,7 +1,7 @@
 """The `borgerservice` command: run the pipeline and the data chores behind it.
 
-Verbs: run, report, new-round, clean, examples, fetch-usage, add-data, export, check-data. Heavy modules are imported
-inside each verb so that `borgerservice run` with nothing to do returns quickly.
+Verbs: run, report, paper, new-round, clean, examples, fetch-usage, add-data, export, check-data. Heavy modules are
+imported inside each verb so that `borgerservice run` with nothing to do returns quickly.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 
 from helpers.core import paths
 from helpers.core.errors import DataError
+from helpers.core.vocabulary import PaperOutput, accepted, choices
 
 
 def _cmd_run(args) -> int:
@@ -58,6 +59,34 @@ def _cmd_report(args) -> int:
     print(f"site: {paths.relative(built / 'index.html')}")
     if not args.no_pdf:
         print(f"pdf:  {paths.relative(site.pdf(built))}")
+    return 0
+
+
+def _cmd_paper(args) -> int:
+    from helpers.outputs import paper
+    from helpers.outputs.brief.words import counted
+
+    if args.check:
+        bound = paper.check(args.manuscript)
+        assets = counted(len(bound.assets), "figure or table", "figures and tables")
+        print(
+            f"{paths.relative(bound.manuscript.path)}: {counted(len(bound.values), 'value')} from "
+            f"{counted(len(bound.sources), 'run')}, {assets}: ok"
+            + (" (synthetic example data)" if bound.synthetic else "")
+        )
+        return 0
+    try:
+        built = paper.build(args.manuscript, args.out, tuple(args.formats))
+    except RuntimeError as exc:  # pandoc or Typst stopped: their message, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for f in (built.docx, built.tex, built.pdf, built.markdown, built.bindings):
+        if f is not None:
+            print(f"wrote {paths.relative(f)}")
+    print(
+        f"{counted(built.values, 'value')}, {counted(built.figures, 'figure')} and {counted(built.tables, 'table')} "
+        "bound to the run" + ("; synthetic example data: marked on the title page" if built.synthetic else "")
+    )
     return 0
 
 
@@ -186,6 +215,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--no-pdf", action="store_true", help="only the site, no PDF (the PDF needs /usr/bin/chromium)")
     rep.set_defaults(func=_cmd_report)
+
+    pp = sub.add_parser(
+        "paper",
+        help="build the manuscript (paper/manuscript.md) bound to the last run into reports/paper (.docx, .tex, .pdf)",
+    )
+    pp.add_argument("--manuscript", default=None, help="the manuscript (default paper/manuscript.md)")
+    pp.add_argument("--out", default=None, help="output folder (default reports/paper)")
+    pp.add_argument(
+        "--formats",
+        nargs="+",
+        default=list(choices(PaperOutput)),
+        metavar="FORMAT",
+        help=f"formats to write (default all: {accepted(PaperOutput)})",
+    )
+    pp.add_argument("--check", action="store_true", help="only check the placeholders against the run; write nothing")
+    pp.set_defaults(func=_cmd_paper)
 
     n = sub.add_parser(
         "new-round",
