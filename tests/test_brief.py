@@ -535,12 +535,14 @@ def test_export_brief_reads_the_typed_results_written_by_the_notebook(outputs):
     assert said[1] == (
         "25 files: the 3 survey rounds (2009, 2011, 2014), the usage panel (1,649 library unit-years) and the "
         "analysis file (294 kommune-rounds; responses: 91 in 2009, 88 in 2011, 98 in 2014), each as CSV, Excel CSV, "
-        "Stata, SPSS and parquet, with the codebooks' value labels."
+        "Stata, SPSS and parquet, with the codebooks' value labels and each variable's provenance (real, synthetic or "
+        "derived) as a note."
     )
-    assert said[2] == "The data dictionary matches the codebooks and schemas."
+    assert said[2] == "With synthetic values, and named so: analysis_synthetic and usage_panel_synthetic."
+    assert said[3] == "The data dictionary matches the codebooks and schemas."
     reports.write_results("05_export_data", _export_results(False), synthetic=False, parameters=parameters)
     said = brief.sentences(brief.load("05_export_data"))
-    assert len(said) == 2 and "stale: run `borgerservice export --dictionary`" in said[1]
+    assert len(said) == 3 and "stale: run `borgerservice export --dictionary`" in said[2]
 
 
 def test_a_raw_model_document_is_read_as_its_typed_results_first():

@@ -43,6 +43,7 @@ IntervalKind = Literal["wald", "profile", "cox_reid_t"]
 Spec = Literal["categorical", "score"]  # cooperation as categories (vs no cooperation) or as a level score
 
 # --------------------------------------------------------------------------- adoption (notebook 04)
+AdoptionCategory = Literal["never treated", "adopter", "always treated", "no answer"]  # a unit's timing category
 AdoptionOutcome = Literal["loans"]  # physical loans: the one outcome with a real series in every year
 Aggregation = Literal["dynamic", "simple", "group", "calendar"]  # did::aggte's types: event time, overall, cohort, year
 CsWeights = Literal["units", "population"]  # Callaway & Sant'Anna: each kommune counts once | by its population
@@ -55,7 +56,9 @@ Treatment = Literal["any", "staff", "level1+", "level2+", "level3+", "level4+"]
 
 # --------------------------------------------------------------------------- exports (notebook 05)
 MeasureLevel = Literal["nominal", "ordinal", "scale"]  # SPSS measurement level of an exported variable
+Provenance = Literal["real", "synthetic", "derived"]  # where an exported variable's values come from
 VariableKind = Literal["integer", "float", "string", "datetime", "yesno", "code"]  # yesno 1/0; code: labelled integer
+VariableOrigin = Literal["reference", "survey", "usage", "derived"]  # the input an exported variable is read from
 
 # --------------------------------------------------------------------------- survey codebooks
 ColumnType = Literal["kommune", "datetime", "label", "model", "integer", "text"]  # how a codebook column is read
@@ -110,7 +113,9 @@ ValueFormat = Literal[  # how a bound value is written (helpers.outputs.paper.bi
 
 # --------------------------------------------------------------------------- pipeline config
 Pairs = Literal["consecutive", "all"]  # which pairs of survey rounds the per_pair templates run for
-RunStatus = Literal["ok", "skipped", "failed", "blocked", "running", "interrupted", "not started"]  # a run's record
+RunStatus = Literal[
+    "ok", "skipped", "not covered", "failed", "blocked", "running", "interrupted", "not started"
+]  # a run's record; "not covered": its data do not cover its years (skipped with the reason, not a failure)
 WorkersAuto = Literal["auto"]  # `workers: auto`: one notebook run per core (else a whole number)
 
 

@@ -19,6 +19,6 @@ from helpers.results import (  # noqa: F401 (each family registers its class)
     survey,
     usage,
 )
-from helpers.results.base import Document, KeyResults, document, families, family, load, read
+from helpers.results.base import Document, KeyResults, RawInput, document, families, family, load, read
 
-__all__ = ["Document", "KeyResults", "document", "families", "family", "load", "read"]
+__all__ = ["Document", "KeyResults", "RawInput", "document", "families", "family", "load", "read"]

@@ -93,7 +93,9 @@ def _cmd_paper(args) -> int:
 def _cmd_new_round(args) -> int:
     from helpers.running import rounds
 
-    created = rounds.new_round(args.year, like=args.like, input_path=args.input)
+    created = rounds.new_round(
+        args.year, like=args.like, input_path=args.input, codebook=args.codebook, config=args.config
+    )
     for line in created:
         print(line)
     return 0
@@ -164,13 +166,16 @@ def _cmd_export(args) -> int:
         for written in (dictionary.write(), references.write_readme(), references.write_citation()):
             print(f"wrote {paths.relative(written)}")
         return 0
-    listing = exports.write_exports(
-        rounds=args.rounds, usage_year_offset=args.usage_year_offset, ordering=args.ordering
-    )
+    export = exports.build(args.rounds, args.usage_year_offset, args.ordering, real_only=args.real_only)
+    listing = exports.write_exports(usage_year_offset=args.usage_year_offset, ordering=args.ordering, tables=export)
     for table, group in listing.groupby("table", sort=False):
         print(
             f"{table}: {group['rows'].iat[0]} rows x {group['columns'].iat[0]} columns -> {', '.join(group['format'])}"
         )
+    for year, why in export.left_out.items():
+        print(f"warning: round {year} left out: {why}", file=sys.stderr)
+    if export.dropped_outcomes:
+        print(f"real only: left out the synthetic usage outcomes {', '.join(export.dropped_outcomes)}")
     print(f"wrote {len(listing)} files and the data dictionary to {paths.relative(exports.folder())}")
     return 0
 
@@ -238,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument(
         "--input", default=None, help="the export under data/raw (default survey/example_survey_<year>.<ext of --like>)"
     )
+    n.add_argument(
+        "--codebook",
+        default=None,
+        help="reuse this codebook of config/codebooks as it is (default: copy the --like round's to <year>.yaml)",
+    )
+    n.add_argument("--config", default=None, help="the pipeline config to edit (default config/pipeline.yaml)")
     n.set_defaults(func=_cmd_new_round)
 
     c = sub.add_parser(
@@ -278,7 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--source", required=True, help="where it came from, and when")
     a.add_argument("--licence", required=True, help="the terms of use")
     a.add_argument("--description", default="")
-    a.add_argument("--synthetic", action="store_true", help="mark it as synthetic example data")
+    a.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="mark it as synthetic example data (required for a copy of a shipped example)",
+    )
     a.set_defaults(func=_cmd_add_data)
 
     x = sub.add_parser(
@@ -292,6 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--usage-year-offset", type=int, default=1, help="usage year = round + offset (default 1)")
     x.add_argument(
         "--ordering", default="5<1<2<3<4", help="cooperation ordering for score, lowest first (default 5<1<2<3<4)"
+    )
+    x.add_argument(
+        "--real-only",
+        action="store_true",
+        help="leave the usage outcomes from synthetic sources out of every table (real-only exports)",
     )
     x.add_argument(
         "--dictionary",

@@ -179,6 +179,7 @@ def outcome_panel(source: str = "real") -> OutcomeSeries:
     f = paths.usage_raw() / synth.ADOPTION_FILE
     if not f.is_file():
         raise DataError(f, "synthetic adoption panel missing; regenerate it with `borgerservice examples`")
+    provenance.note_read(f)  # the raw files each run read (its results JSON lists them)
     df = pd.read_csv(f)
     need = {"kommunekode", "year", "loans"}
     if not need <= set(df.columns):

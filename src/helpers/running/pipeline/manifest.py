@@ -25,7 +25,21 @@ from helpers.running.pipeline.config import Config
 
 MANIFEST = "run_manifest.json"
 SUCCEEDED: tuple[RunStatus, ...] = ("ok", "skipped")  # statuses whose outputs later runs may read
-EXECUTED: tuple[RunStatus, ...] = ("ok", "failed")  # statuses of runs whose notebook ran (their outputs are collected)
+NOT_COVERED: RunStatus = "not covered"  # the run's data do not cover its years: skipped with the reason, not failed
+EXECUTED: tuple[RunStatus, ...] = ("ok", "failed", NOT_COVERED)  # runs whose notebook ran (outputs are collected)
+FINE: tuple[RunStatus, ...] = (*SUCCEEDED, NOT_COVERED)  # statuses that do not make the command fail
+NOT_COVERED_ERROR = "NotCovered"  # the exception (helpers.core.errors.NotCovered) a notebook raises for it
+
+
+def not_covered(error: str) -> bool:
+    """Whether a run's error says its data do not cover its years (the notebook raised NotCovered)."""
+    return error.startswith(f"{NOT_COVERED_ERROR}: ")
+
+
+def reason(error: str) -> str:
+    """An error as one line: a DataError's problems joined with "; " (for the terminal and the summary)."""
+    lines = [line.strip().removeprefix("- ") for line in error.splitlines() if line.strip()]
+    return "; ".join(lines)
 
 
 @dataclass
@@ -154,16 +168,23 @@ def load_manifest(echo=print) -> dict:
 
 
 def previous_runs(echo=print, doc: dict | None = None) -> dict[str, dict]:
-    """Successful runs recorded by earlier pipeline runs, by id (carried forward across runs)."""
+    """Successful runs, and runs whose data did not cover their years, recorded by earlier pipeline runs, by id
+    (carried forward across runs: with the same key, a run not covered then is not covered now)."""
     doc = load_manifest(echo) if doc is None else doc
-    return {r["id"]: r for r in doc.get("runs", []) if r.get("status") in SUCCEEDED and r.get("key")}
+    return {r["id"]: r for r in doc.get("runs", []) if r.get("status") in FINE and r.get("key")}
 
 
 def summary(outcomes: list[Outcome]) -> tuple[str, int]:
-    """A closing summary for the terminal and the exit code (non-zero when anything failed, was blocked or cut off)."""
-    bad = [o for o in outcomes if o.status not in SUCCEEDED]
+    """A closing summary for the terminal and the exit code (non-zero when anything failed, was blocked or cut off;
+    a run whose data do not cover its years is skipped with its reason, and is not a failure)."""
+    bad = [o for o in outcomes if o.status not in FINE]
+    uncovered = [o for o in outcomes if o.status == NOT_COVERED]
     n_skip = sum(o.status == "skipped" for o in outcomes)
-    lines = [f"{len(outcomes) - len(bad)} of {len(outcomes)} notebook runs succeeded ({n_skip} up to date, skipped)."]
+    n_ok = len(outcomes) - len(bad) - len(uncovered)
+    lines = [f"{n_ok} of {len(outcomes)} notebook runs succeeded ({n_skip} up to date, skipped)."]
+    if uncovered:
+        lines.append(f"{len(uncovered)} skipped because their data do not cover their years (not a failure):")
+        lines += [f"  NOT COVERED: {o.id}: {reason(o.error)}" for o in uncovered]
     for o in bad:
         where = f" (see {o.executed})" if o.executed else ""
         lines.append(f"  {o.status.upper()}: {o.id}{where}: {o.error}")

@@ -2,8 +2,11 @@
 
 ``run`` holds the lock of the output folders, computes every run's key, and hands the runs to
 ``_schedule``: a run whose needs succeeded starts when a worker is free (``start_order`` picks among
-the ready ones), a run whose needs failed is "blocked", an up-to-date run is "skipped". Each run is
-recorded in the run manifest as it starts and ends. On SIGTERM/SIGINT, or when an output folder
+the ready ones), a run whose needs failed is "blocked", an up-to-date run is "skipped". A run whose
+data do not cover its years (its notebook raises ``NotCovered``) is "not covered", and so are the runs
+that need it: skipped with the reason, not failed. A run's ``optional`` needs are waited for but do
+not block it when they fail: it runs without them (05_export_data exports the rounds that cleaned).
+Each run is recorded in the run manifest as it starts and ends. On SIGTERM/SIGINT, or when an output folder
 cannot be written, workers and kernels are stopped and ``Interrupted`` says what finished.
 """
 
@@ -33,7 +36,16 @@ from helpers.running.pipeline.config import (
     select,
 )
 from helpers.running.pipeline.execution import execute
-from helpers.running.pipeline.manifest import EXECUTED, SUCCEEDED, Outcome, RunManifest, git_state, previous_runs
+from helpers.running.pipeline.manifest import (
+    EXECUTED,
+    NOT_COVERED,
+    SUCCEEDED,
+    Outcome,
+    RunManifest,
+    git_state,
+    previous_runs,
+    reason,
+)
 from helpers.running.pipeline.outputs import (
     clear_outputs,
     collect_outputs,
@@ -253,7 +265,7 @@ def _schedule(
         took = f" in {o.seconds:.1f} s" if o.status in EXECUTED else ""
         echo(
             f"[{len(outcomes)}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {o.id}: {o.status}{took}"
-            + (f" -> {o.error}" if o.error else "")
+            + (f" -> {reason(o.error) if o.status == NOT_COVERED else o.error}" if o.error else "")
         )
         if progress is not None:
             progress.finished(o.id, o.status)
@@ -285,9 +297,25 @@ def _schedule(
             needs = [n for n in r.needs if n in selected]
             if any(n not in outcomes for n in needs):
                 continue  # waits for its needs
-            bad = [n for n in needs if outcomes[n].status not in SUCCEEDED]
+            bad = [n for n in needs if outcomes[n].status not in SUCCEEDED and n not in r.optional]
+            uncovered = [n for n in bad if outcomes[n].status == NOT_COVERED]
             run_keys[r.id] = keys.final_key(static[r.id][0], {n: processed_outputs(outcomes[n]) for n in needs})
-            if bad:
+            if bad and len(uncovered) == len(bad):  # what it needs has no data for its years: neither has it
+                why = "; ".join(f"{n}: {reason(outcomes[n].error)}" for n in uncovered)
+                clear_outputs(r.id)  # nothing of an earlier run may look current
+                for suffix in (".ipynb", ".html"):
+                    (paths.executed() / f"{r.id}{suffix}").unlink(missing_ok=True)
+                record(
+                    Outcome(
+                        r.id,
+                        r.notebook,
+                        r.parameters,
+                        NOT_COVERED,
+                        error=f"NotCovered: not run: needs without data for their years ({why})",
+                        key=run_keys[r.id],
+                    )
+                )
+            elif bad:
                 record(
                     Outcome(
                         r.id,
@@ -305,16 +333,20 @@ def _schedule(
                         r.id,
                         r.notebook,
                         r.parameters,
-                        "skipped",
+                        NOT_COVERED if prev.get("status") == NOT_COVERED else "skipped",
                         prev.get("seconds", 0.0),
                         prev["executed"],
                         prev.get("html", ""),
+                        prev.get("error", "") if prev.get("status") == NOT_COVERED else "",
                         key=run_keys[r.id],
                         outputs=dict(prev["outputs"]),
                         finished=prev.get("finished", ""),
                     )
                 )
             else:
+                without = [n for n in needs if outcomes[n].status not in SUCCEEDED]
+                if without:
+                    echo(f"{r.id}: runs without {', '.join(without)} (optional; did not succeed)")
                 ready.append(r)
                 continue
             pending.remove(r)
