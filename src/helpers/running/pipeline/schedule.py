@@ -3,8 +3,18 @@
 ``run`` holds the lock of the output folders, computes every run's key, and hands the runs to
 ``_schedule``: a run whose needs succeeded starts when a worker is free (``start_order`` picks among
 the ready ones), a run whose needs failed is "blocked", an up-to-date run is "skipped". Each run is
-recorded in the run manifest as it starts and ends. On SIGTERM/SIGINT, or when an output folder
-cannot be written, workers and kernels are stopped and ``Interrupted`` says what finished.
+recorded in the run manifest as it starts and ends.
+
+When a run ends, what its key was computed from is checked again (``keys.changed_inputs``). If an
+input, its notebook or the helper code changed (or was edited and restored) meanwhile, the run is
+recorded as failed, "not current", naming what changed, and its dependents are blocked; the next
+``borgerservice run`` runs it again. It is not re-run at once, nor recorded with the inputs as they
+are at its end: what the notebook read cannot be known (an edit undone before the end leaves the same
+bytes), a file still being edited may change again, and runs that already finished or have not
+started may read the same file; a fresh run computes every key anew from one state.
+
+On SIGTERM/SIGINT, or when an output folder cannot be written, workers and kernels are stopped and
+``Interrupted`` says what finished.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ import subprocess
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
 
 from helpers.core import files, paths
 from helpers.data import provenance
@@ -178,11 +189,14 @@ def run(
     try:
         with lock.hold([paths.reports(), paths.processed_root()], wait=wait, echo=echo):
             try:
-                cache = files.HashCache(paths.reports() / keys.HASH_CACHE, base=paths.root())
+                cache = files.HashCache(paths.reports() / keys.HASH_CACHE, base=paths.root(), echo=echo)
                 recorded = previous_runs(echo)
                 inputs = keys.input_hashes(cache)
+                for f in keys.data_manifests():  # hashed before they are read, to be checked when each run ends
+                    cache.get(f)
                 entries = provenance.load()
-                static = keys.static_keys(cfg.runs, cfg, inputs, keys.code_hash(cache), cache, entries)
+                sources = keys.code_files()
+                static = keys.static_keys(cfg.runs, cfg, inputs, keys.code_hash(cache, sources), cache, entries)
                 git = git_state()
                 warn_changed_notebooks(todo, echo)
                 sweep_stale(cfg, echo)
@@ -200,6 +214,7 @@ def run(
                 manifest,
                 cache,
                 progress,
+                sources,
             )
             cache.save()
     finally:
@@ -219,11 +234,14 @@ def _schedule(
     manifest: RunManifest | None = None,
     cache: files.HashCache | None = None,
     progress=None,
+    sources: list[Path] | None = None,
 ) -> dict[str, Outcome]:
     """Start runs whose needs succeeded, up to ``workers`` at a time, in ``start_order``; block those whose needs
-    failed.
+    failed. A run that succeeded is checked against what its key was computed from (``sources``: the helper
+    files hashed into it, default ``keys.code_files()``); one whose inputs changed meanwhile is recorded as failed.
     """
     cache = cache or files.HashCache()
+    sources = keys.code_files() if sources is None else sources
     outcomes: dict[str, Outcome] = {}
     selected = {r.id for r in todo}
     by_id = {r.id: r for r in cfg.runs}
@@ -240,6 +258,14 @@ def _schedule(
             **static[r.id][1],
             **{k: v for n in r.needs if n in outcomes for k, v in processed_outputs(outcomes[n]).items()},
         }
+        if o.status == "ok" and (changed := keys.changed_inputs(r, o.reads, cache, sources)):
+            shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
+            o.status, o.error = (
+                "failed",
+                f"not current: {shown} changed while it ran (an edit, even one undone before the end, may have "
+                "reached the notebook); its outputs are kept but not recorded as up to date, and the next "
+                "`borgerservice run` runs it again",
+            )
         if o.status in EXECUTED:
             o.outputs = collect_outputs(o.id, cache)
         o.finished = o.finished or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
