@@ -187,7 +187,11 @@ def run(
     if threading.current_thread() is threading.main_thread():
         handlers = {s: signal.signal(s, signals.raise_stopped) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        with lock.hold([paths.reports(), paths.processed_root()], wait=wait, echo=echo):
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(lock.hold([paths.reports(), paths.processed_root()], wait=wait, echo=echo))
+            except lock.Unwritable as exc:  # read-only, full, the lock path a folder: named, before anything is written
+                raise Interrupted(f"{exc}; nothing was run", [], 1) from None
             try:
                 cache = files.HashCache(paths.reports() / keys.HASH_CACHE, base=paths.root(), echo=echo)
                 recorded = previous_runs(echo)
