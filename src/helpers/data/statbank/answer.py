@@ -15,7 +15,7 @@ import pandas as pd
 
 from helpers.core.errors import Problem
 from helpers.data.statbank.errors import StatbankAnswerError, UnknownCodeError
-from helpers.data.statbank.parse import _rows, parse_csv
+from helpers.data.statbank.parse import parse_answer
 from helpers.data.statbank.query import _variable, build_query
 from helpers.data.statbank.transport import post, tableinfo
 
@@ -43,10 +43,37 @@ def _selected(var: dict, values: list[str]) -> list[str] | None:
     return list(dict.fromkeys(out))
 
 
+INDHOLD_BYTES = 40  # the widest value a cell can hold ("-1.234.567.890.123,4567" is 23 bytes), with room
+
+
+def largest_answer(query: dict, info: dict) -> int | None:
+    """The most bytes a correct answer to ``query`` can have; None when a variable is not in ``info``.
+
+    Rows: the number of values each variable's selection stands for (resolved against ``info``; all
+    of the variable's values when the selection cannot be resolved here), multiplied. Each row: the
+    longest id or label of each variable (quoted, every character doubled: the worst CSV quoting),
+    a separator after each, ``INDHOLD_BYTES`` for the value and CRLF. Plus the header and a BOM.
+    The transport refuses a larger answer before reading it (by its Content-Length) or before
+    parsing it, so parsing never holds more than this in memory (:func:`.parse.parse_answer`).
+    """
+    rows, width = 1, INDHOLD_BYTES + 2
+    header = 3 + len("INDHOLD") + 2
+    for selection in query["variables"]:
+        try:
+            var = _variable(info, selection["code"])
+        except UnknownCodeError:
+            return None
+        chosen = _selected(var, [str(v) for v in selection["values"]])
+        rows *= len(var["values"]) if chosen is None else len(chosen)
+        longest = max((len(str(v.get(k, "")).encode()) for v in var["values"] for k in ("id", "text")), default=0)
+        width += 2 * longest + 3
+        header += 2 * len(str(selection["code"]).encode()) + 3
+    return header + rows * width
+
+
 def _checked(body: bytes, query: dict, info: dict, source: str) -> pd.DataFrame:
     """Parse an answer and check it against its query (:func:`check_answer`); the frame."""
-    frame = parse_csv(body, source=source)
-    raw = pd.Series([r[-1] for r in _rows(body, source)[1:]], index=frame.index, dtype="str")
+    frame, raw = parse_answer(body, source=source)
     return check_answer(frame, query, info, source, raw=raw)
 
 
@@ -158,4 +185,5 @@ def data(
     info = tableinfo(table, base_url=base_url, **http)
     query = build_query(info, variables)
     source = f"StatBank answer for {info['id']}"
-    return _checked(post("data", query, url=base_url, **http), query, info, source)
+    body = post("data", query, url=base_url, expect=largest_answer(query, info), **http)
+    return _checked(body, query, info, source)

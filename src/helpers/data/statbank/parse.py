@@ -24,39 +24,61 @@ def parse_csv(body: bytes | str, source: str = "StatBank answer") -> pd.DataFram
     Accepts a UTF-8 BOM, CRLF or LF, decimal comma or point; ``..``, ``.``, ``-``, ``x`` are missing (NaN).
     Anything else that is not a number is a :class:`DataError` naming the row.
     """
-    rows = _rows(body, source)
-    header = [h.strip().upper() for h in rows[0]]
-    if header[-1] != "INDHOLD" or len(header) < 2:
-        raise DataError(
-            source,
-            Problem(
-                "not a StatBank CSV/BULK answer: the last header column must be INDHOLD",
-                row=1,
-                value=";".join(rows[0])[:200],
-            ),
-        )
-    bad = [
-        Problem(f"{len(r)} fields, the header has {len(header)}", row=i)
-        for i, r in enumerate(rows[1:], 2)
-        if len(r) != len(header)
-    ]
-    if bad:
-        raise DataError(source, bad)
-    frame = pd.DataFrame(rows[1:], columns=header, dtype="str")
-    frame["INDHOLD"] = _numbers(frame["INDHOLD"], source)
-    return frame
+    return parse_answer(body, source)[0]
 
 
-def _rows(body: bytes | str, source: str) -> list[list[str]]:
-    """The non-blank semicolon-separated rows of a body (BOM removed, any line ends)."""
+def parse_answer(body: bytes | str, source: str = "StatBank answer") -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`parse_csv`'s frame, and the INDHOLD column as the text it was (an empty value shows a cut row).
+
+    The body is read once, as a stream (never decoded as a whole), into one list per column; the
+    variable columns repeat a few codes, so each distinct value is held once. Peak memory is about
+    ten times the body's size (measured in tests/test_statbank_faults.py), and the transport never
+    lets an answer larger than its query implies reach this (``answer.largest_answer``).
+    """
+    header, columns = _columns(body, source)
+    frame = pd.DataFrame({name: columns.pop(0) for name in header}, dtype="str")  # each list freed once copied
+    raw = frame["INDHOLD"]
+    frame["INDHOLD"] = _numbers(raw, source)
+    return frame, raw
+
+
+def _columns(body: bytes | str, source: str) -> tuple[list[str], list[list[str]]]:
+    """The header (upper-cased) and the fields of the non-blank rows, one list per column; a DataError for
+    a body that is not UTF-8, has no header, does not end in INDHOLD or has rows of another length."""
+    if isinstance(body, bytes):
+        text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8-sig", newline="")
+    else:
+        text = io.StringIO(body.lstrip("\ufeff"), newline="")
+    rows = (r for r in csv.reader(text, delimiter=";") if r)
     try:
-        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body.lstrip("\ufeff")
+        first = next(rows, None)
+        if first is None:
+            raise DataError(source, "empty answer (no header line)")
+        header = [h.strip().upper() for h in first]
+        if header[-1] != "INDHOLD" or len(header) < 2:
+            raise DataError(
+                source,
+                Problem(
+                    "not a StatBank CSV/BULK answer: the last header column must be INDHOLD",
+                    row=1,
+                    value=";".join(first)[:200],
+                ),
+            )
+        columns: list[list[str]] = [[] for _ in header]
+        seen: list[dict[str, str]] = [{} for _ in header[:-1]]  # one object per distinct code
+        bad = []
+        for i, r in enumerate(rows, 2):
+            if len(r) != len(header):
+                bad.append(Problem(f"{len(r)} fields, the header has {len(header)}", row=i))
+                continue
+            for col, known, value in zip(columns, seen, r, strict=False):
+                col.append(known.setdefault(value, value))
+            columns[-1].append(r[-1])
     except UnicodeDecodeError as exc:
         raise DataError(source, f"not UTF-8 text ({exc})") from None
-    rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=";") if r]
-    if not rows:
-        raise DataError(source, "empty answer (no header line)")
-    return rows
+    if bad:
+        raise DataError(source, bad)
+    return header, columns
 
 
 def _numbers(values: pd.Series, source: str) -> pd.Series:
