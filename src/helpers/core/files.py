@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import glob
 import hashlib
 import json
 import os
@@ -51,11 +52,14 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     The new set of files is written into ``.<name>.<random>.tmpdir`` and then swapped with ``target``
     (:func:`replace_folder`), so a reader, or a command killed at any moment, sees the complete old
     set or the complete new one, never a mix. A block that fails leaves ``target`` as it was and the
-    temporary folder removed; one that is killed leaves the temporary folder, which
-    :func:`remove_temporaries` removes.
+    temporary folder removed; one that is killed leaves the temporary folder, which the next
+    ``atomic_folder`` for the same target (or :func:`remove_temporaries`) removes. Two writers of one
+    target at once are not supported (the commands that write folders hold the pipeline's lock).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    for left in target.parent.glob(f".{glob.escape(target.name)}.*.tmpdir"):  # a killed writer's
+        shutil.rmtree(left, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmpdir", dir=target.parent))
     try:
         yield tmp
@@ -276,6 +280,15 @@ class HashCache:
             return sha256(path) != seen[5]
         except OSError:
             return True
+
+    def refresh(self, path: Path) -> bool:
+        """Hash ``path`` again if it ``changed`` since it was last hashed here; True when its bytes (or
+        whether it exists) now differ from then. Afterwards ``changed`` compares with the file as it is now."""
+        if not self.changed(path):
+            return False
+        before = self.seen.pop(self._key(path), None)
+        now = self.get(path)
+        return now != (before[5] if before else None)
 
     def _key(self, path) -> str:
         full = os.path.abspath(path)

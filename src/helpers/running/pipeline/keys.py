@@ -235,24 +235,37 @@ def input_file(name: str) -> Path | None:
     return None
 
 
-def changed_inputs(run: Run, reads: dict[str, str], cache: files.HashCache, sources: list[Path]) -> list[str]:
-    """What ``run``'s key was computed from that changed since it was hashed (``files.HashCache.changed``).
-
-    ``reads`` are the inputs recorded for the run (raw:, manifest:, codebook:, config: and the
-    processed files of its needs), ``sources`` the helper files hashed into the key; the notebook is
-    checked too, and helper files added or removed since count as changed. Only stats are read for
-    files last modified more than 2 s before they were hashed, so this costs a few milliseconds.
-    """
-    changed = []
-    for name in reads:
-        f = input_file(name)
-        if f is not None and cache.changed(f):
-            changed.append(name)
+def watched_files(run: Run, reads: dict[str, str], sources: list[Path]) -> dict[str, Path]:
+    """The files a run's key was computed from, by the name a message gives them: its ``reads`` (raw:,
+    manifest:, codebook:, config: and the processed files of its needs), its notebook, the helper ``sources``."""
+    out = {name: f for name in reads if (f := input_file(name)) is not None}
     nb = notebook_path(run)
-    if cache.changed(nb):
-        changed.append(f"notebook {paths.relative(nb)}")
-    now = code_files()
-    for f in sorted(set(now) | set(sources)):
-        if f not in now or f not in sources or cache.changed(f):
-            changed.append(f"helper {paths.relative(f)}")
-    return changed
+    out[f"notebook {paths.relative(nb)}"] = nb
+    out.update({f"helper {paths.relative(f)}": f for f in sources})
+    return out
+
+
+def _sources_changed(sources: list[Path]) -> list[str]:
+    now = set(code_files())
+    return [f"helper {paths.relative(f)}" for f in sorted(now ^ set(sources))]  # added or removed since
+
+
+def refresh_inputs(run: Run, reads: dict[str, str], cache: files.HashCache, sources: list[Path]) -> list[str]:
+    """When a run starts: what its key was computed from whose bytes differ now (a file edited since the
+    pipeline started, and not restored). Files that changed and came back to the same bytes are hashed
+    again (``files.HashCache.refresh``), so that ``changed_inputs`` at the end compares with the start of
+    this run: an edit undone before a run started does not touch it."""
+    changed = [name for name, f in watched_files(run, reads, sources).items() if cache.refresh(f)]
+    return changed + _sources_changed(sources)
+
+
+def changed_inputs(run: Run, reads: dict[str, str], cache: files.HashCache, sources: list[Path]) -> list[str]:
+    """When a run ends: what its key was computed from that changed since it was hashed (or, by
+    ``refresh_inputs``, since the run started; ``files.HashCache.changed``).
+
+    Any write counts, even one undone before the end (the notebook may have read the file in
+    between); helper files added or removed count too. Only stats are read for files last modified
+    more than 2 s before they were hashed, so this costs a few milliseconds.
+    """
+    changed = [name for name, f in watched_files(run, reads, sources).items() if cache.changed(f)]
+    return changed + _sources_changed(sources)

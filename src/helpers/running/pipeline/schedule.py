@@ -5,8 +5,9 @@
 the ready ones), a run whose needs failed is "blocked", an up-to-date run is "skipped". Each run is
 recorded in the run manifest as it starts and ends.
 
-When a run ends, what its key was computed from is checked again (``keys.changed_inputs``). If an
-input, its notebook or the helper code changed (or was edited and restored) meanwhile, the run is
+When a run starts and when it ends, what its key was computed from is checked again
+(``keys.refresh_inputs``, ``keys.changed_inputs``). If an input, its notebook or the helper code
+differs when it starts, or changed (even edited and restored) while it ran, the run is
 recorded as failed, "not current", naming what changed, and its dependents are blocked; the next
 ``borgerservice run`` runs it again. It is not re-run at once, nor recorded with the inputs as they
 are at its end: what the notebook read cannot be known (an edit undone before the end leaves the same
@@ -255,14 +256,20 @@ def _schedule(
     if progress is not None:
         progress.plan([r.id for r in todo], expected, workers)
 
-    def record(o: Outcome):
-        r = by_id[o.id]
-        o.effective_parameters = o.effective_parameters or effective_parameters(r)
-        o.reads = o.reads or {
+    stale: dict[str, list[str]] = {}  # run id -> inputs whose bytes had changed when it started
+
+    def reads_of(r: Run) -> dict[str, str]:
+        return {
             **static[r.id][1],
             **{k: v for n in r.needs if n in outcomes for k, v in processed_outputs(outcomes[n]).items()},
         }
-        if o.status == "ok" and (changed := keys.changed_inputs(r, o.reads, cache, sources)):
+
+    def record(o: Outcome):
+        r = by_id[o.id]
+        o.effective_parameters = o.effective_parameters or effective_parameters(r)
+        o.reads = o.reads or reads_of(r)
+        changed = stale.pop(o.id, [])
+        if o.status == "ok" and (changed := changed + keys.changed_inputs(r, o.reads, cache, sources)):
             shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
             o.status, o.error = (
                 "failed",
@@ -289,6 +296,7 @@ def _schedule(
         if progress is not None:
             progress.started(r.id)
         clear_outputs(r.id)
+        stale[r.id] = keys.refresh_inputs(r, reads_of(r), cache, sources)
         if manifest is not None:
             manifest.put(Outcome(r.id, r.notebook, r.parameters, "running", key=run_keys[r.id]), quiet=True)
         return (
