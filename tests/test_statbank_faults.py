@@ -528,28 +528,46 @@ def test_an_answer_larger_than_its_query_is_refused_unparsed(fake, good_cache, h
 
 
 PEAK = """
-import json, resource, sys
+import json, sys
 from helpers.data import statbank
 
+def kb(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+
 statbank.parse_csv(b"A;INDHOLD\\r\\n1;2\\r\\n")  # everything parsing imports, imported before measuring
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the resident high-water mark (VmHWM) starts again from the memory in use now
+before = kb("VmRSS")
 frame = statbank.data("BIG1", {"OMRÅDE": "*", "BNØGLE": "*", "Tid": "*"}, base_url=sys.argv[1], timeout=60)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"rows": len(frame), "missing": int(frame["INDHOLD"].isna().sum()), "peak_kb": after - before}))
+peak = kb("VmHWM")
+print(json.dumps({"rows": len(frame), "missing": int(frame["INDHOLD"].isna().sum()), "peak_kb": peak - before}))
 """
 
 
+def _can_reset_peak_memory() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _can_reset_peak_memory(), reason="needs Linux's /proc/self/clear_refs to measure a peak")
 def test_peak_memory_of_fetching_and_parsing_a_large_answer_is_bounded(fake):
     """Finding 7: parsing took about 29 times the answer's size (2.9 GB for 100 MB). A correct answer of
-    84,000 rows (7 areas x 3 measures x 4,000 periods, 1.9 MB) fetched, parsed and checked by
-    ``statbank.data`` in a fresh process raises its peak memory (the resident high-water mark) by less
-    than 12 times the answer's size (about 10 measured: 2 while it arrives, 9 while it is parsed)."""
+    252,000 rows (7 areas x 3 measures x 12,000 periods, 6 MB) fetched, parsed and checked by
+    ``statbank.data`` in a fresh process raises its peak memory (the resident high-water mark, reset
+    just before) by less than 20 times the answer's size: about 14.5 measured, 33 before issue 27 (the
+    answer itself while it arrives and is parsed, then the fixed cost per row of Python and Arrow
+    objects: the ratio is lower for longer rows)."""
     measures = {"15110": "Loans, total", "15120": "Loans. Books", "15250": "Downloads"}
-    fake.tableinfos["BIG1"] = make_info("BIG1", "BNØGLE", measures, years=range(2000, 6000))
+    fake.tableinfos["BIG1"] = make_info("BIG1", "BNØGLE", measures, years=range(2000, 14000))
     out = subprocess.run([sys.executable, "-c", PEAK, fake.url], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     [(table, body)] = fake.served
-    assert table == "BIG1" and result["rows"] == 7 * 3 * 4000 and result["missing"] == 7 * 3 * 4000
+    assert table == "BIG1" and result["rows"] == 7 * 3 * 12000 and result["missing"] == 7 * 3 * 12000
     ratio = result["peak_kb"] * 1024 / len(body)
-    assert ratio < 12, f"peak {result['peak_kb']:,} KB for an answer of {len(body):,} bytes: {ratio:.1f} times"
+    assert ratio < 20, f"peak {result['peak_kb']:,} KB for an answer of {len(body):,} bytes: {ratio:.1f} times"

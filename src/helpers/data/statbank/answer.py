@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from helpers.core.errors import Problem
@@ -83,11 +84,11 @@ def check_answer(
     """Check that a parsed answer is the one ``query`` asked for; the frame, or a StatbankAnswerError.
 
     The answer must have exactly the variables asked for (header codes, any order) and INDHOLD; every
-    field filled (``raw``, the INDHOLD text, shows an empty value); only values that were selected (ids, or their
-    tableinfo labels should BULK
-    send labels); no cell twice; and as many rows as the selection implies (the product of the number
-    of values selected per variable, resolved against tableinfo). An answer for another table fails
-    the variable or the value check; a body cut at a line end fails the row count.
+    field filled (``raw``, the INDHOLD text or only its blank rows, shows an empty value); only values
+    that were selected (ids, or their tableinfo labels should BULK send labels); no cell twice; and as
+    many rows as the selection implies (the product of the number of values selected per variable,
+    resolved against tableinfo). An answer for another table fails the variable or the value check; a
+    body cut at a line end fails the row count.
     """
     table = query.get("table")
     asked = [v["code"] for v in query["variables"]]
@@ -122,13 +123,16 @@ def check_answer(
                     "incomplete row: empty value (DST writes .. for a missing one)", row=int(i) + 2, column="INDHOLD"
                 )
             )
-    keys = pd.DataFrame(index=frame.index)
+    keys: dict[str, np.ndarray] = {}  # per variable, one integer per row: which value id it holds
     sizes: dict[str, int | None] = {}
     for selection in query["variables"]:
         code, col = selection["code"], selection["code"].upper()
-        text = frame[col].astype("str").str.strip()
-        for i in text.index[text == ""][:5]:
-            problems.append(Problem("incomplete row: empty field", row=int(i) + 2, column=col))
+        # each distinct value is looked at once (``codes``: which one each row holds), so that checking
+        # costs a few integers per row and no copy of the text
+        codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
+        text = pd.Series(uniques, dtype="object").astype("str").str.strip()
+        for i in np.flatnonzero((text == "").to_numpy()[codes])[:5]:
+            problems.append(Problem("incomplete row: empty field", row=int(frame.index[i]) + 2, column=col))
         try:
             var = _variable(info, code)
         except UnknownCodeError:
@@ -138,26 +142,27 @@ def check_answer(
         sizes[code] = None if chosen is None else len(chosen)
         by_label = {v["text"]: v["id"] for v in var["values"] if "text" in v}
         ids = text.where(text.isin({v["id"] for v in var["values"]}), text.map(by_label))
-        keys[col] = ids.fillna(text)
+        keys[col] = pd.factorize(ids.fillna(text))[0][codes]
         if chosen is None:
             continue
-        odd = ~ids.isin(chosen) & (text != "")
+        odd = (~ids.isin(chosen) & (text != "")).to_numpy()[codes]
         if odd.any():
-            first = text[odd]
-            shown = ", ".join(dict.fromkeys(first.head(5)))
+            at = np.flatnonzero(odd)
+            shown = ", ".join(dict.fromkeys(text.iat[codes[i]] for i in at[:5]))
             hint = f", an answer for another table than {table}?" if odd.all() else ""
             problems.append(
                 Problem(
-                    f"{int(odd.sum())} row(s) with value(s) not asked for in {col} (first: {shown}{hint})",
-                    row=int(first.index[0]) + 2,
+                    f"{len(at)} row(s) with value(s) not asked for in {col} (first: {shown}{hint})",
+                    row=int(frame.index[at[0]]) + 2,
                     column=col,
                     accepted=", ".join(chosen[:8]) + (f", ... ({len(chosen)} in all)" if len(chosen) > 8 else ""),
                 )
             )
-    if len(keys.columns) == len(asked):
-        twice = keys.duplicated(keep="first")
+    if len(keys) == len(asked):
+        twice = pd.DataFrame(keys).duplicated(keep="first").to_numpy()
         if twice.any():
-            problems.append(Problem(f"{int(twice.sum())} cell(s) appear more than once", row=int(twice.idxmax()) + 2))
+            first = int(frame.index[np.argmax(twice)]) + 2
+            problems.append(Problem(f"{int(twice.sum())} cell(s) appear more than once", row=first))
     if all(n is not None for n in sizes.values()):
         expected = math.prod(sizes.values())
         if len(frame) != expected:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from array import array
 
+import numpy as np
 import pandas as pd
 
 from helpers.core.errors import DataError, Problem
@@ -28,23 +30,31 @@ def parse_csv(body: bytes | str, source: str = "StatBank answer") -> pd.DataFram
 
 
 def parse_answer(body: bytes | str, source: str = "StatBank answer") -> tuple[pd.DataFrame, pd.Series]:
-    """:func:`parse_csv`'s frame, and the INDHOLD column as the text it was (an empty value shows a cut row).
+    """:func:`parse_csv`'s frame, and the rows whose INDHOLD text is blank (an empty value: a row cut short),
+    as that text by row.
 
-    The body is read once, as a stream (never decoded as a whole), into one list per column; the
-    variable columns repeat a few codes, so each distinct value is held once. Peak memory is about
-    ten times the body's size (measured in tests/test_statbank_faults.py), and the transport never
-    lets an answer larger than its query implies reach this (``answer.largest_answer``).
+    The body is read once, as a stream (never decoded as a whole). A variable column repeats a few
+    codes: it is kept as one small integer per row into its distinct values until the frame is
+    built. The peak memory of parsing and checking is measured in tests/test_statbank_faults.py, and
+    the transport never lets an answer larger than its query implies reach this
+    (``answer.largest_answer``).
     """
-    header, columns = _columns(body, source)
-    frame = pd.DataFrame({name: columns.pop(0) for name in header}, dtype="str")  # each list freed once copied
-    raw = frame["INDHOLD"]
-    frame["INDHOLD"] = _numbers(raw, source)
-    return frame, raw
+    header, codes, values, indhold = _columns(body, source)
+    text = pd.Series(indhold, dtype="str")
+    del indhold[:]
+    frame = pd.DataFrame(index=text.index)
+    for name in header[:-1]:
+        c, v = codes.pop(0), values.pop(0)
+        frame[name] = pd.Categorical.from_codes(np.frombuffer(c, dtype=c.typecode), v).astype("str")
+    blank = text[text.str.strip() == ""]
+    frame["INDHOLD"] = _numbers(text, source)
+    return frame, blank
 
 
-def _columns(body: bytes | str, source: str) -> tuple[list[str], list[list[str]]]:
-    """The header (upper-cased) and the fields of the non-blank rows, one list per column; a DataError for
-    a body that is not UTF-8, has no header, does not end in INDHOLD or has rows of another length."""
+def _columns(body: bytes | str, source: str) -> tuple[list[str], list[array], list[list[str]], list[str]]:
+    """The header (upper-cased), and the non-blank rows by column: per variable column the index of each
+    row's value (an array) into the distinct values (a list), and the INDHOLD texts. A DataError for a
+    body that is not UTF-8, has no header, does not end in INDHOLD or has rows of another length."""
     if isinstance(body, bytes):
         text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8-sig", newline="")
     else:
@@ -64,21 +74,23 @@ def _columns(body: bytes | str, source: str) -> tuple[list[str], list[list[str]]
                     value=";".join(first)[:200],
                 ),
             )
-        columns: list[list[str]] = [[] for _ in header]
-        seen: list[dict[str, str]] = [{} for _ in header[:-1]]  # one object per distinct code
+        codes = [array("l") for _ in header[:-1]]
+        index: list[dict[str, int]] = [{} for _ in header[:-1]]
+        indhold: list[str] = []
+        missing = {m: m for m in MISSING}  # `..` on every row of a sparse answer: one object
         bad = []
         for i, r in enumerate(rows, 2):
             if len(r) != len(header):
                 bad.append(Problem(f"{len(r)} fields, the header has {len(header)}", row=i))
                 continue
-            for col, known, value in zip(columns, seen, r, strict=False):
-                col.append(known.setdefault(value, value))
-            columns[-1].append(r[-1])
+            for col, known, value in zip(codes, index, r, strict=False):
+                col.append(known.setdefault(value, len(known)))
+            indhold.append(missing.get(r[-1], r[-1]))
     except UnicodeDecodeError as exc:
         raise DataError(source, f"not UTF-8 text ({exc})") from None
     if bad:
         raise DataError(source, bad)
-    return header, columns
+    return header, codes, [list(known) for known in index], indhold
 
 
 def _numbers(values: pd.Series, source: str) -> pd.Series:
