@@ -397,3 +397,30 @@ def test_a_hash_cache_entry_of_the_wrong_type_is_dropped(clean_run, entry):
     assert set(project.run(lines=lines).values()) == {"skipped"}
     assert not any("warning" in line for line in lines)
     assert project.snapshot() == clean
+
+
+@pytest.mark.parametrize(
+    "field, value, why",
+    [
+        ("executed", 7, "'executed' is 7; accepted: text"),
+        ("status", "done", "'status' is \"done\"; accepted: ok, skipped, failed"),
+        ("seconds", None, "'seconds' is null; accepted: a number of seconds"),
+        ("seconds", True, "'seconds' is true; accepted: a number of seconds"),
+        ("outputs", {"processed/a/x.parquet": None}, "'outputs' holds values that are not text"),
+        ("reads", [], "'reads' is []; accepted: an object"),
+        ("parameters", "year=2009", "'parameters' is \"year=2009\"; accepted: an object"),
+        ("key", 5, "'key' is 5; accepted: text"),
+    ],
+)
+def test_each_field_of_a_run_record_is_checked(outputs, field, value, why):
+    """Finding 9, field by field: the record with the wrong field is left out (its run re-runs), the
+    others are kept, the file as it was is set aside, and the warning names the record and the field."""
+    good = {"id": "b", "notebook": "n.ipynb", "parameters": {}, "status": "ok", "key": "k", "executed": "e.ipynb"}
+    f = paths.reports() / pipeline.MANIFEST
+    f.write_text(json.dumps({"inputs": {"x": "y"}, "runs": [{**good, "id": "a", field: value}, good]}))
+    lines: list[str] = []
+    assert list(pipeline.previous_runs(lines.append)) == ["b"]
+    [line] = lines
+    assert f"run record 1 (a): {why}" in line and "set aside as run_manifest.json.bad-" in line
+    assert [r["id"] for r in json.loads(f.read_text())["runs"]] == ["b"]  # what is left, written back
+    assert pipeline.previous_runs(lines.append) == {"b": good} and len(lines) == 1  # and read without a warning
