@@ -7,10 +7,11 @@ versions of the key packages, the kernel and the output locations (``static_keys
 recorded hashes of the processed files of the runs it needs (``final_key``). Hashes of unchanged
 files come from a stat cache (files.HashCache), so a warm re-run reads almost no bytes.
 
-A key is computed before the run starts; it holds for the outputs only if nothing it was computed
-from changed until the run ended (``changed_inputs``, checked by the scheduler when each run ends):
-a raw file, data-manifest, codebook or config file it reads, a processed file of a run it needs, its
-notebook or the helper code. A file edited and restored while the run went counts as changed.
+A key is computed when the pipeline starts; it holds for a run's outputs only if nothing it was
+computed from differs when the run starts (``refresh_inputs``) or changes until the run ends
+(``changed_inputs``; the scheduler checks both): a raw file, data-manifest, codebook or config file it
+reads, a processed file of a run it needs, its notebook or the helper code. A file edited and
+restored while the run went counts as changed.
 """
 
 from __future__ import annotations
