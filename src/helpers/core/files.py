@@ -76,10 +76,9 @@ def _exchange(a: Path, b: Path) -> bool:
     replace a folder that is not empty). False when the system or the file system cannot do it.
     """
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)  # the C library the interpreter is linked with
         if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
             at_fdcwd, rename_exchange = -100, 2
             done = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
