@@ -29,6 +29,8 @@ SPSS files: it is the maintained writer that sets value labels in both formats.
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -720,14 +722,19 @@ def write_exports(
     tables: Export | Sequence[Table] | None = None,
     real_only: bool = False,
 ) -> pd.DataFrame:
-    """Write every export and the data dictionary into ``target_folder`` (default :func:`folder`).
+    """Write every export and the data dictionary into ``target_folder`` (default :func:`folder`), as a unit.
 
     ``tables`` (an :class:`Export` from :func:`build`, or a list of tables) are built from ``rounds``,
     ``usage_year_offset``, ``ordering`` and ``real_only`` unless given. Returns one row per written file:
     table, format, file (name in the folder), rows, columns, synthetic, sha256. Also writes
     ``exports_manifest.json`` (the same listing, the rounds left out and why, each table's synthetic
-    variables) and ``data_dictionary.md/.html``, and removes the files an earlier export listed that this
-    one did not write (``survey_2011_synthetic.dta`` once a real 2011 round replaces it).
+    variables) and ``data_dictionary.md/.html``. The files an earlier export listed that this one did
+    not write are gone (``survey_2011_synthetic.dta`` once a real 2011 round replaces it); files it
+    did not list (put there by hand) are kept.
+
+    Everything is written into a new folder that then takes the place of the old one in one step
+    (``files.atomic_folder``): a reader, or an export killed at any moment, finds the complete
+    earlier set or the complete new one, never a mix of the two.
     """
     target_folder = Path(target_folder) if target_folder is not None else folder()
     if tables is None:
@@ -735,51 +742,72 @@ def write_exports(
     export = tables if isinstance(tables, Export) else None
     tables = list(export.tables if export is not None else tables)
     before = _listed(target_folder)
-    rows = []
-    for table in tables:
-        for fmt, path in write_table(table, target_folder).items():
-            rows.append(
-                {
-                    "table": table.stem,
-                    "format": fmt,
-                    "file": path.name,
-                    "rows": len(table.frame),
-                    "columns": table.frame.shape[1],
-                    "synthetic": table.synthetic,
-                    "sha256": files.sha256(path),
-                }
-            )
-    files.write_text(target_folder / "data_dictionary.md", dictionary.markdown())
-    files.write_text(target_folder / "data_dictionary.html", dictionary.html())
-    listing = pd.DataFrame(rows)
-    synthetic = bool(listing["synthetic"].any())
-    files.write_json(
-        target_folder / MANIFEST_FILE,
-        {
-            "synthetic": synthetic,
-            "note": SYNTHETIC_MARK if synthetic else "computed from real data",
-            "parameters": {
-                "rounds": sorted(int(t.frame["year"].iat[0]) for t in tables if t.variables == SURVEY_VARIABLES),
-                "usage_year_offset": int(usage_year_offset),
-                "ordering": cooperation.format_ordering(ordering),
-                "real_only": bool(export.real_only if export is not None else real_only),
+    with files.atomic_folder(target_folder) as new:
+        rows = []
+        for table in tables:
+            for fmt, path in write_table(table, new).items():
+                rows.append(
+                    {
+                        "table": table.stem,
+                        "format": fmt,
+                        "file": path.name,
+                        "rows": len(table.frame),
+                        "columns": table.frame.shape[1],
+                        "synthetic": table.synthetic,
+                        "sha256": files.sha256(path),
+                    }
+                )
+        files.write_text(new / "data_dictionary.md", dictionary.markdown())
+        files.write_text(new / "data_dictionary.html", dictionary.html())
+        listing = pd.DataFrame(rows)
+        synthetic = bool(listing["synthetic"].any())
+        files.write_json(
+            new / MANIFEST_FILE,
+            {
+                "synthetic": synthetic,
+                "note": SYNTHETIC_MARK if synthetic else "computed from real data",
+                "parameters": {
+                    "rounds": sorted(int(t.frame["year"].iat[0]) for t in tables if t.variables == SURVEY_VARIABLES),
+                    "usage_year_offset": int(usage_year_offset),
+                    "ordering": cooperation.format_ordering(ordering),
+                    "real_only": bool(export.real_only if export is not None else real_only),
+                },
+                "left_out": {str(y): why for y, why in (export.left_out if export is not None else {}).items()},
+                "dropped_outcomes": list(export.dropped_outcomes if export is not None else ()),
+                "tables": {
+                    t.stem: {
+                        "synthetic": t.synthetic,
+                        "synthetic_variables": list(t.synthetic_variables),
+                        "provenance": {n: p.provenance for n, p in t.provenance.items()},
+                    }
+                    for t in tables
+                },
+                "files": rows,
             },
-            "left_out": {str(y): why for y, why in (export.left_out if export is not None else {}).items()},
-            "dropped_outcomes": list(export.dropped_outcomes if export is not None else ()),
-            "tables": {
-                t.stem: {
-                    "synthetic": t.synthetic,
-                    "synthetic_variables": list(t.synthetic_variables),
-                    "provenance": {n: p.provenance for n, p in t.provenance.items()},
-                }
-                for t in tables
-            },
-            "files": rows,
-        },
-    )
-    for name in sorted(before - set(listing["file"])):
-        (target_folder / name).unlink(missing_ok=True)
+        )
+        _keep_unlisted(target_folder, new, before | {p.name for p in new.iterdir()})
     return listing
+
+
+def _keep_unlisted(old: Path, new: Path, exclude: set[str]) -> None:
+    """Carry into ``new`` what ``old`` holds that no export listed (``exclude``): files put there by hand."""
+    if not old.is_dir():
+        return
+    for child in old.iterdir():
+        if child.name in exclude or child.name.startswith("."):
+            continue
+        if child.is_dir():
+            shutil.copytree(child, new / child.name, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(child, new / child.name)
+
+
+def _link_or_copy(src, dst) -> None:
+    """A hard link (the old folder is removed after the swap, so the file is not copied), else a copy."""
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
 
 
 def _listed(target_folder: Path) -> set[str]:

@@ -39,9 +39,13 @@ def _cmd_run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except pipeline.Interrupted as exc:
-        text, _ = pipeline.summary(exc.outcomes)
-        print(text)
-        print(f"error: {exc}; the runs that finished are recorded, the others re-run next time", file=sys.stderr)
+        if exc.outcomes:
+            text, _ = pipeline.summary(exc.outcomes)
+            print(text)
+            print(f"error: {exc}; the runs that finished are recorded, the others re-run next time", file=sys.stderr)
+        else:
+            print("No notebook was run.")
+            print(f"error: {exc}", file=sys.stderr)
         if exc.exit_code > 128:  # stopped by a signal: everything is recorded and the lock released; exit now, since
             sys.stdout.flush()  # papermill's kernel clean-up at interpreter exit can wait on a kernel already stopped
             sys.stderr.flush()
@@ -52,13 +56,48 @@ def _cmd_run(args) -> int:
     return code
 
 
+def _locked(args):
+    """The lock every `borgerservice run` takes on reports/ and data/processed/ (helpers.running.lock),
+    for another verb: the same wait (``--wait``) or refusal naming the holder as a second run gets."""
+    from helpers.running import lock
+
+    def warn(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    return lock.hold([paths.reports(), paths.processed_root()], wait=getattr(args, "wait", 0.0), echo=warn)
+
+
+def _unwritable(exc: OSError, what: str) -> int:
+    """An output folder that cannot be written (read-only, full, a path of the wrong type): named, no traceback."""
+    from helpers.running.pipeline.outputs import write_error
+
+    print(f"error: {write_error(exc)}; {what}", file=sys.stderr)
+    return 1
+
+
 def _cmd_report(args) -> int:
     from helpers.outputs import site
+    from helpers.running.lock import LockHeld, Unwritable
+    from helpers.running.pipeline.manifest import load_manifest
 
-    built = site.build()
-    print(f"site: {paths.relative(built / 'index.html')}")
-    if not args.no_pdf:
-        print(f"pdf:  {paths.relative(site.pdf(built))}")
+    built = None
+    try:
+        with _locked(args):
+            load_manifest(echo=lambda line: print(line, file=sys.stderr))  # records of the wrong type left out
+            built = site.build()
+            print(f"site: {paths.relative(built / 'index.html')}")
+            if not args.no_pdf:
+                print(f"pdf:  {paths.relative(site.pdf(built))}")
+    except LockHeld as exc:
+        print(f"error: {exc}; no report was built", file=sys.stderr)
+        return 3
+    except Unwritable as exc:
+        print(f"error: {exc}; no report was built", file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        return _unwritable(exc, "the site was built, the PDF not" if built else "no report was built")
     return 0
 
 
@@ -166,8 +205,24 @@ def _cmd_export(args) -> int:
         for written in (dictionary.write(), references.write_readme(), references.write_citation()):
             print(f"wrote {paths.relative(written)}")
         return 0
-    export = exports.build(args.rounds, args.usage_year_offset, args.ordering, real_only=args.real_only)
-    listing = exports.write_exports(usage_year_offset=args.usage_year_offset, ordering=args.ordering, tables=export)
+    from helpers.running.lock import LockHeld, Unwritable
+
+    try:
+        with _locked(args):  # reads the pipeline's cleaned rounds: never while a run rewrites them
+            export = exports.build(args.rounds, args.usage_year_offset, args.ordering, real_only=args.real_only)
+            listing = exports.write_exports(
+                usage_year_offset=args.usage_year_offset, ordering=args.ordering, tables=export
+            )
+    except LockHeld as exc:
+        print(f"error: {exc}; nothing was exported", file=sys.stderr)
+        return 3
+    except Unwritable as exc:
+        print(f"error: {exc}; nothing was exported", file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        return _unwritable(exc, f"{paths.relative(exports.folder())} is as it was (written as a whole or not at all)")
     for table, group in listing.groupby("table", sort=False):
         print(
             f"{table}: {group['rows'].iat[0]} rows x {group['columns'].iat[0]} columns -> {', '.join(group['format'])}"
@@ -214,6 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="build the report site (reports/site) and its PDF (reports/report.pdf) from the executed notebooks",
     )
     rep.add_argument("--no-pdf", action="store_true", help="only the site, no PDF (the PDF needs /usr/bin/chromium)")
+    rep.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when a run holds the output folders, wait this long for it (default: stop at once)",
+    )
     rep.set_defaults(func=_cmd_report)
 
     pp = sub.add_parser(
@@ -312,6 +374,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--real-only",
         action="store_true",
         help="leave the usage outcomes from synthetic sources out of every table (real-only exports)",
+    )
+    x.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when a run holds the output folders, wait this long for it (default: stop at once)",
     )
     x.add_argument(
         "--dictionary",
