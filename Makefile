@@ -6,11 +6,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := borgerservice
 
-.PHONY: help env run report test lab examples check-data clean-reports benchmark
+.PHONY: help env run report paper test lab examples check-data clean-reports benchmark
 
 help:
 	@echo "make run       create .venv if needed, then run every notebook in config/pipeline.yaml"
 	@echo "make report    the report site (reports/site/index.html) and PDF (reports/report.pdf) from the last make run"
+	@echo "make paper     the manuscript paper/manuscript.md bound to the last make run: reports/paper/*.docx, .tex, .pdf"
 	@echo "make test      create .venv if needed, then run the test suite"
 	@echo "make lab       start JupyterLab with the project's kernel"
 	@echo "make examples  regenerate the synthetic example data (byte for byte)"
@@ -31,6 +32,9 @@ run: $(STAMP)
 
 report: $(STAMP)
 	$(BIN)/borgerservice report
+
+paper: $(STAMP)
+	$(BIN)/borgerservice paper
 
 # The tests run in parallel, one pytest-xdist worker per core; each test module stays on one worker
 # (--dist loadscope), so a module's expensive fixtures (a whole pipeline run, the R reference fits) are
@@ -56,4 +60,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmark.py
 
 clean-reports:
-	rm -rf reports/executed reports/figures reports/tables reports/results reports/run_manifest.json reports/site reports/report.pdf
+	rm -rf reports/executed reports/figures reports/tables reports/results reports/run_manifest.json reports/site reports/report.pdf reports/paper

@@ -58,8 +58,8 @@ def test_an_unknown_key_is_named_with_the_keys_accepted(refused):
         "workers, pairs, defaults, rounds, runs, per_round, per_pair, per_round_set; did you mean 'pairs'?"
     )
     assert refused(lambda d: d["per_pair"][1].update(paramters={"outcome": "loans"})) == (
-        "per_pair[1]: unknown key 'paramters' in a run; accepted keys: id and notebook (required), parameters, needs; "
-        "did you mean 'parameters'?"
+        "per_pair[1]: unknown key 'paramters' in a run; accepted keys: id and notebook (required), parameters, needs, "
+        "optional_needs; did you mean 'parameters'?"
     )
 
 
@@ -80,7 +80,7 @@ def test_a_value_of_the_wrong_type_says_what_was_found_and_what_is_accepted(refu
         "found the text '01_usage_panel'"
     )
     assert refused(lambda d: d["runs"][0].pop("id")) == (
-        "runs[0] lacks 'id'; the keys of a run: id and notebook (required), parameters, needs"
+        "runs[0] lacks 'id'; the keys of a run: id and notebook (required), parameters, needs, optional_needs"
     )
     both = refused(lambda d: d.update(timeout_seconds=-1, pairs="every"))
     assert both.splitlines() == [

@@ -139,13 +139,18 @@ def write_results(name: str, results: KeyResults, *, synthetic: bool, parameters
 
     ``results`` is the family's typed key results (``helpers.results``): its class must be the one
     declared for ``name``, and what is written is read back into it before the file is replaced.
+    ``inputs`` lists the raw files this process read (``helpers.data.provenance.read_files``: directly,
+    or through the processed data of the runs it reads), each with its synthetic flag from the manifest.
 
     No time stamp: the same inputs give the same bytes (the run manifest records when each run ran)."""
+    from helpers.data import provenance
+
     doc = {
         "name": name,
         "synthetic": bool(synthetic),
         "note": SYNTHETIC_MARK if synthetic else "computed from real data",
         "parameters": parameters or {},
+        "inputs": [{"file": f"data/raw/{rel}", "synthetic": flag} for rel, flag in provenance.read_files()],
         "results": _results_json(name, results),
     }
     return _shown(files.write_json(paths.results() / f"{name}.json", doc))

@@ -61,9 +61,18 @@ CHROMIUM_FLAGS = [
 QUESTION = (
     "From 2009 on, Danish municipalities moved citizen services (borgerservice) into their public libraries. "
     "Did the kommuner whose libraries took on more of these services see more library use per inhabitant? "
-    "The notebooks clean three survey rounds (2009, 2011, 2014) of how libraries cooperate with borgerservice, "
+    "The notebooks clean {rounds} of how libraries cooperate with borgerservice, "
     "compare the rounds, and model cooperation against library use from Statistics Denmark."
 )
+_NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def question(rounds) -> str:
+    """The overview's question, naming the survey rounds of the config that ran (from the run manifest)."""
+    years = sorted(int(y) for y in rounds)
+    count = _NUMBERS[len(years)] if len(years) < len(_NUMBERS) else str(len(years))
+    listed = f" ({', '.join(map(str, years))})" if years else ""
+    return QUESTION.format(rounds=f"{count} survey round{'s' if len(years) != 1 else ''}{listed}")
 
 
 @dataclass
@@ -84,10 +93,16 @@ class Summary:
     error: str
     sentences: list[str] | None  # None: no results JSON, or (``problem``) a layout the brief does not know
     problem: str | None = None
+    inputs: tuple = ()  # the raw files the run read (helpers.results.RawInput), from its results JSON
 
     @property
     def failed(self) -> bool:
-        return self.status not in ("ok", "skipped")
+        return self.status not in ("ok", "skipped", "not covered")
+
+    @property
+    def not_covered(self) -> bool:
+        """The run's data do not cover its years: skipped with the reason (``error``), not failed."""
+        return self.status == "not covered"
 
 
 @dataclass(frozen=True)
@@ -201,18 +216,42 @@ def _summary(run: dict, page: str, doc: Results | None) -> Summary:
         return Summary(run["id"], page, True, status, error, None)
     if isinstance(doc, Unreadable):
         return Summary(run["id"], page, doc.synthetic, status, error, None, problem=doc.problem)
+    inputs = _inputs(doc)
     try:
         said = brief.sentences(doc)
     except (KeyError, ValueError, TypeError) as exc:  # a results layout the brief does not know: say so
-        return Summary(run["id"], page, _synthetic(doc), status, error, None, problem=str(exc))
-    return Summary(run["id"], page, _synthetic(doc), status, error, said)
+        return Summary(run["id"], page, _synthetic(doc), status, error, None, problem=str(exc), inputs=inputs)
+    return Summary(run["id"], page, _synthetic(doc), status, error, said, inputs=inputs)
 
 
-def _data_files() -> list[dict]:
-    return [
-        {"path": rel, "synthetic": entry.synthetic, "source": str(entry.source)}
-        for rel, entry in sorted(provenance.load().items())
+def _inputs(doc: Results | None) -> tuple:
+    """The raw files a run read, from its results JSON (typed or not)."""
+    if isinstance(doc, Document):
+        return doc.inputs
+    if isinstance(doc, dict):
+        return tuple(results.RawInput(str(i["file"]), i.get("synthetic")) for i in doc.get("inputs") or [])
+    return ()
+
+
+def _data_files(summaries: list[Summary]) -> tuple[list[dict], list[str]]:
+    """The raw files the runs read (with their manifest entry and how many runs read each), and the raw files
+    no run read (an example a real export replaced, say), from the runs' results JSON and the data manifests."""
+    entries = provenance.load()
+    read: dict[str, int] = {}
+    for s in summaries:
+        for i in s.inputs:
+            rel = i.file.removeprefix("data/raw/")
+            read[rel] = read.get(rel, 0) + 1
+    used = [
+        {
+            "path": rel,
+            "synthetic": entries[rel].synthetic if rel in entries else None,
+            "source": str(entries[rel].source) if rel in entries else "not in the data manifest",
+            "runs": n,
+        }
+        for rel, n in sorted(read.items())
     ]
+    return used, [rel for rel in sorted(entries) if rel not in read]
 
 
 def build(out: Path | None = None) -> Path:
@@ -291,7 +330,17 @@ def build(out: Path | None = None) -> Path:
     # pages
     common = {"synthetic": any_synthetic, "manifest": manifest}
     title = "Borgerservice in Danish public libraries: report"
-    index = _page("index.html.j2", title, question=QUESTION, data_files=_data_files(), summaries=summaries, **common)
+    data_files, unread = _data_files(summaries)
+    rounds = (manifest.get("config") or {}).get("rounds") or {}
+    index = _page(
+        "index.html.j2",
+        title,
+        question=question(rounds),
+        data_files=data_files,
+        unread=unread,
+        summaries=summaries,
+        **common,
+    )
     files.write_text(tmp / "index.html", index)
     files.write_text(tmp / "gallery.html", _page("gallery.html.j2", "Figures", figures=figures, **common))
     files.write_text(tmp / "tables.html", _page("tables.html.j2", "Tables", tables=tables, **common))

@@ -55,9 +55,10 @@ class Run:
     """One notebook run of the config.
 
     ``id`` names its outputs; ``notebook`` is under notebooks/ (or an absolute path); ``parameters``
-    are injected by papermill; ``needs`` are the runs that must succeed first; ``rounds`` are the
-    survey rounds it belongs to (``--rounds``); ``entry`` is the config entry it comes from, such as
-    ``per_pair[1]`` (for messages; empty for runs made in code).
+    are injected by papermill; ``needs`` are the runs that must end first, whose processed data it may
+    read; ``optional`` are those among them whose failure does not block it (it runs without them);
+    ``rounds`` are the survey rounds it belongs to (``--rounds``); ``entry`` is the config entry it comes
+    from, such as ``per_pair[1]`` (for messages; empty for runs made in code).
     """
 
     id: str
@@ -66,6 +67,7 @@ class Run:
     needs: list[str] = field(default_factory=list)
     rounds: tuple[int, ...] = ()
     entry: str = ""
+    optional: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -178,10 +180,18 @@ def _fill(value, values: dict, key: str):
 
 
 def _make_run(item: RunEntry, entry: str, values: dict | None = None, rounds: tuple[int, ...] = ()) -> Run:
-    doc = {"id": item.id, "notebook": item.notebook, "parameters": dict(item.parameters), "needs": list(item.needs)}
+    doc = {
+        "id": item.id,
+        "notebook": item.notebook,
+        "parameters": dict(item.parameters),
+        "needs": list(item.needs),
+        "optional_needs": list(item.optional_needs),
+    }
     if values:
         doc = {k: _fill(v, values, f"{entry}.{k}") for k, v in doc.items()}
-    return Run(str(doc["id"]), str(doc["notebook"]), doc["parameters"], [str(n) for n in doc["needs"]], rounds, entry)
+    needs = [str(n) for n in doc["needs"]]
+    optional = [str(n) for n in doc["optional_needs"] if str(n) not in needs]
+    return Run(str(doc["id"]), str(doc["notebook"]), doc["parameters"], needs + optional, rounds, entry, optional)
 
 
 def _each_round(needs: list[str], years) -> list[str]:
@@ -213,6 +223,7 @@ def expand(model: PipelineFile, rounds: dict[int, dict]) -> list[Run]:
     runs = [_make_run(item, f"runs[{i}]") for i, item in enumerate(model.runs)]
     for r in runs:
         r.needs = _each_round(r.needs, rounds)
+        r.optional = _each_round(r.optional, rounds)
     for year, spec in rounds.items():
         for i, item in enumerate(model.per_round):
             runs.append(_make_run(item, f"per_round[{i}]", {"year": year, **spec}, (year,)))
@@ -222,7 +233,8 @@ def expand(model: PipelineFile, rounds: dict[int, dict]) -> list[Run]:
     for years in round_sets(list(rounds)):
         values = {"rounds": list(years), "rounds_id": "_".join(map(str, years))}
         for i, item in enumerate(model.per_round_set):
-            item = item.model_copy(update={"needs": _each_round(item.needs, years)})
+            each = {"needs": _each_round(item.needs, years), "optional_needs": _each_round(item.optional_needs, years)}
+            item = item.model_copy(update=each)
             runs.append(_make_run(item, f"per_round_set[{i}]", values, years))
     return runs
 
@@ -333,6 +345,7 @@ def _config_doc(cfg: Config) -> dict:
                 "needs": r.needs,
                 "rounds": list(r.rounds),
                 "entry": r.entry,
+                "optional": r.optional,
             }
             for r in cfg.runs
         ],
@@ -343,7 +356,8 @@ def _config_doc(cfg: Config) -> dict:
 
 def _config_from(doc: dict, path: Path) -> Config:
     runs = [
-        Run(r["id"], r["notebook"], r["parameters"], r["needs"], tuple(r["rounds"]), r["entry"]) for r in doc["runs"]
+        Run(r["id"], r["notebook"], r["parameters"], r["needs"], tuple(r["rounds"]), r["entry"], r["optional"])
+        for r in doc["runs"]
     ]
     rounds = {int(year): spec for year, spec in doc["rounds"]}
     return Config(

@@ -55,8 +55,9 @@ class RoundEntry(BaseModel):
 
 class RunEntry(BaseModel):
     """A run (``runs``) or a template of runs (``per_round``, ``per_pair``, ``per_round_set``): ``id``,
-    ``notebook`` (under notebooks/), the ``parameters`` papermill injects and the ``needs`` that must
-    succeed first. Templates hold {placeholders}, filled when they are expanded."""
+    ``notebook`` (under notebooks/), the ``parameters`` papermill injects, the ``needs`` that must
+    succeed first, and the ``optional_needs`` it waits for and reads when they succeed, but runs without
+    when they fail. Templates hold {placeholders}, filled when they are expanded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
     what: ClassVar[str] = "a run"
@@ -68,6 +69,11 @@ class RunEntry(BaseModel):
     )
     needs: Annotated[list[str], _none_is(list)] = Field(
         default_factory=list, description="must list the ids of the runs that must succeed first, e.g. [00_reference]"
+    )
+    optional_needs: Annotated[list[str], _none_is(list)] = Field(
+        default_factory=list,
+        description="must list the ids of runs it waits for but runs without when they fail, e.g. "
+        "['01_clean_survey_{year}']",
     )
 
 

@@ -17,6 +17,8 @@ What a run does, in a worker process (or in the main process with one worker):
 
 A failed cell, a cell or notebook timeout, a kernel that dies or cannot start: the run fails with
 the error named, and the notebook is still written with everything that ran, its error visible.
+A cell that raises ``helpers.core.errors.NotCovered`` (the run's data do not cover its years) ends
+the run as "not covered": skipped with that reason, not a failure.
 A signal (Stopped, or a worker's SIGTERM) writes nothing: the next run does the run again.
 
 Only public APIs are used: ``papermill.iorw.load_notebook_node``, ``papermill.parameterize
@@ -44,7 +46,7 @@ from pathlib import Path
 from helpers.core import files, paths
 from helpers.running.pipeline import kernels, signals
 from helpers.running.pipeline.config import Run, notebook_path
-from helpers.running.pipeline.manifest import Outcome
+from helpers.running.pipeline.manifest import NOT_COVERED, Outcome, not_covered
 from helpers.running.pipeline.outputs import write_error
 
 START_TIMEOUT = 60  # seconds a kernel may take to start (papermill's default)
@@ -219,7 +221,7 @@ def execute(
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     if timed_out.is_set():
         error = f"timed out: the notebook ran longer than timeout_seconds = {timeout} s (a limit on the whole notebook)"
-    status = "failed" if error else "ok"
+    status = (NOT_COVERED if not_covered(error) else "failed") if error else "ok"
     html = None
     try:
         if nb is not None:

@@ -6,6 +6,12 @@ content of what the run reads (``run_inputs``), its notebook, its parameters, th
 versions of the key packages, the kernel and the output locations (``static_keys``), and the
 recorded hashes of the processed files of the runs it needs (``final_key``). Hashes of unchanged
 files come from a stat cache (files.HashCache), so a warm re-run reads almost no bytes.
+
+A key is computed when the pipeline starts; it holds for a run's outputs only if nothing it was
+computed from differs when the run starts (``refresh_inputs``) or changes until the run ends
+(``changed_inputs``; the scheduler checks both): a raw file, data-manifest, codebook or config file it
+reads, a processed file of a run it needs, its notebook or the helper code. A file edited and
+restored while the run went counts as changed.
 """
 
 from __future__ import annotations
@@ -49,11 +55,17 @@ def package_version(package: str) -> str | None:
         return None
 
 
-def code_hash(cache: files.HashCache | None = None) -> str:
-    """One hash over the helper package's source: a change in any helper re-runs every notebook."""
+def code_files() -> list[Path]:
+    """The helper package's source files (what ``code_hash`` hashes)."""
+    return sorted((paths.root() / "src" / "helpers").rglob("*.py"))
+
+
+def code_hash(cache: files.HashCache | None = None, sources: list[Path] | None = None) -> str:
+    """One hash over the helper package's source (``sources``, default ``code_files()``): a change in
+    any helper re-runs every notebook."""
     cache = cache or files.HashCache()
     h = hashlib.sha256()
-    for f in sorted((paths.root() / "src" / "helpers").rglob("*.py")):
+    for f in code_files() if sources is None else sources:
         h.update(f.relative_to(paths.root()).as_posix().encode())
         h.update(cache.sha256(f).encode())
     return h.hexdigest()
@@ -68,6 +80,11 @@ def input_hashes(cache: files.HashCache | None = None) -> dict[str, str]:
         if f.is_file() and f.name not in DOC_NAMES and not f.name.startswith(("PROVENANCE", ".")):
             out[f.relative_to(raw).as_posix()] = cache.sha256(f)
     return out
+
+
+def data_manifests() -> list[Path]:
+    """The data manifests (``data/raw/<folder>/MANIFEST.yaml``) whose entries the keys hold (``manifest:``)."""
+    return sorted(paths.raw().glob(f"*/{provenance.MANIFEST_NAME}"))
 
 
 def named_files(run: Run) -> dict[str, Path]:
@@ -201,3 +218,55 @@ def up_to_date(run: Run, key: str, before: dict[str, dict], cache: files.HashCac
         return False
     cache = cache or files.HashCache()
     return all(cache.get(output_path(name)) == sha for name, sha in outputs.items())
+
+
+def input_file(name: str) -> Path | None:
+    """The file behind an input name of ``run_inputs`` or a recorded output name (``processed/...``)."""
+    kind, _, rel = name.partition(":")
+    if not rel:
+        return output_path(name) if name.startswith(("processed/", "reports/")) else None
+    if kind == "raw":
+        return paths.raw() / rel
+    if kind == "manifest":
+        return paths.raw() / rel.split("/", 1)[0] / provenance.MANIFEST_NAME
+    if kind == "codebook":
+        return paths.codebook(rel)
+    if kind == "config":
+        return paths.config() / rel
+    return None
+
+
+def watched_files(run: Run, reads: dict[str, str], sources: list[Path]) -> dict[str, Path]:
+    """The files a run's key was computed from, by the name a message gives them: its ``reads`` (raw:,
+    manifest:, codebook:, config: and the processed files of its needs), its notebook, the helper ``sources``."""
+    out = {name: f for name in reads if (f := input_file(name)) is not None}
+    nb = notebook_path(run)
+    out[f"notebook {paths.relative(nb)}"] = nb
+    out.update({f"helper {paths.relative(f)}": f for f in sources})
+    return out
+
+
+def _sources_changed(sources: list[Path]) -> list[str]:
+    now = set(code_files())
+    return [f"helper {paths.relative(f)}" for f in sorted(now ^ set(sources))]  # added or removed since
+
+
+def refresh_inputs(run: Run, reads: dict[str, str], cache: files.HashCache, sources: list[Path]) -> list[str]:
+    """When a run starts: what its key was computed from whose bytes differ now (a file edited since the
+    pipeline started, and not restored). Files that changed and came back to the same bytes are hashed
+    again (``files.HashCache.refresh``), so that ``changed_inputs`` at the end compares with the start of
+    this run: an edit undone before a run started does not touch it."""
+    changed = [name for name, f in watched_files(run, reads, sources).items() if cache.refresh(f)]
+    return changed + _sources_changed(sources)
+
+
+def changed_inputs(run: Run, reads: dict[str, str], cache: files.HashCache, sources: list[Path]) -> list[str]:
+    """When a run ends: what its key was computed from that changed since it was hashed (or, by
+    ``refresh_inputs``, since the run started; ``files.HashCache.changed``).
+
+    Any write counts, even one undone before the end (the notebook may have read the file in
+    between); helper files added or removed count too. Only stats are read for files last modified
+    more than 2 s before they were hashed, so this costs a few milliseconds.
+    """
+    changed = [name for name, f in watched_files(run, reads, sources).items() if cache.changed(f)]
+    return changed + _sources_changed(sources)

@@ -2,9 +2,23 @@
 
 ``run`` holds the lock of the output folders, computes every run's key, and hands the runs to
 ``_schedule``: a run whose needs succeeded starts when a worker is free (``start_order`` picks among
-the ready ones), a run whose needs failed is "blocked", an up-to-date run is "skipped". Each run is
-recorded in the run manifest as it starts and ends. On SIGTERM/SIGINT, or when an output folder
-cannot be written, workers and kernels are stopped and ``Interrupted`` says what finished.
+the ready ones), a run whose needs failed is "blocked", an up-to-date run is "skipped". A run whose
+data do not cover its years (its notebook raises ``NotCovered``) is "not covered", and so are the runs
+that need it: skipped with the reason, not failed. A run's ``optional`` needs are waited for but do
+not block it when they fail: it runs without them (05_export_data exports the rounds that cleaned).
+Each run is recorded in the run manifest as it starts and ends.
+
+When a run starts and when it ends, what its key was computed from is checked again
+(``keys.refresh_inputs``, ``keys.changed_inputs``). If an input, its notebook or the helper code
+differs when it starts, or changed (even edited and restored) while it ran, the run is
+recorded as failed, "not current", naming what changed, and its dependents are blocked; the next
+``borgerservice run`` runs it again. It is not re-run at once, nor recorded with the inputs as they
+are at its end: what the notebook read cannot be known (an edit undone before the end leaves the same
+bytes), a file still being edited may change again, and runs that already finished or have not
+started may read the same file; a fresh run computes every key anew from one state.
+
+On SIGTERM/SIGINT, or when an output folder cannot be written, workers and kernels are stopped and
+``Interrupted`` says what finished.
 """
 
 from __future__ import annotations
@@ -17,6 +31,7 @@ import subprocess
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
 
 from helpers.core import files, paths
 from helpers.data import provenance
@@ -33,7 +48,16 @@ from helpers.running.pipeline.config import (
     select,
 )
 from helpers.running.pipeline.execution import execute
-from helpers.running.pipeline.manifest import EXECUTED, SUCCEEDED, Outcome, RunManifest, git_state, previous_runs
+from helpers.running.pipeline.manifest import (
+    EXECUTED,
+    NOT_COVERED,
+    SUCCEEDED,
+    Outcome,
+    RunManifest,
+    git_state,
+    previous_runs,
+    reason,
+)
 from helpers.running.pipeline.outputs import (
     clear_outputs,
     collect_outputs,
@@ -177,13 +201,20 @@ def run(
     if threading.current_thread() is threading.main_thread():
         handlers = {s: signal.signal(s, signals.raise_stopped) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        with lock.hold([paths.reports(), paths.processed_root()], wait=wait, echo=echo):
+        with contextlib.ExitStack() as held:
             try:
-                cache = files.HashCache(paths.reports() / keys.HASH_CACHE, base=paths.root())
+                held.enter_context(lock.hold([paths.reports(), paths.processed_root()], wait=wait, echo=echo))
+            except lock.Unwritable as exc:  # read-only, full, the lock path a folder: named, before anything is written
+                raise Interrupted(f"{exc}; nothing was run", [], 1) from None
+            try:
+                cache = files.HashCache(paths.reports() / keys.HASH_CACHE, base=paths.root(), echo=echo)
                 recorded = previous_runs(echo)
                 inputs = keys.input_hashes(cache)
+                for f in keys.data_manifests():  # hashed before they are read, to be checked when each run ends
+                    cache.get(f)
                 entries = provenance.load()
-                static = keys.static_keys(cfg.runs, cfg, inputs, keys.code_hash(cache), cache, entries)
+                sources = keys.code_files()
+                static = keys.static_keys(cfg.runs, cfg, inputs, keys.code_hash(cache, sources), cache, entries)
                 git = git_state()
                 warn_changed_notebooks(todo, echo)
                 sweep_stale(cfg, echo)
@@ -203,6 +234,7 @@ def run(
                     cache,
                     progress,
                     template,
+                    sources,
                 )
             cache.save()
     finally:
@@ -223,11 +255,15 @@ def _schedule(
     cache: files.HashCache | None = None,
     progress=None,
     template: kernels.Template | None = None,
+    sources: list[Path] | None = None,
 ) -> dict[str, Outcome]:
     """Start runs whose needs succeeded, up to ``workers`` at a time, in ``start_order``; block those whose needs
     failed. ``template``: the kernel template (started with the first run), or None for kernels as installed.
+    A run that succeeded is checked against what its key was computed from (``sources``: the helper
+    files hashed into it, default ``keys.code_files()``); one whose inputs changed meanwhile is recorded as failed.
     """
     cache = cache or files.HashCache()
+    sources = keys.code_files() if sources is None else sources
     outcomes: dict[str, Outcome] = {}
     selected = {r.id for r in todo}
     by_id = {r.id: r for r in cfg.runs}
@@ -237,13 +273,27 @@ def _schedule(
     if progress is not None:
         progress.plan([r.id for r in todo], expected, workers)
 
-    def record(o: Outcome):
-        r = by_id[o.id]
-        o.effective_parameters = o.effective_parameters or effective_parameters(r)
-        o.reads = o.reads or {
+    stale: dict[str, list[str]] = {}  # run id -> inputs whose bytes had changed when it started
+
+    def reads_of(r: Run) -> dict[str, str]:
+        return {
             **static[r.id][1],
             **{k: v for n in r.needs if n in outcomes for k, v in processed_outputs(outcomes[n]).items()},
         }
+
+    def record(o: Outcome):
+        r = by_id[o.id]
+        o.effective_parameters = o.effective_parameters or effective_parameters(r)
+        o.reads = o.reads or reads_of(r)
+        changed = stale.pop(o.id, [])
+        if o.status == "ok" and (changed := changed + keys.changed_inputs(r, o.reads, cache, sources)):
+            shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
+            o.status, o.error = (
+                "failed",
+                f"not current: {shown} changed while it ran (an edit, even one undone before the end, may have "
+                "reached the notebook); its outputs are kept but not recorded as up to date, and the next "
+                "`borgerservice run` runs it again",
+            )
         if o.status in EXECUTED:
             o.outputs = collect_outputs(o.id, cache)
         o.finished = o.finished or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -253,7 +303,7 @@ def _schedule(
         took = f" in {o.seconds:.1f} s" if o.status in EXECUTED else ""
         echo(
             f"[{len(outcomes)}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {o.id}: {o.status}{took}"
-            + (f" -> {o.error}" if o.error else "")
+            + (f" -> {reason(o.error) if o.status == NOT_COVERED else o.error}" if o.error else "")
         )
         if progress is not None:
             progress.finished(o.id, o.status)
@@ -263,6 +313,7 @@ def _schedule(
         if progress is not None:
             progress.started(r.id)
         clear_outputs(r.id)
+        stale[r.id] = keys.refresh_inputs(r, reads_of(r), cache, sources)
         if manifest is not None:
             manifest.put(Outcome(r.id, r.notebook, r.parameters, "running", key=run_keys[r.id]), quiet=True)
         return (
@@ -285,9 +336,25 @@ def _schedule(
             needs = [n for n in r.needs if n in selected]
             if any(n not in outcomes for n in needs):
                 continue  # waits for its needs
-            bad = [n for n in needs if outcomes[n].status not in SUCCEEDED]
+            bad = [n for n in needs if outcomes[n].status not in SUCCEEDED and n not in r.optional]
+            uncovered = [n for n in bad if outcomes[n].status == NOT_COVERED]
             run_keys[r.id] = keys.final_key(static[r.id][0], {n: processed_outputs(outcomes[n]) for n in needs})
-            if bad:
+            if bad and len(uncovered) == len(bad):  # what it needs has no data for its years: neither has it
+                why = "; ".join(f"{n}: {reason(outcomes[n].error)}" for n in uncovered)
+                clear_outputs(r.id)  # nothing of an earlier run may look current
+                for suffix in (".ipynb", ".html"):
+                    (paths.executed() / f"{r.id}{suffix}").unlink(missing_ok=True)
+                record(
+                    Outcome(
+                        r.id,
+                        r.notebook,
+                        r.parameters,
+                        NOT_COVERED,
+                        error=f"NotCovered: not run: needs without data for their years ({why})",
+                        key=run_keys[r.id],
+                    )
+                )
+            elif bad:
                 record(
                     Outcome(
                         r.id,
@@ -305,16 +372,20 @@ def _schedule(
                         r.id,
                         r.notebook,
                         r.parameters,
-                        "skipped",
+                        NOT_COVERED if prev.get("status") == NOT_COVERED else "skipped",
                         prev.get("seconds", 0.0),
                         prev["executed"],
                         prev.get("html", ""),
+                        prev.get("error", "") if prev.get("status") == NOT_COVERED else "",
                         key=run_keys[r.id],
                         outputs=dict(prev["outputs"]),
                         finished=prev.get("finished", ""),
                     )
                 )
             else:
+                without = [n for n in needs if outcomes[n].status not in SUCCEEDED]
+                if without:
+                    echo(f"{r.id}: runs without {', '.join(without)} (optional; did not succeed)")
                 ready.append(r)
                 continue
             pending.remove(r)
