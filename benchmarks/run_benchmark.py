@@ -59,6 +59,7 @@ CLI = [str(PY), "-m", "helpers.running.cli"]
 CORES = os.cpu_count() or 1
 KERNEL = "borgerservice"
 QUICK_REPS = 20  # coverage_reps and power_reps of 03_model_usage in --quick (notebook defaults 2000, 1000)
+QUICK_ADOPTION = {"simulation_reps": 20, "bootstrap_draws": 99, "honest_points": 10}  # 04 in --quick (2000, 999, 60)
 SCALE_SOURCES = [("survey/example_survey_2009.csv", "2009", 2009), ("survey/example_survey_2011.xlsx", "2011", 2011)]
 SCALE_FIRST_YEAR = 2015  # scaling rounds 2015, 2016, ... (no shipped round has these years)
 TARGETS = {  # issue 28
@@ -219,19 +220,54 @@ def ratios(groups: list[dict], a: str, b: str) -> dict:
 # --- the configs -------------------------------------------------------------------------------------------
 
 
-def write_config(folder: Path, doc: dict) -> Path:
+def write_config(folder: Path, doc: dict, rounds: dict | None = None) -> Path:
+    """``doc`` as folder/pipeline.yaml (with ``rounds`` in place of its own when given)."""
     folder.mkdir(parents=True, exist_ok=True)
+    doc = {**doc, "rounds": rounds} if rounds is not None else doc
     (folder / "pipeline.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return folder / "pipeline.yaml"
 
 
+# --- for warm_rerun.py and warm_pairs.py: the project's config with two rounds -----------------------------
+
+COLD_ROUNDS = {
+    2009: {"input_path": "survey/example_survey_2009.csv", "codebook": "2009"},
+    2011: {"input_path": "survey/example_survey_2011.xlsx", "codebook": "2011"},
+}
+
+
+def paths_raw() -> Path:
+    from helpers.core import paths
+
+    return paths.raw()
+
+
+def pipeline_run(
+    name: str, tmp: Path, raw: Path, config: Path, workers: int, force: bool = True, case: Path | None = None
+) -> dict:
+    """One timed ``borgerservice run`` (in ``case``, default a fresh tmp/name): wall seconds, ok, the count of each
+    status and each run's status and seconds."""
+    case = case or tmp / name
+    case.mkdir(parents=True, exist_ok=True)
+    cmd = CLI + ["run", "--config", str(config), "--workers", str(workers)] + (["--force"] if force else [])
+    result = measure(name, cmd, env_for(case, raw), tmp)
+    runs = manifest_runs(case)
+    statuses = [r["status"] for r in runs.values()]
+    ok = result["exit_code"] == 0 and bool(runs) and set(statuses) <= {"ok", "skipped"}
+    if not ok:
+        log(f"  WARNING: {name} failed (exit {result['exit_code']}); see {tmp / (name + '.log')}")
+    return result | {"ok": ok, "status_counts": {s: statuses.count(s) for s in sorted(set(statuses))}, "runs": runs}
+
+
 def shipped_config(doc: dict, quick: bool) -> dict:
-    """The project's config/pipeline.yaml as it is (quick: fewer simulation repetitions in 03)."""
+    """The project's config/pipeline.yaml as it is (quick: fewer simulations and bootstrap draws in 03 and 04)."""
     doc = copy.deepcopy(doc)
     if quick:
         for item in (doc.get("runs") or []) + (doc.get("per_pair") or []):
             if item.get("notebook") == "03_model_usage.ipynb":
                 item.setdefault("parameters", {}).update(coverage_reps=QUICK_REPS, power_reps=QUICK_REPS)
+            if item.get("notebook") == "04_adoption_panel.ipynb":
+                item.setdefault("parameters", {}).update(QUICK_ADOPTION)
     return doc
 
 
@@ -419,7 +455,7 @@ def main(argv=None) -> int:
             "pairs": n_pairs,
             "workers": CORES,
             "scaling_rounds": scale_ns,
-            "simulation_reps": QUICK_REPS if args.quick else "notebook defaults",
+            "simulation_reps": {"03": QUICK_REPS, "04": QUICK_ADOPTION} if args.quick else "notebook defaults",
             "sections": sorted(sections),
         },
         "targets": {},

@@ -857,6 +857,8 @@ _ADOPTION_TEXT: dict[AdoptionCategory, str] = {
     "adopter": "treated from a later round on",
     "always treated": "treated at the first round (no untreated year)",
     "no answer": "answered no round",
+    "start unknown": "first seen treated after unanswered rounds (start unobserved; left out)",
+    "censored": "not treated at any answered round, a later round unanswered (untreated only up to then)",
 }
 
 
