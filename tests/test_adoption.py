@@ -82,6 +82,23 @@ def test_timing_rules_by_hand():
         adoption.timing(m[[2009]], "any")
 
 
+def test_every_timing_category_has_an_export_code():
+    """05_export_data codes adoption_<t> by the vocabulary's categories: each one timing() gives has a code and a
+    label (a start unknown or censored unit, as the shipped three rounds have, once failed the export)."""
+    from helpers.core import vocabulary
+    from helpers.outputs import variables
+
+    na = pd.NA
+    m = _models([[5, 5, 5], [5, 2, 2], [3, 3, 3], [5, 5, na], [na, na, 4], [na, na, na], [5, na, 3]])
+    found = set(adoption.timing(m, "any")["category"])
+    assert found == {"never treated", "adopter", "always treated", "censored", "start unknown", "no answer"}
+    assert found <= set(vocabulary.choices(vocabulary.AdoptionCategory))
+    codes = variables.canonical_codes()["adoption"]
+    assert set(codes) == found and sorted(codes.values()) == list(range(1, len(codes) + 1))
+    assert [codes[c] for c in ("never treated", "adopter", "always treated", "no answer")] == [1, 2, 3, 4]  # as before
+    assert set(variables._ADOPTION_TEXT) == found  # every code has its label
+
+
 def test_fanoe_takes_esbjerg_answer():
     s = {
         2009: pd.DataFrame({"kommunekode": [561, 563, 101], "model": [2, 5, 0]}),
