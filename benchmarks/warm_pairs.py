@@ -53,6 +53,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", default="dc93f66", help="the commit to compare with (default dc93f66, issue 27's base)")
     ap.add_argument("--pairs", type=int, default=10)
+    ap.add_argument("--quick", action="store_true", help="the cold runs with run_benchmark.py's --quick parameters")
+    ap.add_argument("--leave-out", nargs="+", default=[], metavar="ID", help="fixed runs left out")
     ap.add_argument("--output", type=Path, default=rb.HERE / "results" / "warm_pairs.json")
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bs-warm-pairs-"))
@@ -62,6 +64,7 @@ def main(argv=None) -> int:
         doc = yaml.safe_load((rb.ROOT / "config" / "pipeline.yaml").read_text(encoding="utf-8"))
         doc.pop("rounds", None)
         doc["runs"] = [r for r in doc.get("runs") or [] if r["id"] != "05_export_data"]
+        doc = rb.shipped_config(doc, args.quick, args.leave_out)
         config = rb.write_config(tmp / "config", doc, rb.COLD_ROUNDS)
         trees = {"after": rb.snapshot(tmp), "before": warm_rerun.archive(args.before, tmp)}
         cmd = rb.CLI + ["run", "--config", str(config)]
@@ -93,6 +96,8 @@ def main(argv=None) -> int:
             "rounds": sorted(rb.COLD_ROUNDS),
             "runs": len(manifest["runs"]),
             "pairs": args.pairs,
+            "quick": args.quick,
+            "left_out": ["05_export_data", *args.leave_out],
             **{
                 side: {
                     "wall_seconds": _summary([w for w, _ in v]),
