@@ -281,6 +281,22 @@ def shipped_config(doc: dict, quick: bool, leave_out: list[str] | None = None) -
     return doc
 
 
+def notebook_parameters(notebook: str) -> set[str]:
+    """The names a notebook's parameters cell assigns."""
+    import ast
+
+    nb = json.loads(((SNAPSHOT or ROOT) / "notebooks" / notebook).read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in (c.get("metadata", {}).get("tags") or []))
+    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+    return {
+        t.id
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+
+
 def scaling_config(doc: dict, rounds: dict) -> dict:
     """The shipped per-round clean and per-pair comparison templates: work that grows with the rounds."""
     clean = [copy.deepcopy(t) for t in doc.get("per_round") or [] if t.get("notebook") == "01_clean_survey.ipynb"]
@@ -289,7 +305,11 @@ def scaling_config(doc: dict, rounds: dict) -> dict:
         raise SystemExit("config/pipeline.yaml has no per_round 01_clean_survey or per_pair 02_compare_rounds template")
     for t in clean:
         t["needs"] = []
-    keep = {k: doc[k] for k in ("kernel", "timeout_seconds", "defaults") if k in doc}
+    keep = {k: doc[k] for k in ("kernel", "timeout_seconds") if k in doc}
+    declared = set().union(*(notebook_parameters(t["notebook"]) for t in clean + compare))
+    defaults = {k: v for k, v in (doc.get("defaults") or {}).items() if k in declared}  # the config refuses others
+    if defaults:
+        keep["defaults"] = defaults
     return {
         **keep,
         "workers": "auto",

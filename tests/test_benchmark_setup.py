@@ -55,3 +55,24 @@ def test_a_scaling_round_has_its_submission_times_in_its_own_year(rb, tmp_path):
     assert {int(re.search(r"(\d{4})", row[0]).group(1)) for row in after[1:] if row[0]} == {2015}
     assert [row[0].replace("2015", "2009") for row in after[1:]] == [row[0] for row in before[1:]]
     assert [row[1:] for row in after] == [row[1:] for row in before]  # nothing else moved
+
+
+def test_the_scaling_config_loads_with_the_shipped_defaults(rb, shipped, tmp_path, raw_copy):
+    """Growth with rounds: only the clean and comparison templates, and of the config's defaults only what
+    those notebooks declare (the runner refuses a default no notebook run takes)."""
+    from helpers.running import pipeline
+
+    rounds = rb.add_scaling_rounds(raw_copy, 3)
+    assert sorted(rounds) == [2015, 2016, 2017]
+    config = pipeline.load_config(rb.write_config(tmp_path / "scale", rb.scaling_config(shipped, rounds)))
+    ids = sorted(r.id for r in config.runs)
+    assert ids == [
+        "01_clean_survey_2015",
+        "01_clean_survey_2016",
+        "01_clean_survey_2017",
+        "02_compare_2015_2016",
+        "02_compare_2016_2017",
+    ]
+    assert "real_only" in shipped["defaults"] and "real_only" not in (
+        rb.scaling_config(shipped, rounds).get("defaults") or {}
+    )
