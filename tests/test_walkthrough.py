@@ -25,11 +25,12 @@ import pyreadstat
 import pytest
 import yaml
 from own_export import own_export
+from panel_sample import estimation_sample
 
 from helpers.core import paths
 from helpers.running import cli, pipeline
 
-SHORT = {"coverage_reps": 40, "power_reps": 20, "simulation_reps": 20, "bootstrap_draws": 49, "honest_points": 10}
+SHORT = {"coverage_reps": 40, "power_reps": 20, "simulation_reps": 20, "bootstrap_draws": 99, "honest_points": 10}
 SECTION = "### From your export to the report"
 
 
@@ -164,14 +165,7 @@ def test_the_panels_cohorts_equal_notebook_04s(walked):
     ]
     exports = walked["base"] / "processed" / "05_export_data" / "exports"
     df, meta = pyreadstat.read_dta(exports / "kommune_year_synthetic.dta")
-    category = {v.split(":")[0]: k for k, v in meta.variable_value_labels["adoption_any"].items()}
-    flag = {v.split(":")[0]: k for k, v in meta.variable_value_labels["quality_flag"].items()}
-    sample = df[
-        df["adoption_any"].isin([category["never treated"], category["adopter"]])
-        & df["has_population"].eq(1)
-        & df["quality_flag"].ne(flag["reporting_failure"])
-        & df["loans"].gt(0)
-    ]
+    sample = estimation_sample(df, meta, "any")
     cohorts = {str(int(g)): int(n) for g, n in sample.groupby("g_any")["kommunekode"].nunique().items()}
     assert cohorts == {str(k): int(v) for k, v in doc["results"]["cohorts"].items()}
 
