@@ -656,8 +656,8 @@ def test_kommune_year_codes_censored_units_and_their_unknown_years_as_notebook_0
         "adopter",
         "always treated",
         "no answer",
-        "censored",
         "start unknown",
+        "censored",
     ]  # the earlier codes 1-4 keep their meaning
 
 
