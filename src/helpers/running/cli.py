@@ -54,10 +54,19 @@ def _cmd_run(args) -> int:
 def _cmd_report(args) -> int:
     from helpers.outputs import site
 
-    built = site.build()
-    print(f"site: {paths.relative(built / 'index.html')}")
-    if not args.no_pdf:
-        print(f"pdf:  {paths.relative(site.pdf(built))}")
+    done = site.report(make_pdf=not args.no_pdf)
+    print(f"site: {paths.relative(done.site / 'index.html')}")
+    for pdf in done.pdfs:
+        print(f"pdf:  {paths.relative(pdf)}")
+    for old, new in done.stale:
+        print(
+            f"the earlier {paths.relative(paths.reports() / old)} does not match the new site: "
+            f"renamed {paths.relative(paths.reports() / new)}"
+        )
+    print("took " + ", ".join(f"{step} {s:.1f} s" for step, s in done.seconds.items()))
+    if done.problem:
+        print(f"error: the PDF could not be made: {done.problem} (the site was published without it)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -177,9 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser(
         "report",
-        help="build the report site (reports/site) and its PDF (reports/report.pdf) from the executed notebooks",
+        help="build the report site (reports/site), its PDF (reports/report.pdf) and the short report "
+        "(reports/report_short.pdf) from what the last successful runs recorded",
     )
-    rep.add_argument("--no-pdf", action="store_true", help="only the site, no PDF (the PDF needs /usr/bin/chromium)")
+    rep.add_argument(
+        "--no-pdf",
+        action="store_true",
+        help="only the site, no PDFs (they need /usr/bin/chromium); earlier PDFs are renamed *.stale.pdf",
+    )
     rep.set_defaults(func=_cmd_report)
 
     n = sub.add_parser(
