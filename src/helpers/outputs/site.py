@@ -627,7 +627,7 @@ class ReportOutcome:
     seconds: dict[str, float]
 
 
-def report(*, make_pdf: bool = True, chromium: Path = CHROMIUM) -> ReportOutcome:
+def report(*, make_pdf: bool = True, chromium: Path | None = None) -> ReportOutcome:
     """Build the site and (unless ``make_pdf`` is False) the book ``report.pdf`` and the short ``report_short.pdf``
     in a temporary folder of ``reports/``, then publish them together (:func:`helpers.outputs.publish.publish`).
     When the PDFs cannot be made, the site is still published and the earlier PDFs are renamed as stale;
@@ -792,8 +792,8 @@ class Browser:
     Starting Chromium costs about a second; the earlier report started it once per page (31 pages: a third of its
     63 s). Used as a context manager; :meth:`book` and :meth:`short` print the two PDFs."""
 
-    def __init__(self, chromium: Path = CHROMIUM):
-        self.chromium = Path(chromium)
+    def __init__(self, chromium: Path | None = None):
+        self.chromium = Path(chromium or CHROMIUM)
 
     def __enter__(self) -> Browser:
         if not self.chromium.is_file():
@@ -883,7 +883,9 @@ def _write(writer, target: Path) -> None:
         writer.write(fh)
 
 
-def pdf(site: Path | None = None, target: Path | None = None, *, chromium: Path = CHROMIUM, timeout: int = 120) -> Path:
+def pdf(
+    site: Path | None = None, target: Path | None = None, *, chromium: Path | None = None, timeout: int = 120
+) -> Path:
     """Print every page of a built site (``reports/site``) into one A4 PDF with bookmarks (``reports/report.pdf``),
     in one browser session."""
     site = Path(site or paths.reports() / publish.SITE)
