@@ -568,7 +568,9 @@ def mark(table: RegressionTable, synthetic: bool) -> RegressionTable:
 
 def save(table: RegressionTable, name: str, *, synthetic: bool) -> list[Path]:
     """Write ``reports/tables/<name>[_synthetic]`` as .csv (tidy, full precision), .html, .tex and .docx."""
-    stem = f"{name}_synthetic" if synthetic and not name.endswith("_synthetic") else name
+    from helpers.outputs.reports import output_stem
+
+    stem = output_stem(name, synthetic=synthetic)
     table = mark(table, synthetic)
     folder = paths.tables()
     out = [files.write_csv(folder / f"{stem}.csv", table.tidy.assign(synthetic=bool(synthetic)), index=False)]

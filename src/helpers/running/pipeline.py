@@ -487,8 +487,15 @@ def _check_language(value) -> None:
     check_language(value)
 
 
+def _check_languages(value) -> None:
+    from helpers.outputs.labels import check_language
+
+    for language in [value] if isinstance(value, str) else value if isinstance(value, list) else [value]:
+        check_language(language)
+
+
 # Parameters whose values the config is checked for before anything runs (the notebooks check them too).
-PARAMETER_CHECKS = {"language": _check_language}
+PARAMETER_CHECKS = {"language": _check_language, "languages": _check_languages}
 
 
 def apply_defaults(runs: list[Run], defaults, where: str) -> None:
@@ -497,7 +504,7 @@ def apply_defaults(runs: list[Run], defaults, where: str) -> None:
     (``PARAMETER_CHECKS``, e.g. language), is a ConfigError."""
     if not isinstance(defaults, dict):
         raise ConfigError(
-            f"{where}: defaults must map parameter names to values, e.g. 'defaults: {{language: da}}'; "
+            f"{where}: defaults must map parameter names to values, e.g. 'defaults: {{languages: [en, da]}}'; "
             f"got {type(defaults).__name__}"
         )
     declared = {r.notebook: notebook_parameters(notebook_path(r)) for r in runs}
