@@ -202,16 +202,18 @@ class Described:
     description: str
     key: bool
     known: bool
+    order: int = 10_000  # the kind's place in its list: the gallery and the short report follow it
 
 
 def describe(stem: str, kinds: tuple[Kind, ...]) -> Described:
     """Title and description of the output named ``stem`` (its file name without suffix)."""
     base = base_stem(stem)
-    for kind in kinds:
+    for order, kind in enumerate(kinds):
         m = re.fullmatch(kind.pattern, base)
         if m:
             key = kind.key is not None and re.fullmatch(kind.key, base) is not None
-            return Described(_fill(kind.title, m.groupdict()), _fill(kind.description, m.groupdict()), key, True)
+            groups = m.groupdict()
+            return Described(_fill(kind.title, groups), _fill(kind.description, groups), key, True, order)
     return Described(base.replace("_", " "), "", False, False)
 
 

@@ -37,6 +37,7 @@ synthetic mark.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -326,14 +327,23 @@ def _synthetic(doc: Results | None) -> bool:
     return bool(doc.get("synthetic", True)) if isinstance(doc, dict) else doc.synthetic
 
 
-def _notebook_html(executed: Path, *, synthetic: bool, manifest: dict, not_current: str = "") -> tuple[str, str]:
-    """The page of an executed notebook and its title (the first heading of its first Markdown cell)."""
+@functools.cache
+def _exporter():
+    """nbconvert's lab exporter with the site's notebook template: made once (loading its templates and CSS took
+    about half a second per notebook)."""
     import jinja2
-    import nbformat
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="lab", extra_loaders=[jinja2.FileSystemLoader(render.TEMPLATES)])
     exporter.template_file = "site/notebook.html.j2"
+    return exporter
+
+
+def _notebook_html(executed: Path, *, synthetic: bool, manifest: dict, not_current: str = "") -> tuple[str, str]:
+    """The page of an executed notebook and its title (the first heading of its first Markdown cell)."""
+    import nbformat
+
+    exporter = _exporter()
     nb = nbformat.read(executed, as_version=4)
     frame = _frame(manifest, synthetic)
     resources = {
@@ -520,7 +530,9 @@ def _figures(inv: Inventory, root: Path) -> list[Figure]:
         by_base.setdefault((o.run, base), []).append((language, o))
     order = {r["id"]: i for i, r in enumerate(inv.runs)}
     figures = []
-    for (run, base), variants in sorted(by_base.items(), key=lambda kv: (order.get(kv[0][0], 1e9), kv[0][1])):
+    for (run, base), variants in sorted(
+        by_base.items(), key=lambda kv: (order.get(kv[0][0], 1e9), catalogue.figure(kv[0][1]).order, kv[0][1])
+    ):
         variants.sort(key=lambda v: (v[0] != "en", v[0]))  # English first, then the others
         languages = []
         for language, o in variants:
@@ -564,7 +576,10 @@ def _tables(inv: Inventory, root: Path) -> list[TableFiles]:
         by_stem.setdefault(rel.with_suffix("").as_posix(), []).append((o, _copy(o, root, "tables", rel.as_posix())))
     order = {r["id"]: i for i, r in enumerate(inv.runs)}
     out = []
-    for stem, fs in sorted(by_stem.items(), key=lambda kv: (order.get(kv[1][0][0].run, 1e9), kv[0])):
+    for stem, fs in sorted(
+        by_stem.items(),
+        key=lambda kv: (order.get(kv[1][0][0].run, 1e9), catalogue.table(Path(kv[0]).name).order, kv[0]),
+    ):
         described = catalogue.table(Path(stem).name)
         html = next((o.path.read_text(encoding="utf-8") for o, _ in fs if o.path.suffix == ".html"), None)
         out.append(
@@ -650,10 +665,13 @@ def report(*, make_pdf: bool = True, chromium: Path | None = None) -> ReportOutc
                 with Browser(chromium) as browser:
                     browser.book(built.root, tmp / publish.BOOK_PDF, built.pages)
                     browser.short(short, tmp / publish.SHORT_PDF, built.root, built.pages)
+            except ImportError as exc:
+                problem = f"{exc.name or 'playwright'} is not installed (make env installs it)"
             except (OSError, RuntimeError) as exc:
                 problem = str(exc)
+            if problem:
                 for name in (publish.BOOK_PDF, publish.SHORT_PDF):
-                    (tmp / name).unlink(missing_ok=True)
+                    (tmp / name).unlink(missing_ok=True)  # both or neither: never a new PDF beside an old one
             seconds["pdf"] = time.perf_counter() - t0
         done = publish.publish(tmp, reports)
     finally:
