@@ -36,7 +36,7 @@ from helpers.running import cli, pipeline
 # must fail there): the temporary folders of a report, those earlier versions left, and the book PDF.
 PREFIX, LEGACY, BOOK_PDF = ".report-", ".site-", "report.pdf"
 RUN = "01_clean_survey_2011"
-FIGURE = f"figures/{RUN}/survey_2011_models_synthetic.png"
+FIGURE = f"figures/{RUN}/survey_2011_models_synthetic_en.png"
 TABLE = f"tables/{RUN}/survey_2011_models_synthetic.csv"
 
 

@@ -74,8 +74,8 @@ def test_every_local_link_and_image_resolves(built):
     gallery = (root / "gallery.html").read_text()
     run = "01_clean_survey_2011"
     assert (
-        f'src="figures/{run}/survey_2011_models_synthetic.png"' in gallery
-        and f"figures/{run}/survey_2011_models_synthetic.svg" in gallery
+        f'src="figures/{run}/survey_2011_models_synthetic_en.png"' in gallery
+        and f"figures/{run}/survey_2011_models_synthetic_en.svg" in gallery
     )
     assert f'href="tables/{run}/survey_2011_models_synthetic.csv"' in (root / "tables.html").read_text()
 
@@ -123,7 +123,7 @@ def test_the_gallery_prints_svgs_or_small_pngs_and_shows_the_300_dpi_png_on_scre
     from PIL import Image
 
     build_reports(paths.reports())
-    run, name = "01_clean_survey_2011", "survey_2011_models_synthetic"
+    run, name = "01_clean_survey_2011", "survey_2011_models_synthetic_en"  # the figure's language last
     gallery = (site.build() / "gallery.html").read_text()
     assert f'<img class="screen-only" src="figures/{run}/{name}.png"' in gallery
     assert f'<img class="print-only" src="figures/{run}/{name}.svg"' in gallery  # a light SVG prints as vectors
@@ -377,3 +377,34 @@ def test_notebooks_come_in_analysis_order_whatever_the_config_order():
         "02_compare_2009_2011",
         "05_export_data",
     ]
+
+
+def test_a_notebook_that_did_not_change_is_not_converted_again(outputs, monkeypatch):
+    """nbconvert took most of the site's build: its page of an executed notebook is cached by the notebook's bytes
+    and the templates; the frame (marks, footer with the run's time) is always the current one."""
+    from helpers.core import files
+    from helpers.running import pipeline
+
+    build_reports(paths.reports())
+    site.build()
+    calls = []
+    real = site._exporter()
+
+    class Counting:
+        def from_notebook_node(self, nb, resources):
+            calls.append(nb)
+            return real.from_notebook_node(nb, resources=resources)
+
+    monkeypatch.setattr(site, "_exporter", lambda: Counting())
+    manifest = json.loads((paths.reports() / "run_manifest.json").read_text())
+    manifest["finished"] = "2026-12-02T09:00:00+00:00"
+    (paths.reports() / "run_manifest.json").write_text(json.dumps(manifest))
+    page = (site.build() / "notebooks" / "00_reference.html").read_text(encoding="utf-8")
+    assert calls == [] and "2026-12-02T09:00:00+00:00" in page and "00 · Reference" in page
+    executed = paths.reports() / "executed" / "00_reference.ipynb"
+    executed.write_text(executed.read_text().replace("What this notebook asks.", "What it asks now."))
+    manifest["runs"][0]["outputs"] = pipeline.collect_outputs("00_reference", files.HashCache())  # as a re-run records
+    (paths.reports() / "run_manifest.json").write_text(json.dumps(manifest))
+    page = (site.build() / "notebooks" / "00_reference.html").read_text(encoding="utf-8")
+    assert len(calls) == 1 and "What it asks now." in page
+    assert len(list((paths.reports() / site.NOTEBOOK_CACHE).glob("*.html"))) == 2  # the old page's copy is pruned

@@ -38,6 +38,7 @@ synthetic mark.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 import os
@@ -339,19 +340,47 @@ def _exporter():
     return exporter
 
 
-def _notebook_html(executed: Path, *, synthetic: bool, manifest: dict, not_current: str = "") -> tuple[str, str]:
-    """The page of an executed notebook and its title (the first heading of its first Markdown cell)."""
+# The page of an executed notebook is cached by the notebook's bytes and the templates (nbconvert took 80 % of the
+# site's build): a notebook that did not change since the last report is not converted again. The site's frame
+# (navigation, marks, footer with the run's time) is put in afterwards, in place of these markers.
+NOTEBOOK_CACHE = Path(".cache") / "site-notebooks"  # under reports/
+_HEADER, _FOOTER = "@@borgerservice-site-header@@", "@@borgerservice-site-footer@@"
+
+
+@functools.cache
+def _templates_key() -> str:
+    """What a cached notebook page depends on besides the notebook: nbconvert's version and the site's templates."""
+    from importlib.metadata import version
+
+    h = hashlib.sha256(version("nbconvert").encode())
+    for f in sorted(render.TEMPLATES.rglob("*")):
+        if f.is_file():
+            h.update(f.relative_to(render.TEMPLATES).as_posix().encode() + f.read_bytes())
+    return h.hexdigest()
+
+
+def _notebook_html(
+    executed: Path, *, synthetic: bool, manifest: dict, not_current: str = "", used: set[Path] | None = None
+) -> tuple[str, str]:
+    """The page of an executed notebook and its title (the first heading of its first Markdown cell). ``used``
+    collects the cache files read or written (the others are removed after the build)."""
     import nbformat
 
-    exporter = _exporter()
-    nb = nbformat.read(executed, as_version=4)
+    raw = executed.read_bytes()
+    nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    key = hashlib.sha256(raw + _templates_key().encode()).hexdigest()
+    cached = paths.reports() / NOTEBOOK_CACHE / f"{key}.html"
+    if cached.is_file():
+        body = cached.read_text(encoding="utf-8")
+    else:
+        resources = {"site_css": render.render("site/site.css"), "site_header": _HEADER, "site_footer": _FOOTER}
+        body, _ = _exporter().from_notebook_node(nb, resources=resources)
+        files.write_text(cached, body)
+    if used is not None:
+        used.add(cached)
     frame = _frame(manifest, synthetic)
-    resources = {
-        "site_css": render.render("site/site.css"),
-        "site_header": render.render("site/notebook_header.html.j2", not_current=not_current, **frame),
-        "site_footer": render.render("site/notebook_footer.html.j2", **frame),
-    }
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    header = render.render("site/notebook_header.html.j2", not_current=not_current, **frame)
+    body = body.replace(_HEADER, header, 1).replace(_FOOTER, render.render("site/notebook_footer.html.j2", **frame), 1)
     title = next(
         (
             m.group(1).strip()
@@ -363,6 +392,15 @@ def _notebook_html(executed: Path, *, synthetic: bool, manifest: dict, not_curre
         "",
     )
     return body, title
+
+
+def _prune_cache(used: set[Path]) -> None:
+    """Remove cached notebook pages that this build did not use (notebooks since re-run or removed)."""
+    folder = paths.reports() / NOTEBOOK_CACHE
+    if folder.is_dir():
+        for f in folder.glob("*.html"):
+            if f not in used:
+                f.unlink(missing_ok=True)
 
 
 def _summary(run: dict, page: str | None, doc: Results | None, title: str = "") -> Summary:
@@ -435,6 +473,7 @@ def _build(root: Path) -> Built:
     pages: list[Page] = []
 
     (root / "notebooks").mkdir(parents=True)
+    cached: set[Path] = set()
     summaries = []
     titles: dict[str, str] = {}
     for r in inv.runs:
@@ -450,12 +489,15 @@ def _build(root: Path) -> Built:
         synthetic = _synthetic(doc)
         page = f"notebooks/{r['id']}.html"
         not_current = "" if r.get("status") in VOUCHING else _why(r)
-        html, title = _notebook_html(executed, synthetic=synthetic, manifest=manifest, not_current=not_current)
+        html, title = _notebook_html(
+            executed, synthetic=synthetic, manifest=manifest, not_current=not_current, used=cached
+        )
         files.write_text(root / page, html)
         titles[r["id"]] = title
         pages.append(Page(page, f"{r['id']}: {title}" if title else r["id"], synthetic, "Notebooks"))
         summaries.append(_summary(r, page, doc, title))
 
+    _prune_cache(cached)
     figures = _figures(inv, root)
     tables = _tables(inv, root)
     exports = _exports(inv, root)
