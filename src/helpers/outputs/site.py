@@ -2,10 +2,10 @@
 
 **Only what a successful run vouches for.** The report reads ``reports/run_manifest.json`` and shows a figure,
 table, results file or export only when a run that succeeded (or was up to date) recorded it, and the file still
-has the sha256 recorded for it (:func:`inventory`). Everything else under ``reports/figures``, ``tables`` and
-``results`` (a failed run's outputs, the earlier outputs of a run that was blocked this time, work done outside
-the pipeline in ``scratch``, a file changed after its run) is listed under *Not current* with the reason, never
-shown as a result. Blocked and failed runs stay in the overview, marked.
+has the sha256 recorded for it (:func:`helpers.outputs.vouching.inventory`). Everything else under
+``reports/figures``, ``tables`` and ``results`` (a failed run's outputs, the earlier outputs of a run that was
+blocked this time, work done outside the pipeline in ``scratch``, a file changed after its run) is listed under
+*Not current* with the reason, never shown as a result. Blocked and failed runs stay in the overview, marked.
 
 ``build()`` writes ``reports/site/``:
 
@@ -26,8 +26,8 @@ shown as a result. Blocked and failed runs stay in the overview, marked.
 ``report_short.pdf`` (the short report for co-authors: overview, results in brief, key figures one to a page, the
 regression tables, data-quality notes; A4, a table of contents and bookmarks) in a temporary folder and publishes
 them together (:mod:`helpers.outputs.publish`). The pages are printed in **one** headless Chromium session
-(Playwright, DevTools protocol), not one browser per page; links that Chromium records as ``file://`` URLs of the
-site are rewritten relative to the PDF (``site/...``), so the PDF names no machine path. Quarto would do both, but
+(:mod:`helpers.outputs.printing`: Playwright, DevTools protocol), not one browser per page; links in the PDFs are
+relative to them (``site/...``), so the PDFs name no machine path. Quarto would do both, but
 its PyPI package downloads a binary when it is installed, which does not work offline.
 
 The HTML is in jinja2 templates, ``helpers/outputs/templates/`` (rendered by :mod:`helpers.outputs.render`,
@@ -39,53 +39,27 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 import os
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from helpers import results
 from helpers.core import files, paths
 from helpers.data import provenance
 from helpers.outputs import brief, catalogue, publish, render
+from helpers.outputs.printing import CHROMIUM, Browser
 from helpers.outputs.reports import SYNTHETIC_MARK
+from helpers.outputs.vouching import VOUCHING, Inventory, Output, analysis_order, inventory, why
 from helpers.results import Document
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Figures in the PDF: the SVG up to PRINT_SVG_MAX_BYTES, else a PNG PRINT_WIDTH_PX wide (a gallery card prints
 # about 3.6 in wide, a key figure of the short report about 7 in, so 1,000 px give 140-280 dpi on paper).
 PRINT_SVG_MAX_BYTES = 500_000
 PRINT_WIDTH_PX = 1000
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-sync",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-default-apps",
-]
-PDF_OPTIONS = {  # Playwright's page.pdf: A4, the page's own colours, bookmarks from the headings
-    "format": "A4",
-    "print_background": True,
-    "outline": True,
-    "tagged": True,
-    "margin": {"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
-}
-# Before printing a notebook: a table wider than its column is zoomed to fit it (pandas' wide frames), rather
-# than cut at the page edge.
-FIT_WIDE_TABLES = """() => {
-  for (const t of document.querySelectorAll('.jp-RenderedHTMLCommon table, main table, table')) {
-    const box = t.parentElement.getBoundingClientRect().width;
-    const w = t.scrollWidth;
-    if (box > 0 && w > box) { t.style.zoom = String(Math.max(0.45, box / w)); }
-  }
-}"""
 QUESTION = (
     "From 2009 on, Danish municipalities moved citizen services (borgerservice) into their public libraries. "
     "Did the kommuner whose libraries took on more of these services see more library use per inhabitant? "
@@ -93,8 +67,6 @@ QUESTION = (
     "compare the rounds, and model cooperation against library use from Statistics Denmark."
 )
 TITLE = "Borgerservice in Danish public libraries: report"
-VOUCHING = ("ok", "skipped")  # statuses of a run whose recorded outputs are current
-SHOWN = ("reports/figures/", "reports/tables/", "reports/results/")  # folders whose files the report shows
 EXPORTS = "exports"  # the subfolder of 05_export_data's processed folder with the files for Stata, SPSS, R
 
 
@@ -157,105 +129,6 @@ class TableFiles:
     run: str = ""
     key: bool = False
     html: str | None = None  # the table's own HTML file (regression tables), for the short report
-
-
-@dataclass(frozen=True)
-class Output:
-    """A file the report could show: ``name`` as the run manifest records outputs (``reports/figures/<run>/x.png``,
-    ``processed/<run>/...``), ``path`` on disk, the ``run`` it belongs to, and, when no successful run vouches for
-    it, ``reason`` (empty when current)."""
-
-    name: str
-    path: Path
-    run: str
-    reason: str = ""
-
-    @property
-    def current(self) -> bool:
-        return not self.reason
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """What the run manifest vouches for: ``runs`` (the manifest's run records, in analysis order), ``current``
-    (outputs by name that a successful run recorded with the sha256 they still have), ``not_current`` (the other
-    files under the folders the report shows, each with its reason)."""
-
-    runs: list[dict]
-    current: dict[str, Output]
-    not_current: list[Output] = field(default_factory=list)
-
-    def under(self, prefix: str) -> list[Output]:
-        return [o for name, o in sorted(self.current.items()) if name.startswith(prefix)]
-
-
-def analysis_order(runs: list[dict]) -> list[dict]:
-    """Run records in the order of the analysis: by notebook (00_reference, 01_clean_survey, 01_usage_panel,
-    02_..., 05_export_data), the config's order within a notebook."""
-    return sorted(runs, key=lambda r: str(r.get("notebook") or r.get("id")))
-
-
-def _output_path(name: str) -> Path:
-    kind, rel = name.split("/", 1)
-    return (paths.processed_root() if kind == "processed" else paths.reports()) / rel
-
-
-def _why(record: dict | None) -> str:
-    if record is None:
-        return "no run in the run manifest recorded it (work outside the pipeline, or a run no longer configured)"
-    status, error = str(record.get("status")), str(record.get("error") or "").strip()
-    return f"run {record['id']} {status}" + (f": {error}" if error else "")
-
-
-def inventory(manifest: dict) -> Inventory:
-    """Which files under ``reports/figures``, ``tables``, ``results`` (and the exports) the report may show.
-
-    A file is current when a run with status ok or skipped recorded it in the manifest and its bytes still have the
-    recorded sha256. Every other file there is not current, with the reason: its run failed, was blocked or
-    interrupted (earlier outputs left in its folder), it changed after its run recorded it, or no run recorded it
-    (``scratch``: work outside the pipeline)."""
-    reports = paths.reports()
-    records = [r for r in manifest.get("runs", []) if isinstance(r, dict) and isinstance(r.get("id"), str)]
-    by_id = {r["id"]: r for r in records}
-    current: dict[str, Output] = {}
-    claimed: dict[str, str] = {}  # name -> reason, for recorded files that are not current
-    for r in records:
-        outputs = r.get("outputs") if isinstance(r.get("outputs"), dict) else {}
-        vouches = r.get("status") in VOUCHING
-        for name, sha in outputs.items():
-            if not isinstance(name, str) or not name.startswith((*SHOWN, "processed/", "reports/executed/")):
-                continue
-            path = _output_path(name)
-            if not vouches:
-                claimed[name] = _why(r)
-            elif not path.is_file():
-                claimed[name] = f"recorded by run {r['id']} but missing"
-            elif files.sha256(path) != sha:
-                claimed[name] = f"changed after run {r['id']} recorded it (sha256 differs): made by no run"
-            else:
-                current[name] = Output(name, path, r["id"])
-    not_current = []
-    for kind in ("figures", "tables", "results"):
-        folder = reports / kind
-        if not folder.is_dir():
-            continue
-        for f in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            name = f"reports/{kind}/{f.relative_to(folder).as_posix()}"
-            if name in current:
-                continue
-            run = f.relative_to(folder).parts[0]
-            if name in claimed:
-                reason = claimed[name]
-            elif run == paths.SCRATCH:
-                reason = "scratch: made outside the pipeline (JupyterLab, a plain papermill call, a test)"
-            elif run in by_id and by_id[run].get("status") not in VOUCHING:
-                reason = f"left from an earlier run: {_why(by_id[run])}"
-            elif run in by_id:
-                reason = f"not among the outputs run {run} recorded"
-            else:
-                reason = _why(None)
-            not_current.append(Output(name, f, run, reason))
-    return Inventory(analysis_order(records), current, not_current)
 
 
 def _frame(manifest: dict, synthetic: bool) -> dict:
@@ -488,7 +361,7 @@ def _build(root: Path) -> Built:
             continue
         synthetic = _synthetic(doc)
         page = f"notebooks/{r['id']}.html"
-        not_current = "" if r.get("status") in VOUCHING else _why(r)
+        not_current = "" if r.get("status") in VOUCHING else why(r)
         html, title = _notebook_html(
             executed, synthetic=synthetic, manifest=manifest, not_current=not_current, used=cached
         )
@@ -704,9 +577,9 @@ def report(*, make_pdf: bool = True, chromium: Path | None = None) -> ReportOutc
             t0 = time.perf_counter()
             try:
                 short = _short_report(built, tmp)
-                with Browser(chromium) as browser:
+                with Browser(chromium or CHROMIUM) as browser:
                     browser.book(built.root, tmp / publish.BOOK_PDF, built.pages)
-                    browser.short(short, tmp / publish.SHORT_PDF, built.root, built.pages)
+                    browser.short(short, tmp / publish.SHORT_PDF, built.root)
             except ImportError as exc:
                 problem = f"{exc.name or 'playwright'} is not installed (make env installs it)"
             except (OSError, RuntimeError) as exc:
@@ -843,106 +716,6 @@ def _short_report(built: Built, tmp: Path) -> Path:
     return target
 
 
-# --- printing: one browser session ------------------------------------------------------------------------------
-
-
-class Browser:
-    """One headless Chromium (Debian's, through Playwright) that prints every page of the report.
-
-    Starting Chromium costs about a second; the earlier report started it once per page (31 pages: a third of its
-    63 s). Used as a context manager; :meth:`book` and :meth:`short` print the two PDFs."""
-
-    def __init__(self, chromium: Path | None = None):
-        self.chromium = Path(chromium or CHROMIUM)
-
-    def __enter__(self) -> Browser:
-        if not self.chromium.is_file():
-            raise FileNotFoundError(
-                f"{self.chromium} not found: the PDF is printed with Debian's chromium (apt-get install chromium)"
-            )
-        from playwright.sync_api import sync_playwright
-
-        self._playwright = sync_playwright().start()
-        try:
-            self._browser = self._playwright.chromium.launch(executable_path=str(self.chromium), args=CHROMIUM_FLAGS)
-            self._page = self._browser.new_page()
-        except Exception:
-            self._playwright.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        try:
-            self._browser.close()
-        finally:
-            self._playwright.stop()
-
-    def print(self, html: Path, **options) -> bytes:
-        """``html`` printed to PDF (A4, bookmarks from its headings, wide tables zoomed to the page width)."""
-        from playwright.sync_api import Error
-
-        try:
-            self._page.goto(html.resolve().as_uri(), wait_until="load")
-            self._page.emulate_media(media="print")
-            self._page.evaluate(FIT_WIDE_TABLES)
-            return self._page.pdf(**{**PDF_OPTIONS, **options})
-        except Error as exc:
-            raise RuntimeError(f"chromium could not print {html.name}: {exc}") from None
-
-    def book(self, site: Path, target: Path, pages: list[Page]) -> Path:
-        """Every page of the site in one PDF: a bookmark per page (notebooks under "Notebooks"), each page's own
-        headings beneath it."""
-        from pypdf import PdfReader, PdfWriter
-
-        writer = PdfWriter()
-        parents: dict[str, object] = {}
-        for page in pages:
-            reader = PdfReader(io.BytesIO(self.print(site / page.path)))
-            start = len(writer.pages)
-            writer.append(reader, import_outline=False)
-            parent = None
-            if page.group:
-                if page.group not in parents:
-                    parents[page.group] = writer.add_outline_item(title=page.group, page_number=start)
-                parent = parents[page.group]
-            item = writer.add_outline_item(title=page.title, page_number=start, parent=parent)
-            _copy_outline(reader, reader.outline, writer, item, start)
-        _relative_links(writer, site, target)
-        writer.page_mode = "/UseOutlines"
-        _write(writer, target)
-        return target
-
-    def short(self, html: Path, target: Path, site: Path, pages: list[Page]) -> Path:
-        """The short report, A4, its headings as bookmarks (and its table of contents, linked)."""
-        from pypdf import PdfReader, PdfWriter
-
-        writer = PdfWriter()
-        writer.append(PdfReader(io.BytesIO(self.print(html))))
-        _relative_links(writer, site, target)
-        writer.page_mode = "/UseOutlines"
-        _write(writer, target)
-        return target
-
-
-def _copy_outline(reader, items, writer, parent, offset: int) -> None:
-    """Copy ``reader``'s outline ``items`` under ``parent`` of ``writer``, pages shifted by ``offset``."""
-    last = parent
-    for item in items:
-        if isinstance(item, list):
-            _copy_outline(reader, item, writer, last, offset)
-            continue
-        try:
-            number = reader.get_destination_page_number(item)
-        except Exception:  # an outline item without a page (none that Chromium writes): leave it out
-            continue
-        last = writer.add_outline_item(title=str(item.title), page_number=offset + number, parent=parent)
-
-
-def _write(writer, target: Path) -> None:
-    with files.atomic_path(target) as tmp, open(tmp, "wb") as fh:
-        writer.write(fh)
-
-
 def pdf(
     site: Path | None = None, target: Path | None = None, *, chromium: Path | None = None, timeout: int = 120
 ) -> Path:
@@ -951,38 +724,6 @@ def pdf(
     site = Path(site or paths.reports() / publish.SITE)
     target = Path(target or paths.reports() / publish.BOOK_PDF)
     pages = [Page(**p) for p in json.loads((site / "pages.json").read_text(encoding="utf-8"))]
-    with Browser(chromium) as browser:
+    with Browser(chromium or CHROMIUM) as browser:
         browser._page.set_default_timeout(timeout * 1000)
         return browser.book(site, target, pages)
-
-
-def _relative_links(writer, site: Path, target: Path) -> int:
-    """Rewrite link annotations to ``file://`` URLs inside the site as paths relative to the PDF.
-
-    Chromium resolves the pages' relative links (to the other pages, the figures and tables to
-    download) into absolute ``file://`` URLs of this machine; relative URIs are resolved against the
-    PDF's own location by PDF readers, so they keep working when the PDF travels with the site.
-    Returns the number of links rewritten.
-    """
-    from urllib.parse import unquote, urlsplit
-
-    from pypdf.generic import NameObject, TextStringObject
-
-    base = site.resolve()
-    changed = 0
-    for page in writer.pages:
-        for ref in page.get("/Annots") or []:
-            action = ref.get_object().get("/A")
-            uri = action.get_object().get("/URI") if action is not None else None
-            if not uri or not str(uri).startswith("file:"):
-                continue
-            parts = urlsplit(str(uri))
-            local = Path(unquote(parts.path))
-            if not local.is_relative_to(base):
-                continue
-            rel = Path(os.path.relpath(local, target.resolve().parent)).as_posix() + (
-                f"#{parts.fragment}" if parts.fragment else ""
-            )
-            action.get_object()[NameObject("/URI")] = TextStringObject(rel)
-            changed += 1
-    return changed
