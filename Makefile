@@ -6,12 +6,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := borgerservice
 
-.PHONY: help env run report test lab examples check-data clean-reports benchmark
+.PHONY: help env run report paper test lab examples check-data clean-reports benchmark
 
 help:
 	@echo "make run       create .venv if needed, then run every notebook in config/pipeline.yaml"
 	@echo "make report    the report site (reports/site/index.html), its PDF (reports/report.pdf) and the short report"
 	@echo "               (reports/report_short.pdf) from what the last make run vouches for"
+	@echo "make paper     the manuscript paper/manuscript.md bound to the last make run: reports/paper/*.docx, .tex, .pdf"
 	@echo "make test      create .venv if needed, then run the test suite"
 	@echo "make lab       start JupyterLab with the project's kernel"
 	@echo "make examples  regenerate the synthetic example data (byte for byte)"
@@ -32,6 +33,9 @@ run: $(STAMP)
 report: $(STAMP)
 	$(BIN)/borgerservice report
 
+paper: $(STAMP)
+	$(BIN)/borgerservice paper
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -50,4 +54,4 @@ check-data: $(STAMP)
 	$(BIN)/borgerservice check-data
 
 clean-reports:
-	rm -rf reports/executed reports/figures reports/tables reports/results reports/run_manifest.json reports/site reports/report.pdf reports/report_short.pdf reports/.cache
+	rm -rf reports/executed reports/figures reports/tables reports/results reports/run_manifest.json reports/site reports/report.pdf reports/report_short.pdf reports/.cache reports/paper

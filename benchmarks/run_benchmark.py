@@ -385,13 +385,13 @@ print(json.dumps({{
 import json, time
 from pathlib import Path
 t = time.perf_counter()
-from helpers.running import pipeline
+from helpers.running.pipeline import execution
 import nbformat
 from nbconvert import HTMLExporter
 t_imp = time.perf_counter() - t
 out = {{}}
 for f in sorted(Path({str(html_dir)!r}).glob("*.ipynb")):
-    t = time.perf_counter(); pipeline._export_html(f); out[f.stem] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter(); execution.export_html(f); out[f.stem] = round(time.perf_counter() - t, 3)
 print(json.dumps({{
     "imports_seconds": round(t_imp, 3), "per_notebook_seconds": out, "total_seconds": round(sum(out.values()), 3)
 }}))

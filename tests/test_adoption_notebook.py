@@ -39,27 +39,44 @@ def test_round_sets():
     assert pipeline.round_sets([2009]) == []
 
 
-def test_pipeline_runs_04_for_every_set_of_rounds_on_real_and_synthetic_loans():
+def test_pipeline_runs_04_once_per_source_dating_adoption_by_every_round():
+    """Issue 22: adoption is dated by every round of the config (a round left out is unobserved, never "not
+    treated"); the round subsets became the leave-one-round-out table inside the run, so there are two 04 runs
+    (real and synthetic loans), each needing every round."""
     cfg = pipeline.load_config()
     runs = {r.id: r for r in cfg.runs if r.notebook == f"{NOTEBOOK}.ipynb"}
-    sets = pipeline.round_sets(sorted(cfg.rounds))
-    assert len(runs) == 2 * len(sets) == 8
+    assert sorted(runs) == ["04_adoption_real", "04_adoption_synthetic"]
     declared = _declared()
-    for years in sets:
-        tag = "_".join(map(str, years))
-        for source in ("real", "synthetic"):
-            run = runs[f"04_adoption_{source}_{tag}"]
-            assert run.parameters == {
-                "rounds": list(years),
-                "usage_source": source,
-                "languages": run.parameters["languages"],
-            }  # + the config's defaults
-            assert set(run.parameters) <= set(declared)
-            assert run.needs == [f"01_clean_survey_{y}" for y in years]
-            assert run.rounds == years
-    # `run --rounds 2014` selects the sets containing 2014 (plus what they need)
-    chosen = {r.id for r in pipeline.select(cfg.runs, rounds=[2014])}
-    assert "04_adoption_real_2009_2014" in chosen and "04_adoption_real_2009_2011" not in chosen
+    for source in ("real", "synthetic"):
+        run = runs[f"04_adoption_{source}"]
+        assert run.parameters == {"usage_source": source, "languages": run.parameters["languages"]}  # + defaults
+        assert set(run.parameters) <= set(declared) and declared["rounds"] == []  # [] = every round of the config
+        assert run.needs == [f"01_clean_survey_{y}" for y in sorted(cfg.rounds)]
+    spec = adoption.Specification()
+    assert spec.panel.rounds == tuple(sorted(cfg.rounds)) and spec.panel.left_out == ()
+    assert adoption.Specification(rounds=(2009, 2011)).panel.left_out == (2014,)  # unobserved, still in the panel
+
+
+def _rounds_config(n: int) -> dict:
+    doc = pipeline._read_yaml(paths.config() / "pipeline.yaml")
+    doc["rounds"] = {2009 + 2 * i: {"input_path": f"survey/r{i}.csv", "codebook": "2011"} for i in range(n)}
+    return doc
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_04_runs_and_fits_grow_linearly_with_the_rounds(n):
+    """The config's expansion for 3, 4 and 5 rounds: two 04 runs whatever the number of rounds (it was
+    2 (2^n - n - 1): 8, 22, 52), each with a leave-one-round-out table of n + 1 rows (all rounds, then each out)."""
+    doc = _rounds_config(n)
+    rounds = pipeline._rounds(doc, paths.config() / "pipeline.yaml")
+    runs = [r for r in pipeline.expand(doc, rounds, "test") if r.notebook == f"{NOTEBOOK}.ipynb"]
+    assert len(runs) == 2
+    assert all(r.needs == [f"01_clean_survey_{y}" for y in rounds] for r in runs)
+    old = 2 * (2**n - n - 1)
+    assert old == {3: 8, 4: 22, 5: 52}[n]
+    variants = adoption.round_variants(adoption.PanelSpec(tuple(rounds)))
+    assert len(variants) == n + 1
+    assert [v.left_out for v in variants.values()] == [(), *[(r,) for r in rounds]]
 
 
 def test_parameters_cell_declares_exactly_the_specification_and_the_figure_language():
@@ -98,6 +115,10 @@ def test_notebook_runs_with_non_default_parameters(outputs):
         "timing": "earliest",
         "event_window": [-3, 6],
         "simulation_reps": 30,
+        "cs_weights": "population",
+        "bootstrap_draws": 199,
+        "seed": 3,
+        "honest_points": 20,
     }
     defaults = _declared()
     assert set(parameters) <= set(defaults)
@@ -152,10 +173,23 @@ def test_notebook_runs_with_non_default_parameters(outputs):
     assert "SYNTHETIC" in stem.with_suffix(".html").read_text()
     said = brief.sentences(doc)  # the notebook's "Results in brief"
     assert (
-        said[0] == brief.SYNTHETIC_CAVEAT and "first treated in 2013" in said[1]
-    )  # timing at the earlier bound: 2011 -> 2013
+        said[0] == brief.SYNTHETIC_CAVEAT and "first treated in 2013" in said[2]
+    )  # timing at the earlier bound: 2011 -> 2013 (issue 22: the headline leads, the timing is second)
     assert any(s.startswith("TWFE Poisson: in the first treated year") for s in said)
     assert any("intervals cover" in s for s in said)  # the synthetic source is compared with the truth
+    # issue 22: aggregations, bands, families, like for like, wild bootstrap, Rambachan & Roth, rounds, neighbours
+    assert set(res.aggregations) == {"dynamic", "simple", "group", "calendar"} and res.overall is not None
+    assert res.rounds == (2011, 2014) and res.left_out_rounds == (2009,)  # 2009 unobserved, not "not treated"
+    twfe = res.event_studies["twfe"]
+    assert "normal (z)" in twfe.interval and "t with" not in twfe.interval
+    assert all(e.p_holm is not None for e in twfe.effects if not e.reference and e.p is not None)
+    assert res.wild and res.wild["static"].draws == 199 and res.honest and res.honest.points == 20
+    assert [x.variant for x in res.leave_one_round_out] == ["rounds 2011, 2014"]  # two rounds: none can go
+    assert res.spillover is not None and res.simulation.coverage and res.simulation.noise is not None
+    assert any(x.variant.startswith("unanswered rounds imputed") for x in res.imputed_timing)
+    assert any(lfl.weights.startswith("each kommune weighted by its mean population") for lfl in res.like_for_like)
+    assert said[1].startswith("Headline (TWFE Poisson): averaged over the event times 0-6")
+    assert (paths.figures() / "adoption_honest_synthetic_2011_2014_synthetic.png").is_file()
 
 
 def test_notebook_states_what_the_design_identifies():

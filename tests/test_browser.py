@@ -100,7 +100,7 @@ def lab(browser_available, outputs, tmp_path, unused_port):
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
+        "--ServerApp.port_retries=50",  # taken meanwhile (tests run in parallel)? the next free one: see below
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={paths.notebooks()}",
         f"--MappingKernelManager.default_kernel_name={paths.KERNEL_NAME}",
@@ -120,9 +120,12 @@ def lab(browser_available, outputs, tmp_path, unused_port):
         deadline = time.monotonic() + 90
         while True:
             try:
+                # the port the server listens on, from its runtime file (the one asked for, unless taken meanwhile)
+                info = tmp_path / "jupyter-runtime" / f"jpserver-{server.pid}.json"
+                base = f"http://127.0.0.1:{json.loads(info.read_text())['port']}"
                 specs = _get(f"{base}/api/kernelspecs", token)
                 break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
+            except (OSError, ValueError, KeyError):  # not up yet (URLError, refused, no runtime file)
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         f"JupyterLab did not start:\n{(tmp_path / 'jupyterlab.log').read_text()[-3000:]}"

@@ -510,3 +510,77 @@ def test_the_two_maps_of_notebook_02_count_the_kommuner_of_each_class(example_ro
     assert len(texts) == 9 + 1  # every step from -4 to +4 levels, and the kommuner not compared
     matplotlib.pyplot.close(fig)
     matplotlib.pyplot.close(fig2)
+
+
+# --------------------------------------------------------------------------- issue 23: families and non-response
+
+
+def test_the_four_tests_of_a_pair_are_one_family_with_holm_and_bh_beside_the_raw_p():
+    tests = compare.PairedTests(
+        compare.bowker(np.array([[3, 0, 2], [0, 4, 1], [3, 4, 5]])),
+        compare.stuart_maxwell(BOWKER_3X3),
+        compare.mcnemar_test([[30, 20], [5, 40]]),
+    )
+    nonresponse = compare.mcnemar_test([[80, 8], [2, 8]])
+    family = compare.test_family(tests, nonresponse)
+    t = compare.tests_table(tests, nonresponse, family)
+    assert list(t.index) == ["bowker", "stuart_maxwell", "mcnemar_cooperation", "mcnemar_nonresponse"]
+    columns = list(t.columns)
+    assert columns[columns.index("pvalue") + 1 : columns.index("pvalue") + 3] == ["pvalue (Holm)", "pvalue (BH)"]
+    p = t["pvalue"].to_numpy(dtype=float)
+    # Holm by hand: sort, multiply by 4, 3, 2, 1, keep the running maximum, cap at 1
+    order = np.argsort(p)
+    holm = np.minimum(1, np.maximum.accumulate(p[order] * np.array([4, 3, 2, 1])))
+    assert t["pvalue (Holm)"].to_numpy(dtype=float)[order] == pytest.approx(holm)
+    # BH by hand: p * 4 / rank, running minimum from the largest
+    bh = np.minimum.accumulate((p[order] * 4 / np.arange(1, 5))[::-1])[::-1]
+    assert t["pvalue (BH)"].to_numpy(dtype=float)[order] == pytest.approx(np.minimum(bh, 1))
+    plain = compare.family_of_tests(family)
+    assert plain.size == 4 and plain.of("stuart_maxwell").p_holm == pytest.approx(
+        t.loc["stuart_maxwell", "pvalue (Holm)"]
+    )
+    # interpret reads the Holm-adjusted p and says so; without the family it says the p-value is unadjusted
+    adjusted = compare.interpret(tests, synthetic=False, family=family)
+    assert "the Holm-adjusted p" in adjusted and "over the 4 tests of this pair" in adjusted
+    assert "unadjusted for the other tests" in compare.interpret(tests, synthetic=False)
+
+
+def test_nonresponse_sensitivity_of_the_example_rounds_counted_by_hand(example_rounds, municipalities):
+    comparison = compare.compare_rounds(example_rounds, municipalities, 2009, 2011, imputations=20, seed=3)
+    key = compare.key_results(comparison)
+    a, b = _answers(example_rounds[2009]), _answers(example_rounds[2011])
+    coop = {1, 2, 3, 4}
+    both = set(a) & set(b)
+    sens = key.sensitivity
+    # complete case: shares among the kommuner that answered what the quantity needs
+    assert sens["cooperating_b"].complete_case.value == pytest.approx(sum(m in coop for m in b.values()) / len(b))
+    started = sum(a[k] == 5 and b[k] in coop for k in both)
+    assert sens["started"].complete_case.value == pytest.approx(started / len(both))
+    assert sens["started"].complete_case.n == len(both) == key.paired_n
+    # bounds: the missing answers all cooperating, or none of them
+    coop_b = sum(m in coop for m in b.values())
+    assert (sens["cooperating_b"].bounds.low, sens["cooperating_b"].bounds.high) == pytest.approx(
+        (coop_b / 98, (coop_b + 98 - len(b)) / 98)
+    )
+    assert sens["net_change"].bounds.incomplete == 98 - len(both)
+    # the transition table's bounds start at the observed counts
+    for i, row in key.transitions.items():
+        for j, count in row.items():
+            low, high = key.transition_bounds[i][j]
+            assert low == count <= high
+    # weights: one set per response pattern, each adding up to the 98 kommuner
+    assert [w.rounds for w in key.weights] == [(2009,), (2011,), (2009, 2011)]
+    assert [w.respondents for w in key.weights] == [len(a), len(b), len(both)]
+    assert all(w.total == pytest.approx(98) for w in key.weights)
+    # imputation: every kommune, m data sets, the settings recorded
+    assert sens["net_change"].imputed.n == 98 and sens["net_change"].imputed.m == 20 and key.imputation.seed == 3
+    for by_model in key.model_shares.values():
+        assert sum(s.imputed.value for s in by_model.values()) == pytest.approx(1.0)
+        assert sum(s.weighted.value for s in by_model.values()) == pytest.approx(1.0)
+    # McNemar's p over completions brackets the observed one
+    assert key.mcnemar_bounds.low <= key.tests.mcnemar_cooperation.pvalue <= key.mcnemar_bounds.high
+    # the same seed gives the same numbers
+    again = compare.key_results(
+        compare.compare_rounds(example_rounds, municipalities, 2009, 2011, imputations=20, seed=3)
+    )
+    assert again.sensitivity == key.sensitivity

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+import yaml
 
 from helpers import results
 from helpers.core import paths
@@ -40,6 +41,37 @@ def built(tmp_path_factory):
         assert cli.main(["export"]) == 0
         tables = {t.stem: t for t in exports.build_tables()}
         yield exports.folder(), tables
+
+
+ROUNDS_AS_OWN = {2009: "survey/own_survey_2009.csv", 2011: "survey/own_survey_2011.xlsx", 2014: "survey/own_2014.xlsx"}
+
+
+@pytest.fixture(scope="module")
+def built_real(tmp_path_factory):
+    """Every round as a researcher's own (real) export, recorded with add-data, cleaned, and exported with
+    ``--real-only``: the usage outcomes from synthetic sources are left out. Returns (folder, tables)."""
+    from own_export import own_export
+
+    base = tmp_path_factory.mktemp("exports_real")
+    shutil.copytree(paths.raw(), base / "raw")
+    doc = yaml.safe_load(paths.pipeline_config().read_text(encoding="utf-8"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BORGERSERVICE_RAW", str(base / "raw"))
+        mp.setenv("BORGERSERVICE_PROCESSED", str(base / "processed"))
+        mp.setenv("BORGERSERVICE_REPORTS", str(base / "reports"))
+        for year, target in ROUNDS_AS_OWN.items():
+            own_export(doc["rounds"][year]["input_path"], target)
+            assert cli.main(["add-data", target, "--source", "the association", "--licence", "research use"]) == 0
+            doc["rounds"][year]["input_path"] = target
+        (base / "pipeline.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        mp.setenv(paths.CONFIG_ENV, str(base / "pipeline.yaml"))
+        for year, spec in pipeline.load_rounds().items():
+            survey.clean_to_files(year, spec["input_path"], spec["codebook"])
+        usage.write_panel()
+        assert cli.main(["export", "--real-only"]) == 0
+        tables = {t.stem: t for t in exports.build_tables(real_only=True)}
+        folder = exports.folder()
+    return folder, tables  # the environment is restored: the other module fixture's tests see their own
 
 
 def _table(tables, prefix):
@@ -70,6 +102,7 @@ def test_every_table_is_written_in_every_format(built):
     folder, tables = built
     assert sorted(tables) == [
         "analysis_synthetic",
+        "kommune_year_synthetic",
         "survey_2009_synthetic",
         "survey_2011_synthetic",
         "survey_2014_synthetic",
@@ -91,12 +124,15 @@ def test_key_results_count_the_files_rows_and_responses_of_the_export(built):
     listing = pd.DataFrame(json.loads((folder / exports.MANIFEST_FILE).read_text(encoding="utf-8"))["files"])
     r = exports.key_results(list(tables.values()), listing, dictionary_up_to_date=False)
     assert isinstance(r, results.family("05_export_data"))
-    assert r.files == 25 and r.rounds == (2009, 2011, 2014) and r.analysis_rows == 98 * 3 == 294
+    assert r.files == 30 and r.rounds == (2009, 2011, 2014) and r.analysis_rows == 98 * 3 == 294
     # every row of a cleaned round is one responding kommune; read from each round's own table
     assert r.responded == {y: len(tables[f"survey_{y}_synthetic"].frame) for y in (2009, 2011, 2014)}
     assert r.responded[2011] == 88
     assert r.panel_rows == len(tables["usage_panel_synthetic"].frame) == len(usage.read_panel())
-    assert r.tables["survey_2011_synthetic"] == results.exports.ExportedTable(88, 21, True)
+    assert r.tables["survey_2011_synthetic"] == results.exports.ExportedTable(
+        88, 21, True, tables["survey_2011_synthetic"].synthetic_variables
+    )
+    assert r.kommune_year_rows == 97 * len(usage.REAL_LOANS_YEARS) and r.kommune_year_units == 97
     assert set(r.tables) == set(tables) and r.dictionary_up_to_date is False
     assert type(r).from_json(r.to_json()) == r  # what notebook 05 writes reads back as the same results
 
@@ -225,6 +261,9 @@ for (f in args[-1]) {
   d <- if (grepl("[.]dta$", f)) read_dta(f) else read_sav(f)
   add(file = basename(f), column = "", what = "file_label", key = "", value = as.character(attr(d, "label")), is_na =
   FALSE)
+  notes <- attr(d, "notes")
+  for (i in seq_along(notes)) add(file = basename(f), column = "", what = "note", key = as.character(i), value =
+  notes[[i]], is_na = FALSE)
   for (col in names(d)) {
     x <- d[[col]]
     lab <- attr(x, "label")
@@ -255,13 +294,17 @@ def _r_with_haven() -> str | None:
     return None
 
 
-def test_r_haven_round_trip_keeps_values_and_labels(built, tmp_path):
+@pytest.mark.parametrize("which", ["built", "built_real"])
+def test_r_haven_round_trip_keeps_values_and_labels(which, request, tmp_path):
+    """Every file, read in R with haven: values, variable and value labels, the file label, and the notes that
+    give each variable's provenance; for the example data and for a real-only export of real rounds (whose
+    analysis file and kommune x year panel are real)."""
     why = _r_with_haven()
     if why:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"under CI the R round trip must run: {why}")
         pytest.skip(why)
-    folder, tables = built
+    folder, tables = request.getfixturevalue(which)
     script, out = tmp_path / "read.R", tmp_path / "r_values.csv"
     script.write_text(R_SCRIPT, encoding="utf-8")
     targets = [str(folder / f"{stem}.{fmt}") for stem in tables for fmt in ("dta", "sav")]
@@ -276,8 +319,10 @@ def test_r_haven_round_trip_keeps_values_and_labels(built, tmp_path):
     got: dict[tuple, dict] = {}
     with open(out, encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
-            entry = got.setdefault((r["file"], r["column"]), {"values": [], "labels": {}})
-            if r["what"] == "value":
+            entry = got.setdefault((r["file"], r["column"]), {"values": [], "labels": {}, "notes": []})
+            if r["what"] == "note":
+                entry["notes"].append(r["value"])
+            elif r["what"] == "value":
                 entry["values"].append(None if r["is_na"] == "TRUE" else r["value"])
             elif r["what"] == "value_label":
                 entry["labels"][float(r["key"])] = r["value"]
@@ -287,6 +332,11 @@ def test_r_haven_round_trip_keeps_values_and_labels(built, tmp_path):
         for fmt in ("dta", "sav"):
             name = f"{stem}.{fmt}"
             assert got[(name, "")]["file_label"] == t.file_label, name
+            # haven lists Stata's dataset notes (with Stata's count of them last) and SPSS's document lines
+            notes = [*t.file_notes, str(len(t.file_notes))] if fmt == "dta" else exports.spss_lines(t.file_notes)
+            assert got[(name, "")]["notes"] == notes, name
+            for n, p in t.provenance.items():
+                assert f"{n}: {p.note}" in (notes if fmt == "dta" else " ".join(notes).replace("   ", " ")), (name, n)
             for v in t.variables:
                 entry = got[(name, v.name)]
                 values = pd.Series(entry["values"], dtype="object")
@@ -298,7 +348,14 @@ def test_r_haven_round_trip_keeps_values_and_labels(built, tmp_path):
                     assert entry["labels"] == {float(k): s for k, s in t.value_labels[v.name].items()}, (
                         f"R {name}:{v.name}"
                     )
-    assert got[("analysis_synthetic.dta", "model")]["labels"][1.0] == "Den spæde start"
+    suffix = "_synthetic" if which == "built" else ""
+    assert got[(f"analysis{suffix}.dta", "model")]["labels"][1.0] == "Den spæde start"
+    loans = got[(f"kommune_year{suffix}.sav", "loans")]["label"]
+    assert loans == "Physical loans: per inhabitant x population (not a whole number)"
+    if which == "built_real":
+        assert got[("analysis.dta", "")]["notes"][0] == "Real data only: no variable holds synthetic values."
+        ky = got[("kommune_year.dta", "")]["notes"]
+        assert "model_2011: real: survey export of 2011, data/raw/survey/own_survey_2011.xlsx" in ky
 
 
 # --- dictionary, pipeline, errors ------------------------------------------------------------
@@ -383,7 +440,9 @@ def test_a_category_without_a_code_is_a_named_error():
 
 
 def test_variable_names_and_labels_fit_stata_and_spss():
-    for name, described in variables.TABLES.items():
+    every = variables.tables(pipeline.load_rounds())
+    assert set(every) == {*variables.TABLES, "kommune_year"}
+    for name, described in every.items():
         names = [v.name for v in described]
         assert len(names) == len(set(names)), name
         for v in described:
@@ -391,7 +450,7 @@ def test_variable_names_and_labels_fit_stata_and_spss():
             assert v.kind in ("integer", "float", "string", "datetime", "yesno", "code"), v.name
             assert (v.labels is not None) == (v.kind in ("code", "yesno")), v.name
     sets = variables.value_label_sets()
-    assert all(v.labels in sets for vs in variables.TABLES.values() for v in vs if v.labels)
+    assert all(v.labels in sets for vs in every.values() for v in vs if v.labels)
     assert paths.relative(exports.folder()).endswith("exports")
 
 
@@ -403,6 +462,7 @@ def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monke
     assert set(pm.inspect_notebook(str(paths.notebooks() / "05_export_data.ipynb"))) == {
         "usage_year_offset",
         "ordering",
+        "real_only",
     }
     processed = tmp_path / "processed"
     shutil.copytree(folder.parent, processed / folder.parent.name, ignore=shutil.ignore_patterns(exports.FOLDER))
@@ -420,7 +480,11 @@ def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monke
     assert (df["usage_year"] == df["round"]).all()
     assert df.loc[df["model"] == 2, "score"].eq(3).all() and df.loc[df["model"] == 2, "score_swap23"].eq(2).all()
     result = results.load("05_export_data")
-    assert result.synthetic is True and result.parameters == {"usage_year_offset": 0, "ordering": "5<1<3<2<4"}
+    assert result.synthetic is True and result.parameters == {
+        "usage_year_offset": 0,
+        "ordering": "5<1<3<2<4",
+        "real_only": False,
+    }
     assert result.results.dictionary_up_to_date is True
     from helpers.outputs import brief
 
@@ -428,9 +492,9 @@ def test_export_notebook_runs_with_non_default_parameters(built, tmp_path, monke
     assert (
         said[0] == brief.SYNTHETIC_CAVEAT
         and "the analysis file (294 kommune-rounds" in said[1]
-        and "25 files" in said[1]
+        and "30 files" in said[1]
     )
-    assert said[2] == "The data dictionary matches the codebooks and schemas."
+    assert said[-1] == "The data dictionary matches the codebooks and schemas."
 
 
 def test_a_variable_of_an_unknown_kind_or_measure_is_refused():
@@ -461,3 +525,188 @@ def test_labels_are_shortened_at_a_word_boundary():
     danish = _short("Den spæde start " * 8, 40, size=lambda t: len(t.encode()))
     assert danish == "Den spæde start Den spæde start Den…" and len(danish.encode()) <= 40
     assert _short("kort label") == "kort label" and len(_short("x" * 100)) == 80
+
+
+# --- provenance per variable, real-only exports, the kommune x year panel ------------------------
+
+
+def test_every_variable_carries_its_provenance_in_every_format(built):
+    from helpers.outputs import dta
+
+    folder, tables = built
+    for stem, t in tables.items():
+        assert list(t.provenance) == [v.name for v in t.variables], stem
+        file_notes, var_notes = dta.notes(folder / f"{stem}.dta")
+        assert file_notes == t.file_notes, stem
+        assert var_notes == {n: [p.note] for n, p in t.provenance.items()}, stem
+        for n, p in t.provenance.items():
+            assert f"{n}: {p.note}" in file_notes, (stem, n)
+        _, meta = pyreadstat.read_sav(folder / f"{stem}.sav", metadataonly=True)
+        assert meta.notes == exports.spss_lines(t.file_notes), stem
+        assert all(len(line.encode()) <= exports.SPSS_NOTE_BYTES for line in meta.notes)
+        attrs = pd.read_parquet(folder / f"{stem}.parquet").attrs
+        assert attrs["provenance"]["kommunekode"]["provenance"] == t.provenance["kommunekode"].provenance
+    analysis = tables["analysis_synthetic"].provenance
+    assert analysis["model"].provenance == "synthetic" and "synthetic in 2009, 2011, 2014" in analysis["model"].note
+    assert analysis["loans"] == variables.VariableProvenance(
+        "real", False, "real: loans from Statistics Denmark loans per capita"
+    )
+    assert analysis["visits"].provenance == "synthetic" and "example panel" in analysis["visits"].note
+    assert analysis["score"] == variables.VariableProvenance("derived", True, "derived from model (synthetic input)")
+    assert analysis["kommunekode"].provenance == "real" and analysis["round"].provenance == "derived"
+    assert analysis["loans_per_1000"] == variables.VariableProvenance(
+        "derived", False, "derived from loans, population"
+    )
+    assert tables["survey_2011_synthetic"].provenance["model"].note == (
+        "synthetic: survey export of 2011, data/raw/survey/example_survey_2011.xlsx"
+    )
+
+
+def test_a_file_says_synthetic_only_when_a_variable_in_it_is(built_real):
+    folder, tables = built_real
+    manifest = json.loads((folder / exports.MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert sorted(tables) == ["analysis", "kommune_year", "survey_2009", "survey_2011", "survey_2014", "usage_panel"]
+    assert manifest["synthetic"] is False and manifest["parameters"]["real_only"] is True
+    assert manifest["dropped_outcomes"] == ["visits", "downloads", "service_points", "expenditure"]
+    for stem, t in tables.items():
+        assert not t.synthetic and not t.synthetic_variables and t.file_notes[0].startswith("Real data only"), stem
+        assert not t.file_label.startswith(exports.FILE_LABEL_MARK), stem
+        assert not any(p.provenance == "synthetic" for p in t.provenance.values()), stem
+        assert "synthetic" not in {c.split("_")[0] for c in t.frame.columns if c.startswith("visits")}
+    analysis = pd.read_parquet(folder / "analysis.parquet")
+    assert analysis["synthetic"].eq(0).all() and analysis["survey_synthetic"].eq(0).all()
+    assert not {"visits", "downloads", "visits_synthetic"} & set(analysis.columns) and "loans" in analysis.columns
+    assert tables["analysis"].provenance["model"].note == "real: survey exports, real in 2009, 2011, 2014"
+    assert not list(folder.glob("*_synthetic*")), "nothing named synthetic in a real-only export of real rounds"
+
+
+def test_real_only_leaves_out_synthetic_outcomes_but_not_synthetic_rounds(built):
+    folder, _ = built
+    export = exports.build(real_only=True)
+    stems = sorted(t.stem for t in export.tables)
+    assert "usage_panel" in stems and "analysis_synthetic" in stems and "survey_2011_synthetic" in stems
+    panel = next(t for t in export.tables if t.name == "usage_panel")
+    assert [c for c in panel.frame.columns if c.startswith(("visits", "downloads", "service_points", "expend"))] == []
+    assert panel.file_label == "library usage per unit and year 2009-2025"
+    analysis = next(t for t in export.tables if t.name == "analysis")
+    assert analysis.synthetic_variables[:3] == ("responded", "answered_by_kommunekode", "model")
+
+
+def test_the_kommune_year_panel_rederives_notebook_04s_cohorts(built):
+    """Notebook 04's cohorts (units per first treated year in its estimation sample) under every treatment,
+    computed from the exported Stata file with the filter the dictionary states, equal those of
+    helpers.analysis.adoption on the same rounds; so do each unit's timing and its interval bounds."""
+    from helpers.analysis import adoption
+
+    folder, tables = built
+    df, meta = pyreadstat.read_dta(folder / "kommune_year_synthetic.dta")
+    rounds = sorted(pipeline.load_rounds())
+    assert len(df) == 97 * len(usage.REAL_LOANS_YEARS) and sorted(df["year"].unique()) == list(usage.REAL_LOANS_YEARS)
+    adoption_codes = {v: k for k, v in meta.variable_value_labels["adoption_any"].items()}
+    category = {c.split(":")[0]: code for c, code in adoption_codes.items()}
+    flag = {v.split(":")[0]: k for k, v in meta.variable_value_labels["quality_flag"].items()}
+    for t in variables.TREATMENTS:
+        s = variables.treatment_suffix(t)
+        panel = adoption.build(rounds, treatment=t, ordering="5<1<2<3<4")
+        sample = df[
+            df[f"adoption_{s}"].isin([category["never treated"], category["adopter"]])
+            & df["has_population"].eq(1)
+            & df["quality_flag"].ne(flag["reporting_failure"])
+            & df["loans"].gt(0)
+        ]
+        cohorts = sample.groupby(f"g_{s}")["kommunekode"].nunique()
+        expected = panel.cohorts()["units"]
+        assert {int(g): int(n) for g, n in cohorts.items()} == {int(g): int(n) for g, n in expected.items()}, t
+        assert len(sample) == len(panel.sample), t
+        units = df.drop_duplicates("kommunekode").set_index("kommunekode")
+        timing = panel.timing
+        assert units[f"g_{s}"].astype(int).to_dict() == timing["g_round"].astype(int).to_dict(), t
+        assert units[f"g_earliest_{s}"].astype(int).to_dict() == timing["g_earliest"].astype(int).to_dict(), t
+        names = {code: c for c, code in category.items()}
+        assert units[f"adoption_{s}"].map(names).to_dict() == timing["category"].to_dict(), t
+    assert (df["g_earliest_any"] <= df["g_any"]).all()  # the interval's lower bound is never after the round
+
+
+def test_kommune_year_pairs_rounds_with_years_and_counts_loans_as_the_dictionary_says(built):
+    folder, tables = built
+    df = pd.read_parquet(folder / "kommune_year_synthetic.parquet")
+    in_force = df.drop_duplicates("year").set_index("year")["round_in_force"]
+    assert in_force.loc[[2010, 2011]].tolist() == [2009, 2009]  # 2009 describes 2010 on, until 2011's usage year
+    assert in_force.loc[[2012, 2013, 2014]].tolist() == [2011] * 3 and in_force.loc[2015:].eq(2014).all()
+    row = df[(df["kommunekode"] == 101) & (df["year"] == 2013)].iloc[0]
+    assert row["model_in_force"] == row["model_2011"]
+    own = df[df["unit_members"] == df["kommunekode"].astype(str)].dropna(subset=["loans"])
+    np.testing.assert_allclose(own["loans"], own["loans_per_inhabitant"] * own["population"], rtol=1e-9)
+    assert (own["loans"] != own["loans"].round()).mean() > 0.9  # a reconstructed count: not whole numbers
+    loans = next(v for v in tables["kommune_year_synthetic"].variables if v.name == "loans")
+    assert "not a whole number" in loans.label and "per inhabitant x population" in loans.label
+    assert "not a whole number" in loans.source and "glm.nb" in loans.source
+    assert df.loc[df["year"] >= 2024, "has_population"].eq(0).all()
+    assert df.loc[df["year"].isin([2020, 2021]), "covid_year"].eq(1).all()
+    assert "**not a whole number**" in dictionary.markdown()
+
+
+def test_a_round_without_cleaned_data_is_left_out_and_the_others_exported(built, tmp_path, monkeypatch):
+    folder, _ = built
+    processed = tmp_path / "processed"
+    shutil.copytree(folder.parent, processed / folder.parent.name, ignore=shutil.ignore_patterns(exports.FOLDER))
+    (processed / folder.parent.name / survey.output_paths(2014)[0].name).unlink()
+    monkeypatch.setenv("BORGERSERVICE_PROCESSED", str(processed))
+    export = exports.build()
+    assert export.rounds == (2009, 2011) and list(export.left_out) == [2014]
+    assert "no cleaned data for round 2014" in export.left_out[2014]
+    listing = exports.write_exports(tables=export)
+    manifest = json.loads((exports.folder() / exports.MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert list(manifest["left_out"]) == ["2014"] and manifest["parameters"]["rounds"] == [2009, 2011]
+    r = exports.key_results(export, listing, dictionary_up_to_date=True)
+    assert r.rounds == (2009, 2011) and list(r.left_out) == [2014]
+    from helpers.outputs import brief
+
+    said = brief.sentences(results.Document("05_export_data", True, "", {}, r))
+    assert any(s.startswith("Round 2014 is not exported (no cleaned data for round 2014") for s in said)
+    ky = next(t for t in export.tables if t.name == "kommune_year").frame
+    assert "model_2014" not in ky.columns and {"model_2009", "model_2011"} <= set(ky.columns)
+
+
+def test_stata_notes_are_added_where_stata_reads_them(tmp_path):
+    from helpers.outputs import dta
+
+    f = tmp_path / "x.dta"
+    pyreadstat.write_dta(pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}), f, column_labels={"a": "A"}, version=14)
+    dta.add_notes(f, ["file: æøå"], {"a": ["real: somewhere"], "b": ["synthetic", "second"]})
+    assert dta.read_characteristics(f) == {
+        ("_dta", "note1"): "file: æøå",
+        ("_dta", "note0"): "1",
+        ("a", "note1"): "real: somewhere",
+        ("a", "note0"): "1",
+        ("b", "note1"): "synthetic",
+        ("b", "note2"): "second",
+        ("b", "note0"): "2",
+    }
+    df, meta = pyreadstat.read_dta(f)
+    assert df["b"].tolist() == ["x", "y"] and meta.column_names_to_labels["a"] == "A" and meta.notes == ["file: æøå"]
+    assert pd.read_stata(f)["a"].tolist() == [1.0, 2.0]  # pandas finds the data through the moved <map>
+    with pytest.raises(ValueError, match="characteristics present"):
+        dta.add_notes(f, ["again"], {})
+
+
+def test_spss_lines_are_at_most_80_bytes_and_keep_every_word():
+    note = "kommunekode: real: " + "æ" * 30 + " " + "word " * 30 + "x" * 200
+    lines = exports.spss_lines([note, "short"])
+    assert all(len(line.encode()) <= 80 for line in lines) and lines[-1] == "short"
+    assert "".join(line.strip() for line in lines[:-1]).replace(" ", "") == note.replace(" ", "")
+
+
+def test_the_loans_label_says_how_the_count_was_made():
+    """Per inhabitant x population from the real per-capita file; a count as published from StatBank."""
+    loans = [v for v in variables.PANEL_VARIABLES if v.name == "loans"]
+    frame = pd.DataFrame({"loans": [1234.5]})
+    for label, synthetic, expected in (
+        (usage.SOURCE_LABELS["real"], False, variables.RECONSTRUCTED_LOANS_LABEL),
+        (usage.SOURCE_LABELS["statbank"], False, "Physical loans, count for the library unit"),
+        (usage.SOURCE_LABELS["synthetic"], True, "Physical loans, count for the library unit"),
+    ):
+        sources = variables.Sources(usage={"loans": variables.RawSource(label, synthetic)})
+        table = exports._table("t", "t", frame, loans, {}, sources, [])
+        assert table.variables[0].label == expected and table.provenance["loans"].synthetic is synthetic
+    assert "not a whole number" in variables.RECONSTRUCTED_LOANS_LABEL

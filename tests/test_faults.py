@@ -25,15 +25,24 @@ import yaml
 from helpers.core import files, paths
 from helpers.data import provenance
 from helpers.running import lock, pipeline
+from helpers.running.pipeline import keys
 
 pytestmark = pytest.mark.slow
 
 CLEAN = """\
-import hashlib, os, time
+import hashlib, os, pathlib, time
 from helpers.core import files, paths
+def hold(step):  # while the test's flag file <gate>/<step>_<year> exists, the notebook waits here
+    flag = pathlib.Path(os.environ.get("FAULT_GATE", "/nonexistent")) / f"{step}_{year}"
+    if flag.exists():
+        flag.with_name(flag.name + ".reached").touch()
+        while flag.exists():
+            time.sleep(0.05)
+hold("before")
 raw = (paths.raw() / input_path).read_bytes()
 line = f"{year} {hashlib.sha256(raw).hexdigest()} {len(raw)}\\n"
 files.write_text(paths.processed() / f"clean_{year}{suffix}.parquet", line)
+hold("after")
 print(f"cleaned {year}: {len(raw)} bytes")
 """
 REPORT = """\
@@ -77,7 +86,7 @@ class Project:
             base / "clean.ipynb", 'year = 2009  # round\ninput_path = "x"  # export\nsuffix = ""  # name tag', CLEAN
         )
         self.report = _notebook(base / "report.ipynb", "year_a = 2009  # first\nyear_b = 2011  # second", REPORT)
-        self.hang = base / "hang.flag"
+        self.hang, self.gate = base / "hang.flag", base / "gate"
         self.write_config()
 
     def write_config(self, rounds: dict | None = None, timeout: int = 120, clean_params: dict | None = None) -> Path:
@@ -113,6 +122,7 @@ class Project:
             "BORGERSERVICE_REPORTS": str(self.reports),
             "BORGERSERVICE_RAW": str(self.raw),
             "FAULT_HANG": str(self.hang),
+            "FAULT_GATE": str(self.gate),
         }
 
     def run(self, **kwargs) -> dict[str, str]:
@@ -196,10 +206,11 @@ def clean_run(pristine, monkeypatch):
     project = Project.__new__(Project)
     project.base, project.raw = base, base / "raw"
     project.processed, project.reports = base / "processed", base / "reports"
-    project.clean, project.report, project.hang = (
+    project.clean, project.report, project.hang, project.gate = (
         str(base / "clean.ipynb"),
         str(base / "report.ipynb"),
         base / "hang.flag",
+        base / "gate",
     )
     project.write_config()
     for k, v in project.env().items():
@@ -318,8 +329,8 @@ def test_other_output_folders_rerun_everything(clean_run, monkeypatch, tmp_path)
 
 def test_a_package_version_change_reruns_everything(clean_run, monkeypatch):
     project, clean = clean_run
-    real = pipeline._version
-    monkeypatch.setattr(pipeline, "_version", lambda p: "0.0-downgraded" if p == "pandas" else real(p))
+    real = keys.package_version
+    monkeypatch.setattr(keys, "package_version", lambda p: "0.0-downgraded" if p == "pandas" else real(p))
     assert set(project.run().values()) == {"ok"}
     assert project.manifest()["packages"]["pandas"] == "0.0-downgraded"
     assert project.snapshot() == clean

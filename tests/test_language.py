@@ -182,6 +182,22 @@ def test_transitions(real, language):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_response_weights(language):
+    weights = pd.DataFrame({"rounds": [(2009,)] * 3 + [(2009, 2011)] * 2, "weight": [0.95, 1.1, 1.3, 1.2, 1.6]})
+    fig, ax = plt.subplots(figsize=(9, 3))
+    plots.response_weights(weights, ax, language=language)
+    assert_one_language(
+        fig,
+        language,
+        expect=(
+            t("weights_axis", language),
+            t("answered_one", language, year=2009, n=3),
+            t("answered_both", language, year_a=2009, year_b=2011, n=2),
+        ),
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_usage_by_model(real, language):
     fig, ax = plt.subplots()
     plots.usage_by_model(
@@ -288,6 +304,28 @@ def test_event_study(language):
             labels.plural("anticipation", 1, language, k=1),
             t("reference_period", language),
             t("true_effect", language),
+        ),
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_honest(language):
+    from types import SimpleNamespace
+
+    rm = pd.DataFrame({"lb": [0.01, -0.02, -0.1], "ub": [0.08, 0.1, 0.2]}, index=pd.Index([0.5, 1.0, 2.0], name="Mbar"))
+    sd = pd.DataFrame({"lb": [0.02, -0.01], "ub": [0.07, 0.12]}, index=pd.Index([0.0, 0.01], name="M"))
+    h = SimpleNamespace(
+        relative_magnitudes=rm, smoothness=sd, original=(0.02, 0.06), breakdown_rm=0.8, breakdown_sd=None
+    )
+    fig, axes = plt.subplots(1, 2)
+    plots.honest(h, axes, language=language)
+    assert_one_language(
+        fig,
+        language,
+        expect=(
+            t("honest_rm", language),
+            t("honest_axis", language),
+            t("honest_breakdown", language, value=labels.number("0.8", language)),
         ),
     )
 

@@ -129,7 +129,7 @@ def test_every_glm_of_a_count_fit_converges_on_its_coefficients(base, monkeypatc
         maxiter=200,
     )
     np.testing.assert_allclose(res.params, long.params, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(res.bse, long.bse, rtol=1e-12)
+    np.testing.assert_allclose(res.result.bse, long.bse, rtol=1e-12)  # glm.nb's own (ML dispersion)
 
 
 def test_negbin_without_overdispersion_warns(base):
@@ -333,7 +333,7 @@ def run_03(tmp_path_factory):
         rate = simulation.observed_rate(base, "loans")
         coverage = simulation.coverage_study(base, simulation.COVERAGE_EFFECTS, alpha=alpha, rate=rate, reps=60)
         power = simulation.power_curve(base, [1.0, 1.2, 1.4], alpha=alpha, rate=rate, reps=40)
-        intervals = models.reported_intervals(fits, coverage.verdict.better)
+        intervals = models.reported_intervals(fits)
         results = models.key_results(inputs, fits, change, ordinal, sens, coverage, intervals, power)
         yield inputs, fits, change, ordinal, sens, coverage, intervals, power, results, mp
 
@@ -357,7 +357,7 @@ def test_key_results_hold_the_typed_fits_numbers_as_published(run_03):
         assert published.standard_errors["Poisson, HC3"].startswith("HC3 (leverage-adjusted")
         shown = r.intervals.rounds[year][term]
         assert shown.low == getattr(shown, f"{r.intervals.reported}_low")
-        assert shown.wald_high == round(float(np.exp(nb.conf_int().loc[models.model_term(4), 1])), 4)
+        assert shown.wald_high == round(float(np.exp(nb.result.conf_int().loc[models.model_term(4), 1])), 4)
     assert r.change.per_level == change.params["d_score"] and r.change.n == 84
     assert r.change.ci == tuple(change.conf_int().loc["d_score"])  # t with n - 2 df, as the fit says
     assert r.ordinal.converged and r.ordinal.max_abs_score == ordinal.max_abs_score < 1e-6
@@ -395,3 +395,117 @@ def test_key_results_round_trip_through_the_results_file(run_03):
         "exclude": [],
         "keep_flagged": False,
     }
+
+
+# --- non-response in notebook 03: the score rate ratio under the four treatments ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def response_inputs(tmp_path_factory):
+    """The example rounds 2011 and 2014 with the real loans (Gribskov 2012 = 0 flagged), as notebook 03 reads them."""
+    from helpers.analysis import compare
+    from helpers.analysis import nonresponse as nr
+    from helpers.data import reference, survey
+    from helpers.running import pipeline
+
+    folder = tmp_path_factory.mktemp("response")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BORGERSERVICE_PROCESSED", str(folder / "processed"))
+        mp.setenv("BORGERSERVICE_REPORTS", str(folder / "reports"))
+        specs = pipeline.load_rounds()
+        for year in (2011, 2014):
+            survey.clean_to_files(year, specs[year]["input_path"], specs[year]["codebook"])
+        inputs = models.model_inputs([2011, 2014], "loans", "real")
+        municipalities = reference.load_municipalities()
+        aligned = compare.align_rounds({y: survey.load_clean(y) for y in (2011, 2014)}, municipalities)
+        yield inputs, nr.panel(aligned, municipalities)
+
+
+def test_the_complete_case_is_the_reported_score_fit(response_inputs):
+    from helpers.analysis import nonresponse as nr
+
+    inputs, panel = response_inputs
+    stat = models.score_statistic(inputs, 2011)
+    cc = nr.complete_case(stat, panel)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = models.fit_count(inputs.frames[2011], "loans", spec="score")
+    assert cc.n == len(inputs.frames[2011]) == 84  # Fanø (no usage row) and Gribskov 2012 = 0 (flagged) are out
+    assert cc.value == pytest.approx(fit.params["score"], rel=1e-8)
+    assert cc.se == pytest.approx(fit.bse["score"], rel=1e-6)
+    assert (cc.low, cc.high) == pytest.approx(tuple(fit.conf_int().loc["score"]), rel=1e-6)
+    assert cc.interval == f"t, df {fit.df_resid:.1f}" and cc.df == fit.df_resid
+
+
+def test_weighted_fit_with_equal_weights_is_the_complete_case_with_a_sandwich_error(response_inputs):
+    from helpers.analysis import nonresponse as nr
+
+    inputs, panel = response_inputs
+    stat = models.score_statistic(inputs, 2011)
+    keep = panel.answered([2011])
+    answers = panel.answers.loc[keep, [2011]].astype(int)
+    equal = stat.compute(answers, panel.covariates.loc[keep], pd.Series(3.0, index=answers.index))
+    cc = nr.complete_case(stat, panel)
+    assert equal.value == pytest.approx(cc.value, rel=1e-7) and equal.interval == "z"
+    # the HC0 sandwich from statsmodels' pieces at the same dispersion: its expected-information inverse as bread
+    # (as R's sandwich::sandwich on a glm) and its per-kommune scores as meat
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = models.fit_count(inputs.frames[2011], "loans", spec="score")
+    glm = fit.result
+    bread = glm.normalized_cov_params.to_numpy()
+    scores = glm.model.score_obs(glm.params.to_numpy())
+    sandwich = bread @ (scores.T @ scores) @ bread
+    assert equal.se == pytest.approx(np.sqrt(sandwich[-1, -1]), rel=1e-6) and list(fit.params.index)[-1] == "score"
+
+
+def test_bounds_search_finds_the_extremes_of_every_completion(response_inputs):
+    """The coordinate search against full enumeration on the rate ratio itself: 4 non-respondents kept (625
+    completions), the other gaps filled with model 5."""
+    from helpers.analysis import nonresponse as nr
+
+    inputs, panel = response_inputs
+    stat = models.score_statistic(inputs, 2011)
+    gaps = panel.answers.index[panel.answers[2011].isna()]
+    usable = models.usage_frame(inputs, 2011).index
+    kept = [k for k in gaps if k in usable][:4]
+    answers = panel.answers.copy()
+    answers.loc[[k for k in gaps if k not in kept], 2011] = 5
+    small = nr.Panel(answers, panel.covariates, panel.synthetic)
+    assert nr.manski.completions(stat, small) == 625
+    full = nr.exhaustive(stat, small)
+    found = nr.search(stat, small, random_starts=0)
+    assert full.bounds.exact and not found.bounds.exact
+    assert found.bounds.low == pytest.approx(full.bounds.low, abs=1e-10)
+    assert found.bounds.high == pytest.approx(full.bounds.high, abs=1e-10)
+    assert found.evaluations < 625
+
+
+@pytest.mark.slow
+def test_response_sensitivity_reads_like_the_notebook(response_inputs):
+    inputs, _ = response_inputs
+    r = models.response_sensitivity(inputs, m=20)
+    assert [row.rounds for row in r.rows] == [(2011,), (2014,)]
+    table = r.table
+    for row, (_, shown) in zip(r.rows, table.iterrows(), strict=True):
+        assert shown[("complete case", "estimate")] == pytest.approx(np.exp(row.complete_case.value))
+        assert shown[("bounds", "low")] <= shown[("complete case", "estimate")] <= shown[("bounds", "high")]
+        year = row.rounds[0]
+        # imputed: every kommune with a usable usage value (2011: not Fanø, nor Gribskov's flagged 2012 zero)
+        assert (
+            row.imputed.m == 20 and row.imputed.n == len(models.usage_frame(inputs, year)) == {2011: 96, 2014: 97}[year]
+        )
+    assert r.rows[0].bounds.incomplete > 0 and not r.rows[0].bounds.exact
+
+
+def test_the_brief_of_a_run_follows_its_own_numbers(run_03):
+    from brief_check import check
+
+    from helpers.outputs import brief
+    from helpers.results import Document
+
+    *_, r, _ = run_03
+    said = brief.sentences(Document("03_model_loans_2011_2014", True, "", {}, r))
+    assert check(said) == [] and len(said) >= 6, said
+    family = [s for s in said if "one family" in s]
+    assert len(family) >= 2 and all("Holm-adjusted p" in s and "unadjusted p" in s for s in family)

@@ -25,7 +25,7 @@ from helpers.running import pipeline
 
 SHORT = {
     "03_model_usage.ipynb": {"coverage_reps": 40, "power_reps": 20},
-    "04_adoption_panel.ipynb": {"simulation_reps": 20},
+    "04_adoption_panel.ipynb": {"simulation_reps": 20, "honest_points": 20, "bootstrap_draws": 199},
 }
 ZIPPED = {".docx", ".xlsx", ".zip", ".odt", ".ods"}
 

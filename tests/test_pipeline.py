@@ -7,6 +7,7 @@ import pytest
 
 from helpers.core import files, paths
 from helpers.running import cli, pipeline
+from helpers.running.pipeline import execution, schedule
 
 
 @pytest.mark.parametrize(
@@ -170,13 +171,13 @@ def test_pipeline_warns_when_a_source_notebook_differs_from_git(tmp_path, monkey
     monkeypatch.setattr(paths, "root", lambda: repo)
     run = pipeline.Run("n", "n.ipynb")
     lines: list[str] = []
-    assert pipeline._warn_changed_notebooks([run], lines.append) == [] and lines == []
+    assert schedule.warn_changed_notebooks([run], lines.append) == [] and lines == []
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell("x = 2", outputs=[nbformat.v4.new_output("stream", text="saved by JupyterLab")])
     ]
     (repo / "notebooks" / "n.ipynb").write_text(nbformat.writes(nb))
-    assert pipeline._warn_changed_notebooks([run], lines.append) == ["notebooks/n.ipynb"]
+    assert schedule.warn_changed_notebooks([run], lines.append) == ["notebooks/n.ipynb"]
     assert (
         "notebooks/n.ipynb differs from the committed version" in lines[0]
         and "git checkout notebooks/n.ipynb" in lines[0]
@@ -184,16 +185,27 @@ def test_pipeline_warns_when_a_source_notebook_differs_from_git(tmp_path, monkey
 
 
 def _counting_writes(monkeypatch):
-    """Count papermill's writes of the output notebook (per-cell saves and its final write)."""
+    """Count the writes of an executed notebook: the runner's (helpers.core.files) and papermill's, if any."""
     import papermill.engines
     import papermill.execute
 
-    pipeline._import_papermill()
+    execution.import_papermill()
     writes = []
+    real_text = files.write_text
+    monkeypatch.setattr(
+        files,
+        "write_text",
+        lambda target, text: (
+            writes.append(target) if str(target).endswith(".ipynb") else None,
+            real_text(target, text),
+        )[1],
+    )
     for module in (papermill.engines, papermill.execute):
         real = module.write_ipynb
         monkeypatch.setattr(
-            module, "write_ipynb", lambda nb, path, _real=real, **kw: (writes.append(path), _real(nb, path, **kw))[1]
+            module,
+            "write_ipynb",
+            lambda nb, path, _real=real, **kw: ((writes.append(path) if path else None), _real(nb, path, **kw))[1],
         )
     return writes
 
@@ -253,8 +265,8 @@ def test_html_exporter_is_reused_and_gives_the_same_page(make_notebook, outputs)
     from nbconvert import HTMLExporter
 
     fresh, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
-    assert pipeline._html_exporter() is pipeline._html_exporter()
-    assert pipeline._export_html(executed).read_text(encoding="utf-8") == fresh
+    assert execution.html_exporter() is execution.html_exporter()
+    assert execution.export_html(executed).read_text(encoding="utf-8") == fresh
 
 
 def test_a_notebook_reads_the_rounds_of_the_config_it_was_run_with(make_notebook, write_config, outputs):

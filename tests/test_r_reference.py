@@ -5,10 +5,14 @@ from the shipped example exports into a temporary processed folder, the usage pa
 helpers.data.usage, and each notebook-03 run of the config (outcome and usage source) and each pair of
 rounds of notebook 02 is refitted here with the package's helpers. The same frames are written
 to a temporary folder and fitted in R by tests/r/reference.R (MASS::glm.nb, glm + sandwich::vcovHC
-HC3 + lmtest::coeftest, lm + vcovHC HC3, the profile likelihood of a glm.nb fit, MASS::polr with ordinal::clm's standard
-errors,
+HC3 + lmtest::coeftest, lm + vcovHC HC3, the profile likelihood of a glm.nb fit, the Cox-Reid dispersion and t intervals
+of a glm.nb fit (glm.fit at each theta, uniroot and optimize on the adjusted profile likelihood, pt/qt), MASS::polr
+with ordinal::clm's standard errors,
 mcnemar.test for Bowker and McNemar, binom.test for the exact McNemar, coin::mh_test for
-Stuart-Maxwell). Documented conventions, shown beside R's value where they differ:
+Stuart-Maxwell; for non-response survey::calibrate and svymean for the raking weights and the weighted
+estimates, mice:::augment and glm.fit for one imputation step, mice::pool for Rubin's rules, and
+mice(method = "logreg") for the imputations themselves, in distribution). Documented conventions, shown
+beside R's value where they differ:
 
 * Bowker's df: the package counts informative pairs; R's mcnemar.test returns NaN when a pair
   of models has no moves, so the statistic is then compared with R's formula over the
@@ -38,14 +42,16 @@ import pandas as pd
 import pytest
 
 from helpers.analysis import compare, models
+from helpers.analysis import nonresponse as nr
+from helpers.analysis.nonresponse import imputation
 from helpers.data import reference, survey
 from helpers.running import pipeline
 
-pytestmark = pytest.mark.slow  # about 100 s: some 150 fits in Python and in R
+pytestmark = pytest.mark.slow  # about 3 minutes: some 150 fits in Python and in R, each with its Cox-Reid dispersion
 
 RTOL = 1e-6
 R_SCRIPT = Path(__file__).parent / "r" / "reference.R"
-R_PACKAGES = ("MASS", "sandwich", "lmtest", "ordinal", "coin")
+R_PACKAGES = ("MASS", "sandwich", "lmtest", "ordinal", "coin", "survey", "mice")
 NOTEBOOK_02, NOTEBOOK_03 = "02_compare_rounds.ipynb", "03_model_usage.ipynb"
 
 
@@ -54,7 +60,8 @@ def _rscript() -> str:
     why = None
     if found is None:
         why = (
-            "Rscript not found (install r-base-core and r-cran-mass, -sandwich, -lmtest, -ordinal, -coin; .ci/run does)"
+            "Rscript not found (install r-base-core and r-cran-mass, -sandwich, -lmtest, -ordinal, -coin, -survey, "
+            "-mice; .ci/run does)"
         )
     else:
         names = ", ".join(f"'{p}'" for p in R_PACKAGES)
@@ -101,7 +108,19 @@ def _count_jobs(jobs: Jobs, key: str, df: pd.DataFrame, outcome: str, spec: str,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         nb = models.fit_count(df, outcome, spec=spec, ordering=ordering)
-    ours = {"theta": [nb.theta], "coef": nb.params, "se": nb.bse, "p": nb.pvalues, "loglik": [nb.llf]}
+    # glm.nb's own standard errors and p (ML dispersion, z) are the statsmodels result's; what the fit reports (the
+    # Cox-Reid dispersion, t on n - p df) is compared with R's computation of it in test_cox_reid_t_intervals_equal_r
+    ml = nb.result
+    ours = {"theta": [nb.theta], "coef": nb.params, "se": ml.bse, "p": ml.pvalues, "loglik": [nb.llf]}
+    ci = nb.conf_int()
+    ours |= {
+        "cr_theta": [1 / nb.alpha_cox_reid],
+        "cr_df": [nb.df_resid],
+        "cr_se": nb.bse,
+        "cr_p": nb.pvalues,
+        "cr_low": ci[0],
+        "cr_high": ci[1],
+    }
     if spec == "categorical":  # notebook 03 publishes the profile-likelihood intervals of these fits
         prof = models.profile_irr_table(nb, pattern="model")
         ours |= {
@@ -208,6 +227,130 @@ def _compare_jobs(jobs: Jobs, aligned: pd.DataFrame, year_a: int, year_b: int) -
     jobs.add(f"mcnemar_nonresponse_{year_a}_{year_b}", "mcnemar", _table_frame(nr.paired), asdict(nr.test))
 
 
+MI_CHECK_M = 150  # imputed data sets per language in the distribution check (R's mice: ~10 s for 150 on an idle core)
+MI_CHECK_ITERATIONS = 5  # sweeps per data set in the check (mice's default; two variables mix in far fewer)
+MI_CHECK_SEED = 7
+
+
+def _raking_frame(step: nr.weighting.Raking, ys: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One raking step for R: a row per respondent (role "unit": base weight, calibration variables c0.., the
+    statistics' scores y0..) and one row of the totals (role "total")."""
+    x = step.design.set_axis([f"c{i}" for i in range(step.design.shape[1])], axis=1)
+    units = pd.concat(
+        [pd.DataFrame({"role": "unit", "base": step.base}), x, pd.DataFrame(ys, index=step.design.index)], axis=1
+    )
+    totals = pd.DataFrame([{"role": "total", "base": np.nan, **dict(zip(x.columns, step.totals, strict=True))}])
+    return pd.concat([units, totals], ignore_index=True)
+
+
+def _nonresponse_jobs(jobs: Jobs, aligned: pd.DataFrame, municipalities: pd.DataFrame, year_a: int, year_b: int):
+    """What one run of notebook 02 publishes about non-response, and the imputation machinery behind it.
+
+    * raking: per response pattern (each round, both rounds) the weights and every weighted estimate of the
+      sensitivity tables (key quantities and model shares), against survey::calibrate + svymean;
+    * one imputation step (augmentation, the weighted logit and its covariance) against mice:::augment + glm.fit;
+    * Rubin's rules on the published imputations of the share cooperating in a round with gaps, against mice::pool;
+    * the chained imputation of cooperation yes/no in both rounds against mice(method = "logreg"), in distribution.
+    """
+    sens = compare.nonresponse_sensitivity(aligned, municipalities, year_a, year_b)
+    panel, treatments = sens.panel, sens.treatments
+    published = {s.quantity: s for s in sens.key} | {
+        s.quantity: s for by_model in sens.model_shares.values() for s in by_model.values()
+    }
+    statistics = list(compare.key_statistics(year_a, year_b)) + [
+        s for by_model in compare.model_share_statistics((year_a, year_b)).values() for s in by_model.values()
+    ]
+    for pattern, weights in treatments.weights.items():
+        step = weights.steps[-1]
+        resp = step.design.index
+        mine = [s for s in statistics if tuple(sorted(s.rounds)) == pattern]
+        ys = {f"y{i}": s.score(panel.answers.loc[resp, list(s.rounds)].astype(int)) for i, s in enumerate(mine)}
+        ours = {
+            "weights": weights.weights.loc[resp].to_numpy(),
+            "mean": [published[s.name].weighted.value for s in mine],
+            "se": [published[s.name].weighted.se for s in mine],
+        }
+        jobs.add(f"raking_{'_'.join(map(str, pattern))}_of_{year_a}_{year_b}", "raking", _raking_frame(step, ys), ours)
+
+    coop = panel.answers.apply(lambda s: s.isin(COOPERATING_CODES).astype("Int64").where(s.notna()))
+    design = imputation.covariate_design(panel, year_b)
+    y, ry = coop[year_b], coop[year_b].notna().to_numpy()
+    ya, rya, xa, wa = imputation.augment(y.fillna(-1).astype(int).to_numpy(), ry, design.to_numpy())
+    fit = imputation.fit_multinomial(ya[rya], xa[rya], wa[rya])
+    n = len(y)
+    frame = pd.concat([pd.DataFrame({"y": y.astype("float").to_numpy()}), design.reset_index(drop=True)], axis=1)
+    frame.columns = ["y"] + [f"x{i}" for i in range(design.shape[1])]
+    ours = {"aug_x": xa[n:].ravel(), "aug_w": wa[n:], "aug_y": ya[n:], "coef": fit.coef.ravel(), "cov": fit.cov.ravel()}
+    jobs.add(f"mice_fit_{year_b}_of_{year_a}_{year_b}", "mice_fit", frame, ours)
+
+    completed = treatments.imputations.completed
+    year, quantity = (year_b, "cooperating_b") if coop[year_b].isna().any() else (year_a, "cooperating_a")
+    shares = [np.isin(c[year].to_numpy(), COOPERATING_CODES).astype(float) for c in completed]
+    long = pd.concat(
+        [pd.DataFrame({".imp": 0, ".id": range(1, n + 1), "y": coop[year].astype("float").to_numpy()})]
+        + [pd.DataFrame({".imp": j + 1, ".id": range(1, n + 1), "y": v}) for j, v in enumerate(shares)]
+    )
+    pooled = published[quantity].imputed
+    ours = {
+        "pooled": [pooled.value, pooled.within, pooled.between, pooled.total, pooled.df_pooled, pooled.riv, pooled.fmi]
+    }
+    jobs.add(f"mice_pool_{year}_of_{year_a}_{year_b}", "mice_pool", long, ours)
+
+    if coop.isna().to_numpy().any(axis=0).all():  # both rounds have gaps: the chained equations have work to do
+        values = coop[[year_a, year_b]]
+        done = imputation.chained(
+            values, {year_a: design, year_b: design}, m=MI_CHECK_M, iterations=MI_CHECK_ITERATIONS, seed=MI_CHECK_SEED
+        )
+        gaps = values.isna()
+        frac = np.concatenate([np.mean([c.loc[gaps[t], t].to_numpy() for c in done], axis=0) for t in values])
+        pooled = [
+            nr.pool([nr.Estimate(**nr.wald(*nr.weighted_mean(c[t].to_numpy()), n, df=n - 1)) for c in done])
+            for t in values
+        ]
+        cov = panel.covariates_of(year_b)
+        frame = pd.DataFrame(
+            {
+                "coop_a": values[year_a],
+                "coop_b": values[year_b],
+                "kommunegruppe": cov["kommunegruppe"],
+                "regionsnavn": cov["regionsnavn"],
+                "log_population": cov["log_population"],
+            }
+        )
+        ours = {"frac": frac, "qbar": [p.value for p in pooled], "between": [p.between for p in pooled]}
+        settings = f"m = {MI_CHECK_M}, maxit = {MI_CHECK_ITERATIONS}, seed = {MI_CHECK_SEED}"
+        jobs.add(f"mice_logreg_{year_a}_{year_b}", "mice_logreg", frame, ours, settings)
+
+
+def _adoption_jobs(jobs: Jobs, rounds: list[int]) -> None:
+    """Notebook 04's two-way fixed-effects Poisson fits (static and event study) on the real loans, against R's glm
+    with the fixed effects as dummies and sandwich::vcovCL; pyfixest's small-sample factor (N-1)/(N-K) is handed
+    to R (documented convention: vcovCL counts every dummy in K, fixest not those nested in the clusters)."""
+    from helpers.analysis import adoption
+
+    panel = adoption.build(rounds, source="real")
+    s = panel.sample
+    for name, fit in (
+        ("static", adoption.fit_twfe_static(s)),
+        ("event", adoption.fit_twfe_event(s, (-4, 8))),
+    ):
+        tidy = fit.fit.tidy()
+        terms = list(tidy.index)
+        if name == "static":
+            frame = s.assign(treated_a=((s["g"] > 0) & (s["year"] >= s["g"])).astype(float))
+        else:
+            frame, _ = adoption.event_dummies(s, (-4, 8))
+        G = s["kommunekode"].nunique()
+        nk = float(np.asarray(fit.fit._ssc).squeeze()) / (G / (G - 1))
+        data = frame[["loans", "kommunekode", "year", "log_pop", *terms]].assign(nk=nk)
+        formula = "loans ~ " + " + ".join(terms) + " + kommunekode + year + offset(log_pop)"
+        ours = {"coef": tidy["Estimate"], "se": tidy["Std. Error"], "p": tidy["Pr(>|t|)"]}
+        jobs.add(f"adoption_{name}_ppml", "ppml_crv1", data, ours, formula)
+
+
+COOPERATING_CODES = [1, 2, 3, 4]
+
+
 @pytest.fixture(scope="module")
 def reference_values(tmp_path_factory):
     """The package's values and R's, keyed by job id: {id: (ours, {quantity: array})}."""
@@ -231,10 +374,12 @@ def reference_values(tmp_path_factory):
             p = run.parameters
             if run.notebook == NOTEBOOK_02:
                 _compare_jobs(jobs, aligned, int(p["year_a"]), int(p["year_b"]))
+                _nonresponse_jobs(jobs, aligned, reference.load_municipalities(), int(p["year_a"]), int(p["year_b"]))
             else:
                 _model_jobs(
                     jobs, [int(y) for y in p["rounds"]], p["outcome"], p["usage_source"], p.get("ordering", "5<1<2<3<4")
                 )
+        _adoption_jobs(jobs, sorted(rounds))
     jobs.write()
     done = subprocess.run([rscript, str(R_SCRIPT), str(folder)], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"R failed:\n{done.stderr[-3000:]}"
@@ -294,7 +439,7 @@ def _check(values: dict, kind_prefix: str, quantities: dict[str, str]) -> dict[s
         if kind_prefix not in id_:
             continue
         for ours_key, r_key in quantities.items():
-            d = _rel(ours[ours_key], theirs[r_key], p_values=ours_key == "p")
+            d = _rel(ours[ours_key], theirs[r_key], p_values=ours_key in ("p", "cr_p"))
             worst[ours_key] = max(worst.get(ours_key, 0.0), d)
             if d > RTOL:
                 failures.append(f"{id_} {ours_key}: relative difference {d:.2g}")
@@ -317,6 +462,33 @@ def test_profile_intervals_equal_the_profile_likelihood_in_r(reference_values):
     _check(reference_values, "_cat_nb", {"profile_low": "profile_low", "profile_high": "profile_high"})
 
 
+def test_cox_reid_t_intervals_equal_r(reference_values):
+    """What notebook 03 reports for every negative binomial fit: the Cox-Reid dispersion (R: uniroot on the derivative
+    of the adjusted profile likelihood, glm.fit at each theta), the ML coefficients' standard errors at it, t p-values
+    and intervals on n - p df (pt, qt)."""
+    worst = _check(
+        reference_values,
+        "_nb",
+        {
+            "cr_theta": "cr_theta",
+            "cr_df": "cr_df",
+            "cr_se": "cr_se",
+            "cr_p": "cr_p",
+            "cr_low": "cr_low",
+            "cr_high": "cr_high",
+        },
+    )
+    assert worst
+    checked = 0
+    for id_, (ours, theirs) in reference_values.items():
+        if "cr_theta_optimize" in theirs:  # R's optimize() on the adjusted likelihood's values: the same maximum
+            assert _rel(ours["cr_theta"], theirs["cr_theta_optimize"]) < 1e-4, id_
+            checked += 1
+        if id_.endswith("_nb"):  # the adjustment moves the dispersion up: theta down
+            assert ours["cr_theta"][0] < ours["theta"][0], id_
+    assert checked, "optimize() ran for the categorical fits"
+
+
 def test_flagged_reporting_failure_is_why_glm_nb_fails(reference_values):
     flagged = [i for i in reference_values if i.endswith("flagged_nb")]
     assert flagged, "the real loans rounds have a flagged reporting failure (Gribskov 2012 = 0)"
@@ -326,6 +498,12 @@ def test_flagged_reporting_failure_is_why_glm_nb_fails(reference_values):
 
 def test_poisson_hc3_equals_sandwich(reference_values):
     _check(reference_values, "_poisson", {"coef": "coef", "se": "se", "p": "p", "loglik": "loglik"})
+
+
+def test_adoption_ppml_equals_glm_with_vcovcl(reference_values):
+    """Notebook 04's TWFE Poisson (pyfixest at fixef_tol 1e-10, iwls_tol 1e-12): coefficients, CRV1 standard errors
+    and normal (z) p-values equal R's glm + sandwich::vcovCL."""
+    _check(reference_values, "_ppml", {"coef": "coef", "se": "se", "p": "p"})
 
 
 def test_change_model_equals_lm_with_hc3(reference_values):
@@ -392,3 +570,56 @@ def test_mcnemar_equals_mcnemar_test_and_binom_test(reference_values):
         seen.add(ours["method"])
     assert seen and worst <= RTOL, (seen, worst)
     print(f"\nmax relative difference to R, McNemar ({', '.join(sorted(seen))}): {worst:.1e}")
+
+
+def test_raking_weights_and_weighted_estimates_equal_survey_calibrate_and_svymean(reference_values):
+    # weights of each response pattern, and every weighted share of notebook 02 with its standard error
+    # (linearization accounting for the raking step, survey's svymean on the calibrated design)
+    _check(reference_values, "raking_", {"weights": "weights", "mean": "mean", "se": "se"})
+
+
+def test_one_imputation_step_equals_mice_augment_and_glm_fit(reference_values):
+    # the pseudo-observations, the weighted logit on them and its unscaled covariance (the draw's)
+    _check(
+        reference_values,
+        "mice_fit_",
+        {"aug_x": "aug_x", "aug_w": "aug_w", "aug_y": "aug_y", "coef": "coef", "cov": "cov"},
+    )
+
+
+def test_rubins_rules_equal_mice_pool(reference_values):
+    # estimate, within, between, total variance, Barnard-Rubin df, riv, fmi, on the published imputations
+    _check(reference_values, "mice_pool_", {"pooled": "pooled"})
+
+
+def test_imputations_equal_mice_logreg_in_distribution(reference_values):
+    """The chained imputation of cooperation yes/no in both rounds against mice(method = "logreg") on the same
+    frame, MI_CHECK_M data sets each. Random draws cannot be matched across languages, so the check is an
+    equality in distribution, each at a false-alarm rate of about 1e-4 (the seeds are fixed, so it either
+    always passes or always fails):
+
+    * per imputed answer, the share of data sets imputing "cooperating": two binomial proportions of
+      MI_CHECK_M draws, |z| below 4.6 (Bonferroni over the ~20 answers: 1e-4 / 20 two-sided);
+    * per round, the pooled share Q-bar: its Monte Carlo variance is B / m on each side, |z| below 4;
+    * per round, the between-imputation variance B: log(B_py / B_R) has a standard error of about
+      sqrt(2 / (m - 1)) on each side for a near-normal Q; within 4 of those.
+    """
+    ids = [i for i in reference_values if i.startswith("mice_logreg_")]
+    assert ids, "a pair of rounds with gaps in both (2009 and 2011) is checked"
+    m = MI_CHECK_M
+    for id_ in ids:
+        ours, theirs = reference_values[id_]
+        ours_frac, r_frac = np.asarray(ours["frac"]), theirs["frac"].to_numpy()
+        pbar = (ours_frac + r_frac) / 2
+        z = (ours_frac - r_frac) / np.sqrt(np.maximum(pbar * (1 - pbar), 1 / m) * 2 / m)
+        assert np.abs(z).max() < 4.6, (id_, np.round(z, 2))
+        z_q = (np.asarray(ours["qbar"]) - theirs["qbar"].to_numpy()) / np.sqrt(
+            (np.asarray(ours["between"]) + theirs["between"].to_numpy()) / m
+        )
+        assert np.abs(z_q).max() < 4, (id_, z_q)
+        log_ratio = np.log(np.asarray(ours["between"]) / theirs["between"].to_numpy())
+        assert np.abs(log_ratio).max() < 4 * np.sqrt(4 / (m - 1)), (id_, np.exp(log_ratio))
+        print(
+            f"\n{id_}: largest |z| per answer {np.abs(z).max():.2f}, pooled shares {np.round(ours['qbar'], 4)} "
+            f"(R {np.round(theirs['qbar'].to_numpy(), 4)}), B ratio {np.round(np.exp(log_ratio), 3)}"
+        )

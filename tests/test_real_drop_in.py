@@ -3,15 +3,18 @@
 import shutil
 
 import pandas as pd
+import yaml
+from own_export import own_export
 
 from helpers.core import paths
-from helpers.data import survey
+from helpers.data import provenance, survey
 from helpers.running import cli
 
 
 def test_registered_real_export_cleans_and_is_not_synthetic(raw_copy, outputs, capsys):
-    real = raw_copy / "survey" / "survey_2011_from_the_association.xlsx"
-    shutil.copy(paths.root() / "data" / "raw" / "survey" / "example_survey_2011.xlsx", real)
+    # the example's cells saved again by the survey tool: other bytes than the example (a byte-for-byte copy is
+    # refused, below)
+    own_export("survey/example_survey_2011.xlsx", "survey/survey_2011_from_the_association.xlsx")
     code = cli.main(
         [
             "add-data",
@@ -35,3 +38,35 @@ def test_unregistered_file_gets_a_clear_error(raw_copy, outputs, capsys):
     )
     assert cli.main(["clean", "2011", "survey/new_2011.xlsx"]) == 2
     assert "MANIFEST.yaml" in capsys.readouterr().err
+
+
+def test_a_copy_of_a_shipped_example_is_not_recorded_as_real(raw_copy, outputs, capsys):
+    shutil.copy(raw_copy / "survey" / "example_survey_2014.xlsx", raw_copy / "survey" / "survey_2014_real.xlsx")
+    args = ["add-data", "survey/survey_2014_real.xlsx", "--source", "the association", "--licence", "research"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "byte for byte the synthetic example data/raw/survey/example_survey_2014.xlsx" in err
+    assert "--synthetic" in err and str(paths.root()) not in err
+    assert "survey/survey_2014_real.xlsx" not in provenance.load()
+    assert cli.main([*args, "--synthetic"]) == 0  # what it is: synthetic example data
+    assert provenance.load()["survey/survey_2014_real.xlsx"].synthetic
+    assert cli.main(["check-data"]) == 0
+    capsys.readouterr()
+
+
+def test_check_data_reports_an_example_recorded_as_real(raw_copy, outputs, capsys):
+    """A manifest edited by hand (or by an older version) that calls a copy of an example real is reported."""
+    shutil.copy(raw_copy / "survey" / "example_survey_2011.xlsx", raw_copy / "survey" / "copy_2011.xlsx")
+    assert cli.main(["check-data"]) == 1
+    assert "survey/copy_2011.xlsx: not in any MANIFEST.yaml (a copy of data/raw/survey/example_survey_2011.xlsx)" in (
+        capsys.readouterr().out
+    )
+    manifest = raw_copy / "survey" / "MANIFEST.yaml"
+    doc = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    example = next(e for e in doc["files"] if e["file"] == "survey/example_survey_2011.xlsx")
+    doc["files"].append({**example, "file": "survey/copy_2011.xlsx", "synthetic": False, "source": "the association"})
+    manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert cli.main(["check-data"]) == 1
+    out = capsys.readouterr().out
+    assert "survey/copy_2011.xlsx: recorded as real (synthetic: false) but byte for byte the synthetic example " in out
+    assert "data manifest: 1 problem(s)" in out

@@ -10,12 +10,16 @@ Deadlines, backoffs and Retry-After caps are tiny and passed in, so no test slee
 from __future__ import annotations
 
 import email.utils
+import json
 import ssl
+import subprocess
+import sys
 import time
+import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
-from statbank_fake import CELLS, FAST, TABLEINFOS, FakeStatBank, cells
+from statbank_fake import CELLS, FAST, TABLEINFOS, FakeStatBank, cells, make_info
 
 from helpers.core import files
 from helpers.core.errors import DataError
@@ -483,3 +487,87 @@ def test_hand_edited_tableinfo_is_reported(fake, good_cache, raw_copy):
     info.write_bytes(info.read_bytes().replace(b"Copenhagen", b"Kobenhavn"))
     with pytest.raises(DataError, match=r"(?s)BIB1\.tableinfo\.json: .*differs from the sha256"):
         statbank.cached_usage()
+
+
+# --- issue 27, finding 7: an answer far larger than its query is read and parsed before it is refused ----
+
+
+def large_answer(size: int) -> bytes:
+    """``size`` bytes of well-formed BIB1 rows (the same cell again and again): far more than 189 rows."""
+    row = b"101;15110;2010;5123456\r\n"
+    return "OMRÅDE;BNØGLE;TID;INDHOLD\r\n".encode() + row * (size // len(row))
+
+
+@pytest.mark.parametrize("how", ["ok", "undeclared"], ids=["declared", "without Content-Length"])
+def test_an_answer_larger_than_its_query_is_refused_unparsed(fake, good_cache, how):
+    """Finding 7: a 100 MB answer with a declared Content-Length (under the 200 MB cap) was read and
+    parsed before it was refused (48 s, 2.9 GB). The query implies 189 rows, so no correct answer has
+    more than a few kilobytes: one with a larger Content-Length must be refused before its body is
+    read, and one without a Content-Length before it is parsed. With the default settings."""
+    body = large_answer(8 * 2**20)
+    fake.script = [(how, body)]
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(statbank.StatbankAnswerError) as caught:
+            statbank.fetch_usage(tables=["BIB1"], base_url=fake.url, progress=False, timeout=10.0, retries=0)
+        seconds = time.monotonic() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    text = str(caught.value)
+    assert "larger than any correct answer to the query" in text and "nothing parsed" in text
+    if how == "ok":
+        assert f"Content-Length {len(body):,}" in text
+        assert peak < 2**20, f"{peak:,} bytes allocated: the body was read"
+    else:
+        assert f"{len(body):,} bytes arrived" in text
+        assert peak < 3 * len(body), f"{peak:,} bytes allocated for a body of {len(body):,}: it was parsed"
+    assert seconds < 5
+    assert good_cache()
+
+
+PEAK = """
+import json, sys
+from helpers.data import statbank
+
+def kb(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+
+statbank.parse_csv(b"A;INDHOLD\\r\\n1;2\\r\\n")  # everything parsing imports, imported before measuring
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the resident high-water mark (VmHWM) starts again from the memory in use now
+before = kb("VmRSS")
+frame = statbank.data("BIG1", {"OMRÅDE": "*", "BNØGLE": "*", "Tid": "*"}, base_url=sys.argv[1], timeout=60)
+peak = kb("VmHWM")
+print(json.dumps({"rows": len(frame), "missing": int(frame["INDHOLD"].isna().sum()), "peak_kb": peak - before}))
+"""
+
+
+def _can_reset_peak_memory() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _can_reset_peak_memory(), reason="needs Linux's /proc/self/clear_refs to measure a peak")
+def test_peak_memory_of_fetching_and_parsing_a_large_answer_is_bounded(fake):
+    """Finding 7: parsing took about 29 times the answer's size (2.9 GB for 100 MB). A correct answer of
+    252,000 rows (7 areas x 3 measures x 12,000 periods, 6 MB) fetched, parsed and checked by
+    ``statbank.data`` in a fresh process raises its peak memory (the resident high-water mark, reset
+    just before) by less than 20 times the answer's size: about 14.5 measured, 33 before issue 27 (the
+    answer itself while it arrives and is parsed, then the fixed cost per row of Python and Arrow
+    objects: the ratio is lower for longer rows)."""
+    measures = {"15110": "Loans, total", "15120": "Loans. Books", "15250": "Downloads"}
+    fake.tableinfos["BIG1"] = make_info("BIG1", "BNØGLE", measures, years=range(2000, 14000))
+    out = subprocess.run([sys.executable, "-c", PEAK, fake.url], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    [(table, body)] = fake.served
+    assert table == "BIG1" and result["rows"] == 7 * 3 * 12000 and result["missing"] == 7 * 3 * 12000
+    ratio = result["peak_kb"] * 1024 / len(body)
+    assert ratio < 20, f"peak {result['peak_kb']:,} KB for an answer of {len(body):,} bytes: {ratio:.1f} times"

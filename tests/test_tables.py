@@ -154,7 +154,14 @@ def test_pyfixest_table_states_crv1_fixed_effects_n_clusters_and_fit_statistics(
     t = _twfe_table(twfe)
     cells = t.cells.set_index("row")
     assert cells.loc["standard errors", "static"] == "CRV1 clustered by kommunekode"
-    assert "CRV1 clustered by kommunekode (pyfixest; intervals t with 35 df)" in t.notes[0]  # G - 1 = 35
+    # issue 22: pyfixest's fepois computes its intervals and p-values from N(0, 1) (not t with G - 1 = 35 df, as
+    # the label said before), and the label now says so
+    assert "CRV1 clustered by kommunekode (pyfixest; intervals and p-values normal (z))" in t.notes[0]
+    from scipy import stats
+
+    r = static.fit.tidy().loc["treated_a"]
+    assert r["Pr(>|t|)"] == pytest.approx(2 * stats.norm.sf(abs(r["Estimate"] / r["Std. Error"])), rel=1e-9)
+    assert r["97.5%"] == pytest.approx(r["Estimate"] + stats.norm.ppf(0.975) * r["Std. Error"], rel=1e-12)
     assert cells.loc["kommune (library unit)", "static"] == "yes" and cells.loc["year", "event study"] == "yes"
     assert set(t.cells.loc[t.cells["section"] == "fixed effects", "row"]) == {"kommune (library unit)", "year"}
     assert cells.loc["N", "static"] == f"{36 * len(YEARS):,}" and cells.loc["clusters", "event study"] == "36"
@@ -226,3 +233,35 @@ def test_adoption_twfe_table_titles_the_treatment_and_rounds(twfe):
     assert list(t.tidy["model"].unique()) == ["static (one effect)", "event study"]
     assert "Event time -1 (the last year before adoption) is the reference" in t.notes[1]
     assert "event time \u2264 \u22123 (binned)" in set(t.cells["row"])
+
+
+def test_count_model_table_adjusts_each_fits_cooperation_terms_as_one_family(base):
+    """Notebook 03's tables: the CSV has Holm and BH p-values within each column's cooperation terms (statsmodels'
+    multipletests on the raw p of those terms), none for the controls; the negative binomial column shows both
+    dispersions and says its intervals are t on n - p df."""
+    from statsmodels.stats.multitest import multipletests
+
+    from helpers.analysis import models, simulation
+
+    rng = np.random.default_rng(5)
+    df = base.assign(visits=simulation.simulate_counts(base, 6.0, {1: 1.02, 3: 1.3, 4: 1.25}, 0.04, rng))
+    fits = models.round_models(df, "visits", year=2011).fits
+    t = tables.regression_table(fits, title="x", family=tables.COOPERATION_FAMILY)
+    est = t.tidy[t.tidy["kind"] == "estimate"]
+    for name, fit in fits.items():
+        rows = est[est["model"] == name]
+        members = rows[rows["parameter"].str.contains(tables.COOPERATION_FAMILY)]
+        assert len(members) == (1 if name == "negative binomial, score" else 4)
+        np.testing.assert_allclose(members["p_value"], fit.pvalues[members["parameter"]].to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(members["p_holm"], multipletests(members["p_value"], method="holm")[1])
+        np.testing.assert_allclose(members["p_bh"], multipletests(members["p_value"], method="fdr_bh")[1])
+        assert (members["p_holm"] >= members["p_value"]).all()
+        assert rows.drop(members.index)[["p_holm", "p_bh"]].isna().all().all()  # controls, constant: not members
+    nb = fits["negative binomial"]
+    cells = t.cells.set_index("row")
+    assert cells.loc["NB dispersion \u03b1 (Cox-Reid)", "negative binomial"] == f"{nb.alpha_cox_reid:,.3f}"
+    assert cells.loc["intervals", "negative binomial"] == f"t on {int(nb.df_resid)} df"
+    assert cells.loc["intervals", "Poisson, HC3"] == "normal"
+    assert "Holm (familywise error) and Benjamini-Hochberg" in t.notes[1]
+    lo, hi = np.exp(nb.conf_int().loc[models.model_term(4)])
+    assert f"[{lo:.3f}, {hi:.3f}]" in t.cells["negative binomial"].tolist()  # the reported (Cox-Reid t) interval

@@ -4,7 +4,7 @@
 # Writes <folder>/r_results.csv: id, quantity, i, name (R's coefficient name, if any), value (17 significant
 # digits; NaN kept as "NaN").
 suppressPackageStartupMessages({
-  library(MASS); library(sandwich); library(lmtest); library(ordinal); library(coin)
+  library(MASS); library(sandwich); library(lmtest); library(ordinal); library(coin); library(survey); library(mice)
 })
 args <- commandArgs(trailingOnly = TRUE)
 folder <- args[1]
@@ -49,6 +49,46 @@ profile_ci <- function(fit, th, terms, level = 0.95) {
     c(uniroot(g, c(b0 - 6 * se[j], b0), tol = 1e-13)$root, uniroot(g, c(b0, b0 + 6 * se[j]), tol = 1e-13)$root)
   })
   list(low = ends[1, ], high = ends[2, ])
+}
+# The Cox-Reid dispersion of a negative binomial fit and the intervals notebook 03 reports with it: theta at the
+# root of the derivative in log(theta) of the adjusted profile likelihood l(beta_theta, theta) - 1/2 log det(X'WX),
+# written out here (the profile score as MASS's theta.ml; the adjustment through the leverages and d beta / d theta),
+# with glm.fit for the coefficients at each theta and uniroot for the root; with `check`, also optimize() on the
+# adjusted likelihood's values (good to ~1e-5: the values are flat at the top). Then the ML coefficients over their
+# model-based standard errors at that theta, t on n - p df.
+cox_reid <- function(fit, th_ml, check = FALSE) {
+  X <- model.matrix(fit); y <- fit$y; off <- model.offset(model.frame(fit)); if (is.null(off)) off <- 0 * y
+  b <- coef(fit)
+  at <- function(th) {  # the ML coefficients at theta, IRLS restarted until the score in beta vanishes
+    f <- suppressWarnings(glm.fit(X, y, family = negative.binomial(th), offset = off, start = b,
+                                  control = glm.control(epsilon = 1e-14, maxit = 1000)))
+    for (k in 1:50) {
+      mu <- f$fitted.values
+      if (max(abs(colSums(X * (y - mu) / (1 + mu / th)))) < 1e-9) break
+      f <- suppressWarnings(glm.fit(X, y, family = negative.binomial(th), offset = off, start = coef(f),
+                                    control = glm.control(epsilon = 1e-15, maxit = 50)))
+    }
+    b <<- coef(f)
+    f$fitted.values
+  }
+  grad <- function(lt) {
+    th <- exp(lt); mu <- at(th); tm <- th + mu; w <- mu * th / tm
+    s <- th * sum(digamma(th + y) - digamma(th) + log(th) + 1 - log(tm) - (y + th) / tm)
+    h <- w * rowSums((X %*% solve(crossprod(X, w * X))) * X)
+    dbeta <- solve(crossprod(X, (th * mu * (th + y) / tm^2) * X), th * colSums(X * (mu * (y - mu) / tm^2)))
+    s - 0.5 * sum(h * (mu / tm + th / tm * drop(X %*% dbeta)))
+  }
+  apl <- function(lt) {
+    th <- exp(lt); mu <- at(th); w <- mu * th / (th + mu)
+    nb_loglik(y, mu, th) - 0.5 * as.numeric(determinant(crossprod(X, w * X))$modulus)
+  }
+  th <- exp(uniroot(grad, log(th_ml) + c(-0.7, 0), tol = 1e-13)$root)  # the adjustment only lowers theta
+  mu <- fitted(fit); w <- mu / (1 + mu / th)
+  se <- sqrt(diag(solve(crossprod(X, w * X)))); df <- nrow(X) - ncol(X)
+  out <- list(theta = th, se = se, df = df, p = 2 * pt(abs(coef(fit) / se), df, lower.tail = FALSE),
+              low = coef(fit) - qt(0.975, df) * se, high = coef(fit) + qt(0.975, df) * se)
+  if (check) out$theta_optimize <- exp(optimize(apl, log(th_ml) + c(-0.7, 0), maximum = TRUE, tol = 1e-10)$maximum)
+  out
 }
 table_of <- function(d) {
   m <- as.matrix(d[, -1])
@@ -111,6 +151,10 @@ for (r in seq_len(nrow(jobs))) {
       ci <- profile_ci(fit, th, grep("^model", names(coef(fit))))
       put(id, "profile_low", ci$low); put(id, "profile_high", ci$high)
     }
+    cr <- cox_reid(fit, th, check = isTRUE(job$profile == 1))
+    put(id, "cr_theta", cr$theta); put(id, "cr_df", cr$df); put(id, "cr_se", cr$se); put(id, "cr_p", cr$p)
+    put(id, "cr_low", cr$low); put(id, "cr_high", cr$high)
+    if (!is.null(cr$theta_optimize)) put(id, "cr_theta_optimize", cr$theta_optimize)
   } else if (job$kind == "poisson_hc3") {
     d <- frame(job)
     fit <- quiet(glm(as.formula(job$formula), data = d, family = poisson, control = tight))
@@ -120,6 +164,17 @@ for (r in seq_len(nrow(jobs))) {
     put(id, "coef", coef(fit)); put(id, "se", sqrt(diag(v))); put(id, "p", ct[, 4])
     # logLik.glm is -Inf for non-integer counts (dpois); the same sum with lgamma(y + 1)
     put(id, "loglik", sum(y * log(mu) - mu - lgamma(y + 1)))
+  } else if (job$kind == "ppml_crv1") {
+    # notebook 04's two-way fixed-effects Poisson: glm with the kommune and year effects as dummies and the offset;
+    # CRV1 by kommune as pyfixest/fixest compute it: HC0 clustered with G/(G-1) (cadjust), times (N-1)/(N-K) with
+    # K not counting the kommune effects nested in the clusters (the frame's column nk); intervals normal (z)
+    d <- frame(job)
+    d$kommunekode <- factor(d$kommunekode); d$year <- factor(d$year)
+    fit <- quiet(glm(as.formula(job$formula), data = d, family = poisson, control = glm.control(epsilon = 1e-14, maxit = 100)))
+    terms <- setdiff(names(d), c("loans", "kommunekode", "year", "log_pop", "nk"))
+    v <- vcovCL(fit, cluster = ~kommunekode, type = "HC0", cadjust = TRUE) * d$nk[1]
+    b <- coef(fit)[terms]; se <- sqrt(diag(v))[terms]
+    put(id, "coef", b); put(id, "se", se); put(id, "p", 2 * pnorm(-abs(b / se)))
   } else if (job$kind == "ols_hc3") {
     d <- frame(job)
     fit <- lm(as.formula(job$formula), data = d)
@@ -157,6 +212,49 @@ for (r in seq_len(nrow(jobs))) {
     chi <- mcnemar.test(t, correct = FALSE)
     put(id, "chisq", c(chi$statistic, chi$parameter, chi$p.value))
     put(id, "exact", c(min(b, c), binom.test(b, b + c, 0.5)$p.value))
+  } else if (job$kind == "raking") {
+    # one raking step: svydesign on the respondents with their base weights, calibrate(calfun = "raking") to
+    # the totals, svymean of the statistics' scores on the calibrated design (its SEs account for the raking)
+    d <- read.csv(file.path(folder, job$data))
+    units <- d[d$role == "unit", ]; totals <- d[d$role == "total", ]
+    xs <- grep("^c[0-9]+$", names(d), value = TRUE); ys <- grep("^y[0-9]+$", names(d), value = TRUE)
+    design <- svydesign(ids = ~1, weights = ~base, data = units)
+    cal <- calibrate(design, as.formula(paste("~ 0 +", paste(xs, collapse = " + "))), population = unlist(totals[1, xs]),
+                     calfun = "raking", epsilon = 1e-13, maxit = 100)
+    est <- svymean(as.formula(paste("~", paste(ys, collapse = " + "))), cal)
+    put(id, "weights", unname(weights(cal))); put(id, "mean", unname(coef(est))); put(id, "se", unname(SE(est)))
+  } else if (job$kind == "mice_fit") {
+    # one step of mice.impute.logreg without its random draw: the augmented data and the weighted logit fit
+    d <- read.csv(file.path(folder, job$data))
+    y <- d$y; x <- as.matrix(d[, -1]); ry <- !is.na(y); n <- length(y)
+    aug <- mice:::augment(y, ry, x, !ry)
+    extra <- (n + 1):length(aug$y)
+    X <- cbind(1, as.matrix(aug$x[aug$ry, ])); fam <- quasibinomial(link = logit); tight <- glm.control(epsilon = 1e-14, maxit = 100)
+    fit <- glm.fit(X, aug$y[aug$ry], family = fam, weights = aug$w[aug$ry], control = tight)
+    # cov.unscaled comes from the working weights of the last IRLS iteration, i.e. the iterate before the
+    # solution (1e-5 off near separation, as in 2014); one restart at the solution puts it there
+    fit <- glm.fit(X, aug$y[aug$ry], family = fam, weights = aug$w[aug$ry], start = coef(fit), control = tight)
+    put(id, "aug_x", as.vector(t(as.matrix(aug$x[extra, ])))); put(id, "aug_w", aug$w[extra]); put(id, "aug_y", aug$y[extra])
+    put(id, "coef", unname(coef(fit))); put(id, "cov", as.vector(summary.glm(fit)$cov.unscaled))
+  } else if (job$kind == "mice_pool") {
+    # Rubin's rules with Barnard-Rubin df on completed data sets (.imp 0 = the data with gaps)
+    d <- read.csv(file.path(folder, job$data), check.names = FALSE)
+    d$unit <- d$.id  # as.mids needs a second column
+    p <- pool(with(as.mids(d), lm(y ~ 1)))$pooled
+    put(id, "pooled", c(p$estimate, p$ubar, p$b, p$t, p$df, p$riv, p$fmi))
+  } else if (job$kind == "mice_logreg") {
+    # the chained imputation of cooperation yes/no in two rounds: mice with logreg on both, the covariates as predictors
+    d <- read.csv(file.path(folder, job$data))
+    for (v in c("coop_a", "coop_b")) d[[v]] <- factor(d[[v]], levels = c(0, 1))
+    d$kommunegruppe <- factor(d$kommunegruppe)
+    d$regionsnavn <- factor(d$regionsnavn, levels = sort(unique(d$regionsnavn), method = "radix"))  # Python's order
+    s <- eval(parse(text = paste0("list(", job$formula, ")")))
+    imp <- mice(d, m = s$m, maxit = s$maxit, method = c("logreg", "logreg", "", "", ""), printFlag = FALSE, seed = s$seed)
+    if (!is.null(imp$loggedEvents)) stop(id, ": mice logged events (removed predictors?)")
+    frac <- c(rowMeans(imp$imp$coop_a == "1"), rowMeans(imp$imp$coop_b == "1"))
+    pa <- pool(with(imp, lm(as.numeric(coop_a == "1") ~ 1)))$pooled
+    pb <- pool(with(imp, lm(as.numeric(coop_b == "1") ~ 1)))$pooled
+    put(id, "frac", unname(frac)); put(id, "qbar", c(pa$estimate, pb$estimate)); put(id, "between", c(pa$b, pb$b))
   } else {
     stop("unknown job kind ", job$kind)
   }

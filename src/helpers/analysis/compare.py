@@ -30,10 +30,13 @@ from scipy import stats
 from scipy.sparse.csgraph import connected_components
 from statsmodels.stats.contingency_tables import SquareTable, mcnemar
 
+from helpers.analysis import multiplicity
+from helpers.analysis import nonresponse as nr
 from helpers.core.cooperation import (
     COOPERATING,
     LABELS,
     NO_ANSWER,
+    NO_COOPERATION,
     format_ordering,
     level_scores,
     model_labels,
@@ -45,9 +48,11 @@ from helpers.data.reference import KOMMUNEGRUPPER, REGION_ORDER, TOTAL_ROW
 from helpers.results.compare import (
     BOWKER_DF_CONVENTION,
     BOWKER_DF_OTHER,
+    AdjustedTest,
     Bowker,
     ChangeCounts,
     CompareResults,
+    FamilyOfTests,
     McNemar,
     PairedTest,
     PairedTests,
@@ -58,6 +63,7 @@ __all__ = [
     "BOWKER_DF_CONVENTION",
     "BOWKER_DF_OTHER",
     "EXACT_BELOW",
+    "FAMILY",
     "TOTAL",
     "Bowker",
     "Comparison",
@@ -66,6 +72,7 @@ __all__ = [
     "NonResponse",
     "PairedTest",
     "PairedTests",
+    "Sensitivities",
     "StuartMaxwell",
     "align_rounds",
     "as_model_codes",
@@ -78,14 +85,20 @@ __all__ = [
     "distribution",
     "distribution_table",
     "interpret",
+    "family_of_tests",
     "key_results",
+    "key_statistics",
     "mcnemar_cooperation",
+    "mcnemar_statistic",
     "mcnemar_test",
     "model_distribution",
+    "model_share_statistics",
     "models_of",
     "nonresponse",
+    "nonresponse_sensitivity",
     "paired_tests",
     "stuart_maxwell",
+    "test_family",
     "tests_table",
     "transition_matrix",
     "wide_models",
@@ -451,18 +464,70 @@ TEST_COLUMNS = {  # the columns of tests_table, named as the saved table shows t
 }
 
 
-def tests_table(tests: PairedTests) -> pd.DataFrame:
-    """The paired tests as one table, a row each (bowker, stuart_maxwell, mcnemar_cooperation): test,
-    statistic, df, pvalue, the Bowker df under both conventions, n, the categories dropped, McNemar's method.
-    A field a test does not have is empty."""
+def tests_table(
+    tests: PairedTests, nonresponse: McNemar | None = None, family: multiplicity.Family | None = None
+) -> pd.DataFrame:
+    """The paired tests as one table, a row each (bowker, stuart_maxwell, mcnemar_cooperation, and
+    mcnemar_nonresponse when ``nonresponse`` is given): test, statistic, df, pvalue, the Bowker df under both
+    conventions, n, the categories dropped, McNemar's method; with ``family`` (:func:`test_family`) also the
+    Holm and Benjamini-Hochberg adjusted p-values. A field a test does not have is empty."""
     rows = {}
-    for f in fields(tests):
-        test = getattr(tests, f.name)
+    named = [(f.name, getattr(tests, f.name)) for f in fields(tests)]
+    if nonresponse is not None:
+        named.append(("mcnemar_nonresponse", nonresponse))
+    for key, test in named:
         values = asdict(test)
         row = {column: values.get(column) for column in TEST_COLUMNS}
         row["dropped"] = None if isinstance(test, McNemar) else list(test.dropped)  # a 2x2 table drops nothing
-        rows[f.name] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename(columns=TEST_COLUMNS)
+        if family is not None:
+            row["p_holm"], row["p_bh"] = family.table.loc[key, "p_holm"], family.table.loc[key, "p_bh"]
+        rows[key] = row
+    columns = {**TEST_COLUMNS, "p_holm": "pvalue (Holm)", "p_bh": "pvalue (BH)"}
+    table = pd.DataFrame.from_dict(rows, orient="index").rename(columns=columns)
+    if family is not None:  # the adjusted p-values beside the raw one
+        order = list(table.columns)
+        for c in ("pvalue (BH)", "pvalue (Holm)"):
+            order.remove(c)
+            order.insert(order.index("pvalue") + 1, c)
+        table = table[order]
+    return table
+
+
+FAMILY = (
+    "the four tests of one pair of rounds: Bowker (symmetry of the moves between models), Stuart-Maxwell "
+    "(the same distribution of models), McNemar on cooperation yes/no and McNemar on answered or not"
+)
+TEST_NAMES = {
+    "bowker": "Bowker (symmetry)",
+    "stuart_maxwell": "Stuart-Maxwell (marginal homogeneity)",
+    "mcnemar_cooperation": "McNemar (cooperation yes/no)",
+    "mcnemar_nonresponse": "McNemar (answered or not)",
+}
+
+
+def test_family(tests: PairedTests, nonresponse_test: McNemar) -> multiplicity.Family:
+    """The family of one pair of rounds (:data:`FAMILY`): the three paired tests of the answers and the
+    non-response test, with Holm and Benjamini-Hochberg adjusted p-values (:mod:`helpers.analysis.multiplicity`).
+
+    They are one family because a reader of notebook 02 looks at the four together and would single out
+    whichever is small; the adjustment is over these four only (each pair of rounds is its own family).
+    """
+    p = {
+        "bowker": tests.bowker.pvalue,
+        "stuart_maxwell": tests.stuart_maxwell.pvalue,
+        "mcnemar_cooperation": tests.mcnemar_cooperation.pvalue,
+        "mcnemar_nonresponse": nonresponse_test.pvalue,
+    }
+    return multiplicity.adjust(p, FAMILY)
+
+
+def family_of_tests(family: multiplicity.Family) -> FamilyOfTests:
+    """A :func:`test_family` as plain data for the key results."""
+    tests = tuple(
+        AdjustedTest(key=str(k), test=TEST_NAMES[k], p=float(r["p"]), p_holm=float(r["p_holm"]), p_bh=float(r["p_bh"]))
+        for k, r in family.table.iterrows()
+    )
+    return FamilyOfTests(name=family.name, size=family.size, tests=tests)
 
 
 # --------------------------------------------------------------------------- non-response
@@ -527,6 +592,142 @@ def nonresponse(aligned: pd.DataFrame, year_a: int | None = None, year_b: int | 
     return NonResponse(int(year_a), int(year_b), table, paired, mcnemar_test(paired))
 
 
+# --------------------------------------------------------------------------- non-response, four ways
+
+
+def key_statistics(year_a: int, year_b: int) -> tuple[nr.Statistic, ...]:
+    """The key quantities of a pair of rounds, each a share of *all* kommuner (:mod:`helpers.analysis.nonresponse`):
+
+    ``cooperating_a``, ``cooperating_b``: cooperating (models 1-4) in each round; ``started``: no cooperation
+    (model 5) in ``year_a``, cooperation in ``year_b``; ``stopped``: the reverse; ``net_change``: started minus
+    stopped, the paired change in the share that cooperates (what McNemar's test on cooperation tests)."""
+    c, none = COOPERATING, [NO_COOPERATION]
+    return (
+        nr.share("cooperating_a", year_a, c, f"cooperating in {year_a}"),
+        nr.share("cooperating_b", year_b, c, f"cooperating in {year_b}"),
+        nr.moved("started", year_a, year_b, none, c, f"started cooperating ({year_a} -> {year_b})"),
+        nr.moved("stopped", year_a, year_b, c, none, f"stopped cooperating ({year_a} -> {year_b})"),
+        nr.net_change("net_change", year_a, year_b, c, "net change: started minus stopped (paired)"),
+    )
+
+
+def model_share_statistics(years: Sequence[int], ordering=None) -> dict[int, dict[int, nr.Statistic]]:
+    """Per round and model (in ``ordering``), the share of all kommuner that answered that model."""
+    names = model_labels(with_code=True, include_no_answer=False)
+    return {
+        int(y): {m: nr.share(f"model_{m}_{y}", y, [m], f"{y}: {names[m]}") for m in parse_ordering(ordering)}
+        for y in years
+    }
+
+
+def _mcnemar_p(year_a: int, year_b: int):
+    def compute(answers: pd.DataFrame, covariates: pd.DataFrame, weights) -> nr.Estimate:
+        a = np.isin(answers[year_a].to_numpy(dtype=int), COOPERATING)
+        b = np.isin(answers[year_b].to_numpy(dtype=int), COOPERATING)
+        table = np.array([[(a & b).sum(), (a & ~b).sum()], [(~a & b).sum(), (~a & ~b).sum()]])
+        return nr.Estimate(**nr.wald(mcnemar_test(table).pvalue, None, len(answers)))
+
+    return compute
+
+
+def mcnemar_statistic(year_a: int, year_b: int) -> nr.Statistic:
+    """The p-value of McNemar's test on cooperation, as a statistic of the answers (for its bounds)."""
+    return nr.statistic(
+        "mcnemar_cooperation_p", "McNemar p-value, cooperation yes/no", (year_a, year_b), _mcnemar_p(year_a, year_b)
+    )
+
+
+@dataclass(frozen=True)
+class Sensitivities:
+    """Non-response in a pair of rounds handled four ways (:func:`nonresponse_sensitivity`).
+
+    Fields:
+
+    * ``panel``: the kommuner x the two rounds, answers with gaps and covariates (:class:`nr.Panel`);
+    * ``treatments``: the raking weights (each round; both rounds) and the imputed data sets (:class:`nr.Treatments`);
+    * ``key``: :func:`key_statistics` four ways (:class:`~helpers.results.nonresponse.Sensitivity`, in order);
+    * ``model_shares``: per round and model, the share of all kommuner four ways;
+    * ``transition_low``, ``transition_high``: per cell of the transition table (rows ``year_a``), the fewest
+      and the most kommuner over every completion of the missing answers (each cell on its own);
+    * ``mcnemar``: the smallest and largest p-value of McNemar's test on cooperation over completions
+      (:class:`nr.BoundsResult`, found by :func:`nr.search`).
+    """
+
+    panel: nr.Panel
+    treatments: nr.Treatments
+    key: tuple[nr.Sensitivity, ...]
+    model_shares: dict[int, dict[int, nr.Sensitivity]]
+    transition_low: pd.DataFrame
+    transition_high: pd.DataFrame
+    mcnemar: nr.BoundsResult
+
+    def table(self, scale: float = 100.0) -> pd.DataFrame:
+        """The key quantities four ways, in percent of all kommuner (:func:`nr.sensitivity_table`)."""
+        return nr.sensitivity_table(self.key, scale)
+
+    def model_share_table(self, scale: float = 100.0) -> pd.DataFrame:
+        """The model shares of each round four ways, in percent of all kommuner."""
+        return nr.sensitivity_table([s for by_model in self.model_shares.values() for s in by_model.values()], scale)
+
+    def weights_table(self) -> pd.DataFrame:
+        """The raking weights of each response pattern (each round; both rounds), summarised: respondents,
+        sum, minimum, median, maximum, Kish's effective n, trimmed, collapsed categories."""
+        return nr.summary_table(list(self.treatments.weights.values()))
+
+    def weights_long(self) -> pd.DataFrame:
+        """Every respondent's weight per response pattern: kommunekode, rounds (a tuple of years), weight and
+        the implied probability of answering those rounds (1 / weight)."""
+        return pd.concat(
+            [
+                pd.DataFrame(
+                    {"kommunekode": w.weights.index, "rounds": [pattern] * len(w.weights), "weight": w.weights.values}
+                ).assign(propensity=lambda d: 1 / d["weight"])
+                for pattern, w in self.treatments.weights.items()
+            ],
+            ignore_index=True,
+        )
+
+    def transition_bounds_table(self) -> pd.DataFrame:
+        """The transition table's bounds as text, "fewest-most" kommuner per cell."""
+        return self.transition_low.astype(str) + "-" + self.transition_high.astype(str)
+
+
+def nonresponse_sensitivity(
+    aligned: pd.DataFrame,
+    municipalities: pd.DataFrame,
+    year_a: int,
+    year_b: int,
+    ordering=None,
+    *,
+    imputations: int = nr.imputation.M,
+    seed: int = nr.imputation.SEED,
+    trim: float | None = None,
+) -> Sensitivities:
+    """The key quantities, the model shares, the transitions and McNemar's p-value of two rounds under the
+    treatments of non-response: complete case, bounds, raking weights (``trim``) and ``imputations`` imputed
+    data sets (``seed``). See :mod:`helpers.analysis.nonresponse` for what each assumes."""
+    order = parse_ordering(ordering)
+    panel = nr.panel(aligned[aligned["year"].isin([year_a, year_b])], municipalities).restrict([year_a, year_b])
+    treatments = nr.prepare(panel, m=imputations, seed=seed, trim=trim)
+    key = tuple(nr.four_ways(s, treatments) for s in key_statistics(year_a, year_b))
+    shares = {
+        y: {m: nr.four_ways(s, treatments) for m, s in by_model.items()}
+        for y, by_model in model_share_statistics((year_a, year_b), order).items()
+    }
+    cells = {
+        (i, j): nr.bounds(nr.moved(f"cell_{i}_{j}", year_a, year_b, [i], [j]), panel).bounds
+        for i in order
+        for j in order
+    }
+    frame = lambda side: pd.DataFrame(  # noqa: E731
+        [[round(getattr(cells[i, j], side) * panel.n) for j in order] for i in order],
+        index=pd.Index(order, name=str(year_a)),
+        columns=pd.Index(order, name=str(year_b)),
+    ).astype("int64")
+    mc = nr.bounds(mcnemar_statistic(year_a, year_b), panel, seed=seed)
+    return Sensitivities(panel, treatments, key, shares, frame("low"), frame("high"), mc)
+
+
 # --------------------------------------------------------------------------- change per kommune
 
 
@@ -584,7 +785,9 @@ class Comparison:
     * ``tests``: Bowker, Stuart-Maxwell and McNemar (:class:`PairedTests`);
     * ``nonresponse``: :class:`NonResponse`;
     * ``change``: :func:`change` per kommune under ``ordering``;
-    * ``change_by_ordering``: :func:`change_by_ordering` under ``ordering`` and with models 2 and 3 swapped.
+    * ``change_by_ordering``: :func:`change_by_ordering` under ``ordering`` and with models 2 and 3 swapped;
+    * ``family``: the four tests of the pair with Holm and Benjamini-Hochberg p-values (:func:`test_family`);
+    * ``sensitivity``: non-response handled four ways (:class:`Sensitivities`).
     """
 
     year_a: int
@@ -599,20 +802,33 @@ class Comparison:
     nonresponse: NonResponse
     change: pd.DataFrame
     change_by_ordering: pd.DataFrame
+    family: multiplicity.Family
+    sensitivity: Sensitivities
 
 
 def compare_rounds(
-    rounds: Mapping[int, pd.DataFrame], municipalities: pd.DataFrame, year_a: int, year_b: int, ordering=None
+    rounds: Mapping[int, pd.DataFrame],
+    municipalities: pd.DataFrame,
+    year_a: int,
+    year_b: int,
+    ordering=None,
+    *,
+    imputations: int = nr.imputation.M,
+    seed: int = nr.imputation.SEED,
+    trim: float | None = None,
 ) -> Comparison:
     """Compare round ``year_a`` with round ``year_b`` (both in ``rounds``, processed survey tables) over the
-    kommuner of ``municipalities``: the distribution of models, the transitions, the paired tests, non-response
-    and the change in level under ``ordering`` (default 5<1<2<3<4) and with 2 and 3 swapped."""
+    kommuner of ``municipalities``: the distribution of models, the transitions, the paired tests and their
+    family's adjusted p-values, non-response (its change, and the key quantities under four treatments of it:
+    ``imputations`` data sets from ``seed``, weights capped at ``trim``) and the change in level under
+    ``ordering`` (default 5<1<2<3<4) and with 2 and 3 swapped."""
     if year_a == year_b:
         raise ValueError(f"year_a and year_b are both {year_a}; compare two different rounds")
     order = parse_ordering(ordering)
     aligned = align_rounds({y: rounds[y] for y in (year_a, year_b)}, municipalities)
     a, b = models_of(aligned, year_a), models_of(aligned, year_b)
     transitions = transition_matrix(a, b, order)
+    tests, nonresp = paired_tests(a, b, order), nonresponse(aligned, year_a, year_b)
     return Comparison(
         year_a=int(year_a),
         year_b=int(year_b),
@@ -622,10 +838,14 @@ def compare_rounds(
         distribution=model_distribution(aligned, ordering=order),
         transitions=transitions,
         cooperation_table=cooperation_table(a, b),
-        tests=paired_tests(a, b, order),
-        nonresponse=nonresponse(aligned, year_a, year_b),
+        tests=tests,
+        nonresponse=nonresp,
         change=change(a, b, order),
         change_by_ordering=change_by_ordering(a, b, (order, swap(order, 2, 3))),
+        family=test_family(tests, nonresp.test),
+        sensitivity=nonresponse_sensitivity(
+            aligned, municipalities, year_a, year_b, order, imputations=imputations, seed=seed, trim=trim
+        ),
     )
 
 
@@ -657,6 +877,19 @@ def key_results(comparison: Comparison) -> CompareResults:
             )
             for o, col in c.change_by_ordering.items()
         },
+        family=family_of_tests(c.family),
+        sensitivity={s.quantity: s for s in c.sensitivity.key},
+        model_shares={int(y): {int(m): s for m, s in by.items()} for y, by in c.sensitivity.model_shares.items()},
+        transition_bounds={
+            int(i): {
+                int(j): (int(c.sensitivity.transition_low.at[i, j]), int(c.sensitivity.transition_high.at[i, j]))
+                for j in c.sensitivity.transition_low.columns
+            }
+            for i in c.sensitivity.transition_low.index
+        },
+        mcnemar_bounds=c.sensitivity.mcnemar.bounds,
+        weights=tuple(w.summary for w in c.sensitivity.treatments.weights.values()),
+        imputation=c.sensitivity.treatments.imputations.settings,
     )
 
 
@@ -684,12 +917,19 @@ _WORDS: tuple[tuple[type[PairedTest], str, str, str], ...] = (
 )
 
 
-def interpret(tests: Iterable[PairedTest], synthetic: bool, alpha: float = 0.05) -> str:
+_KEYS = ((Bowker, "bowker"), (StuartMaxwell, "stuart_maxwell"), (McNemar, "mcnemar_cooperation"))
+
+
+def interpret(
+    tests: Iterable[PairedTest], synthetic: bool, alpha: float = 0.05, family: multiplicity.Family | None = None
+) -> str:
     """Plain-words Markdown reading of paired tests: :class:`PairedTests`, or any of :class:`Bowker`,
     :class:`StuartMaxwell` and :class:`McNemar` (on cooperation yes/no), told apart by their type.
 
-    Says what each test asks and whether its p-value is below ``alpha``; never more. With synthetic
-    input it opens with a warning and speaks of "the example data", so nothing reads as a finding.
+    Says what each test asks and whether its p-value is below ``alpha``; never more. With ``family``
+    (:func:`test_family`) the verdict reads the Holm-adjusted p-value (familywise over the tests of the pair)
+    and says so; without it, it says that the p-value is unadjusted. With synthetic input it opens with a
+    warning and speaks of "the example data", so nothing reads as a finding.
     """
     where = "the synthetic example data" if synthetic else "the survey answers"
     lines = []
@@ -712,18 +952,26 @@ def interpret(tests: Iterable[PairedTest], synthetic: bool, alpha: float = 0.05)
                     f" (df counts the {r.df} pairs of models with moves; counting all {r.df_all_pairs} pairs "
                     f"as statsmodels does: p = {r.pvalue_all_pairs:.3g})"
                 )
-        if r.pvalue < alpha:
+        if family is None:
+            p, which = r.pvalue, "p (unadjusted for the other tests of this pair)"
+        else:
+            key = next(k for cls, k in _KEYS if isinstance(r, cls))
+            p = family.adjusted(key)[1]
+            which = f"the Holm-adjusted p ({p:.3g}, over the {family.size} tests of this pair)"
+        if p < alpha:
             verdict = (
-                f'in {where}, p is below {alpha}: the data are hard to reconcile with "{null}"; read as: {alternative}.'
+                f"in {where}, {which} is below {alpha}: the data are hard to reconcile with "
+                f'"{null}"; read as: {alternative}.'
             )
         else:
             verdict = (
-                f'in {where}, p is not below {alpha}: no clear sign against "{null}". This is not proof that '
-                f"nothing changed; with {r.n} paired kommuner only sizeable shifts can be detected."
+                f'in {where}, {which} is not below {alpha}: no clear sign against "{null}". This is not proof '
+                f"that nothing changed; with {r.n} paired kommuner only sizeable shifts can be detected."
             )
         lines.append(f"- **{name}** ({stat}; {r.n} kommuner that answered both rounds): {verdict}")
     lines.append(
         "\nAll three tests use only kommuner that answered both rounds; kommuner that did not answer in one "
-        "round are left out, which can bias the comparison if non-response is related to cooperation."
+        "round are left out, which can bias the comparison if non-response is related to cooperation (section 4 "
+        "shows how far)."
     )
     return "\n".join(lines)

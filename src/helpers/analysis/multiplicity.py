@@ -17,7 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
+
+from helpers.core import lazy
+
+multitest = lazy.module("statsmodels.stats.multitest")  # statsmodels costs ~0.5 s to import: at first use
 
 ADJUSTMENTS = {
     "p_holm": "Holm (familywise error rate; R p.adjust 'holm')",
@@ -52,6 +55,6 @@ def adjust(pvalues: Mapping | pd.Series, name: str) -> Family:
     table = pd.DataFrame({"p": p, "p_holm": np.nan, "p_bh": np.nan}, index=p.index)
     ok = p.notna().to_numpy()
     if ok.any():
-        table.loc[ok, "p_holm"] = multipletests(p[ok].to_numpy(), method="holm")[1]
-        table.loc[ok, "p_bh"] = multipletests(p[ok].to_numpy(), method="fdr_bh")[1]
+        table.loc[ok, "p_holm"] = multitest.multipletests(p[ok].to_numpy(), method="holm")[1]
+        table.loc[ok, "p_bh"] = multitest.multipletests(p[ok].to_numpy(), method="fdr_bh")[1]
     return Family(name=name, table=table, size=int(ok.sum()))

@@ -49,34 +49,54 @@ import numpy as np
 import pandas as pd
 import patsy
 from scipy.stats import norm
+from scipy.stats import t as t_dist
 from threadpoolctl import threadpool_limits
 
 from helpers.analysis.models import batch
 from helpers.analysis.models.design import CONTROLS, formula, model_term, score
+from helpers.core import vocabulary
 from helpers.core.vocabulary import IntervalKind, Spec
-from helpers.results.models import IntervalVerdict
+from helpers.results.models import IntervalCheck, IntervalVerdict
 
 CHUNK = 250  # datasets per chunk: the unit of seeding and of parallel work
 COVERAGE_EFFECTS = {1: 1.05, 2: 1.10, 3: 1.10, 4: 1.20}  # notebook 03's true rate ratios per model against 5
 POWER_EFFECTS = tuple(1.0 + 0.025 * i for i in range(13))  # notebook 03's power curve: rate ratios 1.0 to 1.3
 POWER_TARGET = 0.8  # the power a minimal detectable effect is defined by
+TARGET = (0.94, 0.96)  # the band a 95 % interval's coverage should fall in at 2,000 repetitions (issue 23)
+REPORTED: IntervalKind = "cox_reid_t"  # the interval notebook 03 reports (NegBinFit.conf_int), chosen by this study
+INTERVAL_NAMES: dict[IntervalKind, str] = {
+    "wald": "Wald (ML dispersion, z)",
+    "profile": "profile likelihood (ML dispersion)",
+    "cox_reid_t": "Cox-Reid t",
+}
+REPORTED_IN_WORDS = (
+    "the maximum-likelihood rate ratios (as glm.nb) with estimate ± t(0.975; n − p) × standard error, "
+    "the standard error model-based with the dispersion estimated by the Cox-Reid adjusted profile likelihood "
+    "(the REML analogue: it accounts for the p coefficients estimated, as n − p does for a linear model's variance)"
+)
 
 
 @dataclass(frozen=True)
 class CoverageStudy:
-    """Coverage of Wald and profile-likelihood intervals over simulated datasets (:func:`coverage_study`).
+    """Coverage of the three intervals of :data:`INTERVAL_NAMES` over simulated datasets (:func:`coverage_study`).
 
     ``terms``: one row per model term (index ``model``): the true log rate ratio, mean and sd of the
-    estimates, bias and its Monte Carlo SE, each interval's coverage with its Monte Carlo SE, the
-    paired difference profile - Wald with its own, reps simulated, used and not converged;
-    ``reps``: datasets simulated; ``level``: the intervals' nominal level; ``verdict``: which
-    interval covers closer to ``level`` (:func:`better_interval`).
+    estimates, bias and its Monte Carlo SE, each interval's coverage (``coverage_<kind>``) with its
+    Monte Carlo SE, the paired differences profile - Wald and Cox-Reid t - profile with their own,
+    reps simulated, used and not converged;
+    ``reps``: datasets simulated; ``level``: the intervals' nominal level; ``verdict``: which of
+    the two ML-dispersion intervals (Wald, profile) covers closer to ``level`` (:func:`better_interval`);
+    ``check``: how the reported interval (:data:`REPORTED`, Cox-Reid t) covers against the target and
+    the others (:func:`check_reported`); ``dispersion_ratio``: the mean ratio of the Cox-Reid to the
+    ML dispersion over the datasets (about n / (n - p) with counts this large).
     """
 
     terms: pd.DataFrame
     reps: int
     level: float
     verdict: IntervalVerdict
+    check: IntervalCheck
+    dispersion_ratio: float
 
     @property
     def not_converged(self) -> int:
@@ -187,8 +207,9 @@ def _coverage_chunk(seq, size, X, offset, mu, alpha, cols, level):
     rng = np.random.default_rng(seq)
     Y = simulate_nb(mu, alpha, rng, size)
     fit = batch.fit_negbin_batch(X, Y, offset)
-    q = norm.ppf(0.5 + level / 2)
-    est, se = fit.params[:, cols], fit.bse[:, cols]
+    cr = batch.cox_reid_batch(X, Y, offset, fit)
+    q, qt = norm.ppf(0.5 + level / 2), t_dist.ppf(0.5 + level / 2, cr.df)
+    est, se, se_cr = fit.params[:, cols], fit.bse[:, cols], cr.bse[:, cols]
     low, high, prof_ok = batch.profile_intervals_batch(X, Y, offset, fit, cols, level=level)
     return {
         "est": est,
@@ -196,8 +217,11 @@ def _coverage_chunk(seq, size, X, offset, mu, alpha, cols, level):
         "wald_high": est + q * se,
         "profile_low": low,
         "profile_high": high,
-        "ok": fit.converged[:, None] & prof_ok,
+        "cox_reid_t_low": est - qt * se_cr,
+        "cox_reid_t_high": est + qt * se_cr,
+        "ok": (fit.converged & cr.converged)[:, None] & prof_ok,
         "alpha": fit.alpha,
+        "alpha_cox_reid": cr.alpha,
     }
 
 
@@ -214,15 +238,18 @@ def coverage_study(
     workers: int = 1,
     chunk: int = CHUNK,
 ) -> CoverageStudy:
-    """Coverage of Wald and profile-likelihood intervals, and bias, over ``reps`` simulated datasets.
+    """Coverage of the Wald, profile-likelihood and Cox-Reid t intervals, and bias, over ``reps`` simulated datasets.
 
     Datasets keep ``df``'s populations, models and controls; counts are NB2 with rate ratio
     ``irr[m]`` for model m against model 5 (the controls have no true effect), overall rate
     ``rate`` per inhabitant and dispersion ``alpha``. Each is fitted with the real analysis's
-    design and its own estimated dispersion. One row per model term: the true log rate ratio,
-    mean and sd of the estimates, bias, each interval's coverage with its Monte Carlo standard
-    error, reps simulated, used and not converged; and which interval covers better
-    (:func:`better_interval`).
+    design and its own estimated dispersion (ML, and Cox-Reid for the reported interval). One row
+    per model term: the true log rate ratio, mean and sd of the estimates, bias, each interval's
+    coverage with its Monte Carlo standard error, the paired differences, reps simulated, used and
+    not converged (a dataset is used for a term when the ML fit, the Cox-Reid dispersion and that
+    term's profile limits all converged, so every interval is judged on the same datasets); which
+    ML-dispersion interval covers better (:func:`better_interval`); and how the reported one
+    covers (:func:`check_reported`).
     """
     X, offset = count_design(df, controls=controls)
     names = list(X.columns)
@@ -239,31 +266,105 @@ def coverage_study(
         workers,
     )
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    true = np.log([irr[m] for m in terms])
+    covered = {
+        kind: (out[f"{kind}_low"] <= true) & (true <= out[f"{kind}_high"]) for kind in vocabulary.choices(IntervalKind)
+    }
     rows = []
     for k, m in enumerate(terms):
-        true = math.log(irr[m])
         ok = out["ok"][:, k]
         used = int(ok.sum())
         est = out["est"][ok, k]
-        row = {"model": m, "true_log_irr": true, "mean_est": est.mean(), "sd_est": est.std(ddof=1)}
-        row["bias"] = row["mean_est"] - true
+        row = {"model": m, "true_log_irr": true[k], "mean_est": est.mean(), "sd_est": est.std(ddof=1)}
+        row["bias"] = row["mean_est"] - true[k]
         row["bias_mc_se"] = row["sd_est"] / math.sqrt(used)
-        cover = {}
-        for kind in ("wald", "profile"):
-            cover[kind] = (out[f"{kind}_low"][ok, k] <= true) & (true <= out[f"{kind}_high"][ok, k])
-            row[f"coverage_{kind}"] = cover[kind].mean()
+        for kind, cover in covered.items():
+            row[f"coverage_{kind}"] = cover[ok, k].mean()
             row[f"coverage_{kind}_mc_se"] = math.sqrt(row[f"coverage_{kind}"] * (1 - row[f"coverage_{kind}"]) / used)
-        # paired: both intervals on the same datasets, so the difference is known far better than either coverage
-        paired = cover["profile"].astype(float) - cover["wald"].astype(float)
-        row["profile_minus_wald"] = paired.mean()
-        row["profile_minus_wald_mc_se"] = paired.std(ddof=1) / math.sqrt(used)
+        # paired: the intervals are computed on the same datasets, so a difference is known far better than either
+        for new, old in (("profile", "wald"), (REPORTED, "profile")):
+            paired = covered[new][ok, k].astype(float) - covered[old][ok, k].astype(float)
+            row[f"{new}_minus_{old}"] = paired.mean()
+            row[f"{new}_minus_{old}_mc_se"] = paired.std(ddof=1) / math.sqrt(used)
         rows.append(row | {"reps": reps, "used": used, "not_converged": reps - used})
-    terms = pd.DataFrame(rows).set_index("model")
-    return CoverageStudy(terms, reps, level, better_interval(terms, level))
+    table = pd.DataFrame(rows).set_index("model")
+    check = check_reported(table, {kind: c[out["ok"].all(axis=1)] for kind, c in covered.items()}, level)
+    return CoverageStudy(table, reps, level, better_interval(table, level), check, _ratio(out))
+
+
+def _ratio(out: dict) -> float:
+    """Mean ratio of the Cox-Reid to the ML dispersion over the datasets used."""
+    ok = out["ok"].all(axis=1)
+    return float(np.mean(out["alpha_cox_reid"][ok] / out["alpha"][ok]))
+
+
+def check_reported(
+    terms: pd.DataFrame, covered: dict[str, np.ndarray], level: float = 0.95, target: tuple[float, float] = TARGET
+) -> IntervalCheck:
+    """How well the reported interval (:data:`REPORTED`) covers, against the target band and the other intervals.
+
+    ``terms``: the coverage table of :func:`coverage_study`; ``covered``: per interval kind, the
+    (datasets, terms) array of whether each interval covered the truth, over the datasets every term
+    used. The distance of an interval kind from ``level`` is the mean over terms of |coverage - level|;
+    the reported interval's advantage over another kind is that kind's distance minus its own, with a
+    paired Monte Carlo SE: the delta method on the per-dataset quantity mean_k(s_b,k I_b,k - s_a,k
+    I_a,k) (s = sign of coverage - level), so the correlation of the kinds and of the terms within a
+    dataset is counted.
+    """
+    dist = {}
+    for kind, cover in covered.items():
+        dist[kind] = float(np.mean(np.abs(cover.mean(axis=0) - level)))
+    mine = covered[REPORTED].astype(float)
+    sign = {k: np.sign(c.mean(axis=0) - level) for k, c in covered.items()}
+    advantage, advantage_se = {}, {}
+    for kind, cover in covered.items():
+        if kind == REPORTED:
+            continue
+        d = (sign[kind] * cover.astype(float) - sign[REPORTED] * mine).mean(axis=1)
+        advantage[kind] = dist[kind] - dist[REPORTED]
+        advantage_se[kind] = float(d.std(ddof=1) / math.sqrt(len(d)))
+    cov = terms[f"coverage_{REPORTED}"]
+    outside = {
+        int(m): float(c - target[0] if c < target[0] else c - target[1])
+        for m, c in cov.items()
+        if not target[0] <= c <= target[1]
+    }
+    return IntervalCheck(
+        reported=REPORTED,
+        target=target,
+        coverage_range=(float(cov.min()), float(cov.max())),
+        outside_target=outside,
+        mean_abs_error=dist,
+        advantage=advantage,
+        advantage_mc_se=advantage_se,
+        closest=min(dist, key=dist.get),
+    )
+
+
+def check_in_words(check: IntervalCheck, level: float = 0.95) -> str:
+    """Sentences for the notebook: what the reported interval is, how it covers, and against the others."""
+    lo, hi = check.coverage_range
+    dist = ", ".join(f"{INTERVAL_NAMES[k]} {v * 100:.2f}" for k, v in check.mean_abs_error.items())
+    text = f"The reported intervals are {REPORTED_IN_WORDS}. Their coverage is {lo:.3f} to {hi:.3f} over the terms "
+    if not check.outside_target:
+        text += f"(target {check.target[0]:.2f}-{check.target[1]:.2f}: every term inside). "
+    else:
+        gaps = "; ".join(f"model {m} {g * 100:+.2f} points" for m, g in check.outside_target.items())
+        text += f"(target {check.target[0]:.2f}-{check.target[1]:.2f}; outside it: {gaps}). "
+    text += f"Mean distance of the coverage from {level:.0%}, in points: {dist}. "
+    better = [
+        f"{INTERVAL_NAMES[k]} by {a * 100:+.2f} ± {check.advantage_mc_se[k] * 100:.2f}"
+        for k, a in check.advantage.items()
+    ]
+    text += "The reported interval is closer than " + " and ".join(better) + " points (paired Monte Carlo SE)."
+    if check.closest != check.reported:
+        text += f" Closest in this study: {INTERVAL_NAMES[check.closest]}."
+    return text
 
 
 def better_interval(study: pd.DataFrame, level: float = 0.95) -> IntervalVerdict:
-    """Which interval covers closer to ``level``, by how much, and whether that is beyond Monte Carlo noise.
+    """Which of the two ML-dispersion intervals (Wald, profile) covers closer to ``level``, by how much, and whether
+    that is beyond Monte Carlo noise.
 
     ``study``: a coverage table (:attr:`CoverageStudy.terms`).
     ``difference``: the mean over terms of |coverage_wald - level| - |coverage_profile - level|
@@ -271,8 +372,9 @@ def better_interval(study: pd.DataFrame, level: float = 0.95) -> IntervalVerdict
     standard error (from ``profile_minus_wald_mc_se``; the two intervals are computed on the same
     datasets). ``better`` is the closer one when the difference exceeds twice its error
     (``clear``); otherwise the two are indistinguishable and ``better`` is the profile interval,
-    which then wins on other grounds: it follows the shape of the likelihood instead of assuming it
-    symmetric (a small sample's estimate is not normal), and it is what R's confint reports for glm.nb.
+    which follows the shape of the likelihood instead of assuming it symmetric. Neither is what
+    notebook 03 reports any more (:data:`REPORTED`, :func:`check_reported`): both keep the ML
+    dispersion, whose downward bias is what makes them short.
     """
     err = {k: float((study[f"coverage_{k}"] - level).abs().mean()) for k in ("wald", "profile")}
     difference = err["wald"] - err["profile"]
@@ -283,31 +385,28 @@ def better_interval(study: pd.DataFrame, level: float = 0.95) -> IntervalVerdict
 
 
 def interval_verdict(best: IntervalVerdict, level: float = 0.95) -> str:
-    """Sentences for the notebook: which interval ``better_interval`` chose, and why."""
+    """Sentences for the notebook: how the two ML-dispersion intervals compare (:func:`better_interval`)."""
     names = {"wald": "Wald", "profile": "profile-likelihood"}
     err, se = best.mean_abs_error, best.difference_mc_se
     text = (
-        f"Mean distance of the coverage from {level:.0%}: Wald {err['wald'] * 100:.2f} points, profile likelihood "
-        f"{err['profile'] * 100:.2f} points (difference {best.difference * 100:+.2f} ± {se * 100:.2f} points, "
-        "paired Monte Carlo SE). "
+        f"The two intervals at the ML dispersion (glm.nb's): mean distance of the coverage from {level:.0%}: Wald "
+        f"{err['wald'] * 100:.2f} points, profile likelihood {err['profile'] * 100:.2f} points (difference "
+        f"{best.difference * 100:+.2f} ± {se * 100:.2f} points, paired Monte Carlo SE). "
     )
     if best.clear:
         text += f"The {names[best.better]} intervals cover better, by more than twice the Monte Carlo error."
     else:
-        text += (
-            "The difference is within twice its Monte Carlo error: the two cover equally well. The profile-likelihood "
-            "intervals are reported, because they follow the shape of the likelihood instead of assuming it symmetric, "
-            "and they are what R's confint gives for glm.nb."
-        )
-    return text + f" The table below reports the {names[best.better]} intervals (both kinds shown)."
+        text += "The difference is within twice its Monte Carlo error: the two cover equally well."
+    return text
 
 
 def _power_chunk(seq, size, X, offset, mu, alpha, col, level):
     rng = np.random.default_rng(seq)
     Y = simulate_nb(mu, alpha, rng, size)
     fit = batch.fit_negbin_batch(X, Y, offset)
-    p = 2 * norm.sf(np.abs(fit.params[:, col] / fit.bse[:, col]))
-    return {"hit": p < level, "ok": fit.converged}
+    cr = batch.cox_reid_batch(X, Y, offset, fit)  # the reported test: Cox-Reid standard error, t on n - p df
+    p = 2 * t_dist.sf(np.abs(fit.params[:, col] / cr.bse[:, col]), cr.df)
+    return {"hit": p < level, "ok": fit.converged & cr.converged}
 
 
 def power_curve(
@@ -327,7 +426,8 @@ def power_curve(
     """Power to detect a rate ratio between cooperating (models 1-4) and other kommuner, per effect size.
 
     Each dataset is fitted as the real analysis would fit it: the dispersion estimated in that
-    dataset, the controls in the design, a Wald test of the cooperation coefficient at ``level``.
+    dataset, the controls in the design, and the test the notebook reports for the cooperation
+    coefficient at ``level`` (ML estimate over its Cox-Reid standard error, t on n - p df).
     The curve's columns: irr, power, mc_se (its Monte Carlo standard error), reps, used,
     not_converged; with it the smallest effect reaching ``target`` power (:func:`minimal_detectable`)
     and its Monte Carlo error (:func:`minimal_detectable_mc_se`).

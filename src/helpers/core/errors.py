@@ -46,3 +46,9 @@ class DataError(ValueError):
         if len(problems) > len(shown):
             lines.append(f"  ... and {len(problems) - len(shown)} more")
         super().__init__("\n".join(lines))
+
+
+class NotCovered(DataError):
+    """The data do not cover what was asked for: a year outside a source's years (the synthetic visits end in
+    2015; a round's usage year the series does not reach). Not a defect of the data: the pipeline records a run
+    that raises it as "not covered", skipped with this message as the reason, and goes on; it is not a failure."""

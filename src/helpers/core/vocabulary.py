@@ -37,11 +37,16 @@ QualityFlagKind = Literal["reporting_failure", "level_shift"]  # known problems 
 
 # --------------------------------------------------------------------------- count models (notebook 03)
 Family = Literal["negbin", "poisson"]
-IntervalKind = Literal["wald", "profile"]  # Wald (estimate +/- z se) | profile likelihood (as R's confint on glm.nb)
+# Wald (ML dispersion, estimate +/- z se, as glm.nb) | profile likelihood (as R's confint on glm.nb) | Cox-Reid t
+# (the dispersion by Cox-Reid adjusted profile likelihood, estimate +/- t(n - p) se: what notebook 03 reports)
+IntervalKind = Literal["wald", "profile", "cox_reid_t"]
 Spec = Literal["categorical", "score"]  # cooperation as categories (vs no cooperation) or as a level score
 
 # --------------------------------------------------------------------------- adoption (notebook 04)
+AdoptionCategory = Literal["never treated", "adopter", "always treated", "no answer"]  # a unit's timing category
 AdoptionOutcome = Literal["loans"]  # physical loans: the one outcome with a real series in every year
+Aggregation = Literal["dynamic", "simple", "group", "calendar"]  # did::aggte's types: event time, overall, cohort, year
+CsWeights = Literal["units", "population"]  # Callaway & Sant'Anna: each kommune counts once | by its population
 Estimator = Literal["cs", "twfe"]  # Callaway & Sant'Anna (csdid) | two-way fixed-effects Poisson (pyfixest)
 ControlGroup = Literal["notyettreated", "nevertreated"]
 TimingRule = Literal["round", "earliest"]  # adoption dated at the first treated round | the interval's earlier bound
@@ -51,7 +56,9 @@ Treatment = Literal["any", "staff", "level1+", "level2+", "level3+", "level4+"]
 
 # --------------------------------------------------------------------------- exports (notebook 05)
 MeasureLevel = Literal["nominal", "ordinal", "scale"]  # SPSS measurement level of an exported variable
+Provenance = Literal["real", "synthetic", "derived"]  # where an exported variable's values come from
 VariableKind = Literal["integer", "float", "string", "datetime", "yesno", "code"]  # yesno 1/0; code: labelled integer
+VariableOrigin = Literal["reference", "survey", "usage", "derived"]  # the input an exported variable is read from
 
 # --------------------------------------------------------------------------- survey codebooks
 ColumnType = Literal["kommune", "datetime", "label", "model", "integer", "text"]  # how a codebook column is read
@@ -82,8 +89,34 @@ YesNo = Literal["yes", "no", "dont_know"]  # canonical values of the yes/no ques
 # --------------------------------------------------------------------------- paired tests (notebook 02)
 McNemarMethod = Literal["exact binomial", "chi-square", "chi-square, continuity-corrected"]
 
+# --------------------------------------------------------------------------- manuscript (helpers.outputs.paper)
+PaperOutput = Literal["docx", "tex", "pdf"]  # the manuscript's output formats (`borgerservice paper --formats`)
+ValueFormat = Literal[  # how a bound value is written (helpers.outputs.paper.bind.FORMATS; brief.words)
+    "change_interval",
+    "count",
+    "effect_interval",
+    "evidence",
+    "list",
+    "million",
+    "number",
+    "p_value",
+    "pct",
+    "percent_interval",
+    "ratio",
+    "ratio_interval",
+    "rough_ratio",
+    "share",
+    "signed_percent",
+    "signed_points",
+    "text",
+]
+
 # --------------------------------------------------------------------------- pipeline config
 Pairs = Literal["consecutive", "all"]  # which pairs of survey rounds the per_pair templates run for
+RunStatus = Literal[
+    "ok", "skipped", "not covered", "failed", "blocked", "running", "interrupted", "not started"
+]  # a run's record; "not covered": its data do not cover its years (skipped with the reason, not a failure)
+WorkersAuto = Literal["auto"]  # `workers: auto`: one notebook run per core (else a whole number)
 
 
 def choices(allowed: Any) -> tuple:

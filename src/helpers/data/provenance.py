@@ -3,6 +3,13 @@
 Each folder directly under ``data/raw`` (reference, survey, usage) keeps a ``MANIFEST.yaml``
 listing its files. Paths in it are relative to ``data/raw``. Anything computed from a file
 whose entry says ``synthetic: true`` is synthetic too, and must say so.
+
+A file is never recorded as real when its bytes are those of a synthetic file the manifests list
+(a copy of ``example_survey_2014.xlsx`` under another name is still the example): :func:`record`
+refuses it unless it is recorded as synthetic, and :func:`check` reports one recorded so.
+
+Which raw files a process read is kept as it reads them (:func:`note_read`, :func:`read_files`):
+the results JSON of a notebook run lists them, and the report's overview shows each run's.
 """
 
 from __future__ import annotations
@@ -67,17 +74,38 @@ def is_synthetic(path: Path) -> bool:
     return entry_for(path).synthetic
 
 
+def synthetic_twin(sha256: str, file: str, entries: dict[str, Entry] | None = None) -> Entry | None:
+    """The manifest entry of a *synthetic* file other than ``file`` with the same bytes (``sha256``), if any."""
+    entries = load() if entries is None else entries
+    return next((e for rel, e in sorted(entries.items()) if e.synthetic and e.sha256 == sha256 and rel != file), None)
+
+
+def _twin_problem(twin: Entry) -> str:
+    return (
+        f"byte for byte the synthetic example data/raw/{twin.file} (same sha256); "
+        "accepted: your own export, or --synthetic to record it as synthetic example data"
+    )
+
+
 def record(
     path: Path, *, source: str, licence: str, synthetic: bool, description: str = "", provenance: str = ""
 ) -> Entry:
-    """Add or update the entry of a raw file (its sha256 is computed now), writing the manifest atomically."""
+    """Add or update the entry of a raw file (its sha256 is computed now), writing the manifest atomically.
+
+    A file recorded as real (``synthetic=False``) must not be a byte-for-byte copy of a synthetic file
+    the manifests list: that is an error naming the example (nothing is written).
+    """
     path = Path(path).resolve()
     raw = paths.raw().resolve()
     rel = path.relative_to(raw)
     mf = raw / rel.parts[0] / MANIFEST_NAME
+    sha = files.sha256(path)
+    twin = None if synthetic else synthetic_twin(sha, rel.as_posix())
+    if twin is not None:
+        raise DataError(f"data/raw/{rel.as_posix()}", Problem(_twin_problem(twin)))
     doc = yaml.safe_load(mf.read_text(encoding="utf-8")) if mf.exists() else None
     doc = doc or {"files": []}
-    entry = Entry(rel.as_posix(), source, licence, files.sha256(path), synthetic, description, provenance)
+    entry = Entry(rel.as_posix(), source, licence, sha, synthetic, description, provenance)
     items = [e for e in doc["files"] if e["file"] != entry.file] + [asdict(entry)]
     doc["files"] = sorted(items, key=lambda e: e["file"])
     files.write_text(mf, yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100))
@@ -85,7 +113,8 @@ def record(
 
 
 def check(raw: Path | None = None) -> list[str]:
-    """Problems with the manifest: unlisted files, listed files that are missing, changed sha256."""
+    """Problems with the manifest: unlisted files, listed files that are missing, changed sha256, and files
+    recorded as real that are byte-for-byte copies of a synthetic example."""
     raw = raw or paths.raw()
     entries = load(raw)
     problems = []
@@ -95,14 +124,44 @@ def check(raw: Path | None = None) -> list[str]:
         if p.is_file() and p.name not in DOC_NAMES and not p.name.startswith("PROVENANCE")
     }
     for rel in sorted(on_disk - entries.keys()):
-        problems.append(f"{rel}: not in any {MANIFEST_NAME}")
+        twin = synthetic_twin(files.sha256(raw / rel), rel, entries)
+        problems.append(f"{rel}: not in any {MANIFEST_NAME}" + (f" (a copy of data/raw/{twin.file})" if twin else ""))
     for rel, e in sorted(entries.items()):
         f = raw / rel
         if not f.exists():
             problems.append(f"{rel}: listed in the manifest but missing")
         elif files.sha256(f) != e.sha256:
             problems.append(f"{rel}: sha256 differs from the manifest (raw data must not change)")
+        elif not e.synthetic and (twin := synthetic_twin(e.sha256, rel, entries)) is not None:
+            problems.append(f"{rel}: recorded as real (synthetic: false) but " + _twin_problem(twin))
     return problems
+
+
+# --- the raw files this process read -------------------------------------------------------------
+_READ: dict[str, None] = {}  # data/raw-relative paths, in the order first read
+
+
+def note_read(path: Path | str) -> None:
+    """Record that this process read the raw file ``path`` (absolute, or relative to data/raw); files outside
+    data/raw are ignored. The readers of raw data call it (reference, usage, survey, the adoption panel), and
+    readers of processed data call it for the raw files those were made from."""
+    p = Path(path)
+    raw = paths.raw().resolve()
+    p = (p if p.is_absolute() else raw / p).resolve()
+    if p.is_relative_to(raw):
+        _READ.setdefault(p.relative_to(raw).as_posix())
+
+
+def read_files() -> list[tuple[str, bool | None]]:
+    """The raw files this process read (:func:`note_read`), as (path relative to data/raw, synthetic flag from
+    the manifest, or None when the file has no entry), in the order first read."""
+    entries = load()
+    return [(rel, entries[rel].synthetic if rel in entries else None) for rel in _READ]
+
+
+def forget_reads() -> None:
+    """Start the list of files read afresh (a test, or a long-lived process doing a second job)."""
+    _READ.clear()
 
 
 def input_hashes(raw: Path | None = None) -> dict[str, str]:

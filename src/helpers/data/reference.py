@@ -17,6 +17,7 @@ import pandera.pandas as pa
 from helpers.core import paths
 from helpers.core.errors import DataError, Problem
 from helpers.core.validation import validate
+from helpers.data import provenance
 from helpers.results.reference import ReferenceResults
 
 N_KOMMUNER = 98
@@ -91,6 +92,7 @@ def _file(rel: str):
         raise DataError(
             f, "reference file is missing; it ships with the package (see data/raw/reference/MANIFEST.yaml)"
         )
+    provenance.note_read(f)  # the raw files each run read (its results JSON lists them)
     return f
 
 

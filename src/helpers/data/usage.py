@@ -290,6 +290,7 @@ def _raw_file(name: str) -> Path:
         raise DataError(
             f, "usage file is missing; see data/raw/usage/MANIFEST.yaml (synthetic examples: `borgerservice examples`)"
         )
+    provenance.note_read(f)  # the raw files each run read (its results JSON lists them)
     return f
 
 
@@ -504,7 +505,12 @@ def _statbank_outcome(outcome: str) -> pd.DataFrame:
 
 
 # --- the panel -------------------------------------------------------------------------------
-def _panel_schema() -> pa.DataFrameSchema:
+def panel_outcomes(panel: pd.DataFrame) -> tuple[UsageOutcome, ...]:
+    """The outcomes a panel holds: all of :data:`OUTCOMES`, or those from real sources in a real-only panel."""
+    return tuple(o for o in OUTCOMES if f"{o}_source" in panel.columns)
+
+
+def _panel_schema(outcomes: Iterable[str] = OUTCOMES) -> pa.DataFrameSchema:
     cols = {
         "kommunekode": pa.Column(int, pa.Check.isin(unit_codes())),
         "year": pa.Column(int, pa.Check.in_range(2005, 2100)),
@@ -517,7 +523,7 @@ def _panel_schema() -> pa.DataFrameSchema:
         "population": pa.Column(float, pa.Check.gt(0), nullable=True),
         "population_source": pa.Column(str),
     }
-    for o in OUTCOMES:
+    for o in outcomes:
         cols[o] = pa.Column(float, pa.Check.ge(0), nullable=True)
         cols[f"{o}_per_1000"] = pa.Column(float, pa.Check.ge(0), nullable=True)
         cols[f"{o}_source"] = pa.Column(str, pa.Check.isin(list(SOURCE_LABELS.values())))
@@ -546,7 +552,22 @@ def _outcome(outcome: str, source: str) -> tuple[pd.DataFrame, bool]:
     return _statbank_outcome(outcome), False
 
 
-def build_panel(sources: dict | None = None, years: Iterable[int] = DEFAULT_YEARS) -> pd.DataFrame:
+def _source_is_synthetic(source: str) -> bool:
+    """Whether a source's file is synthetic, from the data manifest (the file itself is not read)."""
+    if source == "statbank":
+        return False
+    name = REAL_KOMMUNE_FILE if source == "real" else EXAMPLE_FILE
+    return provenance.is_synthetic(paths.usage_raw() / name)
+
+
+def real_sources(sources: dict | None = None) -> dict[UsageOutcome, UsageSource]:
+    """``sources`` (with the defaults) without the outcomes whose source is synthetic: a real-only panel's."""
+    return {o: s for o, s in _check_sources(sources).items() if not _source_is_synthetic(s)}
+
+
+def build_panel(
+    sources: dict | None = None, years: Iterable[int] = DEFAULT_YEARS, *, real_only: bool = False
+) -> pd.DataFrame:
     """One validated row per library unit (97) and year: population, counts, rates and their source.
 
     ``sources`` maps an outcome to its source (see :data:`SOURCE_CHOICES`); outcomes not named
@@ -555,8 +576,10 @@ def build_panel(sources: dict | None = None, years: Iterable[int] = DEFAULT_YEAR
     (per 1,000 inhabitants of the unit), ``<outcome>_source`` and ``<outcome>_synthetic``.
     ``outlier``/``quality_flag`` mark the real loans values listed in :data:`QUALITY_FLAGS`
     (always False when loans come from another source); ``notes`` explains gaps per row.
+    ``real_only`` leaves out every outcome whose source is synthetic (its file is then not read):
+    the panel holds real data only (:func:`panel_outcomes` names the outcomes it holds).
     """
-    sources = _check_sources(sources)
+    sources = real_sources(sources) if real_only else _check_sources(sources)
     years = _check_years(years)
     panel = _grid(years).merge(unit_reference(), on="kommunekode", how="left", validate="many_to_one")
     panel = panel.merge(_unit_population(), on=["kommunekode", "year"], how="left", validate="one_to_one")
@@ -568,7 +591,7 @@ def build_panel(sources: dict | None = None, years: Iterable[int] = DEFAULT_YEAR
     for i in np.flatnonzero(panel["population"].isna().to_numpy()):
         notes[i].append(NO_POPULATION_NOTE)
     gaps: list[dict[str, list[str]]] = [{} for _ in range(len(panel))]
-    for outcome in OUTCOMES:
+    for outcome in (o for o in OUTCOMES if o in sources):
         src = sources[outcome]
         df, synthetic = _outcome(outcome, src)
         df = df[df["year"].isin(years)]
@@ -608,7 +631,7 @@ def build_panel(sources: dict | None = None, years: Iterable[int] = DEFAULT_YEAR
         "population",
         "population_source",
     ]
-    for o in OUTCOMES:
+    for o in (o for o in OUTCOMES if o in sources):
         order += [o, f"{o}_per_1000", f"{o}_source", f"{o}_synthetic"]
     order += ["outlier", "quality_flag", "notes"]
     panel = panel[order].sort_values(["kommunekode", "year"]).reset_index(drop=True)
@@ -622,7 +645,7 @@ def validate_panel(panel: pd.DataFrame, file=None) -> pd.DataFrame:
         labelled.index = [
             f"kommunekode {k} year {y}" for k, y in zip(panel["kommunekode"], panel["year"], strict=False)
         ]
-    validate(labelled, _panel_schema(), file or "usage panel")
+    validate(labelled, _panel_schema(panel_outcomes(panel)), file or "usage panel")
     return panel
 
 
@@ -643,24 +666,22 @@ def write_panel(
     """
     target = Path(target) if target is not None else paths.processed() / PANEL_FILE
     panel = build_panel(sources, years) if panel is None else validate_panel(panel, file=target)
+    panel = panel.copy()
+    # the raw files the panel was built from (this process's reads so far), for the runs that read the panel
+    panel.attrs = {**panel.attrs, "raw_inputs": [rel for rel, _ in provenance.read_files()]}
     return files.write_parquet(target, panel)
 
 
-def sources_synthetic(sources: dict | None = None) -> bool:
-    """Whether a panel built from ``sources`` contains synthetic data (from the manifest entries)."""
-    chosen = _check_sources(sources)
-    flags = {
-        "real": lambda: provenance.is_synthetic(_raw_file(REAL_KOMMUNE_FILE)),
-        "synthetic": lambda: provenance.is_synthetic(_raw_file(EXAMPLE_FILE)),
-        "statbank": lambda: False,
-    }
-    return any(flags[src]() for src in set(chosen.values()))
+def sources_synthetic(sources: dict | None = None, *, real_only: bool = False) -> bool:
+    """Whether a panel built from ``sources`` (and ``real_only``) contains synthetic data (from the manifest)."""
+    chosen = real_sources(sources) if real_only else _check_sources(sources)
+    return any(_source_is_synthetic(src) for src in set(chosen.values()))
 
 
 def source_summary(panel: pd.DataFrame) -> pd.DataFrame:
     """Per outcome: its source, whether synthetic, the years with values and the number of unit-years with a count."""
     rows = []
-    for o in OUTCOMES:
+    for o in panel_outcomes(panel):
         has = panel[o].notna() | panel[f"{o}_per_1000"].notna()
         yrs = sorted(panel.loc[has, "year"].unique().tolist())
         rows.append(
@@ -696,13 +717,16 @@ def read_panel(path: Path | None = None) -> pd.DataFrame:
         raise DataError(
             path, "usage panel not built yet; run notebooks/01_usage_panel.ipynb or helpers.data.usage.write_panel()"
         )
-    return validate_panel(pd.read_parquet(path), file=path)
+    panel = pd.read_parquet(path)
+    for rel in (panel.attrs or {}).get("raw_inputs") or []:  # what the panel was built from: read through it
+        provenance.note_read(rel)
+    return validate_panel(panel, file=path)
 
 
 def panel_national_totals(panel: pd.DataFrame) -> pd.DataFrame:
     """National sums of each outcome per year (only where all 97 units have a value) with the source."""
     rows = {}
-    for o in OUTCOMES:
+    for o in panel_outcomes(panel):
         rows[o] = panel.groupby("year")[o].sum(min_count=N_UNITS)
     out = pd.DataFrame(rows)
     out["population"] = panel.groupby("year")["population"].sum(min_count=N_UNITS)
@@ -738,8 +762,8 @@ def key_results(panel: pd.DataFrame, change_year_a: int = 2010, change_year_b: i
     return UsageResults(
         rows=len(panel),
         units=int(panel["kommunekode"].nunique()),
-        sources={o: str(panel[f"{o}_source"].iat[0]) for o in OUTCOMES},
-        synthetic_outcomes=tuple(o for o in OUTCOMES if panel[f"{o}_synthetic"].any()),
+        sources={o: str(panel[f"{o}_source"].iat[0]) for o in panel_outcomes(panel)},
+        synthetic_outcomes=tuple(o for o in panel_outcomes(panel) if panel[f"{o}_synthetic"].any()),
         flagged_unit_years=int(panel["outlier"].sum()),
         real_national_loans_million={int(y): round(v / 1e6, 2) for y, v in national.items()},
         change_year_a=int(change_year_a),

@@ -212,6 +212,7 @@ def _variable_table(table: str, described, sets, cbs, schema: dict[str, str] | N
         "type in the exports",
         "values and labels",
         "source",
+        "provenance",
         *[f"column in the {y} export" for y in years],
         "missing",
     ]
@@ -219,7 +220,7 @@ def _variable_table(table: str, described, sets, cbs, schema: dict[str, str] | N
         header.insert(3, "processed type and allowed values")
     rows = []
     for v in described:
-        var = _survey_var(v.name) if table != "usage_panel" else ""
+        var = _survey_var(v.name) if table not in ("usage_panel", "kommune_year") else ""
         per_round = [_round_source(cb, var) if var else "" for cb in cbs.values()]
         source = v.source or ("the survey export (codebook)" if any(per_round) else "")
         if any(per_round) and table == "analysis":
@@ -230,6 +231,7 @@ def _variable_table(table: str, described, sets, cbs, schema: dict[str, str] | N
             _KIND_WORDS[v.kind],
             _values(v, sets),
             source,
+            variables.provenance_rule(v),
             *[r or "–" for r in per_round],
             v.missing,
         ]
@@ -402,19 +404,42 @@ def _files_blocks() -> list[Block]:
         ),
         _p(
             "Tables: `survey_<year>` (each cleaned round: one row per responding kommune), `usage_panel` (library "
-            "unit × "
-            "year) and `analysis` (the 98 kommuner × every round, with the usage of the paired year: round + "
-            "`usage_year_offset`, default 1). `exports_manifest.json` lists every file with rows, columns, sha256 and "
-            "the synthetic flag; a copy of this dictionary is written beside them."
+            "unit × year), `analysis` (the 98 kommuner × every round, with the usage of the paired year: round + "
+            "`usage_year_offset`, default 1) and `kommune_year` (library unit × year of the loans series, with the "
+            "adoption timing of notebook 04: the file to redo the event study in R or Stata). "
+            "`exports_manifest.json` lists every file with rows, columns, sha256 and the synthetic flag, each "
+            "table's synthetic variables, the rounds left out and why; a copy of this dictionary is written beside "
+            "them. A round whose clean failed is left out and the others are exported without it: the manifest, "
+            "the notebook and its results say so."
+        ),
+        _h(2, "Provenance: real, synthetic or derived"),
+        _p(
+            "Every variable has a provenance (the *provenance* column below): **real** or **synthetic** when its "
+            "values are read from an input (reference data are real; a survey round is real or synthetic as "
+            "`data/raw/survey/MANIFEST.yaml` records its export; a usage outcome as its source is), or **derived** "
+            "when the package computes it from the variables named (a derived variable rests on synthetic input "
+            "when one of them does). In every file the provenance of each variable is written out: as a Stata "
+            "variable note (`notes visits`) and a line of the dataset's notes (`notes _dta`; in R "
+            '`attr(haven::read_dta(f), "notes")`, which also lists Stata\'s count of notes as its last entry), '
+            'in the SPSS document (`DISPLAY DOCUMENTS`; R: `attr(haven::read_sav(f), "notes")`, long notes '
+            'wrapped at 80 bytes), and in the parquet metadata (`attrs["provenance"]`).'
         ),
         _h(2, "Synthetic data"),
         _p(
-            "Whatever is made from synthetic example data says so three times: `_synthetic` at the end of the file "
-            "name, "
-            "a `synthetic` variable (1 = synthetic; per outcome `<outcome>_synthetic`, per round "
-            "`survey_synthetic`), and "
-            "a file label beginning `SYNTHETIC EXAMPLE DATA`. Numbers in such files illustrate the method; they are "
+            "A file says *synthetic* exactly when one of its variables holds synthetic values: `_synthetic` at the "
+            "end of the file name, a file label beginning `SYNTHETIC EXAMPLE DATA`, and the `synthetic` variables "
+            "(1 = synthetic; per outcome `<outcome>_synthetic`, per round `survey_synthetic`; the row flag "
+            "`synthetic` is 1 when any value in the row is). Numbers in such files illustrate the method; they are "
             "not findings."
+        ),
+        _p(
+            "**Real-only exports.** The usage outcomes other than loans come from the synthetic example panel "
+            "unless Statistics Denmark's are fetched (`borgerservice fetch-usage`), and they sit in every row of "
+            "`usage_panel` and `analysis`. One switch leaves every usage outcome from a synthetic source out of "
+            "every table (its count, rate, source and flag columns): `real_only: true` under `defaults:` in "
+            "`config/pipeline.yaml` (or `borgerservice export --real-only`). A table whose remaining variables are "
+            "all real is then named and labelled as real data; a synthetic survey round still makes its tables "
+            "synthetic."
         ),
     ]
 
@@ -459,8 +484,46 @@ def blocks() -> list[Block]:
             "are those of `usage_panel` for the library unit and the usage year."
         ),
         _variable_table("analysis", variables.ANALYSIS_VARIABLES, sets, cbs, None),
+        *_kommune_year_blocks(cbs, sets),
     ]
     return out
+
+
+def _kommune_year_blocks(cbs, sets) -> list[Block]:
+    rounds = list(cbs)
+    example = variables.treatment_suffix("level3+")
+    return [
+        _h(2, "Variables: kommune_year"),
+        _p(
+            "One row per library unit (97; 561 = Esbjerg + Fanø, whose answer is Esbjerg's) and year of the loans "
+            "series, with the survey rounds of `config/pipeline.yaml` ("
+            + ", ".join(map(str, rounds))
+            + ") as columns `model_<round>`. It is the file to redo notebook 04 in R (`fixest`, `did`) or Stata "
+            "(`csdid`): the adoption timing under every treatment definition comes from the functions notebook 04 "
+            "uses (`helpers.analysis.adoption.dating`), so nothing has to be rebuilt. Per treatment (`any`, "
+            "`staff`, and `levelkplus` for `levelk+`): `adoption_<t>` (never treated, adopter, always treated, no "
+            "answer), `g_<t>` (first treated year by the pairing rule: the round of the first treated report + "
+            "`usage_year_offset`; 0 = never treated, as `csdid`'s `gvar` wants), `g_earliest_<t>` (the earlier "
+            "bound of the interval-censored adoption: the year after the usage year of the last untreated round), "
+            "`treated_<t>` (absorbing) and `reversal_<t>`."
+        ),
+        _p(
+            "Notebook 04's estimation sample with its defaults is: `adoption_<t>` = 1 or 2 (never treated or "
+            "adopter), `has_population = 1`, `quality_flag` not 1 (reporting failures) and `loans > 0`; its cohorts "
+            "are the units per `g_<t>` in that sample (a test re-derives them from this file). In Stata, e.g. "
+            f"`csdid loans_per_inhabitant if inlist(adoption_{example}, 1, 2) & has_population & quality_flag != 1, "
+            f"ivar(kommunekode) time(year) gvar(g_{example}) notyet` (notebook 04 uses the log of loans per 1,000)."
+        ),
+        _p(
+            "**How `loans` is counted.** Statistics Denmark publishes loans *per inhabitant*, not counts; `loans` "
+            "is that rate × the kommune's own 1 January population, summed over the library unit (and for the "
+            "synthetic adoption panel, the panel's own counts). It is therefore **not a whole number**. Poisson "
+            "pseudo-likelihood (Stata `poisson`, `ppmlhdfe`; R `fixest::fepois`, as notebook 04) takes it as it is; "
+            "`MASS::glm.nb` and Stata's `nbreg` warn about non-integer counts (round it there, and say so), or model "
+            "`loans_per_inhabitant` with `log(population)` as offset."
+        ),
+        _variable_table("kommune_year", variables.kommune_year_variables(rounds), sets, {}, None),
+    ]
 
 
 # --------------------------------------------------------------------------------------------

@@ -168,6 +168,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "da": "Model i {year_a} og {year_b}: {n} kommuner, der svarede begge gange",
     },
     "model_in": {"en": "model {year}", "da": "model {year}"},
+    "weights_title": {
+        "en": "Raking weights for non-response: each respondent counts for this many kommuner",
+        "da": "Rakingvægte for manglende svar: hver besvarelse tæller for så mange kommuner",
+    },
+    "weights_axis": {
+        "en": "weight (1 / implied probability of answering)",
+        "da": "vægt (1 / implicit sandsynlighed for at svare)",
+    },
+    "answered_one": {"en": "answered {year}\n({n} kommuner)", "da": "svarede {year}\n({n} kommuner)"},
+    "answered_both": {
+        "en": "answered {year_a} and {year_b}\n({n} kommuner)",
+        "da": "svarede {year_a} og {year_b}\n({n} kommuner)",
+    },
     # --- national loans ----------------------------------------------------------------------------
     "not_published": {"en": "{years}\nnot published", "da": "{years}\nikke offentliggjort"},
     "covid_closures": {"en": "COVID-19\nclosures", "da": "COVID-19-\nnedlukninger"},
@@ -216,8 +229,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Power with {n} municipalities, {reps} datasets per effect\n(bars: ±2 Monte Carlo standard errors)",
         "da": "Styrke med {n} kommuner, {reps} datasæt pr. effekt\n(streger: ±2 Monte Carlo-standardfejl)",
     },
-    "wald": {"en": "Wald", "da": "Wald"},
+    "wald": {"en": "Wald (glm.nb, z)", "da": "Wald (glm.nb, z)"},
     "profile_likelihood": {"en": "profile likelihood (R confint)", "da": "profillikelihood (R confint)"},
+    "cox_reid_t": {
+        "en": "Cox-Reid dispersion, t on n \u2212 p df (reported)",
+        "da": "Cox-Reid-dispersion, t med n \u2212 p frihedsgrader (rapporteret)",
+    },
+    "coverage_target": {"en": "target {low}\u2013{high}", "da": "m\u00e5l {low}\u2013{high}"},
     "coverage_x": {
         "en": "share of {level} intervals covering the true rate ratio",
         "da": "andel af {level}-intervaller, der dækker den sande rateratio",
@@ -241,6 +259,21 @@ TEXTS: dict[str, dict[str, str]] = {
     "anticipation.one": {"en": "anticipation ({k} year)", "da": "forventningseffekt ({k} år)"},
     "anticipation.other": {"en": "anticipation ({k} years)", "da": "forventningseffekt ({k} år)"},
     "series_interval": {"en": "{name} (95 % interval)", "da": "{name} (95 %-interval)"},
+    "simultaneous_band": {"en": "{name}: simultaneous 95 % band", "da": "{name}: simultant 95 %-bånd"},
+    "honest_original": {"en": "parallel\ntrends", "da": "parallelle\ntrends"},
+    "honest_rm": {
+        "en": "Mbar: post-adoption violation at most Mbar x the largest pre-adoption one",
+        "da": "Mbar: brud efter indførelsen højst Mbar x det største før",
+    },
+    "honest_sd": {
+        "en": "M: change in the slope of the differential trend per year (log points)",
+        "da": "M: ændring i den differentielle trends hældning pr. år (log-point)",
+    },
+    "honest_axis": {
+        "en": "robust 95 % set of the average effect",
+        "da": "robust 95 %-mængde for den gennemsnitlige effekt",
+    },
+    "honest_breakdown": {"en": "breakdown value {value}", "da": "nedbrudsværdi {value}"},
     "reference_period": {"en": "reference period\n(0 by construction)", "da": "referenceperiode\n(0 pr. definition)"},
     "true_effect": {"en": "true effect (synthetic)", "da": "sand effekt (syntetisk)"},
     "event_time_axis": {

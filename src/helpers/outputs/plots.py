@@ -289,6 +289,33 @@ def transitions(table: pd.DataFrame, year_a: int, year_b: int, ax: plt.Axes, *, 
     return ax
 
 
+def response_weights(weights: pd.DataFrame, ax: plt.Axes, *, language: str = "en") -> plt.Axes:
+    """Strip plot of non-response weights, one row per response pattern (notebook 02).
+
+    ``weights``: one row per respondent and pattern, columns ``rounds`` (a tuple of the rounds answered,
+    e.g. (2009,) or (2009, 2011)) and ``weight``. Each weight is a dot (spread vertically so that equal
+    weights stay visible, with a fixed seed); the line at 1 marks a kommune that counts for itself."""
+    labels.check_language(language)
+    patterns = list(dict.fromkeys(weights["rounds"]))
+    rng = np.random.default_rng(JITTER_SEED)
+    names = []
+    for i, pattern in enumerate(patterns):
+        w = weights.loc[weights["rounds"] == pattern, "weight"].to_numpy()
+        ax.scatter(w, i + rng.uniform(-0.2, 0.2, len(w)), s=14, color=style.ACCENT, alpha=0.6, linewidths=0)
+        ax.plot([np.median(w)] * 2, [i - 0.3, i + 0.3], color="#333333", lw=2)
+        if len(pattern) == 1:
+            names.append(labels.text("answered_one", language, year=pattern[0], n=len(w)))
+        else:
+            names.append(labels.text("answered_both", language, year_a=pattern[0], year_b=pattern[-1], n=len(w)))
+    ax.axvline(1, color="#999999", lw=1, ls="--")
+    ax.set_yticks(range(len(patterns)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel(labels.text("weights_axis", language))
+    ax.set_title(labels.text("weights_title", language), fontsize=10)
+    labels.localize_ticks(ax, language)
+    return ax
+
+
 def coefficients(
     table: pd.DataFrame, ax: plt.Axes, *, truth: dict[str, float] | None = None, title: str = "", language: str = "en"
 ) -> plt.Axes:
@@ -447,27 +474,38 @@ def power(study: PowerCurve, ax: plt.Axes | None = None, *, language: str = "en"
 
 
 def coverage(study: CoverageStudy, ax: plt.Axes | None = None, *, language: str = "en") -> plt.Figure:
-    """Coverage of the Wald and profile-likelihood intervals per model term, ±2 Monte Carlo SE.
+    """Coverage of the three intervals per model term, ±2 Monte Carlo SE, with the target band shaded.
 
-    ``study``: :func:`helpers.analysis.simulation.coverage_study` (its ``terms`` at its ``level``);
-    ``ax``: a new 6.5 x 4 in figure when None (laid out tight). Returns the figure.
+    Wald and profile likelihood at the ML dispersion (glm.nb's) in greys, the reported interval
+    (Cox-Reid dispersion, t on n - p df) in the accent colour.
+    ``study``: :func:`helpers.analysis.simulation.coverage_study` (its ``terms`` at its ``level``, its
+    ``check.target``); ``ax``: a new 6.5 x 4.2 in figure when None (laid out tight). Returns the figure.
     """
     labels.check_language(language)
     new = ax is None
     if new:
-        _, ax = plt.subplots(figsize=(6.5, 4))
-    level, study = study.level, study.terms
+        _, ax = plt.subplots(figsize=(6.5, 4.2))
+    level, target, study = study.level, study.check.target, study.terms
     kinds = {
-        "wald": (labels.text("wald", language), style.ACCENT),
-        "profile": (labels.text("profile_likelihood", language), style.GREY),
+        "wald": (labels.text("wald", language), "#999999", "s"),
+        "profile": (labels.text("profile_likelihood", language), style.GREY, "D"),
+        "cox_reid_t": (labels.text("cox_reid_t", language), style.ACCENT, "o"),
     }
+    low, high = (labels.percent(v, language) for v in target)
+    ax.axvspan(
+        *target,
+        color=style.ACCENT,
+        alpha=0.08,
+        lw=0,
+        label=labels.text("coverage_target", language, low=low, high=high),
+    )
     y = np.arange(len(study))
-    for i, (kind, (label, colour)) in enumerate(kinds.items()):
+    for i, (kind, (label, colour, marker)) in enumerate(kinds.items()):
         ax.errorbar(
             study[f"coverage_{kind}"],
-            y + (i - 0.5) * 0.3,
+            y + (i - 1) * 0.22,
             xerr=2 * study[f"coverage_{kind}_mc_se"],
-            fmt="o",
+            fmt=marker,
             color=colour,
             capsize=3,
             label=label,
@@ -506,8 +544,10 @@ def event_study(
     language: str = "en",
 ) -> plt.Axes:
     """Event-study plot: one series per estimator (``tables``: name -> table indexed by event time with
-    estimate, low, high, reference), 95 % intervals as error bars, pre-periods shaded, the reference
-    period marked with an open symbol at 0, the true effects (synthetic data) as a dashed line."""
+    estimate, low, high, reference), 95 % intervals as error bars (the jackknife ones, ``low_jk``/``high_jk``,
+    where a table has them), pre-periods shaded, the reference period marked with an open symbol at 0, the
+    true effects (synthetic data) as a dashed line. The first table's simultaneous 95 % band (``band_low``,
+    ``band_high``), where it has one, is drawn behind its intervals as a light bar."""
     labels.check_language(language)
     colours = ["#1f4e79", "#c0392b", "#2e7d32", "#8e44ad"]
     width = 0.18 * (len(tables) - 1)
@@ -529,10 +569,22 @@ def event_study(
         x = t.index.to_numpy(dtype=float) + (i * 0.18 - width / 2 if len(tables) > 1 else 0)
         est = t.loc[~t["reference"]]
         xe = est.index.to_numpy(dtype=float) + (i * 0.18 - width / 2 if len(tables) > 1 else 0)
+        if i == 0 and {"band_low", "band_high"} <= set(t.columns) and est["band_low"].notna().any():
+            ax.bar(
+                xe,
+                est["band_high"] - est["band_low"],
+                bottom=est["band_low"],
+                width=0.16,
+                color=colours[0],
+                alpha=0.18,
+                zorder=1,
+                label=labels.text("simultaneous_band", language, name=name),
+            )
+        lo, hi = ("low_jk", "high_jk") if "low_jk" in t.columns and est["low_jk"].notna().any() else ("low", "high")
         ax.errorbar(
             xe,
             est["estimate"],
-            yerr=[est["estimate"] - est["low"], est["high"] - est["estimate"]],
+            yerr=[est["estimate"] - est[lo], est[hi] - est["estimate"]],
             fmt="o",
             ms=4,
             capsize=2,
@@ -572,3 +624,46 @@ def event_study(
     ax.grid(alpha=0.3)
     labels.localize_ticks(ax, language)
     return ax
+
+
+def honest(sensitivity, axes=None, *, language: str = "en") -> plt.Figure:
+    """The Rambachan & Roth sensitivity (``adoption.HonestSensitivity``) on two axes: the robust 95 % sets by
+    relative magnitude Mbar (left) and by smoothness M (right), each beside the original interval under exact
+    parallel trends, with 0 marked and the breakdown value (where there is one) as a dotted line. Without
+    ``axes`` a figure of two panels is made and laid out; returns the figure."""
+    labels.check_language(language)
+    made = axes is None
+    if made:
+        _, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    panels = (
+        (sensitivity.relative_magnitudes, "Mbar", sensitivity.breakdown_rm, "honest_rm"),
+        (sensitivity.smoothness, "M", sensitivity.breakdown_sd, "honest_sd"),
+    )
+    for ax, (table, _name, breakdown, key) in zip(axes, panels, strict=True):
+        xs = list(range(len(table) + 1))
+        ticks = [labels.text("honest_original", language)] + [labels.number(f"{m:g}", language) for m in table.index]
+        lows = [sensitivity.original[0], *table["lb"]]
+        highs = [sensitivity.original[1], *table["ub"]]
+        for x, lo, hi in zip(xs, lows, highs, strict=True):
+            ax.plot([x, x], [lo, hi], color="#555555" if x == 0 else "#1f4e79", lw=3, solid_capstyle="butt")
+        ax.axhline(0, color="#c0392b", lw=0.8, ls="--")
+        if breakdown is not None and np.isfinite(breakdown):
+            pos = float(np.interp(breakdown, list(table.index), xs[1:]))
+            ax.axvline(
+                pos,
+                color="#333333",
+                lw=0.8,
+                ls=":",
+                label=labels.text("honest_breakdown", language, value=labels.number(f"{breakdown:.2g}", language)),
+            )
+            ax.legend(fontsize=8, loc="upper left")
+        ax.set_xticks(xs)
+        ax.set_xticklabels(ticks, fontsize=8)
+        ax.set_xlabel(labels.text(key, language))
+        ax.set_ylabel(labels.text("honest_axis", language))
+        ax.grid(alpha=0.3)
+        labels.localize_ticks(ax, language)
+    fig = axes[0].figure
+    if made:
+        fig.tight_layout()
+    return fig

@@ -217,13 +217,18 @@ def write_results(name: str, results: KeyResults, *, synthetic: bool, parameters
 
     ``results`` is the family's typed key results (``helpers.results``): its class must be the one
     declared for ``name``, and what is written is read back into it before the file is replaced.
+    ``inputs`` lists the raw files this process read (``helpers.data.provenance.read_files``: directly,
+    or through the processed data of the runs it reads), each with its synthetic flag from the manifest.
 
     No time stamp: the same inputs give the same bytes (the run manifest records when each run ran)."""
+    from helpers.data import provenance
+
     doc = {
         "name": name,
         "synthetic": bool(synthetic),
         "note": SYNTHETIC_MARK if synthetic else "computed from real data",
         "parameters": parameters or {},
+        "inputs": [{"file": f"data/raw/{rel}", "synthetic": flag} for rel, flag in provenance.read_files()],
         "results": _results_json(name, results),
     }
     return _shown(files.write_json(paths.results() / f"{name}.json", doc))
@@ -264,25 +269,6 @@ def written(run: str | None = None):
         names = ", ".join(f"`{stem}` ({', '.join(exts)})" for stem, exts in stems.items())
         lines.append(f"- {label}, `{paths.relative(folder)}/`: {names}")
     return Markdown("\n".join(lines))
-
-
-def relative_papermill_paths(notebook: Path):
-    """Rewrite the absolute input and output paths papermill records in an executed notebook's
-    metadata as paths relative to the project, so no output names the machine it ran on; returns the
-    notebook as rewritten (the pipeline exports its HTML from it without reading the file again)."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    meta = nb.metadata.get("papermill", {})
-    changed = False
-    for key in ("input_path", "output_path"):
-        value = meta.get(key)
-        if value and Path(value).is_absolute():
-            meta[key] = paths.relative(Path(value))
-            changed = True
-    if changed:
-        files.write_text(notebook, nbformat.writes(nb))
-    return nb
 
 
 def key_values(values, *, name: str = "value", percent: tuple[str, ...] = ()) -> pd.DataFrame:

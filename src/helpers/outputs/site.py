@@ -44,7 +44,7 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import results
@@ -63,11 +63,20 @@ PRINT_WIDTH_PX = 1000
 QUESTION = (
     "From 2009 on, Danish municipalities moved citizen services (borgerservice) into their public libraries. "
     "Did the kommuner whose libraries took on more of these services see more library use per inhabitant? "
-    "The notebooks clean three survey rounds (2009, 2011, 2014) of how libraries cooperate with borgerservice, "
+    "The notebooks clean {rounds} of how libraries cooperate with borgerservice, "
     "compare the rounds, and model cooperation against library use from Statistics Denmark."
 )
 TITLE = "Borgerservice in Danish public libraries: report"
 EXPORTS = "exports"  # the subfolder of 05_export_data's processed folder with the files for Stata, SPSS, R
+_NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def question(rounds) -> str:
+    """The overview's question, naming the survey rounds of the config that ran (from the run manifest)."""
+    years = sorted(int(y) for y in rounds)
+    count = _NUMBERS[len(years)] if len(years) < len(_NUMBERS) else str(len(years))
+    listed = f" ({', '.join(map(str, years))})" if years else ""
+    return QUESTION.format(rounds=f"{count} survey round{'s' if len(years) != 1 else ''}{listed}")
 
 
 @dataclass
@@ -92,10 +101,16 @@ class Summary:
     sentences: list[str] | None  # None: no results JSON, or (``problem``) a layout the brief does not know
     problem: str | None = None
     title: str = ""
+    inputs: tuple = ()  # the raw files the run read (helpers.results.RawInput), from its results JSON
 
     @property
     def failed(self) -> bool:
-        return self.status not in VOUCHING
+        return self.status not in (*VOUCHING, "not covered")
+
+    @property
+    def not_covered(self) -> bool:
+        """The run's data do not cover its years: skipped with the reason (``error``), not failed."""
+        return self.status == "not covered"
 
 
 @dataclass(frozen=True)
@@ -282,18 +297,44 @@ def _summary(run: dict, page: str | None, doc: Results | None, title: str = "") 
         return Summary(run["id"], page, True, status, error, None, title=title)
     if isinstance(doc, Unreadable):
         return Summary(run["id"], page, doc.synthetic, status, error, None, problem=doc.problem, title=title)
+    inputs = _inputs(doc)
     try:
         said = brief.sentences(doc)
     except (KeyError, ValueError, TypeError) as exc:  # a results layout the brief does not know: say so
-        return Summary(run["id"], page, _synthetic(doc), status, error, None, problem=str(exc), title=title)
-    return Summary(run["id"], page, _synthetic(doc), status, error, said, title=title)
+        return Summary(
+            run["id"], page, _synthetic(doc), status, error, None, problem=str(exc), title=title, inputs=inputs
+        )
+    return Summary(run["id"], page, _synthetic(doc), status, error, said, title=title, inputs=inputs)
 
 
-def _data_files() -> list[dict]:
-    return [
-        {"path": rel, "synthetic": entry.synthetic, "source": str(entry.source)}
-        for rel, entry in sorted(provenance.load().items())
+def _inputs(doc: Results | None) -> tuple:
+    """The raw files a run read, from its results JSON (typed or not)."""
+    if isinstance(doc, Document):
+        return doc.inputs
+    if isinstance(doc, dict):
+        return tuple(results.RawInput(str(i["file"]), i.get("synthetic")) for i in doc.get("inputs") or [])
+    return ()
+
+
+def _data_files(summaries: list[Summary]) -> tuple[list[dict], list[str]]:
+    """The raw files the runs read (with their manifest entry and how many runs read each), and the raw files
+    no run read (an example a real export replaced, say), from the runs' results JSON and the data manifests."""
+    entries = provenance.load()
+    read: dict[str, int] = {}
+    for s in summaries:
+        for i in s.inputs:
+            rel = i.file.removeprefix("data/raw/")
+            read[rel] = read.get(rel, 0) + 1
+    used = [
+        {
+            "path": rel,
+            "synthetic": entries[rel].synthetic if rel in entries else None,
+            "source": str(entries[rel].source) if rel in entries else "not in the data manifest",
+            "runs": n,
+        }
+        for rel, n in sorted(read.items())
     ]
+    return used, [rel for rel in sorted(entries) if rel not in read]
 
 
 def _executed(run: dict, reports: Path) -> Path | None:
@@ -334,6 +375,8 @@ class Built:
     not_current: list[Output]
     synthetic: bool
     docs: dict
+    question: str = ""
+    data_files: list[dict] = field(default_factory=list)
 
 
 def _build(root: Path) -> Built:
@@ -378,9 +421,19 @@ def _build(root: Path) -> Built:
     runs = {s.run: s for s in summaries}
 
     common = {"synthetic": any_synthetic, "manifest": manifest, "runs": runs}
+    data_files, unread = _data_files(summaries)
+    rounds = (manifest.get("config") or {}).get("rounds") or {}
     files.write_text(
         root / "index.html",
-        _page("index.html.j2", TITLE, question=QUESTION, data_files=_data_files(), summaries=summaries, **common),
+        _page(
+            "index.html.j2",
+            TITLE,
+            question=question(rounds),
+            data_files=data_files,
+            unread=unread,
+            summaries=summaries,
+            **common,
+        ),
     )
     shown_not_current = [o for o in not_current if not o.name.startswith("reports/results/")]
     files.write_text(
@@ -419,7 +472,19 @@ def _build(root: Path) -> Built:
         Page("references.html", "References", any_synthetic),
     ]
     files.write_json(root / "pages.json", [p.__dict__ for p in pages])
-    return Built(root, manifest, pages, figures, tables, summaries, not_current, any_synthetic, docs)
+    return Built(
+        root,
+        manifest,
+        pages,
+        figures,
+        tables,
+        summaries,
+        not_current,
+        any_synthetic,
+        docs,
+        question(rounds),
+        data_files,
+    )
 
 
 def _copy(o: Output, root: Path, kind: str, rel: str) -> str:
@@ -699,7 +764,7 @@ def _short_report(built: Built, tmp: Path) -> Path:
     page = render.render(
         "report/short.html.j2",
         title="Borgerservice in Danish public libraries: short report",
-        question=QUESTION,
+        question=built.question,
         summaries=[s for s in built.summaries if not s.failed and s.sentences],
         unvouched=[s for s in built.summaries if s.failed],
         figures=figures,
@@ -707,7 +772,7 @@ def _short_report(built: Built, tmp: Path) -> Path:
         flags=_quality_flags(built),
         cleaning=_cleaning(built),
         not_current=built.not_current,
-        data_files=_data_files(),
+        data_files=built.data_files,
         site="../site/",
         **_frame(built.manifest, built.synthetic),
     )

@@ -8,9 +8,11 @@ covariance shows up here without an edit.
 statsmodels fits are read as notebook 03's typed fits (``helpers.analysis.models``: NegBinFit,
 PoissonHC3Fit, ChangeFit, OrdinalFit) or as bare statsmodels results: estimates, standard errors,
 p-values and intervals from the fit (a typed fit's from the covariance it carries, e.g. the true
-HC3 of the Poisson check), the NB dispersion from ``NegBinFit.alpha``, the Pearson statistic,
-R² and AIC from the statsmodels result inside. :func:`model_usage_tables` builds notebook 03's
-tables.
+HC3 of the Poisson check, or the negative binomial's Cox-Reid t intervals), the NB dispersions
+from ``NegBinFit.alpha`` (ML) and ``alpha_cox_reid``, the reference distribution of the intervals
+(``models.interval_label``), the Pearson statistic, R² and AIC from the statsmodels result inside.
+With ``family``, the CSV has the Holm and Benjamini-Hochberg adjusted p-values of each fit's
+family of tests beside the raw ones. :func:`model_usage_tables` builds notebook 03's tables.
 
 Layout and HTML/LaTeX come from great_tables (Posit's table library, MIT); Word from python-docx.
 great_tables writes no .docx, and statsmodels' ``summary_col`` neither exponentiates nor shows
@@ -18,7 +20,9 @@ intervals, so the cells are built here from the fits and handed to those two wri
 
 pyfixest fits (``feols``/``fepois``, notebook 04's PPML two-way fixed-effects models) are read
 through :class:`FixestFit`: estimates, standard errors, p-values and intervals from ``fit.tidy()``
-(pyfixest's own intervals: t with the fit's ``_df_t`` degrees of freedom, G - 1 when clustered), N
+(pyfixest's own: **normal (z)** for ``fepois`` and ``feglm``, t with the fit's ``_df_t`` degrees of
+freedom for ``feols``, as pyfixest's ``get_inference`` decides by the fit's ``_method``; the column
+``Pr(>|t|)`` keeps its name either way, so the label says which), N
 from ``_N``, the covariance as pyfixest records it (``_vcov_type_detail``, ``_clustervar``), the
 fixed effects as yes/no rows, the log-likelihood and deviance (both equal statsmodels' Poisson GLM
 with the fixed effects as dummies). pyfixest's ``_pseudo_r2`` is not shown: its null model is a
@@ -46,13 +50,17 @@ FIT_ROWS = (
     "N",
     "clusters",
     "NB dispersion \u03b1",
+    "NB dispersion \u03b1 (Cox-Reid)",
     "Pearson \u03c7\u00b2/df",
     "log-likelihood",
     "deviance",
     "AIC",
     "R\u00b2",
     "standard errors",
+    "intervals",
 )
+# The cooperation terms of a count model: one family of tests (helpers.analysis.models.FAMILY_IN_WORDS)
+COOPERATION_FAMILY = r"^C\(model|^score$|^d_score$"
 # Fixed effects (pyfixest's ``| a + b``) are shown as yes/no rows: variable -> label.
 FIXED_EFFECTS = {"kommunekode": "kommune (library unit)", "year": "year"}
 # The constant of a model of rates with an exposure, exponentiated, is not a ratio but the rate of the reference
@@ -134,8 +142,9 @@ class FixestFit:
 
     Fields: ``params`` (estimates by term), ``bse``, ``pvalues``, ``ci`` (95 % interval, one row per term),
     ``nobs``, ``llf`` and ``deviance`` (NaN when the fit has none), ``fixed_effects`` and ``clustervar`` (variable
-    names), ``clusters`` (G, None when not clustered), ``df_t`` (the t degrees of freedom of the intervals),
-    ``vcov_type`` (pyfixest's name of the covariance, e.g. "CRV1").
+    names), ``clusters`` (G, None when not clustered), ``df_t`` (the fit's t degrees of freedom), ``vcov_type``
+    (pyfixest's name of the covariance, e.g. "CRV1"), ``distribution`` of the intervals and p-values ("z" for a
+    Poisson or other GLM fit, "t" for OLS, as pyfixest computes them).
 
     Made by :meth:`read` from the fit, and only there: ``tidy()`` for the estimates and intervals, ``_N``,
     ``_G``, ``_vcov_type_detail``/``_clustervar``, ``_fixef``, ``_loglik``, ``deviance``, ``_df_t``. pyfixest has
@@ -156,6 +165,7 @@ class FixestFit:
     clusters: int | None
     df_t: int
     vcov_type: str
+    distribution: str = "t"
 
     @classmethod
     def read(cls, fit) -> FixestFit:
@@ -181,14 +191,20 @@ class FixestFit:
             clusters=int(np.min(fit._G)) if clustervar and len(getattr(fit, "_G", [])) else None,
             df_t=int(fit._df_t),
             vcov_type=str(fit._vcov_type_detail),
+            distribution="z" if str(getattr(fit, "_method", "feols")).startswith(("fepois", "feglm")) else "t",
         )
 
     def conf_int(self):
         return self.ci
 
     @property
+    def interval_words(self) -> str:
+        """What the intervals and p-values are: "normal (z)" or "t with 35 df"."""
+        return "normal (z)" if self.distribution == "z" else f"t with {self.df_t} df"
+
+    @property
     def covariance(self) -> str:
-        interval = f"(pyfixest; intervals t with {self.df_t} df)"
+        interval = f"(pyfixest; intervals and p-values {self.interval_words})"
         if self.clustervar:
             return f"{self.vcov_type} clustered by {', '.join(self.clustervar)} {interval}"
         names = {"iid": "model-based (iid)", "hetero": "heteroskedasticity-robust (HC1)"}
@@ -237,13 +253,24 @@ def event_time_labels(window) -> dict[str, str]:
     return {f"pre{-lo}": f"event time \u2264 \u2212{-lo} (binned)", f"post{hi}": f"event time \u2265 +{hi} (binned)"}
 
 
-def adoption_twfe_table(estimates, spec) -> RegressionTable:
+def adoption_twfe_table(estimates, spec, wild: dict | None = None) -> RegressionTable:
     """Notebook 04's two-way fixed-effects Poisson fits side by side, as rate ratios: the static effect and the
     event study of ``estimates`` (``adoption.Estimates``), titled with the treatment and rounds of ``spec``
-    (``adoption.PanelSpec``)."""
+    (``adoption.PanelSpec``); the notes state the estimand in words and, given ``wild`` (``adoption.twfe_wild``),
+    the wild score bootstrap interval of the static effect beside its CRV1 one."""
+    from helpers.analysis.adoption import ESTIMANDS
     from helpers.results.adoption import TREATMENT_WORDS
 
     event = estimates.twfe
+    extra = [f"Estimand: {ESTIMANDS['twfe']}."]
+    if wild and "static" in wild:
+        w = wild["static"]
+        r = w.table.iloc[0]
+        extra.append(
+            f"Few clusters: the {w.method}, gives the static effect a 95 % interval of "
+            f"[{np.exp(r['low_wild']):.3f}, {np.exp(r['high_wild']):.3f}] (rate ratio) and p = {r['p_wild']:.3f}, "
+            f"against CRV1 [{np.exp(r['low']):.3f}, {np.exp(r['high']):.3f}], p = {r['p']:.3f}."
+        )
     return regression_table(
         {"static (one effect)": estimates.static, "event study": event},
         scale="rate ratio",
@@ -253,7 +280,8 @@ def adoption_twfe_table(estimates, spec) -> RegressionTable:
         notes=[
             "Poisson (PPML) of the loans count with kommune and year fixed effects and log population as offset: "
             f"rate ratios of loans per inhabitant. Event time {-1 - event.anticipation} (the last year before "
-            "adoption) is the reference (rate ratio 1); the endpoints bin all earlier or later years."
+            "adoption) is the reference (rate ratio 1); the endpoints bin all earlier or later years.",
+            *extra,
         ],
     )
 
@@ -278,11 +306,12 @@ def _fit_stats(result) -> dict[str, float | str]:
             stats["deviance"] = result.deviance
         stats["standard errors"] = result.covariance
         return stats
-    from helpers.analysis.models import NegBinFit
+    from helpers.analysis.models import NegBinFit, interval_label
 
     fit = getattr(result, "result", result)  # the statsmodels result, inside a typed fit or bare
     if isinstance(result, NegBinFit):
         stats["NB dispersion \u03b1"] = float(result.alpha)
+        stats["NB dispersion \u03b1 (Cox-Reid)"] = float(result.alpha_cox_reid)
     if hasattr(fit, "resid_pearson") and hasattr(fit, "df_resid") and hasattr(fit, "family"):
         stats["Pearson \u03c7\u00b2/df"] = float(np.sum(np.asarray(fit.resid_pearson) ** 2) / fit.df_resid)
     if np.isfinite(getattr(fit, "llf", np.nan)):
@@ -292,6 +321,7 @@ def _fit_stats(result) -> dict[str, float | str]:
     if hasattr(fit, "rsquared"):
         stats["R\u00b2"] = float(fit.rsquared)
     stats["standard errors"] = covariance_label(result)
+    stats["intervals"] = interval_label(result)
     return stats
 
 
@@ -421,6 +451,7 @@ def regression_table(
     term_labels: dict[str, str] | None = None,
     fixed_effects: dict[str, str] = FIXED_EFFECTS,
     scale: str | None = None,
+    family: str | None = None,
 ) -> RegressionTable:
     """A table of several fits (dict name -> statsmodels result or pyfixest fit) side by side.
 
@@ -429,7 +460,10 @@ def regression_table(
     yes/no rows, and so are a pyfixest fit's fixed effects (``fixed_effects``: variable -> label).
     ``cut_points`` (fit name -> series) adds an ordinal model's cut points, which are shown on their
     own scale without intervals. ``term_labels`` (parameter -> label) overrides :func:`term_label`;
-    ``scale`` names the exponentiated estimate (default "IRR").
+    ``scale`` names the exponentiated estimate (default "IRR"). ``family``: a regular expression of
+    the parameter names that form one family of tests in each fit (e.g. :data:`COOPERATION_FAMILY`);
+    the tidy table then has their Holm (``p_holm``) and Benjamini-Hochberg (``p_bh``) adjusted
+    p-values beside the raw ``p_value`` (``helpers.analysis.multiplicity``; NaN for the other terms).
     """
     fits = {name: _adapt(res) for name, res in fits.items()}
     labels = term_labels or {}
@@ -474,6 +508,8 @@ def regression_table(
             )
         stats[name] = _fit_stats(res)
     est = pd.DataFrame(rows)
+    if family is not None:
+        est = _adjust_families(est, family)
     names = list(fits)
     # tidy: estimates, then fit statistics, one row per model and statistic
     fit_rows = [
@@ -540,11 +576,33 @@ def regression_table(
     for stat in FIT_ROWS:
         if any(stat in stats[n] for n in names):
             cells.append({"section": "fit", "row": stat, **{n: _stat_text(stats[n].get(stat)) for n in names}})
-    se_note = "; ".join(f"{n}: {stats[n]['standard errors']}" for n in names)
-    all_notes = [f"{scale}s with 95 % confidence intervals in brackets. Standard errors: {se_note}.", *(notes or [])]
+    se_note = "; ".join(
+        f"{n}: {stats[n]['standard errors']}"
+        + (f", intervals {stats[n]['intervals']}" if "intervals" in stats[n] else "")
+        for n in names
+    )
+    all_notes = [f"{scale}s with 95 % confidence intervals in brackets. Standard errors: {se_note}."]
+    if family is not None:
+        all_notes.append(
+            "The CSV gives each p-value raw and adjusted within its family (the cooperation terms of one model): "
+            "Holm (familywise error) and Benjamini-Hochberg (false discovery rate)."
+        )
     if (est["term"] == BASELINE_ROW).any():
         all_notes.insert(1, BASELINE_NOTE)
+    all_notes += notes or []
     return RegressionTable(title, tidy, pd.DataFrame(cells), all_notes)
+
+
+def _adjust_families(est: pd.DataFrame, family: str) -> pd.DataFrame:
+    """``est`` with ``p_holm`` and ``p_bh``: each fit's terms matching ``family`` adjusted as one family."""
+    from helpers.analysis import multiplicity
+
+    est = est.assign(p_holm=np.nan, p_bh=np.nan)
+    member = est["parameter"].str.contains(family) & est["p_value"].notna()
+    for name, rows in est[member].groupby("model", sort=False):
+        adjusted = multiplicity.adjust(rows["p_value"], f"the cooperation terms of {name}").table
+        est.loc[rows.index, ["p_holm", "p_bh"]] = adjusted[["p_holm", "p_bh"]].to_numpy()
+    return est
 
 
 def _stat_text(value) -> str:
@@ -613,12 +671,14 @@ def model_usage_tables(fits, change, ordinal) -> ModelUsageTables:
         year: regression_table(
             r.fits,
             title=f"{outcome.capitalize()} per inhabitant by cooperation model, survey {year} (usage {r.usage_year})",
+            family=COOPERATION_FAMILY,
         )
         for year, r in fits.rounds.items()
     }
     change_table = regression_table(
         {"first difference": change},
         exponentiate=False,
+        family=COOPERATION_FAMILY,
         title=f"Change in log {outcome} per inhabitant, {change.first} to {change.last}",
     )
     ordinal_table = regression_table(

@@ -1,23 +1,44 @@
 """What each exported variable is, and what its codes mean: the description the exports and the dictionary share.
 
-Variables are described once, here (label, kind, value-label set, missing-value rule):
-:data:`SURVEY_VARIABLES`, :data:`PANEL_VARIABLES` and :data:`ANALYSIS_VARIABLES`, by table in
-:data:`TABLES`. Value labels of survey items come from the codebooks through
+Variables are described once, here (label, kind, value-label set, missing-value rule, and the
+input its values come from): :data:`SURVEY_VARIABLES`, :data:`PANEL_VARIABLES`,
+:data:`ANALYSIS_VARIABLES` and, built for the rounds in use, :func:`kommune_year_variables`, by table
+in :data:`TABLES`. Value labels of survey items come from the codebooks through
 :func:`helpers.data.survey.load_codebook` (the inverse of each codebook's label sets, and its
 ``model_labels``); the package's own code lists label the rest (:func:`value_label_sets`).
 
 :mod:`helpers.outputs.exports` encodes and writes the tables from this description, and
 :mod:`helpers.outputs.dictionary` documents them from it; neither imports the other for it (the
 exports write the dictionary beside their files, so the dictionary must not need the exports).
+
+**Provenance.** Each variable names its ``origin``: reference data (real), a survey round's export,
+a usage source (real or synthetic per outcome), or ``derived`` (computed by the package from the
+variables named in ``inputs``, or set by it: a round, a flag). :func:`resolve` turns the origins
+into each variable's provenance in one export (real, synthetic or derived, with a note saying
+from what), given the :class:`Sources` of that export: which raw file each round and each usage
+outcome came from and whether it is synthetic.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from helpers.core import cooperation
 from helpers.core.cooperation import DEFAULT_ORDERING
-from helpers.core.vocabulary import FreeTextPolicy, MeasureLevel, QualityFlagKind, VariableKind, check_choice, choices
+from helpers.core.vocabulary import (
+    AdoptionCategory,
+    FreeTextPolicy,
+    MeasureLevel,
+    Provenance,
+    QualityFlagKind,
+    Treatment,
+    VariableKind,
+    VariableOrigin,
+    check_choice,
+    choices,
+)
 from helpers.data import reference, usage
 
 # --------------------------------------------------------------------------------------------
@@ -36,6 +57,12 @@ class Variable:
     ``missing``: when the value is missing, in words. ``source``: where it comes from (for variables
     not read from a survey export; those are described by the codebooks).
     ``measure``: the SPSS measurement level (:data:`~helpers.core.vocabulary.MeasureLevel`).
+    ``origin``: the input its values are read from (:data:`~helpers.core.vocabulary.VariableOrigin`):
+    ``reference`` (real reference data), ``survey`` (a round's export), ``usage`` (the source of the
+    usage outcome ``inputs[0]``) or ``derived`` (computed from the variables in ``inputs``, or, with no
+    inputs, set by the package: a round, a code, a flag).
+    ``inputs``: see ``origin``. ``rounds``: for ``survey``, the rounds it comes from (empty: every
+    round of its table).
     """
 
     name: str
@@ -45,16 +72,34 @@ class Variable:
     missing: str = "never missing"
     source: str = ""
     measure: MeasureLevel = "scale"
+    origin: VariableOrigin = "derived"
+    inputs: tuple[str, ...] = ()
+    rounds: tuple[int, ...] = ()
 
     def __post_init__(self):
         check_choice(f"variable {self.name}: kind", self.kind, VariableKind)
         check_choice(f"variable {self.name}: measure", self.measure, MeasureLevel)
+        check_choice(f"variable {self.name}: origin", self.origin, VariableOrigin)
+        if self.origin == "usage" and len(self.inputs) != 1:
+            raise ValueError(f"variable {self.name}: origin usage names its outcome in inputs; found {self.inputs}")
 
 
-def _v(name, label, kind, labels=None, missing="never missing", source="", measure=None) -> Variable:
+def _v(
+    name,
+    label,
+    kind,
+    labels=None,
+    missing="never missing",
+    source="",
+    measure=None,
+    *,
+    origin: VariableOrigin = "derived",
+    inputs: Sequence[str] = (),
+    rounds: Sequence[int] = (),
+) -> Variable:
     if measure is None:
         measure = "nominal" if kind in ("code", "yesno", "string") else "scale"
-    return Variable(name, label, kind, labels, missing, source, measure)
+    return Variable(name, label, kind, labels, missing, source, measure, origin, tuple(inputs), tuple(rounds))
 
 
 TASKS = {
@@ -67,6 +112,7 @@ TASKS = {
     "task_it_courses": "IT courses for citizens",
 }
 _ASKED = "missing when the round did not ask it (codebook `not_asked`) or the answer was blank"
+_SURVEY = {"origin": "survey"}
 
 SURVEY_VARIABLES: tuple[Variable, ...] = (
     _v("year", "Survey round (year)", "integer", source="the round (config/pipeline.yaml `rounds`)"),
@@ -76,8 +122,9 @@ SURVEY_VARIABLES: tuple[Variable, ...] = (
         "code",
         "kommune",
         source="the kommune name matched to the 98 kommuner (helpers.data.survey, config/aliases.yaml)",
+        **_SURVEY,
     ),
-    _v("kommune_navn", "Kommune name as written in the export", "string"),
+    _v("kommune_navn", "Kommune name as written in the export", "string", **_SURVEY),
     _v(
         "answered_by_kommunekode",
         "Kommune that answered on its behalf (Fanø by Esbjerg)",
@@ -85,14 +132,16 @@ SURVEY_VARIABLES: tuple[Variable, ...] = (
         "kommune",
         missing="missing when the kommune answered itself",
         source="the kommune name, by config/aliases.yaml `answered_by`",
+        **_SURVEY,
     ),
-    _v("respondent_role", "Position of the respondent", "code", "respondent_role", missing=_ASKED),
+    _v("respondent_role", "Position of the respondent", "code", "respondent_role", missing=_ASKED, **_SURVEY),
     _v(
         "model",
         "Cooperation model (2011 legend; 0 = did not answer)",
         "code",
         "model",
         missing="never missing in a round (0 = the model question was left blank)",
+        **_SURVEY,
     ),
     _v(
         "model_level",
@@ -102,25 +151,38 @@ SURVEY_VARIABLES: tuple[Variable, ...] = (
         missing="missing when model = 0",
         source="position of `model` in the codebook's `model_order`",
         measure="ordinal",
+        inputs=("model",),
     ),
-    *(_v(t, f"Library does borgerservice task: {what}", "yesno", "yesno", missing=_ASKED) for t, what in TASKS.items()),
-    _v("n_it_courses", "Number of IT courses held in the last year", "integer", missing=_ASKED),
+    *(
+        _v(t, f"Library does borgerservice task: {what}", "yesno", "yesno", missing=_ASKED, **_SURVEY)
+        for t, what in TASKS.items()
+    ),
+    _v("n_it_courses", "Number of IT courses held in the last year", "integer", missing=_ASKED, **_SURVEY),
     _v(
         "digital_strategy",
         "Library takes part in the kommune's digital strategy work",
         "code",
         "yes_no",
         missing=_ASKED,
+        **_SURVEY,
     ),
-    _v("org_change_planned", "Organisational changes expected next year", "code", "yes_no", missing=_ASKED),
+    _v(
+        "org_change_planned",
+        "Organisational changes expected next year",
+        "code",
+        "yes_no",
+        missing=_ASKED,
+        **_SURVEY,
+    ),
     _v(
         "comment",
         "Free-text comment, personal data replaced by placeholders",
         "string",
         missing="empty when no comment was given",
+        **_SURVEY,
     ),
-    _v("submitted_at", "Time the response was submitted", "datetime", missing=_ASKED),
-    _v("source_row", "Row of the response in the raw export file", "integer", source="the raw export"),
+    _v("submitted_at", "Time the response was submitted", "datetime", missing=_ASKED, **_SURVEY),
+    _v("source_row", "Row of the response in the raw export file", "integer", source="the raw export", **_SURVEY),
     _v(
         "synthetic",
         "Synthetic example data (1 = yes: not a finding)",
@@ -138,27 +200,58 @@ _OUTCOME_LABELS = {
     "expenditure": "Gross operating expenditure (DKK)",
 }
 _PANEL = "the usage panel (helpers.data.usage.build_panel)"
+# How the real loans count is made; the source publishes loans per inhabitant, not counts.
+LOANS_COUNT = (
+    "real loans: loans per inhabitant (Statistics Denmark) x the kommune's own 1 January population, summed "
+    "over the library unit, so **not a whole number**; count models take it as it is (Poisson/PPML: Stata "
+    "`poisson`, `ppmlhdfe`, R `fixest::fepois`; `glm.nb` and Stata's `nbreg` warn about non-integers, so round "
+    "it there and say so); missing after 2023 (no population). From the Statistics Denmark cache or the "
+    "synthetic panel, loans are counts as published, and the label says so"
+)
+RECONSTRUCTED_LOANS_LABEL = "Physical loans: per inhabitant x population (not a whole number)"
 
 
-def _outcome_variables(where: str, missing_extra: str = "") -> list[Variable]:
+def loans_labelled(described: Sequence[Variable], reconstructed: bool) -> tuple[Variable, ...]:
+    """``described`` with the label of ``loans`` saying how its count was made: per inhabitant x population
+    (the real per-capita file; not a whole number) or a count as the source publishes it (StatBank, synthetic)."""
+    label = RECONSTRUCTED_LOANS_LABEL if reconstructed else f"{_OUTCOME_LABELS['loans']}, count for the library unit"
+    return tuple(dataclasses.replace(v, label=label) if v.name == "loans" else v for v in described)
+
+
+def _count_label(outcome: str) -> str:
+    if outcome == "loans":
+        return RECONSTRUCTED_LOANS_LABEL  # the default source; loans_labelled() says otherwise for the others
+    return f"{_OUTCOME_LABELS[outcome]}, count for the library unit"
+
+
+def _outcome_variables(where: str, missing_extra: str = "", outcomes: Iterable[str] | None = None) -> list[Variable]:
     out = []
-    for o in usage.OUTCOMES:
+    for o in usage.OUTCOMES if outcomes is None else outcomes:
         what = _OUTCOME_LABELS[o]
         gap = "missing where the source has no value for the year (see `notes`)" + missing_extra
+        count_source = f"{where}; {usage.OUTCOME_UNITS[o]}" + (f"; {LOANS_COUNT}" if o == "loans" else "")
         out += [
+            _v(o, _count_label(o), "float", missing=gap, source=count_source, origin="usage", inputs=(o,)),
             _v(
-                o,
-                f"{what}, count for the library unit",
+                f"{o}_per_1000",
+                f"{what} per 1,000 inhabitants of the unit",
                 "float",
                 missing=gap,
-                source=f"{where}; {usage.OUTCOME_UNITS[o]}",
+                source=where,
+                inputs=(o, "population"),
             ),
-            _v(f"{o}_per_1000", f"{what} per 1,000 inhabitants of the unit", "float", missing=gap, source=where),
             _v(f"{o}_source", f"Source of {o}", "string", source=where),
             _v(f"{o}_synthetic", f"{o} is synthetic example data (1 = yes)", "yesno", "synthetic", source=where),
         ]
     return out
 
+
+def outcome_columns(outcome: str) -> tuple[str, ...]:
+    """The exported columns of one usage outcome: count, rate, source, synthetic flag."""
+    return (outcome, f"{outcome}_per_1000", f"{outcome}_source", f"{outcome}_synthetic")
+
+
+_REF = {"origin": "reference"}
 
 PANEL_VARIABLES: tuple[Variable, ...] = (
     _v(
@@ -166,31 +259,41 @@ PANEL_VARIABLES: tuple[Variable, ...] = (
         "Library unit (kommunekode of the serving kommune; 561 = Esbjerg + Fanø)",
         "code",
         "unit",
-        source=_PANEL,
+        source="the 97 library units (helpers.data.usage.unit_reference)",
+        **_REF,
     ),
     _v("year", "Calendar year of the usage", "integer", source=_PANEL),
-    _v("navn", "Name of the library unit", "string", source=_PANEL),
+    _v("navn", "Name of the library unit", "string", source="DAGI (data/raw/reference/geo)", **_REF),
     _v(
         "unit_members",
         "Kommuner in the unit (561,563 for Esbjerg + Fanø)",
         "string",
         source="helpers.data.usage.to_library_units",
+        **_REF,
     ),
-    _v("regionsnavn", "Region", "string", source="DAGI (data/raw/reference/geo)"),
+    _v("regionsnavn", "Region", "string", source="DAGI (data/raw/reference/geo)", **_REF),
     _v(
         "kommunegruppe",
         "DST kommunegruppe (2018 version)",
         "code",
         "kommunegruppe",
         source="data/raw/reference/context/doughnut",
+        **_REF,
     ),
-    _v("kommunegruppe_navn", "DST kommunegruppe, name", "string", source="data/raw/reference/context/doughnut"),
+    _v(
+        "kommunegruppe_navn",
+        "DST kommunegruppe, name",
+        "string",
+        source="data/raw/reference/context/doughnut",
+        **_REF,
+    ),
     _v(
         "merged_2007",
         "Kommune merged in the 2007 reform (1 = yes)",
         "yesno",
         "yesno",
         source="data/raw/reference/context/isds2023",
+        **_REF,
     ),
     _v(
         "population",
@@ -198,6 +301,7 @@ PANEL_VARIABLES: tuple[Variable, ...] = (
         "float",
         missing="missing after 2023 (no population data)",
         source="Statistics Denmark FOLK1A/BEF1A07 (data/raw/reference/dst)",
+        **_REF,
     ),
     _v("population_source", "Source of population", "string", source=_PANEL),
     *_outcome_variables(_PANEL),
@@ -240,6 +344,8 @@ def _from_survey(name: str, missing: str | None = None, **changes) -> Variable:
         m,
         changes.get("source", f"survey_<round>.{base.name}"),
         base.measure,
+        base.origin,
+        base.inputs,
     )
 
 
@@ -251,15 +357,17 @@ ANALYSIS_VARIABLES: tuple[Variable, ...] = (
         "code",
         "kommune",
         source="the 98 kommuner (helpers.data.reference)",
+        **_REF,
     ),
-    _v("kommune", "Kommune name (official)", "string", source="DAGI (data/raw/reference/geo)"),
-    _v("region", "Region (DAGI regionskode)", "code", "region", source="DAGI (data/raw/reference/geo)"),
+    _v("kommune", "Kommune name (official)", "string", source="DAGI (data/raw/reference/geo)", **_REF),
+    _v("region", "Region (DAGI regionskode)", "code", "region", source="DAGI (data/raw/reference/geo)", **_REF),
     _v(
         "kommunegruppe",
         "DST kommunegruppe (2018 version)",
         "code",
         "kommunegruppe",
         source="data/raw/reference/context/doughnut",
+        **_REF,
     ),
     _v(
         "merged_2007",
@@ -267,14 +375,22 @@ ANALYSIS_VARIABLES: tuple[Variable, ...] = (
         "yesno",
         "yesno",
         source="data/raw/reference/context/isds2023",
+        **_REF,
     ),
-    _v("areal_km2", "Land area, km2", "float", source="Danish Wikipedia via data/raw/reference/context/isds2023"),
+    _v(
+        "areal_km2",
+        "Land area, km2",
+        "float",
+        source="Danish Wikipedia via data/raw/reference/context/isds2023",
+        **_REF,
+    ),
     _v(
         "responded",
         "Kommune submitted a response in the round (1 = yes)",
         "yesno",
         "yesno",
         source="survey_<round> has a row for it",
+        **_SURVEY,
     ),
     _from_survey("answered_by_kommunekode"),
     _from_survey("model", missing=f"{_NOT_RESPONDED} (0 = responded but left the model question blank)"),
@@ -294,6 +410,7 @@ ANALYSIS_VARIABLES: tuple[Variable, ...] = (
         missing="missing when model is 0 or missing",
         source="helpers.analysis.models.score(model, ordering)",
         measure="ordinal",
+        inputs=("model",),
     ),
     _v(
         "score_swap23",
@@ -303,6 +420,7 @@ ANALYSIS_VARIABLES: tuple[Variable, ...] = (
         missing="missing when model is 0 or missing",
         source="helpers.analysis.models.score(model, cooperation.swap(ordering))",
         measure="ordinal",
+        inputs=("model",),
     ),
     _v(
         "cooperating",
@@ -311,6 +429,7 @@ ANALYSIS_VARIABLES: tuple[Variable, ...] = (
         "cooperating",
         missing="missing when model is 0 or missing",
         source="model in 1-4 (as helpers.analysis.compare.cooperation_table)",
+        inputs=("model",),
     ),
     *(_from_survey(t) for t in TASKS),
     _from_survey("n_it_courses"),
@@ -328,21 +447,27 @@ ANALYSIS_VARIABLES: tuple[Variable, ...] = (
         "code",
         "unit",
         source="helpers.data.usage.to_library_units",
+        **_REF,
     ),
     _v(
         "population",
         "Population of the library unit on 1 January of the usage year",
         "float",
-        missing="missing for Fanø (counted in Esbjerg's unit) and after 2023",
+        missing="missing for Fanø (counted in Esbjerg's unit), after 2023 and for a usage year outside the panel",
         source=_PANEL,
+        **_REF,
     ),
-    *_outcome_variables(_PANEL, "; missing for Fanø, whose use is counted in Esbjerg's row (library_unit 561)"),
+    *_outcome_variables(
+        _PANEL,
+        "; missing for Fanø, whose use is counted in Esbjerg's row (library_unit 561), and for a usage year "
+        "outside the panel",
+    ),
     _v(
         "outlier",
         "Loans value of the usage year flagged as suspicious (1 = yes)",
         "yesno",
         "yesno",
-        missing="missing for Fanø",
+        missing="missing for Fanø and for a usage year outside the panel",
         source="helpers.data.usage.QUALITY_FLAGS",
     ),
     _v(
@@ -369,11 +494,290 @@ ANALYSIS_VARIABLES: tuple[Variable, ...] = (
     ),
 )
 
+# --- the kommune x year analysis panel ---------------------------------------------------------
+TREATMENTS: tuple[Treatment, ...] = choices(Treatment)  # every treatment definition of notebook 04
+_TIMING = "helpers.analysis.adoption.dating.timing (as notebook 04)"
+
+
+def treatment_suffix(treatment: str) -> str:
+    """A treatment as a variable-name suffix: ``any``, ``staff``, ``level3plus`` (for "level3+")."""
+    return str(treatment).replace("+", "plus")
+
+
+def kommune_year_variables(rounds: Iterable[int], outcomes: Iterable[str] = ("loans",)) -> tuple[Variable, ...]:
+    """The variables of the kommune x year panel for survey ``rounds``: one ``model_<round>`` per round, and the
+    adoption timing under every treatment of :data:`TREATMENTS`. ``outcomes`` is ``()`` when the loans were left
+    out (a synthetic loans source in a real-only export)."""
+    rounds = sorted(int(r) for r in rounds)
+    models = tuple(f"model_{r}" for r in rounds)
+    loans = "loans" in tuple(outcomes)
+    flag = "missing when the unit has no timing (did not answer any round)"
+    per_treatment = []
+    for t in TREATMENTS:
+        sfx = treatment_suffix(t)
+        per_treatment += [
+            _v(
+                f"adoption_{sfx}",
+                f"Adoption timing, treatment {t}",
+                "code",
+                "adoption",
+                source=_TIMING,
+                inputs=models,
+            ),
+            _v(
+                f"g_{sfx}",
+                f"First treated year, treatment {t} (round timing; 0 = never)",
+                "integer",
+                source=f"{_TIMING}: g_round",
+                inputs=models,
+            ),
+            _v(
+                f"g_earliest_{sfx}",
+                f"Earliest possible first treated year, treatment {t} (0 = never)",
+                "integer",
+                source=f"{_TIMING}: g_earliest, the lower bound of the interval-censored adoption",
+                inputs=models,
+            ),
+            _v(
+                f"treated_{sfx}",
+                f"Treated this year (g > 0 and year >= g), treatment {t}",
+                "yesno",
+                "yesno",
+                missing=flag,
+                source="absorbing: treated from the first treated year on, whatever is reported later",
+                inputs=models,
+            ),
+            _v(
+                f"reversal_{sfx}",
+                f"Reports a lower level after a treated one, treatment {t}",
+                "yesno",
+                "yesno",
+                source=f"{_TIMING}: reversal",
+                inputs=models,
+            ),
+        ]
+    return (
+        PANEL_VARIABLES[0],
+        _v("year", "Calendar year of the loans series", "integer", source=_PANEL),
+        *(v for v in PANEL_VARIABLES if v.name in ("navn", "unit_members", "regionsnavn", "kommunegruppe")),
+        *(v for v in PANEL_VARIABLES if v.name == "merged_2007"),
+        next(v for v in PANEL_VARIABLES if v.name == "population"),
+        *(
+            (
+                _v(
+                    "loans",
+                    _count_label("loans"),
+                    "float",
+                    missing="missing where the source has no value for the year, and after 2023 (no population)",
+                    source=f"{_PANEL}; {LOANS_COUNT}",
+                    origin="usage",
+                    inputs=("loans",),
+                ),
+                _v(
+                    "loans_per_inhabitant",
+                    "Physical loans per inhabitant of the unit",
+                    "float",
+                    missing="missing where the source has no value (and for 561 after 2023)",
+                    source="the source's own rate (loans_per_1000 / 1,000)",
+                    inputs=("loans", "population"),
+                ),
+                *(v for v in PANEL_VARIABLES if v.name in ("loans_source", "loans_synthetic")),
+            )
+            if loans
+            else ()
+        ),
+        _v(
+            "has_population",
+            "1 January population known: exposure for count models (1 = yes)",
+            "yesno",
+            "yesno",
+            source="population not missing (data/raw/reference/dst ends in 2023)",
+        ),
+        _v(
+            "covid_year",
+            "COVID-19 closure year 2020-2021 (1 = yes)",
+            "yesno",
+            "yesno",
+            source="helpers.analysis.adoption.panel.COVID_YEARS",
+        ),
+        *(v for v in PANEL_VARIABLES if v.name in ("outlier", "quality_flag")),
+        *(
+            _v(
+                f"model_{r}",
+                f"Cooperation model reported in round {r} (561: Esbjerg's answer)",
+                "code",
+                "model",
+                missing=f"missing when the unit did not answer round {r} or left the model question blank",
+                source=f"survey_{r}.model, by library unit (helpers.analysis.adoption.dating.round_models)",
+                origin="survey",
+                rounds=(r,),
+            )
+            for r in rounds
+        ),
+        _v(
+            "round_in_force",
+            "Survey round in force this year (latest with round + offset <= year)",
+            "integer",
+            missing="missing before the usage year of the first round",
+            source="the pairing rule: a round describes its usage year (round + usage_year_offset) and later years, "
+            "until the next round's usage year",
+        ),
+        _v(
+            "model_in_force",
+            "Cooperation model reported at round_in_force",
+            "code",
+            "model",
+            missing="missing before the first round's usage year and when the unit did not answer that round",
+            source="model_<round_in_force>",
+            inputs=models,
+        ),
+        *per_treatment,
+        _v(
+            "survey_synthetic",
+            "A survey round is synthetic example data (1 = yes)",
+            "yesno",
+            "synthetic",
+            source="survey_<round>.synthetic (data/raw/survey/MANIFEST.yaml)",
+        ),
+        _v(
+            "synthetic",
+            "Any value in this row is synthetic example data (1 = yes: not a finding)",
+            "yesno",
+            "synthetic",
+            source="survey_synthetic or loans_synthetic",
+        ),
+    )
+
+
 TABLES = {
     "survey": SURVEY_VARIABLES,
     "usage_panel": PANEL_VARIABLES,
     "analysis": ANALYSIS_VARIABLES,
 }
+
+
+def tables(rounds: Iterable[int]) -> dict[str, tuple[Variable, ...]]:
+    """Every table's variables, the kommune x year panel's for ``rounds`` (:func:`kommune_year_variables`)."""
+    return {**TABLES, "kommune_year": kommune_year_variables(rounds)}
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance: real, synthetic or derived, variable by variable
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawSource:
+    """Where one input of an export comes from: ``label`` (a raw file under data/raw, or a usage source as
+    the panel names it) and whether it is ``synthetic`` example data."""
+
+    label: str
+    synthetic: bool
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The inputs of one export: ``survey`` (round -> its export), ``usage`` (outcome -> its source in the
+    usage panel) and ``reference`` (the reference data: real)."""
+
+    survey: Mapping[int, RawSource] = field(default_factory=dict)
+    usage: Mapping[str, RawSource] = field(default_factory=dict)
+    reference: RawSource = RawSource("data/raw/reference (Statistics Denmark, DAGI, SKAT, Wikipedia)", False)
+
+
+@dataclass(frozen=True)
+class VariableProvenance:
+    """One exported variable's provenance in one export.
+
+    ``provenance``: real, synthetic or derived (:data:`~helpers.core.vocabulary.Provenance`): read from
+    real or synthetic input, or computed by the package. ``synthetic``: whether any of its values rests
+    on synthetic input (a derived variable's inputs included). ``note``: the same in words, with the
+    raw file or source (the variable note in .dta and .sav).
+    """
+
+    provenance: Provenance
+    synthetic: bool
+    note: str
+
+
+def _word(synthetic: bool) -> Provenance:
+    return "synthetic" if synthetic else "real"
+
+
+def _years(years: Sequence[int]) -> str:
+    return ", ".join(map(str, years))
+
+
+def resolve(
+    described: Sequence[Variable], sources: Sources, rounds: Sequence[int] | None = None
+) -> dict[str, VariableProvenance]:
+    """Each variable's provenance in an export of ``described`` whose survey rounds are ``rounds`` (default:
+    every round of ``sources``). A derived variable is synthetic when one of its inputs (variables of the
+    same table) is."""
+    by_name = {v.name: v for v in described}
+    table_rounds = sorted(int(r) for r in (sources.survey if rounds is None else rounds))
+    out: dict[str, VariableProvenance] = {}
+
+    def one(v: Variable) -> VariableProvenance:
+        if v.name in out:
+            return out[v.name]
+        if v.origin == "reference":
+            r = sources.reference
+            p = VariableProvenance(_word(r.synthetic), r.synthetic, f"{_word(r.synthetic)}: {v.source or r.label}")
+        elif v.origin == "survey":
+            given = {y: sources.survey[y] for y in (v.rounds or table_rounds)}
+            synthetic = [y for y, s in given.items() if s.synthetic]
+            if len(given) == 1:
+                (y, s), *_ = given.items()
+                note = f"{_word(s.synthetic)}: survey export of {y}, {s.label}"
+            else:
+                real = [y for y in given if y not in synthetic]
+                parts = [
+                    f"synthetic in {_years(synthetic)}" if synthetic else "",
+                    f"real in {_years(real)}" if real else "",
+                ]
+                note = f"{_word(bool(synthetic))}: survey exports, " + "; ".join(p for p in parts if p)
+            p = VariableProvenance(_word(bool(synthetic)), bool(synthetic), note)
+        elif v.origin == "usage":
+            s = sources.usage[v.inputs[0]]
+            label = s.label.removeprefix(f"{_word(s.synthetic)}: ")
+            p = VariableProvenance(_word(s.synthetic), s.synthetic, f"{_word(s.synthetic)}: {v.inputs[0]} from {label}")
+        else:
+            missing = [i for i in v.inputs if i not in by_name]
+            if missing:
+                raise ValueError(f"variable {v.name}: derived from {missing}, which the table does not hold")
+            inputs = [one(by_name[i]) for i in v.inputs]
+            synthetic = any(i.synthetic for i in inputs)
+            if v.inputs:
+                names = v.inputs if len(v.inputs) <= 3 else (*v.inputs[:2], "...")
+                note = "derived from " + ", ".join(names) + (" (synthetic input)" if synthetic else "")
+            else:
+                note = "derived: set by the package" + (f" ({v.source})" if v.source else "")
+            p = VariableProvenance("derived", synthetic, note)
+        out[v.name] = p
+        return p
+
+    for v in described:
+        one(v)
+    return out
+
+
+def provenance_rule(v: Variable) -> str:
+    """How a variable's provenance is decided, in words (the dictionary's *provenance* column)."""
+    if v.origin == "reference":
+        return "real: reference data (data/raw/reference)"
+    if v.origin == "survey":
+        which = f"the {_years(v.rounds)} export" if v.rounds else "the round's export"
+        return f"real or synthetic, as {which} is recorded in data/raw/survey/MANIFEST.yaml"
+    if v.origin == "usage":
+        return (
+            f"real or synthetic, as the usage panel's `{v.inputs[0]}` source is (`{v.inputs[0]}_synthetic`; "
+            "real loans file, Statistics Denmark cache: real; example panel: synthetic)"
+        )
+    if v.inputs:
+        names = v.inputs if len(v.inputs) <= 3 else (*v.inputs[:2], "...")
+        return "derived from " + ", ".join(f"`{n}`" for n in names)
+    return "derived: set by the package"
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,12 +842,21 @@ def canonical_codes() -> dict[str, dict]:
         "respondent_role": {v: i for i, v in enumerate(survey.ROLES, start=1)},
         "yes_no": {v: i for i, v in enumerate(survey.YES_NO, start=1)},
         "quality_flag": {kind: i for i, kind in enumerate(choices(QualityFlagKind), start=1)},
+        "adoption": {category: i for i, category in enumerate(choices(AdoptionCategory), start=1)},
     }
 
 
 _QUALITY_FLAG_TEXT: dict[QualityFlagKind, str] = {
     "reporting_failure": "almost certainly not real use",
     "level_shift": "a jump that may be a reporting artefact",
+}
+
+
+_ADOPTION_TEXT: dict[AdoptionCategory, str] = {
+    "never treated": "not treated at any answered round (g = 0)",
+    "adopter": "treated from a later round on",
+    "always treated": "treated at the first round (no untreated year)",
+    "no answer": "answered no round",
 }
 
 
@@ -499,6 +912,7 @@ def value_label_sets(cbs: dict[int, object] | None = None, ordering=DEFAULT_ORDE
                     texts.setdefault(k, t)
         sets[name] = {code: texts.get(value, value) for value, code in codes[name].items()}
     sets["quality_flag"] = {code: f"{kind}: {_QUALITY_FLAG_TEXT[kind]}" for kind, code in codes["quality_flag"].items()}
+    sets["adoption"] = {code: f"{category}: {_ADOPTION_TEXT[category]}" for category, code in codes["adoption"].items()}
     sets["kommunegruppe"] = dict(reference.KOMMUNEGRUPPER)
     m = reference.load_municipalities()
     sets["kommune"] = dict(zip(m["kommunekode"].astype(int), m["navn"].astype(str), strict=False))

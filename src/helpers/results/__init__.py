@@ -9,7 +9,16 @@ modules here import nothing heavy, so reading results never imports a model libr
 
 from __future__ import annotations
 
-from helpers.results import adoption, compare, exports, models, reference, survey, usage  # noqa: F401 (register)
-from helpers.results.base import Document, KeyResults, document, families, family, load, read
+from helpers.results import (  # noqa: F401 (each family registers its class)
+    adoption,
+    compare,
+    exports,
+    models,
+    nonresponse,
+    reference,
+    survey,
+    usage,
+)
+from helpers.results.base import Document, KeyResults, RawInput, document, families, family, load, read
 
-__all__ = ["Document", "KeyResults", "document", "families", "family", "load", "read"]
+__all__ = ["Document", "KeyResults", "RawInput", "document", "families", "family", "load", "read"]

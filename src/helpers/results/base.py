@@ -65,14 +65,25 @@ class KeyResults:
 
 
 @dataclass(frozen=True)
+class RawInput:
+    """A raw file a run read: ``file`` (``data/raw/...``) and whether its manifest entry calls it ``synthetic``
+    (None: the file has no entry)."""
+
+    file: str
+    synthetic: bool | None
+
+
+@dataclass(frozen=True)
 class Document:
-    """A results file: the run's name, its synthetic flag and note, its parameters, its typed results."""
+    """A results file: the run's name, its synthetic flag and note, its parameters, its typed results, and the
+    raw files it read (``inputs``, in the order first read; empty in files written before they were recorded)."""
 
     name: str
     synthetic: bool
     note: str
     parameters: dict[str, Any]
     results: KeyResults
+    inputs: tuple[RawInput, ...] = ()
 
 
 def family(name: str) -> type[KeyResults]:
@@ -103,7 +114,11 @@ def document(doc: dict[str, Any]) -> Document:
     """A results document already parsed from JSON (name, synthetic, note, parameters, results) as a typed
     :class:`Document`; its results are validated against the class declared for its name."""
     results = family(doc["name"]).from_json(doc["results"])
-    return Document(doc["name"], bool(doc["synthetic"]), str(doc["note"]), dict(doc["parameters"]), results)
+    inputs = tuple(
+        RawInput(str(i["file"]), None if i.get("synthetic") is None else bool(i["synthetic"]))
+        for i in doc.get("inputs") or []
+    )
+    return Document(doc["name"], bool(doc["synthetic"]), str(doc["note"]), dict(doc["parameters"]), results, inputs)
 
 
 def load(name: str) -> Document:

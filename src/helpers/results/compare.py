@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from helpers.core.vocabulary import McNemarMethod
 from helpers.results.base import KeyResults
+from helpers.results.nonresponse import Bounds, ImputationSettings, Sensitivity, WeightSummary
 
 BOWKER_DF_CONVENTION = "informative pairs"  # df = pairs of models with at least one move between them
 BOWKER_DF_OTHER = "all pairs"  # df = k(k-1)/2 over the models reported in either round (statsmodels; R's mcnemar.test)
@@ -127,6 +128,39 @@ class ChangeCounts:
 
 
 @dataclass(frozen=True)
+class AdjustedTest:
+    """One test of a family with its raw and adjusted p-values.
+
+    Fields: ``key`` (``"bowker"``, ``"stuart_maxwell"``, ``"mcnemar_cooperation"``, ``"mcnemar_nonresponse"``);
+    ``test`` (its name in words); ``p`` (raw); ``p_holm`` (Holm, familywise error rate); ``p_bh``
+    (Benjamini-Hochberg, false discovery rate); both as R's ``p.adjust`` over the family.
+    """
+
+    key: str
+    test: str
+    p: float
+    p_holm: float
+    p_bh: float
+
+
+@dataclass(frozen=True)
+class FamilyOfTests:
+    """The family of tests a reader looks at together: ``name`` (which tests, in words), ``size`` (m of
+    the adjustment) and ``tests`` (:class:`AdjustedTest`, in table order)."""
+
+    name: str
+    size: int
+    tests: tuple[AdjustedTest, ...]
+
+    def of(self, key: str) -> AdjustedTest:
+        """The test with ``key``."""
+        for t in self.tests:
+            if t.key == key:
+                return t
+        raise KeyError(f"no test {key!r} in the family; tests: {[t.key for t in self.tests]}")
+
+
+@dataclass(frozen=True)
 class CompareResults(KeyResults):
     """What notebook 02_compare_rounds publishes about two rounds (``02_compare_<year_a>_<year_b>.json``).
 
@@ -142,7 +176,22 @@ class CompareResults(KeyResults):
     * ``transitions``: model in ``year_a`` -> model in ``year_b`` -> kommuner (those that answered both);
     * ``tests``: the paired tests (:class:`PairedTests`);
     * ``nonresponse_test``: McNemar's test of answered / did not answer in both rounds (all kommuner);
-    * ``change_by_ordering``: the change in level per ordering (the chosen one, then 2 and 3 swapped).
+    * ``change_by_ordering``: the change in level per ordering (the chosen one, then 2 and 3 swapped);
+    * ``family``: the four tests of this pair of rounds (Bowker, Stuart-Maxwell, McNemar on cooperation,
+      McNemar on non-response) with Holm and Benjamini-Hochberg adjusted p-values (:class:`FamilyOfTests`);
+    * ``sensitivity``: the key quantities under the four treatments of non-response (complete case,
+      bounds, weighted, imputed; :class:`~helpers.results.nonresponse.Sensitivity`), by key:
+      ``cooperating_a``, ``cooperating_b`` (the share of all kommuner that cooperate in each round),
+      ``started``, ``stopped`` (the share that moved from no cooperation to cooperation, and back) and
+      ``net_change`` (started minus stopped: the paired change in the share that cooperates);
+    * ``model_shares``: per round and model, the share of all kommuner with that model, four ways;
+    * ``transition_bounds``: model in ``year_a`` -> model in ``year_b`` -> (fewest, most) kommuner over
+      every completion of the missing answers (each cell on its own: the cells' extremes are not
+      reached by one completion together);
+    * ``mcnemar_bounds``: the smallest and largest p-value of McNemar's test on cooperation over the
+      completions (:class:`~helpers.results.nonresponse.Bounds`);
+    * ``weights``: the raking weights of each response pattern (each round; both rounds), summarised;
+    * ``imputation``: how the answers were imputed (m, iterations, seed, method).
     """
 
     prefix = "02_compare"
@@ -159,3 +208,10 @@ class CompareResults(KeyResults):
     tests: PairedTests
     nonresponse_test: McNemar
     change_by_ordering: dict[str, ChangeCounts]
+    family: FamilyOfTests
+    sensitivity: dict[str, Sensitivity]
+    model_shares: dict[int, dict[int, Sensitivity]]
+    transition_bounds: dict[int, dict[int, tuple[int, int]]]
+    mcnemar_bounds: Bounds
+    weights: tuple[WeightSummary, ...]
+    imputation: ImputationSettings

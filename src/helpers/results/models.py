@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from helpers.core.vocabulary import IntervalKind
 from helpers.results.base import KeyResults
+from helpers.results.nonresponse import Sensitivity
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,42 @@ class Flagged:
 
 
 @dataclass(frozen=True)
+class TermTest:
+    """One test of a family: the rate ratio ``irr`` with its 95 % interval ``low`` to ``high`` (the fit's reported
+    interval), the raw ``p`` and the family's Holm (``p_holm``) and Benjamini-Hochberg (``p_bh``) adjusted p."""
+
+    irr: float
+    low: float
+    high: float
+    p: float
+    p_holm: float
+    p_bh: float
+
+
+@dataclass(frozen=True)
+class TestFamily:
+    """The cooperation terms of one count model in one round, a family of tests (``helpers.analysis.multiplicity``).
+
+    ``name``: which tests belong together, in words; ``interval``: what the intervals and p-values
+    are (reference distribution, dispersion); ``tests``: by term.
+    """
+
+    name: str
+    interval: str
+    tests: dict[str, TermTest]
+
+
+@dataclass(frozen=True)
 class RoundFit:
     """The count models of one survey round.
 
     ``irr``: the negative binomial rate ratio of each cooperation model against none, by term;
     ``score_irr``: the rate ratio per level of cooperation (score model); ``alpha``, ``theta``: the
-    negative binomial dispersion (theta = 1/alpha, as glm.nb); ``theta_converged``; ``loglik``: its
-    log-likelihood; ``standard_errors``: what each fit's standard errors are, by fit name.
+    negative binomial dispersion by maximum likelihood (theta = 1/alpha, as glm.nb);
+    ``alpha_cox_reid``: the dispersion of the reported intervals (Cox-Reid adjusted profile
+    likelihood); ``theta_converged``; ``loglik``: its log-likelihood; ``standard_errors``: what each
+    fit's standard errors are, by fit name; ``families``: each fit's family of tests (its
+    cooperation terms, raw and adjusted p-values), by fit name.
     """
 
     irr: dict[str, float]
@@ -74,6 +104,8 @@ class RoundFit:
     theta_converged: bool
     loglik: float
     standard_errors: dict[str, str]
+    alpha_cox_reid: float
+    families: dict[str, TestFamily]
 
 
 @dataclass(frozen=True)
@@ -111,7 +143,8 @@ class SensitivityFit:
     """The score rate ratio of one round under one ordering and one sample.
 
     ``round``, ``ordering``, ``sample``, ``n``; ``irr`` with its 95 % interval ``irr_low`` to
-    ``irr_high`` (Wald, model-based) and ``p``.
+    ``irr_high`` and ``p`` (the reported ones: Cox-Reid dispersion, t on n - p df). One score term
+    per fit: these are the same hypothesis under other specifications, not a family of tests.
     """
 
     round: int
@@ -143,13 +176,36 @@ class IntervalVerdict:
 
 
 @dataclass(frozen=True)
+class IntervalCheck:
+    """How the reported interval covers in a coverage study (``simulation.check_reported``).
+
+    ``reported``: its kind; ``target``: the band its coverage should fall in; ``coverage_range``:
+    its lowest and highest coverage over the terms; ``outside_target``: by model, how far a term's
+    coverage falls outside the band (negative: below), empty when all are inside;
+    ``mean_abs_error``: mean |coverage - level| over the terms, per interval kind; ``advantage``: per
+    other kind, its mean error minus the reported one's (positive: the reported interval is closer);
+    ``advantage_mc_se``: its paired Monte Carlo standard error; ``closest``: the kind closest to the level.
+    """
+
+    reported: IntervalKind
+    target: tuple[float, float]
+    coverage_range: tuple[float, float]
+    outside_target: dict[int, float]
+    mean_abs_error: dict[IntervalKind, float]
+    advantage: dict[IntervalKind, float]
+    advantage_mc_se: dict[IntervalKind, float]
+    closest: IntervalKind
+
+
+@dataclass(frozen=True)
 class CoverageTerm:
     """Coverage and bias of one model term over the simulated datasets.
 
     ``model``: the cooperation model (against 5); ``true_log_irr``; ``mean_est``, ``sd_est`` of the
-    estimates; ``bias`` and ``bias_mc_se``; ``coverage_wald``, ``coverage_profile`` with their Monte
-    Carlo standard errors; ``profile_minus_wald`` (paired) with its own; ``reps`` simulated,
-    ``used`` (converged) and ``not_converged``.
+    estimates; ``bias`` and ``bias_mc_se``; ``coverage_wald``, ``coverage_profile`` (both at the ML
+    dispersion, as glm.nb) and ``coverage_cox_reid_t`` (the reported interval) with their Monte Carlo
+    standard errors; ``profile_minus_wald`` and ``cox_reid_t_minus_profile`` (paired) with their
+    own; ``reps`` simulated, ``used`` (converged) and ``not_converged``.
     """
 
     model: int
@@ -162,8 +218,12 @@ class CoverageTerm:
     coverage_wald_mc_se: float
     coverage_profile: float
     coverage_profile_mc_se: float
+    coverage_cox_reid_t: float
+    coverage_cox_reid_t_mc_se: float
     profile_minus_wald: float
     profile_minus_wald_mc_se: float
+    cox_reid_t_minus_profile: float
+    cox_reid_t_minus_profile_mc_se: float
     reps: int
     used: int
     not_converged: int
@@ -171,18 +231,21 @@ class CoverageTerm:
 
 @dataclass(frozen=True)
 class Coverage:
-    """The coverage study: ``reps``, the most ``not_converged`` of any term, the ``better_interval`` and the
-    ``terms``."""
+    """The coverage study: ``reps``, the most ``not_converged`` of any term, the ``better_interval`` of the two
+    ML-dispersion intervals, the ``check`` of the reported interval, the mean ratio of the Cox-Reid to the ML
+    dispersion over the datasets (``dispersion_ratio``) and the ``terms``."""
 
     reps: int
     not_converged: int
     better_interval: IntervalVerdict
+    check: IntervalCheck
+    dispersion_ratio: float
     terms: tuple[CoverageTerm, ...]
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A rate ratio (``irr``) with the reported interval (``low``, ``high``) and both kinds beside it."""
+    """A rate ratio (``irr``) with the reported interval (``low``, ``high``) and every kind beside it."""
 
     irr: float
     low: float
@@ -191,13 +254,17 @@ class Interval:
     wald_high: float
     profile_low: float
     profile_high: float
+    cox_reid_t_low: float
+    cox_reid_t_high: float
 
 
 @dataclass(frozen=True)
 class Intervals:
-    """The intervals of each round's negative binomial fit: which kind is ``reported``, and per round and term."""
+    """The intervals of each round's negative binomial fit: which kind is ``reported`` and what it is in words per
+    round (``description``; the df of the t reference differ), and per round and term."""
 
     reported: IntervalKind
+    description: dict[int, str]
     rounds: dict[int, dict[str, Interval]]
 
 
@@ -216,7 +283,8 @@ class PowerPoint:
 
 @dataclass(frozen=True)
 class Power:
-    """The power curve: the smallest rate ratio detected with 80 % power and its Monte Carlo SE (None when
+    """The power curve of the reported test (Cox-Reid standard error, t on n - p df): the smallest rate ratio detected
+    with 80 % power and its Monte Carlo SE (None when
     not reached), ``reps`` per effect, the dispersion ``alpha`` simulated, ``n`` kommuner, fits
     ``not_converged`` in all, and the ``curve``."""
 
@@ -236,7 +304,10 @@ class ModelResults(KeyResults):
     ``outcome``, ``ordering``: what was modelled and the level ordering; ``pairing`` per round;
     ``flagged_reporting_failures``; ``rounds``: the count models per round; ``change``; ``ordinal``;
     ``sensitivity``: the score rate ratio per round, ordering and sample; ``coverage``: the
-    simulation of interval coverage; ``intervals``: the reported intervals per round; ``power``.
+    simulation of interval coverage; ``intervals``: the reported intervals per round; ``power``;
+    ``nonresponse``: each round's log rate ratio per level of cooperation under the four treatments of
+    non-response (complete case, bounds, weighted, imputed; ``helpers.results.nonresponse``), empty when
+    not computed.
     """
 
     prefix: ClassVar[str] = "03_model"
@@ -252,3 +323,4 @@ class ModelResults(KeyResults):
     coverage: Coverage
     intervals: Intervals
     power: Power
+    nonresponse: tuple[Sensitivity, ...] = ()

@@ -1,7 +1,7 @@
 """The `borgerservice` command: run the pipeline and the data chores behind it.
 
-Verbs: run, report, new-round, clean, examples, fetch-usage, add-data, export, check-data. Heavy modules are imported
-inside each verb so that `borgerservice run` with nothing to do returns quickly.
+Verbs: run, report, paper, new-round, clean, examples, fetch-usage, add-data, export, check-data. Heavy modules are
+imported inside each verb so that `borgerservice run` with nothing to do returns quickly.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 
 from helpers.core import paths
 from helpers.core.errors import DataError
+from helpers.core.vocabulary import PaperOutput, accepted, choices
 
 
 def _cmd_run(args) -> int:
@@ -38,9 +39,13 @@ def _cmd_run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except pipeline.Interrupted as exc:
-        text, _ = pipeline.summary(exc.outcomes)
-        print(text)
-        print(f"error: {exc}; the runs that finished are recorded, the others re-run next time", file=sys.stderr)
+        if exc.outcomes:
+            text, _ = pipeline.summary(exc.outcomes)
+            print(text)
+            print(f"error: {exc}; the runs that finished are recorded, the others re-run next time", file=sys.stderr)
+        else:
+            print("No notebook was run.")
+            print(f"error: {exc}", file=sys.stderr)
         if exc.exit_code > 128:  # stopped by a signal: everything is recorded and the lock released; exit now, since
             sys.stdout.flush()  # papermill's kernel clean-up at interpreter exit can wait on a kernel already stopped
             sys.stderr.flush()
@@ -51,10 +56,44 @@ def _cmd_run(args) -> int:
     return code
 
 
+def _locked(args):
+    """The lock every `borgerservice run` takes on reports/ and data/processed/ (helpers.running.lock),
+    for another verb: the same wait (``--wait``) or refusal naming the holder as a second run gets."""
+    from helpers.running import lock
+
+    def warn(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    return lock.hold([paths.reports(), paths.processed_root()], wait=getattr(args, "wait", 0.0), echo=warn)
+
+
+def _unwritable(exc: OSError, what: str) -> int:
+    """An output folder that cannot be written (read-only, full, a path of the wrong type): named, no traceback."""
+    from helpers.running.pipeline.outputs import write_error
+
+    print(f"error: {write_error(exc)}; {what}", file=sys.stderr)
+    return 1
+
+
 def _cmd_report(args) -> int:
     from helpers.outputs import site
+    from helpers.running.lock import LockHeld, Unwritable
+    from helpers.running.pipeline.manifest import load_manifest
 
-    done = site.report(make_pdf=not args.no_pdf)
+    try:
+        with _locked(args):
+            load_manifest(echo=lambda line: print(line, file=sys.stderr))  # records of the wrong type set aside
+            done = site.report(make_pdf=not args.no_pdf)
+    except LockHeld as exc:
+        print(f"error: {exc}; no report was built", file=sys.stderr)
+        return 3
+    except Unwritable as exc:
+        print(f"error: {exc}; no report was built", file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # the PDFs' own failures are in done.problem: this is the reports folder itself
+        return _unwritable(exc, "no report was built (the earlier site and PDFs are as they were)")
     print(f"site: {paths.relative(done.site / 'index.html')}")
     for pdf in done.pdfs:
         print(f"pdf:  {paths.relative(pdf)}")
@@ -70,10 +109,40 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_paper(args) -> int:
+    from helpers.outputs import paper
+    from helpers.outputs.brief.words import counted
+
+    if args.check:
+        bound = paper.check(args.manuscript)
+        assets = counted(len(bound.assets), "figure or table", "figures and tables")
+        print(
+            f"{paths.relative(bound.manuscript.path)}: {counted(len(bound.values), 'value')} from "
+            f"{counted(len(bound.sources), 'run')}, {assets}: ok"
+            + (" (synthetic example data)" if bound.synthetic else "")
+        )
+        return 0
+    try:
+        built = paper.build(args.manuscript, args.out, tuple(args.formats))
+    except RuntimeError as exc:  # pandoc or Typst stopped: their message, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for f in (built.docx, built.tex, built.pdf, built.markdown, built.bindings):
+        if f is not None:
+            print(f"wrote {paths.relative(f)}")
+    print(
+        f"{counted(built.values, 'value')}, {counted(built.figures, 'figure')} and {counted(built.tables, 'table')} "
+        "bound to the run" + ("; synthetic example data: marked on the title page" if built.synthetic else "")
+    )
+    return 0
+
+
 def _cmd_new_round(args) -> int:
     from helpers.running import rounds
 
-    created = rounds.new_round(args.year, like=args.like, input_path=args.input)
+    created = rounds.new_round(
+        args.year, like=args.like, input_path=args.input, codebook=args.codebook, config=args.config
+    )
     for line in created:
         print(line)
     return 0
@@ -144,13 +213,32 @@ def _cmd_export(args) -> int:
         for written in (dictionary.write(), references.write_readme(), references.write_citation()):
             print(f"wrote {paths.relative(written)}")
         return 0
-    listing = exports.write_exports(
-        rounds=args.rounds, usage_year_offset=args.usage_year_offset, ordering=args.ordering
-    )
+    from helpers.running.lock import LockHeld, Unwritable
+
+    try:
+        with _locked(args):  # reads the pipeline's cleaned rounds: never while a run rewrites them
+            export = exports.build(args.rounds, args.usage_year_offset, args.ordering, real_only=args.real_only)
+            listing = exports.write_exports(
+                usage_year_offset=args.usage_year_offset, ordering=args.ordering, tables=export
+            )
+    except LockHeld as exc:
+        print(f"error: {exc}; nothing was exported", file=sys.stderr)
+        return 3
+    except Unwritable as exc:
+        print(f"error: {exc}; nothing was exported", file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        return _unwritable(exc, f"{paths.relative(exports.folder())} is as it was (written as a whole or not at all)")
     for table, group in listing.groupby("table", sort=False):
         print(
             f"{table}: {group['rows'].iat[0]} rows x {group['columns'].iat[0]} columns -> {', '.join(group['format'])}"
         )
+    for year, why in export.left_out.items():
+        print(f"warning: round {year} left out: {why}", file=sys.stderr)
+    if export.dropped_outcomes:
+        print(f"real only: left out the synthetic usage outcomes {', '.join(export.dropped_outcomes)}")
     print(f"wrote {len(listing)} files and the data dictionary to {paths.relative(exports.folder())}")
     return 0
 
@@ -194,7 +282,30 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the site, no PDFs (they need /usr/bin/chromium); earlier PDFs are renamed *.stale.pdf",
     )
+    rep.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when a run holds the output folders, wait this long for it (default: stop at once)",
+    )
     rep.set_defaults(func=_cmd_report)
+
+    pp = sub.add_parser(
+        "paper",
+        help="build the manuscript (paper/manuscript.md) bound to the last run into reports/paper (.docx, .tex, .pdf)",
+    )
+    pp.add_argument("--manuscript", default=None, help="the manuscript (default paper/manuscript.md)")
+    pp.add_argument("--out", default=None, help="output folder (default reports/paper)")
+    pp.add_argument(
+        "--formats",
+        nargs="+",
+        default=list(choices(PaperOutput)),
+        metavar="FORMAT",
+        help=f"formats to write (default all: {accepted(PaperOutput)})",
+    )
+    pp.add_argument("--check", action="store_true", help="only check the placeholders against the run; write nothing")
+    pp.set_defaults(func=_cmd_paper)
 
     n = sub.add_parser(
         "new-round",
@@ -207,6 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument(
         "--input", default=None, help="the export under data/raw (default survey/example_survey_<year>.<ext of --like>)"
     )
+    n.add_argument(
+        "--codebook",
+        default=None,
+        help="reuse this codebook of config/codebooks as it is (default: copy the --like round's to <year>.yaml)",
+    )
+    n.add_argument("--config", default=None, help="the pipeline config to edit (default config/pipeline.yaml)")
     n.set_defaults(func=_cmd_new_round)
 
     c = sub.add_parser(
@@ -247,7 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--source", required=True, help="where it came from, and when")
     a.add_argument("--licence", required=True, help="the terms of use")
     a.add_argument("--description", default="")
-    a.add_argument("--synthetic", action="store_true", help="mark it as synthetic example data")
+    a.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="mark it as synthetic example data (required for a copy of a shipped example)",
+    )
     a.set_defaults(func=_cmd_add_data)
 
     x = sub.add_parser(
@@ -261,6 +382,18 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--usage-year-offset", type=int, default=1, help="usage year = round + offset (default 1)")
     x.add_argument(
         "--ordering", default="5<1<2<3<4", help="cooperation ordering for score, lowest first (default 5<1<2<3<4)"
+    )
+    x.add_argument(
+        "--real-only",
+        action="store_true",
+        help="leave the usage outcomes from synthetic sources out of every table (real-only exports)",
+    )
+    x.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when a run holds the output folders, wait this long for it (default: stop at once)",
     )
     x.add_argument(
         "--dictionary",

@@ -7,7 +7,7 @@ the notebook it opened, outputs included, so `make lab` starts it with
 pre-save hook: every notebook saved from that session keeps its code, text and cell tags, and
 loses outputs, execution counts and execution metadata. Edited code (a changed default in the
 parameters cell, say) is still saved, as it should be; the pipeline warns when a source notebook
-differs from the committed one (``pipeline._warn_changed_notebooks``).
+differs from the committed one (``pipeline.schedule.warn_changed_notebooks``).
 """
 
 from __future__ import annotations

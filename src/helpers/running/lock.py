@@ -7,6 +7,10 @@ run finds the file with the dead holder's details, logs that it takes the lock o
 A second live run either waits (``wait`` seconds) or stops with a message naming the holder.
 We use flock rather than a PID file alone because a PID file needs guessing (is PID 1234 still
 the same process?) where flock is exact.
+
+``borgerservice run``, ``report`` and ``export`` all take it. A folder where the lock cannot be
+taken at all (read-only, full, a lock path that is a folder, no permission) raises
+:class:`Unwritable`, naming the folder and the cause, before anything is written.
 """
 
 from __future__ import annotations
@@ -26,6 +30,22 @@ LOCK_NAME = ".borgerservice.lock"
 
 class LockHeld(RuntimeError):
     """Another live process holds the lock; the message names it."""
+
+
+class Unwritable(RuntimeError):
+    """An output folder in which the lock cannot be taken (read-only, full, the lock path a folder); the
+    message names the folder and the cause."""
+
+
+def _unwritable(folder: Path, exc: OSError) -> Unwritable:
+    from helpers.core import paths
+
+    where = paths.relative(folder)
+    if isinstance(exc, IsADirectoryError):
+        cause = f"{LOCK_NAME} there is a folder, not the lock file (remove it: rmdir {where}/{LOCK_NAME})"
+    else:
+        cause = exc.strerror or str(exc)
+    return Unwritable(f"cannot write in {where}: {cause}")
 
 
 def _alive(pid: int) -> bool:
@@ -53,8 +73,11 @@ def hold(folders: list[Path], *, wait: float = 0.0, echo=print, command: str | N
     held = []
     try:
         for folder in dict.fromkeys(Path(f).resolve() for f in folders):
-            folder.mkdir(parents=True, exist_ok=True)
-            fh = open(folder / LOCK_NAME, "a+", encoding="utf-8")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                fh = open(folder / LOCK_NAME, "a+", encoding="utf-8")
+            except OSError as exc:
+                raise _unwritable(folder, exc) from None
             deadline = time.monotonic() + wait
             while True:
                 try:
@@ -76,19 +99,22 @@ def hold(folders: list[Path], *, wait: float = 0.0, echo=print, command: str | N
                     f"taking over the lock of {folder}: its holder PID {old['pid']} "
                     f"(started {old.get('started', '?')}) is no longer running"
                 )
-            fh.seek(0)
-            fh.truncate()
-            fh.write(
-                json.dumps(
-                    {
-                        "pid": os.getpid(),
-                        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                        "command": command or " ".join(["borgerservice", *sys.argv[1:]]),
-                    }
-                )
-            )
-            fh.flush()
             held.append(fh)
+            try:
+                fh.seek(0)
+                fh.truncate()
+                fh.write(
+                    json.dumps(
+                        {
+                            "pid": os.getpid(),
+                            "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                            "command": command or " ".join(["borgerservice", *sys.argv[1:]]),
+                        }
+                    )
+                )
+                fh.flush()
+            except OSError as exc:  # a full disk: the lock is held, but nothing could be written after it
+                raise _unwritable(folder, exc) from None
         yield
     finally:
         for fh in held:

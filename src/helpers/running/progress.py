@@ -18,7 +18,9 @@ import shutil
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import Literal, TextIO
+
+from helpers.core.vocabulary import RunStatus
 
 
 def _clock(seconds: float) -> str:
@@ -48,7 +50,7 @@ class Progress:
         self.order: list[str] = []
         self.expected: dict[str, float] = {}
         self.workers = 1
-        self.status: dict[str, str] = {}
+        self.status: dict[str, RunStatus | Literal["waiting"]] = {}
         self.began: dict[str, float] = {}
         self.t0 = clock()
         self.drawn = 0

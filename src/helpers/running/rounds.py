@@ -1,9 +1,15 @@
 """Adding a survey year: a config change, not a code change.
 
-``new_round(2014, like=2011)`` copies ``config/codebooks/2011.yaml`` to ``2014.yaml`` (unless a
-2014 codebook exists already) and adds 2014 to the ``rounds`` section of ``config/pipeline.yaml``;
-``borgerservice run`` then cleans the new round, compares it with the round before it and refits
-the models.
+``new_round(2017, like=2014)`` copies ``config/codebooks/2014.yaml`` to ``2017.yaml`` (unless a
+2017 codebook exists already), or with ``codebook="2014"`` reuses that codebook as it is, and adds
+2017 to the ``rounds`` section of ``config/pipeline.yaml``; ``borgerservice run`` then cleans the new
+round, compares it with the round before it and refits the models. A copied codebook keeps no
+``fieldwork`` window: that was the other year's (it would refuse every submission of the new one), and
+without it the new round's default applies (1 January of its year to 30 June of the next).
+
+The config it yields runs green: the runs whose data do not reach the new round's years (the synthetic
+visits end in 2015) are skipped with the reason ("not covered", helpers.running.pipeline), not failed.
+What is still missing for the round is said in the lines it returns: the export, its manifest entry.
 """
 
 from __future__ import annotations
@@ -11,87 +17,83 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
+from helpers.core import files, paths, vocabulary
+from helpers.data import provenance
+from helpers.running.pipeline.config import add_round_entry, load_rounds
 
-from helpers.core import files, paths
-from helpers.running.pipeline import ConfigError, load_rounds
+FIELDWORK = re.compile(r"^fieldwork:.*\n(?:[ \t]+.*\n)*", re.M)  # the top-level key and its indented lines
 
 
-def add_round_entry(text: str, year: int, spec: dict, where: str = "pipeline.yaml") -> str:
-    """The pipeline config's text with ``year`` added at the end of its ``rounds`` section.
-
-    The file is edited as text, not re-dumped, so its comments and layout stay; the result is read
-    back and must give the old rounds plus the new one.
-    """
-    entry = yaml.safe_dump(
-        {int(year): {"input_path": spec["input_path"], "codebook": str(spec["codebook"])}},
-        sort_keys=False,
-        allow_unicode=True,
+def copy_codebook(text: str, year: int, like: int, source: str) -> str:
+    """A codebook's text for ``year``, copied from ``source`` (round ``like``'s): its ``year`` set, its
+    fieldwork window of another year left out (with a comment saying how to set the new one)."""
+    body = re.sub(r"^year: *\d{4}", f"year: {year}", text, count=1, flags=re.M)
+    body = FIELDWORK.sub(
+        f"# fieldwork: the {like} window was left out; the {year} round's default applies (1 January {year} - "
+        f"30 June {year + 1}),\n# or set it: fieldwork: {{start: {year}-08-01, end: {year}-12-31}}\n",
+        body if body.endswith("\n") else body + "\n",
     )
-    entry = "".join("  " + line for line in entry.splitlines(keepends=True))
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    start = next((i for i, line in enumerate(lines) if re.match(r"rounds:\s*(\{\s*\}|null|~)?\s*(#.*)?$", line)), None)
-    if start is None:
-        new = "".join(lines) + "\nrounds:\n" + entry
-    else:
-        lines[start] = "rounds:\n"
-        end = start + 1  # after the last indented line of the section
-        for i in range(start + 1, len(lines)):
-            if lines[i][:1] not in (" ", "\t", "#", "\n", ""):
-                break  # the next top-level key
-            if lines[i][:1] in (" ", "\t") and lines[i].strip():
-                end = i + 1
-        new = "".join(lines[:end]) + entry + "".join(lines[end:])
-    before = yaml.safe_load(text) or {}
-    after = yaml.safe_load(new) or {}
-    expected = {
-        **(before.get("rounds") or {}),
-        int(year): {"input_path": spec["input_path"], "codebook": str(spec["codebook"])},
-    }
-    if after.get("rounds") != expected or {k: v for k, v in after.items() if k != "rounds"} != {
-        k: v for k, v in before.items() if k != "rounds"
-    }:
-        raise ConfigError(
-            f"{where}: could not add round {year} to its `rounds:` section automatically; add it by hand:\n{entry}"
-        )
-    return new
+    return (
+        f"# Copied from {source} by `borgerservice new-round {year} --like {like}`; adjust to the {year} export.\n"
+        + body
+    )
 
 
-def new_round(year: int, *, like: int, input_path: str | None = None, config_dir: Path | None = None) -> list[str]:
-    """Scaffold the config for ``year`` after round ``like``; returns what was done, line by line."""
-    config_dir = Path(config_dir or paths.config())
-    path = config_dir / "pipeline.yaml"
+def new_round(
+    year: int,
+    *,
+    like: int,
+    input_path: str | None = None,
+    config_dir: Path | None = None,
+    codebook: str | None = None,
+    config: Path | None = None,
+) -> list[str]:
+    """Scaffold the config for ``year`` after round ``like``; returns what was done, line by line.
+
+    ``config`` is the pipeline config to edit (default ``<config_dir>/pipeline.yaml``, the project's);
+    ``codebook`` names an existing codebook to reuse instead of copying round ``like``'s (whose copy is
+    written to ``codebooks/<year>.yaml`` beside the config).
+    """
+    config_dir = Path(config_dir or (Path(config).parent if config else paths.config()))
+    path = Path(config) if config else config_dir / "pipeline.yaml"
     rounds = load_rounds(path)
-    if like not in rounds:
-        raise ValueError(f"--like {like}: no such round in {paths.relative(path)}; accepted: {sorted(rounds)}")
+    vocabulary.check_choice(f"--like (a round of {paths.relative(path)})", like, sorted(rounds))
     if year in rounds:
         raise ValueError(f"round {year} is already in {paths.relative(path)}: {rounds[year]}")
     ext = Path(rounds[like]["input_path"]).suffix
-    spec = {"input_path": input_path or f"survey/example_survey_{year}{ext}", "codebook": str(year)}
+    spec = {"input_path": input_path or f"survey/example_survey_{year}{ext}", "codebook": str(codebook or year)}
+    if codebook is not None and not paths.codebook(codebook).is_file():
+        raise ValueError(f"--codebook {codebook}: {paths.relative(paths.codebook(codebook))} does not exist")
     text = add_round_entry(
         path.read_text(encoding="utf-8"), year, spec, paths.relative(path)
     )  # checked before anything is written
     done = []
-    source = config_dir / "codebooks" / f"{rounds[like]['codebook']}.yaml"
-    target = config_dir / "codebooks" / f"{year}.yaml"
-    if target.exists():
-        done.append(f"kept existing codebook {paths.relative(target)}")
+    if codebook is not None:
+        done.append(f"reuses codebook {paths.relative(paths.codebook(codebook))} as it is")
     else:
-        body = re.sub(r"^year: *\d{4}", f"year: {year}", source.read_text(encoding="utf-8"), count=1, flags=re.M)
-        files.write_text(
-            target,
-            f"# Copied from {source.name} by `borgerservice new-round {year} --like {like}`; adjust to the {year} "
-            "export.\n" + body,
-        )
-        done.append(
-            f"wrote codebook {paths.relative(target)} (copy of {source.name}: check headers and labels against the "
-            f"{year} export)"
-        )
+        name = rounds[like]["codebook"]
+        source = config_dir / "codebooks" / f"{name}.yaml"
+        source = source if source.is_file() else paths.codebook(name)
+        target = config_dir / "codebooks" / f"{year}.yaml"
+        if target.exists():
+            done.append(f"kept existing codebook {paths.relative(target)}")
+        else:
+            files.write_text(target, copy_codebook(source.read_text(encoding="utf-8"), year, like, source.name))
+            done.append(
+                f"wrote codebook {paths.relative(target)} (copy of {source.name}, without its fieldwork window: "
+                f"check headers and labels against the {year} export)"
+            )
     files.write_text(path, text)
     done.append(f"added round {year} to {paths.relative(path)}: {spec}")
     export = paths.raw() / spec["input_path"]
     if not export.exists():
         done.append(f"NOTE: {paths.relative(export)} does not exist yet: put the {year} export there")
+    elif spec["input_path"] not in provenance.load():
+        done.append(
+            f'NOTE: record the export: borgerservice add-data {spec["input_path"]} --source "..." --licence "..."'
+        )
+    done.append(
+        "runs whose data do not cover the new round's years (the synthetic visits end in 2015) will be skipped "
+        "with the reason, not failed"
+    )
     return done

@@ -49,23 +49,39 @@ All effects are on the log scale (log rate ratio): ``exp(b) - 1`` is the relativ
 
 Modules, by concern
 -------------------
-``dating`` (who is treated, and when), ``panel`` (the outcome, the years, the panel and its sample),
-``estimators`` (TWFE and Callaway & Sant'Anna, pre-trend tests), ``arrays`` (the numpy estimators
-for many panels), ``simulation`` (simulated panels, the coverage study), ``truth`` (the synthetic
-panel's truth), ``variants`` (the sensitivity to the data choices), ``study`` (the notebook's parameters,
-every estimator on one panel, :func:`key_results`). Every result is a frozen dataclass; the library
+``dating`` (who is treated, and when; a round unanswered or left out is unobserved), ``panel`` (the
+outcome, the years, the panel and its sample), ``estimators`` (TWFE and Callaway & Sant'Anna with
+did::aggte's aggregations, bands, jackknife intervals, families of event times, pre-trend tests),
+``arrays`` (the numpy estimators for many panels and the bootstraps, each tested equal to its
+library), ``inference`` (the wild score bootstrap for the PPML fits), ``honest`` (Rambachan & Roth),
+``spillover`` (contiguity, clustering of adoption, neighbours as controls), ``simulation`` (recovery
+at the real design), ``truth`` (the synthetic panel's truth), ``variants`` (the sensitivity to the
+data choices and the leave-one-round-out table), ``study`` (the notebook's parameters, every
+estimator on one panel, :func:`key_results`). Every result is a frozen dataclass; the library
 fits are fields of them, never modified.
 """
 
 from __future__ import annotations
 
-from .arrays import cs_event_arrays, twfe_static_arrays
+from .arrays import (
+    aggregate,
+    cs_event_arrays,
+    group_time_arrays,
+    jackknife,
+    multiplier_bootstrap,
+    ppml_arrays,
+    score_bootstrap,
+    twfe_static_arrays,
+)
 from .dating import parse_treatment, reversal_table, round_models, timing, timing_summary, treated_models
 from .estimators import (
     CONTROL_GROUP_WORDS,
+    CS_WEIGHTS_WORDS,
     DEFAULT_WINDOW,
+    ESTIMANDS,
     ESTIMATOR_WORDS,
     CSEventStudy,
+    Effect,
     EstimationSpec,
     EventStudy,
     PretrendTest,
@@ -77,6 +93,9 @@ from .estimators import (
     fit_twfe_static,
     wald,
 )
+from .honest import HonestSensitivity, honest_sensitivity
+from .imputed import ImputedTiming, imputed_timing
+from .inference import WildBootstrap, twfe_wild, wild_bootstrap, wild_table
 from .panel import (
     COVID_YEARS,
     AdoptionPanel,
@@ -90,7 +109,16 @@ from .panel import (
     outcome_panel,
     year_table,
 )
-from .simulation import SimulationStudy, TwfeBias, simulate_panels, simulation_for, simulation_study
+from .simulation import (
+    NoiseCalibration,
+    SimulationStudy,
+    TwfeBias,
+    calibrate_noise,
+    simulate_panels,
+    simulation_for,
+    simulation_study,
+)
+from .spillover import Spillovers, spillovers
 from .study import Estimates, Specification, estimate, key_results
 from .truth import (
     TruthComparison,
@@ -100,11 +128,34 @@ from .truth import (
     synthetic_effect,
     true_event_effects,
 )
-from .variants import Sensitivity, sensitivity, sensitivity_variants
+from .variants import Sensitivity, leave_one_round_out, round_variants, sensitivity, sensitivity_variants
 
 __all__ = [
     "COVID_YEARS",
     "CONTROL_GROUP_WORDS",
+    "CS_WEIGHTS_WORDS",
+    "ESTIMANDS",
+    "Effect",
+    "HonestSensitivity",
+    "ImputedTiming",
+    "NoiseCalibration",
+    "Spillovers",
+    "WildBootstrap",
+    "aggregate",
+    "calibrate_noise",
+    "group_time_arrays",
+    "honest_sensitivity",
+    "imputed_timing",
+    "jackknife",
+    "leave_one_round_out",
+    "multiplier_bootstrap",
+    "ppml_arrays",
+    "round_variants",
+    "score_bootstrap",
+    "spillovers",
+    "twfe_wild",
+    "wild_bootstrap",
+    "wild_table",
     "DEFAULT_WINDOW",
     "ESTIMATOR_WORDS",
     "AdoptionPanel",

@@ -83,10 +83,18 @@ def timing(
 ) -> pd.DataFrame:
     """Adoption timing per unit from the reported models of the rounds (columns of ``models``, in order).
 
-    Columns: history ("2009:5 2011:2 2014:3"), first_treated_round, g_round (first treated usage year by
-    the pairing rule, 0 = never), g_earliest (earliest possible first treated year), category
-    (never treated | adopter | always treated | no answer), reversal (a lower level reported after a
-    treated one), left_censored (no untreated report before the first treated one), included, reason.
+    Columns: history ("2009:5 2011:2 2014:3"; "-" where a round is unanswered or left out), first_treated_round,
+    g_round (first treated usage year by the pairing rule, 0 = never), g_earliest (earliest possible first treated
+    year), category (never treated | adopter | always treated | start unknown | censored | no answer), reversal (a
+    lower level reported after a treated one), left_censored (no untreated report before the first treated one),
+    untreated_until (censored units: the last usage year known untreated, 0 otherwise), included, reason.
+
+    A round without an answer (unanswered, or left out of a specification: its column is <NA>) is *unobserved*:
+    it makes a unit neither treated nor untreated. So a unit never reported treated whose last answered round is
+    untreated and a later round is unobserved is **censored**, not never treated: it is known untreated only
+    up to the usage year of its last answered round (``untreated_until``); a unit first reported treated with no
+    untreated report before (``left_censored``) has an unobserved start and is left out like the always treated
+    (category "start unknown").
     """
     vocabulary.check_choice("reversals", reversals, vocabulary.Reversals)
     treated = set(treated_models(treatment, ordering))
@@ -107,16 +115,22 @@ def timing(
             "g_earliest": 0,
             "reversal": False,
             "left_censored": False,
+            "untreated_until": 0,
         }
         if not answered:
             rec.update(category="no answer", included=False, reason="answered no round")
         elif first is None:
-            last_missing = status[rounds[-1]] is pd.NA
-            rec.update(
-                category="never treated",
-                included=True,
-                reason="not treated at any answered round" + ("; the last round unanswered" if last_missing else ""),
-            )
+            last = answered[-1]
+            if last == rounds[-1]:
+                rec.update(category="never treated", included=True, reason="not treated at any answered round")
+            else:  # a later round is unobserved: untreated only up to the last answered round's usage year
+                rec.update(
+                    category="censored",
+                    untreated_until=last + offset,
+                    included=True,
+                    reason=f"not treated at any answered round; status unknown after {last} "
+                    f"(rounds {', '.join(str(r) for r in rounds if r > last)} unanswered or left out)",
+                )
         else:
             g = first + offset
             before = [r for r in rounds if r < first and status[r] is False]
@@ -129,21 +143,37 @@ def timing(
                     included=False,
                     reason=f"treated at the first round ({first}): no untreated year observed or start unknown",
                 )
-            else:
-                rec["left_censored"] = not before
-                rec["g_earliest"] = (before[-1] + offset + 1) if before else first_year
+            elif not before:  # first seen treated after unobserved rounds: the start is unobserved
                 rec.update(
-                    category="adopter",
-                    included=True,
-                    reason=(f"adopted after {before[-1]}" if before else "no untreated report before")
-                    + f", by {first}",
+                    left_censored=True,
+                    g_earliest=first_year,
+                    category="start unknown",
+                    included=False,
+                    reason=f"treated at {first} with no untreated report before (earlier rounds unanswered or "
+                    "left out): start unknown",
                 )
+            else:
+                rec["g_earliest"] = before[-1] + offset + 1
+                rec.update(category="adopter", included=True, reason=f"adopted after {before[-1]}, by {first}")
             if rec["reversal"]:
                 rec["reason"] += "; reports a lower level later"
                 if reversals == "exclude" and rec["included"]:
                     rec.update(included=False, reason=rec["reason"] + " (left out: reversals='exclude')")
         rows.append(rec)
-    out = pd.DataFrame(rows).set_index("kommunekode")
+    out = pd.DataFrame(rows).set_index("kommunekode")[
+        [
+            "history",
+            "first_treated_round",
+            "g_round",
+            "g_earliest",
+            "category",
+            "reversal",
+            "left_censored",
+            "untreated_until",
+            "included",
+            "reason",
+        ]
+    ]
     out["first_treated_round"] = out["first_treated_round"].astype("Int64")
     return out
 

@@ -32,11 +32,13 @@ PANEL_COLUMNS = ["kommunekode", "year", "population", "loans", "loans_per_1000",
 class PanelSpec:
     """The data choices of an adoption panel (checked against the vocabulary when made).
 
-    Fields: ``rounds`` dating adoption (at least two, sorted); ``treatment`` (canonical, e.g. "level3+");
+    Fields: ``rounds`` of the survey (every round of the config, sorted); ``treatment`` (canonical, e.g. "level3+");
     ``ordering`` of the cooperation levels (used by a minimum level); ``source`` of the loans ("real" |
     "synthetic"); ``offset`` years between a round and the usage year it describes; ``timing_rule``
     ("round" | "earliest"); ``covid`` ("include" | "exclude" 2020-2021); ``exclude_flags`` (quality flags
-    whose values are left out); ``exclude`` (kommunekoder left out); ``reversals`` ("absorbing" | "exclude").
+    whose values are left out); ``exclude`` (kommunekoder left out); ``reversals`` ("absorbing" | "exclude");
+    ``left_out`` (rounds of ``rounds`` whose answers are not used: they are *unobserved*, as if nobody had answered
+    them, never "not treated"; the leave-one-round-out sensitivity and a specification of fewer rounds).
     """
 
     rounds: tuple[int, ...]
@@ -49,10 +51,20 @@ class PanelSpec:
     exclude_flags: tuple[QualityFlagKind, ...] = ("reporting_failure",)
     exclude: tuple[int, ...] = ()
     reversals: Reversals = "absorbing"
+    left_out: tuple[int, ...] = ()
 
     def __post_init__(self):
         # canonical forms of what was given (own fields of this frozen dataclass, set once here)
         object.__setattr__(self, "rounds", tuple(sorted(int(r) for r in self.rounds)))
+        object.__setattr__(self, "left_out", tuple(sorted(int(r) for r in self.left_out)))
+        unknown = sorted(set(self.left_out) - set(self.rounds))
+        if unknown:
+            raise ValueError(f"rounds left out {unknown} are not rounds of the panel; accepted: {list(self.rounds)}")
+        if len(self.used_rounds) < 2:
+            raise ValueError(
+                f"an adoption panel needs at least two rounds with answers; got {list(self.used_rounds)} "
+                f"(rounds {list(self.rounds)}, left out {list(self.left_out)})"
+            )
         object.__setattr__(self, "treatment", parse_treatment(self.treatment))
         object.__setattr__(self, "exclude_flags", tuple(self.exclude_flags))
         object.__setattr__(self, "exclude", tuple(int(k) for k in self.exclude))
@@ -64,9 +76,14 @@ class PanelSpec:
             vocabulary.check_choice("quality flag", flag, QualityFlagKind)
 
     @property
+    def used_rounds(self) -> tuple[int, ...]:
+        """The rounds whose answers date adoption (``rounds`` less ``left_out``)."""
+        return tuple(r for r in self.rounds if r not in self.left_out)
+
+    @property
     def tag(self) -> str:
-        """The run's tag in output names: source and rounds, e.g. ``real_2009_2011_2014``."""
-        return f"{self.source}_{'_'.join(map(str, self.rounds))}"
+        """The run's tag in output names: source and the rounds used, e.g. ``real_2009_2011_2014``."""
+        return f"{self.source}_{'_'.join(map(str, self.used_rounds))}"
 
 
 @dataclass(frozen=True)
@@ -138,7 +155,8 @@ class AdoptionPanel:
         return balanced(self.sample)
 
     def rebuild(self, spec: PanelSpec) -> AdoptionPanel:
-        """The panel of other data choices ``spec``, from the same survey answers (its rounds among this panel's)."""
+        """The panel of other data choices ``spec``, from the same survey answers (its rounds among this panel's);
+        a round ``spec`` leaves out is unobserved."""
         return assemble(spec, self.models, synthetic_survey=self.synthetic_survey)
 
     def variant(self, **changes) -> AdoptionPanel:
@@ -161,6 +179,7 @@ def outcome_panel(source: str = "real") -> OutcomeSeries:
     f = paths.usage_raw() / synth.ADOPTION_FILE
     if not f.is_file():
         raise DataError(f, "synthetic adoption panel missing; regenerate it with `borgerservice examples`")
+    provenance.note_read(f)  # the raw files each run read (its results JSON lists them)
     df = pd.read_csv(f)
     need = {"kommunekode", "year", "loans"}
     if not need <= set(df.columns):
@@ -231,15 +250,19 @@ def build_panel(spec: PanelSpec, *, surveys: dict | None = None) -> AdoptionPane
 
 
 def assemble(spec: PanelSpec, models: pd.DataFrame, *, synthetic_survey: bool) -> AdoptionPanel:
-    """The panel of ``spec`` from the reported ``models`` per unit and round (columns include ``spec.rounds``)."""
-    models = models[list(spec.rounds)]
+    """The panel of ``spec`` from the reported ``models`` per unit and round (columns include ``spec.rounds``);
+    the rounds ``spec`` leaves out are unobserved (<NA>), so a unit untreated at its last used round is censored
+    there, never "never treated" (:func:`~.dating.timing`)."""
+    models = models[list(spec.rounds)].copy()
+    for r in spec.left_out:
+        models[r] = pd.array([pd.NA] * len(models), dtype="Int64")
     first = min(usage.REAL_LOANS_YEARS)
     t = timing(models, spec.treatment, spec.ordering, offset=spec.offset, first_year=first, reversals=spec.reversals)
     loans = outcome_panel(spec.source)
     df = loans.frame[loans.frame["year"].isin(usage.REAL_LOANS_YEARS)].copy()
     gcol = "g_round" if spec.timing_rule == "round" else "g_earliest"
     df = df.merge(
-        t[[gcol, "category", "included"]].rename(columns={gcol: "g"}),
+        t[[gcol, "category", "included", "untreated_until"]].rename(columns={gcol: "g"}),
         left_on="kommunekode",
         right_index=True,
         how="left",
@@ -258,6 +281,8 @@ def assemble(spec: PanelSpec, models: pd.DataFrame, *, synthetic_survey: bool) -
     _out(~df["included"], "unit: " + df["category"].astype(str))
     _out(df["kommunekode"].isin(list(spec.exclude)), "unit excluded by parameter")
     _out(~df["year"].map(years["used"]).astype(bool), "year: " + df["year"].map(years["note"]).astype(str))
+    unknown = (df["untreated_until"] > 0) & (df["year"] > df["untreated_until"])
+    _out(unknown, "unit-year: treatment status unknown (after the unit's last answered round, untreated)")
     flagged = df["quality_flag"].isin(list(spec.exclude_flags))
     _out(flagged, "value flagged: " + df["quality_flag"].astype(str))
     _out(df["loans"].isna() | ~(df["loans"] > 0), "no positive loans count")

@@ -45,6 +45,9 @@ def load_adoption_truth() -> pd.DataFrame:
     f = paths.usage_raw() / synth.ADOPTION_TRUTH_FILE
     if not f.is_file():
         raise DataError(f, "truth of the synthetic adoption panel missing; regenerate it with `borgerservice examples`")
+    from helpers.data import provenance
+
+    provenance.note_read(f)  # the raw files each run read (its results JSON lists them)
     return pd.read_csv(f)
 
 

@@ -11,9 +11,12 @@
 * :mod:`~helpers.analysis.models.change`: first differences between two rounds (:class:`ChangeFit`).
 * :mod:`~helpers.analysis.models.ordinal`: the ordinal logit of the cooperation level, equal to
   MASS::polr (:class:`OrdinalFit`).
-* :mod:`~helpers.analysis.models.batch`: the batched IRLS / NB fitter and profile intervals for
-  stacks of simulated datasets (used by :mod:`helpers.analysis.simulation`).
+* :mod:`~helpers.analysis.models.batch`: the batched IRLS / NB fitter, the Cox-Reid dispersion and
+  profile intervals for stacks of simulated datasets (used by :mod:`helpers.analysis.simulation`,
+  and by :func:`fit_negbin` for its one dataset).
 * :mod:`~helpers.analysis.models.sensitivity`: the score rate ratio under other orderings and samples.
+* :mod:`~helpers.analysis.models.response`: the score rate ratio under the four treatments of
+  non-response (complete case, bounds, weighted, imputed; :mod:`helpers.analysis.nonresponse`).
 * :mod:`~helpers.analysis.models.rounds`: the per-round fits and tables of notebook 03, and the
   intervals it reports.
 * :mod:`~helpers.analysis.models.published`: its key results (:func:`key_results` ->
@@ -28,6 +31,9 @@ from helpers.analysis.models.batch import (
     ALPHA_MIN,
     BATCH_TOL,
     BatchFit,
+    CoxReidFit,
+    cox_reid_batch,
+    cox_reid_loglik,
     fit_negbin_batch,
     fit_poisson_batch,
     irls_batch,
@@ -42,6 +48,7 @@ from helpers.analysis.models.count import (
     THETA_RTOL,
     NegBinFit,
     PoissonHC3Fit,
+    cox_reid_interval_label,
     dispersion,
     fit_count,
     fit_negbin,
@@ -50,7 +57,14 @@ from helpers.analysis.models.count import (
     profile_irr_table,
 )
 from helpers.analysis.models.design import CONTROLS, formula, model_term, score, term_label, truth_by_term
-from helpers.analysis.models.fit import Fit, OwnCovarianceFit, covariance_label, irr_in_words, irr_table
+from helpers.analysis.models.fit import (
+    Fit,
+    OwnCovarianceFit,
+    covariance_label,
+    interval_label,
+    irr_in_words,
+    irr_table,
+)
 from helpers.analysis.models.inputs import (
     FLAGGED_OUTCOMES,
     REPORTING_FAILURE,
@@ -71,11 +85,21 @@ from helpers.analysis.models.ordinal import (
     thresholds,
 )
 from helpers.analysis.models.published import key_results, run_name
+from helpers.analysis.models.response import (
+    ResponseSensitivity,
+    rate_ratio_table,
+    response_sensitivity,
+    score_statistic,
+    usage_frame,
+)
 from helpers.analysis.models.rounds import (
+    FAMILY_IN_WORDS,
     CountFitsByRound,
     ReportedIntervals,
     RoundCountFits,
+    adjusted_irr_table,
     estimates_vs_truth,
+    family_name,
     fit_rounds,
     fit_summary,
     large_residuals,
@@ -89,6 +113,7 @@ __all__ = [
     "BATCH_TOL",
     "CONTROLS",
     "EXCLUSIONS",
+    "FAMILY_IN_WORDS",
     "FLAGGED_OUTCOMES",
     "GLM_FIT",
     "GLM_TOL",
@@ -102,6 +127,7 @@ __all__ = [
     "BatchFit",
     "ChangeFit",
     "CountFitsByRound",
+    "CoxReidFit",
     "Fit",
     "ModelInputs",
     "NegBinFit",
@@ -109,14 +135,20 @@ __all__ = [
     "OwnCovarianceFit",
     "PoissonHC3Fit",
     "ReportedIntervals",
+    "ResponseSensitivity",
     "RoundCountFits",
+    "adjusted_irr_table",
     "analysis_frame",
     "change_between",
     "change_frame",
     "covariance_label",
+    "cox_reid_batch",
+    "cox_reid_interval_label",
+    "cox_reid_loglik",
     "cut_points",
     "dispersion",
     "estimates_vs_truth",
+    "family_name",
     "fit_change",
     "fit_count",
     "fit_negbin",
@@ -127,6 +159,7 @@ __all__ = [
     "fit_summary",
     "formula",
     "hc3_cov",
+    "interval_label",
     "irls_batch",
     "irr_in_words",
     "irr_table",
@@ -139,15 +172,19 @@ __all__ = [
     "pearson_residuals",
     "profile_intervals_batch",
     "profile_irr_table",
+    "rate_ratio_table",
     "reported_intervals",
     "reporting_failures",
+    "response_sensitivity",
     "round_models",
     "run_name",
     "score",
+    "score_statistic",
     "sensitivity",
     "sensitivity_by_round",
     "term_label",
     "thresholds",
     "truth_by_term",
+    "usage_frame",
     "usage_year",
 ]

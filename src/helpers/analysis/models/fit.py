@@ -27,6 +27,7 @@ from helpers.analysis.models.design import term_label
 
 MODEL_BASED = "model-based (inverse information)"
 HC3 = "HC3 (leverage-adjusted sandwich, as sandwich::vcovHC type='HC3')"
+NORMAL = "normal (z)"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class Fit:
         """What the standard errors are, in words (:func:`covariance_label` of the result)."""
         return covariance_label(self.result)
 
+    @property
+    def reference(self) -> str:
+        """The reference distribution of the tests and intervals, in words (:func:`interval_label` of the result)."""
+        return interval_label(self.result)
+
 
 @dataclass(frozen=True)
 class OwnCovarianceFit(Fit):
@@ -112,6 +118,10 @@ class OwnCovarianceFit(Fit):
         q = stats.norm.ppf(1 - alpha / 2)
         return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
 
+    @property
+    def reference(self) -> str:
+        return NORMAL
+
 
 def covariance_label(fit) -> str:
     """What a fit's standard errors really are (statsmodels' own label can be wrong: GLM "HC3" is HC0).
@@ -127,6 +137,16 @@ def covariance_label(fit) -> str:
     if kind == "HC3":  # an OLS fit with cov_type="HC3" (statsmodels' OLS HC3 is the true HC3)
         return HC3
     return str(kind)
+
+
+def interval_label(fit) -> str:
+    """The reference distribution of a fit's tests and intervals: a typed fit's own, or a statsmodels result's
+    (t on its residual df when it uses t, as OLS does; otherwise normal)."""
+    if isinstance(fit, Fit):
+        return fit.reference
+    if getattr(fit, "use_t", False):
+        return f"t on {fit.df_resid:g} df"
+    return NORMAL
 
 
 def irr_table(fit, *, pattern: str = "model|score") -> pd.DataFrame:

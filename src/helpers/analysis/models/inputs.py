@@ -16,7 +16,7 @@ import pandas as pd
 from helpers.analysis.models.design import truth_by_term
 from helpers.core import vocabulary
 from helpers.core.cooperation import format_ordering
-from helpers.core.errors import DataError, Problem
+from helpers.core.errors import NotCovered, Problem
 from helpers.core.vocabulary import ModelOutcome, QualityFlagKind, UsageSource
 from helpers.results.models import FlaggedValue, Pairing
 
@@ -163,14 +163,15 @@ def analysis_frame(survey: pd.DataFrame, panel: pd.DataFrame, usage_year: int, o
         "outcome (a column of the usage panel)", outcome, [o for o in get_args(ModelOutcome) if o in panel]
     )
     year = panel[panel["year"] == usage_year]
+    # a usage year the source does not reach is not a data error: the pipeline skips such a run (NotCovered)
     if year.empty:
-        raise DataError(
+        raise NotCovered(
             "usage panel", f"no usage data for {usage_year}; years present: {sorted(panel['year'].unique())}"
         )
     if year[outcome].isna().all():
         with_values = sorted(int(y) for y in panel.loc[panel[outcome].notna(), "year"].unique())
         source = f" (source: {year[f'{outcome}_source'].iat[0]})" if f"{outcome}_source" in year else ""
-        raise DataError(
+        raise NotCovered(
             "usage panel",
             Problem(
                 f"no {outcome} values for usage year {usage_year}{source}",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.analysis import multiplicity
 from helpers.analysis.models.count import (
     NegBinFit,
     PoissonHC3Fit,
@@ -15,12 +16,19 @@ from helpers.analysis.models.count import (
     pearson_residuals,
     profile_irr_table,
 )
-from helpers.analysis.models.fit import covariance_label, irr_in_words, irr_table
+from helpers.analysis.models.fit import covariance_label, interval_label, irr_in_words, irr_table
 from helpers.analysis.models.inputs import ModelInputs, usage_year
 from helpers.core.cooperation import DEFAULT_ORDERING, format_ordering
 from helpers.core.vocabulary import IntervalKind
 
 NEGBIN, NEGBIN_SCORE, POISSON_HC3 = "negative binomial", "negative binomial, score", "Poisson, HC3"  # as published
+FAMILY_IN_WORDS = (
+    "A family of tests is the cooperation terms of one count model fitted to one survey round: in a model with "
+    "cooperation as categories, the four models against no cooperation (4 tests); in the score model, the score alone "
+    "(1 test, nothing to adjust). The controls and the constant are adjustments, not tests of interest, and are not "
+    "members. Holm's adjustment keeps the chance of any false rejection in the family at 5 %; Benjamini-Hochberg's "
+    "keeps the expected share of false rejections among the rejections at 5 %."
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +38,9 @@ class RoundCountFits:
     ``negbin``: negative binomial with cooperation as categories; ``negbin_score``: the same with
     the level score; ``poisson``: Poisson with HC3 errors, categories (the check); ``table``: the
     rate ratios of the cooperation terms of all three, indexed by (model, term) with the fit names
-    of :attr:`fits`; ``outcome``; ``year``, ``usage_year``: the round and its usage year (None
-    when not given).
+    of :attr:`fits`, with each fit's Holm and Benjamini-Hochberg adjusted p-values (its cooperation
+    terms are one family: :data:`FAMILY_IN_WORDS`); ``outcome``; ``year``, ``usage_year``: the
+    round and its usage year (None when not given).
     """
 
     negbin: NegBinFit
@@ -76,9 +85,29 @@ def round_models(
         NEGBIN_SCORE: fit_count(df, outcome, spec="score", ordering=ordering),
         POISSON_HC3: fit_count(df, outcome, family="poisson", ordering=ordering),
     }
-    table = pd.concat({name: irr_table(res) for name, res in fits.items()}, names=["model", "term"])
+    where = f"survey {year}" if year is not None else "this round"
+    table = pd.concat(
+        {
+            name: adjusted_irr_table(res, f"the cooperation terms of the {name} model, {where}")
+            for name, res in fits.items()
+        },
+        names=["model", "term"],
+    )
     uy = None if year is None else usage_year(year, offset)
     return RoundCountFits(*fits.values(), table, outcome, year, uy)
+
+
+def family_name(fit: str, year: int | None) -> str:
+    """The family of tests of one fit in one round, in words (:data:`FAMILY_IN_WORDS`)."""
+    return f"the cooperation terms of the {fit} model, " + (f"survey {year}" if year is not None else "this round")
+
+
+def adjusted_irr_table(fit, family: str) -> pd.DataFrame:
+    """:func:`~helpers.analysis.models.fit.irr_table` of ``fit`` with the Holm (``p_holm``) and Benjamini-Hochberg
+    (``p_bh``) adjusted p-values of its cooperation terms, one family named ``family`` (:data:`FAMILY_IN_WORDS`)."""
+    table = irr_table(fit)
+    adjusted = multiplicity.adjust(table["p"], family).table
+    return table.assign(p_holm=adjusted["p_holm"], p_bh=adjusted["p_bh"])
 
 
 @dataclass(frozen=True)
@@ -101,8 +130,9 @@ class CountFitsByRound:
         return pd.concat({year: r.table for year, r in self.rounds.items()}, names=["round"])
 
     def rate_ratios(self) -> pd.DataFrame:
-        """Every round's rate ratios with their 95 % intervals and p-values (:meth:`irr`, those columns)."""
-        return self.irr()[["irr", "irr_low", "irr_high", "p"]]
+        """Every round's rate ratios with their 95 % intervals, raw p-values and the Holm and Benjamini-Hochberg
+        adjusted ones within each family (:meth:`irr`, those columns)."""
+        return self.irr()[["irr", "irr_low", "irr_high", "p", "p_holm", "p_bh"]]
 
     def summary(self) -> pd.DataFrame:
         """Every fit's summary, indexed by (round, fit)."""
@@ -140,17 +170,19 @@ def fit_rounds(inputs: ModelInputs, ordering=DEFAULT_ORDERING) -> CountFitsByRou
 
 
 def fit_summary(fits: dict) -> pd.DataFrame:
-    """Each fit's n, dispersion (alpha, and theta = 1/alpha as glm.nb reports it), log-likelihood, Pearson
-    dispersion and covariance type."""
+    """Each fit's n, dispersion (alpha, and theta = 1/alpha as glm.nb reports it; the Cox-Reid alpha of the
+    reported intervals), log-likelihood, Pearson dispersion, covariance type and the intervals' reference."""
     return pd.DataFrame(
         {
             name: {
                 "n": int(res.nobs),
                 "alpha (NB)": res.alpha if isinstance(res, NegBinFit) else np.nan,
                 "theta (glm.nb)": res.theta if isinstance(res, NegBinFit) else np.nan,
+                "alpha (Cox-Reid)": res.alpha_cox_reid if isinstance(res, NegBinFit) else np.nan,
                 "log-likelihood": float(res.llf),
                 "Pearson chi2/df": dispersion(res),
                 "standard errors": covariance_label(res),
+                "intervals": interval_label(res),
             }
             for name, res in fits.items()
         }
@@ -165,30 +197,47 @@ def estimates_vs_truth(table: pd.DataFrame, truth: dict[str, float]) -> pd.DataF
     return t
 
 
-INTERVAL_COLUMNS = ["irr", "low", "high", "wald_low", "wald_high", "profile_low", "profile_high"]
+ML_INTERVALS = {  # the two intervals at the maximum-likelihood dispersion, in words
+    "wald": "normal (z) at the maximum-likelihood dispersion, as glm.nb's Wald interval",
+    "profile": "profile likelihood at the maximum-likelihood dispersion, as R's confint on glm.nb",
+}
+INTERVAL_COLUMNS = [
+    "irr",
+    "low",
+    "high",
+    "wald_low",
+    "wald_high",
+    "profile_low",
+    "profile_high",
+    "cox_reid_t_low",
+    "cox_reid_t_high",
+]
 
 
 @dataclass(frozen=True)
 class ReportedIntervals:
-    """The Wald and profile-likelihood intervals of each round's negative binomial fit, and which is reported.
+    """The three intervals of each round's negative binomial fit, and which is reported.
 
-    ``reported``: the kind reported (chosen by the coverage study); ``table``: indexed by (round,
-    term): irr, wald_low/high, profile_low/high, profile_converged, and the reported ``low``,
-    ``high`` and ``interval`` (its kind).
+    ``reported``: the kind reported (the fit's own, ``NegBinFit.conf_int``: Cox-Reid t, chosen by the
+    coverage study); ``table``: indexed by (round, term): irr, wald_low/high, profile_low/high,
+    profile_converged, cox_reid_t_low/high, and the reported ``low``, ``high`` and ``interval`` (its
+    kind); ``description``: what the reported interval is, in words, per round (its df differ).
     """
 
     reported: IntervalKind
     table: pd.DataFrame
+    description: dict[int, str]
 
     def shown(self) -> pd.DataFrame:
-        """The rate ratios with the reported interval and both kinds beside it."""
+        """The rate ratios with the reported interval and every kind beside it."""
         return self.table[INTERVAL_COLUMNS]
 
 
-def reported_intervals(fits: CountFitsByRound, kind: IntervalKind) -> ReportedIntervals:
+def reported_intervals(fits: CountFitsByRound, kind: IntervalKind = "cox_reid_t") -> ReportedIntervals:
     """:func:`~helpers.analysis.models.count.profile_irr_table` of every round, reporting the ``kind`` interval."""
     t = pd.concat({y: profile_irr_table(r.negbin) for y, r in fits.rounds.items()}, names=["round"])
-    return ReportedIntervals(kind, t.assign(low=t[f"{kind}_low"], high=t[f"{kind}_high"], interval=kind))
+    words = {y: r.negbin.reference if kind == "cox_reid_t" else ML_INTERVALS[kind] for y, r in fits.rounds.items()}
+    return ReportedIntervals(kind, t.assign(low=t[f"{kind}_low"], high=t[f"{kind}_high"], interval=kind), words)
 
 
 def large_residuals(

@@ -11,11 +11,12 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from helpers.core.errors import Problem
 from helpers.data.statbank.errors import StatbankAnswerError, UnknownCodeError
-from helpers.data.statbank.parse import _rows, parse_csv
+from helpers.data.statbank.parse import parse_answer
 from helpers.data.statbank.query import _variable, build_query
 from helpers.data.statbank.transport import post, tableinfo
 
@@ -43,10 +44,37 @@ def _selected(var: dict, values: list[str]) -> list[str] | None:
     return list(dict.fromkeys(out))
 
 
+INDHOLD_BYTES = 40  # the widest value a cell can hold ("-1.234.567.890.123,4567" is 23 bytes), with room
+
+
+def largest_answer(query: dict, info: dict) -> int | None:
+    """The most bytes a correct answer to ``query`` can have; None when a variable is not in ``info``.
+
+    Rows: the number of values each variable's selection stands for (resolved against ``info``; all
+    of the variable's values when the selection cannot be resolved here), multiplied. Each row: the
+    longest id or label of each variable (quoted, every character doubled: the worst CSV quoting),
+    a separator after each, ``INDHOLD_BYTES`` for the value and CRLF. Plus the header and a BOM.
+    The transport refuses a larger answer before reading it (by its Content-Length) or before
+    parsing it, so parsing never holds more than this in memory (:func:`.parse.parse_answer`).
+    """
+    rows, width = 1, INDHOLD_BYTES + 2
+    header = 3 + len("INDHOLD") + 2
+    for selection in query["variables"]:
+        try:
+            var = _variable(info, selection["code"])
+        except UnknownCodeError:
+            return None
+        chosen = _selected(var, [str(v) for v in selection["values"]])
+        rows *= len(var["values"]) if chosen is None else len(chosen)
+        longest = max((len(str(v.get(k, "")).encode()) for v in var["values"] for k in ("id", "text")), default=0)
+        width += 2 * longest + 3
+        header += 2 * len(str(selection["code"]).encode()) + 3
+    return header + rows * width
+
+
 def _checked(body: bytes, query: dict, info: dict, source: str) -> pd.DataFrame:
     """Parse an answer and check it against its query (:func:`check_answer`); the frame."""
-    frame = parse_csv(body, source=source)
-    raw = pd.Series([r[-1] for r in _rows(body, source)[1:]], index=frame.index, dtype="str")
+    frame, raw = parse_answer(body, source=source)
     return check_answer(frame, query, info, source, raw=raw)
 
 
@@ -56,11 +84,11 @@ def check_answer(
     """Check that a parsed answer is the one ``query`` asked for; the frame, or a StatbankAnswerError.
 
     The answer must have exactly the variables asked for (header codes, any order) and INDHOLD; every
-    field filled (``raw``, the INDHOLD text, shows an empty value); only values that were selected (ids, or their
-    tableinfo labels should BULK
-    send labels); no cell twice; and as many rows as the selection implies (the product of the number
-    of values selected per variable, resolved against tableinfo). An answer for another table fails
-    the variable or the value check; a body cut at a line end fails the row count.
+    field filled (``raw``, the INDHOLD text or only its blank rows, shows an empty value); only values
+    that were selected (ids, or their tableinfo labels should BULK send labels); no cell twice; and as
+    many rows as the selection implies (the product of the number of values selected per variable,
+    resolved against tableinfo). An answer for another table fails the variable or the value check; a
+    body cut at a line end fails the row count.
     """
     table = query.get("table")
     asked = [v["code"] for v in query["variables"]]
@@ -95,13 +123,16 @@ def check_answer(
                     "incomplete row: empty value (DST writes .. for a missing one)", row=int(i) + 2, column="INDHOLD"
                 )
             )
-    keys = pd.DataFrame(index=frame.index)
+    keys: dict[str, np.ndarray] = {}  # per variable, one integer per row: which value id it holds
     sizes: dict[str, int | None] = {}
     for selection in query["variables"]:
         code, col = selection["code"], selection["code"].upper()
-        text = frame[col].astype("str").str.strip()
-        for i in text.index[text == ""][:5]:
-            problems.append(Problem("incomplete row: empty field", row=int(i) + 2, column=col))
+        # each distinct value is looked at once (``codes``: which one each row holds), so that checking
+        # costs a few integers per row and no copy of the text
+        codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
+        text = pd.Series(uniques, dtype="object").astype("str").str.strip()
+        for i in np.flatnonzero((text == "").to_numpy()[codes])[:5]:
+            problems.append(Problem("incomplete row: empty field", row=int(frame.index[i]) + 2, column=col))
         try:
             var = _variable(info, code)
         except UnknownCodeError:
@@ -111,26 +142,27 @@ def check_answer(
         sizes[code] = None if chosen is None else len(chosen)
         by_label = {v["text"]: v["id"] for v in var["values"] if "text" in v}
         ids = text.where(text.isin({v["id"] for v in var["values"]}), text.map(by_label))
-        keys[col] = ids.fillna(text)
+        keys[col] = pd.factorize(ids.fillna(text))[0][codes]
         if chosen is None:
             continue
-        odd = ~ids.isin(chosen) & (text != "")
+        odd = (~ids.isin(chosen) & (text != "")).to_numpy()[codes]
         if odd.any():
-            first = text[odd]
-            shown = ", ".join(dict.fromkeys(first.head(5)))
+            at = np.flatnonzero(odd)
+            shown = ", ".join(dict.fromkeys(text.iat[codes[i]] for i in at[:5]))
             hint = f", an answer for another table than {table}?" if odd.all() else ""
             problems.append(
                 Problem(
-                    f"{int(odd.sum())} row(s) with value(s) not asked for in {col} (first: {shown}{hint})",
-                    row=int(first.index[0]) + 2,
+                    f"{len(at)} row(s) with value(s) not asked for in {col} (first: {shown}{hint})",
+                    row=int(frame.index[at[0]]) + 2,
                     column=col,
                     accepted=", ".join(chosen[:8]) + (f", ... ({len(chosen)} in all)" if len(chosen) > 8 else ""),
                 )
             )
-    if len(keys.columns) == len(asked):
-        twice = keys.duplicated(keep="first")
+    if len(keys) == len(asked):
+        twice = pd.DataFrame(keys).duplicated(keep="first").to_numpy()
         if twice.any():
-            problems.append(Problem(f"{int(twice.sum())} cell(s) appear more than once", row=int(twice.idxmax()) + 2))
+            first = int(frame.index[np.argmax(twice)]) + 2
+            problems.append(Problem(f"{int(twice.sum())} cell(s) appear more than once", row=first))
     if all(n is not None for n in sizes.values()):
         expected = math.prod(sizes.values())
         if len(frame) != expected:
@@ -158,4 +190,5 @@ def data(
     info = tableinfo(table, base_url=base_url, **http)
     query = build_query(info, variables)
     source = f"StatBank answer for {info['id']}"
-    return _checked(post("data", query, url=base_url, **http), query, info, source)
+    body = post("data", query, url=base_url, expect=largest_answer(query, info), **http)
+    return _checked(body, query, info, source)

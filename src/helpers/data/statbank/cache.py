@@ -16,6 +16,7 @@ import pandera.pandas as pa
 from helpers.core import files, paths
 from helpers.core.errors import DataError, Problem
 from helpers.core.validation import validate
+from helpers.data import provenance
 from helpers.data.statbank.errors import EmptyCacheError, UnknownCodeError
 from helpers.data.statbank.parse import parse_csv
 from helpers.data.statbank.query import _variable
@@ -85,6 +86,7 @@ def _cached_table(path: Path) -> str:
 def _contract_rows(path: Path, req: UsageRequest) -> pd.DataFrame:
     """One cached answer in contract form (codes resolved, kommuner only, units converted)."""
     _check_hashes(path)
+    provenance.note_read(path)  # the raw files each run read (its results JSON lists them)
     frame = parse_csv(path.read_bytes(), source=path)
     info = _cached_info(path)
     measure_col = str(_meta(path).get("measure_variable") or req.variable).upper()

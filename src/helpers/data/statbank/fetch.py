@@ -18,7 +18,7 @@ from pathlib import Path
 
 from helpers.core import files, paths
 from helpers.data import provenance
-from helpers.data.statbank.answer import _checked
+from helpers.data.statbank.answer import _checked, largest_answer
 from helpers.data.statbank.cache import cache_folder
 from helpers.data.statbank.query import build_query
 from helpers.data.statbank.requests import UsageRequest, _declared, request_variables
@@ -68,7 +68,7 @@ def _fetch_one(req: UsageRequest, years, url: str | None, folder: Path, http: di
     info = _tableinfo_json(info_body, req.table)
     variables, measure_code = request_variables(req, info, years)
     query = build_query(info, variables)
-    body = post("data", query, url=url, **http)
+    body = post("data", query, url=url, expect=largest_answer(query, info), **http)  # larger: refused unread
     source = f"StatBank answer for {req.table} (not cached; the cache is as it was)"
     _checked(body, query, info, source)  # never cache what is not the answer asked for
     fetched = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from array import array
 
+import numpy as np
 import pandas as pd
 
 from helpers.core.errors import DataError, Problem
@@ -24,39 +26,71 @@ def parse_csv(body: bytes | str, source: str = "StatBank answer") -> pd.DataFram
     Accepts a UTF-8 BOM, CRLF or LF, decimal comma or point; ``..``, ``.``, ``-``, ``x`` are missing (NaN).
     Anything else that is not a number is a :class:`DataError` naming the row.
     """
-    rows = _rows(body, source)
-    header = [h.strip().upper() for h in rows[0]]
-    if header[-1] != "INDHOLD" or len(header) < 2:
-        raise DataError(
-            source,
-            Problem(
-                "not a StatBank CSV/BULK answer: the last header column must be INDHOLD",
-                row=1,
-                value=";".join(rows[0])[:200],
-            ),
-        )
-    bad = [
-        Problem(f"{len(r)} fields, the header has {len(header)}", row=i)
-        for i, r in enumerate(rows[1:], 2)
-        if len(r) != len(header)
-    ]
-    if bad:
-        raise DataError(source, bad)
-    frame = pd.DataFrame(rows[1:], columns=header, dtype="str")
-    frame["INDHOLD"] = _numbers(frame["INDHOLD"], source)
-    return frame
+    return parse_answer(body, source)[0]
 
 
-def _rows(body: bytes | str, source: str) -> list[list[str]]:
-    """The non-blank semicolon-separated rows of a body (BOM removed, any line ends)."""
+def parse_answer(body: bytes | str, source: str = "StatBank answer") -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`parse_csv`'s frame, and the rows whose INDHOLD text is blank (an empty value: a row cut short),
+    as that text by row.
+
+    The body is read once, as a stream (never decoded as a whole). A variable column repeats a few
+    codes: it is kept as one small integer per row into its distinct values until the frame is
+    built. The peak memory of parsing and checking is measured in tests/test_statbank_faults.py, and
+    the transport never lets an answer larger than its query implies reach this
+    (``answer.largest_answer``).
+    """
+    header, codes, values, indhold = _columns(body, source)
+    text = pd.Series(indhold, dtype="str")
+    del indhold[:]
+    frame = pd.DataFrame(index=text.index)
+    for name in header[:-1]:
+        c, v = codes.pop(0), values.pop(0)
+        frame[name] = pd.Categorical.from_codes(np.frombuffer(c, dtype=c.typecode), v).astype("str")
+    blank = text[text.str.strip() == ""]
+    frame["INDHOLD"] = _numbers(text, source)
+    return frame, blank
+
+
+def _columns(body: bytes | str, source: str) -> tuple[list[str], list[array], list[list[str]], list[str]]:
+    """The header (upper-cased), and the non-blank rows by column: per variable column the index of each
+    row's value (an array) into the distinct values (a list), and the INDHOLD texts. A DataError for a
+    body that is not UTF-8, has no header, does not end in INDHOLD or has rows of another length."""
+    if isinstance(body, bytes):
+        text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8-sig", newline="")
+    else:
+        text = io.StringIO(body.lstrip("\ufeff"), newline="")
+    rows = (r for r in csv.reader(text, delimiter=";") if r)
     try:
-        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body.lstrip("\ufeff")
+        first = next(rows, None)
+        if first is None:
+            raise DataError(source, "empty answer (no header line)")
+        header = [h.strip().upper() for h in first]
+        if header[-1] != "INDHOLD" or len(header) < 2:
+            raise DataError(
+                source,
+                Problem(
+                    "not a StatBank CSV/BULK answer: the last header column must be INDHOLD",
+                    row=1,
+                    value=";".join(first)[:200],
+                ),
+            )
+        codes = [array("l") for _ in header[:-1]]
+        index: list[dict[str, int]] = [{} for _ in header[:-1]]
+        indhold: list[str] = []
+        missing = {m: m for m in MISSING}  # `..` on every row of a sparse answer: one object
+        bad = []
+        for i, r in enumerate(rows, 2):
+            if len(r) != len(header):
+                bad.append(Problem(f"{len(r)} fields, the header has {len(header)}", row=i))
+                continue
+            for col, known, value in zip(codes, index, r, strict=False):
+                col.append(known.setdefault(value, len(known)))
+            indhold.append(missing.get(r[-1], r[-1]))
     except UnicodeDecodeError as exc:
         raise DataError(source, f"not UTF-8 text ({exc})") from None
-    rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=";") if r]
-    if not rows:
-        raise DataError(source, "empty answer (no header line)")
-    return rows
+    if bad:
+        raise DataError(source, bad)
+    return header, codes, [list(known) for known in index], indhold
 
 
 def _numbers(values: pd.Series, source: str) -> pd.Series:

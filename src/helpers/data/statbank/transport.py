@@ -6,7 +6,11 @@ Every call is a POST of a JSON body to ``<base>/v1/<function>``; the base URL is
 HTTP 400 with a JSON body ``{"errorTypeCode": ..., "message": ...}`` (:class:`StatbankAPIError`).
 
 Each HTTP attempt has a wall-clock deadline (``timeout``, for the whole request, not per socket read)
-and a size cap (``max_bytes``); 429/503 honour ``Retry-After`` (capped by ``max_wait``); redirects
+and two size limits: ``max_bytes``, a cap on any answer, and ``expect``, the most bytes a correct
+answer to the query can have (``answer.largest_answer``: its rows times the widest row the tableinfo
+allows). An answer whose declared Content-Length exceeds either is refused before its body is read;
+one without a Content-Length is counted as it streams in and cut off at ``max_bytes``, and refused
+at ``expect`` before anything parses it. 429/503 honour ``Retry-After`` (capped by ``max_wait``); redirects
 are followed (the same POST sent again) only within the API's own scheme, host and port. The
 ``DEFAULT_*`` settings and ``_sleep`` (the wait between attempts) are read at each call, so tests set
 them on this module.
@@ -48,7 +52,7 @@ URL_ENV = "BORGERSERVICE_STATBANK_URL"
 DEFAULT_TIMEOUT = 60.0  # seconds: wall-clock deadline for each whole attempt (not per socket read)
 DEFAULT_RETRIES = 4  # extra attempts after the first one
 DEFAULT_BASE_DELAY = 1.0  # seconds; attempt n waits base_delay * 2**(n-1)
-DEFAULT_MAX_BYTES = 200 * 2**20  # largest answer accepted (the declared tables are well under 1 MB)
+DEFAULT_MAX_BYTES = 32 * 2**20  # largest answer read at all (the declared tables are well under 1 MB)
 DEFAULT_MAX_WAIT = 300.0  # seconds: cap on a Retry-After wait
 MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -125,8 +129,9 @@ class _Deadline:
         return f"no complete answer within {self.seconds:g} s (the deadline per attempt)"
 
 
-def _exchange(url: str, payload: bytes, clock: _Deadline, max_bytes: int, table: str | None):
-    """One POST to ``url`` within ``clock``; (status, headers, body), the body read in full and size-checked."""
+def _exchange(url: str, payload: bytes, clock: _Deadline, max_bytes: int, table: str | None, expect: int | None = None):
+    """One POST to ``url`` within ``clock``; (status, headers, body), the body read in full and size-checked
+    (``max_bytes``, and ``expect`` for a successful answer: see the module docstring)."""
     parts = urllib.parse.urlsplit(url)
     https = parts.scheme.lower() == "https"
     cls = http.client.HTTPSConnection if https else http.client.HTTPConnection
@@ -164,6 +169,9 @@ def _exchange(url: str, payload: bytes, clock: _Deadline, max_bytes: int, table:
         too_big = f"answer larger than the maximum of {max_bytes:,} bytes (max_bytes)"
         if declared is not None and declared > max_bytes:
             raise StatbankAnswerError(url, Problem(too_big, value=f"Content-Length {declared:,}"))
+        expect = expect if 200 <= resp.status < 300 else None  # an error page is not the answer
+        if declared is not None and expect is not None and declared > expect:
+            raise StatbankAnswerError(url, _larger_than_expected(expect, f"Content-Length {declared:,}"))
         chunks, size = [], 0
         while True:
             if conn.sock is not None:
@@ -179,6 +187,8 @@ def _exchange(url: str, payload: bytes, clock: _Deadline, max_bytes: int, table:
             raise _Retry(clock.message())
         if declared is not None and size != declared:
             raise _Retry(f"truncated body: {size} of {declared} bytes (Content-Length)")
+        if expect is not None and size > expect:
+            raise StatbankAnswerError(url, _larger_than_expected(expect, f"{size:,} bytes arrived"))
         return resp.status, resp.headers, b"".join(chunks)
     except ssl.SSLCertVerificationError as exc:  # asking again gets the same certificate
         raise StatbankError(
@@ -195,6 +205,14 @@ def _exchange(url: str, payload: bytes, clock: _Deadline, max_bytes: int, table:
         raise _Retry(clock.message() if clock.passed() else _describe(exc, clock.seconds)) from None
     finally:
         conn.close()
+
+
+def _larger_than_expected(expect: int, found: str) -> Problem:
+    return Problem(
+        f"answer larger than any correct answer to the query: at most {expect:,} bytes "
+        "(its rows times the widest row its tableinfo allows); not read further, nothing parsed",
+        value=found,
+    )
 
 
 def _proxy(parts: urllib.parse.SplitResult) -> urllib.parse.SplitResult | None:
@@ -230,7 +248,14 @@ def _redirect(url: str, location: str | None, origin: tuple[str, str, int], tabl
     return target
 
 
-def _attempt(url: str, payload: bytes, timeout: float, table: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+def _attempt(
+    url: str,
+    payload: bytes,
+    timeout: float,
+    table: str | None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    expect: int | None = None,
+) -> bytes:
     """One attempt (redirects within the host included) under one deadline; the complete body.
 
     Raises _Retry (worth retrying), StatbankAPIError (4xx), StatbankRedirectError or StatbankAnswerError.
@@ -239,7 +264,7 @@ def _attempt(url: str, payload: bytes, timeout: float, table: str | None, max_by
     clock.timer.start()
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            status, headers, body = _exchange(url, payload, clock, max_bytes, table)
+            status, headers, body = _exchange(url, payload, clock, max_bytes, table, expect)
             if status in _REDIRECTS:
                 url = _redirect(url, headers.get("Location"), origin, table)
                 continue
@@ -275,6 +300,7 @@ def post(
     base_delay: float | None = None,
     max_bytes: int | None = None,
     max_wait: float | None = None,
+    expect: int | None = None,
 ) -> bytes:
     """POST ``body`` as JSON to /v1/<function>, retrying with exponential backoff; the raw answer.
 
@@ -282,7 +308,8 @@ def post(
     not a limit per socket read. Retries deadlines, connection errors, 5xx/429 and truncated bodies;
     on 429/503 it waits what ``Retry-After`` asks (seconds or an HTTP-date), at most ``max_wait`` s.
     A 4xx raises :class:`StatbankAPIError` at once (asking again would give the same answer); an answer
-    above ``max_bytes`` or a redirect off the API's host raises at once too.
+    above ``max_bytes`` or above ``expect`` (the most bytes a correct answer can have; None: no such
+    limit) or a redirect off the API's host raises at once too.
     """
     target = f"{base_url(url)}/v1/{function}"
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -299,7 +326,7 @@ def post(
                 wait = max(wait, min(last.wait, max_wait))
             _sleep(wait)
         try:
-            return _attempt(target, payload, timeout, body.get("table"), max_bytes)
+            return _attempt(target, payload, timeout, body.get("table"), max_bytes, expect)
         except _Retry as exc:
             failures.append(f"attempt {attempt + 1}: {exc}")
             last = exc

@@ -1,4 +1,4 @@
-"""Survey exports -> one clean table per round (see README, "Real survey exports").
+"""Survey exports -> one clean table per round (see docs/survey_exports.md).
 
 Everything round-specific lives in ``config/codebooks/<round>.yaml`` and ``config/aliases.yaml``;
 this package only knows the canonical variables. Its parts:

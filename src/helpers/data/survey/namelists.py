@@ -10,7 +10,7 @@ continue with other common Danish surnames. It is **not** a copy of a Statistics
 full counts ("Hvor mange hedder ...") are a look-up service, not a download, and this package builds
 offline. The lists are deliberately incomplete; :mod:`.privacy` adds rules for names they lack
 (patronymic surnames in -sen/-søn, names after a greeting or a contact cue, initials), and the
-README reports recall and precision on a labelled set of comments, including names not listed here.
+docs/survey_exports.md reports recall and precision on a labelled set of comments, including names not listed here.
 
 Each list is a set of casefolded names. ``AMBIGUOUS_FIRST`` are given names that are also everyday
 words or abbreviations when capitalised at the start of a sentence ("Hans kontor ...", "Per uge ..."):

@@ -26,7 +26,7 @@ How third parties' names are found (:func:`find_names`), offline and without a l
 
 Hand-written, because no maintained offline library recognises Danish person names: spaCy's Danish
 models and DaCy download their weights at run time, and Microsoft Presidio needs such a model. The
-README reports recall and precision on a labelled set of comments (tests/fixtures/free_text/).
+docs/survey_exports.md reports recall and precision on a labelled set of comments (tests/fixtures/free_text/).
 """
 
 from __future__ import annotations

@@ -201,6 +201,7 @@ def _clean(
     cb = load_codebook(codebook, year)
     order = check_model_order(model_order or cb.model_order)
     file = resolve_input(input_path)
+    provenance.note_read(file)  # the raw files each run read (its results JSON lists them)
     sheet = formats.read(file, cb)
     synthetic = is_synthetic(file)
     h, header = _find_header(sheet, cb, file)
@@ -622,6 +623,9 @@ def load_log(year: int) -> pd.DataFrame:
     return pd.read_csv(log_target, dtype={"row": "Int64"})
 
 
+RAW_SHOWN = "data/raw/"  # how shown_path names a file under data/raw
+
+
 def load_clean(year: int, model_order=None) -> pd.DataFrame:
     """A cleaned round from paths.processed(), ``model`` as an ordered categorical (default order of its codebook)."""
     target = paths.find_processed(
@@ -636,6 +640,9 @@ def load_clean(year: int, model_order=None) -> pd.DataFrame:
             ),
         )
     df = pd.read_parquet(target)
+    source = str((df.attrs or {}).get("source") or "")
+    if source.startswith(RAW_SHOWN):  # the round's export: a raw file this run's results rest on
+        provenance.note_read(source.removeprefix(RAW_SHOWN))
     order = model_order or (df.attrs or {}).get("model_order") or cooperation.DEFAULT_ORDERING
     return set_model_order(df, order)
 

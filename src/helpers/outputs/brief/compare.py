@@ -1,9 +1,17 @@
-"""Results in brief of 02_compare_rounds: the paired comparison of two survey rounds."""
+"""Results in brief of 02_compare_rounds: the paired comparison of two survey rounds, and what non-response
+does to it.
+
+The sentences lead with the paired comparison (the same kommuner in both rounds), single out a test only by
+its Holm-adjusted p-value over the four tests of the pair (or say that a p-value is unadjusted), and say what
+the kommuner that did not answer could do to the conclusion: the bounds, the weighted and the imputed
+estimates. The counts over each round's respondents come after, named as what they are: different
+respondents. ``tests/brief_check.py`` checks that no sentence contradicts its own numbers.
+"""
 
 from __future__ import annotations
 
 from helpers.outputs.brief.registry import writes
-from helpers.outputs.brief.words import evidence, p_value
+from helpers.outputs.brief.words import evidence, interval, p_value, points
 from helpers.results import Document
 from helpers.results.compare import CompareResults
 
@@ -11,23 +19,55 @@ from helpers.results.compare import CompareResults
 @writes("02_compare")
 def write(doc: Document) -> list[str]:
     r: CompareResults = doc.results
-    a, b = r.year_a, r.year_b
+    a, b, n = r.year_a, r.year_b, r.n_kommuner
     mc, sm, nr = r.tests.mcnemar_cooperation, r.tests.stuart_maxwell, r.nonresponse_test
+    holm = {t.key: t.p_holm for t in r.family.tests}
+    size = r.family.size
     ch = r.change_by_ordering[r.ordering]
+    net = r.sensitivity["net_change"]
+    cc, w, imp, bounds = net.complete_case, net.weighted, net.imputed, net.bounds
     coop_a, coop_b = r.cooperating[a], r.cooperating[b]
     direction = "more" if coop_b > coop_a else "fewer" if coop_b < coop_a else "as many"
-    return [
-        f"{coop_b} kommuner reported cooperation in {b} against {coop_a} in {a} ({direction}); "
-        f"{r.answered[a]} and {r.answered[b]} of the {r.n_kommuner} answered.",
-        f"Of the {r.paired_n} kommuner that answered both rounds, {mc.c} started and {mc.b} stopped cooperating "
-        f"(McNemar {mc.method}, {p_value(mc.pvalue)}): {evidence(mc.pvalue)} of a change in whether they cooperate.",
-        f"{ch.up} moved up a level, {ch.same} stayed and {ch.down} moved down; the distribution of models "
-        f"{'differs' if sm.pvalue < 0.05 else 'does not clearly differ'} between the rounds (Stuart-Maxwell "
-        f"{p_value(sm.pvalue)}).",
-        f"Non-response changed with {p_value(nr.pvalue)} (paired), so "
-        + (
-            "who answered differs and may bias the comparison."
-            if nr.pvalue < 0.05
-            else "non-response is unlikely to drive the comparison."
-        ),
+    out = [
+        f"Of the {r.paired_n} kommuner that answered both {a} and {b}, {mc.c} started and {mc.b} stopped cooperating "
+        f"(McNemar {mc.method}, Holm-adjusted {p_value(holm['mcnemar_cooperation'])} over the {size} tests of this "
+        f"pair): {evidence(holm['mcnemar_cooperation'])} of a change in whether the same kommuner cooperate.",
+        f"As a share of all {n} kommuner, the net change (started minus stopped) is {points(cc.value)} estimated "
+        f"from those that answered both ({interval(cc.low, cc.high)}); weighted for kommunegruppe, region, population "
+        f"and the previous answer {points(w.value)} ({interval(w.low, w.high)}); imputed from the other round and "
+        f"the same covariates ({imp.m} data sets) {points(imp.value)} ({interval(imp.low, imp.high)}).",
     ]
+    excludes = bounds.low > 0 or bounds.high < 0
+    worst = (
+        f"so more kommuner started than stopped cooperating even in the worst case (over every completion, "
+        f"McNemar's unadjusted {p_value(r.mcnemar_bounds.high)} or less)"
+        if bounds.low > 0
+        else "so fewer kommuner started than stopped cooperating even in the best case"
+        if bounds.high < 0
+        else "so the direction of the change depends on what they would have answered; the weighted and imputed "
+        "estimates assume they answered like similar kommuner that did"
+    )
+    if bounds.incomplete == 0:
+        out.append(f"Every kommune answered both {a} and {b}: non-response cannot change these numbers.")
+    else:
+        out.append(
+            f"Whatever the {bounds.incomplete} kommuner that missed a round would have answered, the net change lies "
+            f"between {points(bounds.low)} and {points(bounds.high)} (bounds, before sampling error): the bounds "
+            f"{'exclude' if excludes else 'include'} 0, {worst}."
+        )
+    out.append(
+        f"{ch.up} moved up a level, {ch.same} stayed and {ch.down} moved down; the distribution of models "
+        f"{'differs' if holm['stuart_maxwell'] < 0.05 else 'does not clearly differ'} between the rounds "
+        f"(Stuart-Maxwell, Holm-adjusted {p_value(holm['stuart_maxwell'])}; unadjusted {p_value(sm.pvalue)})."
+    )
+    out.append(
+        f"{coop_b} kommuner reported cooperation in {b} against {coop_a} in {a} ({direction}), but over different "
+        f"respondents ({r.answered[a]} and {r.answered[b]} of the {n} answered): the paired comparison above is the "
+        "one that compares like with like."
+    )
+    p_nr = holm["mcnemar_nonresponse"]
+    out.append(
+        f"Whether a kommune answered at all changed between the rounds with Holm-adjusted {p_value(p_nr)} "
+        f"(McNemar, paired: {nr.b} answered only in {a}, {nr.c} only in {b})."
+    )
+    return out

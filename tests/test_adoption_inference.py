@@ -1,0 +1,385 @@
+"""Issue 22's estimators, each against an independent computation.
+
+* did::aggte's aggregations (numpy) against csdid's ``aggte`` and the ``differences`` package, unweighted and
+  population-weighted;
+* the multiplier bootstrap against csdid's ``mboot`` on the same draws, and the bands' coverage on simulated panels;
+* the delete-one-kommune jackknife against an explicit loop of csdid fits;
+* the Poisson fit of the bootstraps against pyfixest, and the wild score bootstrap against a transparent loop over
+  draws with a statsmodels GLM restricted fit;
+* the noise calibration, the recovery simulation at the real design (shortened), dating with unobserved rounds,
+  the leave-one-round-out table and the spillover checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.analysis import adoption
+from helpers.analysis.adoption import arrays, inference, simulation, spillover
+from helpers.data import survey
+from helpers.data.synthetic import usage as synth
+
+YEARS = [2010, 2011, 2012, 2013, 2014, 2015, 2018, 2019, 2020, 2021, 2022, 2023]
+KINDS = ("dynamic", "simple", "group", "calendar")
+
+
+def _panel(g, seed=11, sd_noise=0.05, rho=0.0):
+    Y = adoption.simulate_panels(g, YEARS, synth.adoption_effect, 1, seed=seed, sd_noise=sd_noise, rho=rho)
+    pop = np.random.default_rng(seed).uniform(5e3, 1e5, len(g))
+    df = pd.DataFrame(
+        [(i + 1, y, g[i], Y[0, i, j], pop[i]) for i in range(len(g)) for j, y in enumerate(YEARS)],
+        columns=["id", "year", "g", "y", "pop"],
+    )
+    return Y, pop, df
+
+
+def _csdid(df, control_group="notyettreated", weights=None):
+    from csdid.att_gt import ATTgt
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        return ATTgt(
+            yname="y",
+            tname="year",
+            idname="id",
+            gname="g",
+            data=df,
+            control_group=[control_group],
+            weights_name=weights,
+        ).fit(est_method="reg", base_period="universal", bstrap=False)
+
+
+def _aggte(m, kind):
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        m.aggte(typec=kind, bstrap=False, **({"min_e": -4, "max_e": 8} if kind == "dynamic" else {}))
+    return m.atte
+
+
+@pytest.mark.parametrize("weights", [None, "pop"])
+@pytest.mark.parametrize("control_group", ["notyettreated", "nevertreated"])
+def test_group_time_effects_and_aggregations_equal_csdid(control_group, weights):
+    g = np.array([0] * 12 + [2012] * 30 + [2015] * 30)
+    Y, pop, df = _panel(g)
+    m = _csdid(df, control_group, weights)
+    gt = arrays.group_time_arrays(Y, g, YEARS, control_group=control_group, weights=None if weights is None else pop)
+    r = m.results
+    lib = {(int(a), int(b)): (c, d) for a, b, c, d in zip(r["group"], r["year"], r["att"], r["se"], strict=True)}
+    se = gt.se()[0]
+    for i, cell in enumerate(gt.cells):
+        assert gt.att[0, i] == pytest.approx(lib[cell][0], abs=1e-12) and se[i] == pytest.approx(
+            lib[cell][1], abs=1e-12
+        )
+    for kind in KINDS:
+        a = _aggte(m, kind)
+        agg = arrays.aggregate(gt, kind, (-4, 8) if kind == "dynamic" else None)
+        assert agg.overall[0] == pytest.approx(a["overall_att"], abs=1e-12), kind
+        assert agg.overall_se()[0] == pytest.approx(a["overall_se"], abs=1e-12), kind
+        if kind != "simple":
+            theirs = dict(zip(np.asarray(a["egt"], int), zip(a["att_egt"], a["se_egt"], strict=True), strict=True))
+            assert set(theirs) - set(agg.labels) <= {-1}  # csdid keeps the reference period (0, no se)
+            for i, label in enumerate(agg.labels):
+                assert agg.estimate[0, i] == pytest.approx(theirs[label][0], abs=1e-12), (kind, label)
+                assert agg.se()[0, i] == pytest.approx(theirs[label][1], abs=1e-12), (kind, label)
+
+
+def test_aggregations_equal_the_differences_package():
+    """An independent implementation (the ``differences`` package, not a port of did): its simple, event, cohort
+    and time aggregations with not-yet-treated controls and a universal base period."""
+    from differences import ATTgt
+
+    g = np.array([0] * 12 + [2012] * 30 + [2015] * 30)
+    Y, _, df = _panel(g)
+    d = df.assign(cohort=df["g"].replace(0, np.nan)).set_index(["id", "year"])
+    att = ATTgt(data=d, cohort_column="cohort", base_period="universal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        att.fit(formula="y", est_method="reg", control_group="not_yet_treated", progress_bar=False)
+        theirs = {k: att.aggregate(k) for k in ("simple", "event", "cohort", "time")}
+    gt = arrays.group_time_arrays(Y, g, YEARS)
+    for theirs_kind, mine_kind in (
+        ("simple", "simple"),
+        ("event", "dynamic"),
+        ("cohort", "group"),
+        ("time", "calendar"),
+    ):
+        t = theirs[theirs_kind]
+        est, se = t.iloc[:, 0].to_numpy(float), t.iloc[:, 1].to_numpy(float)
+        agg = arrays.aggregate(gt, mine_kind)
+        if mine_kind == "simple":
+            assert (agg.overall[0], agg.overall_se()[0]) == pytest.approx((est[0], se[0]), abs=1e-10)
+            continue
+        labels = [int(x) for x in t.index]
+        by = dict(zip(labels, zip(est, se, strict=True), strict=True))
+        for i, label in enumerate(agg.labels):
+            assert (agg.estimate[0, i], agg.se()[0, i]) == pytest.approx(by[label], abs=1e-10), (mine_kind, label)
+
+
+def test_multiplier_bootstrap_equals_csdid_mboot_on_the_same_draws():
+    from csdid.utils.mboot import mboot
+
+    g = np.array([0] * 12 + [2012] * 30 + [2015] * 30)
+    _, _, df = _panel(g)
+    m = _csdid(df)
+    a = _aggte(m, "dynamic")
+    inf = np.asarray(a["inf_function"]["dynamic_inf_func_e"], float)
+    inf = inf[:, np.any(inf != 0, axis=0)]  # the reference period's column is 0
+    dp = dict(m.dp, biters=499, alp=0.05, clustervars=None)
+    state = np.random.get_state()
+    try:
+        np.random.seed(5)
+        theirs = mboot(inf, dp)
+        np.random.seed(5)
+        draws = 1.0 - 2.0 * np.random.randint(0, 2, size=(499, inf.shape[0]))  # csdid's serial draws
+    finally:
+        np.random.set_state(state)
+    mine = arrays.multiplier_bootstrap(inf, multipliers=draws)
+    assert mine.se[0] == pytest.approx(np.asarray(theirs["se"], float), rel=1e-12)
+    assert max(mine.crit[0], 1.959964) == pytest.approx(max(float(theirs["crit_val"]), 1.959964), rel=1e-12)
+
+
+@pytest.mark.slow
+def test_bands_cover_all_event_times_on_simulated_panels():
+    """The simultaneous bands' coverage on 1,000 panels of a design with 25 never-treated kommuner and iid noise
+    (where the asymptotics hold): did's multiplier band and the jackknife sup-t band both cover about 95 %, while
+    the pointwise intervals, read together, do not."""
+    g = np.array([0] * 25 + [2012] * 35 + [2015] * 37)
+    study = adoption.simulation_study(g, YEARS, synth.adoption_effect, reps=1000, seed=3, ppml=False, draws=499)
+    cov = study.coverage.set_index(["estimator", "interval", "target"])["coverage"]
+    band = cov.xs("all event times", level="target").loc["cs"]
+    mult = band[band.index.str.startswith("simultaneous 95 %, multiplier")].iloc[0]
+    jk = band[band.index.str.startswith("simultaneous 95 %, sup-t of the jackknife")].iloc[0]
+    mc = np.sqrt(0.95 * 0.05 / 1000)
+    assert abs(mult - 0.95) < 3.5 * mc and abs(jk - 0.95) < 3.5 * mc, band
+    pointwise = study.event["coverage"]
+    assert pointwise.min() > 0.93 and (pointwise.prod() < 0.8)  # every one covers; all at once they would not
+
+
+def test_jackknife_equals_a_loop_of_csdid_fits():
+    g = np.array([0] * 5 + [2012] * 6 + [2015] * 6)
+    Y, _, df = _panel(g, seed=4)
+    jk = arrays.jackknife(Y, g, YEARS, window=(-4, 8))
+    fits = []
+    for unit in df["id"].unique():
+        a = _aggte(_csdid(df[df["id"] != unit]), "dynamic")
+        fits.append((dict(zip(np.asarray(a["egt"], int), a["att_egt"], strict=True)), a["overall_att"]))
+    n = len(fits)
+    for i, e in enumerate(jk.labels):
+        v = np.array([f[0][e] for f in fits])
+        assert jk.se[0, i] == pytest.approx(np.sqrt((n - 1) / n * ((v - v.mean()) ** 2).sum()), rel=1e-10), e
+    o = np.array([f[1] for f in fits])
+    assert jk.overall_se[0] == pytest.approx(np.sqrt((n - 1) / n * ((o - o.mean()) ** 2).sum()), rel=1e-10)
+
+
+# --- Poisson and the wild score bootstrap ----------------------------------------------------------------
+def _counts(g, seed=4, drop=(5, 40, 77)):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, gg in enumerate(g):
+        pop, u = rng.uniform(2e4, 2e5), rng.normal(0, 0.2)
+        for y in YEARS:
+            eff = 0.1 if gg and y >= gg else 0.0
+            mu = pop * 5 * np.exp(u + 0.01 * (y - 2010) + eff + rng.normal(0, 0.05))
+            rows.append((i + 1, y, gg, pop, rng.poisson(mu)))
+    df = pd.DataFrame(rows, columns=["kommunekode", "year", "g", "population", "loans"])
+    df["log_pop"] = np.log(df["population"])
+    df["event_time"] = np.where(df["g"] > 0, df["year"] - df["g"], np.nan)
+    return df.drop(index=list(drop)).reset_index(drop=True)
+
+
+def test_poisson_arrays_equal_pyfixest_on_an_unbalanced_panel():
+    df = _counts(np.array([0] * 12 + [2012] * 30 + [2015] * 30))
+    for fit, d in (
+        (adoption.fit_twfe_static(df), inference.static_design(df)),
+        (adoption.fit_twfe_event(df, (-4, 8)), inference.event_design(df, (-4, 8))),
+    ):
+        p = arrays.ppml_arrays(d.Y[None], d.X, d.offset, d.mask)
+        tidy = fit.fit.tidy().loc[list(d.terms)]
+        assert p.converged.all()
+        assert p.beta[0, d.first_term :] == pytest.approx(tidy["Estimate"].to_numpy(), abs=1e-10)
+        assert p.se()[0, d.first_term :] == pytest.approx(tidy["Std. Error"].to_numpy(), rel=1e-8)
+        assert p.ssc == pytest.approx(float(np.asarray(fit.fit._ssc).squeeze()), rel=1e-12)
+
+
+def _score_test_by_hand(df, null, multipliers):
+    """The wild score bootstrap written out: statsmodels' Poisson GLM with every fixed effect as a dummy and the
+    coefficient fixed at ``null`` in the offset; the full score and information matrices from that design; the
+    efficient score of the coefficient per kommune; one draw at a time."""
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    d = df.assign(treated_a=((df["g"] > 0) & (df["year"] >= df["g"])).astype(float))
+    restricted = smf.glm(
+        "loans ~ C(kommunekode) + C(year)", d, family=sm.families.Poisson(), offset=d["log_pop"] + null * d["treated_a"]
+    ).fit(tol=1e-13)
+    mu = restricted.fittedvalues.to_numpy()
+    X = pd.get_dummies(d[["kommunekode", "year"]].astype(str), drop_first=True).astype(float)
+    X.insert(0, "const", 1.0)
+    X["treated_a"] = d["treated_a"]
+    Xm = X.to_numpy()
+    H = Xm.T @ (mu[:, None] * Xm)
+    resid = d["loans"].to_numpy() - mu
+    units = d["kommunekode"].to_numpy()
+    ids = sorted(set(units))
+    S = np.array([Xm[units == k].T @ resid[units == k] for k in ids])  # kommune scores (G, k)
+    j = Xm.shape[1] - 1
+    others = list(range(j))
+    proj = np.linalg.solve(H[np.ix_(others, others)], H[others, j])
+    eff = S[:, j] - S[:, others] @ proj
+    stat = eff.sum() / np.sqrt((eff**2).sum())
+    boot = [float((v * eff).sum() / np.sqrt((eff**2).sum())) for v in multipliers]
+    return stat, float(np.mean(np.abs(boot) >= abs(stat)))
+
+
+@pytest.mark.parametrize("null", [0.0, 0.1, 0.13])
+def test_wild_score_bootstrap_equals_a_hand_written_version(null):
+    df = _counts(np.array([0] * 4 + [2012] * 5 + [2015] * 5), seed=8, drop=(3, 30))
+    d = inference.static_design(df)
+    V = 1.0 - 2.0 * np.random.default_rng(2).integers(0, 2, size=(499, len(d.units)))
+    mine = arrays.score_bootstrap(d.Y, d.X, d.offset, d.mask, d.column("treated_a"), null, multipliers=V)
+    stat, p = _score_test_by_hand(df, null, V)
+    assert mine.statistic == pytest.approx(stat, rel=1e-7)
+    assert mine.p == p
+
+
+def test_wild_bootstrap_beside_crv1_and_its_size():
+    df = _counts(np.array([0] * 8 + [2012] * 20 + [2015] * 20), seed=9)
+    static = adoption.fit_twfe_static(df)
+    w = adoption.wild_bootstrap(static, df, draws=399, seed=1)
+    r = w.table.loc["treated_a"]
+    assert r["low_wild"] < r["estimate"] < r["high_wild"] and 0 <= r["p_wild"] <= 1
+    assert 0.5 < (r["high_wild"] - r["low_wild"]) / (r["high"] - r["low"]) < 2  # same order as CRV1
+    d = inference.static_design(df)
+    V = 1.0 - 2.0 * np.random.default_rng(1).integers(0, 2, size=(399, len(d.units)))
+    j = d.column("treated_a")
+    at_ends = [
+        arrays.score_bootstrap(d.Y, d.X, d.offset, d.mask, j, b, multipliers=V).p
+        for b in (r["low_wild"], r["high_wild"])
+    ]
+    assert at_ends == pytest.approx([0.05, 0.05], abs=0.01)  # the interval's ends are where the test rejects
+    assert "Kline & Santos" in w.method and "399 draws" in w.method and w.clusters == 48
+
+
+# --- calibration and recovery at the real design ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def surveys():
+    return {
+        2009: survey.clean(2009, "survey/example_survey_2009.csv")[0],
+        2011: survey.clean(2011, "survey/example_survey_2011.xlsx")[0],
+        2014: survey.clean(2014, "survey/example_survey_2014.xlsx", "2014")[0],
+    }
+
+
+@pytest.fixture(scope="module")
+def real(surveys):
+    return adoption.build([2009, 2011, 2014], source="real", surveys=surveys)
+
+
+def test_noise_calibration_matches_the_real_panels_residuals(real):
+    nz = simulation.calibrate_noise(real)
+    assert (nz.implied_sd, nz.implied_lag1) == pytest.approx((nz.residual_sd, nz.lag1), rel=1e-9)
+    assert 0.05 < nz.residual_sd < 0.15 and 0.5 < nz.lag1 < 0.9  # log loans per 1,000 move slowly
+    assert nz.units == real.balanced()["kommunekode"].nunique()
+    # panels drawn with the calibrated AR(1) have, on average, the real residual sd and autocorrelation
+    g = real.balanced().drop_duplicates("kommunekode")["g"].to_numpy()
+    years = sorted(real.sample["year"].unique())
+    Y = simulation.simulate_panels(g, years, lambda a, b: 0.0, 400, sd_noise=nz.ar_sd, rho=nz.ar_rho, seed=2)
+    e = simulation._two_way_residuals(Y)
+    n, T = len(g), len(years)
+    sd = np.sqrt((e**2).sum(axis=(1, 2)) / ((n - 1) * (T - 1)))
+    assert np.sqrt((sd**2).mean()) == pytest.approx(nz.residual_sd, rel=0.03)
+
+
+@pytest.mark.slow
+def test_recovery_at_the_real_design(real):
+    """The published intervals on 2,000 panels of the real design (shortened: no wild bootstrap per panel here; the
+    notebook runs it): the analytic intervals under-cover, the jackknife ones the brief quotes reach 0.93."""
+    study = adoption.simulation_for(real, adoption.EstimationSpec(), 2000, seed=1, draws=199, wild=False)
+    cov = study.coverage.set_index(["estimator", "interval", "target"])
+    assert (cov["mc_se"] < 0.006).all() and study.reps == 2000
+    headline_jk = cov.loc[("cs", "95 %, normal, jackknife", "average of event times 0+"), "coverage"]
+    headline_if = cov.loc[("cs", "95 %, normal, analytic IF", "average of event times 0+"), "coverage"]
+    simple_jk = cov.loc[("cs", "95 %, normal, jackknife", "simple ATT"), "coverage"]
+    assert headline_jk >= 0.93 and simple_jk >= 0.93  # what the brief quotes
+    assert headline_if < 0.93 < headline_jk  # why the brief quotes the jackknife one
+    assert cov.loc[("twfe", "95 %, normal (z), CRV1", "static effect"), "coverage"] >= 0.93
+    assert study.twfe.bias < -0.3 * study.twfe.true_att  # the naive TWFE (PPML) is biased at this design
+    assert abs(study.cs_simple.bias) < 0.1 * study.cs_simple.true_att
+    units = real.balanced().drop_duplicates("kommunekode")["g"].value_counts()
+    assert study.noise is not None and study.cohorts == {int(k): int(v) for k, v in units.items()}
+
+
+# --- dating, rounds left out, spillovers ------------------------------------------------------------------
+def test_a_round_left_out_is_unobserved_never_not_treated(real):
+    """The finding of issue 22: dated by 2009 + 2011 alone, 23 of the 31 "never treated" reported cooperation in
+    2014. Now a round left out is unobserved: those kommuner are censored after 2012, none is never treated."""
+    without = real.variant(left_out=(2014,))
+    t = without.timing
+    assert (t["category"] == "never treated").sum() == 0
+    censored = t[t["category"] == "censored"]
+    assert len(censored) == 31 and censored["included"].all()  # the 31 that were "never treated" before
+    last = censored["history"].str.findall(r"(\d{4}):5").str[-1].astype(int)  # the last untreated answer
+    assert (censored["untreated_until"] == last + 1).all() and set(last) <= {2009, 2011}
+    s = without.sample[without.sample["kommunekode"].isin(censored.index)]
+    assert len(s) and not (s["year"] > s["kommunekode"].map(censored["untreated_until"])).any()
+    full = real.timing
+    assert set(censored.index) <= set(full.index[full["category"].isin(["never treated", "adopter"])])
+    assert without.tag == "real_2009_2011" and without.spec.rounds == (2009, 2011, 2014)
+
+
+def test_leave_one_round_out_table(real):
+    spec = adoption.EstimationSpec(draws=199)
+    t = adoption.leave_one_round_out(real, spec).table
+    assert list(t.index) == ["rounds 2009, 2011, 2014", "without 2009", "without 2011", "without 2014"]
+    assert t.loc["rounds 2009, 2011, 2014", "avg_post"] == pytest.approx(
+        adoption.fit_cs(real.sample, draws=199).average_post(), rel=1e-12
+    )
+    assert "not" in t.loc["without 2014", "note"] or np.isnan(t.loc["without 2014", "avg_post"])  # no comparison left
+    assert t.loc["without 2014", "never_treated"] == 0
+
+
+def test_spillover_checks(real):
+    w = spillover.contiguity()
+    assert w.n == 97 and 400 in w.islands and 561 in w.neighbors  # Bornholm has no land border; Fanø in Esbjerg
+    assert 563 not in w.neighbors
+    dropped = spillover.contaminated(real, w)
+    g = real.sample.drop_duplicates("kommunekode").set_index("kommunekode")["g"]
+    for k in dropped.index:  # each dropped kommune borders an adopter no later than itself (never: any adopter)
+        treated = real.timing.loc[[n for n in w.neighbors[k] if n in real.timing.index]]
+        gs = treated.loc[treated["g_round"] > 0, "g_round"]
+        assert len(gs) and (g[k] == 0 or (gs < g[k]).any())
+    c = spillover.clustering(real, w, permutations=99, seed=1)
+    assert 0 < c.p_bb <= 1 and 0 < c.p_moran <= 1 and c.early <= c.answered
+    assert c == spillover.clustering(real, w, permutations=99, seed=1)  # seeded
+
+
+@pytest.mark.slow
+def test_imputed_timing_pools_the_imputations_by_rubins_rules(real):
+    """Issue 23 for 04: the unanswered rounds imputed (analysis.nonresponse), adoption dated on each completed set
+    of answers, the headline pooled by Rubin's rules: its value is the mean of the per-imputation headlines."""
+    from helpers.analysis import nonresponse as nr
+    from helpers.analysis.adoption import imputed
+
+    spec = adoption.EstimationSpec(draws=199)
+    r = imputed.imputed_timing(real, spec, m=5, seed=7)
+    t = r.sensitivity.table
+    row = t.loc["unanswered rounds imputed (m = 5, Rubin's rules)"]
+    assert r.imputed_answers == int(real.models.isna().sum().sum())  # every unanswered round of every unit
+    imps = nr.impute(imputed._nonresponse_panel(real), m=5, seed=7)
+    values = []
+    for completed in imps.completed:
+        models = real.models.copy()
+        for year in completed.columns:
+            models[int(year)] = completed[year].reindex(models.index).astype("Int64")
+        sample = adoption.assemble(real.spec, models, synthetic_survey=True).sample
+        values.append(adoption.fit_cs(sample, draws=199).overall.estimate)  # csdid on each completed set
+    assert row["avg_post"] == pytest.approx(np.mean(values), abs=1e-12)
+    assert row["avg_low"] < row["avg_post"] < row["avg_high"]
+    assert r.pooled["headline"].m == 5 and r.pooled["headline"].interval.startswith("t, df")
+    assert t.loc["as specified", "avg_post"] == pytest.approx(adoption.fit_cs(real.sample, draws=199).overall.estimate)

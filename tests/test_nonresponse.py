@@ -1,0 +1,368 @@
+"""helpers.analysis.nonresponse: bounds, raking weights, imputation and Rubin's rules, against cases
+worked by hand, full enumeration and independent implementations (statsmodels). The checks against R
+(survey, mice) are in tests/test_r_reference.py."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from helpers.analysis import compare
+from helpers.analysis import nonresponse as nr
+from helpers.analysis.nonresponse import imputation, weighting
+from helpers.data import reference
+
+COOP = [1, 2, 3, 4]
+
+
+@pytest.fixture(scope="module")
+def municipalities():
+    return reference.load_municipalities()
+
+
+def make_panel(municipalities, answers: dict[int, list], rows: int | None = None) -> nr.Panel:
+    """A panel of the first ``rows`` kommuner with the given answers (None = did not answer)."""
+    rows = rows or len(next(iter(answers.values())))
+    m = municipalities.sort_values("kommunekode").head(rows)
+    aligned = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "year": y,
+                    "kommunekode": m["kommunekode"].to_numpy(),
+                    "model": [0 if v is None else v for v in values],
+                    "synthetic": True,
+                }
+            )
+            for y, values in answers.items()
+        ]
+    )
+    return nr.panel(aligned, m)
+
+
+def random_panel(municipalities, seed: int, missing: float = 0.12) -> nr.Panel:
+    """98 kommuner, two rounds, answers drawn at random, about ``missing`` of them missing per round."""
+    rng = np.random.default_rng(seed)
+    a = rng.choice([1, 2, 3, 4, 5], size=98, p=[0.15, 0.15, 0.1, 0.05, 0.55])
+    b = np.where(rng.random(98) < 0.6, a, rng.choice([1, 2, 3, 4, 5], size=98))
+    answers = {2009: [None if rng.random() < missing else int(v) for v in a]}
+    answers[2011] = [None if rng.random() < missing else int(v) for v in b]
+    return make_panel(municipalities, answers)
+
+
+# --------------------------------------------------------------------------- the panel
+
+
+def test_panel_has_every_kommune_with_gaps_for_no_answer(municipalities):
+    p = make_panel(municipalities, {2009: [5, None, 1, 2], 2011: [1, 3, None, 2]})
+    assert p.years == (2009, 2011) and p.n == 4
+    assert p.answers[2009].isna().tolist() == [False, True, False, False]
+    assert p.answered((2009, 2011)).tolist() == [True, False, False, True]
+    assert p.previous(2011) == 2009 and p.previous(2009) is None
+    assert p.previous_answer(2011).tolist() == ["not cooperating", "did not answer", "cooperating", "cooperating"]
+    cov = p.covariates_of(2011)
+    assert list(cov.columns) == ["kommunegruppe", "regionsnavn", "log_population"]
+    first = municipalities.sort_values("kommunekode").iloc[0]
+    assert cov["log_population"].iloc[0] == pytest.approx(np.log(first["population_2011"]), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def test_bounds_of_shares_and_moves_by_hand(municipalities):
+    # 6 kommuner. 2009: 5, 5, 1, None, 2, None; 2011: 1, 5, None, 3, None, None.
+    p = make_panel(municipalities, {2009: [5, 5, 1, None, 2, None], 2011: [1, 5, None, 3, None, None]})
+    coop_b = nr.bounds(nr.share("c", 2011, COOP), p).bounds
+    # cooperating in 2011: kommuner 1 (model 1) and 4 (model 3) for sure; 3, 5, 6 did not answer -> 2/6 to 5/6
+    assert (coop_b.low, coop_b.high, coop_b.incomplete, coop_b.exact) == (2 / 6, 5 / 6, 3, True)
+    started = nr.bounds(nr.moved("s", 2009, 2011, [5], COOP), p).bounds
+    # started (5 -> 1-4): kommune 1 for sure; 3 answered 1 in 2009 (cannot start); 4 can (2009 unknown, 2011 = 3);
+    # 5 answered 2 (cannot); 6 missing both (can): 1/6 to 3/6
+    assert (started.low, started.high, started.incomplete) == (1 / 6, 3 / 6, 4)
+    net = nr.bounds(nr.net_change("n", 2009, 2011, COOP), p).bounds
+    # net = started - stopped, per kommune +1 / 0 / -1: k1 +1, k2 0; k3 (1 -> ?) -1..0; k4 (? -> 3) 0..+1;
+    # k5 (2 -> ?) -1..0; k6 (?, ?) -1..+1 -> low (1 - 3) / 6, high (1 + 2) / 6
+    assert (net.low, net.high) == pytest.approx((-2 / 6, 3 / 6))
+    lowest = nr.bounds(nr.net_change("n", 2009, 2011, COOP), p).lowest
+    assert not lowest.isna().any().any()
+    assert compare.key_statistics(2009, 2011)[4].score(lowest).mean() == pytest.approx(-2 / 6)
+
+
+def _mcnemar_p(answers, covariates, weights):
+    a = np.isin(answers[2009].to_numpy(), COOP)
+    b = np.isin(answers[2011].to_numpy(), COOP)
+    t = np.array([[(a & b).sum(), (a & ~b).sum()], [(~a & b).sum(), (~a & ~b).sum()]])
+    return nr.Estimate(**nr.wald(compare.mcnemar_test(t).pvalue, None, len(answers)))
+
+
+def _stuart_maxwell(answers, covariates, weights):
+    t = np.zeros((5, 5))
+    np.add.at(t, (answers[2009].to_numpy() - 1, answers[2011].to_numpy() - 1), 1)
+    return nr.Estimate(**nr.wald(compare.stuart_maxwell(t).statistic, None, len(answers)))
+
+
+def _ratio(answers, covariates, weights):  # share cooperating in 2011 over the share in 2009: not additive
+    a = np.isin(answers[2009].to_numpy(), COOP).mean()
+    b = np.isin(answers[2011].to_numpy(), COOP).mean()
+    return nr.Estimate(**nr.wald(b / max(a, 1e-9), None, len(answers)))
+
+
+@pytest.mark.parametrize("compute", [_mcnemar_p, _stuart_maxwell, _ratio])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_search_finds_the_extremes_of_full_enumeration(municipalities, compute, seed):
+    # 30 kommuner, 4 missing answers: 5^4 = 625 completions, each evaluated by the exhaustive method
+    rng = np.random.default_rng(seed)
+    a = rng.choice([1, 2, 3, 4, 5], size=30, p=[0.2, 0.15, 0.1, 0.05, 0.5])
+    b = np.where(rng.random(30) < 0.5, a, rng.choice([1, 2, 3, 4, 5], size=30))
+    answers = {2009: [int(v) for v in a], 2011: [int(v) for v in b]}
+    for year, k in zip((2009, 2011, 2011, 2009), rng.choice(30, 4, replace=False), strict=True):
+        answers[year][k] = None
+    p = make_panel(municipalities, answers)
+    stat = nr.statistic("s", "a statistic that is not additive", (2009, 2011), compute)
+    assert nr.manski.completions(stat, p) == 5**4
+    exact = nr.exhaustive(stat, p)
+    found = nr.search(stat, p, seed=seed)
+    assert exact.bounds.exact and not found.bounds.exact
+    assert found.bounds.low == pytest.approx(exact.bounds.low, rel=1e-12)
+    assert found.bounds.high == pytest.approx(exact.bounds.high, rel=1e-12)
+    assert found.evaluations < exact.evaluations  # the search is the cheaper way
+    # the completions reported attain the values
+    for side in ("lowest", "highest"):
+        completion = getattr(found, side)
+        assert completion.notna().all().all()
+        value = compute(completion, None, None).value
+        assert value == pytest.approx(getattr(found.bounds, "low" if side == "lowest" else "high"), rel=1e-12)
+    # bounds() enumerates when there are few completions, and searches when there are many
+    assert nr.bounds(stat, p).bounds.exact
+    assert not nr.bounds(stat, p, max_completions=100).bounds.exact
+
+
+def test_search_bounds_of_the_mcnemar_p_value_equal_enumeration_of_the_discordant_counts(municipalities):
+    # McNemar's p depends on (b, c) only: enumerate every (b, c) the completions can reach, kommune by kommune
+    p = random_panel(municipalities, seed=5)
+    a, b = p.answers[2009], p.answers[2011]
+    coop = lambda s: s.isin(COOP)  # noqa: E731
+    both = a.notna() & b.notna()
+    b0 = int((both & coop(a) & ~coop(b)).sum())  # stopped
+    c0 = int((both & ~coop(a) & coop(b)).sum())  # started
+    to_b = int((a.isna() & b.notna() & ~coop(b)).sum() + (b.isna() & a.notna() & coop(a)).sum())
+    to_c = int((a.isna() & b.notna() & coop(b)).sum() + (b.isna() & a.notna() & ~coop(a)).sum())
+    either = int((a.isna() & b.isna()).sum())
+    values = [
+        compare.mcnemar_test(np.array([[0, b0 + x + z1], [c0 + y + z2, 0]])).pvalue
+        for x, y in itertools.product(range(to_b + 1), range(to_c + 1))
+        for z1 in range(either + 1)
+        for z2 in range(either + 1 - z1)
+    ]
+    found = nr.bounds(compare.mcnemar_statistic(2009, 2011), p).bounds
+    assert found.incomplete == int((a.isna() | b.isna()).sum()) > 15
+    assert (found.low, found.high) == pytest.approx((min(values), max(values)), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- raking
+
+
+def test_raking_reproduces_the_totals_of_all_kommuner(municipalities):
+    p = random_panel(municipalities, seed=3)
+    for pattern in ((2009,), (2011,), (2009, 2011)):
+        w = nr.response_weights(p, pattern)
+        for step in w.steps:
+            achieved = step.design.mul(step.weights, axis=0).sum()
+            assert np.allclose(achieved.to_numpy(), step.totals.to_numpy(), rtol=1e-10, atol=1e-8)
+        assert w.summary.total == pytest.approx(98, rel=1e-12)
+        assert w.summary.respondents == int(p.answered(pattern).sum())
+        assert (w.propensity * w.weights).to_numpy() == pytest.approx(1.0)
+    # the second round's weights balance the first round's answer (cooperating / not / no answer)
+    w = nr.response_weights(p, (2011,))
+    prev = p.previous_answer(2011)
+    for level in nr.PREVIOUS_LEVELS:
+        assert w.weights.groupby(prev.loc[w.weights.index]).sum().get(level, 0) == pytest.approx((prev == level).sum())
+
+
+def test_raking_weights_everyone_one_when_everyone_answered(municipalities):
+    p = make_panel(municipalities, {2014: [1, 2, 3, 4, 5] * 19 + [1, 2, 3]})
+    w = nr.response_weights(p, (2014,))
+    assert w.weights.to_numpy() == pytest.approx(1.0, abs=1e-12) and w.summary.effective_n == pytest.approx(98)
+
+
+def test_raking_merges_a_category_without_respondents(municipalities):
+    answers = [1, 5, 2] * 32 + [1, 5]
+    p = make_panel(municipalities, {2011: answers})
+    groups = p.covariates["kommunegruppe"]
+    # no kommune of group 2 answers: it cannot be represented and is merged into the reference
+    p.answers.loc[groups == 2, 2011] = pd.NA
+    w = nr.response_weights(p, (2011,))
+    assert w.summary.collapsed == ("kommunegruppe 2",)
+    assert not any("kommunegruppe[2]" in c for c in w.summary.variables)
+    assert w.summary.total == pytest.approx(98)
+
+
+def test_trimming_caps_the_weights_and_keeps_their_total():
+    w = pd.Series([1.0, 1.0, 1.0, 5.0, 2.0])
+    trimmed, n = weighting._trim(w, 3.0)
+    assert n == 1 and trimmed.max() == pytest.approx(3.0) and trimmed.sum() == pytest.approx(w.sum())
+    # the excess 2 goes to the others in proportion: 1 + 2 * 1/5 = 1.4 and 2 + 2 * 2/5 = 2.8
+    assert trimmed.tolist() == pytest.approx([1.4, 1.4, 1.4, 3.0, 2.8])
+
+
+def test_a_share_of_zero_says_its_interval_is_degenerate():
+    e = nr.Estimate(**nr.wald(*nr.weighted_mean(np.zeros(78)), 78, df=77))
+    assert (e.value, e.se, e.low, e.high) == (0, 0, 0, 0) and "degenerate" in e.interval
+
+
+def test_weighted_mean_standard_error_is_that_of_a_mean_without_weights():
+    y = np.array([1.0, 0, 0, 1, 1, 0, 1, 1])
+    mean, se = nr.weighted_mean(y)
+    assert mean == pytest.approx(y.mean()) and se == pytest.approx(y.std(ddof=1) / np.sqrt(len(y)))
+
+
+def test_calibrated_standard_error_on_the_intercept_alone_is_the_weighted_one():
+    # raking to the number of kommuner only: g is constant and the residuals are the centred influence values
+    rng = np.random.default_rng(0)
+    y = rng.random(40)
+    design = pd.DataFrame({"(Intercept)": np.ones(40)})
+    g, _ = weighting.rake(design.to_numpy(), np.ones(40), np.array([55.0]))
+    assert g == pytest.approx(55 / 40)
+    step = weighting.Raking((2011,), design, pd.Series([55.0]), pd.Series(np.ones(40)), pd.Series(g), 0, ())
+    assert weighting.calibrated_mean(y, step) == pytest.approx(nr.weighted_mean(y, g))
+
+
+def test_raking_undoes_nonresponse_that_depends_on_the_calibration_variables(municipalities):
+    # answers depend on kommunegruppe and so does the response: the complete case is biased, the weights are not
+    rng = np.random.default_rng(11)
+    group = municipalities.sort_values("kommunekode")["kommunegruppe"].to_numpy()  # make_panel's order
+    truth = np.where(group <= 3, 1, 5)
+    answered = rng.random(98) < np.where(group <= 3, 0.6, 0.95)
+    answered[[np.flatnonzero(group == g)[0] for g in range(1, 6)]] = True  # every group has a respondent
+    p = make_panel(municipalities, {2011: [int(t) if r else None for t, r in zip(truth, answered, strict=True)]})
+    stat = nr.share("coop", 2011, COOP)
+    true_share = float((truth == 1).mean())
+    cc = nr.complete_case(stat, p).value
+    weights = nr.response_weights(p, (2011,))
+    assert weights.summary.collapsed == ()
+    w = nr.weighted(stat, p, weights)
+    assert abs(cc - true_share) > 0.05
+    assert w.value == pytest.approx(true_share, abs=1e-9)  # a share constant within kommunegrupper: exact
+
+
+# --------------------------------------------------------------------------- imputation
+
+
+def test_augmentation_by_hand():
+    # p = 1 predictor, k = 2 categories: 4 rows at mean +- sd/2, categories 0, 0, 1, 1, weight (1 + 1) / 4
+    x = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    y = np.array([0, 1, 0, 1, -1, -1])
+    ry = np.array([True, True, True, True, False, False])
+    ya, rya, xa, wa = imputation.augment(y, ry, x)
+    sd = np.std(x, ddof=1)  # 1.8708
+    assert xa[6:, 0] == pytest.approx([2.5 + sd / 2, 2.5 - sd / 2, 2.5 + sd / 2, 2.5 - sd / 2])
+    assert ya[6:].tolist() == [0, 0, 1, 1] and rya[6:].all() and wa[6:] == pytest.approx([0.5] * 4)
+    # p = 2, k = 2: 8 rows; the first column takes +- sd/2 in rows 1-4, the second (the fill runs on) in rows 5-8
+    x2 = np.column_stack([x[:, 0], x[:, 0] ** 2])
+    xa2 = imputation.augment(y, ry, x2)[2][6:]
+    assert (xa2[:4, 0] != x2[:, 0].mean()).all() and (xa2[4:, 0] == x2[:, 0].mean()).all()
+    assert (xa2[:4, 1] == x2[:, 1].mean()).all() and (xa2[4:, 1] != x2[:, 1].mean()).all()
+    # exactly one missing value: mice adds nothing
+    assert len(imputation.augment(y[:5], ry[:5], x[:5])[0]) == 5
+
+
+def test_multinomial_fit_equals_statsmodels_mnlogit():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(400, 2))
+    eta = np.column_stack([np.zeros(400), 0.5 + x @ [1.0, -0.5], -0.3 + x @ [-0.4, 0.8]])
+    prob = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(3, p=pr) for pr in prob]) + 1
+    ours = imputation.fit_multinomial(y, x, np.ones(400))
+    ref = sm.MNLogit(y, sm.add_constant(x)).fit(method="newton", disp=0, tol=1e-12)
+    assert ours.coef == pytest.approx(np.asarray(ref.params), rel=1e-8)
+    assert ours.cov == pytest.approx(np.asarray(ref.cov_params()), rel=1e-6)
+    # integer weights are repeated rows
+    w = rng.integers(1, 4, size=400)
+    rep = imputation.fit_multinomial(np.repeat(y, w), np.repeat(x, w, axis=0), np.ones(w.sum()))
+    assert imputation.fit_multinomial(y, x, w).coef == pytest.approx(rep.coef, rel=1e-8)
+
+
+def test_imputations_are_reproducible_and_keep_the_answers(municipalities):
+    p = random_panel(municipalities, seed=8)
+    one = nr.impute(p, m=4, iterations=3, seed=12)
+    again = nr.impute(p, m=6, iterations=3, seed=12)
+    other = nr.impute(p, m=4, iterations=3, seed=13)
+    for first, second in zip(one.completed, again.completed, strict=False):
+        pd.testing.assert_frame_equal(first, second)  # data set j does not depend on m
+    assert any(not a.equals(b) for a, b in zip(one.completed, other.completed, strict=True))
+    observed = p.answers.notna()
+    for c in one.completed:
+        assert c.notna().all().all() and set(np.unique(c.to_numpy())) <= {1, 2, 3, 4, 5}
+        assert (c[observed] == p.answers[observed]).sum().sum() == observed.sum().sum()
+    assert one.settings.m == 4 and one.settings.seed == 12
+
+
+def test_imputation_recovers_answers_predicted_by_the_other_round(municipalities):
+    # 2011 answer = 2009 answer for every kommune: the imputed 2011 answers follow 2009 (most of the time)
+    rng = np.random.default_rng(2)
+    a = rng.choice([1, 2, 5], size=98, p=[0.3, 0.3, 0.4])
+    gaps = rng.choice(98, 10, replace=False)
+    b = [None if i in gaps else int(v) for i, v in enumerate(a)]
+    p = make_panel(municipalities, {2009: [int(v) for v in a], 2011: b})
+    imp = nr.impute(p, m=20, iterations=5, seed=1)
+    hits = np.mean(
+        [(c.loc[p.answers[2011].isna(), 2011] == c.loc[p.answers[2011].isna(), 2009]).mean() for c in imp.completed]
+    )
+    assert hits > 0.6  # drawn independently of 2009 it would be about 0.34 (the sum of squared shares)
+
+
+# --------------------------------------------------------------------------- Rubin's rules
+
+
+def test_rubins_rules_by_hand():
+    est = [nr.Estimate(**nr.wald(v, s, 98, df=97)) for v, s in ((0.40, 0.05), (0.44, 0.05), (0.42, 0.06))]
+    p = nr.pool(est)
+    ubar = (0.05**2 + 0.05**2 + 0.06**2) / 3
+    b = np.var([0.40, 0.44, 0.42], ddof=1)  # 0.0004
+    t = ubar + (1 + 1 / 3) * b
+    lam = (1 + 1 / 3) * b / t
+    dfold = 2 / lam**2
+    dfobs = 98 / 100 * 97 * (1 - lam)
+    df = dfold * dfobs / (dfold + dfobs)
+    assert (p.value, p.within, p.between, p.total) == pytest.approx((0.42, ubar, b, t))
+    assert p.df_pooled == pytest.approx(df) and p.interval == f"t, df {df:.1f}"
+    assert p.high == pytest.approx(0.42 + stats.t.ppf(0.975, df) * np.sqrt(t))
+    assert p.riv == pytest.approx((1 + 1 / 3) * b / ubar)
+    assert p.fmi == pytest.approx((p.riv + 2 / (df + 3)) / (1 + p.riv))
+    # nothing imputed: B = 0, lambda is floored at 1e-4 as in mice, and the df is close to the complete data's
+    same = nr.pool([est[0]] * 5)
+    assert same.between == 0 and same.df_pooled == pytest.approx(nr.barnard_rubin(5, 0, same.total, 97))
+    assert 90 < same.df_pooled < 97
+
+
+# --------------------------------------------------------------------------- four ways
+
+
+def test_four_ways_agree_when_everyone_answered(municipalities):
+    p = make_panel(municipalities, {2011: [1, 5, 2, 5] * 24 + [3, 4], 2014: [1, 2, 2, 5] * 24 + [3, 4]})
+    t = nr.prepare(p, m=3, iterations=2, seed=1)
+    for stat in compare.key_statistics(2011, 2014):
+        row = nr.four_ways(stat, t)
+        cc = row.complete_case
+        assert row.bounds.low == row.bounds.high == pytest.approx(cc.value)
+        assert row.weighted.value == pytest.approx(cc.value) and row.imputed.value == pytest.approx(cc.value)
+        assert row.imputed.between == pytest.approx(0, abs=1e-20) and row.bounds.incomplete == 0 and cc.n == 98
+
+
+def test_four_ways_of_the_example_rounds_are_ordered_sensibly(municipalities):
+    p = random_panel(municipalities, seed=21)
+    t = nr.prepare(p, m=10, iterations=3, seed=2)
+    rows = [nr.four_ways(s, t) for s in compare.key_statistics(2009, 2011)]
+    for r in rows:
+        # each treatment's estimate of the share of all kommuner lies within the bounds
+        for e in (r.complete_case, r.weighted, r.imputed):
+            assert r.bounds.low - 1e-12 <= e.value <= r.bounds.high + 1e-12, r.quantity
+        assert r.complete_case.n == int(p.answered(r.rounds).sum()) and r.imputed.n == 98
+    table = nr.sensitivity_table(rows, scale=100)
+    assert list(table.columns.get_level_values(0).unique()) == ["complete case", "bounds", "weighted", "imputed"]
+    assert table.loc[rows[0].description, ("bounds", "low")] == pytest.approx(rows[0].bounds.low * 100)
