@@ -588,7 +588,7 @@ def regression_table(
             "Holm (familywise error) and Benjamini-Hochberg (false discovery rate)."
         )
     if (est["term"] == BASELINE_ROW).any():
-        all_notes.insert(1, BASELINE_NOTE)
+        all_notes.append(BASELINE_NOTE)
     all_notes += notes or []
     return RegressionTable(title, tidy, pd.DataFrame(cells), all_notes)
 
