@@ -281,11 +281,12 @@ PIPELINE_FIGURES = (
     "usage_national_loans_real_en",
     "usage_loans_change_2010_2019_real_en",
     *(f"02_compare_2009_2011_{k}_synthetic_en" for k in ("distribution", "by_region", "by_kommunegruppe")),
-    *(f"02_compare_2009_2011_{k}_synthetic_en" for k in ("transitions", "maps", "change")),
+    *(f"02_compare_2009_2011_{k}_synthetic_en" for k in ("transitions", "maps", "change", "weights")),
     *(f"model_{k}_loans_2009_2011_synthetic_en" for k in ("descriptive", "coefficients", "change", "residuals")),
     *(f"model_{k}_visits_2011_2014_synthetic_da" for k in ("coverage", "power")),
     "adoption_event_study_real_2009_2011_2014_synthetic_en",
     "adoption_event_study_synthetic_2011_2014_en",
+    "adoption_honest_real_2009_2011_2014_synthetic_da",
 )
 PIPELINE_TABLES = (
     "reference_regions_2011",
@@ -301,6 +302,8 @@ PIPELINE_TABLES = (
     "model_table_twfe_synthetic_2009_2011",
     "model_irr_loans_2009_2011_2009_synthetic",
     "model_sensitivity_loans_2009_2011_synthetic",
+    "model_nonresponse_loans_2009_2011_synthetic",
+    "model_intervals_visits_2011_2014_synthetic",
     "adoption_timing_real_2009_2014_synthetic",
 )
 

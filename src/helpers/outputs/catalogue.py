@@ -78,6 +78,12 @@ FIGURES: tuple[Kind, ...] = (
         "The model each kommune reported in each round, on one colour scale.",
     ),
     Kind(
+        r"02_compare_(?P<a>\d{4})_(?P<b>\d{4})_weights",
+        "Non-response weights, {a} and {b}",
+        "Raking weights of the kommuner that answered, one row per response pattern: how far the answers are "
+        "reweighted to stand for the kommuner that did not answer.",
+    ),
+    Kind(
         r"02_compare_(?P<a>\d{4})_(?P<b>\d{4})_change",
         "Change in cooperation level, {a} to {b}",
         "Levels moved up or down by each kommune that answered both rounds.",
@@ -120,6 +126,12 @@ FIGURES: tuple[Kind, ...] = (
         "Event study: effect by year since the first usage year with cooperation, against units not yet "
         "cooperating, with 95 % intervals.",
         key=rf"adoption_event_study_real_{_ROUNDS}",
+    ),
+    Kind(
+        rf"adoption_honest_(?P<source>real|synthetic)_{_ROUNDS}",
+        "Robustness to violations of parallel trends ({source} loans), rounds {rounds}",
+        "Rambachan & Roth: robust 95 % sets of the headline effect by relative magnitude and by smoothness bound, "
+        "beside the original interval, with the breakdown value.",
     ),
 )
 
@@ -168,9 +180,19 @@ TABLES: tuple[Kind, ...] = (
         "The models' rate ratios in one tidy table.",
     ),
     Kind(
-        rf"model_(?P<what>intervals|sensitivity)_(?P<outcome>[a-z_]+?)_{_ROUNDS}",
-        "Model {what}: {outcome}, rounds {rounds}",
-        "Notebook 03's table.",
+        rf"model_intervals_(?P<outcome>[a-z_]+?)_{_ROUNDS}",
+        "Interval methods compared: {outcome}, rounds {rounds}",
+        "Wald, profile-likelihood and the reported Cox-Reid t intervals of the count model side by side.",
+    ),
+    Kind(
+        rf"model_sensitivity_(?P<outcome>[a-z_]+?)_{_ROUNDS}",
+        "Sensitivity of the models of {outcome}, rounds {rounds}",
+        "The score rate ratio refitted under the other ordering of models 2 and 3 and without the largest units.",
+    ),
+    Kind(
+        rf"model_nonresponse_(?P<outcome>[a-z_]+?)_{_ROUNDS}",
+        "Non-response sensitivity of the score rate ratio: {outcome}, rounds {rounds}",
+        "Complete cases, raking weights, imputation and Manski bounds for the kommuner that did not answer.",
     ),
     Kind(
         rf"adoption_(?P<what>[a-z_]+?)_(?P<source>real|synthetic)_{_ROUNDS}",
