@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import nbformat
+import numpy as np
 import pandas as pd
 import papermill as pm
 import pytest
@@ -715,7 +716,67 @@ def _figure_builders(real, simulated) -> dict:
         )
         return fig
 
+    def change(language):
+        frames = real["inputs"].frames
+        fit = models.fit_change(models.change_frame(frames[2009], frames[2011]), first=2009, last=2011)
+        return plots.change(fit, outcome="loans", language=language)
+
+    def event_study(language):  # as notebook 04 draws it
+        events = range(-4, 9)
+        table = pd.DataFrame(
+            {"estimate": [0.01 * (e + 1) for e in events], "reference": [e == -1 for e in events]},
+            index=pd.Index(list(events), name="event_time"),
+        )
+        table["low"], table["high"] = table["estimate"] - 0.03, table["estimate"] + 0.04
+        fig, ax = plt.subplots(figsize=(9, 5))
+        title = t("event_title", language, treatment=labels.treatment("level3+", language), rounds="2009, 2011, 2014")
+        plots.event_study(
+            {"Callaway & Sant'Anna": table, "TWFE Poisson": table},
+            ax,
+            anticipation=1,
+            truth=table["estimate"],
+            title=title,
+            language=language,
+        )
+        fig.tight_layout()
+        return fig
+
+    def honest(language):
+        from types import SimpleNamespace
+
+        index = pd.Index([0.5, 1.0, 1.5, 2.0], name="Mbar")
+        rm = pd.DataFrame({"lb": [0.01, -0.02, -0.1, -0.2], "ub": [0.08, 0.1, 0.2, 0.3]}, index=index)
+        sd = pd.DataFrame({"lb": [0.02, -0.01], "ub": [0.07, 0.12]}, index=pd.Index([0.0, 0.01], name="M"))
+        h = SimpleNamespace(
+            relative_magnitudes=rm, smoothness=sd, original=(0.02, 0.06), breakdown_rm=0.8, breakdown_sd=0.005
+        )
+        return plots.honest(h, language=language)
+
+    def weights(language):  # as notebook 02 draws it
+        rounds = [(2009,)] * 5 + [(2011,)] * 4 + [(2009, 2011)] * 80
+        w = pd.DataFrame({"rounds": rounds, "weight": np.linspace(0.8, 1.7, len(rounds))})
+        return reports.figure_of(plots.response_weights, w, figsize=(9, 3.2), rect=(0, 0.06, 1, 1))(language)
+
+    def loans_change(language):  # as notebook 01_usage_panel draws it
+        fig, ax = plt.subplots(figsize=(9, 8))
+        served = {usage.FANOE: t("served_by", language, name="Fanø", by="Esbjerg")}
+        maps.loans_change(
+            usage.loans_change(2010, 2019),
+            real["boundaries"],
+            2010,
+            2019,
+            ax,
+            served_elsewhere=served,
+            language=language,
+        )
+        return fig
+
     return {
+        "change": change,
+        "event_study": event_study,
+        "honest": honest,
+        "response_weights": weights,
+        "loans_change_map": loans_change,
         "model_counts": counts,
         "national_loans": loans,
         "model_shares": shares,
@@ -729,6 +790,11 @@ def _figure_builders(real, simulated) -> dict:
 
 
 FIGURE_KINDS = (
+    "change",
+    "event_study",
+    "honest",
+    "response_weights",
+    "loans_change_map",
     "model_counts",
     "national_loans",
     "model_shares",
