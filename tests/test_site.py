@@ -340,13 +340,20 @@ def _outline_titles(items) -> list:
 
 
 @pytest.mark.skipif(not site.CHROMIUM.is_file(), reason="/usr/bin/chromium not installed")
-def test_report_makes_an_a4_book_and_short_report_with_bookmarks_and_contents(outputs):
+def test_report_makes_an_a4_book_and_short_report_with_bookmarks_and_contents(outputs, monkeypatch):
     """`borgerservice report`: the book (every page, notebooks in analysis order under "Notebooks") and the short
-    report (contents, overview, key figures, regression tables, data quality), both A4 with bookmarks."""
+    report (contents, overview, key figures, regression tables, data quality), both A4 with bookmarks, printed in
+    one browser session (issue 28: Chromium was started once per page)."""
+    from playwright.sync_api import BrowserType
     from pypdf import PdfReader
 
+    launches = []
+    launch = BrowserType.launch
+    monkeypatch.setattr(BrowserType, "launch", lambda self, **kw: launches.append(kw) or launch(self, **kw))
     build_reports(paths.reports())
     done = site.report()
+    assert len(launches) == 1 and len(book_pages := json.loads((done.site / "pages.json").read_text())) == 8
+    assert [p["path"] for p in book_pages][:2] == ["index.html", "notebooks/00_reference.html"]
     assert not done.problem and [p.name for p in done.pdfs] == ["report.pdf", "report_short.pdf"]
     book, short = (PdfReader(str(p)) for p in done.pdfs)
     for reader in (book, short):
