@@ -112,7 +112,8 @@ FIGURES: tuple[Kind, ...] = (
     Kind(
         rf"model_coverage_(?P<outcome>[a-z_]+?)_{_ROUNDS}",
         "Coverage of the 95 % intervals, {outcome}, rounds {rounds}",
-        "Simulated datasets at the real design: how often Wald and profile-likelihood intervals cover the truth.",
+        "Simulated datasets at the real design: how often the Wald, profile-likelihood and reported Cox-Reid t "
+        "intervals cover the truth.",
     ),
     Kind(
         rf"model_power_(?P<outcome>[a-z_]+?)_{_ROUNDS}",
