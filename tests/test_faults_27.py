@@ -176,11 +176,12 @@ from pathlib import Path
 import pandas as pd
 from helpers.core import files
 from helpers.outputs import exports
-from helpers.outputs.variables import Variable
+from helpers.outputs.variables import Variable, VariableProvenance
 
 value, kill_at = int(sys.argv[2]), int(sys.argv[3])
 v = (Variable("n", "a number", "integer"),)
-tables = [exports.Table(f"t{i}", f"table {i}", pd.DataFrame({"n": [value] * 3}), v, True) for i in range(3)]
+made_up = {"n": VariableProvenance("synthetic", True, "made up for the test")}
+tables = [exports.Table(f"t{i}", f"table {i}", pd.DataFrame({"n": [value] * 3}), v, made_up) for i in range(3)]
 real, calls = files.write_parquet, []
 
 def write_parquet(target, df):
@@ -413,7 +414,12 @@ def test_a_hash_cache_entry_of_the_wrong_type_is_dropped(clean_run, entry):
     "field, value, why",
     [
         ("executed", 7, "'executed' is 7; accepted: text"),
-        ("status", "done", "'status' is \"done\"; accepted: ok, skipped, failed"),
+        (
+            "status",
+            "done",
+            "'status' is \"done\"; accepted: ok, skipped, not covered, failed, blocked, running, interrupted, "
+            "not started",
+        ),
         ("seconds", None, "'seconds' is null; accepted: a number of seconds"),
         ("seconds", True, "'seconds' is true; accepted: a number of seconds"),
         ("outputs", {"processed/a/x.parquet": None}, "'outputs' holds values that are not text"),
