@@ -23,6 +23,14 @@ AnsweredModel = Literal[1, 2, 3, 4, 5]  # a model a kommune reported (the codes 
 CooperatingModel = Literal[1, 2, 3, 4]  # some cooperation between library and borgerservice
 NO_ANSWER: ModelCode = 0
 NO_COOPERATION: ModelCode = 5
+MODEL_NAMES: dict[int, str] = {  # the surveys' official Danish names of the models (2011 legend)
+    0: "Har ikke svaret",
+    1: "Den spæde start",
+    2: "Vi flytter sammen",
+    3: "Vi arbejder sammen",
+    4: "Vi er borgernes fælles indgang til kommunen",
+    5: "Intet samarbejde",
+}
 
 # --------------------------------------------------------------------------- figures and texts
 Language = Literal["en", "da"]  # the language of every text drawn on a figure
@@ -43,9 +51,8 @@ IntervalKind = Literal["wald", "profile", "cox_reid_t"]
 Spec = Literal["categorical", "score"]  # cooperation as categories (vs no cooperation) or as a level score
 
 # --------------------------------------------------------------------------- adoption (notebook 04)
-AdoptionCategory = Literal[
-    "never treated", "adopter", "always treated", "no answer", "start unknown", "censored"
-]  # a unit's timing category (helpers.analysis.adoption.dating; new ones last: the export codes stay)
+# a unit's timing category (helpers.analysis.adoption.dating); the exports code them 1-6 in this order
+AdoptionCategory = Literal["never treated", "adopter", "always treated", "no answer", "start unknown", "censored"]
 AdoptionOutcome = Literal["loans"]  # physical loans: the one outcome with a real series in every year
 Aggregation = Literal["dynamic", "simple", "group", "calendar"]  # did::aggte's types: event time, overall, cohort, year
 CsWeights = Literal["units", "population"]  # Callaway & Sant'Anna: each kommune counts once | by its population

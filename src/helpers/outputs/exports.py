@@ -124,11 +124,7 @@ class Table:
     @property
     def file_label(self) -> str:
         text = f"{FILE_LABEL_MARK}: {self.title}" if self.synthetic else self.title
-        return (
-            text
-            if len(text.encode()) <= SPSS_FILE_LABEL_MAX
-            else text.encode()[:SPSS_FILE_LABEL_MAX].decode(errors="ignore").rstrip()
-        )
+        return _short(text, SPSS_FILE_LABEL_MAX, size=lambda t: len(t.encode()))
 
     @property
     def variable_labels(self) -> dict[str, str]:
@@ -141,8 +137,24 @@ class Table:
         return [*head, *self.notes, PROVENANCE_NOTE, *(f"{n}: {p.note}" for n, p in self.provenance.items())]
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= STATA_LABEL_MAX else text[: STATA_LABEL_MAX - 1] + "…"
+def _short(text: str, limit: int = STATA_LABEL_MAX, *, size=len) -> str:
+    """``text`` if its ``size`` (characters; for SPSS's file label, UTF-8 bytes) is within ``limit``; otherwise cut
+    at the last word boundary that leaves room for "…" (never inside a word or a multi-byte letter; a first word
+    longer than the limit is cut where it must be)."""
+    if size(text) <= limit:
+        return text
+    room = limit - size("…")
+    words = text.split(" ")
+    kept = ""
+    for i in range(len(words), 0, -1):
+        candidate = " ".join(words[:i]).rstrip(" ,;:-")
+        if candidate and size(candidate) <= room:
+            kept = candidate
+            break
+    while not kept and text and size(text) > room:  # one word longer than the limit: cut it by characters
+        text = text[:-1]
+        kept = text if size(text) <= room else ""
+    return kept + "…"
 
 
 def _encode(df: pd.DataFrame, variables: Sequence[Variable], where: str) -> pd.DataFrame:
@@ -466,7 +478,7 @@ def kommune_year_frame(
     for t in TREATMENTS:
         sfx = treatment_suffix(t)
         if len(rounds) < 2:
-            for c in ("adoption", "g", "g_earliest", "treated", "reversal"):
+            for c in ("adoption", "g", "g_earliest", "untreated_until", "treated", "reversal"):
                 df[f"{c}_{sfx}"] = pd.NA
             continue
         timing = dating.timing(
@@ -478,8 +490,15 @@ def kommune_year_frame(
         df[f"adoption_{sfx}"] = category
         df[f"g_{sfx}"] = g
         df[f"g_earliest_{sfx}"] = by_unit.map(timing["g_earliest"]).astype("Int64")
+        until = by_unit.map(timing["untreated_until"]).astype("Int64")
+        df[f"untreated_until_{sfx}"] = until
         treated = pd.Series((g > 0) & (df["year"] >= g), dtype="boolean")
-        df[f"treated_{sfx}"] = treated.mask(category == "no answer")
+        unknown = (
+            (category == "no answer")
+            | ((until > 0) & (df["year"] > until))  # censored: after its last answered round
+            | ((category == "start unknown") & (df["year"] < g))  # before it was first seen treated
+        )
+        df[f"treated_{sfx}"] = treated.mask(unknown.fillna(False).astype(bool))
         df[f"reversal_{sfx}"] = by_unit.map(timing["reversal"]).astype("boolean")
     df["survey_synthetic"] = any(bool(s["synthetic"].any()) for s in rounds.values())
     df["synthetic"] = df["survey_synthetic"] | (bool(df["loans_synthetic"].any()) if loans else False)
