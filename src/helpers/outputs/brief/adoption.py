@@ -60,9 +60,14 @@ def _first_year(r: AdoptionResults) -> str | None:
         return None
     e0 = post[0]
     low, high, _ = e0.quoted
+    if e0.low_jk is not None:
+        words, cover = "normal (z), delete-one-kommune jackknife", ("pointwise 95 %, normal, jackknife")
+    else:
+        words, cover = study.interval.removeprefix("pointwise 95 %: "), "pointwise 95 %, normal"
     return (
         f"{study.label}: in the first treated year loans per inhabitant differ by {e0.estimate * 100:+.1f} % "
-        f"(95 % interval {low * 100:+.1f} to {high * 100:+.1f} %)."
+        f"(95 % interval {low * 100:+.1f} to {high * 100:+.1f} %, {words}"
+        f"{_coverage(r, r.headline, cover, str(e0.event_time))})."
     )
 
 
@@ -107,15 +112,19 @@ def _rounds(r: AdoptionResults) -> str | None:
     rows = list(r.leave_one_round_out[1:])
     if not rows:
         return None
-    parts = []
+    parts, words = [], {x.interval for x in rows if x.avg_post is not None and x.avg_low is not None}
     for x in rows:
         if x.avg_post is None:
             parts.append(f"{x.variant}: not estimable")
+        elif x.avg_low is None:
+            parts.append(f"{x.variant}: {_pc(x.avg_post)} % (no interval)")
         else:
-            parts.append(f"{x.variant}: {_pc(x.avg_post)} %")
+            parts.append(f"{x.variant}: {_pc(x.avg_post)} % ({_pc(x.avg_low)} to {_pc(x.avg_high)} %)")
+    label = f" (95 % intervals, {'; '.join(sorted(w for w in words if w))})" if words and all(words) else ""
     return (
         "Leaving out one survey round at a time (the round is then unobserved, never 'not treated'), the headline is "
         + "; ".join(parts)
+        + label
         + "."
     )
 
@@ -127,7 +136,8 @@ def _imputed(r: AdoptionResults) -> str | None:
     x = rows[0]
     return (
         f"With the unanswered rounds imputed instead {x.variant.removeprefix('unanswered rounds imputed ')}, the "
-        f"headline is {_pc(x.avg_post)} % ({_pc(x.avg_low)} to {_pc(x.avg_high)} %, 95 %, Rubin's rules)."
+        f"headline is {_pc(x.avg_post)} % ({_pc(x.avg_low)} to {_pc(x.avg_high)} %, 95 %, "
+        f"{x.interval or 'Rubin' + chr(39) + 's rules'})."
     )
 
 
@@ -136,7 +146,8 @@ def _spillover(r: AdoptionResults) -> str | None:
     if s is None:
         return None
     est = (
-        f"the headline is {_pc(s.overall)} % ({_pc(s.overall_low)} to {_pc(s.overall_high)} %)"
+        f"the headline is {_pc(s.overall)} % ({_pc(s.overall_low)} to {_pc(s.overall_high)} %"
+        f"{', 95 %, ' + s.interval if s.interval else ''})"
         if s.overall is not None and s.overall_low is not None
         else "the headline cannot be estimated"
     )
@@ -186,16 +197,19 @@ def write(doc: Document) -> list[str]:
     if honest:
         out.append(honest)
     st = r.twfe_static
+    crv1 = _coverage(r, "twfe", "95 %, normal (z), CRV1", "static effect")
     naive = (
         f"Naive two-way fixed effects (one effect for all): {st.estimate * 100:+.1f} % ({st.low * 100:+.1f} to "
-        f"{st.high * 100:+.1f} %), biased when effects differ across adoption cohorts."
+        f"{st.high * 100:+.1f} %, {st.interval or '95 %, normal (z), CRV1'}{crv1} around the value it estimates), "
+        "biased when effects differ across adoption cohorts."
     )
     wild = (r.wild or {}).get("static")
     if wild and wild.rows and wild.rows[0].low_wild is not None:
         w = wild.rows[0]
+        cover = _coverage(r, "twfe", "95 %, wild score bootstrap", "static effect")
         naive = naive[:-1] + (
-            f"; the wild score bootstrap ({wild.draws} draws), which does not rest on many comparable clusters, gives "
-            f"{_pc(w.low_wild)} to {_pc(w.high_wild)} %."
+            f"; the wild score bootstrap (Rademacher, {wild.draws} draws, interval by test inversion), which does not "
+            f"rest on many comparable clusters, gives {_pc(w.low_wild)} to {_pc(w.high_wild)} %{cover}."
         )
     out.append(naive)
     for sentence in (_rounds(r), _imputed(r), _spillover(r)):
