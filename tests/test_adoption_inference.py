@@ -383,3 +383,45 @@ def test_imputed_timing_pools_the_imputations_by_rubins_rules(real):
     assert row["avg_low"] < row["avg_post"] < row["avg_high"]
     assert r.pooled["headline"].m == 5 and r.pooled["headline"].interval.startswith("t, df")
     assert t.loc["as specified", "avg_post"] == pytest.approx(adoption.fit_cs(real.sample, draws=199).overall.estimate)
+
+
+# --- families of tests in 04's tables (issue 23) ----------------------------------------------------------
+def test_twfe_regression_table_adjusts_the_event_times_as_one_family():
+    """The regression table of 04 shows every event time's p-value: its CSV has them adjusted within the event study
+    (Holm, BH as R's p.adjust), equal to the event-study table's; the static effect, one test, is not adjusted."""
+    from statsmodels.stats.multitest import multipletests
+
+    from helpers.outputs import tables
+
+    df = _counts(np.array([0] * 12 + [2012] * 30 + [2015] * 30))
+    static, event = adoption.fit_twfe_static(df), adoption.fit_twfe_event(df, (-4, 8))
+    estimates = adoption.Estimates(cs=None, twfe=event, static=static, headline="twfe")
+    table = tables.adoption_twfe_table(estimates, adoption.PanelSpec((2009, 2011, 2014)))
+    est = table.tidy[table.tidy["kind"] == "estimate"]
+    ev = est[est["model"] == "event study"].set_index("parameter")
+    members = [t for t in ev.index if t.startswith(("pre", "post"))]
+    assert len(members) == len(event.table) - 1  # every event time but the reference period
+    assert ev.loc[members, "p_holm"].to_numpy() == pytest.approx(
+        multipletests(ev.loc[members, "p_value"].to_numpy(), method="holm")[1], rel=1e-12
+    )
+    assert ev.loc[members, "p_bh"].to_numpy() == pytest.approx(
+        multipletests(ev.loc[members, "p_value"].to_numpy(), method="fdr_bh")[1], rel=1e-12
+    )
+    mine = event.table.loc[[e for e in event.table.index if not event.table.loc[e, "reference"]], "p_holm"]
+    assert sorted(mine.to_numpy()) == pytest.approx(sorted(ev.loc[members, "p_holm"].to_numpy()), rel=1e-9)
+    st = est[est["model"] == "static (one effect)"].set_index("parameter")
+    assert np.isnan(st.loc["treated_a", "p_holm"])  # one test: no family to adjust in
+    assert any("the event times of the event study" in n for n in table.notes)
+
+
+def test_wild_bootstrap_table_adjusts_the_event_times_as_one_family():
+    from statsmodels.stats.multitest import multipletests
+
+    df = _counts(np.array([0] * 8 + [2012] * 20 + [2015] * 20), seed=9)
+    event = adoption.fit_twfe_event(df, (-4, 8))
+    t = adoption.wild_bootstrap(event, df, draws=199, seed=1, intervals=False).table
+    assert len(t) > 5
+    for raw in ("p", "p_wild"):
+        assert t[f"{raw}_holm"].to_numpy() == pytest.approx(multipletests(t[raw], method="holm")[1], rel=1e-12)
+        assert t[f"{raw}_bh"].to_numpy() == pytest.approx(multipletests(t[raw], method="fdr_bh")[1], rel=1e-12)
+    assert (t["p_wild_holm"] >= t["p_wild"]).all() and (t["p_wild_holm"] > t["p_wild"]).any()
