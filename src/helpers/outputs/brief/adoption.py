@@ -60,15 +60,32 @@ def _first_year(r: AdoptionResults) -> str | None:
         return None
     e0 = post[0]
     low, high, _ = e0.quoted
-    if e0.low_jk is not None:
-        words, cover = "normal (z), delete-one-kommune jackknife", ("pointwise 95 %, normal, jackknife")
-    else:
-        words, cover = study.interval.removeprefix("pointwise 95 %: "), "pointwise 95 %, normal"
     return (
         f"{study.label}: in the first treated year loans per inhabitant differ by {e0.estimate * 100:+.1f} % "
-        f"(95 % interval {low * 100:+.1f} to {high * 100:+.1f} %, {words}"
-        f"{_coverage(r, r.headline, cover, str(e0.event_time))})."
+        f"(95 % interval {low * 100:+.1f} to {high * 100:+.1f} %)."
     )
+
+
+def _first_year_interval(r: AdoptionResults) -> str | None:
+    """What the first year's interval is (the jackknife one where it exists, else the library's), and how often such
+    intervals covered at this design; None when the results do not say."""
+    study = r.headline_study
+    post = [e for e in study.effects if not e.reference and e.estimate is not None and e.event_time >= 0]
+    if not post:
+        return None
+    e0 = post[0]
+    if e0.low_jk is not None:
+        words, interval = (
+            "normal (z) with delete-one-kommune jackknife standard errors",
+            "pointwise 95 %, normal, jackknife",
+        )
+    elif study.interval:
+        words, interval = study.interval.removeprefix("pointwise 95 %: "), "pointwise 95 %, normal"
+    else:
+        return None
+    cover = _coverage(r, r.headline, interval, str(e0.event_time))
+    cover = cover.replace("such intervals", f"such intervals at event time {e0.event_time}", 1)
+    return f"The event-time intervals quoted are pointwise 95 %, {words}{cover}."
 
 
 def _family(r: AdoptionResults) -> str | None:
@@ -183,7 +200,7 @@ def write(doc: Document) -> list[str]:
             timing[:-1] + "; an unanswered round widens a kommune's adoption interval: " + " and ".join(parts) + "."
         )
     out = [s for s in (_headline(r), timing) if s]  # the headline leads
-    for sentence in (_first_year(r), _family(r)):
+    for sentence in (_first_year(r), _first_year_interval(r), _family(r)):
         if sentence:
             out.append(sentence)
     study = r.headline_study
@@ -200,8 +217,8 @@ def write(doc: Document) -> list[str]:
     crv1 = _coverage(r, "twfe", "95 %, normal (z), CRV1", "static effect")
     naive = (
         f"Naive two-way fixed effects (one effect for all): {st.estimate * 100:+.1f} % ({st.low * 100:+.1f} to "
-        f"{st.high * 100:+.1f} %, {st.interval or '95 %, normal (z), CRV1'}{crv1} around the value it estimates), "
-        "biased when effects differ across adoption cohorts."
+        f"{st.high * 100:+.1f} %), biased when effects differ across adoption cohorts; its interval is "
+        f"{st.interval or '95 %, normal (z), CRV1'}{crv1.replace('the truth', 'the value it estimates', 1)}."
     )
     wild = (r.wild or {}).get("static")
     if wild and wild.rows and wild.rows[0].low_wild is not None:
