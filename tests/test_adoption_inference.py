@@ -425,3 +425,17 @@ def test_wild_bootstrap_table_adjusts_the_event_times_as_one_family():
         assert t[f"{raw}_holm"].to_numpy() == pytest.approx(multipletests(t[raw], method="holm")[1], rel=1e-12)
         assert t[f"{raw}_bh"].to_numpy() == pytest.approx(multipletests(t[raw], method="fdr_bh")[1], rel=1e-12)
     assert (t["p_wild_holm"] >= t["p_wild"]).all() and (t["p_wild_holm"] > t["p_wild"]).any()
+
+
+def test_each_aggregation_adjusts_its_effects_as_one_family(real):
+    from statsmodels.stats.multitest import multipletests
+
+    cs = adoption.fit_cs(real.sample, draws=199)
+    for kind in ("dynamic", "group", "calendar"):
+        t = cs.aggregates[kind]
+        ok = t["p"].notna()
+        assert ok.sum() > 1, kind
+        assert t.loc[ok, "p_holm"].to_numpy() == pytest.approx(multipletests(t.loc[ok, "p"], method="holm")[1]), kind
+        assert t.loc[ok, "p_bh"].to_numpy() == pytest.approx(multipletests(t.loc[ok, "p"], method="fdr_bh")[1]), kind
+    simple = cs.aggregates["simple"]
+    assert simple["p_holm"].iloc[0] == pytest.approx(simple["p"].iloc[0])  # a family of one

@@ -124,7 +124,8 @@ class EffectResult:
 @dataclass(frozen=True)
 class AggregateRow:
     """One row of a did::aggte aggregation: ``label`` (event time, cohort or year; 0 for the simple ATT), estimate,
-    se, 95 % interval, p (analytic influence function, normal)."""
+    se, 95 % interval, p (analytic influence function, normal); ``p_holm``, ``p_bh``: p adjusted within the
+    aggregation's effects (one family of tests)."""
 
     label: int
     estimate: float | None
@@ -132,6 +133,8 @@ class AggregateRow:
     low: float | None
     high: float | None
     p: float | None
+    p_holm: float | None = None
+    p_bh: float | None = None
 
 
 @dataclass(frozen=True)

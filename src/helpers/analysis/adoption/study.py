@@ -365,6 +365,8 @@ def _aggregations(cs: CSEventStudy) -> dict[str, keys.Aggregation]:
                 low=_num(r["low"]),
                 high=_num(r["high"]),
                 p=_num(r["p"]),
+                p_holm=_num(r.get("p_holm")),
+                p_bh=_num(r.get("p_bh")),
             )
             for label, r in t.iterrows()
         )
