@@ -439,3 +439,35 @@ def test_each_aggregation_adjusts_its_effects_as_one_family(real):
         assert t.loc[ok, "p_bh"].to_numpy() == pytest.approx(multipletests(t.loc[ok, "p"], method="fdr_bh")[1]), kind
     simple = cs.aggregates["simple"]
     assert simple["p_holm"].iloc[0] == pytest.approx(simple["p"].iloc[0])  # a family of one
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_event_study_legend_says_what_each_interval_and_band_is(language):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.outputs import plots
+
+    e = [-2, -1, 0, 1]
+    t = pd.DataFrame(
+        {
+            "estimate": [0.01, 0.0, 0.02, 0.03],
+            "low": [-0.01, np.nan, 0.0, 0.01],
+            "high": [0.03, np.nan, 0.04, 0.05],
+            "low_jk": [-0.02, np.nan, -0.01, 0.0],
+            "high_jk": [0.04, np.nan, 0.05, 0.06],
+            "band_low": [-0.03, np.nan, -0.02, -0.01],
+            "band_high": [0.05, np.nan, 0.06, 0.07],
+            "reference": [False, True, False, False],
+        },
+        index=pd.Index(e, name="event_time"),
+    )
+    fig, ax = plt.subplots()
+    methods = {"Callaway & Sant'Anna": ("interval_jackknife", "band_multiplier")}
+    plots.event_study({"Callaway & Sant'Anna": t}, ax, language=language, methods=methods, draws=999)
+    legend = [x.get_text() for x in ax.get_legend().get_texts()]
+    plt.close(fig)
+    assert any("jackknife" in x and "95 %" in x and "(z)" in x for x in legend), legend
+    assert any(("multiplier bootstrap, 999 draws" if language == "en" else "999 træk") in x for x in legend), legend

@@ -191,6 +191,15 @@ class Estimates:
         order = [self.headline] + [e for e in self.studies if e != self.headline]
         return {self.studies[e].label: self.studies[e].table for e in order}
 
+    def methods(self) -> dict[str, tuple[str, str]]:
+        """What the event-study figure draws, by label: the label keys (``helpers.outputs.labels``) of the pointwise
+        interval (Callaway & Sant'Anna: the jackknife one, normal; TWFE: CRV1, normal) and of the simultaneous band
+        (did's multiplier bootstrap; sup-t of CRV1)."""
+        return {
+            self.cs.label: ("interval_jackknife", "band_multiplier"),
+            self.twfe.label: ("interval_crv1", "band_sup_t"),
+        }
+
     def side_by_side(self) -> pd.DataFrame:
         """The event-time tables side by side (Callaway & Sant'Anna, TWFE Poisson): estimate, the quoted interval
         and p-value, the adjusted p-values and the simultaneous band."""
