@@ -31,9 +31,10 @@ def _coverage(r: AdoptionResults, estimator: str, interval: str, target: str) ->
     c = r.simulation.covered(estimator, interval, target)
     if c is None:
         return ""
+    draws = f", {r.simulation.draws} bootstrap draws each" if "draws" in c.interval and r.simulation.draws else ""
     return (
         f"; at this design such intervals covered the truth in {c.coverage * 100:.1f} % of {r.simulation.reps:,} "
-        f"simulated panels (Monte Carlo SE {c.mc_se * 100:.1f})"
+        f"simulated panels (Monte Carlo SE {c.mc_se * 100:.1f}{draws})"
     )
 
 
