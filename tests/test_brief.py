@@ -686,3 +686,10 @@ def test_adoption_brief_says_what_every_quoted_interval_is():
     assert any(x.startswith("Leaving out one survey round") and "(-2.0 to +8.0 %)" in x and jk in x for x in s)
     assert any("t, df 41.3" in x and "+3.4 %" in x for x in s)
     assert any(x.startswith("Neighbours:") and f"(-3.0 to +7.0 %, 95 %, {jk})" in x for x in s)
+
+
+def test_compare_brief_says_what_each_interval_of_the_net_change_is():
+    """Issue 22/23: z for the complete-case and weighted intervals, t with Rubin's df for the imputed one."""
+    s = brief.sentences(_compare_doc())
+    net = next(x for x in s if "the net change (started minus stopped)" in x)
+    assert net.count(", z)") == 2 and "t, df 60.0 by Rubin's rules)" in net, net
