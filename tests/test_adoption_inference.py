@@ -303,7 +303,10 @@ def test_recovery_at_the_real_design(real):
     simple ATT and first-year intervals; CRV1 and the wild score bootstrap for the static TWFE effect)."""
     study = adoption.simulation_for(real, adoption.EstimationSpec(), 2000, seed=1, draws=199, wild=True)
     cov = study.coverage.set_index(["estimator", "interval", "target"])
-    assert (cov["mc_se"] < 0.006).all() and study.reps == 2000
+    # the Monte Carlo SE of every row is sqrt(c (1 - c) / 2000); below 0.006 wherever the coverage is near nominal
+    # (it was asserted for every row, which cannot hold for the TWFE intervals covering 0.87-0.89 here: SE 0.0074)
+    assert cov["mc_se"].to_numpy() == pytest.approx(np.sqrt(cov["coverage"] * (1 - cov["coverage"]) / 2000))
+    assert (cov.loc[cov["coverage"] >= 0.925, "mc_se"] < 0.006).all() and study.reps == 2000
     headline_jk = cov.loc[("cs", "95 %, normal, jackknife", "average of event times 0+"), "coverage"]
     headline_if = cov.loc[("cs", "95 %, normal, analytic IF", "average of event times 0+"), "coverage"]
     simple_jk = cov.loc[("cs", "95 %, normal, jackknife", "simple ATT"), "coverage"]

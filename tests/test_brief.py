@@ -693,3 +693,20 @@ def test_compare_brief_says_what_each_interval_of_the_net_change_is():
     s = brief.sentences(_compare_doc())
     net = next(x for x in s if "the net change (started minus stopped)" in x)
     assert net.count(", z)") == 2 and "t, df 60.0 by Rubin's rules)" in net, net
+
+
+def test_adoption_brief_rambachan_roth_gives_the_interval_it_reads():
+    """'includes 0' with the interval it is read from (brief_check finds no contradiction), and the covariance the
+    robust sets rest on."""
+    from dataclasses import replace
+
+    from brief_check import problems
+
+    doc = _with_issue_22(_adoption_doc(synthetic=False))
+    honest = next(x for x in brief.sentences(doc) if "Rambachan" in x)
+    assert "rest on the analytic influence-function covariance" in honest
+    none = replace(doc.results.honest, breakdown_rm=None, original_low=-0.02, original_high=0.06)
+    honest = next(
+        x for x in brief.sentences(replace(doc, results=replace(doc.results, honest=none))) if "Rambachan" in x
+    )
+    assert "95 % interval -2.0 to +6.0 %" in honest and "already includes 0" in honest and problems(honest) == []

@@ -113,16 +113,28 @@ def _honest(r: AdoptionResults) -> str | None:
     if h is None:
         return None
     if h.breakdown_rm is None:
-        return (
-            "Robustness to violations of parallel trends (Rambachan & Roth): the headline's interval already "
-            "includes 0 under exact parallel trends, so there is no significant effect to break down."
+        ci = (
+            f"95 % interval {_pc(h.original_low)} to {_pc(h.original_high)} % (normal, with the analytic "
+            "influence-function covariance honestdid takes)"
         )
+        where = (
+            "already includes 0"
+            if h.original_low <= 0 <= h.original_high
+            else "excludes 0, but no bound tried keeps the robust set away from 0"
+        )
+        return (
+            f"Robustness to violations of parallel trends (Rambachan & Roth): under exact parallel trends the "
+            f"headline's {ci} {where}, so there is no significant effect to break down."
+        )
+    analytic = _coverage(r, "cs", "95 %, normal, analytic IF", "average of event times 0+")
+    analytic = analytic.replace("; at this design such intervals", ", whose headline interval at this design", 1)
     rm = f"{'at least ' if h.rm_at_least else ''}{h.breakdown_rm:.2g}"
     sd = f"{'at least ' if h.sd_at_least else ''}{h.breakdown_sd:.2g}"
     return (
         f"Robustness to violations of parallel trends (Rambachan & Roth): the headline stays significant while the "
         f"post-adoption violations are at most {rm} times the largest pre-adoption one (breakdown value of Mbar), "
-        f"or while the differential trend's slope changes by at most {sd} log points per year (M)."
+        f"or while the differential trend's slope changes by at most {sd} log points per year (M); the robust sets "
+        f"rest on the analytic influence-function covariance{analytic}."
     )
 
 
