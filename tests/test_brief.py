@@ -710,3 +710,10 @@ def test_adoption_brief_rambachan_roth_gives_the_interval_it_reads():
         x for x in brief.sentences(replace(doc, results=replace(doc.results, honest=none))) if "Rambachan" in x
     )
     assert "95 % interval -2.0 to +6.0 %" in honest and "already includes 0" in honest and problems(honest) == []
+
+
+def test_model_brief_change_interval_says_its_standard_errors_and_df():
+    s = brief.sentences(_model_doc(1.038, 0.998, 1.079, synthetic=False))
+    change = next(x for x in s if x.startswith("Within kommuner"))
+    r = _model_results(1.038, 0.998, 1.079)
+    assert change.endswith(f"standard errors {r.change.standard_errors}).") and r.change.standard_errors, change
