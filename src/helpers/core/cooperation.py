@@ -15,21 +15,21 @@ from typing import get_args
 import numpy as np
 import pandas as pd
 
-from helpers.core.vocabulary import NO_ANSWER, NO_COOPERATION, AnsweredModel, CooperatingModel, ModelCode  # noqa: F401 (re-exported)
+from helpers.core.vocabulary import (  # noqa: F401 (re-exported)
+    MODEL_NAMES,
+    NO_ANSWER,
+    NO_COOPERATION,
+    AnsweredModel,
+    CooperatingModel,
+    ModelCode,
+)
 
 ALL_CODES: tuple[int, ...] = get_args(ModelCode)  # 0-5, 0 = did not answer
 MODELS: tuple[int, ...] = get_args(AnsweredModel)  # the models a level ordering ranks
 COOPERATING: tuple[int, ...] = get_args(CooperatingModel)
 DEFAULT_ORDERING = (5, 1, 2, 3, 4)  # lowest cooperation first
 
-LABELS = {
-    0: "Har ikke svaret",
-    1: "Den spæde start",
-    2: "Vi flytter sammen",
-    3: "Vi arbejder sammen",
-    4: "Vi er borgernes fælles indgang til kommunen",
-    5: "Intet samarbejde",
-}
+LABELS = MODEL_NAMES  # the models' Danish names, declared once in helpers.core.vocabulary
 _ACCEPTED_ORDERING = (
     "each of the models 1, 2, 3, 4, 5 exactly once, lowest level first, e.g. '5<1<2<3<4' or [5, 1, 2, 3, 4]"
 )

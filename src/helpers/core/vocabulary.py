@@ -23,6 +23,14 @@ AnsweredModel = Literal[1, 2, 3, 4, 5]  # a model a kommune reported (the codes 
 CooperatingModel = Literal[1, 2, 3, 4]  # some cooperation between library and borgerservice
 NO_ANSWER: ModelCode = 0
 NO_COOPERATION: ModelCode = 5
+MODEL_NAMES: dict[int, str] = {  # the surveys' official Danish names of the models (2011 legend)
+    0: "Har ikke svaret",
+    1: "Den spæde start",
+    2: "Vi flytter sammen",
+    3: "Vi arbejder sammen",
+    4: "Vi er borgernes fælles indgang til kommunen",
+    5: "Intet samarbejde",
+}
 
 # --------------------------------------------------------------------------- figures and texts
 Language = Literal["en", "da"]  # the language of every text drawn on a figure

@@ -21,18 +21,9 @@ from __future__ import annotations
 import difflib
 import re
 
-from helpers.core.vocabulary import Language, check_choice
+from helpers.core.vocabulary import MODEL_NAMES, Language, check_choice
 
-# The official Danish names of the models (helpers.core.cooperation.LABELS; a test checks they agree).
-# Written out here so that this module imports nothing heavy: the pipeline checks ``language`` with it.
-MODEL_LABELS = {
-    0: "Har ikke svaret",
-    1: "Den spæde start",
-    2: "Vi flytter sammen",
-    3: "Vi arbejder sammen",
-    4: "Vi er borgernes fælles indgang til kommunen",
-    5: "Intet samarbejde",
-}
+MODEL_LABELS = MODEL_NAMES  # the official Danish names of the models (declared once, in helpers.core.vocabulary)
 
 LANGUAGES: dict[Language, str] = {"en": "English", "da": "Danish"}  # the name of each Language, in its order
 DEFAULT_LANGUAGE: Language = "en"

@@ -44,7 +44,7 @@ THETA_MAX = 1e8  # theta above this (alpha below 1e-8) means no overdispersion t
 
 
 @dataclass(frozen=True)
-class NegBinFit(Fit):
+class NegBinFit(OwnCovarianceFit):
     """A negative binomial (NB2) GLM at the maximum-likelihood dispersion (:func:`fit_negbin`), with the intervals
     and tests the package reports.
 
@@ -72,7 +72,6 @@ class NegBinFit(Fit):
     iterations: int
     formula: str
     alpha_cox_reid: float
-    cov: pd.DataFrame
     df_resid: int
     cox_reid_converged: bool
 
@@ -84,24 +83,8 @@ class NegBinFit(Fit):
     def reference(self) -> str:
         return cox_reid_interval_label(self.df_resid)
 
-    def cov_params(self) -> pd.DataFrame:
-        return self.cov
-
-    @property
-    def bse(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index)
-
-    @property
-    def tvalues(self) -> pd.Series:
-        return self.params / self.bse
-
-    @property
-    def pvalues(self) -> pd.Series:
-        return pd.Series(2 * stats.t.sf(np.abs(self.tvalues), self.df_resid), index=self.params.index)
-
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        q = stats.t.ppf(1 - alpha / 2, self.df_resid)
-        return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
+    def _distribution(self):
+        return stats.t(self.df_resid)
 
 
 def cox_reid_interval_label(df: int) -> str:
@@ -236,7 +219,7 @@ def fit_negbin(formula: str, data: pd.DataFrame, *, rtol: float = THETA_RTOL, ma
         )
     cov = pd.DataFrame(cr.cov[0], index=names, columns=names)
     return NegBinFit(
-        result, theta, 1.0 / theta, converged, iteration, formula, float(cr.alpha[0]), cov, cr.df, bool(cr.converged[0])
+        result, cov, theta, 1.0 / theta, converged, iteration, formula, float(cr.alpha[0]), cr.df, bool(cr.converged[0])
     )
 
 

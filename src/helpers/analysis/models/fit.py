@@ -110,12 +110,16 @@ class OwnCovarianceFit(Fit):
     def tvalues(self) -> pd.Series:
         return self.params / self.bse
 
+    def _distribution(self):
+        """The reference distribution of the tests and intervals (scipy.stats; the normal here)."""
+        return stats.norm
+
     @property
     def pvalues(self) -> pd.Series:
-        return pd.Series(stats.norm.sf(np.abs(self.tvalues)) * 2, index=self.params.index)
+        return pd.Series(2 * self._distribution().sf(np.abs(self.tvalues)), index=self.params.index)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        q = stats.norm.ppf(1 - alpha / 2)
+        q = self._distribution().ppf(1 - alpha / 2)
         return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
 
     @property
