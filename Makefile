@@ -10,7 +10,8 @@ KERNEL := borgerservice
 
 help:
 	@echo "make run       create .venv if needed, then run every notebook in config/pipeline.yaml"
-	@echo "make report    the report site (reports/site/index.html) and PDF (reports/report.pdf) from the last make run"
+	@echo "make report    the report site (reports/site/index.html), its PDF (reports/report.pdf) and the short report"
+	@echo "               (reports/report_short.pdf) from what the last make run vouches for"
 	@echo "make paper     the manuscript paper/manuscript.md bound to the last make run: reports/paper/*.docx, .tex, .pdf"
 	@echo "make test      create .venv if needed, then run the test suite"
 	@echo "make lab       start JupyterLab with the project's kernel"
@@ -53,4 +54,4 @@ check-data: $(STAMP)
 	$(BIN)/borgerservice check-data
 
 clean-reports:
-	rm -rf reports/executed reports/figures reports/tables reports/results reports/run_manifest.json reports/site reports/report.pdf reports/paper
+	rm -rf reports/executed reports/figures reports/tables reports/results reports/run_manifest.json reports/site reports/report.pdf reports/report_short.pdf reports/.cache reports/paper

@@ -14,10 +14,11 @@ import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 
-from helpers.core import cooperation, paths
+from helpers.core import cooperation, files, paths
 from helpers.outputs import reports
 from helpers.results.reference import ReferenceResults
 from helpers.results.survey import CleanSurveyResults, ModelCount, Response
+from helpers.running import pipeline
 
 REFERENCE = ReferenceResults(
     year=2011,
@@ -111,5 +112,7 @@ def build_reports(root) -> dict:
             },
         ],
     }
+    for run in manifest["runs"]:  # what the pipeline records: every file the run wrote, with its sha256
+        run["outputs"] = pipeline.collect_outputs(run["id"], files.HashCache())
     (root / "run_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return manifest

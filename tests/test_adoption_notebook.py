@@ -49,7 +49,7 @@ def test_pipeline_runs_04_once_per_source_dating_adoption_by_every_round():
     declared = _declared()
     for source in ("real", "synthetic"):
         run = runs[f"04_adoption_{source}"]
-        assert run.parameters == {"usage_source": source, "language": run.parameters["language"]}  # + defaults
+        assert run.parameters == {"usage_source": source, "languages": run.parameters["languages"]}  # + defaults
         assert set(run.parameters) <= set(declared) and declared["rounds"] == []  # [] = every round of the config
         assert run.needs == [f"01_clean_survey_{y}" for y in sorted(cfg.rounds)]
     spec = adoption.Specification()
@@ -93,7 +93,7 @@ def test_parameters_cell_declares_exactly_the_specification_and_the_figure_langu
 
     declared = _declared()
     fields = {f.name for f in dataclasses.fields(adoption.Specification)}
-    assert set(declared) == fields | {"language"}
+    assert set(declared) == fields | {"languages"}
     assert adoption.Specification.from_parameters(declared) == adoption.Specification()
 
 
@@ -156,11 +156,11 @@ def test_notebook_runs_with_non_default_parameters(outputs):
     assert not any(y.used for y in res.years if y.year in (2020, 2021))
     assert res.vs_truth, "the synthetic source shows estimates against the truth"
     assert res.simulation.reps == 30
-    assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_synthetic.png").is_file()
-    assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_synthetic.svg").is_file()
-    assert (paths.tables() / "adoption_timing_synthetic_2011_2014_synthetic.csv").is_file()
+    assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_en.png").is_file()
+    assert (paths.figures() / "adoption_event_study_synthetic_2011_2014_en.svg").is_file()
+    assert (paths.tables() / "adoption_timing_synthetic_2011_2014.csv").is_file()
     # the regression table of the TWFE fits (static and event study), in every format, synthetic-marked
-    stem = paths.tables() / "model_table_twfe_synthetic_2011_2014_synthetic"
+    stem = paths.tables() / "model_table_twfe_synthetic_2011_2014"  # "synthetic" once
     assert all(stem.with_suffix(f".{e}").is_file() for e in ("csv", "html", "tex", "docx"))
     twfe_table = pd.read_csv(stem.with_suffix(".csv"))
     static = twfe_table[(twfe_table["model"] == "static (one effect)") & (twfe_table["parameter"] == "treated_a")].iloc[

@@ -24,6 +24,10 @@ def test_ci_runs_the_tests_the_pipeline_the_report_the_crawl_and_the_paper_in_th
     assert "def test_project_site_when_built(" in source  # the crawl selects a test that exists (else pytest exits 5)
     assert steps[at[3] - 1].startswith("test -f reports/site/index.html")  # cannot skip: the site it crawls exists
     assert "set -euo pipefail" in steps
+    # the .tex tables the run just wrote are compiled, and the test cannot skip for want of them
+    tables = next(i for i, s in enumerate(steps) if "-k test_the_tables_of_a_run_compile" in s)
+    assert at[1] < tables and steps[tables - 1].startswith("ls reports/tables/*/*.tex")
+    assert "def test_the_tables_of_a_run_compile(" in (paths.root() / "tests" / "test_tables_latex.py").read_text()
 
 
 def test_ci_installs_what_the_tests_need():

@@ -514,6 +514,19 @@ def test_dictionary_and_exports_do_not_import_each_other():
     assert done.returncode == 0, done.stderr
 
 
+def test_labels_are_shortened_at_a_word_boundary():
+    """SPSS keeps 64 bytes of a file label and Stata 80 characters of a label: a longer one is cut after a whole word
+    with "…", within the limit in UTF-8 bytes (æ ø å take two), never inside a word."""
+    from helpers.outputs.exports import _short
+
+    title = "SYNTHETIC EXAMPLE DATA: Survey 2011: cooperation of libraries and borgerservice, one row per kommune"
+    label = _short(title, 64, size=lambda t: len(t.encode()))
+    assert label == "SYNTHETIC EXAMPLE DATA: Survey 2011: cooperation of libraries…" and len(label.encode()) <= 64
+    danish = _short("Den spæde start " * 8, 40, size=lambda t: len(t.encode()))
+    assert danish == "Den spæde start Den spæde start Den…" and len(danish.encode()) <= 40
+    assert _short("kort label") == "kort label" and len(_short("x" * 100)) == 80
+
+
 # --- provenance per variable, real-only exports, the kommune x year panel ------------------------
 
 

@@ -118,6 +118,17 @@ def test_a_run_nobody_touched_stays_current(clean_run):
 # --- finding 4: report takes no lock --------------------------------------------------------------
 
 
+def _fake_report(project, record):
+    """In place of ``site.report`` (what `borgerservice report` calls): ``record()``, then an outcome with no PDF."""
+    from helpers.outputs import site
+
+    def report(*, make_pdf=True, chromium=None):
+        record()
+        return site.ReportOutcome(project.reports / "site", (), (), "", {})
+
+    return report
+
+
 def test_report_during_a_run_refuses_naming_the_holder_or_waits(clean_run, capsys, monkeypatch):
     """Finding 4: `report` built during a run exited 0 with a partial site. It must take the runs' lock:
     refuse naming the holder (exit 3, as a second run), or wait with --wait."""
@@ -141,7 +152,7 @@ def test_report_during_a_run_refuses_naming_the_holder_or_waits(clean_run, capsy
     from helpers.outputs import site
 
     built = []
-    monkeypatch.setattr(site, "build", lambda out=None: built.append(time.monotonic()) or project.reports / "site")
+    monkeypatch.setattr(site, "report", _fake_report(project, lambda: built.append(time.monotonic())))
     released = []
 
     def holder():
@@ -165,11 +176,12 @@ from pathlib import Path
 import pandas as pd
 from helpers.core import files
 from helpers.outputs import exports
-from helpers.outputs.variables import Variable
+from helpers.outputs.variables import Variable, VariableProvenance
 
 value, kill_at = int(sys.argv[2]), int(sys.argv[3])
 v = (Variable("n", "a number", "integer"),)
-tables = [exports.Table(f"t{i}", f"table {i}", pd.DataFrame({"n": [value] * 3}), v, True) for i in range(3)]
+made_up = {"n": VariableProvenance("synthetic", True, "made up for the test")}
+tables = [exports.Table(f"t{i}", f"table {i}", pd.DataFrame({"n": [value] * 3}), v, made_up) for i in range(3)]
 real, calls = files.write_parquet, []
 
 def write_parquet(target, df):
@@ -355,11 +367,10 @@ def test_a_manifest_record_of_the_wrong_type_is_set_aside(clean_run, capsys, mon
 
     seen = []
 
-    def build(out=None):  # what the report reads: the manifest as it is when the site is built
+    def build():  # what the report reads: the manifest as it is when the site is built
         seen.append(json.loads(f.read_text()))
-        return project.reports / "site"
 
-    monkeypatch.setattr(site, "build", build)
+    monkeypatch.setattr(site, "report", _fake_report(project, build))
     assert cli.main(["report", "--no-pdf"]) == 0
     err = capsys.readouterr().err
     assert "run record 1 (clean_2009): 'executed' is 7; accepted: text" in err and "set aside as" in err
@@ -403,7 +414,12 @@ def test_a_hash_cache_entry_of_the_wrong_type_is_dropped(clean_run, entry):
     "field, value, why",
     [
         ("executed", 7, "'executed' is 7; accepted: text"),
-        ("status", "done", "'status' is \"done\"; accepted: ok, skipped, failed"),
+        (
+            "status",
+            "done",
+            "'status' is \"done\"; accepted: ok, skipped, not covered, failed, blocked, running, interrupted, "
+            "not started",
+        ),
         ("seconds", None, "'seconds' is null; accepted: a number of seconds"),
         ("seconds", True, "'seconds' is true; accepted: a number of seconds"),
         ("outputs", {"processed/a/x.parquet": None}, "'outputs' holds values that are not text"),

@@ -196,4 +196,4 @@ def test_event_study_marks_pre_periods_reference_and_95_intervals():
     plots.event_study({"CS": t2}, ax2, anticipation=1)
     labels = {p.get_label(): (p.get_x(), p.get_x() + p.get_width()) for p in ax2.patches}
     assert labels["pre-periods (before adoption)"] == (-3.5, -1.5)
-    assert labels["anticipation (1 year(s))"] == (-1.5, -0.5)
+    assert labels["anticipation (1 year)"] == (-1.5, -0.5)

@@ -44,14 +44,14 @@ def test_synthetic_figures_are_stamped_and_named(outputs):
     fig, ax = plt.subplots()
     ax.plot([1, 2], [3, 4])
     written = reports.save_figure(fig, "demo", synthetic=True)
-    assert [p.name for p in written] == ["demo_synthetic.png", "demo_synthetic.svg"]
-    assert reports.SYNTHETIC_MARK in (paths.figures() / "demo_synthetic.svg").read_text()
+    assert [p.name for p in written] == ["demo_synthetic_en.png", "demo_synthetic_en.svg"]  # the figure's language last
+    assert reports.SYNTHETIC_MARK in (paths.figures() / "demo_synthetic_en.svg").read_text()
     fig2, _ = plt.subplots()
     assert [p.name for p in reports.save_figure(fig2, "real_demo", synthetic=False)] == [
-        "real_demo.png",
-        "real_demo.svg",
+        "real_demo_en.png",
+        "real_demo_en.svg",
     ]
-    assert "SYNTHETIC" not in (paths.figures() / "real_demo.svg").read_text()
+    assert "SYNTHETIC" not in (paths.figures() / "real_demo_en.svg").read_text()
 
 
 def test_data_error_names_a_project_file_relative_to_the_project():

@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import nbformat
+import numpy as np
 import pandas as pd
 import papermill as pm
 import pytest
@@ -300,7 +301,11 @@ def test_event_study(language):
         fig,
         language,
         names=("Callaway & Sant'Anna", "TWFE Poisson"),
-        expect=(t("anticipation", language, k=1), t("reference_period", language), t("true_effect", language)),
+        expect=(
+            labels.plural("anticipation", 1, language, k=1),
+            t("reference_period", language),
+            t("true_effect", language),
+        ),
     )
 
 
@@ -498,7 +503,7 @@ def test_categories_and_numbers():
     assert labels.percent(0.8, "da") == "80 %" and labels.percent(0.95, "en") == "95%"
     assert labels.term("cooperation score (per level)", "da") == "samarbejdsscore (pr. niveau)"
     assert labels.treatment("level>=3", "da") == "niveau 3 eller højere"
-    assert labels.level_changes([-2, 0, 1], "da") == {-2: "-2 niveauer", 0: "ingen ændring", 1: "+1 niveau"}
+    assert labels.level_changes([-2, 0, 1], "da") == {-2: "\u22122 niveauer", 0: "ingen ændring", 1: "+1 niveau"}
     assert maps.class_labels([50, 1000, 7000], [50, 1000], 3.2, 7000, "da") == [
         "3,2 til 50",
         "50 til 1.000",
@@ -546,13 +551,16 @@ FIGURE_NOTEBOOKS = (
 
 
 def test_every_notebook_that_draws_figures_declares_language_and_the_config_sets_it_once():
+    """Every notebook that draws figures declares ``languages`` (default English only) and draws each figure through
+    ``reports.save_figures`` in every language of it; every plot and map call is given the language it draws in."""
     for path in sorted(paths.notebooks().glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        draws = any("save_figure(" in c.source for c in nb.cells if c.cell_type == "code")
+        draws = any("save_figures(" in c.source for c in nb.cells if c.cell_type == "code")
         declared = pipeline.notebook_parameters(path)
         assert draws == (path.stem in FIGURE_NOTEBOOKS), path.name
+        assert "language" not in declared, f"{path.name}: the one-language parameter is gone (languages)"
         if draws:
-            assert declared.get("language") == labels.DEFAULT_LANGUAGE, f"{path.name}: no language parameter"
+            assert declared.get("languages") == [labels.DEFAULT_LANGUAGE], f"{path.name}: no languages parameter"
             calls = [
                 node
                 for c in nb.cells
@@ -564,25 +572,25 @@ def test_every_notebook_that_draws_figures_declares_language_and_the_config_sets
                 and (
                     node.func.value.id in ("plots", "maps")
                     and node.func.attr[0] != "_"
-                    or node.func.attr == "save_figure"
+                    or node.func.attr == "save_figures"
                 )
                 and node.func.attr not in ("outcome_name", "shared_bins")
             ]
             assert calls, path.name
             for call in calls:
-                assert "language" in {k.arg for k in call.keywords}, (
-                    f"{path.name}: {ast.unparse(call)[:80]} without language"
-                )
+                given = {k.arg for k in call.keywords}
+                wanted = "languages" if call.func.attr == "save_figures" else "language"
+                assert wanted in given, f"{path.name}: {ast.unparse(call)[:80]} without {wanted}"
         else:
-            assert "language" not in declared, path.name
+            assert "languages" not in declared, path.name
     import yaml
 
     doc = yaml.safe_load((paths.config() / "pipeline.yaml").read_text())
-    assert doc["defaults"]["language"] in labels.LANGUAGES
+    assert doc["defaults"]["languages"] == ["en", "da"]  # both languages, side by side, from one run
     cfg = pipeline.load_config()
     for r in cfg.runs:
-        expected = doc["defaults"]["language"] if r.notebook.removesuffix(".ipynb") in FIGURE_NOTEBOOKS else None
-        assert r.parameters.get("language") == expected, r.id
+        expected = doc["defaults"]["languages"] if r.notebook.removesuffix(".ipynb") in FIGURE_NOTEBOOKS else None
+        assert r.parameters.get("languages") == expected, r.id
 
 
 def test_config_defaults_reach_the_notebooks_that_declare_them(make_notebook, write_config):
@@ -623,22 +631,232 @@ def _svg_texts(svg) -> list[str]:
 
 @pytest.mark.slow
 def test_notebook_draws_its_figure_in_danish(outputs):
-    """papermill with language="da", as the pipeline injects it: the saved SVG (text kept as text) is Danish."""
+    """papermill with languages=["en", "da"], as the pipeline injects it: one run saves the figure in both languages
+    side by side, and the Danish SVG (text kept as text) is Danish, the English one English."""
     executed = outputs / "00_reference.executed.ipynb"
     pm.execute_notebook(
         str(paths.notebooks() / "00_reference.ipynb"),
         str(executed),
-        parameters={"language": "da"},
+        parameters={"languages": ["en", "da"]},
         kernel_name=paths.KERNEL_NAME,
         cwd=str(paths.notebooks()),
         progress_bar=False,
         execution_timeout=600,
     )
-    svg = paths.figures() / "reference_density_2011.svg"
+    svg = paths.figures() / "reference_density_2011_da.svg"
     texts = [x for x in _svg_texts(svg) if x]
     assert_texts_in(
         texts,
         "da",
         expect=(t("density_title", "da", year=2011), t("inset.copenhagen", "da"), t("source.density", "da")),
     )
+    english = [x for x in _svg_texts(paths.figures() / "reference_density_2011_en.svg") if x]
+    assert_texts_in(english, "en", expect=(t("density_title", "en", year=2011), t("source.density", "en")))
+    shown = [o for c in nbformat.read(executed, as_version=4).cells for o in c.get("outputs", [])]
+    assert sum("image/png" in o.get("data", {}) for o in shown) == 1  # the notebook shows the first language only
     assert json.loads((paths.results() / "00_reference.json").read_text())["results"]["n_kommuner"] == 98
+
+
+# --- no text on top of another, in either language ------------------------------------------------------------
+
+
+def _figure_builders(real, simulated) -> dict:
+    """Every figure kind of the notebooks, drawn as they draw it, by a function of the language."""
+
+    def counts(language):
+        return plots.model_counts(real["summary"], 2011, language=language)
+
+    def loans(language):
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        plots.national_loans(usage.load_real_national(), usage.REAL_LOANS_GAPS, ax, language=language)
+        return fig
+
+    def shares(language):
+        fig, ax = plt.subplots(figsize=(10, 3))
+        plots.model_shares(compare.distribution(real["aligned"]), ax, language=language)
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
+        return fig
+
+    def transitions(language):
+        a, b = compare.models_of(real["aligned"], 2009), compare.models_of(real["aligned"], 2011)
+        fig, ax = plt.subplots(figsize=(8.5, 7))
+        plots.transitions(
+            compare.transition_matrix(a, b, cooperation.DEFAULT_ORDERING), 2009, 2011, ax, language=language
+        )
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+        return fig
+
+    def coefficients(language):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        plots.coefficients(real["table"], ax, title=t("irr_title", language, year=2011), language=language)
+        fig.tight_layout()
+        return fig
+
+    def residuals(language):
+        return plots.residuals(models.pearson_residuals(real["fits"]["negative binomial"]), language=language)
+
+    def coverage(language):
+        return plots.coverage(simulated["coverage"], language=language)
+
+    def power(language):
+        return plots.power(simulated["power"], language=language)
+
+    def density(language):
+        b = real["boundaries"].assign(density=lambda d: d["population_2011"] / d["areal_km2"])
+        fig, ax = plt.subplots(figsize=(8, 8))
+        maps.choropleth(
+            b,
+            "density",
+            ax=ax,
+            bins=[50, 100, 200, 500, 1000, float(b["density"].max())],
+            cmap="YlGnBu",
+            title=t("density_title", language, year=2011),
+            legend_title=t("density_legend", language),
+            language=language,
+        )
+        return fig
+
+    def change(language):
+        frames = real["inputs"].frames
+        fit = models.fit_change(models.change_frame(frames[2009], frames[2011]), first=2009, last=2011)
+        return plots.change(fit, outcome="loans", language=language)
+
+    def event_study(language):  # as notebook 04 draws it
+        events = range(-4, 9)
+        table = pd.DataFrame(
+            {"estimate": [0.01 * (e + 1) for e in events], "reference": [e == -1 for e in events]},
+            index=pd.Index(list(events), name="event_time"),
+        )
+        table["low"], table["high"] = table["estimate"] - 0.03, table["estimate"] + 0.04
+        fig, ax = plt.subplots(figsize=(9, 5))
+        title = t("event_title", language, treatment=labels.treatment("level3+", language), rounds="2009, 2011, 2014")
+        plots.event_study(
+            {"Callaway & Sant'Anna": table, "TWFE Poisson": table},
+            ax,
+            anticipation=1,
+            truth=table["estimate"],
+            title=title,
+            language=language,
+        )
+        fig.tight_layout()
+        return fig
+
+    def honest(language):
+        from types import SimpleNamespace
+
+        index = pd.Index([0.5, 1.0, 1.5, 2.0], name="Mbar")
+        rm = pd.DataFrame({"lb": [0.01, -0.02, -0.1, -0.2], "ub": [0.08, 0.1, 0.2, 0.3]}, index=index)
+        sd = pd.DataFrame({"lb": [0.02, -0.01], "ub": [0.07, 0.12]}, index=pd.Index([0.0, 0.01], name="M"))
+        h = SimpleNamespace(
+            relative_magnitudes=rm, smoothness=sd, original=(0.02, 0.06), breakdown_rm=0.8, breakdown_sd=0.005
+        )
+        return plots.honest(h, language=language)
+
+    def weights(language):  # as notebook 02 draws it
+        rounds = [(2009,)] * 5 + [(2011,)] * 4 + [(2009, 2011)] * 80
+        w = pd.DataFrame({"rounds": rounds, "weight": np.linspace(0.8, 1.7, len(rounds))})
+        return reports.figure_of(plots.response_weights, w, figsize=(9, 3.2), rect=(0, 0.06, 1, 1))(language)
+
+    def loans_change(language):  # as notebook 01_usage_panel draws it
+        fig, ax = plt.subplots(figsize=(9, 8))
+        served = {usage.FANOE: t("served_by", language, name="Fanø", by="Esbjerg")}
+        maps.loans_change(
+            usage.loans_change(2010, 2019),
+            real["boundaries"],
+            2010,
+            2019,
+            ax,
+            served_elsewhere=served,
+            language=language,
+        )
+        return fig
+
+    return {
+        "change": change,
+        "event_study": event_study,
+        "honest": honest,
+        "response_weights": weights,
+        "loans_change_map": loans_change,
+        "model_counts": counts,
+        "national_loans": loans,
+        "model_shares": shares,
+        "transitions": transitions,
+        "coefficients": coefficients,
+        "residuals": residuals,
+        "coverage": coverage,
+        "power": power,
+        "density_map": density,
+    }
+
+
+FIGURE_KINDS = (
+    "change",
+    "event_study",
+    "honest",
+    "response_weights",
+    "loans_change_map",
+    "model_counts",
+    "national_loans",
+    "model_shares",
+    "transitions",
+    "coefficients",
+    "residuals",
+    "coverage",
+    "power",
+    "density_map",
+)
+
+
+def _texts_to_check(fig) -> tuple[list[Text], list[Text]]:
+    """(the texts whose place the test checks: the synthetic mark, the source line, axis labels and titles;
+    every text drawn on the figure but the watermark: those, tick labels that are drawn, legend texts,
+    annotations, inset and colour-bar texts)."""
+    renderer = fig.canvas.get_renderer()
+    checked = [x for x in fig.texts if x.get_rotation() != 30]  # the watermark lies under everything on purpose
+    shown = list(checked)
+    for ax in fig.axes:
+        labels_ = [ax.title, ax._left_title, ax._right_title]
+        if ax.axison:  # maps switch their axes off: no axis labels or ticks are drawn
+            labels_ += [ax.xaxis.label, ax.yaxis.label]
+            for axis in (ax.xaxis, ax.yaxis):
+                for tick in axis._update_ticks():  # the ticks drawn (not the spare ones beyond the view)
+                    shown += [tick.label1, tick.label2]
+        checked += labels_
+        shown += labels_ + list(ax.texts)
+        legend = ax.get_legend()
+        if legend is not None:
+            shown += [*legend.get_texts(), legend.get_title()]
+    if fig._suptitle is not None:
+        checked.append(fig._suptitle)
+        shown.append(fig._suptitle)
+    if fig.legends:
+        shown += [x for legend in fig.legends for x in legend.get_texts()]
+
+    def drawn(x):
+        return x.get_visible() and x.get_text().strip() and x.get_window_extent(renderer).width > 0
+
+    return [x for x in checked if drawn(x)], list(dict.fromkeys(x for x in shown if drawn(x)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", FIGURE_KINDS)
+def test_no_text_overlaps_another(real, simulated, language, kind, outputs):
+    """The synthetic caption, the source line, the axis labels and titles do not overlap any other text, in either
+    language, on the figure as it is saved (synthetic, with the longest source line the notebooks print)."""
+    fig = _figure_builders(real, simulated)[kind](language)
+    source = style.usage_source_line("real", True, language) + "; " + t("source.density", language)
+    reports.save_figure(fig, f"overlap_{kind}", synthetic=True, source=source, language=language)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    checked, shown = _texts_to_check(fig)
+    assert len(checked) >= 3
+    found = []
+    for a in checked:
+        box = a.get_window_extent(renderer)
+        for b in shown:
+            if b is a or (b in checked and id(b) < id(a)):
+                continue
+            other = b.get_window_extent(renderer)
+            if box.overlaps(other) and min(box.x1, other.x1) - max(box.x0, other.x0) > 1:
+                found.append((a.get_text(), b.get_text()))
+    assert not found, f"{kind} ({language}): texts on top of each other: {found}"

@@ -225,7 +225,7 @@ def test_values_figures_and_tables_are_bound_to_the_recorded_files(project):
     assert texts["{{ref.kommuner_per_region.Region Hovedstaden}}"] == "29"
     assert texts["{{survey.models[model=3].kommuner}}"] == "14" and texts["{{ref.year}}"] == "2011"
     assert [(a.placeholder.kind, a.file) for a in b.assets] == [
-        ("figure", "reports/figures/01_clean_survey_2011/survey_2011_models_synthetic.png"),
+        ("figure", "reports/figures/01_clean_survey_2011/survey_2011_models_synthetic_en.png"),
         ("table", "reports/tables/01_clean_survey_2011/survey_2011_models_synthetic.csv"),
     ]
     assert b.synthetic and b.sources["survey"].file == "reports/results/01_clean_survey_2011/01_clean_survey_2011.json"
@@ -348,7 +348,7 @@ def test_the_three_formats_are_built_with_the_synthetic_mark_on_the_title_page(p
     md = built.markdown.read_text(encoding="utf-8")
     assert "{{" not in md.split("# References")[0].replace("{{not.a.placeholder}}", "")
     assert "5,560,534 inhabitants in\n2011, in 29 to the capital region" in md
-    assert "![Models reported in the round.](figures/01_clean_survey_2011/survey_2011_models_synthetic.png)" in md
+    assert "![Models reported in the round.](figures/01_clean_survey_2011/survey_2011_models_synthetic_en.png)" in md
     assert "Table: Kommuner per model." in md and references.REFERENCES[0].title in md
     # .docx: A4, title page = title, the mark as subtitle (in red), then author and the run's date line
     from docx import Document
@@ -376,7 +376,7 @@ def test_the_three_formats_are_built_with_the_synthetic_mark_on_the_title_page(p
     # .tex: the mark in the title block, the figure by its relative path
     tex = built.tex.read_text(encoding="utf-8")
     assert mark in tex.split("\\begin{document}")[0]
-    assert "figures/01_clean_survey_2011/survey_2011_models_synthetic.png" in tex
+    assert "figures/01_clean_survey_2011/survey_2011_models_synthetic_en.png" in tex
     record = json.loads(built.bindings.read_text(encoding="utf-8"))
     assert record["synthetic"] and record["runs"]["survey"]["sha256"] == files.sha256(
         paths.reports() / "results" / "01_clean_survey_2011" / "01_clean_survey_2011.json"

@@ -50,20 +50,20 @@ def test_reference_notebook_runs_end_to_end(outputs):
     assert (
         "98 kommuner, " in (reports / "executed" / "00_reference.html").read_text()
     )  # an output of the executed notebook
-    assert (reports / "figures" / "00_reference" / "reference_density_2011.png").stat().st_size > 10_000
+    assert (reports / "figures" / "00_reference" / "reference_density_2011_en.png").stat().st_size > 10_000
     results = json.loads((reports / "results" / "00_reference" / "00_reference.json").read_text())
     assert results["synthetic"] is False
     assert results["results"]["population_national_dst"] == 5_560_628
     manifest = json.loads((reports / "run_manifest.json").read_text())
-    # the config's `defaults` (language) reach every notebook that declares them
+    # the config's `defaults` (languages) reach every notebook that declares them
     assert manifest["runs"][0]["id"] == "00_reference" and manifest["runs"][0]["parameters"] == {
         "year": 2011,
-        "language": "en",
+        "languages": ["en", "da"],
     }
-    assert manifest["runs"][0]["effective_parameters"] == {"year": 2011, "language": "en"}
+    assert manifest["runs"][0]["effective_parameters"] == {"year": 2011, "languages": ["en", "da"]}
     outputs = manifest["runs"][0]["outputs"]
-    assert outputs["reports/figures/00_reference/reference_density_2011.png"] == files.sha256(
-        reports / "figures" / "00_reference" / "reference_density_2011.png"
+    assert outputs["reports/figures/00_reference/reference_density_2011_en.png"] == files.sha256(
+        reports / "figures" / "00_reference" / "reference_density_2011_en.png"
     )
     assert "reports/executed/00_reference.ipynb" in outputs
     assert len(manifest["git"]["commit"]) == 40

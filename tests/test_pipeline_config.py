@@ -91,13 +91,13 @@ def test_a_value_of_the_wrong_type_says_what_was_found_and_what_is_accepted(refu
 
 
 def test_a_parameter_value_outside_the_vocabulary_names_the_run_and_where_it_is_set(refused):
-    assert refused(lambda d: d["defaults"].update(language="de")) == (
+    assert refused(lambda d: d["defaults"].update(languages=["en", "de"])) == (
         "run '00_reference': language 'de' is not supported; accepted: 'en' (English), 'da' (Danish); "
-        "set in defaults.language"
+        "set in defaults.languages"
     )
-    assert refused(lambda d: d["runs"][0]["parameters"].update(language=None)) == (
+    assert refused(lambda d: d["runs"][0]["parameters"].update(languages=None)) == (
         "run '00_reference': language None is not supported; accepted: 'en' (English), 'da' (Danish); "
-        "set in runs[0].parameters.language"
+        "set in runs[0].parameters.languages"
     )
     assert refused(lambda d: d["per_pair"][1]["parameters"].update(usage_source="cache")) == (
         "run '03_model_visits_2009_2011': usage_source 'cache' is not accepted; accepted: 'synthetic', 'real', "
@@ -108,7 +108,7 @@ def test_a_parameter_value_outside_the_vocabulary_names_the_run_and_where_it_is_
 def test_a_default_that_no_notebook_declares_is_named(refused):
     message = refused(lambda d: d["defaults"].update(langauge="da"))
     assert message.startswith("defaults: 'langauge' is a parameter of none of the notebooks run; known: [")
-    assert "'usage_source'" in message and message.endswith("; did you mean 'language'?")
+    assert "'usage_source'" in message and message.endswith("; did you mean 'languages'?")
 
 
 def test_a_bad_placeholder_is_named_with_the_placeholders_accepted(refused):

@@ -74,8 +74,8 @@ def test_every_local_link_and_image_resolves(built):
     gallery = (root / "gallery.html").read_text()
     run = "01_clean_survey_2011"
     assert (
-        f'src="figures/{run}/survey_2011_models_synthetic.png"' in gallery
-        and f"figures/{run}/survey_2011_models_synthetic.svg" in gallery
+        f'src="figures/{run}/survey_2011_models_synthetic_en.png"' in gallery
+        and f"figures/{run}/survey_2011_models_synthetic_en.svg" in gallery
     )
     assert f'href="tables/{run}/survey_2011_models_synthetic.csv"' in (root / "tables.html").read_text()
 
@@ -123,7 +123,7 @@ def test_the_gallery_prints_svgs_or_small_pngs_and_shows_the_300_dpi_png_on_scre
     from PIL import Image
 
     build_reports(paths.reports())
-    run, name = "01_clean_survey_2011", "survey_2011_models_synthetic"
+    run, name = "01_clean_survey_2011", "survey_2011_models_synthetic_en"  # the figure's language last
     gallery = (site.build() / "gallery.html").read_text()
     assert f'<img class="screen-only" src="figures/{run}/{name}.png"' in gallery
     assert f'<img class="print-only" src="figures/{run}/{name}.svg"' in gallery  # a light SVG prints as vectors
@@ -272,3 +272,149 @@ def test_a_family_with_typed_results_is_summarised_from_its_document_and_a_broke
     )
     assert summary.sentences is None and "05_export_data.json: not a valid results document" in summary.problem
     assert "files" in summary.problem and not summary.synthetic
+
+
+# Stems the shipped pipeline writes (one of each kind, from a `make run`), with the marks they carry.
+PIPELINE_FIGURES = (
+    "reference_density_2011_en",
+    "survey_2011_models_synthetic_da",
+    "usage_national_loans_real_en",
+    "usage_loans_change_2010_2019_real_en",
+    *(f"02_compare_2009_2011_{k}_synthetic_en" for k in ("distribution", "by_region", "by_kommunegruppe")),
+    *(f"02_compare_2009_2011_{k}_synthetic_en" for k in ("transitions", "maps", "change", "weights")),
+    *(f"model_{k}_loans_2009_2011_synthetic_en" for k in ("descriptive", "coefficients", "change", "residuals")),
+    *(f"model_{k}_visits_2011_2014_synthetic_da" for k in ("coverage", "power")),
+    "adoption_event_study_real_2009_2011_2014_synthetic_en",
+    "adoption_event_study_synthetic_2011_2014_en",
+    "adoption_honest_real_2009_2011_2014_synthetic_da",
+)
+PIPELINE_TABLES = (
+    "reference_regions_2011",
+    "survey_2009_models_synthetic",
+    "usage_sources_synthetic",
+    "usage_national_totals_synthetic",
+    "usage_quality_flags",
+    "02_compare_2009_2011_tests_synthetic",
+    "model_table_change_loans_2009_2011_synthetic",
+    "model_table_ordinal_visits_2011_2014_synthetic",
+    "model_table_loans_2009_2011_2011_synthetic",
+    "model_table_twfe_real_2009_2011_2014_synthetic",
+    "model_table_twfe_synthetic_2009_2011",
+    "model_irr_loans_2009_2011_2009_synthetic",
+    "model_sensitivity_loans_2009_2011_synthetic",
+    "model_nonresponse_loans_2009_2011_synthetic",
+    "model_intervals_visits_2011_2014_synthetic",
+    "adoption_timing_real_2009_2014_synthetic",
+)
+
+
+def test_every_output_kind_of_the_pipeline_has_a_title_and_the_key_ones_go_in_the_short_report():
+    from helpers.outputs import catalogue
+
+    for stem in PIPELINE_FIGURES:
+        assert catalogue.figure(stem).known, stem
+    for stem in PIPELINE_TABLES:
+        assert catalogue.table(stem).known, stem
+    assert catalogue.figure("model_coefficients_loans_2009_2011_synthetic_en").title == (
+        "Rate ratios of loans by cooperation model, rounds 2009, 2011"
+    )
+    key = {s for s in PIPELINE_FIGURES if catalogue.figure(s).key}
+    assert key == {
+        "usage_national_loans_real_en",
+        "usage_loans_change_2010_2019_real_en",
+        "02_compare_2009_2011_distribution_synthetic_en",
+        "model_coefficients_loans_2009_2011_synthetic_en",
+        "adoption_event_study_real_2009_2011_2014_synthetic_en",
+    }  # the real loans' models and event study, not the synthetic panel's checks of the method
+    assert {s for s in PIPELINE_TABLES if catalogue.table(s).key} == {
+        "usage_quality_flags",
+        "model_table_change_loans_2009_2011_synthetic",
+        "model_table_loans_2009_2011_2011_synthetic",
+        "model_table_twfe_real_2009_2011_2014_synthetic",
+    }
+    assert not catalogue.figure("something_new_en").known and catalogue.figure("something_new_en").title
+
+
+def _outline_titles(items) -> list:
+    return [_outline_titles(i) if isinstance(i, list) else str(i.title) for i in items]
+
+
+@pytest.mark.skipif(not site.CHROMIUM.is_file(), reason="/usr/bin/chromium not installed")
+def test_report_makes_an_a4_book_and_short_report_with_bookmarks_and_contents(outputs, monkeypatch):
+    """`borgerservice report`: the book (every page, notebooks in analysis order under "Notebooks") and the short
+    report (contents, overview, key figures, regression tables, data quality), both A4 with bookmarks, printed in
+    one browser session (issue 28: Chromium was started once per page)."""
+    from playwright.sync_api import BrowserType
+    from pypdf import PdfReader
+
+    launches = []
+    launch = BrowserType.launch
+    monkeypatch.setattr(BrowserType, "launch", lambda self, **kw: launches.append(kw) or launch(self, **kw))
+    build_reports(paths.reports())
+    done = site.report()
+    assert len(launches) == 1 and len(book_pages := json.loads((done.site / "pages.json").read_text())) == 8
+    assert [p["path"] for p in book_pages][:2] == ["index.html", "notebooks/00_reference.html"]
+    assert not done.problem and [p.name for p in done.pdfs] == ["report.pdf", "report_short.pdf"]
+    book, short = (PdfReader(str(p)) for p in done.pdfs)
+    for reader in (book, short):
+        box = reader.pages[0].mediabox
+        assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)  # A4, mm
+    titles = _outline_titles(book.outline)  # a list of titles, each followed by the list of its children, if any
+    top = [t for t in titles if isinstance(t, str)]
+    assert top == ["Overview", "Notebooks", "Figures", "Tables", "Provenance", "Data dictionary", "References"]
+    notebooks = [t for t in titles[titles.index("Notebooks") + 1] if isinstance(t, str)]
+    assert notebooks == ["00_reference: 00 · Reference", "01_clean_survey_2011: 01 · Clean survey"]
+    assert "Results in brief, notebook by notebook" in str(titles[titles.index("Overview") + 1])  # its headings
+    flat = str(_outline_titles(short.outline))
+    for chapter in ("1 Overview and results in brief", "2 Key figures", "3 Regression tables", "4 Data quality"):
+        assert chapter in flat
+    text = " ".join(" ".join(page.extract_text() for page in short.pages).split())
+    assert "Contents" in text and "5,560,534 inhabitants" in text and "SYNTHETIC EXAMPLE DATA" in text
+
+
+def test_notebooks_come_in_analysis_order_whatever_the_config_order():
+    runs = [
+        {"id": "05_export_data", "notebook": "05_export_data.ipynb"},
+        {"id": "01_usage_panel", "notebook": "01_usage_panel.ipynb"},
+        {"id": "00_reference", "notebook": "00_reference.ipynb"},
+        {"id": "01_clean_survey_2009", "notebook": "01_clean_survey.ipynb"},
+        {"id": "02_compare_2009_2011", "notebook": "02_compare_rounds.ipynb"},
+    ]
+    assert [r["id"] for r in site.analysis_order(runs)] == [
+        "00_reference",
+        "01_clean_survey_2009",
+        "01_usage_panel",
+        "02_compare_2009_2011",
+        "05_export_data",
+    ]
+
+
+def test_a_notebook_that_did_not_change_is_not_converted_again(outputs, monkeypatch):
+    """nbconvert took most of the site's build: its page of an executed notebook is cached by the notebook's bytes
+    and the templates; the frame (marks, footer with the run's time) is always the current one."""
+    from helpers.core import files
+    from helpers.running import pipeline
+
+    build_reports(paths.reports())
+    site.build()
+    calls = []
+    real = site._exporter()
+
+    class Counting:
+        def from_notebook_node(self, nb, resources):
+            calls.append(nb)
+            return real.from_notebook_node(nb, resources=resources)
+
+    monkeypatch.setattr(site, "_exporter", lambda: Counting())
+    manifest = json.loads((paths.reports() / "run_manifest.json").read_text())
+    manifest["finished"] = "2026-12-02T09:00:00+00:00"
+    (paths.reports() / "run_manifest.json").write_text(json.dumps(manifest))
+    page = (site.build() / "notebooks" / "00_reference.html").read_text(encoding="utf-8")
+    assert calls == [] and "2026-12-02T09:00:00+00:00" in page and "00 · Reference" in page
+    executed = paths.reports() / "executed" / "00_reference.ipynb"
+    executed.write_text(executed.read_text().replace("What this notebook asks.", "What it asks now."))
+    manifest["runs"][0]["outputs"] = pipeline.collect_outputs("00_reference", files.HashCache())  # as a re-run records
+    (paths.reports() / "run_manifest.json").write_text(json.dumps(manifest))
+    page = (site.build() / "notebooks" / "00_reference.html").read_text(encoding="utf-8")
+    assert len(calls) == 1 and "What it asks now." in page
+    assert len(list((paths.reports() / site.NOTEBOOK_CACHE).glob("*.html"))) == 2  # the old page's copy is pruned

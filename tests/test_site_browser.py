@@ -106,3 +106,12 @@ def test_project_site_when_built(browser_available, serve):  # noqa: F811
         pytest.skip("no reports/site: run `make run` and `make report` first")
     seen = crawl(serve(root))
     assert sum(u.endswith(".html") for u in seen) >= 5
+    # every figure and table the shipped pipeline wrote has a title and a description from the catalogue (a new
+    # kind of output without one would be titled by its file name on the gallery and tables pages)
+    from helpers.outputs import catalogue
+
+    figures = {p.stem for p in (root / "figures").rglob("*.png")}
+    tables = {p.stem for p in (root / "tables").rglob("*.csv")}
+    assert figures and tables
+    assert sorted(s for s in figures if not catalogue.figure(s).known) == []
+    assert sorted(s for s in tables if not catalogue.table(s).known) == []

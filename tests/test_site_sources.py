@@ -7,16 +7,25 @@ import json
 
 from site_fixture import build_reports
 
-from helpers.core import paths
+from helpers.core import files, paths
 from helpers.data import provenance
 from helpers.outputs import reports, site
 from helpers.results import RawInput
 
 
 def _set_inputs(results_file, inputs):
+    """Set a run's inputs in its results JSON, and record the new sha256 in the run manifest as the run would have
+    (the report shows only what a run vouches for: an edited results file without it is not current)."""
     doc = json.loads(results_file.read_text(encoding="utf-8"))
     doc["inputs"] = [{"file": f, "synthetic": s} for f, s in inputs]
     results_file.write_text(json.dumps(doc), encoding="utf-8")
+    manifest_file = paths.reports() / "run_manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    name = f"reports/{results_file.relative_to(paths.reports()).as_posix()}"
+    for run in manifest["runs"]:
+        if name in run.get("outputs", {}):
+            run["outputs"][name] = files.sha256(results_file)
+    manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def test_the_overview_lists_each_runs_raw_files_marks_real_runs_and_names_the_configured_rounds(outputs):

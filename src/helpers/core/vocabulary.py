@@ -51,9 +51,8 @@ IntervalKind = Literal["wald", "profile", "cox_reid_t"]
 Spec = Literal["categorical", "score"]  # cooperation as categories (vs no cooperation) or as a level score
 
 # --------------------------------------------------------------------------- adoption (notebook 04)
-AdoptionCategory = Literal[  # a unit's timing category (new ones appended: the export codes of the others stay)
-    "never treated", "adopter", "always treated", "no answer", "censored", "start unknown"
-]
+# a unit's timing category (helpers.analysis.adoption.dating); the exports code them 1-6 in this order
+AdoptionCategory = Literal["never treated", "adopter", "always treated", "no answer", "start unknown", "censored"]
 AdoptionOutcome = Literal["loans"]  # physical loans: the one outcome with a real series in every year
 Aggregation = Literal["dynamic", "simple", "group", "calendar"]  # did::aggte's types: event time, overall, cohort, year
 CsWeights = Literal["units", "population"]  # Callaway & Sant'Anna: each kommune counts once | by its population

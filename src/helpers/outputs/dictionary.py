@@ -502,7 +502,7 @@ def _kommune_year_blocks(cbs, sets) -> list[Block]:
             "(`csdid`): the adoption timing under every treatment definition comes from the functions notebook 04 "
             "uses (`helpers.analysis.adoption.dating`), so nothing has to be rebuilt. Per treatment (`any`, "
             "`staff`, and `levelkplus` for `levelk+`): `adoption_<t>` (never treated, adopter, always treated, no "
-            "answer, censored, start unknown), `g_<t>` (first treated year by the pairing rule: the round of the "
+            "answer, start unknown, censored), `g_<t>` (first treated year by the pairing rule: the round of the "
             "first treated report + "
             "`usage_year_offset`; 0 = never treated, as `csdid`'s `gvar` wants), `g_earliest_<t>` (the earlier "
             "bound of the interval-censored adoption: the year after the usage year of the last untreated round), "

@@ -124,11 +124,7 @@ class Table:
     @property
     def file_label(self) -> str:
         text = f"{FILE_LABEL_MARK}: {self.title}" if self.synthetic else self.title
-        return (
-            text
-            if len(text.encode()) <= SPSS_FILE_LABEL_MAX
-            else text.encode()[:SPSS_FILE_LABEL_MAX].decode(errors="ignore").rstrip()
-        )
+        return _short(text, SPSS_FILE_LABEL_MAX, size=lambda t: len(t.encode()))
 
     @property
     def variable_labels(self) -> dict[str, str]:
@@ -141,8 +137,24 @@ class Table:
         return [*head, *self.notes, PROVENANCE_NOTE, *(f"{n}: {p.note}" for n, p in self.provenance.items())]
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= STATA_LABEL_MAX else text[: STATA_LABEL_MAX - 1] + "…"
+def _short(text: str, limit: int = STATA_LABEL_MAX, *, size=len) -> str:
+    """``text`` if its ``size`` (characters; for SPSS's file label, UTF-8 bytes) is within ``limit``; otherwise cut
+    at the last word boundary that leaves room for "…" (never inside a word or a multi-byte letter; a first word
+    longer than the limit is cut where it must be)."""
+    if size(text) <= limit:
+        return text
+    room = limit - size("…")
+    words = text.split(" ")
+    kept = ""
+    for i in range(len(words), 0, -1):
+        candidate = " ".join(words[:i]).rstrip(" ,;:-")
+        if candidate and size(candidate) <= room:
+            kept = candidate
+            break
+    while not kept and text and size(text) > room:  # one word longer than the limit: cut it by characters
+        text = text[:-1]
+        kept = text if size(text) <= room else ""
+    return kept + "…"
 
 
 def _encode(df: pd.DataFrame, variables: Sequence[Variable], where: str) -> pd.DataFrame:

@@ -206,7 +206,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "change_line": {"en": "fitted change (OLS)", "da": "estimeret ændring (OLS)"},
     "fitted_count": {"en": "fitted count", "da": "forventet antal (modellen)"},
     "pearson_residual": {"en": "Pearson residual", "da": "Pearson-residual"},
-    "qq_title": {"en": "normal Q-Q of Pearson residuals", "da": "normalfordelingsplot (Q-Q) af Pearson-residualer"},
+    "qq_title": {
+        "en": "Normal Q-Q plot of Pearson residuals",
+        "da": "Normalfordelingsplot (Q-Q) af Pearson-residualer",
+    },
     "qq_x": {"en": "theoretical quantiles (normal)", "da": "teoretiske kvantiler (normalfordeling)"},
     "qq_y": {"en": "ordered Pearson residuals", "da": "sorterede Pearson-residualer"},
     "power_mde": {"en": "smallest effect at {target} power: {mde}", "da": "mindste effekt ved {target} styrke: {mde}"},
@@ -229,8 +232,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "da": "andel af {level}-intervaller, der dækker den sande rateratio",
     },
     "coverage_datasets": {"en": "{reps} simulated datasets", "da": "{reps} simulerede datasæt"},
-    "coverage_not_converged": {
-        "en": " ({k} fits not converged, left out)",
+    # plural forms: ``plural(key, n, language)`` picks ``<key>.one`` for 1 and ``<key>.other`` for any other n
+    "coverage_not_converged.one": {
+        "en": " ({k} fit did not converge, left out)",
+        "da": " ({k} estimation konvergerede ikke, udeladt)",
+    },
+    "coverage_not_converged.other": {
+        "en": " ({k} fits did not converge, left out)",
         "da": " ({k} estimationer konvergerede ikke, udeladt)",
     },
     "coverage_title": {
@@ -239,7 +247,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # --- event study (notebook 04) -------------------------------------------------------------------
     "pre_periods": {"en": "pre-periods (before adoption)", "da": "perioder før indførelsen"},
-    "anticipation": {"en": "anticipation ({k} year(s))", "da": "forventningseffekt ({k} år)"},
+    "anticipation.one": {"en": "anticipation ({k} year)", "da": "forventningseffekt ({k} år)"},
+    "anticipation.other": {"en": "anticipation ({k} years)", "da": "forventningseffekt ({k} år)"},
     "series_interval": {"en": "{name} (95 % interval)", "da": "{name} (95 %-interval)"},
     "simultaneous_band": {"en": "{name}: simultaneous 95 % band", "da": "{name}: simultant 95 %-bånd"},
     "series_interval_method": {"en": "{name} (pointwise 95 %, {method})", "da": "{name} (punktvist 95 %, {method})"},
@@ -271,8 +280,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "reference_period": {"en": "reference period\n(0 by construction)", "da": "referenceperiode\n(0 pr. definition)"},
     "true_effect": {"en": "true effect (synthetic)", "da": "sand effekt (syntetisk)"},
     "event_time_axis": {
-        "en": "years since the first treated usage year (event time)",
-        "da": "år siden det første behandlede brugsår (hændelsestid)",
+        "en": "years since the first year with cooperation (event time)",
+        "da": "år siden første år med samarbejde (hændelsestid)",
     },
     "event_effect_axis": {"en": "effect on log loans per inhabitant", "da": "effekt på log udlån pr. indbygger"},
     "event_title": {
@@ -325,6 +334,12 @@ def has(key: str) -> bool:
     return key in TEXTS
 
 
+def plural(key: str, n: int, language: str = DEFAULT_LANGUAGE, **values) -> str:
+    """The text of ``key`` for a count ``n``: ``<key>.one`` when ``n`` is 1, ``<key>.other`` otherwise (English and
+    Danish both have these two forms), filled with ``values``."""
+    return text(f"{key}.{'one' if int(n) == 1 else 'other'}", language, **values)
+
+
 def model_name(code: int, language: str = DEFAULT_LANGUAGE, *, short: bool = False, with_code: bool = False) -> str:
     """Name of cooperation model ``code`` for a figure: the official Danish names of 1-4 in both
     languages (``short``: "Fælles indgang" for 4), "did not answer" / "no cooperation" in English."""
@@ -373,11 +388,12 @@ def treatment(name: str, language: str = DEFAULT_LANGUAGE) -> str:
 
 
 def level_changes(steps, language: str = DEFAULT_LANGUAGE) -> dict[int, str]:
-    """Legend names of changes in cooperation level: "no change", "+1 level", "−2 levels" (Danish: "niveau(er)")."""
+    """Legend names of changes in cooperation level: "no change", "+1 level", "−2 levels" (Danish: "niveau(er)"), with
+    a typographic minus as on the axes."""
     return {
         int(s): text("no_change", language)
         if s == 0
-        else text("level_steps" if abs(s) > 1 else "level_step", language, step=f"{int(s):+d}")
+        else text("level_steps" if abs(s) > 1 else "level_step", language, step=f"{int(s):+d}".replace("-", "\u2212"))
         for s in steps
     }
 

@@ -387,6 +387,11 @@ def residuals(resid: pd.DataFrame, axes=None, *, language: str = "en") -> plt.Fi
     ax1.set_xlabel(labels.text("fitted_count", language))
     ax1.set_ylabel(labels.text("pearson_residual", language))
     stats.probplot(resid["pearson"], dist="norm", plot=ax2)
+    points, line = ax2.get_lines()[:2]  # probplot draws in matplotlib's default blue and red: the package's colours
+    points.set(
+        color=style.ACCENT, markerfacecolor=style.ACCENT, markeredgecolor=style.ACCENT, markersize=3.5, alpha=0.7
+    )
+    line.set(color=style.TRUTH, lw=1)
     ax2.set_title(labels.text("qq_title", language))  # probplot's own texts are English: replace all three
     ax2.set_xlabel(labels.text("qq_x", language))
     ax2.set_ylabel(labels.text("qq_y", language))
@@ -518,7 +523,8 @@ def coverage(study: CoverageStudy, ax: plt.Axes | None = None, *, language: str 
     reps, used = int(study["reps"].iloc[0]), int(study["used"].min())
     fitted = labels.text("coverage_datasets", language, reps=labels.number(f"{reps:,}", language))
     if used != reps:
-        fitted += labels.text("coverage_not_converged", language, k=labels.number(f"{reps - used:,}", language))
+        k = labels.number(f"{reps - used:,}", language)
+        fitted += labels.plural("coverage_not_converged", reps - used, language, k=k)
     ax.set_title(labels.text("coverage_title", language, fitted=fitted), fontsize=9)
     labels.localize_ticks(ax, language)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
@@ -555,7 +561,11 @@ def event_study(
         ax.axvspan(min(all_e) - 0.5, start + 0.5, color="#eeeeee", zorder=0, label=labels.text("pre_periods", language))
     if anticipation:
         ax.axvspan(
-            start + 0.5, -0.5, color="#fff3cd", zorder=0, label=labels.text("anticipation", language, k=anticipation)
+            start + 0.5,
+            -0.5,
+            color="#fff3cd",
+            zorder=0,
+            label=labels.plural("anticipation", anticipation, language, k=anticipation),
         )
     ax.axhline(0, color="#555555", lw=0.8)
     ax.axvline(-0.5, color="#555555", lw=0.8, ls=":")
@@ -631,11 +641,15 @@ def event_study(
     return ax
 
 
-def honest(sensitivity, axes, *, language: str = "en") -> None:
+def honest(sensitivity, axes=None, *, language: str = "en") -> plt.Figure:
     """The Rambachan & Roth sensitivity (``adoption.HonestSensitivity``) on two axes: the robust 95 % sets by
     relative magnitude Mbar (left) and by smoothness M (right), each beside the original interval under exact
-    parallel trends, with 0 marked and the breakdown value (where there is one) as a dotted line."""
+    parallel trends, with 0 marked and the breakdown value (where there is one) as a dotted line. Without
+    ``axes`` a figure of two panels is made and laid out; returns the figure."""
     labels.check_language(language)
+    made = axes is None
+    if made:
+        _, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     panels = (
         (sensitivity.relative_magnitudes, "Mbar", sensitivity.breakdown_rm, "honest_rm"),
         (sensitivity.smoothness, "M", sensitivity.breakdown_sd, "honest_sd"),
@@ -664,3 +678,7 @@ def honest(sensitivity, axes, *, language: str = "en") -> None:
         ax.set_ylabel(labels.text("honest_axis", language))
         ax.grid(alpha=0.3)
         labels.localize_ticks(ax, language)
+    fig = axes[0].figure
+    if made:
+        fig.tight_layout()
+    return fig

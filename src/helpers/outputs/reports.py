@@ -11,6 +11,7 @@ Whatever is computed from any synthetic input is synthetic. Every function here 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -68,8 +69,17 @@ def _footer_position(fig: plt.Figure) -> tuple[float, float, float]:
     return max(bb.x0 / w, 0.0), min(bb.x1 / w, 1.0), bb.y0 / h - 0.01
 
 
-def mark_synthetic(fig: plt.Figure, footer: tuple[float, float, float] | None = None, language: str = "en") -> None:
-    """Stamp a figure visibly as synthetic (diagonal watermark plus a footer line), in ``language``."""
+def output_stem(name: str, *, synthetic: bool, language: str | None = None) -> str:
+    """The file stem of an output: ``name``, then ``_synthetic`` when it is synthetic (unless the name already has
+    the word, as in ``adoption_event_study_synthetic_2009_2011``: no word twice), then the figure's language
+    (``_en``, ``_da``), so that the figures of both languages sit side by side."""
+    stem = f"{name}_synthetic" if synthetic and "synthetic" not in name.split("_") else name
+    return f"{stem}_{labels.check_language(language)}" if language is not None else stem
+
+
+def mark_synthetic(fig: plt.Figure, footer: tuple[float, float, float] | None = None, language: str = "en") -> plt.Text:
+    """Stamp a figure visibly as synthetic (diagonal watermark plus a footer line), in ``language``; returns the
+    footer line."""
     left, _, bottom = footer or _footer_position(fig)
     fig.text(
         0.5,
@@ -83,7 +93,7 @@ def mark_synthetic(fig: plt.Figure, footer: tuple[float, float, float] | None = 
         rotation=30,
         zorder=100,
     )
-    fig.text(
+    return fig.text(
         left,
         bottom,
         labels.text("synthetic_mark", language),
@@ -95,18 +105,37 @@ def mark_synthetic(fig: plt.Figure, footer: tuple[float, float, float] | None = 
     )
 
 
+FOOTER_GAP_PT = 6  # the least space between the synthetic mark and the source line when they share a line
+
+
+def _place_footer(fig: plt.Figure, mark, source) -> None:
+    """The synthetic mark (left) and the source line (right) share the line below the content when they fit on it
+    with a gap; otherwise the source line goes on the next line, so the two never overlap (in Danish the texts are
+    longer: the coverage and power figures, and two more, had them on top of each other)."""
+    if mark is None or source is None:
+        return
+    renderer = fig.canvas.get_renderer()
+    m, s = mark.get_window_extent(renderer), source.get_window_extent(renderer)
+    gap = FOOTER_GAP_PT * fig.dpi / 72
+    if m.x1 + gap <= s.x0:
+        return
+    x, y = source.get_position()
+    source.set_position((x, y - (m.height + gap / 2) / (fig.get_size_inches()[1] * fig.dpi)))
+
+
 def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = "", language: str = "en") -> list[Path]:
-    """Write ``reports/figures/<run id>/<name>.png`` (300 dpi) and ``.svg`` atomically; synthetic figures are
-    stamped (in ``language``, the figure's language) and get a ``_synthetic`` name. ``source`` is printed as
-    the figure's source line."""
+    """Write ``reports/figures/<run id>/<name>[_synthetic]_<language>.png`` (300 dpi) and ``.svg`` atomically
+    (:func:`output_stem`); synthetic figures are stamped in ``language``, the figure's language. ``source`` is
+    printed as the figure's source line, beside the mark or below it when both do not fit on one line."""
     labels.check_language(language)
     footer = _footer_position(fig)  # the mark and the source share one line below the content
-    if synthetic:
-        mark_synthetic(fig, footer, language)
-        name = name if name.endswith("_synthetic") else f"{name}_synthetic"
+    mark = mark_synthetic(fig, footer, language) if synthetic else None
+    name = output_stem(name, synthetic=synthetic, language=language)
+    line = None
     if source:
         _, right, bottom = footer
-        fig.text(right, bottom, source, fontsize=7, color=style.GREY, ha="right", va="top")
+        line = fig.text(right, bottom, source, fontsize=7, color=style.GREY, ha="right", va="top")
+    _place_footer(fig, mark, line)
     # What bbox_inches="tight" computes (lay the figure out without rendering it, measure what is drawn,
     # pad), done once for both formats: each "tight" save did it again, a fifth to a third of the time of
     # writing a 300 dpi PNG and an SVG.
@@ -128,9 +157,58 @@ def save_figure(fig: plt.Figure, name: str, *, synthetic: bool, source: str = ""
     return out
 
 
+def save_figures(
+    draw, name: str, *, synthetic: bool, source: str | Callable[[str], str] = "", languages=("en",)
+) -> list[Path]:
+    """Draw a figure in every language of ``languages`` and save each (:func:`save_figure`): ``draw(language)``
+    returns the figure in that language, ``source`` is the source line or a function of the language giving it.
+
+    One notebook run draws its figures in English and Danish side by side (``_en``, ``_da``) from the same results,
+    so a second language never needs a second run. The figure of the first language stays open (a notebook shows
+    it); the others are closed. Returns the files written, PNG and SVG per language."""
+    languages = check_languages(languages)
+    written: list[Path] = []
+    for i, language in enumerate(languages):
+        fig = draw(language)
+        line = source(language) if callable(source) else source
+        written += save_figure(fig, name, synthetic=synthetic, source=line, language=language)
+        if i:
+            plt.close(fig)
+    return written
+
+
+def figure_of(plot, *args, figsize: tuple[float, float] | None = None, rect=None, **kwargs):
+    """A drawing for :func:`save_figures` from a plot function of :mod:`~helpers.outputs.plots` or
+    :mod:`~helpers.outputs.maps`: ``figure_of(plots.transitions, table, 2009, 2011, figsize=(8.5, 7))(language)`` draws
+    ``plot(table, 2009, 2011, ax=<a new axes of figsize>, language=language)`` and returns its figure, laid out tight
+    within ``rect`` (room for the footer) when given. Without ``figsize`` the function makes its own figure."""
+
+    def draw(language: str) -> plt.Figure:
+        if figsize is None:
+            return plot(*args, language=language, **kwargs)
+        fig, ax = plt.subplots(figsize=figsize)
+        plot(*args, ax=ax, language=language, **kwargs)
+        if rect is not None:
+            fig.tight_layout(rect=rect)
+        return fig
+
+    return draw
+
+
+def check_languages(languages) -> tuple[str, ...]:
+    """``languages`` (one language or a list of them) as a tuple of languages, each checked, none twice."""
+    given = [languages] if isinstance(languages, str) else list(languages or [])
+    if not given:
+        raise ValueError(f"languages {languages!r}: give at least one of {', '.join(labels.LANGUAGES)}")
+    for language in given:
+        labels.check_language(language)
+    return tuple(dict.fromkeys(given))
+
+
 def save_table(df: pd.DataFrame, name: str, *, synthetic: bool, index: bool = True) -> Path:
-    """Write ``reports/tables/<run id>/<name>.csv``; synthetic tables get a ``_synthetic`` suffix in the name."""
-    stem = f"{name}_synthetic" if synthetic and not name.endswith("_synthetic") else name
+    """Write ``reports/tables/<run id>/<name>.csv``; synthetic tables get a ``_synthetic`` suffix in the name
+    (:func:`output_stem`)."""
+    stem = output_stem(name, synthetic=synthetic)
     return _shown(files.write_csv(paths.tables() / f"{stem}.csv", df, index=index))
 
 
@@ -161,6 +239,36 @@ def _results_json(name: str, results: KeyResults) -> dict:
     if type(results) is not expected:
         raise TypeError(f"{name}: results of type {type(results).__name__}; declared: {expected.__name__}")
     return results.to_json()
+
+
+def written(run: str | None = None):
+    """The files this run has written (its figures, tables, results and processed data), as Markdown: a notebook's
+    "Outputs" from the run's real paths (``paths.figures()`` etc. of its run id), never typed by hand. Figures list
+    each drawing once with its formats and languages."""
+    from IPython.display import Markdown
+
+    run = run or paths.run_id()
+    folders = [
+        ("figures", paths.figures(run)),
+        ("tables", paths.tables(run)),
+        ("results", paths.results(run)),
+        ("processed data", paths.processed_root() / run),
+    ]
+    lines = [f"**Outputs of this run** (run id `{run}`):", ""]
+    for label, folder in folders:
+        found = (
+            sorted(f for f in folder.rglob("*") if f.is_file() and not f.name.startswith("."))
+            if folder.is_dir()
+            else []
+        )
+        if not found:
+            continue
+        stems: dict[str, list[str]] = {}
+        for f in found:
+            stems.setdefault(f.relative_to(folder).with_suffix("").as_posix(), []).append(f.suffix.lstrip("."))
+        names = ", ".join(f"`{stem}` ({', '.join(exts)})" for stem, exts in stems.items())
+        lines.append(f"- {label}, `{paths.relative(folder)}/`: {names}")
+    return Markdown("\n".join(lines))
 
 
 def key_values(values, *, name: str = "value", percent: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -65,6 +65,77 @@ COOPERATION_FAMILY = r"^C\(model|^score$|^d_score$"
 EVENT_TIME_FAMILY = r"^(?:pre|post)\d+$"
 # Fixed effects (pyfixest's ``| a + b``) are shown as yes/no rows: variable -> label.
 FIXED_EFFECTS = {"kommunekode": "kommune (library unit)", "year": "year"}
+# The constant of a model of rates with an exposure, exponentiated, is not a ratio but the rate of the reference
+# categories (no cooperation, the reference kommunegruppe, not merged): a row and section of its own.
+CONSTANTS = ("Intercept", "const")
+BASELINE_ROW = "baseline rate (reference categories)"
+BASELINE_NOTE = (
+    "The baseline is exp(constant): the rate per unit of exposure (per inhabitant when the exposure is the "
+    "population) in the reference categories of every term; the rows below it are ratios to it."
+)
+WORD_PORTRAIT_MODELS = 3  # a Word table of more models is set on a landscape A4 page
+
+
+# The preamble the .tex tables are written for (README, *Regression tables*): a plain article compiles every table
+# with pdflatex (T1 fonts and Latin Modern print æ ø å) and with lualatex (fontspec's Latin Modern OpenType; without
+# it lualatex silently drops æ ø å). Debian: texlive-latex-base, texlive-latex-recommended, texlive-fonts-recommended,
+# lmodern, and texlive-luatex for lualatex. tests/test_tables_latex.py compiles every table kind with both engines.
+LATEX_PREAMBLE = r"""\documentclass[a4paper]{article}
+\usepackage{iftex}
+\ifPDFTeX
+  \usepackage[T1]{fontenc}
+  \usepackage[utf8]{inputenc}
+  \usepackage{lmodern}
+\else
+  \usepackage{fontspec}
+\fi
+\usepackage{booktabs}
+\usepackage{caption}
+\usepackage{graphicx}
+"""
+# Characters the tables use that LaTeX's text fonts do not have, as macros that print them with either engine.
+LATEX_SYMBOLS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\u03b1": r"$\alpha$",
+    "\u03b8": r"$\theta$",
+    "\u03c7": r"$\chi$",
+    "\u00b2": r"\textsuperscript{2}",
+    "\u2264": r"$\leq$",
+    "\u2265": r"$\geq$",
+    "\u2212": r"$-$",
+    "\u00b1": r"$\pm$",
+    "\u00d7": r"$\times$",
+    "\u2192": r"$\rightarrow$",
+    "\u2013": "--",
+    "\u2014": "---",
+    "\u00a0": "~",
+    "\u00b7": r"\textperiodcentered{}",
+}
+_NEGATIVE = re.compile(r"(?<![\w.])-(?=\d)")  # a minus sign written as a hyphen before a number: "-407.2"
+
+
+def latex_text(text: str) -> str:
+    """``text`` for LaTeX: special characters escaped and symbols as macros (:data:`LATEX_SYMBOLS`); a hyphen
+    before a number is a minus. Letters (æ ø å) stay as they are. Raises ValueError naming a character outside
+    Latin-1 that has no macro here, so a new symbol cannot reach a .tex file that would not compile."""
+    text = _NEGATIVE.sub("\u2212", str(text))
+    out = "".join(LATEX_SYMBOLS.get(ch, ch) for ch in text)
+    unknown = sorted({ch for ch in text if ord(ch) > 0xFF and ch not in LATEX_SYMBOLS})
+    if unknown:
+        raise ValueError(
+            f"no LaTeX macro for {', '.join(f'{c!r} (U+{ord(c):04X})' for c in unknown)} in {text!r}; "
+            "add it to helpers.outputs.tables.LATEX_SYMBOLS"
+        )
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,16 +353,66 @@ class RegressionTable:
     def html(self) -> str:
         return self.gt().as_raw_html()
 
-    def latex(self) -> str:
-        return self.gt().as_latex()
+    def latex(self, label: str | None = None) -> str:
+        """The table as a LaTeX ``table`` float that compiles with pdflatex and lualatex (:data:`LATEX_PREAMBLE`).
+
+        Written here from the same cells as the HTML, not by great_tables' ``as_latex``: that passes Unicode
+        through (pdflatex stops on α, χ, ≤ and −; lualatex without fontspec drops them and æ silently) and sets a
+        ``tabular*`` of the text width that runs off the page when the columns need more. Here every symbol is a
+        LaTeX macro (:func:`latex_text`), Danish letters stay as they are (the preamble makes both engines
+        print them), and a table wider than the text block is scaled down to its width (graphicx). ``label``:
+        ``\\label`` of the caption (``tab:<label>``).
+        """
+        models = [c for c in self.cells.columns if c not in ("section", "row")]
+        ncol = 1 + len(models)
+        lines = [
+            f"% {latex_text(self.title)}",
+            "% Written by helpers.outputs.tables. Needs booktabs, caption and graphicx; the preamble for pdflatex",
+            "% and lualatex is helpers.outputs.tables.LATEX_PREAMBLE (README, Regression tables).",
+            "\\begin{table}[htbp]",
+            "\\centering",
+            f"\\caption{{{latex_text(self.title)}}}" + (f"\\label{{tab:{label}}}" if label else ""),
+            "\\small",
+            "\\ifdefined\\borgerservicetablebox\\else\\newsavebox{\\borgerservicetablebox}\\fi",
+            "\\sbox{\\borgerservicetablebox}{%",
+            f"\\begin{{tabular}}{{l{'c' * len(models)}}}",
+            "\\toprule",
+            " & ".join(["", *(latex_text(m) for m in models)]) + " \\\\",
+        ]
+        section = None
+        for _, r in self.cells.iterrows():
+            if r["section"] != section:
+                section = r["section"]
+                lines.append("\\midrule")
+                lines.append(f"\\multicolumn{{{ncol}}}{{l}}{{\\textit{{{latex_text(section)}}}}} \\\\")
+            lines.append(" & ".join(latex_text(str(v)) for v in [r["row"], *(r[m] for m in models)]) + " \\\\")
+        lines += [
+            "\\bottomrule",
+            "\\end{tabular}}%",
+            "\\ifdim\\wd\\borgerservicetablebox>\\linewidth",
+            "\\resizebox{\\linewidth}{!}{\\usebox{\\borgerservicetablebox}}%",
+            "\\else\\usebox{\\borgerservicetablebox}\\fi",
+        ]
+        if self.notes:
+            lines += ["", "\\smallskip", "\\begin{minipage}{\\linewidth}\\footnotesize"]
+            lines += [f"{latex_text(n)}\\par" for n in self.notes]
+            lines.append("\\end{minipage}")
+        lines.append("\\end{table}")
+        return "\n".join(lines) + "\n"
 
     def docx(self, target: Path) -> None:
         import docx
-        from docx.shared import Pt
+        from docx.enum.section import WD_ORIENT
+        from docx.shared import Mm, Pt
 
         doc = docx.Document()
-        doc.add_heading(self.title, level=2)
         models = [c for c in self.cells.columns if c not in ("section", "row")]
+        page = doc.sections[0]  # python-docx's template is US Letter: A4, landscape for more than three models
+        landscape = len(models) > WORD_PORTRAIT_MODELS
+        page.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        page.page_width, page.page_height = (Mm(297), Mm(210)) if landscape else (Mm(210), Mm(297))
+        page.left_margin = page.right_margin = page.top_margin = page.bottom_margin = Mm(20)
+        doc.add_heading(self.title, level=2)
         table = doc.add_table(rows=1, cols=1 + len(models))
         table.style = "Table Grid"
         for cell, text in zip(table.rows[0].cells, ["", *models], strict=False):
@@ -363,10 +484,11 @@ def regression_table(
                 continue
             control = next((label for label, prefix in controls.items() if term.startswith(prefix)), None)
             coef = float(params.iloc[i])
+            baseline = exponentiate and term in CONSTANTS
             rows.append(
                 {
                     "model": name,
-                    "term": labels.get(term, term_label(term)),
+                    "term": BASELINE_ROW if baseline else labels.get(term, term_label(term)),
                     "parameter": term,
                     "control": control,
                     "coefficient": coef,
@@ -418,7 +540,12 @@ def regression_table(
     shown = est[est["control"].isna()]
     for term in dict.fromkeys(shown["term"]):
         sub = shown[shown["term"] == term].set_index("model")
-        section = "cut points (logit scale)" if term.startswith("cut point") else f"{scale} [95 % interval]"
+        if term.startswith("cut point"):
+            section = "cut points (logit scale)"
+        elif term == BASELINE_ROW:
+            section = "baseline [95 % interval]"
+        else:
+            section = f"{scale} [95 % interval]"
         cells.append(
             {
                 "section": section,
@@ -466,6 +593,8 @@ def regression_table(
             f"The CSV gives each p-value raw and adjusted within its family ({family_words}): "
             "Holm (familywise error) and Benjamini-Hochberg (false discovery rate)."
         )
+    if (est["term"] == BASELINE_ROW).any():
+        all_notes.append(BASELINE_NOTE)
     all_notes += notes or []
     return RegressionTable(title, tidy, pd.DataFrame(cells), all_notes)
 
@@ -503,12 +632,14 @@ def mark(table: RegressionTable, synthetic: bool) -> RegressionTable:
 
 def save(table: RegressionTable, name: str, *, synthetic: bool) -> list[Path]:
     """Write ``reports/tables/<name>[_synthetic]`` as .csv (tidy, full precision), .html, .tex and .docx."""
-    stem = f"{name}_synthetic" if synthetic and not name.endswith("_synthetic") else name
+    from helpers.outputs.reports import output_stem
+
+    stem = output_stem(name, synthetic=synthetic)
     table = mark(table, synthetic)
     folder = paths.tables()
     out = [files.write_csv(folder / f"{stem}.csv", table.tidy.assign(synthetic=bool(synthetic)), index=False)]
     out.append(files.write_text(folder / f"{stem}.html", table.html()))
-    out.append(files.write_text(folder / f"{stem}.tex", table.latex()))
+    out.append(files.write_text(folder / f"{stem}.tex", table.latex(label=stem)))
     target = folder / f"{stem}.docx"
     with files.atomic_path(target) as tmp:
         table.docx(tmp)

@@ -857,8 +857,8 @@ _ADOPTION_TEXT: dict[AdoptionCategory, str] = {
     "adopter": "treated from a later round on",
     "always treated": "treated at the first round (no untreated year)",
     "no answer": "answered no round",
-    "censored": "untreated at its last answer, a later round unanswered (untreated only until then)",
-    "start unknown": "first seen treated after an unanswered round (adoption not dated)",
+    "start unknown": "first seen treated after unanswered rounds, no untreated report before: start unobserved",
+    "censored": "untreated at its last answered round, later rounds unanswered: known untreated only until then",
 }
 
 

@@ -80,14 +80,10 @@ def _cmd_report(args) -> int:
     from helpers.running.lock import LockHeld, Unwritable
     from helpers.running.pipeline.manifest import load_manifest
 
-    built = None
     try:
         with _locked(args):
-            load_manifest(echo=lambda line: print(line, file=sys.stderr))  # records of the wrong type left out
-            built = site.build()
-            print(f"site: {paths.relative(built / 'index.html')}")
-            if not args.no_pdf:
-                print(f"pdf:  {paths.relative(site.pdf(built))}")
+            load_manifest(echo=lambda line: print(line, file=sys.stderr))  # records of the wrong type set aside
+            done = site.report(make_pdf=not args.no_pdf)
     except LockHeld as exc:
         print(f"error: {exc}; no report was built", file=sys.stderr)
         return 3
@@ -96,8 +92,20 @@ def _cmd_report(args) -> int:
         return 1
     except FileNotFoundError:
         raise
-    except OSError as exc:
-        return _unwritable(exc, "the site was built, the PDF not" if built else "no report was built")
+    except OSError as exc:  # the PDFs' own failures are in done.problem: this is the reports folder itself
+        return _unwritable(exc, "no report was built (the earlier site and PDFs are as they were)")
+    print(f"site: {paths.relative(done.site / 'index.html')}")
+    for pdf in done.pdfs:
+        print(f"pdf:  {paths.relative(pdf)}")
+    for old, new in done.stale:
+        print(
+            f"the earlier {paths.relative(paths.reports() / old)} does not match the new site: "
+            f"renamed {paths.relative(paths.reports() / new)}"
+        )
+    print("took " + ", ".join(f"{step} {s:.1f} s" for step, s in done.seconds.items()))
+    if done.problem:
+        print(f"error: the PDF could not be made: {done.problem} (the site was published without it)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -266,9 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser(
         "report",
-        help="build the report site (reports/site) and its PDF (reports/report.pdf) from the executed notebooks",
+        help="build the report site (reports/site), its PDF (reports/report.pdf) and the short report "
+        "(reports/report_short.pdf) from what the last successful runs recorded",
     )
-    rep.add_argument("--no-pdf", action="store_true", help="only the site, no PDF (the PDF needs /usr/bin/chromium)")
+    rep.add_argument(
+        "--no-pdf",
+        action="store_true",
+        help="only the site, no PDFs (they need /usr/bin/chromium); earlier PDFs are renamed *.stale.pdf",
+    )
     rep.add_argument(
         "--wait",
         type=float,

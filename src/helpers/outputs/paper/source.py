@@ -1,7 +1,7 @@
 """The manuscript's source: its front matter, its placeholders, and numbers typed by hand.
 
 A manuscript is Markdown (pandoc's dialect) with a YAML front matter. The front matter's ``runs``
-names the runs the text reports, by a short alias (``adoption: 04_adoption_real_2009_2011_2014``);
+names the runs the text reports, by a short alias (``adoption: 04_adoption_real``);
 everything in ``{{ }}`` comes from those runs:
 
 * ``{{alias.field.field | format}}``: a value of the run's typed key results (``helpers.results``),

@@ -124,6 +124,16 @@ def _language(value):
     return check_language(value)
 
 
+def _languages(value):
+    """One language or a list of them (``languages: [en, da]``), each checked, as a list."""
+    from helpers.outputs.labels import check_language
+
+    given = [value] if isinstance(value, str) or value is None else value  # None: refused as a language
+    if not isinstance(given, list) or not given:
+        raise ValueError(f"languages {value!r}: give a list of figure languages, e.g. [en, da]")
+    return [check_language(language) for language in given]
+
+
 def _choice(name: str, alias) -> BeforeValidator:
     """Checked by vocabulary.check_choice, so that the message is the house one (found, accepted)."""
     return BeforeValidator(functools.partial(vocabulary.check_choice, name, allowed=alias))
@@ -138,6 +148,7 @@ class RunParameters(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     language: Annotated[vocabulary.Language | None, BeforeValidator(_language)] = None
+    languages: Annotated[list[vocabulary.Language] | None, BeforeValidator(_languages)] = None
     usage_source: Annotated[UsageSource | None, _choice("usage_source", UsageSource)] = None
     outcome: Annotated[ModelOutcome | None, _choice("outcome", ModelOutcome)] = None
     estimator: Annotated[Estimator | None, _choice("estimator", Estimator)] = None

@@ -88,6 +88,10 @@ def sweep_stale(cfg: Config, echo=print) -> list[str]:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(child, target)
             moved.append(f"{label}/{child.name}")
+    from helpers.outputs import publish  # light: no plotting library, no templates
+
+    for name in publish.remove_temporaries(paths.reports()):
+        echo(f"removed reports/{name}: the temporary folder of a report that did not finish")
     executed = paths.executed()
     for removed in files.remove_temporaries(executed):
         echo(f"removed reports/executed/{removed.name}: a temporary file left by an interrupted run")
