@@ -19,6 +19,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 import yaml
+from panel_sample import estimation_sample
 
 from helpers import results
 from helpers.core import paths
@@ -604,16 +605,12 @@ def test_the_kommune_year_panel_rederives_notebook_04s_cohorts(built):
     assert len(df) == 97 * len(usage.REAL_LOANS_YEARS) and sorted(df["year"].unique()) == list(usage.REAL_LOANS_YEARS)
     adoption_codes = {v: k for k, v in meta.variable_value_labels["adoption_any"].items()}
     category = {c.split(":")[0]: code for c, code in adoption_codes.items()}
-    flag = {v.split(":")[0]: k for k, v in meta.variable_value_labels["quality_flag"].items()}
+    seen = set()
     for t in variables.TREATMENTS:
         s = variables.treatment_suffix(t)
         panel = adoption.build(rounds, treatment=t, ordering="5<1<2<3<4")
-        sample = df[
-            df[f"adoption_{s}"].isin([category["never treated"], category["adopter"]])
-            & df["has_population"].eq(1)
-            & df["quality_flag"].ne(flag["reporting_failure"])
-            & df["loans"].gt(0)
-        ]
+        seen |= set(panel.timing["category"])
+        sample = estimation_sample(df, meta, s)
         cohorts = sample.groupby(f"g_{s}")["kommunekode"].nunique()
         expected = panel.cohorts()["units"]
         assert {int(g): int(n) for g, n in cohorts.items()} == {int(g): int(n) for g, n in expected.items()}, t
@@ -622,9 +619,59 @@ def test_the_kommune_year_panel_rederives_notebook_04s_cohorts(built):
         timing = panel.timing
         assert units[f"g_{s}"].astype(int).to_dict() == timing["g_round"].astype(int).to_dict(), t
         assert units[f"g_earliest_{s}"].astype(int).to_dict() == timing["g_earliest"].astype(int).to_dict(), t
+        until = units[f"untreated_until_{s}"].astype(int).to_dict()
+        assert until == timing["untreated_until"].astype(int).to_dict(), t
         names = {code: c for c, code in category.items()}
         assert units[f"adoption_{s}"].map(names).to_dict() == timing["category"].to_dict(), t
     assert (df["g_earliest_any"] <= df["g_any"]).all()  # the interval's lower bound is never after the round
+    # the example rounds have units first seen treated after an unanswered round: coded, not refused
+    assert "start unknown" in seen, seen
+
+
+def test_kommune_year_codes_censored_units_and_their_unknown_years_as_notebook_04_does(built, tmp_path):
+    """Units that did not answer the last round are censored in notebook 04 (untreated only up to the usage year of
+    their last answered round; their later years left out), units first seen treated after an unanswered round
+    have an unknown start. The export codes both (it refused them before), and the sample the dictionary states,
+    taken from the written Stata file, is notebook 04's: the same cohorts and unit-years under every treatment."""
+    from helpers.analysis import adoption
+
+    rounds = {y: survey.load_clean(y) for y in sorted(pipeline.load_rounds())}
+    last = max(rounds)
+    untreated = rounds[last - 3]["kommunekode"][rounds[last - 3]["model"].eq(5)]  # no cooperation in 2011
+    silent = set(untreated.head(6)) | {101, 147}
+    rounds[last] = rounds[last][~rounds[last]["kommunekode"].isin(silent)]
+    sets = variables.value_label_sets(variables.codebooks(pipeline.load_rounds()))
+    table = exports.kommune_year_table(rounds, usage.read_panel(), sets)
+    written = exports.write_table(table, tmp_path)
+    df, meta = pyreadstat.read_dta(written["dta"])
+    seen = set()
+    for t in variables.TREATMENTS:
+        s = variables.treatment_suffix(t)
+        panel = adoption.build(sorted(rounds), surveys=rounds, treatment=t, ordering="5<1<2<3<4")
+        seen |= set(panel.timing["category"])
+        sample = estimation_sample(df, meta, s)
+        cohorts = sample.groupby(f"g_{s}")["kommunekode"].nunique()
+        expected = panel.cohorts()["units"]
+        assert {int(g): int(n) for g, n in cohorts.items()} == {int(g): int(n) for g, n in expected.items()}, t
+        assert sorted(zip(sample["kommunekode"], sample["year"], strict=True)) == sorted(
+            zip(panel.sample["kommunekode"], panel.sample["year"], strict=True)
+        ), t
+        censored = panel.timing.index[panel.timing["category"].eq("censored")]
+        rows = df[df["kommunekode"].isin(censored)]
+        until = rows[f"untreated_until_{s}"]
+        assert len(censored) and until.isin([y + 1 for y in rounds if y < last]).all(), t  # a usage year
+        assert rows.loc[rows["year"] > until, f"treated_{s}"].isna().all(), t  # not known: missing, not 0
+        assert rows.loc[rows["year"] <= until, f"treated_{s}"].eq(0).all(), t
+    assert {"censored", "start unknown"} <= seen, seen
+    labels = meta.variable_value_labels["adoption_any"]
+    assert [labels[k].split(":")[0] for k in sorted(labels)] == [
+        "never treated",
+        "adopter",
+        "always treated",
+        "no answer",
+        "start unknown",
+        "censored",
+    ]  # the earlier codes 1-4 keep their meaning
 
 
 def test_kommune_year_pairs_rounds_with_years_and_counts_loans_as_the_dictionary_says(built):

@@ -410,6 +410,25 @@ def test_a_hash_cache_entry_of_the_wrong_type_is_dropped(clean_run, entry):
     assert project.snapshot() == clean
 
 
+@pytest.mark.parametrize("field", [4, 5], ids=["hashed_at", "sha256"])
+def test_a_hash_cache_whose_entries_match_the_files_but_hold_a_null_is_not_trusted(clean_run, field):
+    """Finding 9 as it was seen: every entry still matches its file's stat, one field is null (the time it was
+    hashed, or the hash). Every run then failed (a TypeError, an AttributeError) until the cache was deleted by
+    hand. The entries are dropped with one warning, the files hashed again, and nothing re-runs."""
+    project, clean = clean_run
+    f = project.reports / pipeline.HASH_CACHE
+    doc = json.loads(f.read_text())
+    for entry in doc.values():
+        entry[field] = None
+    f.write_text(json.dumps(doc))
+    lines: list[str] = []
+    assert set(project.run(lines=lines).values()) == {"skipped"}
+    [warning] = [line for line in lines if "warning" in line]
+    assert f"{len(doc)} entries of the wrong type" in warning and "hashed again" in warning
+    assert all(files.cache_entry_problem(e) == "" for e in json.loads(f.read_text()).values())
+    assert project.snapshot() == clean
+
+
 @pytest.mark.parametrize(
     "field, value, why",
     [

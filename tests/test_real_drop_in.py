@@ -3,6 +3,7 @@
 import shutil
 
 import pandas as pd
+import pytest
 import yaml
 from own_export import own_export
 
@@ -70,3 +71,28 @@ def test_check_data_reports_an_example_recorded_as_real(raw_copy, outputs, capsy
     out = capsys.readouterr().out
     assert "survey/copy_2011.xlsx: recorded as real (synthetic: false) but byte for byte the synthetic example " in out
     assert "data manifest: 1 problem(s)" in out
+
+
+@pytest.mark.parametrize(
+    "given, make, shown, why",
+    [
+        ("survey/survey_2011.xlsx", None, "data/raw/survey/survey_2011.xlsx", "no such file: put your export there"),
+        ("survey", None, "data/raw/survey", "is a folder, not a file"),
+        ("survey_2011.xlsx", "survey_2011.xlsx", "data/raw/survey_2011.xlsx", "is directly in data/raw"),
+        ("survey/MANIFEST.yaml", None, "data/raw/survey/MANIFEST.yaml", "describes data and is not data itself"),
+        ("../outside.xlsx", "../outside.xlsx", "outside.xlsx", "is not under data/raw"),
+    ],
+)
+def test_add_data_on_a_path_it_cannot_record_says_why(raw_copy, outputs, capsys, given, make, shown, why):
+    """A missing file, a folder, a file directly in data/raw (no manifest there) or outside it: a message naming
+    the path as given under data/raw and what is accepted, exit 2, no traceback and nothing written (these were an
+    OSError with a machine path, or a traceback that left a folder beside the file)."""
+    if make:
+        (raw_copy / make).write_bytes(b"kommune;model\n101;3\n")
+    manifests = {p: p.read_bytes() for p in raw_copy.glob("*/MANIFEST.yaml")}
+    assert cli.main(["add-data", given, "--source", "the association", "--licence", "research use"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {shown}: 1 problem(s)\n  - {why}") and "accepted: a file in a folder under" in err
+    assert str(raw_copy) not in err and str(paths.root()) not in err
+    assert {p: p.read_bytes() for p in raw_copy.glob("*/MANIFEST.yaml")} == manifests
+    assert not [p for p in raw_copy.iterdir() if p.is_dir() and p.name.endswith(".xlsx")]

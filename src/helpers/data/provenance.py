@@ -87,6 +87,25 @@ def _twin_problem(twin: Entry) -> str:
     )
 
 
+def _recordable(path: Path, raw: Path) -> Path:
+    """``path`` relative to data/raw, when it is a file in a folder under data/raw; else a DataError saying why
+    (naming the path as given under data/raw, never a machine path)."""
+    accepted = "a file in a folder under data/raw, given relative to data/raw (e.g. survey/survey_2011.xlsx)"
+    if not path.is_relative_to(raw):
+        raise DataError(path.name, Problem("is not under data/raw", accepted=accepted))
+    rel = path.relative_to(raw)
+    shown = f"data/raw/{rel.as_posix()}"
+    if not path.exists():
+        raise DataError(shown, Problem("no such file: put your export there first", accepted=accepted))
+    if not path.is_file():
+        raise DataError(shown, Problem("is a folder, not a file", accepted=accepted))
+    if len(rel.parts) < 2:
+        raise DataError(shown, Problem("is directly in data/raw, which has no manifest", accepted=accepted))
+    if rel.name in DOC_NAMES or rel.name.startswith("PROVENANCE"):
+        raise DataError(shown, Problem("describes data and is not data itself", accepted=accepted))
+    return rel
+
+
 def record(
     path: Path, *, source: str, licence: str, synthetic: bool, description: str = "", provenance: str = ""
 ) -> Entry:
@@ -97,7 +116,7 @@ def record(
     """
     path = Path(path).resolve()
     raw = paths.raw().resolve()
-    rel = path.relative_to(raw)
+    rel = _recordable(path, raw)
     mf = raw / rel.parts[0] / MANIFEST_NAME
     sha = files.sha256(path)
     twin = None if synthetic else synthetic_twin(sha, rel.as_posix())

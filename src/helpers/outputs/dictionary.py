@@ -502,17 +502,21 @@ def _kommune_year_blocks(cbs, sets) -> list[Block]:
             "(`csdid`): the adoption timing under every treatment definition comes from the functions notebook 04 "
             "uses (`helpers.analysis.adoption.dating`), so nothing has to be rebuilt. Per treatment (`any`, "
             "`staff`, and `levelkplus` for `levelk+`): `adoption_<t>` (never treated, adopter, always treated, no "
-            "answer, start unknown, censored), `g_<t>` (first treated year by the pairing rule: the round of the "
-            "first treated report + "
+            "answer, start unknown: first seen treated after unanswered rounds, censored: untreated at every "
+            "answered round but a later round unanswered), `g_<t>` (first treated year by the pairing rule: the "
+            "round of the first treated report + "
             "`usage_year_offset`; 0 = never treated, as `csdid`'s `gvar` wants), `g_earliest_<t>` (the earlier "
             "bound of the interval-censored adoption: the year after the usage year of the last untreated round), "
-            "`treated_<t>` (absorbing) and `reversal_<t>`."
+            "`untreated_until_<t>` (a censored unit's last usage year known untreated; 0 otherwise), `treated_<t>` "
+            "(absorbing; missing where the status is not known) and `reversal_<t>`."
         ),
         _p(
-            "Notebook 04's estimation sample with its defaults is: `adoption_<t>` = 1 or 2 (never treated or "
-            "adopter), `has_population = 1`, `quality_flag` not 1 (reporting failures) and `loans > 0`; its cohorts "
-            "are the units per `g_<t>` in that sample (a test re-derives them from this file). In Stata, e.g. "
-            f"`csdid loans_per_inhabitant if inlist(adoption_{example}, 1, 2) & has_population & quality_flag != 1, "
+            "Notebook 04's estimation sample with its defaults is: `adoption_<t>` = 1, 2 or 6 (never treated, "
+            "adopter or censored), not a censored unit's years after `untreated_until_<t>`, `has_population = 1`, "
+            "`quality_flag` not 1 (reporting failures) and `loans > 0`; its cohorts are the units per `g_<t>` in "
+            "that sample (a test re-derives them from this file). In Stata, e.g. "
+            f"`csdid loans_per_inhabitant if inlist(adoption_{example}, 1, 2, 6) & !(untreated_until_{example} > 0 "
+            f"& year > untreated_until_{example}) & has_population & quality_flag != 1 & loans > 0, "
             f"ivar(kommunekode) time(year) gvar(g_{example}) notyet` (notebook 04 uses the log of loans per 1,000)."
         ),
         _p(

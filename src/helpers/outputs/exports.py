@@ -478,7 +478,7 @@ def kommune_year_frame(
     for t in TREATMENTS:
         sfx = treatment_suffix(t)
         if len(rounds) < 2:
-            for c in ("adoption", "g", "g_earliest", "treated", "reversal"):
+            for c in ("adoption", "g", "g_earliest", "untreated_until", "treated", "reversal"):
                 df[f"{c}_{sfx}"] = pd.NA
             continue
         timing = dating.timing(
@@ -490,8 +490,15 @@ def kommune_year_frame(
         df[f"adoption_{sfx}"] = category
         df[f"g_{sfx}"] = g
         df[f"g_earliest_{sfx}"] = by_unit.map(timing["g_earliest"]).astype("Int64")
+        until = by_unit.map(timing["untreated_until"]).astype("Int64")
+        df[f"untreated_until_{sfx}"] = until
         treated = pd.Series((g > 0) & (df["year"] >= g), dtype="boolean")
-        df[f"treated_{sfx}"] = treated.mask(category == "no answer")
+        unknown = (
+            (category == "no answer")
+            | ((until > 0) & (df["year"] > until))  # censored: after its last answered round
+            | ((category == "start unknown") & (df["year"] < g))  # before it was first seen treated
+        )
+        df[f"treated_{sfx}"] = treated.mask(unknown.fillna(False).astype(bool))
         df[f"reversal_{sfx}"] = by_unit.map(timing["reversal"]).astype("boolean")
     df["survey_synthetic"] = any(bool(s["synthetic"].any()) for s in rounds.values())
     df["synthetic"] = df["survey_synthetic"] | (bool(df["loans_synthetic"].any()) if loans else False)

@@ -511,7 +511,10 @@ def kommune_year_variables(rounds: Iterable[int], outcomes: Iterable[str] = ("lo
     rounds = sorted(int(r) for r in rounds)
     models = tuple(f"model_{r}" for r in rounds)
     loans = "loans" in tuple(outcomes)
-    flag = "missing when the unit has no timing (did not answer any round)"
+    flag = (
+        "missing when the status is not known: the unit answered no round, a censored unit's years after "
+        "untreated_until, a unit with start unknown before its first treated year"
+    )
     per_treatment = []
     for t in TREATMENTS:
         sfx = treatment_suffix(t)
@@ -536,6 +539,14 @@ def kommune_year_variables(rounds: Iterable[int], outcomes: Iterable[str] = ("lo
                 f"Earliest possible first treated year, treatment {t} (0 = never)",
                 "integer",
                 source=f"{_TIMING}: g_earliest, the lower bound of the interval-censored adoption",
+                inputs=models,
+            ),
+            _v(
+                f"untreated_until_{sfx}",
+                f"Censored: last year known untreated, treatment {t} (0 = not censored)",
+                "integer",
+                source=f"{_TIMING}: untreated_until, the usage year of the last answered (untreated) round; "
+                "notebook 04 leaves out the unit's later years (status unknown)",
                 inputs=models,
             ),
             _v(
