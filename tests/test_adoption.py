@@ -350,7 +350,7 @@ def test_specification_reads_the_notebook_parameters_by_name():
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     declared = {t.id: ast.literal_eval(s.value) for s in ast.parse(cell.source).body for t in s.targets}
     spec = adoption.Specification.from_parameters(declared)
-    assert spec.parameters() == {k: v for k, v in declared.items() if k not in ("language", "languages")}  # what the JSON records
+    assert spec.parameters() == {k: v for k, v in declared.items() if k not in ("language", "languages")}  # the JSON
     assert spec == adoption.Specification()  # the class's defaults are the notebook's
     assert spec.panel.rounds == (2009, 2011, 2014) and spec.estimation.window == (-4, 8)
     assert spec.tag == "real_2009_2011_2014"

@@ -298,17 +298,26 @@ def test_noise_calibration_matches_the_real_panels_residuals(real):
 
 @pytest.mark.slow
 def test_recovery_at_the_real_design(real):
-    """The published intervals on 2,000 panels of the real design (shortened: no wild bootstrap per panel here; the
-    notebook runs it): the analytic intervals under-cover, the jackknife ones the brief quotes reach 0.93."""
-    study = adoption.simulation_for(real, adoption.EstimationSpec(), 2000, seed=1, draws=199, wild=False)
+    """The published intervals on 2,000 panels of the real design (shortened: 199 bootstrap draws per panel, the
+    notebook 499): the analytic intervals under-cover, the ones the brief quotes reach 0.93 (the jackknife headline,
+    simple ATT and first-year intervals; CRV1 and the wild score bootstrap for the static TWFE effect)."""
+    study = adoption.simulation_for(real, adoption.EstimationSpec(), 2000, seed=1, draws=199, wild=True)
     cov = study.coverage.set_index(["estimator", "interval", "target"])
-    assert (cov["mc_se"] < 0.006).all() and study.reps == 2000
+    # the Monte Carlo SE of every row is sqrt(c (1 - c) / 2000); below 0.006 wherever the coverage is near nominal
+    # (it was asserted for every row, which cannot hold for the TWFE intervals covering 0.87-0.89 here: SE 0.0074)
+    assert cov["mc_se"].to_numpy() == pytest.approx(np.sqrt(cov["coverage"] * (1 - cov["coverage"]) / 2000))
+    assert (cov.loc[cov["coverage"] >= 0.925, "mc_se"] < 0.006).all() and study.reps == 2000
     headline_jk = cov.loc[("cs", "95 %, normal, jackknife", "average of event times 0+"), "coverage"]
     headline_if = cov.loc[("cs", "95 %, normal, analytic IF", "average of event times 0+"), "coverage"]
     simple_jk = cov.loc[("cs", "95 %, normal, jackknife", "simple ATT"), "coverage"]
     assert headline_jk >= 0.93 and simple_jk >= 0.93  # what the brief quotes
     assert headline_if < 0.93 < headline_jk  # why the brief quotes the jackknife one
     assert cov.loc[("twfe", "95 %, normal (z), CRV1", "static effect"), "coverage"] >= 0.93
+    assert cov.loc[("cs", "pointwise 95 %, normal, jackknife", "0"), "coverage"] >= 0.93  # the first year
+    assert cov.loc[("twfe", "95 %, wild score bootstrap (199 draws)", "static effect"), "coverage"] >= 0.93
+    note = study.floor_note()  # what the notebook prints: the analytic headline falls short, the jackknife does not
+    assert "cs, average of event times 0+: below 0.93: 95 %, normal, analytic IF" in note
+    assert "use 95 %, normal, jackknife" in note
     assert study.twfe.bias < -0.3 * study.twfe.true_att  # the naive TWFE (PPML) is biased at this design
     assert abs(study.cs_simple.bias) < 0.1 * study.cs_simple.true_att
     units = real.balanced().drop_duplicates("kommunekode")["g"].value_counts()
@@ -383,3 +392,116 @@ def test_imputed_timing_pools_the_imputations_by_rubins_rules(real):
     assert row["avg_low"] < row["avg_post"] < row["avg_high"]
     assert r.pooled["headline"].m == 5 and r.pooled["headline"].interval.startswith("t, df")
     assert t.loc["as specified", "avg_post"] == pytest.approx(adoption.fit_cs(real.sample, draws=199).overall.estimate)
+
+
+# --- families of tests in 04's tables (issue 23) ----------------------------------------------------------
+def test_twfe_regression_table_adjusts_the_event_times_as_one_family():
+    """The regression table of 04 shows every event time's p-value: its CSV has them adjusted within the event study
+    (Holm, BH as R's p.adjust), equal to the event-study table's; the static effect, one test, is not adjusted."""
+    from statsmodels.stats.multitest import multipletests
+
+    from helpers.outputs import tables
+
+    df = _counts(np.array([0] * 12 + [2012] * 30 + [2015] * 30))
+    static, event = adoption.fit_twfe_static(df), adoption.fit_twfe_event(df, (-4, 8))
+    estimates = adoption.Estimates(cs=None, twfe=event, static=static, headline="twfe")
+    table = tables.adoption_twfe_table(estimates, adoption.PanelSpec((2009, 2011, 2014)))
+    est = table.tidy[table.tidy["kind"] == "estimate"]
+    ev = est[est["model"] == "event study"].set_index("parameter")
+    members = [t for t in ev.index if t.startswith(("pre", "post"))]
+    assert len(members) == len(event.table) - 1  # every event time but the reference period
+    assert ev.loc[members, "p_holm"].to_numpy() == pytest.approx(
+        multipletests(ev.loc[members, "p_value"].to_numpy(), method="holm")[1], rel=1e-12
+    )
+    assert ev.loc[members, "p_bh"].to_numpy() == pytest.approx(
+        multipletests(ev.loc[members, "p_value"].to_numpy(), method="fdr_bh")[1], rel=1e-12
+    )
+    mine = event.table.loc[[e for e in event.table.index if not event.table.loc[e, "reference"]], "p_holm"]
+    assert sorted(mine.to_numpy()) == pytest.approx(sorted(ev.loc[members, "p_holm"].to_numpy()), rel=1e-9)
+    st = est[est["model"] == "static (one effect)"].set_index("parameter")
+    assert np.isnan(st.loc["treated_a", "p_holm"])  # one test: no family to adjust in
+    assert any("the event times of the event study" in n for n in table.notes)
+
+
+def test_wild_bootstrap_table_adjusts_the_event_times_as_one_family():
+    from statsmodels.stats.multitest import multipletests
+
+    df = _counts(np.array([0] * 8 + [2012] * 20 + [2015] * 20), seed=9)
+    event = adoption.fit_twfe_event(df, (-4, 8))
+    t = adoption.wild_bootstrap(event, df, draws=199, seed=1, intervals=False).table
+    assert len(t) > 5
+    for raw in ("p", "p_wild"):
+        assert t[f"{raw}_holm"].to_numpy() == pytest.approx(multipletests(t[raw], method="holm")[1], rel=1e-12)
+        assert t[f"{raw}_bh"].to_numpy() == pytest.approx(multipletests(t[raw], method="fdr_bh")[1], rel=1e-12)
+    assert (t["p_wild_holm"] >= t["p_wild"]).all() and (t["p_wild_holm"] > t["p_wild"]).any()
+
+
+def test_each_aggregation_adjusts_its_effects_as_one_family(real):
+    from statsmodels.stats.multitest import multipletests
+
+    cs = adoption.fit_cs(real.sample, draws=199)
+    for kind in ("dynamic", "group", "calendar"):
+        t = cs.aggregates[kind]
+        ok = t["p"].notna()
+        assert ok.sum() > 1, kind
+        assert t.loc[ok, "p_holm"].to_numpy() == pytest.approx(multipletests(t.loc[ok, "p"], method="holm")[1]), kind
+        assert t.loc[ok, "p_bh"].to_numpy() == pytest.approx(multipletests(t.loc[ok, "p"], method="fdr_bh")[1]), kind
+    simple = cs.aggregates["simple"]
+    assert simple["p_holm"].iloc[0] == pytest.approx(simple["p"].iloc[0])  # a family of one
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_event_study_legend_says_what_each_interval_and_band_is(language):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.outputs import plots
+
+    e = [-2, -1, 0, 1]
+    t = pd.DataFrame(
+        {
+            "estimate": [0.01, 0.0, 0.02, 0.03],
+            "low": [-0.01, np.nan, 0.0, 0.01],
+            "high": [0.03, np.nan, 0.04, 0.05],
+            "low_jk": [-0.02, np.nan, -0.01, 0.0],
+            "high_jk": [0.04, np.nan, 0.05, 0.06],
+            "band_low": [-0.03, np.nan, -0.02, -0.01],
+            "band_high": [0.05, np.nan, 0.06, 0.07],
+            "reference": [False, True, False, False],
+        },
+        index=pd.Index(e, name="event_time"),
+    )
+    fig, ax = plt.subplots()
+    methods = {"Callaway & Sant'Anna": ("interval_jackknife", "band_multiplier")}
+    plots.event_study({"Callaway & Sant'Anna": t}, ax, language=language, methods=methods, draws=999)
+    legend = [x.get_text() for x in ax.get_legend().get_texts()]
+    plt.close(fig)
+    assert any("jackknife" in x and "95 %" in x and "(z)" in x for x in legend), legend
+    assert any(("multiplier bootstrap, 999 draws" if language == "en" else "999 træk") in x for x in legend), legend
+
+
+def test_floor_note_names_what_falls_short_and_what_reaches_the_floor():
+    from helpers.analysis.adoption.simulation import SimulationStudy
+
+    rows = [
+        ("cs", "95 %, normal, analytic IF", "simple ATT", 0.905, 0.0066),
+        ("cs", "95 %, normal, jackknife", "simple ATT", 0.941, 0.0053),
+        ("cs", "pointwise 95 %, normal, jackknife", "3", 0.947, 0.005),
+        ("cs", "pointwise 95 %, normal, jackknife", "7", 0.921, 0.006),
+        ("twfe", "95 %, normal (z), CRV1", "static effect", 0.94, 0.005),
+    ]
+    cov = pd.DataFrame(rows, columns=["estimator", "interval", "target", "coverage", "mc_se"])
+    cov["below_floor"] = cov["coverage"] < 0.93
+    s = SimulationStudy(pd.DataFrame(), cov, None, None, 2000, 199, {}, (), "notyettreated")
+    lines = s.floor_note().splitlines()
+    assert lines == [
+        "cs, simple ATT: below 0.93: 95 %, normal, analytic IF: 0.905 (MC SE 0.007); use 95 %, normal, jackknife: "
+        "0.941 (MC SE 0.005).",
+        "cs, each event time: below 0.93: pointwise 95 %, normal, jackknife: 0.921 (MC SE 0.006) (lowest at event "
+        "time 7); none reaches 0.93; the closest is pointwise 95 %, normal, jackknife (0.921).",
+    ]
+    cov["below_floor"] = False
+    s = SimulationStudy(pd.DataFrame(), cov, None, None, 2000, 199, {}, (), "notyettreated")
+    assert s.floor_note() == "Every interval checked covers at least 0.93 at this design."

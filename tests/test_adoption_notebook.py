@@ -57,19 +57,26 @@ def test_pipeline_runs_04_once_per_source_dating_adoption_by_every_round():
     assert adoption.Specification(rounds=(2009, 2011)).panel.left_out == (2014,)  # unobserved, still in the panel
 
 
-def _rounds_config(n: int) -> dict:
-    doc = pipeline._read_yaml(paths.config() / "pipeline.yaml")
+def _rounds_config(n: int):
+    """The shipped config with ``n`` rounds, validated as the pipeline reads it (``PipelineFile``)."""
+    from helpers.running.pipeline import config
+    from helpers.running.pipeline.config_file import PipelineFile, _validated
+
+    doc = config._read_yaml(paths.config() / "pipeline.yaml")
     doc["rounds"] = {2009 + 2 * i: {"input_path": f"survey/r{i}.csv", "codebook": "2011"} for i in range(n)}
-    return doc
+    return _validated(PipelineFile, doc, "pipeline.yaml")
 
 
 @pytest.mark.parametrize("n", [3, 4, 5])
 def test_04_runs_and_fits_grow_linearly_with_the_rounds(n):
     """The config's expansion for 3, 4 and 5 rounds: two 04 runs whatever the number of rounds (it was
     2 (2^n - n - 1): 8, 22, 52), each with a leave-one-round-out table of n + 1 rows (all rounds, then each out)."""
-    doc = _rounds_config(n)
-    rounds = pipeline._rounds(doc, paths.config() / "pipeline.yaml")
-    runs = [r for r in pipeline.expand(doc, rounds, "test") if r.notebook == f"{NOTEBOOK}.ipynb"]
+    from helpers.running.pipeline import config
+
+    model = _rounds_config(n)
+    rounds = config._rounds(model)
+    assert list(rounds) == [2009 + 2 * i for i in range(n)]
+    runs = [r for r in config.expand(model, rounds) if r.notebook == f"{NOTEBOOK}.ipynb"]
     assert len(runs) == 2
     assert all(r.needs == [f"01_clean_survey_{y}" for y in rounds] for r in runs)
     old = 2 * (2**n - n - 1)

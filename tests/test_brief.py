@@ -638,3 +638,82 @@ def test_the_old_reversed_sentence_would_fail_the_check():
     old = "(rate ratio 1.062, 95 % interval 1.012 to 1.115); the interval excludes 1 (no difference)."
     assert problems(old) and _direction_problems("6.2 % lower per level of cooperation (rate ratio 1.062")
     assert _direction_problems("6.2 % higher per level of cooperation (rate ratio 1.062") == []
+
+
+def test_adoption_brief_says_what_every_quoted_interval_is():
+    """Issue 22: no interval in 04's brief without its distribution (z, t with df, the bootstrap and its draws) and,
+    where the run's simulation checked it, its coverage at this design with the Monte Carlo SE."""
+    import re
+    from dataclasses import replace
+
+    from helpers.results import adoption as keys
+
+    doc = _with_issue_22(_adoption_doc(synthetic=False))
+    r = doc.results
+    cov = r.simulation.coverage + (
+        keys.IntervalCoverage("cs", "pointwise 95 %, normal, jackknife", "0", 0.05, 0.05, 0.941, 0.0053, False),
+        keys.IntervalCoverage("twfe", "95 %, normal (z), CRV1", "static effect", 0.02, 0.02, 0.947, 0.005, False),
+        keys.IntervalCoverage(
+            "twfe", "95 %, wild score bootstrap (999 draws)", "static effect", 0.02, 0.02, 0.951, 0.0049, False
+        ),
+    )
+    twfe_words = "95 %, normal (z), CRV1 standard errors clustered by kommune (pyfixest)"
+    jk = "normal (z), delete-one-kommune jackknife standard errors"
+    rubin = "Rubin's rules over 20 imputations of the jackknife (normal) headline: t, df 41.3"
+    results = replace(
+        r,
+        simulation=replace(r.simulation, coverage=cov),
+        twfe_static=replace(r.twfe_static, interval=twfe_words),
+        leave_one_round_out=(
+            replace(r.leave_one_round_out[0], avg_low=-0.01, avg_high=0.07, interval=jk),
+            replace(r.leave_one_round_out[0], variant="without 2009", avg_low=-0.02, avg_high=0.08, interval=jk),
+        ),
+        imputed_timing=(r.imputed_timing[0], replace(r.imputed_timing[1], interval=rubin)),
+        spillover=replace(r.spillover, overall=0.02, overall_low=-0.03, overall_high=0.07, interval=jk),
+    )
+    s = brief.sentences(replace(doc, results=results))
+    labels = ("normal (z)", "t, df", "bootstrap (", "Rademacher", "jackknife")
+    interval = re.compile(r"[+-]?\d+\.\d to [+-]?\d+\.\d %")
+    for i, x in enumerate(s):
+        if interval.search(x) and "Rambachan" not in x:
+            told = x + (s[i + 1] if i + 1 < len(s) else "")
+            assert any(w in told for w in labels), x
+    assert any(
+        "pointwise 95 %, normal (z) with delete-one-kommune jackknife standard errors" in x and "94.1 %" in x for x in s
+    )
+    naive = next(x for x in s if x.startswith("Naive two-way"))
+    assert twfe_words in naive and "94.7 % of 2,000" in naive and "95.1 % of 2,000" in naive and "999 draws" in naive
+    assert any(x.startswith("Leaving out one survey round") and "(-2.0 to +8.0 %)" in x and jk in x for x in s)
+    assert any("t, df 41.3" in x and "+3.4 %" in x for x in s)
+    assert any(x.startswith("Neighbours:") and f"(-3.0 to +7.0 %, 95 %, {jk})" in x for x in s)
+
+
+def test_compare_brief_says_what_each_interval_of_the_net_change_is():
+    """Issue 22/23: z for the complete-case and weighted intervals, t with Rubin's df for the imputed one."""
+    s = brief.sentences(_compare_doc())
+    net = next(x for x in s if "the net change (started minus stopped)" in x)
+    assert net.count(", z)") == 2 and "t, df 60.0 by Rubin's rules)" in net, net
+
+
+def test_adoption_brief_rambachan_roth_gives_the_interval_it_reads():
+    """'includes 0' with the interval it is read from (brief_check finds no contradiction), and the covariance the
+    robust sets rest on."""
+    from dataclasses import replace
+
+    from brief_check import problems
+
+    doc = _with_issue_22(_adoption_doc(synthetic=False))
+    honest = next(x for x in brief.sentences(doc) if "Rambachan" in x)
+    assert "rest on the analytic influence-function covariance" in honest
+    none = replace(doc.results.honest, breakdown_rm=None, original_low=-0.02, original_high=0.06)
+    honest = next(
+        x for x in brief.sentences(replace(doc, results=replace(doc.results, honest=none))) if "Rambachan" in x
+    )
+    assert "95 % interval -2.0 to +6.0 %" in honest and "already includes 0" in honest and problems(honest) == []
+
+
+def test_model_brief_change_interval_says_its_standard_errors_and_df():
+    s = brief.sentences(_model_doc(1.038, 0.998, 1.079, synthetic=False))
+    change = next(x for x in s if x.startswith("Within kommuner"))
+    r = _model_results(1.038, 0.998, 1.079)
+    assert change.endswith(f"standard errors {r.change.standard_errors}).") and r.change.standard_errors, change

@@ -366,3 +366,17 @@ def test_four_ways_of_the_example_rounds_are_ordered_sensibly(municipalities):
     table = nr.sensitivity_table(rows, scale=100)
     assert list(table.columns.get_level_values(0).unique()) == ["complete case", "bounds", "weighted", "imputed"]
     assert table.loc[rows[0].description, ("bounds", "low")] == pytest.approx(rows[0].bounds.low * 100)
+
+
+def test_sensitivity_table_says_what_each_interval_is(municipalities):
+    """Issue 22/23: no interval without its distribution: z for complete case and weighted, t with Rubin's df for the
+    pooled imputations, in the table (and so in its CSV) beside the numbers."""
+    p = random_panel(municipalities, seed=21)
+    t = nr.prepare(p, m=10, iterations=3, seed=2)
+    rows = [nr.four_ways(s, t) for s in compare.key_statistics(2009, 2011)]
+    table = nr.sensitivity_table(rows, scale=100)
+    for r in rows:
+        shown = table.loc[r.description]
+        assert shown[("complete case", "interval")] == r.complete_case.interval == "z"
+        assert shown[("weighted", "interval")] == r.weighted.interval == "z"
+        assert shown[("imputed", "interval")] == r.imputed.interval == f"t, df {r.imputed.df_pooled:.1f}"

@@ -251,6 +251,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "anticipation.other": {"en": "anticipation ({k} years)", "da": "forventningseffekt ({k} år)"},
     "series_interval": {"en": "{name} (95 % interval)", "da": "{name} (95 %-interval)"},
     "simultaneous_band": {"en": "{name}: simultaneous 95 % band", "da": "{name}: simultant 95 %-bånd"},
+    "series_interval_method": {"en": "{name} (pointwise 95 %, {method})", "da": "{name} (punktvist 95 %, {method})"},
+    "simultaneous_band_method": {
+        "en": "{name}: simultaneous 95 % band ({method})",
+        "da": "{name}: simultant 95 %-bånd ({method})",
+    },
+    "interval_jackknife": {"en": "normal (z), jackknife", "da": "normalfordelt (z), jackknife"},
+    "interval_crv1": {"en": "normal (z), CRV1", "da": "normalfordelt (z), CRV1"},
+    "band_multiplier": {
+        "en": "multiplier bootstrap, {draws} draws",
+        "da": "multiplikator-bootstrap, {draws} træk",
+    },
+    "band_sup_t": {"en": "sup-t of CRV1, {draws} draws", "da": "sup-t af CRV1, {draws} træk"},
     "honest_original": {"en": "parallel\ntrends", "da": "parallelle\ntrends"},
     "honest_rm": {
         "en": "Mbar: post-adoption violation at most Mbar x the largest pre-adoption one",

@@ -542,12 +542,16 @@ def event_study(
     title: str = "",
     ylabel: str | None = None,
     language: str = "en",
+    methods: dict[str, tuple[str, str]] | None = None,
+    draws: int | None = None,
 ) -> plt.Axes:
     """Event-study plot: one series per estimator (``tables``: name -> table indexed by event time with
     estimate, low, high, reference), 95 % intervals as error bars (the jackknife ones, ``low_jk``/``high_jk``,
     where a table has them), pre-periods shaded, the reference period marked with an open symbol at 0, the
     true effects (synthetic data) as a dashed line. The first table's simultaneous 95 % band (``band_low``,
-    ``band_high``), where it has one, is drawn behind its intervals as a light bar."""
+    ``band_high``), where it has one, is drawn behind its intervals as a light bar. ``methods`` (name -> label
+    keys of the pointwise interval and of the band, e.g. ("interval_jackknife", "band_multiplier"); the
+    ``adoption.Estimates.methods()``) and the bootstrap ``draws`` put what each interval is in the legend."""
     labels.check_language(language)
     colours = ["#1f4e79", "#c0392b", "#2e7d32", "#8e44ad"]
     width = 0.18 * (len(tables) - 1)
@@ -578,7 +582,14 @@ def event_study(
                 color=colours[0],
                 alpha=0.18,
                 zorder=1,
-                label=labels.text("simultaneous_band", language, name=name),
+                label=labels.text("simultaneous_band", language, name=name)
+                if not methods or name not in methods
+                else labels.text(
+                    "simultaneous_band_method",
+                    language,
+                    name=name,
+                    method=labels.text(methods[name][1], language, draws=draws),
+                ),
             )
         lo, hi = ("low_jk", "high_jk") if "low_jk" in t.columns and est["low_jk"].notna().any() else ("low", "high")
         ax.errorbar(
@@ -589,7 +600,11 @@ def event_study(
             ms=4,
             capsize=2,
             color=colours[i % len(colours)],
-            label=labels.text("series_interval", language, name=name),
+            label=labels.text("series_interval", language, name=name)
+            if not methods or name not in methods
+            else labels.text(
+                "series_interval_method", language, name=name, method=labels.text(methods[name][0], language)
+            ),
         )
         ref = t.loc[t["reference"]]
         if len(ref):

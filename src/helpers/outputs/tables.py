@@ -61,6 +61,8 @@ FIT_ROWS = (
 )
 # The cooperation terms of a count model: one family of tests (helpers.analysis.models.FAMILY_IN_WORDS)
 COOPERATION_FAMILY = r"^C\(model|^score$|^d_score$"
+# The event-time dummies of one TWFE event study (notebook 04, ``pre4`` ... ``post8``): one family of tests
+EVENT_TIME_FAMILY = r"^(?:pre|post)\d+$"
 # Fixed effects (pyfixest's ``| a + b``) are shown as yes/no rows: variable -> label.
 FIXED_EFFECTS = {"kommunekode": "kommune (library unit)", "year": "year"}
 # The constant of a model of rates with an exposure, exponentiated, is not a ratio but the rate of the reference
@@ -274,6 +276,8 @@ def adoption_twfe_table(estimates, spec, wild: dict | None = None) -> Regression
     return regression_table(
         {"static (one effect)": estimates.static, "event study": event},
         scale="rate ratio",
+        family=EVENT_TIME_FAMILY,
+        family_words="the event times of the event study",
         term_labels=event_time_labels(event.window),
         title=f"Loans per inhabitant around adoption ({TREATMENT_WORDS[spec.treatment]}; "
         f"rounds {', '.join(map(str, spec.rounds))}): two-way fixed-effects Poisson",
@@ -452,6 +456,7 @@ def regression_table(
     fixed_effects: dict[str, str] = FIXED_EFFECTS,
     scale: str | None = None,
     family: str | None = None,
+    family_words: str = "the cooperation terms of one model",
 ) -> RegressionTable:
     """A table of several fits (dict name -> statsmodels result or pyfixest fit) side by side.
 
@@ -463,7 +468,8 @@ def regression_table(
     ``scale`` names the exponentiated estimate (default "IRR"). ``family``: a regular expression of
     the parameter names that form one family of tests in each fit (e.g. :data:`COOPERATION_FAMILY`);
     the tidy table then has their Holm (``p_holm``) and Benjamini-Hochberg (``p_bh``) adjusted
-    p-values beside the raw ``p_value`` (``helpers.analysis.multiplicity``; NaN for the other terms).
+    p-values beside the raw ``p_value`` (``helpers.analysis.multiplicity``; NaN for the other terms);
+    ``family_words`` says in the notes what the family is.
     """
     fits = {name: _adapt(res) for name, res in fits.items()}
     labels = term_labels or {}
@@ -509,7 +515,7 @@ def regression_table(
         stats[name] = _fit_stats(res)
     est = pd.DataFrame(rows)
     if family is not None:
-        est = _adjust_families(est, family)
+        est = _adjust_families(est, family, family_words)
     names = list(fits)
     # tidy: estimates, then fit statistics, one row per model and statistic
     fit_rows = [
@@ -584,7 +590,7 @@ def regression_table(
     all_notes = [f"{scale}s with 95 % confidence intervals in brackets. Standard errors: {se_note}."]
     if family is not None:
         all_notes.append(
-            "The CSV gives each p-value raw and adjusted within its family (the cooperation terms of one model): "
+            f"The CSV gives each p-value raw and adjusted within its family ({family_words}): "
             "Holm (familywise error) and Benjamini-Hochberg (false discovery rate)."
         )
     if (est["term"] == BASELINE_ROW).any():
@@ -593,14 +599,14 @@ def regression_table(
     return RegressionTable(title, tidy, pd.DataFrame(cells), all_notes)
 
 
-def _adjust_families(est: pd.DataFrame, family: str) -> pd.DataFrame:
+def _adjust_families(est: pd.DataFrame, family: str, words: str = "the cooperation terms of one model") -> pd.DataFrame:
     """``est`` with ``p_holm`` and ``p_bh``: each fit's terms matching ``family`` adjusted as one family."""
     from helpers.analysis import multiplicity
 
     est = est.assign(p_holm=np.nan, p_bh=np.nan)
     member = est["parameter"].str.contains(family) & est["p_value"].notna()
     for name, rows in est[member].groupby("model", sort=False):
-        adjusted = multiplicity.adjust(rows["p_value"], f"the cooperation terms of {name}").table
+        adjusted = multiplicity.adjust(rows["p_value"], f"{words}: {name}").table
         est.loc[rows.index, ["p_holm", "p_bh"]] = adjusted[["p_holm", "p_bh"]].to_numpy()
     return est
 

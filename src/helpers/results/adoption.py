@@ -124,7 +124,8 @@ class EffectResult:
 @dataclass(frozen=True)
 class AggregateRow:
     """One row of a did::aggte aggregation: ``label`` (event time, cohort or year; 0 for the simple ATT), estimate,
-    se, 95 % interval, p (analytic influence function, normal)."""
+    se, 95 % interval, p (analytic influence function, normal); ``p_holm``, ``p_bh``: p adjusted within the
+    aggregation's effects (one family of tests)."""
 
     label: int
     estimate: float | None
@@ -132,6 +133,8 @@ class AggregateRow:
     low: float | None
     high: float | None
     p: float | None
+    p_holm: float | None = None
+    p_bh: float | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ class EventStudyResult:
 @dataclass(frozen=True)
 class StaticEffect:
     """The naive two-way fixed-effects Poisson effect (one effect for all): estimate, se, 95 % interval, p, and
-    ``n`` unit-years."""
+    ``n`` unit-years; ``interval``: what the interval is, in words."""
 
     estimate: float
     se: float
@@ -189,14 +192,15 @@ class StaticEffect:
     high: float
     p: float
     n: int
+    interval: str = ""
 
 
 @dataclass(frozen=True)
 class SensitivityRow:
     """One variant of the data choices: units and adopters in the headline estimator's sample, its average
     post-adoption effect (``avg_post``), the naive TWFE effect with its 95 % interval, the headline pre-trend p;
-    then the headline's interval (``avg_low``, ``avg_high``), never-treated units, and ``note`` (why a variant could
-    not be estimated)."""
+    then the headline's interval (``avg_low``, ``avg_high``), never-treated units, ``note`` (why a variant could
+    not be estimated) and ``interval`` (what the headline's interval is, in words)."""
 
     variant: str
     units: int
@@ -210,6 +214,7 @@ class SensitivityRow:
     avg_high: float | None = None
     never_treated: int | None = None
     note: str = ""
+    interval: str = ""
 
 
 @dataclass(frozen=True)
@@ -324,7 +329,9 @@ class LikeForLike:
 @dataclass(frozen=True)
 class WildRow:
     """One coefficient of a TWFE Poisson fit: ``term``, estimate, CRV1 se, CRV1 95 % interval and p (normal, z),
-    and the wild score bootstrap's p (``p_wild``) and 95 % interval by test inversion (``low_wild``, ``high_wild``)."""
+    and the wild score bootstrap's p (``p_wild``) and 95 % interval by test inversion (``low_wild``, ``high_wild``);
+    ``p_wild_holm``, ``p_wild_bh``: the bootstrap p adjusted (Holm, Benjamini-Hochberg) within the fit's coefficients
+    (one family of tests: the event times of the event study)."""
 
     term: str
     estimate: float
@@ -335,6 +342,8 @@ class WildRow:
     p_wild: float
     low_wild: float | None
     high_wild: float | None
+    p_wild_holm: float | None = None
+    p_wild_bh: float | None = None
 
 
 @dataclass(frozen=True)
@@ -386,7 +395,8 @@ class SpilloverResult:
     ``early_round``, ``early`` of ``answered``: kommuner cooperating at the second round; ``bb_joins`` (neighbour pairs
     both cooperating) against ``bb_expected``, one-sided permutation ``p_bb``; Moran's I of the first treated round
     (``moran_i``, ``moran_expected``, two-sided ``p_moran``); ``permutations``; ``dropped`` kommuner; and the headline
-    and static TWFE without them (``units_left``, ``overall``, interval, ``note`` when not estimable)."""
+    and static TWFE without them (``units_left``, ``overall``, interval, ``note`` when not estimable); ``interval``:
+    what the headline's interval is, in words."""
 
     early_round: int
     early: int
@@ -405,6 +415,7 @@ class SpilloverResult:
     overall_low: float | None
     overall_high: float | None
     note: str
+    interval: str = ""
 
 
 @dataclass(frozen=True)

@@ -512,6 +512,9 @@ def _aggregate_table(atte: dict, kind: str) -> tuple[pd.DataFrame, Effect]:
     rows["low"] = rows["estimate"] - Z95 * rows["se"]
     rows["high"] = rows["estimate"] + Z95 * rows["se"]
     rows["p"] = 2 * stats.norm.sf(np.abs(rows["estimate"] / rows["se"]))
+    # the effects of one aggregation are one family of tests (issue 23): Holm and BH beside the raw p
+    adjusted = multiplicity.adjust(rows["p"], f"the {kind} aggregation's effects").table
+    rows["p_holm"], rows["p_bh"] = adjusted["p_holm"].to_numpy(), adjusted["p_bh"].to_numpy()
     return rows, overall
 
 

@@ -123,6 +123,7 @@ def imputed_timing(panel: AdoptionPanel, spec: EstimationSpec, *, m: int = 20, s
                 "twfe_low": static.low,
                 "twfe_high": static.high,
                 "pretrend_p": np.nan,
+                "interval": f"Rubin's rules over {m} imputations of the jackknife (normal) headline: {head.interval}",
                 "note": f"pooled over {m} imputations; intervals {head.interval} (headline), {static.interval} "
                 "(TWFE); no pooled pre-trend test",
             },

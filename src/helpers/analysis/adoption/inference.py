@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from helpers.analysis import multiplicity
+
 from .arrays import ppml_arrays, score_bootstrap
 from .estimators import DEFAULT_WINDOW, EventStudy, StaticFit, event_dummies, event_term
 
@@ -101,7 +103,9 @@ class WildBootstrap:
     Fields:
         table: by term: estimate, se (CRV1), low and high (95 %, normal (z) with CRV1), p (z), p_wild (the
             bootstrap p-value of coefficient = 0), low_wild and high_wild (the 95 % interval by inverting the
-            bootstrap test).
+            bootstrap test); then p_holm, p_bh, p_wild_holm, p_wild_bh: the raw and the bootstrap p-values
+            adjusted (Holm, Benjamini-Hochberg) within the fit's coefficients, one family of tests (the event
+            times of the event study; the static fit's one coefficient is a family of one).
         model: "static" | "event study".
         draws, seed: of the Rademacher multipliers (the same for every term and null value).
         method: the bootstrap in words.
@@ -186,8 +190,13 @@ def wild_bootstrap(
                 "high_wild": high,
             }
         )
+    table = pd.DataFrame(rows).set_index("term")
+    family = f"the coefficients of the {model} TWFE Poisson fit"  # the event times of one event study (issue 23)
+    for column in ("p", "p_wild"):
+        adjusted = multiplicity.adjust(table[column], family).table
+        table[f"{column}_holm"], table[f"{column}_bh"] = adjusted["p_holm"], adjusted["p_bh"]
     return WildBootstrap(
-        table=pd.DataFrame(rows).set_index("term"),
+        table=table,
         model=model,
         draws=int(draws),
         seed=int(seed),

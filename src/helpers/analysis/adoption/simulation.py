@@ -194,6 +194,33 @@ class SimulationStudy:
         """The intervals covering less than :data:`NOMINAL_FLOOR`."""
         return self.coverage[self.coverage["below_floor"]]
 
+    def floor_note(self) -> str:
+        """In words, for each estimator and target: which intervals cover less than :data:`NOMINAL_FLOOR` at this
+        design, and the one that covers closest to 0.95 (or that none reaches the floor), each with its Monte Carlo
+        SE. Pointwise event times are summarised per interval (the lowest coverage and at which event time)."""
+        c = self.coverage.copy()
+        c["kind"] = np.where(c["target"].str.fullmatch(r"-?\d+"), "each event time", c["target"])
+        lines = []
+        for (est, kind), part in c.groupby(["estimator", "kind"], sort=False):
+            worst = part.loc[part.groupby("interval", sort=False)["coverage"].idxmin()]
+            below = worst[worst["below_floor"]]
+            if below.empty:
+                continue
+            ok = worst[~worst["below_floor"]]
+            pointwise = kind == "each event time"
+            at = lambda r, pointwise=pointwise: f" (lowest at event time {r['target']})" if pointwise else ""  # noqa: E731
+            said = "; ".join(
+                f"{r['interval']}: {r['coverage']:.3f} (MC SE {r['mc_se']:.3f}){at(r)}" for _, r in below.iterrows()
+            )
+            if ok.empty:
+                best = worst.loc[(worst["coverage"] - 0.95).abs().idxmin()]
+                fix = f"none reaches {NOMINAL_FLOOR}; the closest is {best['interval']} ({best['coverage']:.3f})"
+            else:
+                best = ok.loc[(ok["coverage"] - 0.95).abs().idxmin()]
+                fix = f"use {best['interval']}: {best['coverage']:.3f} (MC SE {best['mc_se']:.3f}){at(best)}"
+            lines.append(f"{est}, {kind}: below {NOMINAL_FLOOR}: {said}; {fix}.")
+        return "\n".join(lines) if lines else f"Every interval checked covers at least {NOMINAL_FLOOR} at this design."
+
 
 def _cover(hit: np.ndarray) -> tuple[float, float]:
     c = float(np.mean(hit))

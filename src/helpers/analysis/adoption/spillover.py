@@ -192,7 +192,7 @@ def neighbour_controls_dropped(panel: AdoptionPanel, spec: EstimationSpec, w=Non
         try:
             cs = fit_cs(sample, spec.control_group, spec.anticipation, spec.window, draws=spec.draws, seed=spec.seed)
             o = cs.overall
-            row |= {"overall": o.estimate, "overall_low": o.low, "overall_high": o.high}
+            row |= {"overall": o.estimate, "overall_low": o.low, "overall_high": o.high, "interval": o.interval}
             st = fit_twfe_static(sample, spec.anticipation)
             row |= {"twfe_static": st.estimate, "twfe_low": st.low, "twfe_high": st.high, "note": ""}
         except (DataError, ValueError, np.linalg.LinAlgError) as exc:

@@ -33,6 +33,7 @@ from helpers.results import adoption as keys
 from .estimators import (
     CS_WEIGHTS_WORDS,
     ESTIMANDS,
+    TWFE_INTERVAL,
     CSEventStudy,
     Effect,
     EstimationSpec,
@@ -189,6 +190,15 @@ class Estimates:
         """The event-time tables by label, the headline first (as :func:`helpers.outputs.plots.event_study` draws)."""
         order = [self.headline] + [e for e in self.studies if e != self.headline]
         return {self.studies[e].label: self.studies[e].table for e in order}
+
+    def methods(self) -> dict[str, tuple[str, str]]:
+        """What the event-study figure draws, by label: the label keys (``helpers.outputs.labels``) of the pointwise
+        interval (Callaway & Sant'Anna: the jackknife one, normal; TWFE: CRV1, normal) and of the simultaneous band
+        (did's multiplier bootstrap; sup-t of CRV1)."""
+        return {
+            self.cs.label: ("interval_jackknife", "band_multiplier"),
+            self.twfe.label: ("interval_crv1", "band_sup_t"),
+        }
 
     def side_by_side(self) -> pd.DataFrame:
         """The event-time tables side by side (Callaway & Sant'Anna, TWFE Poisson): estimate, the quoted interval
@@ -347,6 +357,7 @@ def _sensitivity_rows(table: pd.DataFrame) -> tuple[keys.SensitivityRow, ...]:
             avg_high=_num(r.get("avg_high")),
             never_treated=None if pd.isna(r.get("never_treated", np.nan)) else int(r["never_treated"]),
             note="" if pd.isna(r.get("note", "")) else str(r.get("note", "")),
+            interval="" if pd.isna(r.get("interval", "")) else str(r.get("interval", "")),
         )
         for r in _records(table)
     )
@@ -363,6 +374,8 @@ def _aggregations(cs: CSEventStudy) -> dict[str, keys.Aggregation]:
                 low=_num(r["low"]),
                 high=_num(r["high"]),
                 p=_num(r["p"]),
+                p_holm=_num(r.get("p_holm")),
+                p_bh=_num(r.get("p_bh")),
             )
             for label, r in t.iterrows()
         )
@@ -384,6 +397,8 @@ def _wild(w) -> keys.WildBootstrapResult:
                 p_wild=float(r["p_wild"]),
                 low_wild=_num(r["low_wild"]),
                 high_wild=_num(r["high_wild"]),
+                p_wild_holm=_num(r["p_wild_holm"]),
+                p_wild_bh=_num(r["p_wild_bh"]),
             )
             for term, r in w.table.iterrows()
         ),
@@ -441,6 +456,7 @@ def _spillover(sp) -> keys.SpilloverResult:
         overall_low=_num(left.get("overall_low")),
         overall_high=_num(left.get("overall_high")),
         note="" if pd.isna(left.get("note", "")) else str(left.get("note", "")),
+        interval="" if pd.isna(left.get("interval", "")) else str(left.get("interval", "")),
     )
 
 
@@ -540,7 +556,7 @@ def key_results(
         ),
         event_studies={e: _study(s) for e, s in estimates.studies.items()},
         headline=estimates.headline,
-        twfe_static=keys.StaticEffect(st.estimate, st.se, st.low, st.high, st.p, st.n),
+        twfe_static=keys.StaticEffect(st.estimate, st.se, st.low, st.high, st.p, st.n, f"95 %, {TWFE_INTERVAL}"),
         sensitivity=_sensitivity_rows(sensitivity.table) if len(sensitivity.table) else (),
         simulation=_simulation(simulation),
         vs_truth=()

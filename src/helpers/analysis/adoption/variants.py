@@ -32,7 +32,7 @@ class Sensitivity:
             (its average of the event-time effects 0 to the window's end) with ``avg_low``/``avg_high`` (its 95 %
             interval: jackknife for Callaway & Sant'Anna, CRV1 for TWFE, normal), ``twfe_static`` with
             ``twfe_low``/``twfe_high`` (95 %, CRV1, normal), ``pretrend_p`` (headline), ``note`` (why a variant could
-            not be estimated; empty otherwise).
+            not be estimated; empty otherwise), ``interval`` (what the headline's interval is, in words).
         estimator: the headline estimator whose effect the table shows.
         variants: each variant's data choices.
     """
@@ -104,6 +104,7 @@ def _row(panel: AdoptionPanel, spec: EstimationSpec) -> dict:
             "avg_low": o.low,
             "avg_high": o.high,
             "pretrend_p": study.pretrend.p,
+            "interval": o.interval,
         }
     except (DataError, ValueError, np.linalg.LinAlgError) as exc:
         row |= {"avg_post": np.nan, "avg_low": np.nan, "avg_high": np.nan, "pretrend_p": np.nan, "note": str(exc)}
@@ -129,6 +130,7 @@ COLUMNS = [
     "twfe_high",
     "pretrend_p",
     "note",
+    "interval",
 ]
 
 

@@ -101,8 +101,9 @@ SENSITIVITY_COLUMNS = ("estimate", "low", "high", "n", "interval")
 
 def sensitivity_table(rows: Sequence[Sensitivity], scale: float = 1.0) -> pd.DataFrame:
     """The quantities (rows) under the four treatments (column groups): complete case, bounds, weighted,
-    imputed; each with its estimate, the 95 % interval (or the bounds) and n. ``scale`` multiplies every
-    value (100 for percent)."""
+    imputed; each with its estimate, the 95 % interval (or the bounds), n and what the interval is
+    (``interval``: "z", or "t, df ..." for the pooled imputations). ``scale`` multiplies every value (100 for
+    percent)."""
     out = {}
     for r in rows:
         row = {}
@@ -111,6 +112,7 @@ def sensitivity_table(rows: Sequence[Sensitivity], scale: float = 1.0) -> pd.Dat
             row[(method, "low")] = None if e.low is None else e.low * scale
             row[(method, "high")] = None if e.high is None else e.high * scale
             row[(method, "n")] = e.n
+            row[(method, "interval")] = e.interval  # what the interval is: z, or t with its df (Rubin's rules)
         row[("bounds", "low")] = r.bounds.low * scale
         row[("bounds", "high")] = r.bounds.high * scale
         row[("bounds", "incomplete")] = r.bounds.incomplete

@@ -31,9 +31,10 @@ def _coverage(r: AdoptionResults, estimator: str, interval: str, target: str) ->
     c = r.simulation.covered(estimator, interval, target)
     if c is None:
         return ""
+    draws = f", {r.simulation.draws} bootstrap draws each" if "draws" in c.interval and r.simulation.draws else ""
     return (
         f"; at this design such intervals covered the truth in {c.coverage * 100:.1f} % of {r.simulation.reps:,} "
-        f"simulated panels (Monte Carlo SE {c.mc_se * 100:.1f})"
+        f"simulated panels (Monte Carlo SE {c.mc_se * 100:.1f}{draws})"
     )
 
 
@@ -66,6 +67,28 @@ def _first_year(r: AdoptionResults) -> str | None:
     )
 
 
+def _first_year_interval(r: AdoptionResults) -> str | None:
+    """What the first year's interval is (the jackknife one where it exists, else the library's), and how often such
+    intervals covered at this design; None when the results do not say."""
+    study = r.headline_study
+    post = [e for e in study.effects if not e.reference and e.estimate is not None and e.event_time >= 0]
+    if not post:
+        return None
+    e0 = post[0]
+    if e0.low_jk is not None:
+        words, interval = (
+            "normal (z) with delete-one-kommune jackknife standard errors",
+            "pointwise 95 %, normal, jackknife",
+        )
+    elif study.interval:
+        words, interval = study.interval.removeprefix("pointwise 95 %: "), "pointwise 95 %, normal"
+    else:
+        return None
+    cover = _coverage(r, r.headline, interval, str(e0.event_time))
+    cover = cover.replace("such intervals", f"such intervals at event time {e0.event_time}", 1)
+    return f"The event-time intervals quoted are pointwise 95 %, {words}{cover}."
+
+
 def _family(r: AdoptionResults) -> str | None:
     study = r.headline_study
     tested = [e for e in study.effects if e.p_holm is not None]
@@ -90,16 +113,28 @@ def _honest(r: AdoptionResults) -> str | None:
     if h is None:
         return None
     if h.breakdown_rm is None:
-        return (
-            "Robustness to violations of parallel trends (Rambachan & Roth): the headline's interval already "
-            "includes 0 under exact parallel trends, so there is no significant effect to break down."
+        ci = (
+            f"95 % interval {_pc(h.original_low)} to {_pc(h.original_high)} % (normal, with the analytic "
+            "influence-function covariance honestdid takes)"
         )
+        where = (
+            "already includes 0"
+            if h.original_low <= 0 <= h.original_high
+            else "excludes 0, but no bound tried keeps the robust set away from 0"
+        )
+        return (
+            f"Robustness to violations of parallel trends (Rambachan & Roth): under exact parallel trends the "
+            f"headline's {ci} {where}, so there is no significant effect to break down."
+        )
+    analytic = _coverage(r, "cs", "95 %, normal, analytic IF", "average of event times 0+")
+    analytic = analytic.replace("; at this design such intervals", ", whose headline interval at this design", 1)
     rm = f"{'at least ' if h.rm_at_least else ''}{h.breakdown_rm:.2g}"
     sd = f"{'at least ' if h.sd_at_least else ''}{h.breakdown_sd:.2g}"
     return (
         f"Robustness to violations of parallel trends (Rambachan & Roth): the headline stays significant while the "
         f"post-adoption violations are at most {rm} times the largest pre-adoption one (breakdown value of Mbar), "
-        f"or while the differential trend's slope changes by at most {sd} log points per year (M)."
+        f"or while the differential trend's slope changes by at most {sd} log points per year (M); the robust sets "
+        f"rest on the analytic influence-function covariance{analytic}."
     )
 
 
@@ -107,15 +142,19 @@ def _rounds(r: AdoptionResults) -> str | None:
     rows = list(r.leave_one_round_out[1:])
     if not rows:
         return None
-    parts = []
+    parts, words = [], {x.interval for x in rows if x.avg_post is not None and x.avg_low is not None}
     for x in rows:
         if x.avg_post is None:
             parts.append(f"{x.variant}: not estimable")
+        elif x.avg_low is None:
+            parts.append(f"{x.variant}: {_pc(x.avg_post)} % (no interval)")
         else:
-            parts.append(f"{x.variant}: {_pc(x.avg_post)} %")
+            parts.append(f"{x.variant}: {_pc(x.avg_post)} % ({_pc(x.avg_low)} to {_pc(x.avg_high)} %)")
+    label = f" (95 % intervals, {'; '.join(sorted(w for w in words if w))})" if words and all(words) else ""
     return (
         "Leaving out one survey round at a time (the round is then unobserved, never 'not treated'), the headline is "
         + "; ".join(parts)
+        + label
         + "."
     )
 
@@ -127,7 +166,8 @@ def _imputed(r: AdoptionResults) -> str | None:
     x = rows[0]
     return (
         f"With the unanswered rounds imputed instead {x.variant.removeprefix('unanswered rounds imputed ')}, the "
-        f"headline is {_pc(x.avg_post)} % ({_pc(x.avg_low)} to {_pc(x.avg_high)} %, 95 %, Rubin's rules)."
+        f"headline is {_pc(x.avg_post)} % ({_pc(x.avg_low)} to {_pc(x.avg_high)} %, 95 %, "
+        f"{x.interval or 'Rubin' + chr(39) + 's rules'})."
     )
 
 
@@ -136,7 +176,8 @@ def _spillover(r: AdoptionResults) -> str | None:
     if s is None:
         return None
     est = (
-        f"the headline is {_pc(s.overall)} % ({_pc(s.overall_low)} to {_pc(s.overall_high)} %)"
+        f"the headline is {_pc(s.overall)} % ({_pc(s.overall_low)} to {_pc(s.overall_high)} %"
+        f"{', 95 %, ' + s.interval if s.interval else ''})"
         if s.overall is not None and s.overall_low is not None
         else "the headline cannot be estimated"
     )
@@ -172,7 +213,7 @@ def write(doc: Document) -> list[str]:
             timing[:-1] + "; an unanswered round widens a kommune's adoption interval: " + " and ".join(parts) + "."
         )
     out = [s for s in (_headline(r), timing) if s]  # the headline leads
-    for sentence in (_first_year(r), _family(r)):
+    for sentence in (_first_year(r), _first_year_interval(r), _family(r)):
         if sentence:
             out.append(sentence)
     study = r.headline_study
@@ -186,16 +227,19 @@ def write(doc: Document) -> list[str]:
     if honest:
         out.append(honest)
     st = r.twfe_static
+    crv1 = _coverage(r, "twfe", "95 %, normal (z), CRV1", "static effect")
     naive = (
         f"Naive two-way fixed effects (one effect for all): {st.estimate * 100:+.1f} % ({st.low * 100:+.1f} to "
-        f"{st.high * 100:+.1f} %), biased when effects differ across adoption cohorts."
+        f"{st.high * 100:+.1f} %), biased when effects differ across adoption cohorts; its interval is "
+        f"{st.interval or '95 %, normal (z), CRV1'}{crv1.replace('the truth', 'the value it estimates', 1)}."
     )
     wild = (r.wild or {}).get("static")
     if wild and wild.rows and wild.rows[0].low_wild is not None:
         w = wild.rows[0]
+        cover = _coverage(r, "twfe", "95 %, wild score bootstrap", "static effect")
         naive = naive[:-1] + (
-            f"; the wild score bootstrap ({wild.draws} draws), which does not rest on many comparable clusters, gives "
-            f"{_pc(w.low_wild)} to {_pc(w.high_wild)} %."
+            f"; the wild score bootstrap (Rademacher, {wild.draws} draws, interval by test inversion), which does not "
+            f"rest on many comparable clusters, gives {_pc(w.low_wild)} to {_pc(w.high_wild)} %{cover}."
         )
     out.append(naive)
     for sentence in (_rounds(r), _imputed(r), _spillover(r)):

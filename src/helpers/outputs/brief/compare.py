@@ -16,6 +16,12 @@ from helpers.results import Document
 from helpers.results.compare import CompareResults
 
 
+def _kind(e, how: str = "") -> str:
+    """ ", z" / ", t, df 86.3 by Rubin's rules": what an estimate's interval is (its declared ``interval`` words)."""
+    words = getattr(e, "interval", "") or ""
+    return f", {words}{how}" if words and words != "none" and e.low is not None else ""
+
+
 @writes("02_compare")
 def write(doc: Document) -> list[str]:
     r: CompareResults = doc.results
@@ -33,9 +39,10 @@ def write(doc: Document) -> list[str]:
         f"(McNemar {mc.method}, Holm-adjusted {p_value(holm['mcnemar_cooperation'])} over the {size} tests of this "
         f"pair): {evidence(holm['mcnemar_cooperation'])} of a change in whether the same kommuner cooperate.",
         f"As a share of all {n} kommuner, the net change (started minus stopped) is {points(cc.value)} estimated "
-        f"from those that answered both ({interval(cc.low, cc.high)}); weighted for kommunegruppe, region, population "
-        f"and the previous answer {points(w.value)} ({interval(w.low, w.high)}); imputed from the other round and "
-        f"the same covariates ({imp.m} data sets) {points(imp.value)} ({interval(imp.low, imp.high)}).",
+        f"from those that answered both ({interval(cc.low, cc.high)}{_kind(cc)}); weighted for kommunegruppe, region, "
+        f"population and the previous answer {points(w.value)} ({interval(w.low, w.high)}{_kind(w)}); imputed from the "
+        f"other round and the same covariates ({imp.m} data sets) {points(imp.value)} ({interval(imp.low, imp.high)}"
+        f"{_kind(imp, ' by Rubin' + chr(39) + 's rules')}).",
     ]
     excludes = bounds.low > 0 or bounds.high < 0
     worst = (

@@ -58,7 +58,8 @@ def write(doc: Document) -> list[str]:
     out.append(
         f"Within kommuner, one level more cooperation went with a change of {ch.per_level * 100:+.1f} % in "
         f"{outcome} per inhabitant "
-        f"(95 % interval {lo * 100:+.1f} % to {hi * 100:+.1f} %, {ch.n} kommuner in both rounds)."
+        f"(95 % interval {lo * 100:+.1f} % to {hi * 100:+.1f} %, {ch.n} kommuner in both rounds; standard errors "
+        f"{ch.standard_errors})."
     )
     power = r.power
     if power.minimal_detectable_irr:
@@ -134,7 +135,8 @@ def _nonresponse_sentence(s: Sensitivity) -> str:
     return (
         f"Non-response in survey {year} ({b.incomplete} kommuner did not answer): the rate ratio per level of "
         f"cooperation is {e(cc.value):.3f} on the complete cases, {e(w.value):.3f} with raking weights and "
-        f"{e(imp.value):.3f} imputed ({imp.m} data sets; 95 % interval {e(imp.low):.3f} to {e(imp.high):.3f}); "
+        f"{e(imp.value):.3f} imputed ({imp.m} data sets; 95 % interval {e(imp.low):.3f} to {e(imp.high):.3f}, "
+        f"{imp.interval} by Rubin's rules); "
         "if the kommuner that did not answer could have answered any model, the estimate itself (before sampling "
         f"error) lies between {e(b.low):.3f} and {e(b.high):.3f}."
     )
