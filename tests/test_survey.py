@@ -670,8 +670,7 @@ def test_notebook_is_output_free_with_one_parameters_cell():
         "year = 2011  # survey round",
         'input_path = "survey/example_survey_2011.xlsx"  # relative to data/raw',
         'codebook = "2011"  # config/codebooks/<codebook>.yaml',
-        'language = "en"  # figure texts: en (English) | da (Danish); config/pipeline.yaml `defaults` sets it for '
-        "every run",
+        'languages = ["en"]  # figure texts: en (English), da (Danish); every figure is saved in each (_en, _da)',
     ]
     assert "reports.banner(synthetic)" in code[1].source
 
@@ -690,7 +689,7 @@ def test_notebook_runs_for_2009(outputs, tmp_path):
         execution_timeout=300,
     )
     assert (paths.processed() / "survey_2009.parquet").is_file()
-    assert (paths.figures() / "survey_2009_models_synthetic.png").is_file()
+    assert (paths.figures() / "survey_2009_models_synthetic_en.png").is_file()
     res = results.read(paths.results() / "01_clean_survey_2009.json")
     assert res.synthetic is True and res.results.response.answered_model == 90
 

@@ -294,8 +294,8 @@ def test_notebook_runs(outputs, tmp_path):
         execution_timeout=600,
     )
     assert (paths.processed() / usage.PANEL_FILE).is_file()
-    assert (paths.figures() / "usage_national_loans_real.png").is_file()
-    assert (paths.figures() / "usage_loans_change_2010_2019_real.svg").is_file()
+    assert (paths.figures() / "usage_national_loans_real_en.png").is_file()
+    assert (paths.figures() / "usage_loans_change_2010_2019_real_en.svg").is_file()
     import json
 
     res = json.loads((paths.results() / "01_usage_panel.json").read_text(encoding="utf-8"))

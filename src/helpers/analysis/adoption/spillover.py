@@ -44,6 +44,17 @@ def contiguity():
         return libpysal.weights.Queen.from_dataframe(units, ids=units["unit"].tolist(), use_index=False)
 
 
+def _esda():
+    """esda, imported without the warning its import of ``tqdm.auto`` prints in a kernel without ipywidgets
+    (it names the file in site-packages, an absolute path, in the executed notebook)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import esda
+    return esda
+
+
 @contextlib.contextmanager
 def _quiet():
     import warnings
@@ -96,8 +107,9 @@ class Clustering:
 def clustering(panel: AdoptionPanel, w=None, *, permutations: int = 999, seed: int = 1) -> Clustering:
     """Join count of the kommuner cooperating at the panel's second round, and Moran's I of the first treated round,
     over the library units with an answer (libpysal contiguity; esda; seeded permutations)."""
-    import esda
     import libpysal
+
+    esda = _esda()
 
     w = contiguity() if w is None else w
     models = panel.models[list(panel.spec.used_rounds)]
