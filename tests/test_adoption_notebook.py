@@ -196,7 +196,7 @@ def test_notebook_runs_with_non_default_parameters(outputs):
     assert any(x.variant.startswith("unanswered rounds imputed") for x in res.imputed_timing)
     assert any(lfl.weights.startswith("each kommune weighted by its mean population") for lfl in res.like_for_like)
     assert said[1].startswith("Headline (TWFE Poisson): averaged over the event times 0-6")
-    assert (paths.figures() / "adoption_honest_synthetic_2011_2014_synthetic_en.png").is_file()
+    assert (paths.figures() / "adoption_honest_synthetic_2011_2014_en.png").is_file()
 
 
 def test_notebook_states_what_the_design_identifies():
