@@ -437,3 +437,37 @@ def test_key_results_compare_the_synthetic_panel_with_its_truth(synthetic):
     assert rows[-1].covered is None and rows[0].true == truth.table.loc[0, "true"]
     assert sum(bool(row.covered) for row in r.vs_truth) == truth.covered()[0]
     assert adoption.compare_with_truth(synthetic.variant(source="real"), estimates.headline_study) is None
+
+
+def test_event_study_figure_draws_every_estimator_the_truth_and_its_title(synthetic):
+    """Notebook 04's event-study figure (plots.adoption_event_study): one series per estimator, the headline first,
+    the legend naming each interval's method and the bootstrap draws, the true effects dashed, the spec's title."""
+    from matplotlib.container import ErrorbarContainer
+
+    from helpers.outputs import labels, plots
+
+    spec = adoption.Specification(usage_source="synthetic", treatment="any", bootstrap_draws=199)
+    estimates = adoption.estimate(synthetic, spec.estimation)
+    truth = adoption.compare_with_truth(synthetic, estimates.headline_study)
+    cs = estimates.cs.table.loc[~estimates.cs.table["reference"]]
+    for language in ("en", "da"):
+        fig = plots.adoption_event_study(estimates, spec, truth, language=language)
+        ax = fig.axes[0]
+        words = labels.treatment("any", language)
+        assert ax.get_title() == labels.text("event_title", language, treatment=words, rounds="2009, 2011, 2014")
+        assert tuple(fig.get_size_inches()) == (9, 5)
+        series = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert len(series) == 2  # Callaway & Sant'Anna and TWFE Poisson
+        np.testing.assert_allclose(
+            np.asarray(series[0].lines[0].get_ydata(), float), cs["estimate"].to_numpy(float)
+        )  # the headline first
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        jackknife = labels.text("interval_jackknife", language)
+        assert labels.text("series_interval_method", language, name="Callaway & Sant'Anna", method=jackknife) in legend
+        band = labels.text("band_multiplier", language, draws=199)
+        assert labels.text("simultaneous_band_method", language, name="Callaway & Sant'Anna", method=band) in legend
+        dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+        assert len(dashed) == 1 and labels.text("true_effect", language) in legend
+        np.testing.assert_allclose(np.asarray(dashed[0].get_ydata(), float), truth.true.to_numpy(float))
+    real_loans = plots.adoption_event_study(estimates, spec, None).axes[0]  # no truth: no dashed line
+    assert not [line for line in real_loans.lines if line.get_linestyle() == "--"]

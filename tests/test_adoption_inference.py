@@ -506,3 +506,18 @@ def test_floor_note_names_what_falls_short_and_what_reaches_the_floor():
     cov["below_floor"] = False
     s = SimulationStudy(pd.DataFrame(), cov, None, None, 2000, 199, {}, (), "notyettreated")
     assert s.floor_note() == "Every interval checked covers at least 0.93 at this design."
+
+
+@pytest.mark.slow
+def test_robustness_holds_the_three_refits_of_section_9(real):
+    """adoption.robustness (notebook 04's section 9) is the data-choice sensitivity, leave one round out and the
+    imputed timing, each equal to its function called on its own."""
+    spec = adoption.EstimationSpec(draws=199)
+    r = adoption.robustness(real, spec, m=5, seed=7)
+    pd.testing.assert_frame_equal(r.sensitivity.table, adoption.sensitivity(real, spec).table)
+    pd.testing.assert_frame_equal(r.rounds.table, adoption.leave_one_round_out(real, spec).table)
+    alone = adoption.imputed_timing(real, spec, m=5, seed=7)
+    pd.testing.assert_frame_equal(r.imputed.table, alone.sensitivity.table)
+    assert r.imputed is r.imputation.sensitivity and (r.imputation.m, r.imputation.seed) == (5, 7)
+    assert list(r.rounds.table.index) == ["rounds 2009, 2011, 2014", "without 2009", "without 2011", "without 2014"]
+    assert list(r.sensitivity.table.index)[0] == "as specified"

@@ -552,10 +552,12 @@ FIGURE_NOTEBOOKS = (
 
 def test_every_notebook_that_draws_figures_declares_language_and_the_config_sets_it_once():
     """Every notebook that draws figures declares ``languages`` (default English only) and draws each figure through
-    ``reports.save_figures`` in every language of it; every plot and map call is given the language it draws in."""
+    ``reports.save_figures`` in every language of it, directly or through the ``reports.outputs`` made with them
+    (whose ``figure`` and ``plot`` call ``save_figures``); every plot and map call is given the language it draws in."""
     for path in sorted(paths.notebooks().glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        draws = any("save_figures(" in c.source for c in nb.cells if c.cell_type == "code")
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        draws = "save_figures(" in code or "reports.outputs(" in code
         declared = pipeline.notebook_parameters(path)
         assert draws == (path.stem in FIGURE_NOTEBOOKS), path.name
         assert "language" not in declared, f"{path.name}: the one-language parameter is gone (languages)"
@@ -572,14 +574,16 @@ def test_every_notebook_that_draws_figures_declares_language_and_the_config_sets
                 and (
                     node.func.value.id in ("plots", "maps")
                     and node.func.attr[0] != "_"
-                    or node.func.attr == "save_figures"
+                    or node.func.attr in ("save_figures", "outputs")
                 )
                 and node.func.attr not in ("outcome_name", "shared_bins")
             ]
             assert calls, path.name
             for call in calls:
                 given = {k.arg for k in call.keywords}
-                wanted = "languages" if call.func.attr == "save_figures" else "language"
+                if call.func.attr == "outputs" and len(call.args) > 1 and ast.unparse(call.args[1]) == "languages":
+                    given.add("languages")  # reports.outputs(synthetic, languages, ...)
+                wanted = "languages" if call.func.attr in ("save_figures", "outputs") else "language"
                 assert wanted in given, f"{path.name}: {ast.unparse(call)[:80]} without {wanted}"
         else:
             assert "languages" not in declared, path.name

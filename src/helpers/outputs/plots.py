@@ -21,7 +21,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLo
 from helpers.core.cooperation import parse_ordering
 from helpers.outputs import labels, style
 
-if TYPE_CHECKING:  # notebook 03's typed results (helpers.analysis imports nothing from here)
+if TYPE_CHECKING:  # notebooks 03's and 04's typed results (helpers.analysis imports nothing from here)
+    from helpers.analysis.adoption import Estimates, Specification, TruthComparison
     from helpers.analysis.models import ChangeFit, CountFitsByRound, ModelInputs
     from helpers.analysis.simulation import CoverageStudy, PowerCurve
 
@@ -639,6 +640,39 @@ def event_study(
     ax.grid(alpha=0.3)
     labels.localize_ticks(ax, language)
     return ax
+
+
+def adoption_event_study(
+    estimates: Estimates,
+    spec: Specification,
+    truth: TruthComparison | None = None,
+    ax: plt.Axes | None = None,
+    *,
+    language: str = "en",
+) -> plt.Figure:
+    """Notebook 04's event-study figure: :func:`event_study` of every estimator of ``estimates`` (the headline
+    first), titled with the ``spec``'s treatment and rounds, its ``anticipation`` years shaded, each interval's
+    method and the spec's bootstrap draws in the legend and, with the synthetic loans, the ``truth``'s true effects
+    (None with the real loans: no line). Without ``ax`` a 9 x 5 inch figure is made and laid out; returns the
+    figure."""
+    words = labels.treatment(spec.treatment, language)
+    title = labels.text("event_title", language, treatment=words, rounds=spec.rounds_words)
+    made = ax is None
+    if made:
+        _, ax = plt.subplots(figsize=(9, 5))
+    event_study(
+        estimates.tables(),
+        ax,
+        anticipation=spec.anticipation,
+        truth=None if truth is None else truth.true,
+        title=title,
+        language=language,
+        methods=estimates.methods(),
+        draws=spec.bootstrap_draws,
+    )
+    if made:
+        ax.figure.tight_layout()
+    return ax.figure
 
 
 def honest(sensitivity, axes=None, *, language: str = "en") -> plt.Figure:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -20,6 +21,9 @@ import pandas as pd
 from helpers.core import files, paths
 from helpers.outputs import labels, style
 from helpers.results import KeyResults, family
+
+if TYPE_CHECKING:
+    from helpers.outputs.tables import RegressionTable
 
 SYNTHETIC_MARK = labels.TEXTS["synthetic_mark"][
     "en"
@@ -193,6 +197,60 @@ def figure_of(plot, *args, figsize: tuple[float, float] | None = None, rect=None
         return fig
 
     return draw
+
+
+@dataclasses.dataclass(frozen=True)
+class Outputs:
+    """Where a notebook run's tables and figures go, decided once: whether they are ``synthetic``, the figures'
+    ``languages`` (checked) and their ``source`` line (a text, or a function of the language giving it).
+
+    ``table`` saves a table (:func:`save_table`) and returns it, so a cell can save and show it in one line
+    (``regression_table`` the same for a regression table); ``figure`` saves a drawing in every language
+    (:func:`save_figures`) and shows the first; ``plot`` does the same for a plot function and its arguments
+    (:func:`figure_of`). Made by :func:`outputs`, which also shows the notebook's banner."""
+
+    synthetic: bool
+    languages: tuple[str, ...] = ("en",)
+    source: str | Callable[[str], str] = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "languages", check_languages(self.languages))
+
+    def table(self, frame: pd.DataFrame, name: str, *, index: bool = True) -> pd.DataFrame:
+        """Write ``frame`` as ``reports/tables/<run id>/<name>[_synthetic].csv`` (:func:`save_table`); returns
+        ``frame`` itself, for display."""
+        save_table(frame, name, synthetic=self.synthetic, index=index)
+        return frame
+
+    def regression_table(self, table: RegressionTable, name: str) -> RegressionTable:
+        """Write a regression table as ``reports/tables/<run id>/<name>[_synthetic]`` .csv, .html, .tex and .docx
+        (:func:`helpers.outputs.tables.save`); returns it as written (with the synthetic mark when synthetic), for
+        display."""
+        from helpers.outputs import tables
+
+        tables.save(table, name, synthetic=self.synthetic)
+        return tables.mark(table, self.synthetic)
+
+    def figure(self, draw: Callable[[str], plt.Figure], name: str) -> None:
+        """Save ``draw(language)`` in every language as PNG and SVG (:func:`save_figures`, marked when synthetic,
+        with the source line) and show the first language's figure. Returns nothing: a cell ending in it shows
+        the figure, not a list of paths."""
+        save_figures(draw, name, synthetic=self.synthetic, source=self.source, languages=self.languages)
+        plt.show()
+
+    def plot(self, name: str, plot: Callable[..., object], /, *args, figsize=None, rect=None, **kwargs) -> None:
+        """:meth:`figure` of ``plot(*args, **kwargs)`` drawn in each language (:func:`figure_of`: on a new axes of
+        ``figsize`` laid out within ``rect`` when given, else the plot function makes its own figure)."""
+        self.figure(figure_of(plot, *args, figsize=figsize, rect=rect, **kwargs), name)
+
+
+def outputs(synthetic: bool, languages=("en",), source: str | Callable[[str], str] = "") -> Outputs:
+    """Show the notebook's :func:`banner` (synthetic or real) and return its :class:`Outputs`."""
+    from IPython.display import display
+
+    out = Outputs(bool(synthetic), languages, source)
+    display(banner(out.synthetic))
+    return out
 
 
 def check_languages(languages) -> tuple[str, ...]:

@@ -94,7 +94,7 @@ from .estimators import (
     wald,
 )
 from .honest import HonestSensitivity, honest_sensitivity
-from .imputed import ImputedTiming, imputed_timing
+from .imputed import ImputedTiming, Robustness, imputed_timing, robustness
 from .inference import WildBootstrap, twfe_wild, wild_bootstrap, wild_table
 from .panel import (
     COVID_YEARS,
@@ -138,6 +138,7 @@ __all__ = [
     "Effect",
     "HonestSensitivity",
     "ImputedTiming",
+    "Robustness",
     "NoiseCalibration",
     "Spillovers",
     "WildBootstrap",
@@ -150,6 +151,7 @@ __all__ = [
     "leave_one_round_out",
     "multiplier_bootstrap",
     "ppml_arrays",
+    "robustness",
     "round_variants",
     "score_bootstrap",
     "spillovers",

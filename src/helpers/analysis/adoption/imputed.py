@@ -137,3 +137,37 @@ def imputed_timing(panel: AdoptionPanel, spec: EstimationSpec, *, m: int = 20, s
         m=int(m),
         seed=int(seed),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class Robustness:
+    """How the headline and the naive TWFE effect move with the data (notebook 04's section 9).
+
+    Fields:
+        sensitivity: each data choice turned the other way, one at a time (:func:`~.variants.sensitivity`).
+        rounds: each survey round left out in turn (:func:`~.variants.leave_one_round_out`).
+        imputation: the unanswered rounds imputed instead of left unobserved (:func:`imputed_timing`), whose table
+            is :attr:`imputed`.
+    """
+
+    sensitivity: Sensitivity
+    rounds: Sensitivity
+    imputation: ImputedTiming
+
+    @property
+    def imputed(self) -> Sensitivity:
+        """The imputed-timing table (``imputation.sensitivity``), as ``key_results`` takes it."""
+        return self.imputation.sensitivity
+
+
+def robustness(panel: AdoptionPanel, spec: EstimationSpec, *, m: int = 20, seed: int = 2023) -> Robustness:
+    """The three refits of section 9 on the same panel: :func:`~.variants.sensitivity`,
+    :func:`~.variants.leave_one_round_out` and :func:`imputed_timing` (``m`` imputations, ``seed``); each equals
+    its function called on its own."""
+    from .variants import leave_one_round_out, sensitivity
+
+    return Robustness(
+        sensitivity=sensitivity(panel, spec),
+        rounds=leave_one_round_out(panel, spec),
+        imputation=imputed_timing(panel, spec, m=m, seed=seed),
+    )
