@@ -52,10 +52,11 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def design(reps: int, seed: int = 3):
+def real_design() -> pd.DataFrame:
+    """The 98 kommuner with their population (2011) and controls, and a cooperation model drawn at random (seed 7)."""
     m = reference.load_municipalities()
     rng = np.random.default_rng(7)
-    base = pd.DataFrame(
+    return pd.DataFrame(
         {
             "kommunekode": m["kommunekode"],
             "population": m["population_2011"],
@@ -64,6 +65,10 @@ def design(reps: int, seed: int = 3):
             "model": rng.choice([5, 1, 2, 3, 4], 98, p=[0.4, 0.15, 0.2, 0.15, 0.1]),
         }
     )
+
+
+def design(reps: int, seed: int = 3):
+    base = real_design()
     X, offset = simulation.count_design(base)
     mu = (
         base["population"].to_numpy()

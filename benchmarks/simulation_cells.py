@@ -12,9 +12,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 src = subprocess.run(
     ["git", "-C", str(ROOT), "show", "3c539b2:src/helpers/analysis/models.py"],
@@ -30,34 +27,26 @@ tmp.write_text(src)
 spec = importlib.util.spec_from_file_location("base_models", tmp)
 old = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(old)
-from helpers.analysis import simulation  # noqa: E402 (after the base module is loaded)
-from helpers.data import reference  # noqa: E402
+from simulation_benchmark import real_design  # noqa: E402 (after the base module is loaded)
 
-m = reference.load_municipalities()
-rng = np.random.default_rng(7)
-base = pd.DataFrame(
-    {
-        "kommunekode": m["kommunekode"],
-        "population": m["population_2011"],
-        "kommunegruppe": m["kommunegruppe"],
-        "merged_2007": m["merged_2007"],
-        "model": rng.choice([5, 1, 2, 3, 4], 98, p=[0.4, 0.15, 0.2, 0.15, 0.1]),
-    }
-)
+from helpers.analysis import simulation  # noqa: E402
+
+base = real_design()
 irr = {1: 1.05, 2: 1.10, 3: 1.10, 4: 1.20}
 eff = [1.0 + 0.025 * i for i in range(13)]
-t = time.perf_counter()
-old.coverage_study(base, irr, alpha=0.04, rate=5.0, reps=200)
-a = time.perf_counter() - t
-t = time.perf_counter()
-old.power_curve(base, eff, alpha=0.04, rate=5.0, reps=200)
-b = time.perf_counter() - t
-t = time.perf_counter()
-simulation.coverage_study(base, irr, alpha=0.04, rate=5.0, reps=2000)
-c = time.perf_counter() - t
-t = time.perf_counter()
-simulation.power_curve(base, eff, alpha=0.04, rate=5.0, reps=1000)
-d = time.perf_counter() - t
+
+
+def seconds(study, effects, reps: int) -> float:
+    """Wall seconds of one simulation cell: ``study`` (coverage_study or power_curve) of ``base``."""
+    t = time.perf_counter()
+    study(base, effects, alpha=0.04, rate=5.0, reps=reps)
+    return time.perf_counter() - t
+
+
+a = seconds(old.coverage_study, irr, 200)
+b = seconds(old.power_curve, eff, 200)
+c = seconds(simulation.coverage_study, irr, 2000)
+d = seconds(simulation.power_curve, eff, 1000)
 print(f"old coverage 200: {a:.1f} s, old power 13x200: {b:.1f} s, total {a + b:.1f}")
 print(
     f"new coverage 2000 (+profile): {c:.1f} s, new power 13x1000: {d:.1f} s, total {c + d:.1f}; "

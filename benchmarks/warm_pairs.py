@@ -30,7 +30,6 @@ from pathlib import Path
 
 import run_benchmark as rb
 import warm_rerun
-import yaml
 
 TARGET = 0.5  # seconds: the warm no-change re-run, issue 27 (issue 28: 0.3 s)
 
@@ -59,11 +58,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bs-warm-pairs-"))
     try:
-        raw = tmp / "raw"
-        shutil.copytree(rb.paths_raw(), raw)
-        doc = yaml.safe_load((rb.ROOT / "config" / "pipeline.yaml").read_text(encoding="utf-8"))
-        doc.pop("rounds", None)
-        doc["runs"] = [r for r in doc.get("runs") or [] if r["id"] != "05_export_data"]
+        raw, doc = warm_rerun.raw_and_config(tmp)
         doc = rb.shipped_config(doc, args.quick, args.leave_out)
         config = rb.write_config(tmp / "config", doc, rb.COLD_ROUNDS)
         trees = {"after": rb.snapshot(tmp), "before": warm_rerun.archive(args.before, tmp)}

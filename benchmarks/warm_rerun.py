@@ -49,6 +49,17 @@ def archive(commit: str, tmp: Path) -> Path:
     return tree
 
 
+def raw_and_config(tmp: Path) -> tuple[Path, dict]:
+    """A copy of data/raw in ``tmp``, and the shipped pipeline config without its rounds and the export step."""
+    raw = tmp / "raw"
+    shutil.copytree(rb.paths_raw(), raw)
+    doc = yaml.safe_load((rb.ROOT / "config" / "pipeline.yaml").read_text(encoding="utf-8"))
+    doc.pop("rounds", None)
+    # the export step reads every round of the project's own config, not of this one; and it is not in the baseline
+    doc["runs"] = [r for r in doc.get("runs") or [] if r["id"] != "05_export_data"]
+    return raw, doc
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -59,12 +70,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bs-warm-"))
     try:
-        raw = tmp / "raw"
-        shutil.copytree(rb.paths_raw(), raw)
-        doc = yaml.safe_load((rb.ROOT / "config" / "pipeline.yaml").read_text(encoding="utf-8"))
-        doc.pop("rounds", None)
-        # the export step reads every round of the project's own config, not of this one; and it is not in the baseline
-        doc["runs"] = [r for r in doc.get("runs") or [] if r["id"] != "05_export_data"]
+        raw, doc = raw_and_config(tmp)
         config = rb.write_config(tmp / "config", doc, rb.COLD_ROUNDS)
         rb.SNAPSHOT = rb.snapshot(tmp)
         result = {

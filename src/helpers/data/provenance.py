@@ -171,6 +171,15 @@ def note_read(path: Path | str) -> None:
         _READ.setdefault(p.relative_to(raw).as_posix())
 
 
+def raw_file(path: Path, missing: str) -> Path:
+    """``path``, a raw file a reader is about to read, noted as read (:func:`note_read`); a :class:`DataError`
+    saying ``missing`` (what it is, how to get it) when it is not there."""
+    if not path.is_file():
+        raise DataError(path, missing)
+    note_read(path)  # the raw files each run read (its results JSON lists them)
+    return path
+
+
 def read_files() -> list[tuple[str, bool | None]]:
     """The raw files this process read (:func:`note_read`), as (path relative to data/raw, synthetic flag from
     the manifest, or None when the file has no entry), in the order first read."""

@@ -87,13 +87,10 @@ def normalise_code(value) -> int:
 
 
 def _file(rel: str):
-    f = paths.reference() / rel
-    if not f.is_file():
-        raise DataError(
-            f, "reference file is missing; it ships with the package (see data/raw/reference/MANIFEST.yaml)"
-        )
-    provenance.note_read(f)  # the raw files each run read (its results JSON lists them)
-    return f
+    return provenance.raw_file(
+        paths.reference() / rel,
+        "reference file is missing; it ships with the package (see data/raw/reference/MANIFEST.yaml)",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -285,13 +285,10 @@ _NATIONAL_SCHEMA = pa.DataFrameSchema(
 
 
 def _raw_file(name: str) -> Path:
-    f = paths.usage_raw() / name
-    if not f.is_file():
-        raise DataError(
-            f, "usage file is missing; see data/raw/usage/MANIFEST.yaml (synthetic examples: `borgerservice examples`)"
-        )
-    provenance.note_read(f)  # the raw files each run read (its results JSON lists them)
-    return f
+    return provenance.raw_file(
+        paths.usage_raw() / name,
+        "usage file is missing; see data/raw/usage/MANIFEST.yaml (synthetic examples: `borgerservice examples`)",
+    )
 
 
 def _read_csv(f: Path, schema: pa.DataFrameSchema, numeric: dict[str, str]) -> pd.DataFrame:

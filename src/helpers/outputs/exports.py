@@ -248,6 +248,24 @@ def _usage_notes(sources: Sources, outcomes: Iterable[str]) -> list[str]:
     return [f"Usage {o}: {sources.usage[o].label}" for o in outcomes]
 
 
+def _rounds_table(
+    name: str,
+    title: str,
+    df: pd.DataFrame,
+    described,
+    rounds: dict[int, pd.DataFrame],
+    panel: pd.DataFrame,
+    outcomes: Iterable[str],
+    sets: dict,
+    sources: Sources | None,
+) -> Table:
+    """An export table made from the survey ``rounds`` and the usage ``panel`` (the analysis file, the kommune x
+    year panel): noted with each round's source and each of ``outcomes``' (``sources``, by default read from both)."""
+    sources = sources or _sources(rounds, panel)
+    notes = [*_round_notes(sources, rounds), *_usage_notes(sources, outcomes)]
+    return _table(name, title, df, described, sets, sources, sorted(rounds), notes)
+
+
 def survey_table(year: int, df: pd.DataFrame, sets: dict, sources: Sources | None = None) -> Table:
     """A cleaned round (helpers.data.survey.load_clean) as an export table."""
     sources = sources or Sources(survey={int(year): survey_source(df)})
@@ -276,6 +294,11 @@ def usage_sources(panel: pd.DataFrame) -> dict[str, RawSource]:
         o: RawSource(str(panel[f"{o}_source"].iat[0]), bool(panel[f"{o}_synthetic"].any()))
         for o in usage.panel_outcomes(panel)
     }
+
+
+def _sources(rounds: dict[int, pd.DataFrame], panel: pd.DataFrame) -> Sources:
+    """The sources of cleaned ``rounds`` and of the usage ``panel``."""
+    return Sources({int(y): survey_source(s) for y, s in rounds.items()}, usage_sources(panel))
 
 
 def without_synthetic_outcomes(panel: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -400,18 +423,9 @@ def analysis_table(
 ) -> Table:
     df = analysis_frame(rounds, panel, usage_year_offset, ordering)
     outcomes = usage.panel_outcomes(panel)
-    sources = sources or Sources({int(y): survey_source(s) for y, s in rounds.items()}, usage_sources(panel))
     title = f"kommune x round {min(rounds)}-{max(rounds)}, usage round+{usage_year_offset}"
-    return _table(
-        "analysis",
-        title,
-        df,
-        _held(ANALYSIS_VARIABLES, outcomes),
-        sets,
-        sources,
-        sorted(rounds),
-        [*_round_notes(sources, rounds), *_usage_notes(sources, outcomes)],
-    )
+    described = _held(ANALYSIS_VARIABLES, outcomes)
+    return _rounds_table("analysis", title, df, described, rounds, panel, outcomes, sets, sources)
 
 
 # --------------------------------------------------------------------------------------------
@@ -516,18 +530,10 @@ def kommune_year_table(
     """The kommune x year panel (:func:`kommune_year_frame`) as an export table."""
     df = kommune_year_frame(rounds, panel, usage_year_offset, ordering)
     outcomes = tuple(o for o in usage.panel_outcomes(panel) if o == "loans")
-    sources = sources or Sources({int(y): survey_source(s) for y, s in rounds.items()}, usage_sources(panel))
     years = series_years(panel)
-    return _table(
-        "kommune_year",
-        f"unit x year {years[0]}-{years[-1]}, adoption {min(rounds)}-{max(rounds)}",
-        df,
-        kommune_year_variables(sorted(rounds), outcomes),
-        sets,
-        sources,
-        sorted(rounds),
-        [*_round_notes(sources, rounds), *_usage_notes(sources, outcomes)],
-    )
+    title = f"unit x year {years[0]}-{years[-1]}, adoption {min(rounds)}-{max(rounds)}"
+    described = kommune_year_variables(sorted(rounds), outcomes)
+    return _rounds_table("kommune_year", title, df, described, rounds, panel, outcomes, sets, sources)
 
 
 def _stem(name: str, synthetic: bool) -> str:
@@ -601,7 +607,7 @@ def build(
     dropped: tuple[str, ...] = ()
     if real_only:
         panel, dropped = without_synthetic_outcomes(panel)
-    sources = Sources({y: survey_source(df) for y, df in cleaned.items()}, usage_sources(panel))
+    sources = _sources(cleaned, panel)
     tables = [survey_table(y, df, sets, sources) for y, df in cleaned.items()]
     tables.append(panel_table(panel, sets, sources))
     tables.append(analysis_table(cleaned, panel, sets, usage_year_offset, ordering, sources))

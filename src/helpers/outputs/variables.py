@@ -253,6 +253,32 @@ def outcome_columns(outcome: str) -> tuple[str, ...]:
 
 _REF = {"origin": "reference"}
 
+# Columns that the usage panel and the analysis file both carry, declared once.
+_KOMMUNEGRUPPE = _v(
+    "kommunegruppe",
+    "DST kommunegruppe (2018 version)",
+    "code",
+    "kommunegruppe",
+    source="data/raw/reference/context/doughnut",
+    **_REF,
+)
+_MERGED_2007 = _v(
+    "merged_2007",
+    "Kommune merged in the 2007 reform (1 = yes)",
+    "yesno",
+    "yesno",
+    source="data/raw/reference/context/isds2023",
+    **_REF,
+)
+_QUALITY_FLAG = _v(
+    "quality_flag",
+    "Kind of flag on the loans value",
+    "code",
+    "quality_flag",
+    missing="missing when the value is not flagged",
+    source="helpers.data.usage.QUALITY_FLAGS",
+)
+
 PANEL_VARIABLES: tuple[Variable, ...] = (
     _v(
         "kommunekode",
@@ -272,14 +298,7 @@ PANEL_VARIABLES: tuple[Variable, ...] = (
         **_REF,
     ),
     _v("regionsnavn", "Region", "string", source="DAGI (data/raw/reference/geo)", **_REF),
-    _v(
-        "kommunegruppe",
-        "DST kommunegruppe (2018 version)",
-        "code",
-        "kommunegruppe",
-        source="data/raw/reference/context/doughnut",
-        **_REF,
-    ),
+    _KOMMUNEGRUPPE,
     _v(
         "kommunegruppe_navn",
         "DST kommunegruppe, name",
@@ -287,14 +306,7 @@ PANEL_VARIABLES: tuple[Variable, ...] = (
         source="data/raw/reference/context/doughnut",
         **_REF,
     ),
-    _v(
-        "merged_2007",
-        "Kommune merged in the 2007 reform (1 = yes)",
-        "yesno",
-        "yesno",
-        source="data/raw/reference/context/isds2023",
-        **_REF,
-    ),
+    _MERGED_2007,
     _v(
         "population",
         "Population of the unit on 1 January",
@@ -312,14 +324,7 @@ PANEL_VARIABLES: tuple[Variable, ...] = (
         "yesno",
         source="helpers.data.usage.QUALITY_FLAGS (from data/raw/usage/PROVENANCE.md)",
     ),
-    _v(
-        "quality_flag",
-        "Kind of flag on the loans value",
-        "code",
-        "quality_flag",
-        missing="missing when the value is not flagged",
-        source="helpers.data.usage.QUALITY_FLAGS",
-    ),
+    _QUALITY_FLAG,
     _v(
         "notes",
         "Why values are missing or flagged in this row",
@@ -361,22 +366,8 @@ ANALYSIS_VARIABLES: tuple[Variable, ...] = (
     ),
     _v("kommune", "Kommune name (official)", "string", source="DAGI (data/raw/reference/geo)", **_REF),
     _v("region", "Region (DAGI regionskode)", "code", "region", source="DAGI (data/raw/reference/geo)", **_REF),
-    _v(
-        "kommunegruppe",
-        "DST kommunegruppe (2018 version)",
-        "code",
-        "kommunegruppe",
-        source="data/raw/reference/context/doughnut",
-        **_REF,
-    ),
-    _v(
-        "merged_2007",
-        "Kommune merged in the 2007 reform (1 = yes)",
-        "yesno",
-        "yesno",
-        source="data/raw/reference/context/isds2023",
-        **_REF,
-    ),
+    _KOMMUNEGRUPPE,
+    _MERGED_2007,
     _v(
         "areal_km2",
         "Land area, km2",
@@ -470,14 +461,7 @@ ANALYSIS_VARIABLES: tuple[Variable, ...] = (
         missing="missing for Fanø and for a usage year outside the panel",
         source="helpers.data.usage.QUALITY_FLAGS",
     ),
-    _v(
-        "quality_flag",
-        "Kind of flag on the loans value",
-        "code",
-        "quality_flag",
-        missing="missing when the value is not flagged",
-        source="helpers.data.usage.QUALITY_FLAGS",
-    ),
+    _QUALITY_FLAG,
     _v(
         "survey_synthetic",
         "The survey round is synthetic example data (1 = yes)",

@@ -389,14 +389,11 @@ class HonestResult:
 
 
 @dataclass(frozen=True)
-class SpilloverResult:
-    """Spatial clustering of adoption and the estimates without neighbours of earlier adopters as controls.
-
-    ``early_round``, ``early`` of ``answered``: kommuner cooperating at the second round; ``bb_joins`` (neighbour pairs
-    both cooperating) against ``bb_expected``, one-sided permutation ``p_bb``; Moran's I of the first treated round
-    (``moran_i``, ``moran_expected``, two-sided ``p_moran``); ``permutations``; ``dropped`` kommuner; and the headline
-    and static TWFE without them (``units_left``, ``overall``, interval, ``note`` when not estimable); ``interval``:
-    what the headline's interval is, in words."""
+class ClusteringTests:
+    """The two tests of spatial clustering of adoption: ``early`` of ``answered`` kommuner cooperating at
+    ``early_round``, the neighbour pairs both cooperating (``bb_joins``) against ``bb_expected`` at random with the
+    one-sided permutation ``p_bb``, and Moran's I of the first treated round (``moran_i``) against
+    ``moran_expected`` with the two-sided permutation ``p_moran``."""
 
     early_round: int
     early: int
@@ -407,6 +404,18 @@ class SpilloverResult:
     moran_i: float
     moran_expected: float
     p_moran: float
+
+
+@dataclass(frozen=True)
+class SpilloverResult(ClusteringTests):
+    """Spatial clustering of adoption and the estimates without neighbours of earlier adopters as controls.
+
+    ``early_round``, ``early`` of ``answered``: kommuner cooperating at the second round; ``bb_joins`` (neighbour pairs
+    both cooperating) against ``bb_expected``, one-sided permutation ``p_bb``; Moran's I of the first treated round
+    (``moran_i``, ``moran_expected``, two-sided ``p_moran``); ``permutations``; ``dropped`` kommuner; and the headline
+    and static TWFE without them (``units_left``, ``overall``, interval, ``note`` when not estimable); ``interval``:
+    what the headline's interval is, in words."""
+
     permutations: int
     dropped: int
     units_left: int

@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.core.vocabulary import PaperOutput, accepted, choices
+
+T = TypeVar("T")
 
 
 def _cmd_run(args) -> int:
@@ -75,25 +79,41 @@ def _unwritable(exc: OSError, what: str) -> int:
     return 1
 
 
-def _cmd_report(args) -> int:
-    from helpers.outputs import site
+def _under_lock(args, work: Callable[[], T], nothing: str, unwritable: Callable[[], str]) -> tuple[T | None, int]:
+    """``work()`` under the output folders' lock (:func:`_locked`) and its value with exit code 0; else None and
+    the exit code, with an error saying ``nothing`` happened: 3 when another run holds the lock, 1 when the lock
+    cannot be taken or an output folder cannot be written (then ``unwritable()`` says what is as it was). A missing
+    input is no such error: it is raised."""
     from helpers.running.lock import LockHeld, Unwritable
-    from helpers.running.pipeline.manifest import load_manifest
 
     try:
         with _locked(args):
-            load_manifest(echo=lambda line: print(line, file=sys.stderr))  # records of the wrong type set aside
-            done = site.report(make_pdf=not args.no_pdf)
+            return work(), 0
     except LockHeld as exc:
-        print(f"error: {exc}; no report was built", file=sys.stderr)
-        return 3
+        print(f"error: {exc}; {nothing}", file=sys.stderr)
+        return None, 3
     except Unwritable as exc:
-        print(f"error: {exc}; no report was built", file=sys.stderr)
-        return 1
+        print(f"error: {exc}; {nothing}", file=sys.stderr)
+        return None, 1
     except FileNotFoundError:
         raise
-    except OSError as exc:  # the PDFs' own failures are in done.problem: this is the reports folder itself
-        return _unwritable(exc, "no report was built (the earlier site and PDFs are as they were)")
+    except OSError as exc:
+        return None, _unwritable(exc, unwritable())
+
+
+def _cmd_report(args) -> int:
+    from helpers.outputs import site
+    from helpers.running.pipeline.manifest import load_manifest
+
+    def build():
+        load_manifest(echo=lambda line: print(line, file=sys.stderr))  # records of the wrong type set aside
+        return site.report(make_pdf=not args.no_pdf)
+
+    # an OSError here is the reports folder itself: the PDFs' own failures are in done.problem
+    kept = "no report was built (the earlier site and PDFs are as they were)"
+    done, code = _under_lock(args, build, "no report was built", lambda: kept)
+    if code:
+        return code
     print(f"site: {paths.relative(done.site / 'index.html')}")
     for pdf in done.pdfs:
         print(f"pdf:  {paths.relative(pdf)}")
@@ -213,24 +233,20 @@ def _cmd_export(args) -> int:
         for written in (dictionary.write(), references.write_readme(), references.write_citation()):
             print(f"wrote {paths.relative(written)}")
         return 0
-    from helpers.running.lock import LockHeld, Unwritable
 
-    try:
-        with _locked(args):  # reads the pipeline's cleaned rounds: never while a run rewrites them
-            export = exports.build(args.rounds, args.usage_year_offset, args.ordering, real_only=args.real_only)
-            listing = exports.write_exports(
-                usage_year_offset=args.usage_year_offset, ordering=args.ordering, tables=export
-            )
-    except LockHeld as exc:
-        print(f"error: {exc}; nothing was exported", file=sys.stderr)
-        return 3
-    except Unwritable as exc:
-        print(f"error: {exc}; nothing was exported", file=sys.stderr)
-        return 1
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        return _unwritable(exc, f"{paths.relative(exports.folder())} is as it was (written as a whole or not at all)")
+    def export_all():
+        export = exports.build(args.rounds, args.usage_year_offset, args.ordering, real_only=args.real_only)
+        listing = exports.write_exports(usage_year_offset=args.usage_year_offset, ordering=args.ordering, tables=export)
+        return export, listing
+
+    # under the lock: it reads the pipeline's cleaned rounds, never while a run rewrites them
+    def kept() -> str:
+        return f"{paths.relative(exports.folder())} is as it was (written as a whole or not at all)"
+
+    done, code = _under_lock(args, export_all, "nothing was exported", kept)
+    if code:
+        return code
+    export, listing = done
     for table, group in listing.groupby("table", sort=False):
         print(
             f"{table}: {group['rows'].iat[0]} rows x {group['columns'].iat[0]} columns -> {', '.join(group['format'])}"
@@ -241,6 +257,17 @@ def _cmd_export(args) -> int:
         print(f"real only: left out the synthetic usage outcomes {', '.join(export.dropped_outcomes)}")
     print(f"wrote {len(listing)} files and the data dictionary to {paths.relative(exports.folder())}")
     return 0
+
+
+def _add_wait(parser: argparse.ArgumentParser, holder: str = "a run") -> None:
+    """The ``--wait`` option of the commands that take the output folders' lock (see :func:`_locked`)."""
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"when {holder} holds the output folders, wait this long for it (default: stop at once)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -263,13 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--workers", type=int, default=None, help="parallel notebook runs (default: config, else the number of cores)"
     )
-    r.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="when another run holds the output folders, wait this long for it (default: stop at once)",
-    )
+    _add_wait(r, "another run")
     r.set_defaults(func=_cmd_run)
 
     rep = sub.add_parser(
@@ -282,13 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the site, no PDFs (they need /usr/bin/chromium); earlier PDFs are renamed *.stale.pdf",
     )
-    rep.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="when a run holds the output folders, wait this long for it (default: stop at once)",
-    )
+    _add_wait(rep)
     rep.set_defaults(func=_cmd_report)
 
     pp = sub.add_parser(
@@ -388,13 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave the usage outcomes from synthetic sources out of every table (real-only exports)",
     )
-    x.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="when a run holds the output folders, wait this long for it (default: stop at once)",
-    )
+    _add_wait(x)
     x.add_argument(
         "--dictionary",
         action="store_true",

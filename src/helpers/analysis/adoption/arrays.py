@@ -460,16 +460,14 @@ def cs_event_arrays(
 
 def twfe_static_arrays(Y: np.ndarray, D: np.ndarray) -> np.ndarray:
     """OLS two-way fixed-effects coefficient of a treatment dummy ``D`` (n, T) for R balanced panels ``Y`` (R, n, T)."""
-    Y = np.asarray(Y, float)
-    D = np.asarray(D, float)
+    Dt = _two_way_residuals(np.asarray(D, float))
+    return (_two_way_residuals(np.asarray(Y, float)) * Dt).sum(axis=(1, 2)) / (Dt**2).sum()
 
-    def within(a):
-        return (
-            a - a.mean(axis=-1, keepdims=True) - a.mean(axis=-2, keepdims=True) + a.mean(axis=(-1, -2), keepdims=True)
-        )
 
-    Dt = within(D)
-    return (within(Y) * Dt).sum(axis=(1, 2)) / (Dt**2).sum()
+def _two_way_residuals(Y: np.ndarray) -> np.ndarray:
+    """``Y`` (..., n, T) less its unit and year means plus its grand mean: the residuals of a balanced panel's
+    two-way (unit and year) fixed-effects regression on nothing else."""
+    return Y - Y.mean(axis=-1, keepdims=True) - Y.mean(axis=-2, keepdims=True) + Y.mean(axis=(-1, -2), keepdims=True)
 
 
 # --- the delete-one-unit jackknife -----------------------------------------------------------------

@@ -176,10 +176,10 @@ def outcome_panel(source: str = "real") -> OutcomeSeries:
         return OutcomeSeries(
             df[PANEL_COLUMNS].copy(), provenance.is_synthetic(paths.usage_raw() / usage.REAL_KOMMUNE_FILE)
         )
-    f = paths.usage_raw() / synth.ADOPTION_FILE
-    if not f.is_file():
-        raise DataError(f, "synthetic adoption panel missing; regenerate it with `borgerservice examples`")
-    provenance.note_read(f)  # the raw files each run read (its results JSON lists them)
+    f = provenance.raw_file(
+        paths.usage_raw() / synth.ADOPTION_FILE,
+        "synthetic adoption panel missing; regenerate it with `borgerservice examples`",
+    )
     df = pd.read_csv(f)
     need = {"kommunekode", "year", "loans"}
     if not need <= set(df.columns):

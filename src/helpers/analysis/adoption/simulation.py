@@ -32,8 +32,17 @@ import numpy as np
 import pandas as pd
 
 from helpers.core import lazy
+from helpers.results.adoption import NoiseResult
 
-from .arrays import aggregate, group_time_arrays, jackknife, multiplier_bootstrap, ppml_arrays, score_bootstrap
+from .arrays import (
+    _two_way_residuals,
+    aggregate,
+    group_time_arrays,
+    jackknife,
+    multiplier_bootstrap,
+    ppml_arrays,
+    score_bootstrap,
+)
 from .estimators import DEFAULT_WINDOW, EstimationSpec
 from .panel import AdoptionPanel
 from .truth import synthetic_effect
@@ -56,7 +65,7 @@ class TwfeBias:
 
 
 @dataclass(frozen=True)
-class NoiseCalibration:
+class NoiseCalibration(NoiseResult):
     """The noise of the simulation, calibrated to a real panel.
 
     Fields:
@@ -66,18 +75,8 @@ class NoiseCalibration:
             sd and lag-1 autocorrelation in expectation (``implied_sd``, ``implied_lag1``: equal to the targets).
     """
 
-    residual_sd: float
-    lag1: float
-    units: int
-    observations: int
-    ar_sd: float
-    ar_rho: float
     implied_sd: float
     implied_lag1: float
-
-
-def _two_way_residuals(Y: np.ndarray) -> np.ndarray:
-    return Y - Y.mean(axis=-1, keepdims=True) - Y.mean(axis=-2, keepdims=True) + Y.mean(axis=(-1, -2), keepdims=True)
 
 
 def _consecutive(years: Sequence[int]) -> list[int]:

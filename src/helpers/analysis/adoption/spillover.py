@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from helpers.results.adoption import ClusteringTests
+
 from .estimators import EstimationSpec, fit_cs, fit_twfe_static
 from .panel import AdoptionPanel
 
@@ -76,7 +78,7 @@ def _seeded(seed: int):
 
 
 @dataclass(frozen=True)
-class Clustering:
+class Clustering(ClusteringTests):
     """Spatial clustering of adoption.
 
     Fields:
@@ -90,15 +92,6 @@ class Clustering:
         permutations, seed: of both permutation tests.
     """
 
-    early_round: int
-    early: int
-    answered: int
-    bb_joins: float
-    bb_expected: float
-    p_bb: float
-    moran_i: float
-    moran_expected: float
-    p_moran: float
     units: int
     permutations: int
     seed: int

@@ -33,6 +33,7 @@ from helpers.results import adoption as keys
 from .estimators import (
     CS_WEIGHTS_WORDS,
     ESTIMANDS,
+    EVENT_COLUMNS,
     TWFE_INTERVAL,
     CSEventStudy,
     Effect,
@@ -289,28 +290,13 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def _effects(table: pd.DataFrame) -> tuple[keys.EventTimeEffect, ...]:
-    extra = (
-        "se_jk",
-        "low_jk",
-        "high_jk",
-        "p_jk",
-        "p_holm",
-        "p_bh",
-        "band_low",
-        "band_high",
-        "band_jk_low",
-        "band_jk_high",
-    )
+    """One effect per event time of an event table (its columns: :data:`~.estimators.EVENT_COLUMNS`)."""
+    numbers = [c for c in EVENT_COLUMNS if c != "reference"]
     return tuple(
         keys.EventTimeEffect(
             event_time=int(r["event_time"]),
-            estimate=_num(r["estimate"]),
-            se=_num(r["se"]),
-            low=_num(r["low"]),
-            high=_num(r["high"]),
-            p=_num(r["p"]),
             reference=bool(r["reference"]),
-            **{c: _num(r.get(c)) for c in extra},
+            **{c: _num(r.get(c)) for c in numbers},
         )
         for r in _records(table)
     )
@@ -435,19 +421,16 @@ def _honest(h) -> keys.HonestResult:
     )
 
 
+def _shared(part: type, result) -> dict[str, Any]:
+    """The values of the fields of the results class ``part`` in the analysis ``result`` that extends it."""
+    return {f.name: getattr(result, f.name) for f in dataclasses.fields(part)}
+
+
 def _spillover(sp) -> keys.SpilloverResult:
     c, t = sp.clustering, sp.neighbours.table
     left = t.loc["neighbour controls dropped"]
     return keys.SpilloverResult(
-        early_round=c.early_round,
-        early=c.early,
-        answered=c.answered,
-        bb_joins=c.bb_joins,
-        bb_expected=c.bb_expected,
-        p_bb=c.p_bb,
-        moran_i=c.moran_i,
-        moran_expected=c.moran_expected,
-        p_moran=c.p_moran,
+        **_shared(keys.ClusteringTests, c),
         permutations=c.permutations,
         dropped=len(sp.neighbours.dropped),
         units_left=int(left["units"]),
@@ -490,9 +473,7 @@ def _simulation(simulation: SimulationStudy) -> keys.SimulationResult:
             for r in simulation.coverage.to_dict("records")
         ),
         cs_simple=keys.TwfeBias(**{k: float(v) for k, v in dataclasses.asdict(simulation.cs_simple).items()}),
-        noise=None
-        if nz is None
-        else keys.NoiseResult(nz.residual_sd, nz.lag1, nz.units, nz.observations, nz.ar_sd, nz.ar_rho),
+        noise=None if nz is None else keys.NoiseResult(**_shared(keys.NoiseResult, nz)),
         cohorts=dict(simulation.cohorts),
         draws=simulation.draws,
     )

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from helpers.core import paths
-from helpers.core.errors import DataError
 
 from .estimators import DEFAULT_WINDOW, EventStudy
 from .panel import AdoptionPanel, balanced
@@ -40,15 +39,15 @@ class TruthComparison:
 
 def load_adoption_truth() -> pd.DataFrame:
     """The synthetic adoption panel's truth per unit and year (cohort, event_time, log_effect). SYNTHETIC."""
+    from helpers.data import provenance
     from helpers.data.synthetic import usage as synth
 
-    f = paths.usage_raw() / synth.ADOPTION_TRUTH_FILE
-    if not f.is_file():
-        raise DataError(f, "truth of the synthetic adoption panel missing; regenerate it with `borgerservice examples`")
-    from helpers.data import provenance
-
-    provenance.note_read(f)  # the raw files each run read (its results JSON lists them)
-    return pd.read_csv(f)
+    return pd.read_csv(
+        provenance.raw_file(
+            paths.usage_raw() / synth.ADOPTION_TRUTH_FILE,
+            "truth of the synthetic adoption panel missing; regenerate it with `borgerservice examples`",
+        )
+    )
 
 
 def true_event_effects(sample: pd.DataFrame, truth: pd.DataFrame, window=DEFAULT_WINDOW) -> pd.Series:

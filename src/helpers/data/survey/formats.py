@@ -241,28 +241,18 @@ def _choose_sheet(path: Path, cb: Codebook, sheets: list[Candidate], kind: str) 
     wanted = cb.spec.sheet
     where = f"codebook {shown_path(cb.path)} key `sheet`"
     if wanted is not None:
+
+        def missing(why: str) -> DataError:
+            return DataError(path, Problem(why, column="sheet", accepted="sheets " + ", ".join(repr(n) for n in names)))
+
         if isinstance(wanted, int) and not isinstance(wanted, bool):
             if not 1 <= wanted <= len(sheets):
-                raise DataError(
-                    path,
-                    Problem(
-                        f"the codebook asks for sheet number {wanted}, the workbook has {len(sheets)}",
-                        column="sheet",
-                        accepted="sheets " + ", ".join(repr(n) for n in names),
-                    ),
-                )
+                raise missing(f"the codebook asks for sheet number {wanted}, the workbook has {len(sheets)}")
             chosen = sheets[wanted - 1]
         else:
             hit = [c for c in sheets if key(c.name) == key(wanted)]
             if not hit:
-                raise DataError(
-                    path,
-                    Problem(
-                        f"no sheet named {wanted!r} ({where})",
-                        column="sheet",
-                        accepted="sheets " + ", ".join(repr(n) for n in names),
-                    ),
-                )
+                raise missing(f"no sheet named {wanted!r} ({where})")
             chosen = hit[0]
         log = [
             log_row(None, None, None, None, "read_as", f"{_KIND_NAMES[kind]}, sheet {chosen.name!r}"),

@@ -281,6 +281,10 @@ def _schedule(
             **{k: v for n in r.needs if n in outcomes for k, v in processed_outputs(outcomes[n]).items()},
         }
 
+    def unrun(r: Run, status: str, error: str = "") -> Outcome:
+        """The outcome of ``r`` when its notebook did not run to the end: ``status`` and why (``error``)."""
+        return Outcome(r.id, r.notebook, r.parameters, status, error=error, key=run_keys.get(r.id, ""))
+
     def record(o: Outcome):
         r = by_id[o.id]
         o.effective_parameters = o.effective_parameters or effective_parameters(r)
@@ -315,7 +319,7 @@ def _schedule(
         clear_outputs(r.id)
         stale[r.id] = keys.refresh_inputs(r, reads_of(r), cache, sources)
         if manifest is not None:
-            manifest.put(Outcome(r.id, r.notebook, r.parameters, "running", key=run_keys[r.id]), quiet=True)
+            manifest.put(unrun(r, "running"), quiet=True)
         return (
             r,
             cfg.kernel,
@@ -344,27 +348,9 @@ def _schedule(
                 clear_outputs(r.id)  # nothing of an earlier run may look current
                 for suffix in (".ipynb", ".html"):
                     (paths.executed() / f"{r.id}{suffix}").unlink(missing_ok=True)
-                record(
-                    Outcome(
-                        r.id,
-                        r.notebook,
-                        r.parameters,
-                        NOT_COVERED,
-                        error=f"NotCovered: not run: needs without data for their years ({why})",
-                        key=run_keys[r.id],
-                    )
-                )
+                record(unrun(r, NOT_COVERED, f"NotCovered: not run: needs without data for their years ({why})"))
             elif bad:
-                record(
-                    Outcome(
-                        r.id,
-                        r.notebook,
-                        r.parameters,
-                        "blocked",
-                        error=f"not run: {', '.join(bad)} did not succeed",
-                        key=run_keys[r.id],
-                    )
-                )
+                record(unrun(r, "blocked", f"not run: {', '.join(bad)} did not succeed"))
             elif keys.up_to_date(r, run_keys[r.id], before, cache):
                 prev = before[r.id]
                 record(
@@ -414,16 +400,7 @@ def _schedule(
                     try:
                         record(fut.result())
                     except Exception as exc:  # the worker process itself died
-                        record(
-                            Outcome(
-                                r.id,
-                                r.notebook,
-                                r.parameters,
-                                "failed",
-                                error=f"{type(exc).__name__}: {exc}",
-                                key=run_keys[r.id],
-                            )
-                        )
+                        record(unrun(r, "failed", f"{type(exc).__name__}: {exc}"))
     except (signals.Stopped, OSError) as exc:
         for s in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(ValueError):
@@ -434,14 +411,7 @@ def _schedule(
             pool = None
         why = f"stopped by {exc}" if isinstance(exc, signals.Stopped) else write_error(exc)
         for r in list(running.values()) + [r for r in pending]:
-            o = Outcome(
-                r.id,
-                r.notebook,
-                r.parameters,
-                "interrupted" if r in running.values() else "not started",
-                error=why,
-                key=run_keys.get(r.id, ""),
-            )
+            o = unrun(r, "interrupted" if r in running.values() else "not started", why)
             outcomes[o.id] = o
             if manifest is not None and r in running.values():
                 with contextlib.suppress(OSError):
