@@ -380,3 +380,81 @@ def test_sensitivity_table_says_what_each_interval_is(municipalities):
         assert shown[("complete case", "interval")] == r.complete_case.interval == "z"
         assert shown[("weighted", "interval")] == r.weighted.interval == "z"
         assert shown[("imputed", "interval")] == r.imputed.interval == f"t, df {r.imputed.df_pooled:.1f}"
+
+
+# --------------------------------------------------------------------------- coverage of 02's intervals
+
+
+def test_vectorised_rubins_rules_equal_pool():
+    rng = np.random.default_rng(5)
+    q, se = rng.normal(0.4, 0.02, size=(6, 20)), rng.uniform(0.03, 0.06, size=(6, 20))
+    value, total_se, df = nr.coverage.pool_arrays(q, se**2, 97)
+    for i in range(6):
+        p = nr.pool([nr.Estimate(**nr.wald(v, s, 98, df=97)) for v, s in zip(q[i], se[i], strict=True)])
+        assert (value[i], total_se[i] ** 2, df[i]) == pytest.approx((p.value, p.total, p.df_pooled), rel=1e-12)
+    # nothing imputed: B = 0, the df from the floored lambda, as nr.pool
+    _, _, df0 = nr.coverage.pool_arrays(np.full((1, 5), 0.4), np.full((1, 5), 0.0025), 97)
+    assert df0[0] == pytest.approx(nr.pool([nr.Estimate(**nr.wald(0.4, 0.05, 98, df=97))] * 5).df_pooled, rel=1e-12)
+
+
+def _exact_coverage(n: int, p: float, quantile: float) -> float:
+    """The exact coverage of mean +- quantile x s / sqrt(n) for a share p over n kommuners (binomial sum)."""
+    k = np.arange(n + 1)
+    share = k / n
+    se = np.sqrt(share * (1 - share) / (n - 1))  # s / sqrt(n), s with divisor n - 1
+    covers = (share - quantile * se <= p) & (p <= share + quantile * se)
+    return float(stats.binom.pmf(k, n, p)[covers].sum())
+
+
+@pytest.mark.parametrize(
+    "quantity, cells", [("cooperating_a", [[0.25, 0.25], [0.25, 0.25]]), ("stopped", [[0.6, 0.3], [0.01, 0.09]])]
+)
+def test_simulated_coverage_equals_the_exact_binomial_coverage_when_everyone_answers(quantity, cells):
+    # everyone answers: the complete-case interval is the z interval of a binomial share, whose coverage is a
+    # finite sum; the imputed one (nothing imputed, B = 0) is the t interval with the Barnard-Rubin df of 97
+    check = nr.coverage.simulate(cells, [1, 0, 0, 0], 98, reps=4000, m=2, seed=7)
+    truth = {"cooperating_a": 0.5, "stopped": 0.01}[quantity]
+    df = nr.barnard_rubin(2, 0.0, 1.0, 97)
+    for treatment, quantile in (("complete case", nr.statistics.Z), ("imputed", stats.t.ppf(0.975, df))):
+        row = check.of(quantity, treatment)
+        exact = _exact_coverage(98, truth, quantile)
+        assert row.truth == pytest.approx(truth) and row.used == 4000
+        assert abs(row.coverage - exact) < 4 * np.sqrt(exact * (1 - exact) / 4000), (treatment, row.coverage, exact)
+        assert row.mc_se == pytest.approx(np.sqrt(row.coverage * (1 - row.coverage) / 4000))
+    if quantity == "cooperating_a":  # a share of one half: close to nominal (exact 0.9456), inside the band
+        assert 0.93 < check.of(quantity, "complete case").coverage < 0.96
+    else:  # a share of 1 %: no kommune stopped in 37 % of the rounds, an interval of no width
+        assert check.of(quantity, "complete case").coverage < 0.7 and check.of(quantity, "complete case").gap < -0.2
+
+
+def test_imputed_intervals_cover_at_their_level_under_nonresponse_at_random():
+    # 12 % of round a missing, as in the example rounds; the other round predicts it: proper imputation covers
+    cells = [[0.25, 0.05], [0.05, 0.65]]
+    check = nr.coverage.simulate(cells, [0.88, 0.0, 0.12, 0.0], 98, reps=2000, m=20, seed=11)
+    for q in ("cooperating_a", "net_change"):
+        for treatment in ("complete case", "imputed"):
+            row = check.of(q, treatment)
+            assert abs(row.coverage - 0.95) < 4 * row.mc_se + 0.005, (q, treatment, row.coverage)
+            assert row.coverage_realised >= row.coverage  # the 98 themselves: mostly observed, no fpc
+    # the imputed interval of round a uses all 98 kommuner: narrower than the complete case's over 86
+    assert check.of("cooperating_a", "imputed").mean_width < check.of("cooperating_a", "complete case").mean_width
+
+
+def test_coverage_is_reproducible_and_read_from_the_panel(municipalities):
+    panel = random_panel(municipalities, seed=3)
+    cells, patterns = nr.coverage.design_of(panel, 2009, 2011, COOP)
+    answers = panel.answers
+    both = answers.notna().all(axis=1)
+    ca, cb = answers[2009].isin(COOP), answers[2011].isin(COOP)
+    assert cells[1, 0] == pytest.approx(((ca & ~cb & both).sum() + 0.5) / (both.sum() + 2))
+    assert patterns[0] == pytest.approx(both.mean()) and patterns.sum() == pytest.approx(1)
+    one = nr.key_coverage(panel, 2009, 2011, COOP, reps=300, m=5, seed=1)
+    assert one == nr.key_coverage(panel, 2009, 2011, COOP, reps=300, m=5, seed=1)
+    assert one != nr.key_coverage(panel, 2009, 2011, COOP, reps=300, m=5, seed=2)
+    assert [(r.quantity, r.treatment) for r in one.rows][:2] == [
+        ("cooperating_a", "complete case"),
+        ("cooperating_b", "complete case"),
+    ]
+    assert len(one.rows) == 10 and one.reps == 300 and one.target == (0.94, 0.96)
+    with pytest.raises(ValueError, match="at least 2"):
+        nr.key_coverage(panel, 2009, 2011, COOP, reps=1)
