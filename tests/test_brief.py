@@ -110,6 +110,14 @@ def _sensitivity(value, low, high, bound_low, bound_high, incomplete=20) -> Sens
     )
 
 
+_WORDS = {  # what each simulated interval is (helpers.analysis.nonresponse.coverage.INTERVALS)
+    ("complete case", True): "Wilson score",
+    ("complete case", False): "z",
+    ("imputed", True): "Wilson score by Rubin's rules, t, Barnard-Rubin df",
+    ("imputed", False): "t, Barnard-Rubin df (Rubin's rules)",
+}
+
+
 def _coverage_check(coverage: dict | None) -> CoverageCheck:
     """A coverage check of the five key quantities, complete case and imputed, 2,000 repetitions."""
     rows = []
@@ -120,7 +128,7 @@ def _coverage_check(coverage: dict | None) -> CoverageCheck:
                 IntervalCoverage(
                     quantity=q,
                     treatment=treatment,
-                    interval="z" if treatment == "complete case" else "t",
+                    interval=_WORDS[treatment, q != "net_change"],
                     truth=0.006 if q == "stopped" else 0.3,
                     coverage=c,
                     mc_se=math.sqrt(c * (1 - c) / 2000),
@@ -255,7 +263,8 @@ def test_compare_brief_states_the_coverage_of_its_intervals_with_the_gap_outside
     s = next(x for x in brief.sentences(_compare_doc(coverage=low)) if "simulated at this design" in x)
     assert "93.1 % (complete case) and 94.8 % (imputed)" in s and "(Monte Carlo SE 0.6 points)" in s
     assert "the complete case one 0.9 points below the 94-96 % target" in s and "imputed one" not in s
-    assert "1 of the other 8 intervals" in s and 'the complete case interval of "stopped" at 40.0 %' in s
+    assert "1 of the other 8 intervals" in s and 'the complete case interval (Wilson score) of "stopped" at 40.0 %' in s
+    assert "intervals of the net change (z; t, Barnard-Rubin df (Rubin's rules)) covered" in inside
     assert "Monte Carlo SE 1.1 points; a true share of 0.6 %" in s
     assert check([inside, s]) == []
 

@@ -9,7 +9,8 @@ HC3 + lmtest::coeftest, lm + vcovHC HC3, the profile likelihood of a glm.nb fit,
 of a glm.nb fit (glm.fit at each theta, uniroot and optimize on the adjusted profile likelihood, pt/qt), MASS::polr
 with ordinal::clm's standard errors,
 mcnemar.test for Bowker and McNemar, binom.test for the exact McNemar, coin::mh_test for
-Stuart-Maxwell; for non-response survey::calibrate and svymean for the raking weights and the weighted
+Stuart-Maxwell; prop.test(correct = FALSE) for the Wilson score intervals of the shares; for non-response
+survey::calibrate and svymean for the raking weights and the weighted
 estimates, mice:::augment and glm.fit for one imputation step, mice:::augment and nnet::multinom (what
 mice.impute.polyreg calls) for the five-category step, mice::pool for Rubin's rules, and mice(method = "logreg")
 and mice(method = "polyreg") for the imputations themselves, in distribution). Documented conventions, shown
@@ -273,6 +274,13 @@ def _nonresponse_jobs(jobs: Jobs, aligned: pd.DataFrame, municipalities: pd.Data
             "se": [published[s.name].weighted.se for s in mine],
         }
         jobs.add(f"raking_{'_'.join(map(str, pattern))}_of_{year_a}_{year_b}", "raking", _raking_frame(step, ys), ours)
+
+    # the complete-case Wilson score interval of every published share (key quantities but the net change, model
+    # shares), against prop.test(x, n, correct = FALSE)
+    shares = [published[s.name].complete_case for s in statistics if s.proportion]
+    counts = pd.DataFrame({"x": [round(e.value * e.n) for e in shares], "n": [e.n for e in shares]})
+    ours = {"low": [e.low for e in shares], "high": [e.high for e in shares], "interval": [e.interval for e in shares]}
+    jobs.add(f"prop_test_{year_a}_{year_b}", "prop_test", counts, ours)
 
     coop = panel.answers.apply(lambda s: s.isin(COOPERATING_CODES).astype("Int64").where(s.notna()))
     design = imputation.covariate_design(panel, year_b)
@@ -650,6 +658,24 @@ def test_raking_weights_and_weighted_estimates_equal_survey_calibrate_and_svymea
     # weights of each response pattern, and every weighted share of notebook 02 with its standard error
     # (linearization accounting for the raking step, survey's svymean on the calibrated design)
     _check(reference_values, "raking_", {"weights": "weights", "mean": "mean", "se": "se"})
+
+
+def test_complete_case_wilson_intervals_equal_prop_test(reference_values):
+    """Every complete-case interval of a share that notebook 02 publishes (the shares cooperating, started and
+    stopped, every model's share) is the Wilson score interval: R's prop.test(x, n, correct = FALSE)$conf.int."""
+    worst, shares, zero = 0.0, 0, 0
+    for id_, (ours, theirs) in reference_values.items():
+        if not id_.startswith("prop_test_"):
+            continue
+        assert set(ours["interval"]) == {"Wilson score"}, id_
+        for end in ("low", "high"):
+            diff = np.abs(np.asarray(ours[end]) - theirs[end].to_numpy())
+            assert diff.max() <= 1e-8, (id_, end, diff.max())
+            worst = max(worst, float(diff.max()))
+        shares += len(ours["low"])
+        zero += int(np.sum(np.asarray(ours["low"]) == 0))
+    assert shares >= 20 and zero >= 1, (shares, zero)  # a share of 0 among them (no kommune stopped): width > 0
+    print(f"\nmax absolute difference to R's prop.test over {shares} Wilson intervals: {worst:.1e}")
 
 
 def test_one_imputation_step_equals_mice_augment_and_glm_fit(reference_values):

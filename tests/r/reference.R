@@ -267,6 +267,12 @@ for (r in seq_len(nrow(jobs))) {
     if (!is.null(imp$loggedEvents)) stop(id, ": mice logged events (removed predictors?)")
     shares <- lapply(c("a", "b"), function(v) t(sapply(seq_len(s$m), function(j) table(complete(imp, j)[[v]]) / nrow(d))))
     put(id, "qbar", unlist(lapply(shares, colMeans))); put(id, "between", unlist(lapply(shares, function(x) apply(x, 2, var))))
+  } else if (job$kind == "prop_test") {
+    # the complete-case Wilson score intervals of the shares: prop.test without continuity correction, a share a row
+    # (suppressWarnings: prop.test warns that its chi-squared approximation may be off when x or n - x is small)
+    d <- read.csv(file.path(folder, job$data))
+    ci <- sapply(seq_len(nrow(d)), function(i) suppressWarnings(prop.test(d$x[i], d$n[i], correct = FALSE))$conf.int)
+    put(id, "low", ci[1, ]); put(id, "high", ci[2, ])
   } else if (job$kind == "mice_pool") {
     # Rubin's rules with Barnard-Rubin df on completed data sets (.imp 0 = the data with gaps)
     d <- read.csv(file.path(folder, job$data), check.names = FALSE)

@@ -29,8 +29,11 @@ class Estimate:
 
     * ``value``: the estimate;
     * ``se``: its standard error (None when the statistic gives none);
-    * ``low``, ``high``: the 95 % interval (None without a standard error); Wald, ``value`` +- quantile x ``se``;
-    * ``interval``: what the interval is, in words (``"z"``, or ``"t, df 23.4"`` for pooled imputations);
+    * ``low``, ``high``: the 95 % interval (None without a standard error); Wald, ``value`` +- quantile x ``se``,
+      except for a share (a mean of a 0/1 score): the Wilson score interval in complete cases, a Wilson-type
+      interval by Rubin's rules when pooled (``helpers.analysis.nonresponse.pooling.wilson_pooled``);
+    * ``interval``: what the interval is, in words (``"z"``; ``"Wilson score"``; ``"t, df 23.4"`` for pooled
+      imputations; ``"Wilson score by Rubin's rules, t, df 23.4"`` for a pooled share);
     * ``n``: the kommuner the estimate used (the complete cases; every kommune for imputed data);
     * ``df``: the statistic's complete-data degrees of freedom (n - 1 for a mean; None: large-sample).
     """

@@ -2,9 +2,10 @@
 
 Notebook 02 reports its key quantities (``compare.key_statistics``: the share cooperating in each round, the
 shares that started and stopped, and the net change, started minus stopped) with 95 % intervals: **complete
-case** (z, ``nr.complete_case``) and **imputed** (t with Barnard-Rubin df, Rubin's rules, ``nr.imputed``);
-the brief quotes those of the net change. :func:`key_coverage` simulates many pairs of rounds like the one
-observed and counts how often each interval covers the truth.
+case** (``nr.complete_case``: Wilson score for the four shares, z for the net change) and **imputed**
+(``nr.imputed``, Rubin's rules: for the shares the Wilson-type interval of ``nr.pooling.wilson_pooled``, for the
+net change t with Barnard-Rubin df); the brief quotes those of the net change. :func:`key_coverage`
+simulates many pairs of rounds like the one observed and counts how often each interval covers the truth.
 
 **Design** (from the comparison's own panel, so it is "the real design" of each run):
 
@@ -22,7 +23,8 @@ which is what the intervals' standard errors are about (they have no finite-popu
 which the intervals are conservative (most of the 98 are observed).
 
 **Estimators.** The complete-case interval is computed exactly as ``nr.complete_case`` does (the mean of
-the score over the kommuner that answered the rounds it reads, se = s / sqrt(n), z). The imputed one is the
+the score over the kommuner that answered the rounds it reads; a share's Wilson score interval, the net
+change's mean +- z s / sqrt(n)). The imputed one is the
 same chain, Rubin's rules and Barnard-Rubin df as ``nr.impute`` and ``nr.pool``, with the imputation model
 reduced so that it vectorises: each round's cooperation from the other round's (a saturated logit: two
 Bernoulli probabilities, drawn from Beta(count + 1/2, count + 1/2) posteriors, i.e. proper, in the role of
@@ -44,8 +46,8 @@ import pandas as pd
 from scipy import stats
 
 from helpers.analysis.nonresponse.frame import Panel
-from helpers.analysis.nonresponse.pooling import LAMBDA_FLOOR
-from helpers.analysis.nonresponse.statistics import LEVEL, Z
+from helpers.analysis.nonresponse.pooling import LAMBDA_FLOOR, WILSON_POOLED, wilson_interval_pooled
+from helpers.analysis.nonresponse.statistics import LEVEL, WILSON, Z, wilson
 from helpers.results.nonresponse import CoverageCheck, IntervalCoverage
 
 REPS = 2000  # simulated pairs of rounds (Monte Carlo SE of a 95 % coverage: 0.49 points)
@@ -55,7 +57,14 @@ CHUNK = 200  # repetitions per chunk: the unit of seeding and of memory (200 x 5
 TARGET = (0.94, 0.96)  # issue 23's band for a 95 % interval
 PRIOR = 0.5  # the half added to each cell of the design and to each count of the imputation's posterior
 QUANTITIES = ("cooperating_a", "cooperating_b", "started", "stopped", "net_change")  # compare.key_statistics
+SHARES = QUANTITIES[:4]  # the shares (0/1 scores: Wilson intervals); the net change is a paired difference (Wald)
 COMPLETE_CASE, IMPUTED = "complete case", "imputed"
+INTERVALS = {  # what each treatment's interval is, shares and the net change (the sensitivity table's words)
+    (COMPLETE_CASE, True): WILSON,
+    (COMPLETE_CASE, False): "z",
+    (IMPUTED, True): f"{WILSON_POOLED}, t, Barnard-Rubin df",
+    (IMPUTED, False): "t, Barnard-Rubin df (Rubin's rules)",
+}
 NOT_SIMULATED = (
     "weighted intervals (raking with linearization SEs, equal to R's survey) and the model shares are not simulated"
 )
@@ -136,8 +145,15 @@ def _chunk(cells, patterns, n, reps, m, iterations, rng) -> dict[tuple[str, str]
     truth_scores = _scores(a, b)
     masks = {"cooperating_a": oa, "cooperating_b": ob}
     for q, y in truth_scores.items():
-        value, se = _mean_se(y, masks.get(q, oa & ob))
-        out[q, COMPLETE_CASE] = {"low": value - Z * se, "high": value + Z * se, "realised": y.mean(axis=-1)}
+        mask = masks.get(q, oa & ob)
+        value, se = _mean_se(y, mask)
+        if q in SHARES:  # as nr.complete_case: a share's interval is Wilson's score interval
+            used = mask.sum(axis=-1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                low, high = wilson(np.round(np.nan_to_num(value) * used), np.where(used > 1, used, np.nan))
+        else:
+            low, high = value - Z * se, value + Z * se
+        out[q, COMPLETE_CASE] = {"low": low, "high": high, "realised": y.mean(axis=-1)}
 
     # the reduced chain: start from draws of the observed answers, then each round from the other, proper draws
     ia = np.broadcast_to(a[:, None, :], (reps, m, n)).copy()
@@ -161,8 +177,12 @@ def _chunk(cells, patterns, n, reps, m, iterations, rng) -> dict[tuple[str, str]
     for q, y in _scores(ia, ib).items():
         mean, se = _mean_se(y, np.ones(y.shape, bool))
         value, total_se, df = pool_arrays(mean, se**2, n - 1)
-        half = stats.t.ppf(0.5 + LEVEL / 2, df) * total_se
-        out[q, IMPUTED] = {"low": value - half, "high": value + half, "realised": truth_scores[q].mean(axis=-1)}
+        if q in SHARES:  # as nr.imputed: a share's pooled interval is Wilson-type (nr.pooling.wilson_pooled)
+            low, high = wilson_interval_pooled(value, (se**2).mean(-1), mean.var(-1, ddof=1), n, m, df)
+        else:
+            half = stats.t.ppf(0.5 + LEVEL / 2, df) * total_se
+            low, high = value - half, value + half
+        out[q, IMPUTED] = {"low": low, "high": high, "realised": truth_scores[q].mean(axis=-1)}
     return out
 
 
@@ -219,8 +239,9 @@ def simulate(
         for size, s in zip(sizes, np.random.SeedSequence(seed).spawn(len(sizes)), strict=True)
     ]
     rows = []
-    for treatment, words in ((COMPLETE_CASE, "z"), (IMPUTED, "t, Barnard-Rubin df (Rubin's rules)")):
+    for treatment in (COMPLETE_CASE, IMPUTED):
         for q in QUANTITIES:
+            words = INTERVALS[treatment, q in SHARES]
             low = np.concatenate([p[q, treatment]["low"] for p in parts])
             high = np.concatenate([p[q, treatment]["high"] for p in parts])
             realised = np.concatenate([p[q, treatment]["realised"] for p in parts])

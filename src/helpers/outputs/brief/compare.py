@@ -37,7 +37,8 @@ def _coverage(r: CompareResults) -> str:
     ]
     text = (
         f"In {c.reps:,} pairs of rounds simulated at this design (the observed shares, non-response at random), "
-        f"the 95 % intervals of the net change covered the true share in {said} of them (Monte Carlo SE "
+        f"the 95 % intervals of the net change ({rows[0].interval}; {rows[1].interval}) covered the true share in "
+        f"{said} of them (Monte Carlo SE "
         f"{max(x.mc_se for x in rows) * 100:.1f} points){'; ' + ', '.join(gaps) if gaps else ''}"
     )
     others = [x for x in c.outside_target if x.quantity != "net_change"]
@@ -45,8 +46,8 @@ def _coverage(r: CompareResults) -> str:
         worst = min(others, key=lambda x: x.coverage)
         text += (
             f"; {len(others)} of the other {len(c.rows) - len(rows)} intervals of the sensitivity table cover "
-            f"outside {low * 100:.0f}-{high * 100:.0f} %, lowest the {worst.treatment} interval of "
-            f'"{worst.quantity.replace("_", " ")}" at {worst.coverage * 100:.1f} % (Monte Carlo SE '
+            f"outside {low * 100:.0f}-{high * 100:.0f} %, lowest the {worst.treatment} interval ({worst.interval}) "
+            f'of "{worst.quantity.replace("_", " ")}" at {worst.coverage * 100:.1f} % (Monte Carlo SE '
             f"{worst.mc_se * 100:.1f} points; a true share of {worst.truth * 100:.1f} %)"
         )
     return text + "."
