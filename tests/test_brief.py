@@ -2,6 +2,7 @@
 synthetic caveat when the input is synthetic."""
 
 import dataclasses
+import math
 
 import pytest
 from brief_check import check, problems
@@ -12,7 +13,15 @@ from helpers.results import Document
 from helpers.results import models as m
 from helpers.results.compare import Bowker, ChangeCounts, CompareResults, McNemar, PairedTests, StuartMaxwell
 from helpers.results.models import ModelResults
-from helpers.results.nonresponse import Bounds, Estimate, ImputationSettings, Pooled, Sensitivity
+from helpers.results.nonresponse import (
+    Bounds,
+    CoverageCheck,
+    Estimate,
+    ImputationSettings,
+    IntervalCoverage,
+    Pooled,
+    Sensitivity,
+)
 
 _CHECK = m.IntervalCheck(
     reported="cox_reid_t",
@@ -101,6 +110,51 @@ def _sensitivity(value, low, high, bound_low, bound_high, incomplete=20) -> Sens
     )
 
 
+_WORDS = {  # what each simulated interval is (helpers.analysis.nonresponse.coverage.INTERVALS)
+    ("complete case", True): "Wilson score",
+    ("complete case", False): "z",
+    ("imputed", True): "Wilson score by Rubin's rules, t, Barnard-Rubin df",
+    ("imputed", False): "t, Barnard-Rubin df (Rubin's rules)",
+}
+
+
+def _coverage_check(coverage: dict | None) -> CoverageCheck:
+    """A coverage check of the five key quantities, complete case and imputed, 2,000 repetitions."""
+    rows = []
+    for treatment in ("complete case", "imputed"):
+        for q in ("cooperating_a", "cooperating_b", "started", "stopped", "net_change"):
+            c = (coverage or {}).get((q, treatment), 0.95)
+            rows.append(
+                IntervalCoverage(
+                    quantity=q,
+                    treatment=treatment,
+                    interval=_WORDS[treatment, q != "net_change"],
+                    truth=0.006 if q == "stopped" else 0.3,
+                    coverage=c,
+                    mc_se=math.sqrt(c * (1 - c) / 2000),
+                    coverage_realised=1.0,
+                    mc_se_realised=0.0,
+                    mean_width=0.2,
+                    gap=c - 0.94 if c < 0.94 else c - 0.96 if c > 0.96 else 0.0,
+                    used=2000,
+                )
+            )
+    return CoverageCheck(
+        reps=2000,
+        m=50,
+        iterations=5,
+        seed=1,
+        level=0.95,
+        target=(0.94, 0.96),
+        design="98 kommuner",
+        cells=((0.3, 0.3), (0.006, 0.394)),
+        response_patterns=(0.8, 0.12, 0.08, 0.0),
+        imputation_model="reduced",
+        not_simulated="weighted",
+        rows=tuple(rows),
+    )
+
+
 def _compare_doc(
     *,
     started: int = 18,
@@ -110,8 +164,10 @@ def _compare_doc(
     net=(0.17, 0.08, 0.26),
     bounds=(0.12, 0.30),
     p_worst: float = 0.004,
+    coverage: dict | None = None,
 ) -> Document:
-    """A 02_compare results document: the numbers the brief reads, and plausible values elsewhere."""
+    """A 02_compare results document: the numbers the brief reads, and plausible values elsewhere (``coverage``:
+    (quantity, treatment) -> coverage of the simulated intervals, 0.95 where not given)."""
     mcnemar = McNemar(
         statistic=float(min(started, stopped)),
         df=None,
@@ -161,6 +217,7 @@ def _compare_doc(
         mcnemar_bounds=Bounds(low=1e-9, high=p_worst, incomplete=20, method="search", exact=False),
         weights=(),
         imputation=ImputationSettings(m=50, iterations=10, seed=1, method="chained equations", predictors=()),
+        coverage=_coverage_check(coverage),
     )
     parameters = {"year_a": 2009, "year_b": 2011, "ordering": "5<1<2<3<4"}
     return Document("02_compare_2009_2011", False, "computed from real data", parameters, results)
@@ -196,6 +253,20 @@ def test_compare_brief_reads_the_results_file_the_notebook_writes(outputs):
         "Whether a kommune answered at all changed between the rounds with Holm-adjusted p = 0.50 "
         "(McNemar, paired: 12 answered only in 2009, 8 only in 2011)."
     )
+
+
+def test_compare_brief_states_the_coverage_of_its_intervals_with_the_gap_outside_the_target():
+    inside = next(x for x in brief.sentences(_compare_doc()) if "simulated at this design" in x)
+    assert "covered the true share in 95.0 % (complete case) and 95.0 % (imputed)" in inside
+    assert "(Monte Carlo SE 0.5 points)." in inside and "target" not in inside and "other" not in inside
+    low = {("net_change", "complete case"): 0.931, ("net_change", "imputed"): 0.948, ("stopped", "complete case"): 0.4}
+    s = next(x for x in brief.sentences(_compare_doc(coverage=low)) if "simulated at this design" in x)
+    assert "93.1 % (complete case) and 94.8 % (imputed)" in s and "(Monte Carlo SE 0.6 points)" in s
+    assert "the complete case one 0.9 points below the 94-96 % target" in s and "imputed one" not in s
+    assert "1 of the other 8 intervals" in s and 'the complete case interval (Wilson score) of "stopped" at 40.0 %' in s
+    assert "intervals of the net change (z; t, Barnard-Rubin df (Rubin's rules)) covered" in inside
+    assert "Monte Carlo SE 1.1 points; a true share of 0.6 %" in s
+    assert check([inside, s]) == []
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 
@@ -464,6 +465,22 @@ def test_key_results_of_the_example_rounds_round_trip_with_values_counted_by_han
             up=steps.count(1), same=steps.count(0), down=steps.count(-1), not_comparable=98 - len(both)
         )
     assert key.ordering == "5<1<2<3<4" and (key.year_a, key.year_b) == (2009, 2011)
+
+    # the coverage of the reported intervals, simulated at this design, is in the results JSON (issue 23)
+    written = json.loads(path.read_text(encoding="utf-8"))["results"]["coverage"]
+    assert written["reps"] == 2000 and written["target"] == [0.94, 0.96] and len(written["rows"]) == 10
+    cov = doc.results.coverage
+    pairs = len(both) + 2  # the design's cells: (count + 1/2) / (pairs + 2) over the kommuner that answered both
+    assert cov.cells[0][1] == pytest.approx((start + 0.5) / pairs) and cov.cells[1][0] == pytest.approx(
+        (stop + 0.5) / pairs
+    )
+    assert cov.response_patterns[0] == pytest.approx(len(both) / 98)
+    for treatment in ("complete case", "imputed"):
+        net = cov.of("net_change", treatment)
+        assert net.truth == pytest.approx((start - stop) / pairs)
+        assert net.mc_se == pytest.approx(np.sqrt(net.coverage * (1 - net.coverage) / 2000))
+        assert abs(net.coverage - 0.95) < 4 * net.mc_se + 0.01, (treatment, net.coverage)
+        assert net.gap == (0.0 if 0.94 <= net.coverage <= 0.96 else pytest.approx(net.coverage - 0.94))
 
 
 def test_compare_rounds_refuses_one_round_twice(example_rounds, municipalities):

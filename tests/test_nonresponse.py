@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 
 from helpers.analysis import compare
 from helpers.analysis import nonresponse as nr
@@ -369,14 +370,168 @@ def test_four_ways_of_the_example_rounds_are_ordered_sensibly(municipalities):
 
 
 def test_sensitivity_table_says_what_each_interval_is(municipalities):
-    """Issue 22/23: no interval without its distribution: z for complete case and weighted, t with Rubin's df for the
-    pooled imputations, in the table (and so in its CSV) beside the numbers."""
+    """Issue 22/23: no interval without its distribution: Wilson score for a share's complete case (z for the net
+    change), z for weighted, Wilson-type by Rubin's rules with t on Rubin's df for a share's pooled imputations (t
+    for the net change), in the table (and so in its CSV) beside the numbers."""
     p = random_panel(municipalities, seed=21)
     t = nr.prepare(p, m=10, iterations=3, seed=2)
     rows = [nr.four_ways(s, t) for s in compare.key_statistics(2009, 2011)]
     table = nr.sensitivity_table(rows, scale=100)
+    assert [r.quantity for r in rows] == ["cooperating_a", "cooperating_b", "started", "stopped", "net_change"]
     for r in rows:
         shown = table.loc[r.description]
-        assert shown[("complete case", "interval")] == r.complete_case.interval == "z"
+        share = r.quantity != "net_change"
+        cc_words = "Wilson score" if share else "z"
+        imp_words = f"{'Wilson score by Rubin' + chr(39) + 's rules, ' if share else ''}t, df {r.imputed.df_pooled:.1f}"
+        assert shown[("complete case", "interval")] == r.complete_case.interval == cc_words
         assert shown[("weighted", "interval")] == r.weighted.interval == "z"
-        assert shown[("imputed", "interval")] == r.imputed.interval == f"t, df {r.imputed.df_pooled:.1f}"
+        assert shown[("imputed", "interval")] == r.imputed.interval == imp_words
+
+
+def test_complete_case_share_has_the_wilson_score_interval_of_statsmodels(municipalities):
+    # the share that stopped: 0 of the complete cases stopped, where a Wald interval is [0, 0]
+    answers = {2009: [1] * 40 + [5] * 30 + [None] * 28, 2011: [1] * 40 + [2] * 20 + [5] * 10 + [None] * 28}
+    p = make_panel(municipalities, answers)
+    stopped = nr.moved("stopped", 2009, 2011, [1, 2, 3, 4], [5])
+    cc = nr.complete_case(stopped, p)
+    assert (cc.value, cc.n, cc.interval) == (0.0, 70, "Wilson score")
+    assert (cc.low, cc.high) == pytest.approx(proportion_confint(0, 70, alpha=0.05, method="wilson"), rel=1e-12)
+    assert cc.low == 0 and cc.high == pytest.approx(nr.statistics.Z**2 / (70 + nr.statistics.Z**2), rel=1e-12)
+    cooperating = nr.complete_case(nr.share("c", 2011, [1, 2, 3, 4]), p)
+    assert cooperating.value == pytest.approx(60 / 70) and cooperating.se == pytest.approx(
+        np.sqrt(60 / 70 * 10 / 70 / 69)
+    )  # the se stays the sample mean's s / sqrt(n): what Rubin's rules pool
+    assert (cooperating.low, cooperating.high) == pytest.approx(
+        proportion_confint(60, 70, alpha=0.05, method="wilson"), rel=1e-12
+    )
+    # a mean that is not declared a share keeps its z interval; a declared share whose score is not 0/1 is refused
+    plain = nr.mean_of("c", "c", [2011], lambda a: np.isin(a[2011].to_numpy(), [1, 2, 3, 4]).astype(float))
+    assert nr.complete_case(plain, p).interval == "z" and nr.complete_case(plain, p).value == cooperating.value
+    bad = nr.mean_of("x", "x", [2011], lambda a: a[2011].to_numpy(dtype=float), proportion=True)
+    with pytest.raises(ValueError, match="not 0/1"):
+        nr.complete_case(bad, p)
+
+
+def test_pooled_wilson_interval_solves_its_score_equation_and_is_wilson_without_imputation():
+    rng = np.random.default_rng(3)
+    n, m = 98, 20
+    for x in (0, 1, 5, 60, 97):
+        counts = np.clip(x + rng.integers(-2, 3, size=m), 0, n)  # imputations that differ a little
+        shares = counts / n
+        ests = [nr.Estimate(**nr.wald(v, np.sqrt(v * (1 - v) / (n - 1)), n, df=n - 1)) for v in shares]
+        p = nr.pooling.wilson_pooled(nr.pool(ests))
+        assert p.interval == f"Wilson score by Rubin's rules, t, df {p.df_pooled:.1f}"
+        assert p.value == pytest.approx(shares.mean()) and p.se == pytest.approx(np.sqrt(p.total))
+        # the ends solve (qbar - p)^2 = t^2 (1 + r) p (1 - p) / n, r = (1 + 1/m) B / mean(p_j (1 - p_j) / n)
+        r = (1 + 1 / m) * p.between / np.mean(shares * (1 - shares) / n)
+        t = stats.t.ppf(0.975, p.df_pooled)
+        for end in (p.low, p.high):
+            assert (p.value - end) ** 2 == pytest.approx(t**2 * (1 + r) * end * (1 - end) / n, rel=1e-9, abs=1e-15)
+        assert p.low < p.value < p.high or (p.value == 0 and p.low == 0 < p.high)
+        # nothing imputed (B = 0): the complete-data Wilson interval with t in place of z, at large df statsmodels'
+        same = nr.pooling.wilson_pooled(nr.pool([ests[0]] * m))
+        k = round(shares[0] * n)
+        low, high = nr.pooling.wilson_interval_pooled(shares[0], ests[0].se ** 2, 0.0, n, m, 1e9)
+        assert (low, high) == pytest.approx(proportion_confint(k, n, alpha=0.05, method="wilson"), rel=1e-7, abs=1e-12)
+        assert same.low <= low and same.high >= high  # t on a finite df: a little wider
+
+
+# --------------------------------------------------------------------------- coverage of 02's intervals
+
+
+def test_vectorised_rubins_rules_equal_pool():
+    rng = np.random.default_rng(5)
+    q, se = rng.normal(0.4, 0.02, size=(6, 20)), rng.uniform(0.03, 0.06, size=(6, 20))
+    value, total_se, df = nr.coverage.pool_arrays(q, se**2, 97)
+    for i in range(6):
+        p = nr.pool([nr.Estimate(**nr.wald(v, s, 98, df=97)) for v, s in zip(q[i], se[i], strict=True)])
+        assert (value[i], total_se[i] ** 2, df[i]) == pytest.approx((p.value, p.total, p.df_pooled), rel=1e-12)
+    # nothing imputed: B = 0, the df from the floored lambda, as nr.pool
+    _, _, df0 = nr.coverage.pool_arrays(np.full((1, 5), 0.4), np.full((1, 5), 0.0025), 97)
+    assert df0[0] == pytest.approx(nr.pool([nr.Estimate(**nr.wald(0.4, 0.05, 98, df=97))] * 5).df_pooled, rel=1e-12)
+
+
+def _exact_coverage(n: int, p: float, quantile: float, interval: str) -> float:
+    """The exact coverage for a share p over n kommuners (a binomial sum) of the Wald interval mean +- quantile x
+    s / sqrt(n) (``interval="wald"``) or of the Wilson score interval with ``quantile`` in place of z
+    (``"wilson"``: the ends solve (k/n - p)^2 = quantile^2 p (1 - p) / n)."""
+    k = np.arange(n + 1)
+    share = k / n
+    if interval == "wald":
+        se = np.sqrt(share * (1 - share) / (n - 1))  # s / sqrt(n), s with divisor n - 1
+        low, high = share - quantile * se, share + quantile * se
+    else:
+        c = quantile**2 / n
+        centre, half = (share + c / 2) / (1 + c), np.sqrt(c * share * (1 - share) + c**2 / 4) / (1 + c)
+        low, high = centre - half, centre + half
+    covers = (low <= p) & (p <= high)
+    return float(stats.binom.pmf(k, n, p)[covers].sum())
+
+
+@pytest.mark.parametrize(
+    "quantity, cells",
+    [
+        ("cooperating_a", [[0.25, 0.25], [0.25, 0.25]]),
+        ("stopped", [[0.6, 0.3], [0.01, 0.09]]),
+        ("net_change", [[0.6, 0.3], [0.01, 0.09]]),
+    ],
+)
+def test_simulated_coverage_equals_the_exact_binomial_coverage_when_everyone_answers(quantity, cells):
+    # everyone answers: the complete-case interval of a share is the Wilson score interval of a binomial share,
+    # whose coverage is a finite sum; the imputed one (nothing imputed, B = 0) is Wilson with t on the
+    # Barnard-Rubin df of 97 in place of z. The net change keeps its Wald intervals: z and t.
+    check = nr.coverage.simulate(cells, [1, 0, 0, 0], 98, reps=4000, m=2, seed=7)
+    truth = {"cooperating_a": 0.5, "stopped": 0.01, "net_change": 0.29}[quantity]
+    df = nr.barnard_rubin(2, 0.0, 1.0, 97)
+    for treatment, quantile in (("complete case", nr.statistics.Z), ("imputed", stats.t.ppf(0.975, df))):
+        row = check.of(quantity, treatment)
+        assert row.truth == pytest.approx(truth) and row.used == 4000
+        if quantity == "net_change":  # a trinomial score: its coverage is checked in the band below
+            assert row.interval == ("z" if treatment == "complete case" else "t, Barnard-Rubin df (Rubin's rules)")
+            assert abs(row.coverage - 0.95) < 4 * row.mc_se + 0.01, (treatment, row.coverage)
+            continue
+        exact = _exact_coverage(98, truth, quantile, "wilson")
+        assert row.interval.startswith("Wilson score")
+        assert abs(row.coverage - exact) < 4 * np.sqrt(exact * (1 - exact) / 4000), (treatment, row.coverage, exact)
+        assert row.mc_se == pytest.approx(np.sqrt(row.coverage * (1 - row.coverage) / 4000))
+    if quantity == "cooperating_a":  # a share of one half: close to nominal, inside the band
+        assert 0.93 < check.of(quantity, "complete case").coverage < 0.97
+    if quantity == "stopped":
+        # a share of 1 %: no kommune stopped in 37 % of the rounds; the Wald interval then has no width and covers
+        # 63 %, the Wilson interval [0, 3.8 %] covers: 0.63 against 0.92 exactly
+        assert _exact_coverage(98, 0.01, nr.statistics.Z, "wald") == pytest.approx(0.6261, abs=1e-4)
+        assert _exact_coverage(98, 0.01, nr.statistics.Z, "wilson") == pytest.approx(0.9243, abs=1e-4)
+        assert check.of(quantity, "complete case").coverage > 0.9
+
+
+def test_imputed_intervals_cover_at_their_level_under_nonresponse_at_random():
+    # 12 % of round a missing, as in the example rounds; the other round predicts it: proper imputation covers
+    cells = [[0.25, 0.05], [0.05, 0.65]]
+    check = nr.coverage.simulate(cells, [0.88, 0.0, 0.12, 0.0], 98, reps=2000, m=20, seed=11)
+    for q in ("cooperating_a", "net_change"):
+        for treatment in ("complete case", "imputed"):
+            row = check.of(q, treatment)
+            assert abs(row.coverage - 0.95) < 4 * row.mc_se + 0.005, (q, treatment, row.coverage)
+            assert row.coverage_realised >= row.coverage  # the 98 themselves: mostly observed, no fpc
+    # the imputed interval of round a uses all 98 kommuner: narrower than the complete case's over 86
+    assert check.of("cooperating_a", "imputed").mean_width < check.of("cooperating_a", "complete case").mean_width
+
+
+def test_coverage_is_reproducible_and_read_from_the_panel(municipalities):
+    panel = random_panel(municipalities, seed=3)
+    cells, patterns = nr.coverage.design_of(panel, 2009, 2011, COOP)
+    answers = panel.answers
+    both = answers.notna().all(axis=1)
+    ca, cb = answers[2009].isin(COOP), answers[2011].isin(COOP)
+    assert cells[1, 0] == pytest.approx(((ca & ~cb & both).sum() + 0.5) / (both.sum() + 2))
+    assert patterns[0] == pytest.approx(both.mean()) and patterns.sum() == pytest.approx(1)
+    one = nr.key_coverage(panel, 2009, 2011, COOP, reps=300, m=5, seed=1)
+    assert one == nr.key_coverage(panel, 2009, 2011, COOP, reps=300, m=5, seed=1)
+    assert one != nr.key_coverage(panel, 2009, 2011, COOP, reps=300, m=5, seed=2)
+    assert [(r.quantity, r.treatment) for r in one.rows][:2] == [
+        ("cooperating_a", "complete case"),
+        ("cooperating_b", "complete case"),
+    ]
+    assert len(one.rows) == 10 and one.reps == 300 and one.target == (0.94, 0.96)
+    with pytest.raises(ValueError, match="at least 2"):
+        nr.key_coverage(panel, 2009, 2011, COOP, reps=1)

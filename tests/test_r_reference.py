@@ -9,9 +9,11 @@ HC3 + lmtest::coeftest, lm + vcovHC HC3, the profile likelihood of a glm.nb fit,
 of a glm.nb fit (glm.fit at each theta, uniroot and optimize on the adjusted profile likelihood, pt/qt), MASS::polr
 with ordinal::clm's standard errors,
 mcnemar.test for Bowker and McNemar, binom.test for the exact McNemar, coin::mh_test for
-Stuart-Maxwell; for non-response survey::calibrate and svymean for the raking weights and the weighted
-estimates, mice:::augment and glm.fit for one imputation step, mice::pool for Rubin's rules, and
-mice(method = "logreg") for the imputations themselves, in distribution). Documented conventions, shown
+Stuart-Maxwell; prop.test(correct = FALSE) for the Wilson score intervals of the shares; for non-response
+survey::calibrate and svymean for the raking weights and the weighted
+estimates, mice:::augment and glm.fit for one imputation step, mice:::augment and nnet::multinom (what
+mice.impute.polyreg calls) for the five-category step, mice::pool for Rubin's rules, and mice(method = "logreg")
+and mice(method = "polyreg") for the imputations themselves, in distribution). Documented conventions, shown
 beside R's value where they differ:
 
 * Bowker's df: the package counts informative pairs; R's mcnemar.test returns NaN when a pair
@@ -51,7 +53,7 @@ pytestmark = pytest.mark.slow  # about 3 minutes: some 150 fits in Python and in
 
 RTOL = 1e-6
 R_SCRIPT = Path(__file__).parent / "r" / "reference.R"
-R_PACKAGES = ("MASS", "sandwich", "lmtest", "ordinal", "coin", "survey", "mice")
+R_PACKAGES = ("MASS", "sandwich", "lmtest", "ordinal", "coin", "survey", "mice", "nnet")
 NOTEBOOK_02, NOTEBOOK_03 = "02_compare_rounds.ipynb", "03_model_usage.ipynb"
 
 
@@ -61,7 +63,7 @@ def _rscript() -> str:
     if found is None:
         why = (
             "Rscript not found (install r-base-core and r-cran-mass, -sandwich, -lmtest, -ordinal, -coin, -survey, "
-            "-mice; .ci/run does)"
+            "-mice, -nnet; .ci/run does)"
         )
     else:
         names = ", ".join(f"'{p}'" for p in R_PACKAGES)
@@ -228,6 +230,7 @@ def _compare_jobs(jobs: Jobs, aligned: pd.DataFrame, year_a: int, year_b: int) -
 
 
 MI_CHECK_M = 150  # imputed data sets per language in the distribution check (R's mice: ~10 s for 150 on an idle core)
+POLYREG_M = 60  # the same for the five models with polyreg (R's mice: ~20 s for 60; nnet fits are slower)
 MI_CHECK_ITERATIONS = 5  # sweeps per data set in the check (mice's default; two variables mix in far fewer)
 MI_CHECK_SEED = 7
 
@@ -272,6 +275,13 @@ def _nonresponse_jobs(jobs: Jobs, aligned: pd.DataFrame, municipalities: pd.Data
         }
         jobs.add(f"raking_{'_'.join(map(str, pattern))}_of_{year_a}_{year_b}", "raking", _raking_frame(step, ys), ours)
 
+    # the complete-case Wilson score interval of every published share (key quantities but the net change, model
+    # shares), against prop.test(x, n, correct = FALSE)
+    shares = [published[s.name].complete_case for s in statistics if s.proportion]
+    counts = pd.DataFrame({"x": [round(e.value * e.n) for e in shares], "n": [e.n for e in shares]})
+    ours = {"low": [e.low for e in shares], "high": [e.high for e in shares], "interval": [e.interval for e in shares]}
+    jobs.add(f"prop_test_{year_a}_{year_b}", "prop_test", counts, ours)
+
     coop = panel.answers.apply(lambda s: s.isin(COOPERATING_CODES).astype("Int64").where(s.notna()))
     design = imputation.covariate_design(panel, year_b)
     y, ry = coop[year_b], coop[year_b].notna().to_numpy()
@@ -282,6 +292,8 @@ def _nonresponse_jobs(jobs: Jobs, aligned: pd.DataFrame, municipalities: pd.Data
     frame.columns = ["y"] + [f"x{i}" for i in range(design.shape[1])]
     ours = {"aug_x": xa[n:].ravel(), "aug_w": wa[n:], "aug_y": ya[n:], "coef": fit.coef.ravel(), "cov": fit.cov.ravel()}
     jobs.add(f"mice_fit_{year_b}_of_{year_a}_{year_b}", "mice_fit", frame, ours)
+
+    _multinomial_jobs(jobs, panel, treatments, year_a, year_b)
 
     completed = treatments.imputations.completed
     year, quantity = (year_b, "cooperating_b") if coop[year_b].isna().any() else (year_a, "cooperating_a")
@@ -320,6 +332,76 @@ def _nonresponse_jobs(jobs: Jobs, aligned: pd.DataFrame, municipalities: pd.Data
         ours = {"frac": frac, "qbar": [p.value for p in pooled], "between": [p.between for p in pooled]}
         settings = f"m = {MI_CHECK_M}, maxit = {MI_CHECK_ITERATIONS}, seed = {MI_CHECK_SEED}"
         jobs.add(f"mice_logreg_{year_a}_{year_b}", "mice_logreg", frame, ours, settings)
+
+
+def _multinomial_jobs(jobs: Jobs, panel: nr.Panel, treatments: nr.Treatments, year_a: int, year_b: int) -> None:
+    """The five-category imputation step, and the imputations of the models themselves.
+
+    * one step of the chain as ``chained`` builds it (the round with gaps; the other round's answers as in the first
+      published data set, dummies with its first model the reference, then the round's covariates), augmented and
+      fitted by :func:`imputation.fit_multinomial`, against mice:::augment and nnet::multinom (mice.impute.polyreg's
+      model) with the same weights; the package's coefficients go to R in ``<id>_coef.csv``;
+    * when both rounds have gaps, the chained imputation of the models (1-5) against mice(method = "polyreg").
+    """
+    answers = panel.answers[[year_a, year_b]]
+    year, other = (year_b, year_a) if answers[year_b].isna().any() else (year_a, year_b)
+    y = answers[year]
+    ry = y.notna().to_numpy()
+    current = treatments.imputations.completed[0][other]
+    levels = np.unique(answers[other].dropna().astype(int))
+    dummies = pd.DataFrame({f"other_{lv}": (current == lv).astype(float) for lv in levels[1:]}, index=answers.index)
+    design = pd.concat([dummies, imputation.covariate_design(panel, year)], axis=1)
+    ya, rya, xa, wa = imputation.augment(y.fillna(-1).astype(int).to_numpy(), ry, design.to_numpy())
+    fit = imputation.fit_multinomial(ya[rya], xa[rya], wa[rya])
+    assert len(fit.categories) == 5, fit.categories  # the five models: the case mice's logreg check does not cover
+    value = -float(
+        (
+            wa[rya] * np.log(fit.probabilities(xa[rya])[np.arange(rya.sum()), np.searchsorted(fit.categories, ya[rya])])
+        ).sum()
+    )
+    n = len(y)
+    frame = pd.concat([pd.DataFrame({"y": y.astype("float").to_numpy()}), design.reset_index(drop=True)], axis=1)
+    frame.columns = ["y"] + [f"x{i}" for i in range(design.shape[1])]
+    coef = fit.coef.T.ravel()  # category by category, the intercept first: nnet's order
+    ours = {
+        "aug_x": xa[n:].ravel(),
+        "aug_w": wa[n:],
+        "aug_y": ya[n:],
+        "coef": coef,
+        "cov": fit.cov.ravel(),
+        "value": value,
+        "se": np.sqrt(np.diag(fit.cov)),
+    }
+    id_ = f"multinom_fit_{year}_of_{year_a}_{year_b}"
+    jobs.add(id_, "multinom_fit", frame, ours)
+    pd.DataFrame({"coef": coef}).to_csv(jobs.folder / f"{id_}_coef.csv", index=False)
+
+    if answers.isna().any().all():  # both rounds have gaps: the chained equations have work to do
+        cov = panel.covariates_of(year_b)
+        predictors = imputation.covariate_design(panel, year_b)
+        done = imputation.chained(
+            answers,
+            {year_a: predictors, year_b: predictors},
+            m=POLYREG_M,
+            iterations=MI_CHECK_ITERATIONS,
+            seed=MI_CHECK_SEED,
+        )
+        shares = [np.array([[np.mean(c[t].to_numpy() == k) for k in range(1, 6)] for c in done]) for t in answers]
+        ours = {
+            "qbar": np.concatenate([s.mean(axis=0) for s in shares]),
+            "between": np.concatenate([s.var(axis=0, ddof=1) for s in shares]),
+        }
+        frame = pd.DataFrame(
+            {
+                "a": answers[year_a],
+                "b": answers[year_b],
+                "kommunegruppe": cov["kommunegruppe"],
+                "regionsnavn": cov["regionsnavn"],
+                "log_population": cov["log_population"],
+            }
+        )
+        settings = f"m = {POLYREG_M}, maxit = {MI_CHECK_ITERATIONS}, seed = {MI_CHECK_SEED}"
+        jobs.add(f"mice_polyreg_{year_a}_{year_b}", "mice_polyreg", frame, ours, settings)
 
 
 def _adoption_jobs(jobs: Jobs, rounds: list[int]) -> None:
@@ -578,6 +660,24 @@ def test_raking_weights_and_weighted_estimates_equal_survey_calibrate_and_svymea
     _check(reference_values, "raking_", {"weights": "weights", "mean": "mean", "se": "se"})
 
 
+def test_complete_case_wilson_intervals_equal_prop_test(reference_values):
+    """Every complete-case interval of a share that notebook 02 publishes (the shares cooperating, started and
+    stopped, every model's share) is the Wilson score interval: R's prop.test(x, n, correct = FALSE)$conf.int."""
+    worst, shares, zero = 0.0, 0, 0
+    for id_, (ours, theirs) in reference_values.items():
+        if not id_.startswith("prop_test_"):
+            continue
+        assert set(ours["interval"]) == {"Wilson score"}, id_
+        for end in ("low", "high"):
+            diff = np.abs(np.asarray(ours[end]) - theirs[end].to_numpy())
+            assert diff.max() <= 1e-8, (id_, end, diff.max())
+            worst = max(worst, float(diff.max()))
+        shares += len(ours["low"])
+        zero += int(np.sum(np.asarray(ours["low"]) == 0))
+    assert shares >= 20 and zero >= 1, (shares, zero)  # a share of 0 among them (no kommune stopped): width > 0
+    print(f"\nmax absolute difference to R's prop.test over {shares} Wilson intervals: {worst:.1e}")
+
+
 def test_one_imputation_step_equals_mice_augment_and_glm_fit(reference_values):
     # the pseudo-observations, the weighted logit on them and its unscaled covariance (the draw's)
     _check(
@@ -622,4 +722,63 @@ def test_imputations_equal_mice_logreg_in_distribution(reference_values):
         print(
             f"\n{id_}: largest |z| per answer {np.abs(z).max():.2f}, pooled shares {np.round(ours['qbar'], 4)} "
             f"(R {np.round(theirs['qbar'].to_numpy(), 4)}), B ratio {np.round(np.exp(log_ratio), 3)}"
+        )
+
+
+def test_five_category_imputation_step_equals_mice_augment_and_nnet_multinom(reference_values):
+    """One step of the five-model chain (what mice.impute.polyreg fits: mice:::augment, then nnet::multinom with the
+    augmentation weights) on the published data sets of every pair of rounds:
+
+    * the pseudo-observations equal mice:::augment's, and nnet's objective at the package's coefficients (maxit = 0)
+      equals the package's weighted negative log-likelihood, both to 1e-6 relative;
+    * the covariance: the inverse of nnet's Hessian at those coefficients (multinom(Hess = TRUE)) equals the
+      package's inverse information to 1e-6 relative;
+    * the coefficients: nnet's own BFGS, run to convergence from its start (reltol 1e-16), ends no better than the
+      package's Newton fit, within 1e-9 relative of its objective, and within 1e-4 standard errors of its
+      coefficients. Documented convention: BFGS stops short where the augmented likelihood is flat (quasi-separated
+      models with standard errors of up to ~50 on the logit scale), so its coefficients are compared in standard
+      errors, not at 1e-6 relative.
+    """
+    ids = [i for i in reference_values if i.startswith("multinom_fit_")]
+    assert ids, "every pair of rounds has a round with gaps"
+    worst = {"aug": 0.0, "value": 0.0, "cov": 0.0, "coef_in_se": 0.0, "coef_abs": 0.0}
+    for id_ in ids:
+        ours, theirs = reference_values[id_]
+        for key in ("aug_x", "aug_w", "aug_y"):
+            worst["aug"] = max(worst["aug"], _rel(ours[key], theirs[key]))
+        assert _rel(ours["coef"], theirs["coef_at"]) < 1e-12  # nnet was handed the package's coefficients
+        worst["value"] = max(worst["value"], _rel(ours["value"], theirs["value_at"]))
+        worst["cov"] = max(worst["cov"], _rel(ours["cov"], theirs["cov_at"]))
+        assert theirs["value"].iat[0] >= ours["value"] * (1 - 1e-9), (id_, theirs["value"].iat[0], ours["value"])
+        diff = np.abs(np.asarray(ours["coef"]) - theirs["coef"].to_numpy())
+        worst["coef_in_se"] = max(worst["coef_in_se"], float((diff / np.asarray(ours["se"])).max()))
+        worst["coef_abs"] = max(worst["coef_abs"], float(diff.max()))
+    assert max(worst["aug"], worst["value"], worst["cov"]) <= RTOL, worst
+    assert worst["coef_in_se"] < 1e-4, worst
+    print(
+        f"\nfive-category step against mice:::augment + nnet::multinom ({len(ids)} fits): "
+        + ", ".join(f"{k} {v:.1e}" for k, v in worst.items())
+    )
+
+
+def test_five_model_imputations_against_mice_polyreg_differ_only_by_the_drawn_coefficients(reference_values):
+    """The chained imputation of the models (1-5) in both rounds against mice(method = "polyreg") on the same frame,
+    POLYREG_M data sets each. Documented convention: polyreg imputes from nnet's fitted probabilities (the
+    coefficients are not drawn), the package draws them from their approximate posterior (proper imputation, as
+    mice.impute.logreg does for two categories). So the two agree in the pooled shares only up to that: within
+    2 points of the 98 kommuner per model and round (about 2 kommuner; measured up to 1.4), and the package's
+    between-imputation variance B is the larger (it adds the coefficients' uncertainty; measured 1.3 to 9 times
+    polyreg's): not below polyreg's by more than 4 sampling SEs of log B (sqrt(4 / (m - 1)))."""
+    ids = [i for i in reference_values if i.startswith("mice_polyreg_")]
+    assert ids, "a pair of rounds with gaps in both (2009 and 2011) is checked"
+    for id_ in ids:
+        ours, theirs = reference_values[id_]
+        gap = np.abs(np.asarray(ours["qbar"]) - theirs["qbar"].to_numpy())
+        assert np.all(np.abs(np.sum(np.asarray(ours["qbar"]).reshape(2, 5), axis=1) - 1) < 1e-12)
+        assert gap.max() < 0.02, (id_, np.round(gap, 4))
+        ratio = np.asarray(ours["between"]) / theirs["between"].to_numpy()
+        assert ratio.min() > np.exp(-4 * np.sqrt(4 / (POLYREG_M - 1))), (id_, np.round(ratio, 2))
+        print(
+            f"\n{id_}: pooled shares differ by at most {gap.max():.4f}; B ratio (package / polyreg) "
+            f"{ratio.min():.2f} to {ratio.max():.2f}"
         )

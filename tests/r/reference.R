@@ -4,7 +4,7 @@
 # Writes <folder>/r_results.csv: id, quantity, i, name (R's coefficient name, if any), value (17 significant
 # digits; NaN kept as "NaN").
 suppressPackageStartupMessages({
-  library(MASS); library(sandwich); library(lmtest); library(ordinal); library(coin); library(survey); library(mice)
+  library(MASS); library(sandwich); library(lmtest); library(ordinal); library(coin); library(survey); library(mice); library(nnet)
 })
 args <- commandArgs(trailingOnly = TRUE)
 folder <- args[1]
@@ -236,6 +236,43 @@ for (r in seq_len(nrow(jobs))) {
     fit <- glm.fit(X, aug$y[aug$ry], family = fam, weights = aug$w[aug$ry], start = coef(fit), control = tight)
     put(id, "aug_x", as.vector(t(as.matrix(aug$x[extra, ])))); put(id, "aug_w", aug$w[extra]); put(id, "aug_y", aug$y[extra])
     put(id, "coef", unname(coef(fit))); put(id, "cov", as.vector(summary.glm(fit)$cov.unscaled))
+  } else if (job$kind == "multinom_fit") {
+    # one step of mice.impute.polyreg without its random draw, five categories: mice:::augment, then
+    # nnet::multinom with the augmentation weights, run to convergence from its own start (polyreg stops at
+    # maxit = 100); and nnet at the package's coefficients (maxit = 0): its objective and its Hessian there
+    d <- read.csv(file.path(folder, job$data))
+    ours <- read.csv(file.path(folder, sub("[.]csv$", "_coef.csv", job$data)))$coef
+    y <- d$y; x <- as.matrix(d[, -1]); ry <- !is.na(y); n <- length(y)
+    aug <- mice:::augment(y, ry, x, !ry)
+    extra <- (n + 1):length(aug$y)
+    xy <- cbind.data.frame(y = factor(aug$y), x = aug$x)
+    fit_at <- function(...) multinom(formula(xy), data = xy[aug$ry, , drop = FALSE], weights = aug$w[aug$ry],
+                                     Hess = TRUE, trace = FALSE, MaxNWts = 10000, ...)
+    fit <- fit_at(maxit = 10000, reltol = 1e-16, abstol = 0)
+    if (fit$convergence != 0) stop(id, ": multinom did not converge")
+    q <- ncol(x) + 1
+    wts <- c(rep(0, q + 1), as.vector(rbind(0, matrix(ours, nrow = q))))  # per class: nnet's bias (masked), then X
+    at <- fit_at(maxit = 0, Wts = wts)
+    put(id, "aug_x", as.vector(t(as.matrix(aug$x[extra, ])))); put(id, "aug_w", aug$w[extra]); put(id, "aug_y", aug$y[extra])
+    put(id, "coef", as.vector(t(coef(fit)))); put(id, "value", fit$value)
+    put(id, "coef_at", as.vector(t(coef(at)))); put(id, "value_at", at$value); put(id, "cov_at", as.vector(solve(at$Hessian)))
+  } else if (job$kind == "mice_polyreg") {
+    # the chained imputation of the model (1-5) in two rounds: mice with polyreg on both, the covariates as predictors
+    d <- read.csv(file.path(folder, job$data))
+    for (v in c("a", "b")) d[[v]] <- factor(d[[v]], levels = 1:5)
+    d$kommunegruppe <- factor(d$kommunegruppe)
+    d$regionsnavn <- factor(d$regionsnavn, levels = sort(unique(d$regionsnavn), method = "radix"))  # Python's order
+    s <- eval(parse(text = paste0("list(", job$formula, ")")))
+    imp <- mice(d, m = s$m, maxit = s$maxit, method = c("polyreg", "polyreg", "", "", ""), printFlag = FALSE, seed = s$seed)
+    if (!is.null(imp$loggedEvents)) stop(id, ": mice logged events (removed predictors?)")
+    shares <- lapply(c("a", "b"), function(v) t(sapply(seq_len(s$m), function(j) table(complete(imp, j)[[v]]) / nrow(d))))
+    put(id, "qbar", unlist(lapply(shares, colMeans))); put(id, "between", unlist(lapply(shares, function(x) apply(x, 2, var))))
+  } else if (job$kind == "prop_test") {
+    # the complete-case Wilson score intervals of the shares: prop.test without continuity correction, a share a row
+    # (suppressWarnings: prop.test warns that its chi-squared approximation may be off when x or n - x is small)
+    d <- read.csv(file.path(folder, job$data))
+    ci <- sapply(seq_len(nrow(d)), function(i) suppressWarnings(prop.test(d$x[i], d$n[i], correct = FALSE))$conf.int)
+    put(id, "low", ci[1, ]); put(id, "high", ci[2, ])
   } else if (job$kind == "mice_pool") {
     # Rubin's rules with Barnard-Rubin df on completed data sets (.imp 0 = the data with gaps)
     d <- read.csv(file.path(folder, job$data), check.names = FALSE)

@@ -787,7 +787,9 @@ class Comparison:
     * ``change``: :func:`change` per kommune under ``ordering``;
     * ``change_by_ordering``: :func:`change_by_ordering` under ``ordering`` and with models 2 and 3 swapped;
     * ``family``: the four tests of the pair with Holm and Benjamini-Hochberg p-values (:func:`test_family`);
-    * ``sensitivity``: non-response handled four ways (:class:`Sensitivities`).
+    * ``sensitivity``: non-response handled four ways (:class:`Sensitivities`);
+    * ``coverage``: how often the complete-case and imputed 95 % intervals of the key quantities cover,
+      simulated at this pair's design (:func:`nr.key_coverage`, a :class:`~helpers.results.nonresponse.CoverageCheck`).
     """
 
     year_a: int
@@ -804,6 +806,7 @@ class Comparison:
     change_by_ordering: pd.DataFrame
     family: multiplicity.Family
     sensitivity: Sensitivities
+    coverage: nr.CoverageCheck
 
 
 def compare_rounds(
@@ -816,12 +819,15 @@ def compare_rounds(
     imputations: int = nr.imputation.M,
     seed: int = nr.imputation.SEED,
     trim: float | None = None,
+    coverage_reps: int = nr.coverage.REPS,
 ) -> Comparison:
     """Compare round ``year_a`` with round ``year_b`` (both in ``rounds``, processed survey tables) over the
     kommuner of ``municipalities``: the distribution of models, the transitions, the paired tests and their
     family's adjusted p-values, non-response (its change, and the key quantities under four treatments of it:
-    ``imputations`` data sets from ``seed``, weights capped at ``trim``) and the change in level under
-    ``ordering`` (default 5<1<2<3<4) and with 2 and 3 swapped."""
+    ``imputations`` data sets from ``seed``, weights capped at ``trim``), the change in level under
+    ``ordering`` (default 5<1<2<3<4) and with 2 and 3 swapped, and the coverage of the key quantities'
+    intervals over ``coverage_reps`` pairs of rounds simulated at this design (``imputations`` each, ``seed``;
+    a few seconds)."""
     if year_a == year_b:
         raise ValueError(f"year_a and year_b are both {year_a}; compare two different rounds")
     order = parse_ordering(ordering)
@@ -829,6 +835,12 @@ def compare_rounds(
     a, b = models_of(aligned, year_a), models_of(aligned, year_b)
     transitions = transition_matrix(a, b, order)
     tests, nonresp = paired_tests(a, b, order), nonresponse(aligned, year_a, year_b)
+    sensitivity = nonresponse_sensitivity(
+        aligned, municipalities, year_a, year_b, order, imputations=imputations, seed=seed, trim=trim
+    )
+    coverage = nr.key_coverage(
+        sensitivity.panel, year_a, year_b, COOPERATING, reps=coverage_reps, m=imputations, seed=seed
+    )
     return Comparison(
         year_a=int(year_a),
         year_b=int(year_b),
@@ -843,9 +855,8 @@ def compare_rounds(
         change=change(a, b, order),
         change_by_ordering=change_by_ordering(a, b, (order, swap(order, 2, 3))),
         family=test_family(tests, nonresp.test),
-        sensitivity=nonresponse_sensitivity(
-            aligned, municipalities, year_a, year_b, order, imputations=imputations, seed=seed, trim=trim
-        ),
+        sensitivity=sensitivity,
+        coverage=coverage,
     )
 
 
@@ -890,6 +901,7 @@ def key_results(comparison: Comparison) -> CompareResults:
         mcnemar_bounds=c.sensitivity.mcnemar.bounds,
         weights=tuple(w.summary for w in c.sensitivity.treatments.weights.values()),
         imputation=c.sensitivity.treatments.imputations.settings,
+        coverage=c.coverage,
     )
 
 

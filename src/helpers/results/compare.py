@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from helpers.core.vocabulary import McNemarMethod
 from helpers.results.base import KeyResults
-from helpers.results.nonresponse import Bounds, ImputationSettings, Sensitivity, WeightSummary
+from helpers.results.nonresponse import Bounds, CoverageCheck, ImputationSettings, Sensitivity, WeightSummary
 
 BOWKER_DF_CONVENTION = "informative pairs"  # df = pairs of models with at least one move between them
 BOWKER_DF_OTHER = "all pairs"  # df = k(k-1)/2 over the models reported in either round (statsmodels; R's mcnemar.test)
@@ -191,7 +191,10 @@ class CompareResults(KeyResults):
     * ``mcnemar_bounds``: the smallest and largest p-value of McNemar's test on cooperation over the
       completions (:class:`~helpers.results.nonresponse.Bounds`);
     * ``weights``: the raking weights of each response pattern (each round; both rounds), summarised;
-    * ``imputation``: how the answers were imputed (m, iterations, seed, method).
+    * ``imputation``: how the answers were imputed (m, iterations, seed, method);
+    * ``coverage``: how often the complete-case and imputed 95 % intervals of the key quantities covered the
+      truth in pairs of rounds simulated at this design, each with its Monte Carlo SE and its gap to the
+      target band 0.94-0.96 (:class:`~helpers.results.nonresponse.CoverageCheck`).
     """
 
     prefix = "02_compare"
@@ -215,3 +218,4 @@ class CompareResults(KeyResults):
     mcnemar_bounds: Bounds
     weights: tuple[WeightSummary, ...]
     imputation: ImputationSettings
+    coverage: CoverageCheck

@@ -29,8 +29,11 @@ class Estimate:
 
     * ``value``: the estimate;
     * ``se``: its standard error (None when the statistic gives none);
-    * ``low``, ``high``: the 95 % interval (None without a standard error); Wald, ``value`` +- quantile x ``se``;
-    * ``interval``: what the interval is, in words (``"z"``, or ``"t, df 23.4"`` for pooled imputations);
+    * ``low``, ``high``: the 95 % interval (None without a standard error); Wald, ``value`` +- quantile x ``se``,
+      except for a share (a mean of a 0/1 score): the Wilson score interval in complete cases, a Wilson-type
+      interval by Rubin's rules when pooled (``helpers.analysis.nonresponse.pooling.wilson_pooled``);
+    * ``interval``: what the interval is, in words (``"z"``; ``"Wilson score"``; ``"t, df 23.4"`` for pooled
+      imputations; ``"Wilson score by Rubin's rules, t, df 23.4"`` for a pooled share);
     * ``n``: the kommuner the estimate used (the complete cases; every kommune for imputed data);
     * ``df``: the statistic's complete-data degrees of freedom (n - 1 for a mean; None: large-sample).
     """
@@ -152,3 +155,77 @@ class ImputationSettings:
     seed: int
     method: str
     predictors: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntervalCoverage:
+    """How often one reported 95 % interval covered in a simulation (:class:`CoverageCheck`).
+
+    Fields:
+
+    * ``quantity``: the key quantity (``cooperating_a``, ``cooperating_b``, ``started``, ``stopped``, ``net_change``);
+    * ``treatment``: ``"complete case"`` or ``"imputed"``; ``interval``: what the interval is, in words;
+    * ``truth``: the simulated true share (the superpopulation share of a kommune of this design);
+    * ``coverage``: the fraction of the repetitions whose interval covered ``truth``; ``mc_se``: its Monte
+      Carlo SE, sqrt(c (1 - c) / used);
+    * ``coverage_realised``, ``mc_se_realised``: the same for the share of the simulated kommuner themselves
+      (a finite-population target, for which the intervals, without a finite-population correction, are
+      conservative);
+    * ``mean_width``: the mean width of the interval;
+    * ``gap``: how far ``coverage`` lies outside the target band (negative: below its low end; positive: above
+      its high end; 0 inside);
+    * ``used``: repetitions with a finite interval (all, unless a round had no respondent).
+    """
+
+    quantity: str
+    treatment: str
+    interval: str
+    truth: float
+    coverage: float
+    mc_se: float
+    coverage_realised: float
+    mc_se_realised: float
+    mean_width: float
+    gap: float
+    used: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoverageCheck:
+    """The coverage of notebook 02's reported intervals, simulated at the design of the pair of rounds
+    (``helpers.analysis.nonresponse.coverage.key_coverage``; its docstring says what is simulated and how).
+
+    Fields: ``reps`` (simulated pairs of rounds), ``m`` and ``iterations`` (of each repetition's imputation),
+    ``seed``; ``level`` (the intervals' nominal level) and ``target`` (the band its coverage should fall in);
+    ``design`` (in words); ``cells`` (the true cooperation probabilities, rows round a no/yes, columns round
+    b no/yes); ``response_patterns`` (the shares answering both rounds, only a, only b, neither);
+    ``imputation_model`` (in words); ``not_simulated`` (which reported intervals the check leaves out);
+    ``rows`` (:class:`IntervalCoverage`, complete case then imputed, each in the order of the key quantities).
+    """
+
+    reps: int
+    m: int
+    iterations: int
+    seed: int
+    level: float
+    target: tuple[float, float]
+    design: str
+    cells: tuple[tuple[float, float], tuple[float, float]]
+    response_patterns: tuple[float, float, float, float]
+    imputation_model: str
+    not_simulated: str
+    rows: tuple[IntervalCoverage, ...]
+
+    def of(self, quantity: str, treatment: str) -> IntervalCoverage:
+        """The row of ``quantity`` under ``treatment``."""
+        for r in self.rows:
+            if r.quantity == quantity and r.treatment == treatment:
+                return r
+        raise KeyError(
+            f"no coverage of {quantity!r} ({treatment}); rows: {[(r.quantity, r.treatment) for r in self.rows]}"
+        )
+
+    @property
+    def outside_target(self) -> tuple[IntervalCoverage, ...]:
+        """The rows whose coverage lies outside ``target``."""
+        return tuple(r for r in self.rows if r.gap != 0)

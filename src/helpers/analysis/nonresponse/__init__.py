@@ -47,13 +47,18 @@ and over completions for the bounds: every completion when there are at most
 why it is sound and what it guarantees; its cost is a few thousand fits, so pass ``random_starts=0``
 for a slow model).
 
+**Do the intervals cover?** :func:`.coverage.key_coverage` simulates pairs of rounds at a panel's design
+and counts how often notebook 02's complete-case and imputed intervals cover (with Monte Carlo SEs).
+
 Plain results (:class:`~helpers.results.nonresponse.Estimate`, ``Bounds``, ``Pooled``, ``Sensitivity``,
-``WeightSummary``, ``ImputationSettings``) live in :mod:`helpers.results.nonresponse`, so key results
+``WeightSummary``, ``ImputationSettings``, ``CoverageCheck``) live in :mod:`helpers.results.nonresponse`, so key results
 can hold them.
 """
 
 from __future__ import annotations
 
+from helpers.analysis.nonresponse import coverage
+from helpers.analysis.nonresponse.coverage import coverage_table, key_coverage
 from helpers.analysis.nonresponse.frame import PREVIOUS_LEVELS, Panel, cooperation_level, panel
 from helpers.analysis.nonresponse.imputation import Imputations, impute
 from helpers.analysis.nonresponse.manski import BoundsResult, bounds, exhaustive, search
@@ -84,15 +89,26 @@ from helpers.analysis.nonresponse.weighting import (
     weighted,
     weights_table,
 )
-from helpers.results.nonresponse import Bounds, Estimate, ImputationSettings, Pooled, Sensitivity, WeightSummary
+from helpers.results.nonresponse import (
+    Bounds,
+    CoverageCheck,
+    Estimate,
+    ImputationSettings,
+    IntervalCoverage,
+    Pooled,
+    Sensitivity,
+    WeightSummary,
+)
 
 __all__ = [
     "PREVIOUS_LEVELS",
     "Bounds",
     "BoundsResult",
+    "CoverageCheck",
     "Estimate",
     "ImputationSettings",
     "Imputations",
+    "IntervalCoverage",
     "Panel",
     "Pooled",
     "ResponseWeights",
@@ -104,11 +120,14 @@ __all__ = [
     "bounds",
     "complete_case",
     "cooperation_level",
+    "coverage",
+    "coverage_table",
     "estimate",
     "exhaustive",
     "four_ways",
     "impute",
     "imputed",
+    "key_coverage",
     "mean_of",
     "moved",
     "net_change",

@@ -28,9 +28,12 @@ proper; this module keeps step 3 for every number of categories.
 only; its ``MNLogit`` takes no weights (the augmentation needs them); scikit-learn is not a
 dependency and its solvers stop at a tolerance where the draw needs the exact information matrix.
 The Newton fit is 20 lines with the exact Hessian. ``tests/test_r_reference.py`` checks the
-augmentation, the fit and its covariance against ``mice:::augment`` and ``glm.fit`` to 1e-6, Rubin's
-rules against ``mice::pool``, and the imputations themselves against ``mice(method = "logreg")`` in
-distribution (random draws cannot be matched across languages).
+augmentation, the fit and its covariance against ``mice:::augment`` and ``glm.fit`` to 1e-6 (two
+categories) and against ``mice:::augment`` and ``nnet::multinom`` (five: polyreg's model; nnet's BFGS
+stops within 1e-4 standard errors of the Newton optimum, its Hessian there gives the covariance to 1e-6),
+Rubin's rules against ``mice::pool``, and the imputations themselves against ``mice(method = "logreg")``
+in distribution (random draws cannot be matched across languages) and against ``mice(method =
+"polyreg")`` up to the drawn coefficients (polyreg does not draw them).
 
 **Seeds.** One ``numpy.random.SeedSequence(seed)`` spawns an independent stream per imputed data set:
 the same seed gives the same imputations, and data set j does not depend on m.

@@ -17,7 +17,7 @@ import pandas as pd
 from helpers.analysis.nonresponse import manski
 from helpers.analysis.nonresponse.frame import Panel
 from helpers.analysis.nonresponse.imputation import ITERATIONS, SEED, Imputations, M, impute
-from helpers.analysis.nonresponse.pooling import pool
+from helpers.analysis.nonresponse.pooling import pool, wilson_pooled
 from helpers.analysis.nonresponse.statistics import Statistic, estimate
 from helpers.analysis.nonresponse.weighting import ResponseWeights, response_weights, weighted
 from helpers.results.nonresponse import Estimate, Pooled, Sensitivity
@@ -64,15 +64,18 @@ def prepare(
 
 
 def complete_case(stat: Statistic, panel: Panel) -> Estimate:
-    """``stat`` on the kommuner that answered every round it reads, unweighted."""
+    """``stat`` on the kommuner that answered every round it reads, unweighted (a share: with its Wilson score
+    interval, :func:`.statistics.wilson`)."""
     keep = panel.answered(stat.rounds)
     answers = panel.answers.loc[keep, list(stat.rounds)].astype(int)
     return estimate(stat, answers, panel.covariates.loc[keep])
 
 
 def imputed(stat: Statistic, imputations: Imputations, panel: Panel) -> Pooled:
-    """``stat`` on each completed data set, pooled by Rubin's rules."""
-    return pool([estimate(stat, c[list(stat.rounds)].astype(int), panel.covariates) for c in imputations.completed])
+    """``stat`` on each completed data set, pooled by Rubin's rules (a share: with the Wilson-type interval of
+    :func:`.pooling.wilson_pooled`)."""
+    pooled = pool([estimate(stat, c[list(stat.rounds)].astype(int), panel.covariates) for c in imputations.completed])
+    return wilson_pooled(pooled) if stat.proportion else pooled
 
 
 def four_ways(
@@ -102,7 +105,8 @@ SENSITIVITY_COLUMNS = ("estimate", "low", "high", "n", "interval")
 def sensitivity_table(rows: Sequence[Sensitivity], scale: float = 1.0) -> pd.DataFrame:
     """The quantities (rows) under the four treatments (column groups): complete case, bounds, weighted,
     imputed; each with its estimate, the 95 % interval (or the bounds), n and what the interval is
-    (``interval``: "z", or "t, df ..." for the pooled imputations). ``scale`` multiplies every value (100 for
+    (``interval``: "Wilson score" for a share's complete case, "z", "t, df ..." for the pooled imputations,
+    "Wilson score by Rubin's rules, t, df ..." for a share's). ``scale`` multiplies every value (100 for
     percent)."""
     out = {}
     for r in rows:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 
 from helpers.results.nonresponse import Estimate
 
@@ -34,6 +35,7 @@ Compute = Callable[[pd.DataFrame, pd.DataFrame, "pd.Series | None"], Estimate]
 
 LEVEL = 0.95
 Z = float(stats.norm.ppf(0.5 + LEVEL / 2))
+WILSON = "Wilson score"  # the interval words of a share's complete-case interval (:func:`wilson`)
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,9 @@ class Statistic:
     Fields: ``name`` (a key, e.g. ``"started"``); ``description`` (in words); ``rounds`` (the rounds whose
     answers it reads; its complete cases answered all of them); ``score`` (for a mean of a per-kommune
     score: answers -> a value per kommune) or ``compute`` (for anything else: answers, covariates,
-    weights -> :class:`~helpers.results.nonresponse.Estimate`); exactly one of the two is set.
+    weights -> :class:`~helpers.results.nonresponse.Estimate`); exactly one of the two is set;
+    ``proportion``: True when the score is 0/1 (a share: :func:`share`, :func:`moved`), whose unweighted
+    interval is then the Wilson score interval (:func:`wilson`) instead of the Wald one.
     """
 
     name: str
@@ -51,12 +55,15 @@ class Statistic:
     rounds: tuple[int, ...]
     score: Score | None = None
     compute: Compute | None = None
+    proportion: bool = False
 
     def __post_init__(self):
         if (self.score is None) == (self.compute is None):
             raise ValueError(f"statistic {self.name!r}: give exactly one of score and compute")
         if not self.rounds:
             raise ValueError(f"statistic {self.name!r}: it reads no round")
+        if self.proportion and self.score is None:
+            raise ValueError(f"statistic {self.name!r}: a proportion is a mean of a 0/1 score; give score")
 
     @property
     def additive(self) -> bool:
@@ -64,9 +71,10 @@ class Statistic:
         return self.score is not None
 
 
-def mean_of(name: str, description: str, rounds: Sequence[int], score: Score) -> Statistic:
-    """The mean over the kommuner of ``score(answers)`` (a share when the score is 0/1)."""
-    return Statistic(name, description, tuple(int(y) for y in rounds), score=score)
+def mean_of(name: str, description: str, rounds: Sequence[int], score: Score, *, proportion: bool = False) -> Statistic:
+    """The mean over the kommuner of ``score(answers)``; ``proportion=True`` declares the score 0/1 (a share,
+    with Wilson score intervals; checked on every estimate)."""
+    return Statistic(name, description, tuple(int(y) for y in rounds), score=score, proportion=proportion)
 
 
 def statistic(name: str, description: str, rounds: Sequence[int], compute: Compute) -> Statistic:
@@ -78,7 +86,13 @@ def share(name: str, year: int, models: Iterable[int], description: str = "") ->
     """The share of the kommuner whose answer in ``year`` is one of ``models``."""
     codes = sorted(int(m) for m in models)
     description = description or f"share of the kommuner with model {'/'.join(map(str, codes))} in {year}"
-    return mean_of(name, description, (year,), lambda a: np.isin(a[year].to_numpy(dtype=int), codes).astype(float))
+    return mean_of(
+        name,
+        description,
+        (year,),
+        lambda a: np.isin(a[year].to_numpy(dtype=int), codes).astype(float),
+        proportion=True,
+    )
 
 
 def moved(
@@ -90,7 +104,8 @@ def moved(
     def score(a: pd.DataFrame) -> np.ndarray:
         return (np.isin(a[year_a].to_numpy(dtype=int), s) & np.isin(a[year_b].to_numpy(dtype=int), e)).astype(float)
 
-    return mean_of(name, description or f"share from {s} in {year_a} to {e} in {year_b}", (year_a, year_b), score)
+    words = description or f"share from {s} in {year_a} to {e} in {year_b}"
+    return mean_of(name, words, (year_a, year_b), score, proportion=True)
 
 
 def net_change(name: str, year_a: int, year_b: int, models: Iterable[int], description: str = "") -> Statistic:
@@ -128,6 +143,33 @@ def wald(value: float, se: float | None, n: int, *, df: float | None = None, poo
     }
 
 
+def wilson(successes, n):
+    """The 95 % Wilson score interval of ``successes`` out of ``n`` (arrays or numbers): statsmodels'
+    ``proportion_confint(method="wilson")``, which equals R's ``prop.test(x, n, correct = FALSE)$conf.int``
+    (``tests/test_r_reference.py``). Unlike the Wald interval it has width at 0 and n successes: with none of
+    98 kommuner it is [0, 3.8 %]. Returns (low, high)."""
+    low, high = proportion_confint(successes, n, alpha=1 - LEVEL, method="wilson")
+    return low, high
+
+
+def wilson_fields(value: float, se: float, n: int) -> dict:
+    """The fields of an :class:`Estimate` of a share ``value`` of ``n`` kommuner with its Wilson score interval
+    (:func:`wilson`); ``se`` stays the sample mean's s / sqrt(n) (what Rubin's rules pool)."""
+    successes = round(value * n)
+    if not np.isclose(successes, value * n, rtol=0, atol=1e-9):
+        raise ValueError(f"a share of {n} kommuner must be a count over {n}; got {value}")
+    low, high = wilson(successes, n)
+    return {
+        "value": float(value),
+        "se": float(se),
+        "low": float(low),
+        "high": float(high),
+        "interval": WILSON,
+        "n": int(n),
+        "df": n - 1,
+    }
+
+
 def weighted_mean(y: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float]:
     """The (weighted) mean and its linearization standard error, as ``survey::svymean`` on
     ``svydesign(ids = ~1, weights = ~w)``: se^2 = n / (n - 1) sum z_i^2, z_i = w_i (y_i - mean) / sum w.
@@ -152,5 +194,9 @@ def estimate(
     if stat.compute is not None:
         return stat.compute(answers, covariates, weights)
     y = stat.score(answers)
+    if stat.proportion and not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError(f"statistic {stat.name!r} is declared a proportion but its score is not 0/1")
     value, se = weighted_mean(y, None if weights is None else weights.reindex(answers.index).to_numpy())
+    if stat.proportion and weights is None and len(y) > 1:  # an unweighted share: Wilson score
+        return Estimate(**wilson_fields(value, se, len(y)))
     return Estimate(**wald(value, se, len(y), df=len(y) - 1))
