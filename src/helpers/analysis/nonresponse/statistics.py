@@ -25,15 +25,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from helpers.core import lazy
 from helpers.results.nonresponse import Estimate
+
+stats = lazy.module("scipy.stats")  # ~0.6 s to import: at the first interval
 
 Score = Callable[[pd.DataFrame], np.ndarray]  # answers (complete) -> one value per kommune
 Compute = Callable[[pd.DataFrame, pd.DataFrame, "pd.Series | None"], Estimate]
 
 LEVEL = 0.95
-Z = float(stats.norm.ppf(0.5 + LEVEL / 2))
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def wald(value: float, se: float | None, n: int, *, df: float | None = None, poo
     if se is None or not np.isfinite(se):
         return {"value": float(value), "se": None, "low": None, "high": None, "interval": "none", "n": int(n), "df": df}
     if pooled_df is None:
-        q, words = Z, "z"
+        q, words = float(stats.norm.ppf(0.5 + LEVEL / 2)), "z"
     else:
         q, words = float(stats.t.ppf(0.5 + LEVEL / 2, pooled_df)), f"t, df {pooled_df:.1f}"
     if se == 0:  # e.g. no kommune stopped cooperating: a Wald interval has no width, which is not certainty
