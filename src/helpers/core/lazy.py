@@ -26,6 +26,8 @@ def module(name: str) -> ModuleType:
     """``name`` (a dotted module name), imported when one of its attributes is first read."""
     if name in sys.modules:
         return sys.modules[name]
+    if not any(isinstance(finder, _Imported) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _Imported())
     parent, _, child = name.rpartition(".")
     path = None
     if parent:
@@ -121,3 +123,30 @@ class _Resume(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, mod: ModuleType) -> None:
         self.done = True
         self.first.run(mod)
+
+
+class _Imported(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """A submodule that its waiting package's code imported while an import of it was under way: that module.
+
+    ``import geopandas.array`` with ``geopandas`` waiting: the import system checks ``sys.modules`` for
+    ``geopandas.array``, then reads the package's ``__path__``, which runs the package's code, which imports
+    ``geopandas.array``; the import system would then import it a second time, as a module of its own with
+    classes of its own (pandera then no longer knows geopandas' dtype). Found here first, it is the one.
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        mod = sys.modules.get(fullname)
+        if mod is None or target is not None or _waiting(mod):  # not there, a reload, or a module waiting here
+            return None
+        spec = getattr(mod, "__spec__", None)
+        if spec is None or spec.loader is None:
+            return None
+        self._loaders = {**getattr(self, "_loaders", {}), fullname: spec.loader}
+        spec.loader = self
+        return spec
+
+    def create_module(self, spec):
+        return sys.modules[spec.name]
+
+    def exec_module(self, mod: ModuleType) -> None:
+        mod.__spec__.loader = self._loaders.pop(mod.__spec__.name)  # its code has run: only its own loader back
