@@ -535,3 +535,10 @@ def test_coverage_is_reproducible_and_read_from_the_panel(municipalities):
     assert len(one.rows) == 10 and one.reps == 300 and one.target == (0.94, 0.96)
     with pytest.raises(ValueError, match="at least 2"):
         nr.key_coverage(panel, 2009, 2011, COOP, reps=1)
+
+
+def test_the_written_out_normal_quantile_is_scipys():
+    """statistics.Z is written out so that the module imports without scipy.stats; it must stay scipy's value."""
+    from helpers.analysis.nonresponse import statistics
+
+    assert statistics.Z == float(stats.norm.ppf(0.5 + statistics.LEVEL / 2))

@@ -26,12 +26,10 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.sparse.csgraph import connected_components
-from statsmodels.stats.contingency_tables import SquareTable, mcnemar
 
 from helpers.analysis import multiplicity
 from helpers.analysis import nonresponse as nr
+from helpers.core import lazy
 from helpers.core.cooperation import (
     COOPERATING,
     LABELS,
@@ -58,6 +56,10 @@ from helpers.results.compare import (
     PairedTests,
     StuartMaxwell,
 )
+
+stats = lazy.module("scipy.stats")  # scipy.stats and statsmodels cost ~1 s to import: at first use
+csgraph = lazy.module("scipy.sparse.csgraph")
+contingency = lazy.module("statsmodels.stats.contingency_tables")
 
 __all__ = [
     "BOWKER_DF_CONVENTION",
@@ -334,7 +336,7 @@ def bowker(table) -> Bowker:
     k = v.shape[0]
     upper = np.triu_indices(k, 1)
     informative = int(((v[upper] + v.T[upper]) > 0).sum())
-    statistic = float(SquareTable(v, shift_zeros=False).symmetry().statistic) if k >= 2 else 0.0
+    statistic = float(contingency.SquareTable(v, shift_zeros=False).symmetry().statistic) if k >= 2 else 0.0
     pvalue = float(stats.chi2.sf(statistic, informative)) if informative else 1.0
     all_pairs = k * (k - 1) // 2
     p_all = float(stats.chi2.sf(statistic, all_pairs)) if all_pairs else 1.0
@@ -371,10 +373,10 @@ def stuart_maxwell(table) -> StuartMaxwell:
     w = t.to_numpy(dtype=float)
     statistic, df = 0.0, 0
     if len(w):
-        n_groups, group = connected_components((w + w.T) > 0, directed=False)
+        n_groups, group = csgraph.connected_components((w + w.T) > 0, directed=False)
         for g in range(n_groups):
             idx = np.flatnonzero(group == g)
-            res = SquareTable(w[np.ix_(idx, idx)], shift_zeros=False).homogeneity()
+            res = contingency.SquareTable(w[np.ix_(idx, idx)], shift_zeros=False).homogeneity()
             statistic += float(res.statistic)
             df += int(res.df)
     pvalue = float(stats.chi2.sf(statistic, df)) if df else 1.0
@@ -403,7 +405,7 @@ def mcnemar_test(table, exact: bool | None = None, correction: bool = False) -> 
         raise ValueError(f"McNemar needs a 2x2 table, got {v.shape}; use bowker() for larger tables")
     b, c = v[0, 1], v[1, 0]
     use_exact = (b + c) < EXACT_BELOW if exact is None else bool(exact)
-    res = mcnemar(v, exact=use_exact, correction=correction)
+    res = contingency.mcnemar(v, exact=use_exact, correction=correction)
     chi2 = float((b - c) ** 2 / (b + c)) if b + c else 0.0
     method = "exact binomial" if use_exact else ("chi-square, continuity-corrected" if correction else "chi-square")
     counts = v.astype("int64")

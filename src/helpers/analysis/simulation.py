@@ -48,15 +48,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import patsy
-from scipy.stats import norm
-from scipy.stats import t as t_dist
 from threadpoolctl import threadpool_limits
 
 from helpers.analysis.models import batch
 from helpers.analysis.models.design import CONTROLS, formula, model_term, score
-from helpers.core import vocabulary
+from helpers.core import lazy, vocabulary
 from helpers.core.vocabulary import IntervalKind, Spec
 from helpers.results.models import IntervalCheck, IntervalVerdict
+
+stats = lazy.module("scipy.stats")  # ~0.6 s to import: at the first simulation
 
 CHUNK = 250  # datasets per chunk: the unit of seeding and of parallel work
 COVERAGE_EFFECTS = {1: 1.05, 2: 1.10, 3: 1.10, 4: 1.20}  # notebook 03's true rate ratios per model against 5
@@ -208,7 +208,7 @@ def _coverage_chunk(seq, size, X, offset, mu, alpha, cols, level):
     Y = simulate_nb(mu, alpha, rng, size)
     fit = batch.fit_negbin_batch(X, Y, offset)
     cr = batch.cox_reid_batch(X, Y, offset, fit)
-    q, qt = norm.ppf(0.5 + level / 2), t_dist.ppf(0.5 + level / 2, cr.df)
+    q, qt = stats.norm.ppf(0.5 + level / 2), stats.t.ppf(0.5 + level / 2, cr.df)
     est, se, se_cr = fit.params[:, cols], fit.bse[:, cols], cr.bse[:, cols]
     low, high, prof_ok = batch.profile_intervals_batch(X, Y, offset, fit, cols, level=level)
     return {
@@ -405,7 +405,7 @@ def _power_chunk(seq, size, X, offset, mu, alpha, col, level):
     Y = simulate_nb(mu, alpha, rng, size)
     fit = batch.fit_negbin_batch(X, Y, offset)
     cr = batch.cox_reid_batch(X, Y, offset, fit)  # the reported test: Cox-Reid standard error, t on n - p df
-    p = 2 * t_dist.sf(np.abs(fit.params[:, col] / cr.bse[:, col]), cr.df)
+    p = 2 * stats.t.sf(np.abs(fit.params[:, col] / cr.bse[:, col]), cr.df)
     return {"hit": p < level, "ok": fit.converged & cr.converged}
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
+from typing import TYPE_CHECKING
 
+import pandas as pd
+
+from helpers.core import lazy
 from helpers.core.errors import DataError, Problem
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+
+errors = lazy.module("pandera.errors")  # pandera costs ~0.2 s to import: at the first validation
 
 
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, file, row_offset: int = 0) -> pd.DataFrame:
@@ -17,7 +23,7 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, file, row_offset: int
     """
     try:
         return schema.validate(df, lazy=True)
-    except SchemaErrors as exc:
+    except errors.SchemaErrors as exc:
         problems = []
         for rec in exc.failure_cases.to_dict("records"):
             index = rec.get("index")

@@ -8,17 +8,18 @@ DAGI's "0101" and Statistics Denmark's "101" into it.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 
-import geopandas as gpd
 import pandas as pd
-import pandera.pandas as pa
 
-from helpers.core import paths
+from helpers.core import lazy, paths
 from helpers.core.errors import DataError, Problem
 from helpers.core.validation import validate
 from helpers.data import provenance
 from helpers.results.reference import ReferenceResults
+
+gpd = lazy.module("geopandas")  # geopandas and pandera cost ~0.3 s to import: at first use
+pa = lazy.module("pandera.pandas")
 
 N_KOMMUNER = 98
 CHRISTIANSOE = 411  # not a kommune; administered by the state
@@ -41,40 +42,54 @@ KOMMUNEGRUPPER = {
     5: "Landkommuner",
 }
 
-_code = pa.Column(int, pa.Check.in_range(101, 860), unique=True)
 
-MUNICIPALITY_SCHEMA = pa.DataFrameSchema(
-    {
-        "kommunekode": _code,
-        "navn": pa.Column(str, pa.Check.str_length(min_value=2)),
-        "regionskode": pa.Column(str, pa.Check.isin(["1081", "1082", "1083", "1084", "1085"])),
-        "regionsnavn": pa.Column(str, pa.Check.isin(REGION_ORDER)),
-        "kommunegruppe": pa.Column(int, pa.Check.isin(list(KOMMUNEGRUPPER))),
-        "kommunegruppe_navn": pa.Column(str, pa.Check.isin(list(KOMMUNEGRUPPER.values()))),
-        "areal_km2": pa.Column(float, pa.Check.gt(0)),
-        "merged_2007": pa.Column(bool),
-        **{f"population_{y}": pa.Column(int, pa.Check.gt(1000)) for y in POPULATION_YEARS},
-    },
-    checks=pa.Check(lambda df: len(df) == N_KOMMUNER, error=f"exactly {N_KOMMUNER} kommuner"),
-    strict=True,
-    ordered=False,
-)
+def _code() -> pa.Column:
+    return pa.Column(int, pa.Check.in_range(101, 860), unique=True)
 
-POPULATION_SCHEMA = pa.DataFrameSchema(
-    {
-        "area_code": pa.Column(int),
-        "area_name": pa.Column(str),
-        "area_level": pa.Column(str, pa.Check.isin(["country", "region", "kommune", "christianso"])),
-        "year": pa.Column(int, pa.Check.in_range(2005, 2100)),
-        "population": pa.Column(int, pa.Check.ge(0)),
-    },
-    unique=["area_code", "year"],
-)
 
-BOUNDARY_SCHEMA = pa.DataFrameSchema(
-    {"kommunekode": _code, "geometry": pa.Column("geometry")},
-    checks=pa.Check(lambda df: len(df) == N_KOMMUNER, error=f"exactly {N_KOMMUNER} geometries"),
-)
+@cache
+def municipality_schema() -> pa.DataFrameSchema:
+    """The schema of the municipality table (built at its first use: pandera is imported then)."""
+    return pa.DataFrameSchema(
+        {
+            "kommunekode": _code(),
+            "navn": pa.Column(str, pa.Check.str_length(min_value=2)),
+            "regionskode": pa.Column(str, pa.Check.isin(["1081", "1082", "1083", "1084", "1085"])),
+            "regionsnavn": pa.Column(str, pa.Check.isin(REGION_ORDER)),
+            "kommunegruppe": pa.Column(int, pa.Check.isin(list(KOMMUNEGRUPPER))),
+            "kommunegruppe_navn": pa.Column(str, pa.Check.isin(list(KOMMUNEGRUPPER.values()))),
+            "areal_km2": pa.Column(float, pa.Check.gt(0)),
+            "merged_2007": pa.Column(bool),
+            **{f"population_{y}": pa.Column(int, pa.Check.gt(1000)) for y in POPULATION_YEARS},
+        },
+        checks=pa.Check(lambda df: len(df) == N_KOMMUNER, error=f"exactly {N_KOMMUNER} kommuner"),
+        strict=True,
+        ordered=False,
+    )
+
+
+@cache
+def population_schema() -> pa.DataFrameSchema:
+    """The schema of the population table."""
+    return pa.DataFrameSchema(
+        {
+            "area_code": pa.Column(int),
+            "area_name": pa.Column(str),
+            "area_level": pa.Column(str, pa.Check.isin(["country", "region", "kommune", "christianso"])),
+            "year": pa.Column(int, pa.Check.in_range(2005, 2100)),
+            "population": pa.Column(int, pa.Check.ge(0)),
+        },
+        unique=["area_code", "year"],
+    )
+
+
+@cache
+def boundary_schema() -> pa.DataFrameSchema:
+    """The schema of the municipality boundaries."""
+    return pa.DataFrameSchema(
+        {"kommunekode": _code(), "geometry": pa.Column("geometry")},
+        checks=pa.Check(lambda df: len(df) == N_KOMMUNER, error=f"exactly {N_KOMMUNER} geometries"),
+    )
 
 
 def normalise_code(value) -> int:
@@ -100,7 +115,7 @@ def _population() -> pd.DataFrame:
     df["area_code"] = df["area_code"].map(normalise_code)
     df["area_name"] = df["area_name"].astype(str)
     df["area_level"] = df["area_level"].astype(str)
-    return validate(df, POPULATION_SCHEMA, f, row_offset=2)
+    return validate(df, population_schema(), f, row_offset=2)
 
 
 def load_population() -> pd.DataFrame:
@@ -168,7 +183,7 @@ def _municipalities() -> pd.DataFrame:
         .reset_index()
     )
     df = _join_1to1(df, wide, "population")
-    return validate(df, MUNICIPALITY_SCHEMA, f)
+    return validate(df, municipality_schema(), f)
 
 
 def load_municipalities() -> pd.DataFrame:
@@ -221,7 +236,7 @@ def _boundaries() -> gpd.GeoDataFrame:
     g = gpd.read_file(f)[["kommunekode", "geometry"]]
     g["kommunekode"] = g["kommunekode"].map(normalise_code).astype(int)
     g = g.to_crs(PLOT_CRS)
-    return validate(g, BOUNDARY_SCHEMA, f)
+    return validate(g, boundary_schema(), f)
 
 
 def load_boundaries(with_attributes: bool = True) -> gpd.GeoDataFrame:

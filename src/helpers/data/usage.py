@@ -32,16 +32,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import yaml
 
-from helpers.core import files, paths
+from helpers.core import files, lazy, paths
 from helpers.core.errors import DataError, Problem
 from helpers.core.validation import validate
 from helpers.core.vocabulary import (
@@ -54,6 +53,8 @@ from helpers.core.vocabulary import (
 )
 from helpers.data import provenance, reference
 from helpers.results.usage import UsageResults
+
+pa = lazy.module("pandera.pandas")  # ~0.2 s to import: at the first schema
 
 # --- files -------------------------------------------------------------------------------
 REAL_KOMMUNE_FILE = "library_use_per_capita_kommune_2010-2025.csv"
@@ -264,24 +265,30 @@ def _check_years(years) -> list[int]:
 
 
 # --- real loans ----------------------------------------------------------------------------
-_REAL_SCHEMA = pa.DataFrameSchema(
-    {
-        "kommune_kode": pa.Column(int, pa.Check.in_range(101, 860)),
-        "indicator_id": pa.Column(str, pa.Check.eq("library_use")),
-        "aar": pa.Column(int, pa.Check.isin(list(REAL_LOANS_YEARS))),
-        "vaerdi": pa.Column(float, [pa.Check.ge(0), pa.Check.le(30)]),
-    },
-    strict=True,
-    unique=["kommune_kode", "aar"],
-)
-_NATIONAL_SCHEMA = pa.DataFrameSchema(
-    {
-        "indicator_id": pa.Column(str, pa.Check.eq("library_use")),
-        "aar": pa.Column(int, pa.Check.isin(list(REAL_LOANS_YEARS)), unique=True),
-        "vaerdi": pa.Column(float, [pa.Check.gt(0), pa.Check.le(30)]),
-    },
-    strict=True,
-)
+@cache
+def _real_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "kommune_kode": pa.Column(int, pa.Check.in_range(101, 860)),
+            "indicator_id": pa.Column(str, pa.Check.eq("library_use")),
+            "aar": pa.Column(int, pa.Check.isin(list(REAL_LOANS_YEARS))),
+            "vaerdi": pa.Column(float, [pa.Check.ge(0), pa.Check.le(30)]),
+        },
+        strict=True,
+        unique=["kommune_kode", "aar"],
+    )
+
+
+@cache
+def _national_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "indicator_id": pa.Column(str, pa.Check.eq("library_use")),
+            "aar": pa.Column(int, pa.Check.isin(list(REAL_LOANS_YEARS)), unique=True),
+            "vaerdi": pa.Column(float, [pa.Check.gt(0), pa.Check.le(30)]),
+        },
+        strict=True,
+    )
 
 
 def _raw_file(name: str) -> Path:
@@ -317,7 +324,7 @@ def _read_csv(f: Path, schema: pa.DataFrameSchema, numeric: dict[str, str]) -> p
 def _real_kommune(path: str, stamp: tuple[int, int] = (0, 0)) -> pd.DataFrame:
     """Read and check the real file once per (path, mtime, size)."""
     f = Path(path)
-    df = _read_csv(f, _REAL_SCHEMA, {"kommune_kode": "int", "aar": "int", "vaerdi": "float"})
+    df = _read_csv(f, _real_schema(), {"kommune_kode": "int", "aar": "int", "vaerdi": "float"})
     problems = []
     codes = set(df["kommune_kode"])
     known = set(reference.load_municipalities()["kommunekode"])
@@ -361,7 +368,7 @@ def load_real_loans_per_capita() -> pd.DataFrame:
 def load_real_national() -> pd.DataFrame:
     """The real national (DST 000) loans per inhabitant, 2010-2025 without 2016-2017: year, loans_per_capita."""
     f = _raw_file(REAL_NATIONAL_FILE)
-    df = _read_csv(f, _NATIONAL_SCHEMA, {"aar": "int", "vaerdi": "float"})
+    df = _read_csv(f, _national_schema(), {"aar": "int", "vaerdi": "float"})
     return pd.DataFrame({"year": df["aar"], "loans_per_capita": df["vaerdi"]})
 
 
@@ -412,25 +419,28 @@ def national_real_loans() -> pd.DataFrame:
 
 
 # --- synthetic example panel and its truth -----------------------------------------------
-_EXAMPLE_SCHEMA = pa.DataFrameSchema(
-    {
-        "kommunekode": pa.Column(int, pa.Check.in_range(101, 860)),
-        "year": pa.Column(int, pa.Check.in_range(2009, 2015)),
-        "loans": pa.Column(int, pa.Check.ge(0)),
-        "visits": pa.Column(int, pa.Check.ge(0)),
-        "downloads": pa.Column(int, pa.Check.ge(0)),
-        "service_points": pa.Column(int, pa.Check.ge(1)),
-        "expenditure": pa.Column(int, pa.Check.ge(0)),
-    },
-    strict=True,
-    unique=["kommunekode", "year"],
-)
+@cache
+def _example_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "kommunekode": pa.Column(int, pa.Check.in_range(101, 860)),
+            "year": pa.Column(int, pa.Check.in_range(2009, 2015)),
+            "loans": pa.Column(int, pa.Check.ge(0)),
+            "visits": pa.Column(int, pa.Check.ge(0)),
+            "downloads": pa.Column(int, pa.Check.ge(0)),
+            "service_points": pa.Column(int, pa.Check.ge(1)),
+            "expenditure": pa.Column(int, pa.Check.ge(0)),
+        },
+        strict=True,
+        unique=["kommunekode", "year"],
+    )
 
 
 def load_synthetic() -> pd.DataFrame:
     """The synthetic example panel (97 units x 2009-2015), validated. SYNTHETIC: not real data."""
     f = _raw_file(EXAMPLE_FILE)
-    df = _read_csv(f, _EXAMPLE_SCHEMA, {c: "int" for c in _EXAMPLE_SCHEMA.columns})
+    schema = _example_schema()
+    df = _read_csv(f, schema, {c: "int" for c in schema.columns})
     missing = sorted(set(unit_codes()) - set(df["kommunekode"]))
     extra = sorted(set(df["kommunekode"]) - set(unit_codes()))
     if missing or extra:

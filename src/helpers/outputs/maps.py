@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ from matplotlib.patches import Patch, Rectangle
 from helpers.core.cooperation import format_ordering, parse_ordering
 from helpers.outputs import labels as texts
 from helpers.outputs import style
+
+if TYPE_CHECKING:
+    import geopandas as gpd  # only in annotations: the frames come from helpers.data.reference
 
 style.apply()
 

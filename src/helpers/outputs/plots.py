@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
+from helpers.core import lazy
 from helpers.core.cooperation import parse_ordering
 from helpers.outputs import labels, style
 
@@ -25,6 +26,9 @@ if TYPE_CHECKING:  # notebooks 03's and 04's typed results (helpers.analysis imp
     from helpers.analysis.adoption import Estimates, Specification, TruthComparison
     from helpers.analysis.models import ChangeFit, CountFitsByRound, ModelInputs
     from helpers.analysis.simulation import CoverageStudy, PowerCurve
+
+sns = lazy.module("seaborn")  # seaborn and scipy.stats cost ~1.5 s to import: at the first plot using them
+stats = lazy.module("scipy.stats")
 
 JITTER_SEED = 20091  # the jitter of usage_by_model's points: same figure on every run
 style.apply()
@@ -123,8 +127,6 @@ def usage_by_model(
         f"{m}\n{textwrap.fill(labels.model_name(m, language, short=True), 12)}\n(n={int((df['model'] == m).sum())})"
         for m in order
     ]
-    import seaborn as sns
-
     data = df.assign(level=pd.Categorical(df["model"], categories=order, ordered=True), shown=df[value] / scale)
     sns.boxplot(
         data=data,
@@ -264,8 +266,6 @@ def model_shares(
 
 def transitions(table: pd.DataFrame, year_a: int, year_b: int, ax: plt.Axes, *, language: str = "en") -> plt.Axes:
     """Heat map of a ``compare.transition_matrix`` (rows: model in ``year_a``, columns: in ``year_b``)."""
-    import seaborn as sns
-
     labels.check_language(language)
     wrapped = {
         k: textwrap.fill(v, 16)
@@ -373,8 +373,6 @@ def coefficients_by_round(
 def residuals(resid: pd.DataFrame, axes=None, *, language: str = "en") -> plt.Figure:
     """Pearson residuals against fitted values (log scale) and a normal Q-Q plot, on two ``axes`` (a new
     figure when None); returns the figure."""
-    from scipy import stats
-
     labels.check_language(language)
     new = axes is None
     if new:

@@ -14,8 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import gammaln, polygamma, psi
-from scipy.stats import norm
+
+from helpers.core import lazy
+
+special = lazy.module("scipy.special")  # scipy.special and scipy.stats: imported at the first fit
+stats = lazy.module("scipy.stats")
 
 BATCH_TOL = 1e-10  # convergence of IRLS (max |change in beta|) and of log(theta) in the Newton steps
 ALPHA_MIN = 1e-8  # a dispersion below this is the Poisson limit (theta -> infinity): not converged
@@ -59,7 +62,7 @@ def _trigamma(x: np.ndarray) -> np.ndarray:
     out = np.empty_like(x)
     big = x >= 8
     if (~big).any():
-        out[~big] = polygamma(1, x[~big])
+        out[~big] = special.polygamma(1, x[~big])
     z = 1.0 / x[big]
     z2 = z * z
     out[big] = z + z2 * (0.5 + z * (1 / 6 + z2 * (-1 / 30 + z2 * (1 / 42 + z2 * (-1 / 30)))))
@@ -78,15 +81,15 @@ def nb_loglik(Y, mu, alpha) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         theta = 1.0 / alpha
         nb = (
-            gammaln(Y + theta)
-            - gammaln(theta)
-            - gammaln(Y + 1)
+            special.gammaln(Y + theta)
+            - special.gammaln(theta)
+            - special.gammaln(Y + 1)
             + theta * np.log(theta / (theta + mu))
             + Y * np.log(mu / (theta + mu))
         )
         if (alpha > 0).all():
             return nb.sum(axis=1)
-        pois = Y * np.log(mu) - mu - gammaln(Y + 1)
+        pois = Y * np.log(mu) - mu - special.gammaln(Y + 1)
     return np.where(alpha > 0, nb, pois).sum(axis=1)
 
 
@@ -98,7 +101,9 @@ def _nb_loglik_split(Y, alpha):
     where only mu changes (a profile at fixed dispersion) the gamma functions are computed once.
     """
     theta = 1.0 / np.asarray(alpha, dtype=float)[:, None]
-    const = np.sum(gammaln(Y + theta) - gammaln(theta) - gammaln(Y + 1) + theta * np.log(theta), axis=1)
+    const = np.sum(
+        special.gammaln(Y + theta) - special.gammaln(theta) - special.gammaln(Y + 1) + theta * np.log(theta), axis=1
+    )
 
     def of_mu(mu, rows=slice(None)):
         t = theta[rows]
@@ -150,8 +155,8 @@ def irls_batch(X, Y, offset=0.0, alpha=0.0, *, start=None, tol=BATCH_TOL, maxite
 def _theta_derivatives(Y, mu, theta, X):
     """Score of log(theta) in the profile likelihood and its derivative (envelope theorem for beta)."""
     t = theta[:, None]
-    s = np.sum(psi(Y + t) - psi(t) + np.log(t) + 1 - np.log(t + mu) - (Y + t) / (t + mu), axis=1)
-    h = np.sum(_trigamma(Y + t) - polygamma(1, t) + 1 / t - 2 / (t + mu) + (Y + t) / (t + mu) ** 2, axis=1)
+    s = np.sum(special.psi(Y + t) - special.psi(t) + np.log(t) + 1 - np.log(t + mu) - (Y + t) / (t + mu), axis=1)
+    h = np.sum(_trigamma(Y + t) - special.polygamma(1, t) + 1 / t - 2 / (t + mu) + (Y + t) / (t + mu) ** 2, axis=1)
     # d(score_theta)/d(eta_i) and the observed information of beta: profile out beta
     c = mu * (Y - mu) / (t + mu) ** 2
     d = t * mu * (t + Y) / (t + mu) ** 2
@@ -203,8 +208,8 @@ def _joint_newton_step(X, Y, off, beta, theta):
     mu = np.exp(beta @ X.T + off)
     tm = t + mu
     s_beta = (t * (Y - mu) / tm) @ X
-    s_th = np.sum(psi(Y + t) - psi(t) + np.log(t) + 1 - np.log(tm) - (Y + t) / tm, axis=1)
-    h_th = np.sum(_trigamma(Y + t) - polygamma(1, t) + 1 / t - 2 / tm + (Y + t) / tm**2, axis=1)
+    s_th = np.sum(special.psi(Y + t) - special.psi(t) + np.log(t) + 1 - np.log(tm) - (Y + t) / tm, axis=1)
+    h_th = np.sum(_trigamma(Y + t) - special.polygamma(1, t) + 1 / t - 2 / tm + (Y + t) / tm**2, axis=1)
     s_t, h_t = theta * s_th, theta**2 * h_th + theta * s_th
     cross = theta[:, None] * ((mu * (Y - mu) / tm**2) @ X)  # d s_beta / d log(theta)
     A = _xtwx(X, t * mu * (t + Y) / tm**2)
@@ -409,7 +414,7 @@ def profile_intervals_batch(
     Y = _as_stack(Y)
     R, n = Y.shape
     off = np.broadcast_to(np.asarray(offset, dtype=float), (R, n))
-    q = norm.ppf(0.5 + level / 2)
+    q = stats.norm.ppf(0.5 + level / 2)
     limits = np.full((2, R, len(terms)), np.nan)
     ok = np.ones((R, len(terms)), dtype=bool)
     if not refit_alpha:  # the dispersion stays: only mu changes, so the gamma functions are computed once

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 
 from helpers.analysis.models.design import score
 from helpers.analysis.models.fit import Fit
 from helpers.analysis.models.inputs import ModelInputs
+from helpers.core import lazy
 from helpers.core.cooperation import DEFAULT_ORDERING
+
+smf = lazy.module("statsmodels.formula.api")  # ~0.9 s to import: at the first fit
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-import statsmodels.formula.api as smf
-from scipy import stats
-from scipy.special import digamma, polygamma
 
 from helpers.analysis.models import batch
 from helpers.analysis.models.design import CONTROLS, formula, score, term_label
 from helpers.analysis.models.fit import HC3, MODEL_BASED, Fit, OwnCovarianceFit
-from helpers.core import vocabulary
+from helpers.core import lazy, vocabulary
 from helpers.core.cooperation import DEFAULT_ORDERING
 from helpers.core.vocabulary import Family, Spec
+
+sm = lazy.module("statsmodels.api")  # statsmodels and scipy.stats cost ~1.3 s to import: at the first fit
+smf = lazy.module("statsmodels.formula.api")
+stats = lazy.module("scipy.stats")
+special = lazy.module("scipy.special")
 
 # IRLS stops when no coefficient changes by more than this (statsmodels' default 1e-8 on the deviance leaves ~1e-7 in
 # the estimates)
@@ -134,10 +135,19 @@ def fit_count(
 def _theta_score_info(y, mu, theta):
     """Score and observed information of the NB2 log-likelihood in theta = 1/alpha at fixed means (MASS::theta.ml)."""
     score = np.sum(
-        digamma(theta + y) - digamma(theta) + np.log(theta) + 1 - np.log(theta + mu) - (y + theta) / (mu + theta)
+        special.digamma(theta + y)
+        - special.digamma(theta)
+        + np.log(theta)
+        + 1
+        - np.log(theta + mu)
+        - (y + theta) / (mu + theta)
     )
     info = np.sum(
-        -polygamma(1, theta + y) + polygamma(1, theta) - 1 / theta + 2 / (mu + theta) - (y + theta) / (mu + theta) ** 2
+        -special.polygamma(1, theta + y)
+        + special.polygamma(1, theta)
+        - 1 / theta
+        + 2 / (mu + theta)
+        - (y + theta) / (mu + theta) ** 2
     )
     return float(score), float(info)
 

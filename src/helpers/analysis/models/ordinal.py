@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
-from statsmodels.miscmodels.ordinal_model import OrderedModel
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from helpers.analysis.models.fit import OwnCovarianceFit
+from helpers.core import lazy
 from helpers.core.cooperation import DEFAULT_ORDERING, format_ordering, parse_ordering
+
+special = lazy.module("scipy.special")  # statsmodels costs ~0.9 s to import: at the first fit
+ordinal_model = lazy.module("statsmodels.miscmodels.ordinal_model")
+sm_exceptions = lazy.module("statsmodels.tools.sm_exceptions")
 
 ORDINAL_POPULATION_CENTRE = 50_000  # cut points then describe a kommune of 50,000 in kommunegruppe 1, not merged
 ORDINAL_GRADIENT_TOL = 1e-6  # largest |d loglik / d param| accepted at the solution of the ordinal logit
@@ -82,7 +84,7 @@ def _polr_derivatives(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> tuple[
     upper, lower = y < k, y > 0  # whether zeta_j and zeta_{j-1} exist
     a = np.where(upper, zeta[np.minimum(y, k - 1)] - eta, np.inf)
     b = np.where(lower, zeta[np.maximum(y - 1, 0)] - eta, -np.inf)
-    Fa, Fb = expit(a), expit(b)
+    Fa, Fb = special.expit(a), special.expit(b)
     fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
     dfa, dfb = fa * (1 - 2 * Fa), fb * (1 - 2 * Fb)
     P = Fa - Fb
@@ -132,10 +134,10 @@ def fit_ordinal(
     levels = parse_ordering(ordering)
     present = [lv for lv in levels if (df["model"] == lv).any()]
     endog = pd.Series(pd.Categorical(df["model"], categories=present, ordered=True), index=df.index)
-    model = OrderedModel(endog, ordinal_design(df), distr="logit")
+    model = ordinal_model.OrderedModel(endog, ordinal_design(df), distr="logit")
     X, y, p = np.asarray(model.exog, dtype=float), np.asarray(model.endog, dtype=int), model.exog.shape[1]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # judged below by the closed-form score
+        warnings.simplefilter("ignore", sm_exceptions.ConvergenceWarning)  # judged below by the closed-form score
         start = model.fit(method="bfgs", disp=0, maxiter=5000, gtol=1e-8)
     theta, _ = _to_polr(np.asarray(start.params, dtype=float), p)
     for iteration in range(1, maxiter + 1):  # noqa: B007 (reported after the loop)
@@ -153,7 +155,9 @@ def fit_ordinal(
     ll, g, H = _polr_derivatives(X, y, theta)
     raw = np.concatenate([theta[:p], [theta[p]], np.log(np.diff(theta[p:]))])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # maxiter=0: a results object at the given parameters
+        warnings.simplefilter(
+            "ignore", sm_exceptions.ConvergenceWarning
+        )  # maxiter=0: a results object at the given parameters
         result = model.fit(method="newton", start_params=raw, maxiter=0, disp=0)
     _, J = _to_polr(raw, p)
     Jinv = np.linalg.inv(J)

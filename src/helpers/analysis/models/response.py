@@ -35,14 +35,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import patsy
-import statsmodels.api as sm
 
 from helpers.analysis import nonresponse as nr
 from helpers.analysis.models import batch
 from helpers.analysis.models.design import CONTROLS, formula, score
 from helpers.analysis.models.inputs import ModelInputs, reporting_failures, usage_year
+from helpers.core import lazy
 from helpers.core.cooperation import DEFAULT_ORDERING
 from helpers.results.nonresponse import Sensitivity
+
+sm = lazy.module("statsmodels.api")  # ~1.1 s to import: at the first fit
 
 RATE_COLUMNS = ("estimate", "low", "high")  # the sensitivity table's columns that are exponentiated
 LOG_SCALE = " (values on the log scale)"  # the statistic's description says so; the table shows rate ratios

@@ -25,16 +25,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
+from helpers.core import lazy
 from helpers.results.nonresponse import Estimate
+
+stats = lazy.module("scipy.stats")  # ~0.6 s to import: at the first interval
+proportion = lazy.module("statsmodels.stats.proportion")
 
 Score = Callable[[pd.DataFrame], np.ndarray]  # answers (complete) -> one value per kommune
 Compute = Callable[[pd.DataFrame, pd.DataFrame, "pd.Series | None"], Estimate]
 
 LEVEL = 0.95
-Z = float(stats.norm.ppf(0.5 + LEVEL / 2))
+# scipy.stats.norm.ppf(0.975) written out, so that importing this module does not import scipy.stats
+# (tests/test_nonresponse.py checks it equals scipy's to the last bit)
+Z = 1.959963984540054
 WILSON = "Wilson score"  # the interval words of a share's complete-case interval (:func:`wilson`)
 
 
@@ -127,7 +131,7 @@ def wald(value: float, se: float | None, n: int, *, df: float | None = None, poo
     if se is None or not np.isfinite(se):
         return {"value": float(value), "se": None, "low": None, "high": None, "interval": "none", "n": int(n), "df": df}
     if pooled_df is None:
-        q, words = Z, "z"
+        q, words = float(stats.norm.ppf(0.5 + LEVEL / 2)), "z"
     else:
         q, words = float(stats.t.ppf(0.5 + LEVEL / 2, pooled_df)), f"t, df {pooled_df:.1f}"
     if se == 0:  # e.g. no kommune stopped cooperating: a Wald interval has no width, which is not certainty
@@ -148,7 +152,7 @@ def wilson(successes, n):
     ``proportion_confint(method="wilson")``, which equals R's ``prop.test(x, n, correct = FALSE)$conf.int``
     (``tests/test_r_reference.py``). Unlike the Wald interval it has width at 0 and n successes: with none of
     98 kommuner it is [0, 3.8 %]. Returns (low, high)."""
-    low, high = proportion_confint(successes, n, alpha=1 - LEVEL, method="wilson")
+    low, high = proportion.proportion_confint(successes, n, alpha=1 - LEVEL, method="wilson")
     return low, high
 
 

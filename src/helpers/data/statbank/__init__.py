@@ -23,7 +23,7 @@ not re-exported: a value set on the package would not reach :func:`post`; set th
 from __future__ import annotations
 
 from helpers.data.statbank.answer import check_answer, data
-from helpers.data.statbank.cache import FETCH_COMMAND, USAGE_SCHEMA, cache_folder, cached_usage
+from helpers.data.statbank.cache import FETCH_COMMAND, cache_folder, cached_usage, usage_schema
 from helpers.data.statbank.errors import (
     EmptyCacheError,
     StatbankAnswerError,
@@ -51,7 +51,6 @@ __all__ = [
     "REQUESTS",
     "SOURCE",
     "URL_ENV",
-    "USAGE_SCHEMA",
     "EmptyCacheError",
     "StatbankAPIError",
     "StatbankAnswerError",
@@ -74,4 +73,5 @@ __all__ = [
     "request_variables",
     "retry_after",
     "tableinfo",
+    "usage_schema",
 ]

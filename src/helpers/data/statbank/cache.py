@@ -8,12 +8,12 @@ kommune rows of the declared measures in plain units.
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
-from helpers.core import files, paths
+from helpers.core import files, lazy, paths
 from helpers.core.errors import DataError, Problem
 from helpers.core.validation import validate
 from helpers.data import provenance
@@ -23,6 +23,8 @@ from helpers.data.statbank.query import _variable
 from helpers.data.statbank.requests import AREA, FIRST_YEAR, MEASURES, REQUESTS, UsageRequest
 from helpers.data.statbank.transport import _tableinfo_json
 
+pa = lazy.module("pandera.pandas")  # ~0.2 s to import: at the first validation
+
 FETCH_COMMAND = "borgerservice fetch-usage"
 
 
@@ -31,17 +33,20 @@ def cache_folder(path: Path | None = None) -> Path:
     return Path(path) if path is not None else paths.usage_raw() / "statbank"
 
 
-USAGE_SCHEMA = pa.DataFrameSchema(
-    {
-        "kommunekode": pa.Column(int, [pa.Check.in_range(101, 860), pa.Check.ne(411)]),
-        "year": pa.Column(int, pa.Check.ge(FIRST_YEAR)),
-        "measure": pa.Column(str, pa.Check.isin(MEASURES)),
-        "value": pa.Column(float),
-        "table": pa.Column(str, pa.Check.isin([r.table for r in REQUESTS])),
-    },
-    unique=["kommunekode", "year", "measure"],
-    strict=True,
-)
+@cache
+def usage_schema() -> pa.DataFrameSchema:
+    """The schema of the usage contract (built at its first use: pandera is imported then)."""
+    return pa.DataFrameSchema(
+        {
+            "kommunekode": pa.Column(int, [pa.Check.in_range(101, 860), pa.Check.ne(411)]),
+            "year": pa.Column(int, pa.Check.ge(FIRST_YEAR)),
+            "measure": pa.Column(str, pa.Check.isin(MEASURES)),
+            "value": pa.Column(float),
+            "table": pa.Column(str, pa.Check.isin([r.table for r in REQUESTS])),
+        },
+        unique=["kommunekode", "year", "measure"],
+        strict=True,
+    )
 
 
 def cached_usage(cache_dir: Path | None = None) -> pd.DataFrame:
@@ -66,7 +71,7 @@ def cached_usage(cache_dir: Path | None = None) -> pd.DataFrame:
     usage = pd.concat(frames, ignore_index=True).sort_values(
         ["table", "measure", "kommunekode", "year"], ignore_index=True
     )
-    return validate(usage, USAGE_SCHEMA, folder)
+    return validate(usage, usage_schema(), folder)
 
 
 def _meta(path: Path) -> dict:

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
-import pandera.pandas as pa
 
-from helpers.core import cooperation, files, paths
+from helpers.core import cooperation, files, lazy, paths
 from helpers.core.errors import DataError, Problem
 from helpers.core.validation import validate
 from helpers.data import provenance, reference
@@ -33,6 +32,8 @@ from .cleaning import Cleaner, drop_duplicates, fieldwork_problems, flood_proble
 from .codebooks import ROLES, TASKS, YES_NO, Codebook, check_model_order, load_codebook
 from .formats import EXCEL_ERRORS, HEADER_SEARCH_ROWS, Sheet, log_row
 from .text import blank, key, letter, padded, shown_path
+
+pa = lazy.module("pandera.pandas")  # ~0.2 s to import: at the first clean_schema
 
 LOG_COLUMNS = ("row", "column", "old_value", "new_value", "rule", "detail")
 _NOT_ANSWERS = {"kommune_navn", "submitted_at", "comment"}  # not counted as answered questions

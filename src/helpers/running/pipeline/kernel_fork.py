@@ -137,12 +137,7 @@ def serve(path: str, imports_file: str) -> None:
             exec(compile(statement, "<notebook imports>", "exec"), {"__name__": "__template__"})
         except BaseException:  # noqa: BLE001  (the notebook meets the same error itself, in its own cell)
             pass
-    for module in list(sys.modules.values()):  # modules whose import waits for their first use (helpers.core.lazy)
-        if type(module).__name__ == "_LazyModule":
-            try:
-                getattr(module, "__name__", None)  # reading any attribute runs the import
-            except BaseException:  # noqa: BLE001  (as above: the notebook meets it where it uses the module)
-                pass
+    load_waiting()
     os.environ.clear()
     os.environ.update(baseline)
     import gc
@@ -158,6 +153,20 @@ def serve(path: str, imports_file: str) -> None:
             conn, _ = listener.accept()
             _handle(conn, listener, children, baseline, interpreter, launcher)
         _reap(children)
+
+
+def load_waiting() -> None:
+    """Imports the modules whose import waits for their first use (helpers.core.lazy), until none waits."""
+    tried: set[int] = set()  # an import may leave others waiting: again until none is new
+    while waiting := [
+        m for m in list(sys.modules.values()) if type(m).__name__ == "_LazyModule" and id(m) not in tried
+    ]:
+        for module in waiting:
+            tried.add(id(module))
+            try:
+                getattr(module, "__name__", None)  # reading any attribute runs the import
+            except BaseException:  # noqa: BLE001  (the notebook meets the error where it uses the module)
+                pass
 
 
 def _handle(conn, listener, children: dict, baseline: dict, interpreter: list[str], launcher: str) -> None:
