@@ -43,12 +43,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from helpers.analysis.nonresponse.frame import Panel
 from helpers.analysis.nonresponse.pooling import LAMBDA_FLOOR, WILSON_POOLED, wilson_interval_pooled
 from helpers.analysis.nonresponse.statistics import LEVEL, WILSON, Z, wilson
+from helpers.core import lazy
 from helpers.results.nonresponse import CoverageCheck, IntervalCoverage
+
+stats = lazy.module("scipy.stats")  # ~0.6 s to import: at the first interval
 
 REPS = 2000  # simulated pairs of rounds (Monte Carlo SE of a 95 % coverage: 0.49 points)
 ITERATIONS = 5  # sweeps of the reduced chain (mice's default; two binary rounds mix in one or two)

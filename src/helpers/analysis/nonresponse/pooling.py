@@ -23,10 +23,12 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
 from helpers.analysis.nonresponse.statistics import LEVEL, wald
+from helpers.core import lazy
 from helpers.results.nonresponse import Estimate, Pooled
+
+stats = lazy.module("scipy.stats")  # ~0.6 s to import: at the first interval
 
 LAMBDA_FLOOR = 1e-4  # mice:::barnard.rubin
 WILSON_POOLED = "Wilson score by Rubin's rules"  # the interval words of :func:`wilson_pooled` (before its df)
