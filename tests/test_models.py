@@ -10,6 +10,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
 from scipy.special import expit
+from survey_raw import cleaned_rounds
 
 from helpers.analysis import models, simulation
 from helpers.core.errors import DataError
@@ -312,16 +313,7 @@ def test_the_poisson_check_carries_hc3_and_leaves_the_statsmodels_result_as_fitt
 @pytest.fixture(scope="module")
 def run_03(tmp_path_factory):
     """Notebook 03's steps on the example rounds 2011 and 2014 with the real loans, shortened simulations."""
-    from helpers.data import survey
-    from helpers.running import pipeline
-
-    folder = tmp_path_factory.mktemp("run_03")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BORGERSERVICE_PROCESSED", str(folder / "processed"))
-        mp.setenv("BORGERSERVICE_REPORTS", str(folder / "reports"))
-        specs = pipeline.load_rounds()
-        for year in (2011, 2014):
-            survey.clean_to_files(year, specs[year]["input_path"], specs[year]["codebook"])
+    with cleaned_rounds(tmp_path_factory.mktemp("run_03"), (2011, 2014)) as mp:
         inputs = models.model_inputs([2011, 2014], "loans", "real")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -406,15 +398,8 @@ def response_inputs(tmp_path_factory):
     from helpers.analysis import compare
     from helpers.analysis import nonresponse as nr
     from helpers.data import reference, survey
-    from helpers.running import pipeline
 
-    folder = tmp_path_factory.mktemp("response")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BORGERSERVICE_PROCESSED", str(folder / "processed"))
-        mp.setenv("BORGERSERVICE_REPORTS", str(folder / "reports"))
-        specs = pipeline.load_rounds()
-        for year in (2011, 2014):
-            survey.clean_to_files(year, specs[year]["input_path"], specs[year]["codebook"])
+    with cleaned_rounds(tmp_path_factory.mktemp("response"), (2011, 2014)):
         inputs = models.model_inputs([2011, 2014], "loans", "real")
         municipalities = reference.load_municipalities()
         aligned = compare.align_rounds({y: survey.load_clean(y) for y in (2011, 2014)}, municipalities)
