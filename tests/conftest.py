@@ -25,6 +25,29 @@ def outputs(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def run_notebook(outputs):
+    """Execute notebooks/<name>.ipynb with papermill as the pipeline does (the project's kernel, run from the
+    notebooks folder) into the ``outputs`` folder; returns the error outputs of its code cells (none when it ran)."""
+    import papermill as pm
+
+    def run(notebook: str, parameters: dict) -> list:
+        executed = outputs / f"{notebook}.executed.ipynb"
+        pm.execute_notebook(
+            str(paths.notebooks() / f"{notebook}.ipynb"),
+            str(executed),
+            parameters=parameters,
+            kernel_name=paths.KERNEL_NAME,
+            cwd=str(paths.notebooks()),
+            progress_bar=False,
+            execution_timeout=600,
+        )
+        nb = nbformat.read(executed, as_version=4)
+        return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+
+    return run
+
+
+@pytest.fixture
 def raw_copy(tmp_path, monkeypatch):
     """A writable copy of data/raw, used by tests that must add raw files."""
     target = tmp_path / "raw"
