@@ -126,3 +126,23 @@ def fake():
     yield server
     server.server.shutdown()
     server.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def surveys():
+    """The three example rounds (2009, 2011, 2014) cleaned in memory: the surveys of the adoption tests' panels."""
+    from helpers.data import survey
+
+    return {
+        2009: survey.clean(2009, "survey/example_survey_2009.csv")[0],
+        2011: survey.clean(2011, "survey/example_survey_2011.xlsx")[0],
+        2014: survey.clean(2014, "survey/example_survey_2014.xlsx", "2014")[0],
+    }
+
+
+@pytest.fixture(scope="module")
+def real(surveys):
+    """The adoption panel of the real series over the three example rounds (a module may define its own ``real``)."""
+    from helpers.analysis import adoption
+
+    return adoption.build([2009, 2011, 2014], source="real", surveys=surveys)
