@@ -170,11 +170,17 @@ def test_change_model_by_hand():
     assert res.params["Intercept"] == pytest.approx(0.02)
 
 
-def test_ordinal_thresholds_reproduce_predicted_probabilities(base):
-    rng = np.random.default_rng(5)
+def _ordinal_sample(base, seed: int) -> pd.DataFrame:
+    """The design with models drawn from an ordered logit in log population (order 5 < 1 < 2 < 3 < 4)."""
+    rng = np.random.default_rng(seed)
     df = base.copy()
     latent = 0.8 * (df["log_population"] - df["log_population"].mean()) + rng.logistic(size=98)
     df["model"] = pd.cut(latent, [-np.inf, -0.5, 0.3, 1.0, 1.8, np.inf], labels=[5, 1, 2, 3, 4]).astype(int)
+    return df
+
+
+def test_ordinal_thresholds_reproduce_predicted_probabilities(base):
+    df = _ordinal_sample(base, seed=5)
     res = models.fit_ordinal(df)
     cuts = models.thresholds(res)
     assert cuts.is_monotonic_increasing
@@ -189,10 +195,7 @@ def test_ordinal_thresholds_reproduce_predicted_probabilities(base):
 def test_ordinal_score_is_zero_and_covariance_is_the_inverse_information(base):
     from statsmodels.tools.numdiff import approx_fprime, approx_hess
 
-    rng = np.random.default_rng(6)
-    df = base.copy()
-    latent = 0.8 * (df["log_population"] - df["log_population"].mean()) + rng.logistic(size=98)
-    df["model"] = pd.cut(latent, [-np.inf, -0.5, 0.3, 1.0, 1.8, np.inf], labels=[5, 1, 2, 3, 4]).astype(int)
+    df = _ordinal_sample(base, seed=6)
     res = models.fit_ordinal(df)
     # independent of the closed form: statsmodels' own log-likelihood, differentiated numerically
     assert np.abs(approx_fprime(res.params.to_numpy(), res.model.loglike, centered=True)).max() < 1e-5
