@@ -25,6 +25,29 @@ def outputs(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def run_notebook(outputs):
+    """Execute notebooks/<name>.ipynb with papermill as the pipeline does (the project's kernel, run from the
+    notebooks folder) into the ``outputs`` folder; returns the error outputs of its code cells (none when it ran)."""
+    import papermill as pm
+
+    def run(notebook: str, parameters: dict) -> list:
+        executed = outputs / f"{notebook}.executed.ipynb"
+        pm.execute_notebook(
+            str(paths.notebooks() / f"{notebook}.ipynb"),
+            str(executed),
+            parameters=parameters,
+            kernel_name=paths.KERNEL_NAME,
+            cwd=str(paths.notebooks()),
+            progress_bar=False,
+            execution_timeout=600,
+        )
+        nb = nbformat.read(executed, as_version=4)
+        return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+
+    return run
+
+
+@pytest.fixture
 def raw_copy(tmp_path, monkeypatch):
     """A writable copy of data/raw, used by tests that must add raw files."""
     target = tmp_path / "raw"
@@ -103,3 +126,23 @@ def fake():
     yield server
     server.server.shutdown()
     server.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def surveys():
+    """The three example rounds (2009, 2011, 2014) cleaned in memory: the surveys of the adoption tests' panels."""
+    from helpers.data import survey
+
+    return {
+        2009: survey.clean(2009, "survey/example_survey_2009.csv")[0],
+        2011: survey.clean(2011, "survey/example_survey_2011.xlsx")[0],
+        2014: survey.clean(2014, "survey/example_survey_2014.xlsx", "2014")[0],
+    }
+
+
+@pytest.fixture(scope="module")
+def real(surveys):
+    """The adoption panel of the real series over the three example rounds (a module may define its own ``real``)."""
+    from helpers.analysis import adoption
+
+    return adoption.build([2009, 2011, 2014], source="real", surveys=surveys)

@@ -51,6 +51,21 @@ SURVEY = CleanSurveyResults(
 )
 
 
+# The pages of the site built from build_reports' folder: the synthetic rounds' notebooks and the site's own pages.
+SITE_PAGES = frozenset(
+    {
+        "index.html",
+        "notebooks/00_reference.html",
+        "notebooks/01_clean_survey_2011.html",
+        "gallery.html",
+        "tables.html",
+        "provenance.html",
+        "data_dictionary.html",
+        "references.html",
+    }
+)
+
+
 def executed_notebook(path, title: str, value: str) -> None:
     nb = nbformat.v4.new_notebook()
     code = nbformat.v4.new_code_cell("answer = 6 * 7\nanswer")

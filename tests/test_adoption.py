@@ -6,24 +6,10 @@ import pytest
 
 from helpers.analysis import adoption
 from helpers.core import files, paths
-from helpers.data import provenance, survey, usage
+from helpers.data import provenance, usage
 from helpers.data.synthetic import usage as synth
 
 YEARS = [2010, 2011, 2012, 2013, 2014, 2015, 2018, 2019, 2020, 2021, 2022, 2023]  # the real series with a population
-
-
-@pytest.fixture(scope="module")
-def surveys():
-    return {
-        2009: survey.clean(2009, "survey/example_survey_2009.csv")[0],
-        2011: survey.clean(2011, "survey/example_survey_2011.xlsx")[0],
-        2014: survey.clean(2014, "survey/example_survey_2014.xlsx", "2014")[0],
-    }
-
-
-@pytest.fixture(scope="module")
-def real(surveys):
-    return adoption.build([2009, 2011, 2014], source="real", surveys=surveys)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ import pytest
 
 from helpers.analysis import adoption
 from helpers.analysis.adoption import arrays, inference, simulation, spillover
-from helpers.data import survey
 from helpers.data.synthetic import usage as synth
 
 YEARS = [2010, 2011, 2012, 2013, 2014, 2015, 2018, 2019, 2020, 2021, 2022, 2023]
@@ -268,20 +267,6 @@ def test_wild_bootstrap_beside_crv1_and_its_size():
 
 
 # --- calibration and recovery at the real design ---------------------------------------------------------
-@pytest.fixture(scope="module")
-def surveys():
-    return {
-        2009: survey.clean(2009, "survey/example_survey_2009.csv")[0],
-        2011: survey.clean(2011, "survey/example_survey_2011.xlsx")[0],
-        2014: survey.clean(2014, "survey/example_survey_2014.xlsx", "2014")[0],
-    }
-
-
-@pytest.fixture(scope="module")
-def real(surveys):
-    return adoption.build([2009, 2011, 2014], source="real", surveys=surveys)
-
-
 def test_noise_calibration_matches_the_real_panels_residuals(real):
     nz = simulation.calibrate_noise(real)
     assert (nz.implied_sd, nz.implied_lag1) == pytest.approx((nz.residual_sd, nz.lag1), rel=1e-9)

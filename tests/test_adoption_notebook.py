@@ -8,7 +8,6 @@ import json
 
 import nbformat
 import pandas as pd
-import papermill as pm
 import pytest
 
 from helpers import results
@@ -108,7 +107,7 @@ def test_parameter_comments_have_no_equals_sign():
 
 
 @pytest.mark.slow
-def test_notebook_runs_with_non_default_parameters(outputs):
+def test_notebook_runs_with_non_default_parameters(run_notebook):
     for year, (path, codebook) in ROUNDS.items():
         survey.clean_to_files(year, paths.raw() / path, codebook)
     parameters = {
@@ -130,18 +129,7 @@ def test_notebook_runs_with_non_default_parameters(outputs):
     defaults = _declared()
     assert set(parameters) <= set(defaults)
     assert all(defaults[k] != v for k, v in parameters.items())
-    executed = outputs / f"{NOTEBOOK}.executed.ipynb"
-    pm.execute_notebook(
-        str(paths.notebooks() / f"{NOTEBOOK}.ipynb"),
-        str(executed),
-        parameters=parameters,
-        kernel_name=paths.KERNEL_NAME,
-        cwd=str(paths.notebooks()),
-        progress_bar=False,
-        execution_timeout=600,
-    )
-    nb = nbformat.read(executed, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    errors = run_notebook(NOTEBOOK, parameters)
     assert not errors, f"{errors[0].ename}: {errors[0].evalue}"
     path = paths.results() / "04_adoption_synthetic_2011_2014.json"
     doc = results.read(path)  # the typed document: every field below is declared

@@ -307,17 +307,20 @@ def test_run_keys_follow_each_runs_own_inputs(raw_copy, tmp_path, monkeypatch):
         cfg = pipeline.load_config(config / "pipeline.yaml")
         return pipeline.run_keys(cfg.runs, cfg, pipeline.input_hashes(), "code")
 
+    def record(name, source, description):  # a synthetic survey export of data/raw, recorded in its manifest
+        provenance.record(
+            raw_copy / "survey" / name,
+            source=source,
+            licence="CC0-1.0",
+            synthetic=True,
+            description=description,
+            provenance="test",
+        )
+
     k0 = keys()
     # a new round (its export recorded in data/raw, its codebook, its config entry) leaves every existing key alone
     shutil.copyfile(raw_copy / "survey" / "example_survey_2014.xlsx", raw_copy / "survey" / "example_survey_2017.xlsx")
-    provenance.record(
-        raw_copy / "survey" / "example_survey_2017.xlsx",
-        source="test copy",
-        licence="CC0-1.0",
-        synthetic=True,
-        description="copy",
-        provenance="test",
-    )
+    record("example_survey_2017.xlsx", source="test copy", description="copy")
     rounds.new_round(2017, like=2014, config_dir=config)
     k1 = keys()
     # the export and the adoption runs need every round (issue 22: 04 dates adoption by every round), the new one too
@@ -357,14 +360,7 @@ def test_run_keys_follow_each_runs_own_inputs(raw_copy, tmp_path, monkeypatch):
     # an edited export likewise
     with open(raw_copy / "survey" / "example_survey_2009.csv", "ab") as f:
         f.write(b"\r\n")
-    provenance.record(
-        raw_copy / "survey" / "example_survey_2009.csv",
-        source="test",
-        licence="CC0-1.0",
-        synthetic=True,
-        description="edited",
-        provenance="test",
-    )
+    record("example_survey_2009.csv", source="test", description="edited")
     k3 = keys()
     assert {i for i in k2 if k3[i] != k2[i]} == {
         "01_clean_survey_2009",

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from statsmodels.stats.contingency_tables import SquareTable
+from survey_raw import cleaned_rounds
 
 from helpers.analysis import compare
 from helpers.data import reference
@@ -382,15 +383,8 @@ def test_interpret_claims_nothing_for_synthetic_data():
 def example_rounds(tmp_path_factory):
     """The shipped example exports of 2009 and 2011, cleaned into a temporary folder, as the pipeline cleans them."""
     from helpers.data import survey
-    from helpers.running import pipeline
 
-    folder = tmp_path_factory.mktemp("compare_rounds")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BORGERSERVICE_PROCESSED", str(folder / "processed"))
-        mp.setenv("BORGERSERVICE_REPORTS", str(folder / "reports"))
-        rounds = pipeline.load_rounds()
-        for year in (2009, 2011):
-            survey.clean_to_files(year, rounds[year]["input_path"], rounds[year]["codebook"])
+    with cleaned_rounds(tmp_path_factory.mktemp("compare_rounds"), (2009, 2011)):
         return {year: survey.load_clean(year) for year in (2009, 2011)}
 
 

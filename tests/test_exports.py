@@ -20,6 +20,7 @@ import pyreadstat
 import pytest
 import yaml
 from panel_sample import estimation_sample
+from survey_raw import cleaned_rounds
 
 from helpers import results
 from helpers.core import paths
@@ -32,12 +33,7 @@ from helpers.running import cli, pipeline
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Processed rounds + panel in a temporary folder, exported with the CLI; yields (folder, tables)."""
-    base = tmp_path_factory.mktemp("exports")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BORGERSERVICE_PROCESSED", str(base / "processed"))
-        mp.setenv("BORGERSERVICE_REPORTS", str(base / "reports"))
-        for year, spec in pipeline.load_rounds().items():
-            survey.clean_to_files(year, spec["input_path"], spec["codebook"])
+    with cleaned_rounds(tmp_path_factory.mktemp("exports")):
         usage.write_panel()
         assert cli.main(["export"]) == 0
         tables = {t.stem: t for t in exports.build_tables()}

@@ -28,6 +28,7 @@ import pandas as pd
 import papermill as pm
 import pytest
 from matplotlib.text import Text
+from survey_raw import cleaned_rounds
 
 from helpers.analysis import compare, models, simulation
 from helpers.core import cooperation, paths
@@ -109,13 +110,7 @@ def _close():
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
     """The example survey rounds 2009 and 2011 cleaned into a temporary folder, with what the figures need."""
-    base = tmp_path_factory.mktemp("language")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BORGERSERVICE_PROCESSED", str(base / "processed"))
-        mp.setenv("BORGERSERVICE_REPORTS", str(base / "reports"))
-        rounds = pipeline.load_rounds()
-        for year in (2009, 2011):
-            survey.clean_to_files(year, rounds[year]["input_path"], rounds[year]["codebook"])
+    with cleaned_rounds(tmp_path_factory.mktemp("language"), (2009, 2011)):
         municipalities = reference.load_municipalities()
         aligned = compare.align_rounds({y: survey.load_clean(y) for y in (2009, 2011)}, municipalities)
         inputs = models.model_inputs([2009, 2011], "loans", "real")

@@ -10,6 +10,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
 from scipy.special import expit
+from survey_raw import cleaned_rounds
 
 from helpers.analysis import models, simulation
 from helpers.core.errors import DataError
@@ -169,11 +170,17 @@ def test_change_model_by_hand():
     assert res.params["Intercept"] == pytest.approx(0.02)
 
 
-def test_ordinal_thresholds_reproduce_predicted_probabilities(base):
-    rng = np.random.default_rng(5)
+def _ordinal_sample(base, seed: int) -> pd.DataFrame:
+    """The design with models drawn from an ordered logit in log population (order 5 < 1 < 2 < 3 < 4)."""
+    rng = np.random.default_rng(seed)
     df = base.copy()
     latent = 0.8 * (df["log_population"] - df["log_population"].mean()) + rng.logistic(size=98)
     df["model"] = pd.cut(latent, [-np.inf, -0.5, 0.3, 1.0, 1.8, np.inf], labels=[5, 1, 2, 3, 4]).astype(int)
+    return df
+
+
+def test_ordinal_thresholds_reproduce_predicted_probabilities(base):
+    df = _ordinal_sample(base, seed=5)
     res = models.fit_ordinal(df)
     cuts = models.thresholds(res)
     assert cuts.is_monotonic_increasing
@@ -188,10 +195,7 @@ def test_ordinal_thresholds_reproduce_predicted_probabilities(base):
 def test_ordinal_score_is_zero_and_covariance_is_the_inverse_information(base):
     from statsmodels.tools.numdiff import approx_fprime, approx_hess
 
-    rng = np.random.default_rng(6)
-    df = base.copy()
-    latent = 0.8 * (df["log_population"] - df["log_population"].mean()) + rng.logistic(size=98)
-    df["model"] = pd.cut(latent, [-np.inf, -0.5, 0.3, 1.0, 1.8, np.inf], labels=[5, 1, 2, 3, 4]).astype(int)
+    df = _ordinal_sample(base, seed=6)
     res = models.fit_ordinal(df)
     # independent of the closed form: statsmodels' own log-likelihood, differentiated numerically
     assert np.abs(approx_fprime(res.params.to_numpy(), res.model.loglike, centered=True)).max() < 1e-5
@@ -312,16 +316,7 @@ def test_the_poisson_check_carries_hc3_and_leaves_the_statsmodels_result_as_fitt
 @pytest.fixture(scope="module")
 def run_03(tmp_path_factory):
     """Notebook 03's steps on the example rounds 2011 and 2014 with the real loans, shortened simulations."""
-    from helpers.data import survey
-    from helpers.running import pipeline
-
-    folder = tmp_path_factory.mktemp("run_03")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BORGERSERVICE_PROCESSED", str(folder / "processed"))
-        mp.setenv("BORGERSERVICE_REPORTS", str(folder / "reports"))
-        specs = pipeline.load_rounds()
-        for year in (2011, 2014):
-            survey.clean_to_files(year, specs[year]["input_path"], specs[year]["codebook"])
+    with cleaned_rounds(tmp_path_factory.mktemp("run_03"), (2011, 2014)) as mp:
         inputs = models.model_inputs([2011, 2014], "loans", "real")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -406,15 +401,8 @@ def response_inputs(tmp_path_factory):
     from helpers.analysis import compare
     from helpers.analysis import nonresponse as nr
     from helpers.data import reference, survey
-    from helpers.running import pipeline
 
-    folder = tmp_path_factory.mktemp("response")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BORGERSERVICE_PROCESSED", str(folder / "processed"))
-        mp.setenv("BORGERSERVICE_REPORTS", str(folder / "reports"))
-        specs = pipeline.load_rounds()
-        for year in (2011, 2014):
-            survey.clean_to_files(year, specs[year]["input_path"], specs[year]["codebook"])
+    with cleaned_rounds(tmp_path_factory.mktemp("response"), (2011, 2014)):
         inputs = models.model_inputs([2011, 2014], "loans", "real")
         municipalities = reference.load_municipalities()
         aligned = compare.align_rounds({y: survey.load_clean(y) for y in (2011, 2014)}, municipalities)

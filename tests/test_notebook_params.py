@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import nbformat
-import papermill as pm
 import pytest
 
 from helpers.core import paths
@@ -43,7 +42,7 @@ def _defaults(notebook: str) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook, parameters, results_name", RUNS, ids=[r[0] for r in RUNS])
-def test_notebook_runs_with_non_default_parameters(outputs, notebook, parameters, results_name):
+def test_notebook_runs_with_non_default_parameters(run_notebook, notebook, parameters, results_name):
     defaults = _defaults(notebook)
     assert set(parameters) <= set(defaults), f"{notebook}: unknown parameters {set(parameters) - set(defaults)}"
     assert any(defaults[k] != v for k, v in parameters.items()), f"{notebook}: these are the defaults"
@@ -51,19 +50,7 @@ def test_notebook_runs_with_non_default_parameters(outputs, notebook, parameters
         for year in defaults["rounds"]:
             survey.clean_to_files(year, paths.raw() / ROUNDS[year][0], ROUNDS[year][1])
 
-    executed = outputs / f"{notebook}.executed.ipynb"
-    pm.execute_notebook(
-        str(paths.notebooks() / f"{notebook}.ipynb"),
-        str(executed),
-        parameters=parameters,
-        kernel_name=paths.KERNEL_NAME,
-        cwd=str(paths.notebooks()),
-        progress_bar=False,
-        execution_timeout=600,
-    )
-
-    nb = nbformat.read(executed, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    errors = run_notebook(notebook, parameters)
     assert not errors, f"{notebook}: {errors[0].ename}: {errors[0].evalue}"
     result = json.loads((paths.results() / f"{results_name}.json").read_text())
     for key, value in parameters.items():

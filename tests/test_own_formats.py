@@ -19,18 +19,12 @@ import openpyxl
 import pandas as pd
 import pyreadstat
 import pytest
+from survey_variants import MODEL_2011 as MODEL
+from survey_variants import MODEL_LABELS
 
 from helpers.data import survey
 from helpers.running import cli
 
-MODEL = "Hvilken samarbejdsmodel ligner jeres bedst?"
-MODEL_LABELS = {
-    1: "Den spæde start",
-    2: "Vi flytter sammen",
-    3: "Vi arbejder sammen",
-    4: "Vi er borgernes fælles indgang til kommunen",
-    5: "Intet samarbejde",
-}
 EXAMPLE = {2011: "survey/example_survey_2011.xlsx", 2014: "survey/example_survey_2014.xlsx"}
 
 

@@ -210,6 +210,18 @@ def _counting_writes(monkeypatch):
     return writes
 
 
+def _printed(executed) -> list[str]:
+    """What the code cells of a saved, executed notebook printed to stdout, one entry an output."""
+    saved = nbformat.read(executed, as_version=4)
+    return [
+        o["text"]
+        for c in saved.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("name") == "stdout"
+    ]
+
+
 def _code_notebook(make_notebook, name: str, cells: list[str]) -> str:
     path = make_notebook(name, cells[0])
     nb = nbformat.read(path, as_version=4)
@@ -226,14 +238,7 @@ def test_executed_notebook_is_written_when_it_ends_not_at_every_cell(make_notebo
     outcome = pipeline.execute(pipeline.Run("cells", path), paths.KERNEL_NAME, timeout=120)
     assert outcome.status == "ok"
     assert 1 <= len(writes) <= 3, len(writes)  # the manager's final save and papermill's own final write (was 20)
-    saved = nbformat.read(outputs / "reports" / "executed" / "cells.ipynb", as_version=4)
-    printed = [
-        o["text"]
-        for c in saved.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if o.get("name") == "stdout"
-    ]
+    printed = _printed(outputs / "reports" / "executed" / "cells.ipynb")
     assert printed == [f"cell {i}\n" for i in range(8)]
 
 
@@ -247,14 +252,7 @@ def test_a_notebook_whose_kernel_dies_is_saved_with_what_ran(make_notebook, outp
         outcome.error
     )
     assert writes
-    saved = nbformat.read(outputs / "reports" / "executed" / "dies.ipynb", as_version=4)
-    printed = [
-        o["text"]
-        for c in saved.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if o.get("name") == "stdout"
-    ]
+    printed = _printed(outputs / "reports" / "executed" / "dies.ipynb")
     assert printed == ["before the crash\n"]
 
 
@@ -280,13 +278,6 @@ def test_a_notebook_reads_the_rounds_of_the_config_it_was_run_with(make_notebook
         rounds={2011: {"input_path": "survey/example_survey_2011.xlsx", "codebook": "2011"}},
     )
     assert cli.main(["run", "--config", str(cfg), "--workers", "1"]) == 0
-    saved = nbformat.read(outputs / "reports" / "executed" / "rounds.ipynb", as_version=4)
-    printed = [
-        o["text"]
-        for c in saved.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if o.get("name") == "stdout"
-    ]
+    printed = _printed(outputs / "reports" / "executed" / "rounds.ipynb")
     assert printed == ["[2011]\n"]
     assert sorted(pipeline.load_rounds()) == project_rounds  # outside a run: the project's config, as before

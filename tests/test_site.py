@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from site_fixture import build_reports
+from site_fixture import SITE_PAGES, build_reports
 
 from helpers.core import paths
 from helpers.outputs import site
@@ -38,16 +38,7 @@ def test_index_summarises_every_run_from_its_results(built):
 def test_every_page_from_synthetic_input_is_marked_and_code_is_folded(built):
     root, _ = built
     pages = _pages(root)
-    assert set(pages) == {
-        "index.html",
-        "notebooks/00_reference.html",
-        "notebooks/01_clean_survey_2011.html",
-        "gallery.html",
-        "tables.html",
-        "provenance.html",
-        "data_dictionary.html",
-        "references.html",
-    }
+    assert set(pages) == SITE_PAGES
     for path, text in pages.items():
         if path == "notebooks/00_reference.html":
             assert (

@@ -274,6 +274,22 @@ def _save(wb, path: Path) -> Path:
     return path
 
 
+def _csv_with_cell(tmp, name: str, header: str, value: str, predicate=lambda cells: True) -> tuple[Path, int]:
+    """The 2009 example export with ``header``'s cell in the first data line that fits ``predicate`` set to
+    ``value``, written to tmp/name; returns (path, that line's index)."""
+    lines = _csv_lines()
+    i = _first_data_line(lines, predicate)
+    return _write_lines(tmp / name, _set_csv(lines, i, header, value)), i
+
+
+def _xlsx_with_cell(tmp, name: str, row: int, header: str, value) -> Path:
+    """The 2011 example export with the cell of ``header`` in sheet row ``row`` set to ``value``, saved to tmp/name."""
+    wb = _wb()
+    ws = wb.active
+    ws.cell(row, _xcol(ws, header), value)
+    return _save(wb, tmp / name)
+
+
 MODEL_2011 = "Hvilken samarbejdsmodel ligner jeres bedst?"
 COURSES_2011 = "Antal it-kurser det seneste år"
 STRATEGY_2011 = "Deltager biblioteket i kommunens tværgående arbejde med digital strategi?"
@@ -298,38 +314,24 @@ def case_xlsx_missing_model_column(tmp):
 
 
 def case_csv_unknown_kommune(tmp):
-    lines = _csv_lines()
-    i = _first_data_line(lines, lambda c: c[1] == "Skive")
-    return (
-        _write_lines(tmp / "example_unknown.csv", _set_csv(lines, i, "Kommune", "Skivee")),
-        2009,
-        dict(row=i + 1, column="Kommune", accepted="'Skive'"),
-    )
+    f, i = _csv_with_cell(tmp, "example_unknown.csv", "Kommune", "Skivee", lambda c: c[1] == "Skive")
+    return f, 2009, dict(row=i + 1, column="Kommune", accepted="'Skive'")
 
 
 def case_xlsx_unknown_kommune(tmp):
-    wb = _wb()
-    ws = wb.active
-    ws.cell(7, _xcol(ws, "Kommune"), "Gladsakse")
-    return _save(wb, tmp / "example_unknown.xlsx"), 2011, dict(row=7, column="Kommune", accepted="'Gladsaxe'")
+    f = _xlsx_with_cell(tmp, "example_unknown.xlsx", 7, "Kommune", "Gladsakse")
+    return f, 2011, dict(row=7, column="Kommune", accepted="'Gladsaxe'")
 
 
 def case_csv_unknown_model_code(tmp):
-    lines = _csv_lines()
-    i = _first_data_line(lines)
     # code 4 of the 2009 numbering was never quoted: not in the crosswalk
-    return (
-        _write_lines(tmp / "example_m4.csv", _set_csv(lines, i, "Model (2009-nummerering)", "4")),
-        2009,
-        dict(row=i + 1, column="Model (2009-nummerering)", accepted="6 (Andre modeller"),
-    )
+    f, i = _csv_with_cell(tmp, "example_m4.csv", "Model (2009-nummerering)", "4")
+    return f, 2009, dict(row=i + 1, column="Model (2009-nummerering)", accepted="6 (Andre modeller")
 
 
 def case_xlsx_unknown_model_code(tmp):
-    wb = _wb()
-    ws = wb.active
-    ws.cell(8, _xcol(ws, MODEL_2011), 9)
-    return _save(wb, tmp / "example_m9.xlsx"), 2011, dict(row=8, column=MODEL_2011, accepted="5 (Intet samarbejde)")
+    f = _xlsx_with_cell(tmp, "example_m9.xlsx", 8, MODEL_2011, 9)
+    return f, 2011, dict(row=8, column=MODEL_2011, accepted="5 (Intet samarbejde)")
 
 
 def case_csv_utf16_is_read(tmp):
@@ -455,67 +457,38 @@ def case_xlsx_numbers_as_text(tmp):
 
 
 def case_csv_thousands_separator(tmp):
-    lines = _csv_lines()
-    i = _first_data_line(lines)
-    return (
-        _write_lines(tmp / "example_thousands.csv", _set_csv(lines, i, "Antal it-kurser sidste år", "1.200")),
-        2009,
-        dict(rule="number_from_text", column="Antal it-kurser sidste år"),
-    )
+    f, i = _csv_with_cell(tmp, "example_thousands.csv", "Antal it-kurser sidste år", "1.200")
+    return f, 2009, dict(rule="number_from_text", column="Antal it-kurser sidste år")
 
 
 def case_xlsx_not_a_number(tmp):
-    wb = _wb()
-    ws = wb.active
-    ws.cell(9, _xcol(ws, COURSES_2011), "ca. 10")
-    return _save(wb, tmp / "example_nan.xlsx"), 2011, dict(row=9, column=COURSES_2011, accepted="whole number")
+    f = _xlsx_with_cell(tmp, "example_nan.xlsx", 9, COURSES_2011, "ca. 10")
+    return f, 2011, dict(row=9, column=COURSES_2011, accepted="whole number")
 
 
 def case_csv_negative_number(tmp):
-    lines = _csv_lines()
-    i = _first_data_line(lines)
-    return (
-        _write_lines(tmp / "example_neg.csv", _set_csv(lines, i, "Antal it-kurser sidste år", "-3")),
-        2009,
-        dict(row=i + 1, column="Antal it-kurser sidste år", accepted=">= 0"),
-    )
+    f, i = _csv_with_cell(tmp, "example_neg.csv", "Antal it-kurser sidste år", "-3")
+    return f, 2009, dict(row=i + 1, column="Antal it-kurser sidste år", accepted=">= 0")
 
 
 def case_csv_bad_date(tmp):
-    lines = _csv_lines()
-    i = _first_data_line(lines)
-    return (
-        _write_lines(tmp / "example_date.csv", _set_csv(lines, i, "Tidspunkt", "31/09/2009 kl. 25")),
-        2009,
-        dict(row=i + 1, column="Tidspunkt", accepted="30-09-2011 14:05"),
-    )
+    f, i = _csv_with_cell(tmp, "example_date.csv", "Tidspunkt", "31/09/2009 kl. 25")
+    return f, 2009, dict(row=i + 1, column="Tidspunkt", accepted="30-09-2011 14:05")
 
 
 def case_xlsx_unknown_label(tmp):
-    wb = _wb()
-    ws = wb.active
-    ws.cell(10, _xcol(ws, STRATEGY_2011), "Måske")
-    return _save(wb, tmp / "example_label.xlsx"), 2011, dict(row=10, column=STRATEGY_2011, accepted="'Ved ikke'")
+    f = _xlsx_with_cell(tmp, "example_label.xlsx", 10, STRATEGY_2011, "Måske")
+    return f, 2011, dict(row=10, column=STRATEGY_2011, accepted="'Ved ikke'")
 
 
 def case_csv_label_variants(tmp):
-    lines = _csv_lines()
-    i = _first_data_line(lines)
-    return (
-        _write_lines(tmp / "example_variant.csv", _set_csv(lines, i, "Pas i biblioteket", " JA. ")),
-        2009,
-        dict(rule="label_variant", column="Pas i biblioteket"),
-    )
+    f, i = _csv_with_cell(tmp, "example_variant.csv", "Pas i biblioteket", " JA. ")
+    return f, 2009, dict(rule="label_variant", column="Pas i biblioteket")
 
 
 def case_csv_blank_kommune(tmp):
-    lines = _csv_lines()
-    i = _first_data_line(lines)
-    return (
-        _write_lines(tmp / "example_blankk.csv", _set_csv(lines, i, "Kommune", "")),
-        2009,
-        dict(row=i + 1, column="Kommune", accepted="98 kommuner"),
-    )
+    f, i = _csv_with_cell(tmp, "example_blankk.csv", "Kommune", "")
+    return f, 2009, dict(row=i + 1, column="Kommune", accepted="98 kommuner")
 
 
 def case_csv_too_many_fields(tmp):
@@ -579,10 +552,8 @@ def _xcol_at(ws, row, header):
 
 
 def case_xlsx_kommune_code_instead_of_name(tmp):
-    wb = _wb()
-    ws = wb.active
-    ws.cell(11, _xcol(ws, "Kommune"), "0461")
-    return _save(wb, tmp / "example_code.xlsx"), 2011, dict(rule="kommune_code_given", row=11, column="Kommune")
+    f = _xlsx_with_cell(tmp, "example_code.xlsx", 11, "Kommune", "0461")
+    return f, 2011, dict(rule="kommune_code_given", row=11, column="Kommune")
 
 
 def case_file_not_found(tmp):

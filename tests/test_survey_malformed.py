@@ -49,6 +49,11 @@ def _set(header, row, value):
     return lambda ws: ws.cell(row, _col(ws, header), value)
 
 
+def _bad_cell(header, row, value, message):
+    """A case: the 2011 example with one cell set to ``value``; the error names ``message``, the row and the column."""
+    return "e.xlsx", _wb_bytes(_set(header, row, value)), 2011, dict(message=message, row=row, column=header), {}
+
+
 def _csv_2011(edit=None, encoding="utf-8") -> bytes:
     g = sv.base(2011)
     if edit:
@@ -185,62 +190,14 @@ CASES = {
         dict(rule="fieldwork_override"),
         dict(codebook="2014", ignore_fieldwork=True),
     ),
-    "model_label_disagrees_with_code": (
-        "e.xlsx",
-        _wb_bytes(_set(sv.MODEL_2011, R[3], "Model 3: Vi flytter sammen")),
-        2011,
-        dict(message="disagree", row=R[3], column=sv.MODEL_2011),
-        {},
-    ),
-    "kommune_code_disagrees_with_name": (
-        "e.xlsx",
-        _wb_bytes(_set("Kommune", R[4], "101 Aarhus")),
-        2011,
-        dict(message="disagree", row=R[4], column="Kommune"),
-        {},
-    ),
-    "absurd_integer_text": (
-        "e.xlsx",
-        _wb_bytes(_set(COURSES, R[5], "99999999999999999999999")),
-        2011,
-        dict(message="above the maximum", row=R[5], column=COURSES),
-        {},
-    ),
-    "absurd_float": (
-        "e.xlsx",
-        _wb_bytes(_set(COURSES, R[6], 1e300)),
-        2011,
-        dict(message="above the maximum", row=R[6], column=COURSES),
-        {},
-    ),
-    "absurd_model_code": (
-        "e.xlsx",
-        _wb_bytes(_set(sv.MODEL_2011, R[7], 10**20)),
-        2011,
-        dict(message="unknown model code", row=R[7], column=sv.MODEL_2011),
-        {},
-    ),
-    "decimal_count": (
-        "e.xlsx",
-        _wb_bytes(_set(COURSES, R[8], "2,5")),
-        2011,
-        dict(message="not a whole number", row=R[8], column=COURSES),
-        {},
-    ),
-    "serial_out_of_range": (
-        "e.xlsx",
-        _wb_bytes(_set("Afsluttet", R[9], "5")),
-        2011,
-        dict(message="not an Excel date", row=R[9], column="Afsluttet"),
-        {},
-    ),
-    "unreadable_date": (
-        "e.xlsx",
-        _wb_bytes(_set("Afsluttet", R[10], "i går ved 14-tiden")),
-        2011,
-        dict(message="not a date", row=R[10], column="Afsluttet"),
-        {},
-    ),
+    "model_label_disagrees_with_code": _bad_cell(sv.MODEL_2011, R[3], "Model 3: Vi flytter sammen", "disagree"),
+    "kommune_code_disagrees_with_name": _bad_cell("Kommune", R[4], "101 Aarhus", "disagree"),
+    "absurd_integer_text": _bad_cell(COURSES, R[5], "99999999999999999999999", "above the maximum"),
+    "absurd_float": _bad_cell(COURSES, R[6], 1e300, "above the maximum"),
+    "absurd_model_code": _bad_cell(sv.MODEL_2011, R[7], 10**20, "unknown model code"),
+    "decimal_count": _bad_cell(COURSES, R[8], "2,5", "not a whole number"),
+    "serial_out_of_range": _bad_cell("Afsluttet", R[9], "5", "not an Excel date"),
+    "unreadable_date": _bad_cell("Afsluttet", R[10], "i går ved 14-tiden", "not a date"),
     "sheet_named_in_codebook_missing": (
         "e.xlsx",
         _example(),
